@@ -1,0 +1,168 @@
+"""Command line: flags and the TOML answer file build one :class:`InstallPlan`.
+
+Without ``--silent`` the flags only prefill the wizard. With ``--silent`` (or the
+Windows-style alias ``/S``) the same plan runs headless through
+:mod:`app.silent`; PySide6 is then never imported.
+
+Precedence: built-in defaults < ``--config FILE`` (TOML, keys as in
+:class:`~app.core.plan.InstallPlan`) < flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.core.errors import UsageError
+from app.core.plan import ENV_PRESETS, MIRRORS, InstallPlan, default_prefix
+
+
+def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
+    dest = name.replace("-", "_")
+    parser.add_argument(f"--{name}", dest=dest, action="store_true", default=None, help=help_on)
+    parser.add_argument(f"--no-{name}", dest=dest, action="store_false", default=None, help=help_off)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (every plan option defaults to ``None`` = not given)."""
+    p = argparse.ArgumentParser(
+        prog="miniconda-wizard",
+        description="Install Miniconda, set up your shell, create a conda env for LLM work and check the GPU. "
+        "With no arguments the wizard opens; --silent runs unattended.",
+        epilog="Exit codes (silent mode): 0 ok, 2 usage/config error, 3 installer index, 4 download, "
+        "5 SHA-256 mismatch or unverified, 6 install location, 7 installer, 8 PATH/shell, 9 conda create, "
+        "10 Terms of Service not accepted, 11 GPU check, 130 cancelled. See README.md.",
+    )
+    p.add_argument("--version", action="version", version=f"miniconda-wizard {__version__}")
+    p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
+    p.add_argument("--config", metavar="FILE", type=Path, help="TOML answer file with the same keys as the flags")
+    p.add_argument("--write-config", metavar="FILE", type=Path,
+                   help="write the resulting plan as a TOML answer file and exit (for fleet roll-outs)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and exit; touch nothing")
+    p.add_argument("--json", action="store_true", help="silent mode: JSON-lines events on stdout")
+    p.add_argument("--log-file", metavar="FILE", help="where to write the log (default: the platform log dir)")
+
+    g = p.add_argument_group("installer")
+    g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)} or a Miniconda directory URL")
+    g.add_argument("--installer", metavar="NAME", help="installer file name from the index (default: latest)")
+    g.add_argument("--installer-file", metavar="FILE", help="use a local installer instead of downloading")
+    g.add_argument("--sha256", metavar="HEX", help="expected SHA-256 when the index publishes none")
+    g.add_argument("--allow-unverified", action="store_true", default=None,
+                   help="accept an installer whose SHA-256 cannot be checked (not recommended)")
+    g.add_argument("--download-dir", metavar="DIR", help="where to keep downloads")
+    g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
+
+    g = p.add_argument_group("install")
+    g.add_argument("--prefix", metavar="DIR", help="install location (default ~/miniconda3)")
+    g.add_argument("--update-existing", action="store_true", default=None,
+                   help="install over an existing Miniconda in --prefix")
+    g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
+
+    g = p.add_argument_group("PATH and shells")
+    g.add_argument("--init-shells", metavar="LIST", help="shells to set up for conda, comma-separated (bash,zsh)")
+    g.add_argument("--no-shell-init", action="store_true", default=None, help="change no shell start-up file")
+    _bool_pair(g, "add-to-path", "Windows: add Miniconda to the user PATH", "Windows: leave PATH alone")
+    _bool_pair(g, "register-python", "Windows: register as the default Python", "Windows: do not register")
+
+    g = p.add_argument_group("env")
+    g.add_argument("--preset", choices=sorted(ENV_PRESETS), help="env preset (python version and packages)")
+    g.add_argument("--env-name", metavar="NAME", help="name of the env to create (default llm)")
+    g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
+    g.add_argument("--packages", metavar="LIST", help="packages, comma- or space-separated")
+    g.add_argument("--channels", metavar="LIST", help="channels, comma-separated (default: the installer's)")
+    g.add_argument("--no-env", action="store_true", default=None, help="create no env (and run no GPU check)")
+    g.add_argument("--accept-tos", action="store_true", default=None,
+                   help="accept the Anaconda Terms of Service for the defaults channels")
+
+    g = p.add_argument_group("GPU check")
+    _bool_pair(g, "gpu-check", "train a small model in the new env (default)", "skip the GPU check")
+    g.add_argument("--gpu-steps", metavar="N", type=int, help="training steps of the GPU check (default 60)")
+    return p
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """Accept the NSIS-style ``/S`` as ``--silent`` (any case)."""
+    return ["--silent" if a in ("/S", "/s") else a for a in argv]
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read a TOML answer file.
+
+    Raises:
+        UsageError: missing file or bad TOML (with the line).
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"The answer file {path} does not exist.", fix="Check the --config path.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"The answer file {path} is not valid TOML: {exc}", fix="Fix the file and run again.") from None
+    if "preset" in data:
+        data = {**_preset_values(str(data.pop("preset"))), **data}
+    return data
+
+
+def _preset_values(name: str) -> dict[str, Any]:
+    if name not in ENV_PRESETS:
+        raise UsageError(f"Unknown preset {name!r}.", fix=f"Use one of {', '.join(sorted(ENV_PRESETS))}.")
+    python, packages = ENV_PRESETS[name]
+    return {"env_python": python, "packages": list(packages)}
+
+
+def plan_from_args(args: argparse.Namespace) -> InstallPlan:
+    """Defaults, then the answer file, then the flags.
+
+    Raises:
+        UsageError: a bad answer file or value (not yet a full validation).
+    """
+    values: dict[str, Any] = load_config(args.config) if args.config else {}
+    if args.preset:
+        values.update(_preset_values(args.preset))
+    for key in ("mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
+                "prefix", "update_existing", "install_type", "init_shells", "add_to_path", "register_python",
+                "env_name", "env_python", "packages", "channels", "accept_tos", "gpu_check", "gpu_steps",
+                "log_file"):
+        value = getattr(args, key, None)
+        if value is not None:
+            values[key] = value
+    if args.no_shell_init:
+        values["init_shells"] = []
+    if args.no_env:
+        values["create_env"] = False
+        values.setdefault("gpu_check", False)
+    plan = InstallPlan()
+    if "platform" in values:
+        # The default prefix depends on the platform, so set the platform first.
+        plan.apply({"platform": values.pop("platform")})
+        plan.prefix = default_prefix(plan.platform)
+    return plan.apply(values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code."""
+    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
+    try:
+        plan = plan_from_args(args)
+        if args.write_config:
+            import tomli_w
+
+            plan.validate()
+            args.write_config.write_text(tomli_w.dumps(plan.to_mapping()), encoding="utf-8")
+            print(f"Wrote the answer file {args.write_config}")
+            return 0
+    except UsageError as exc:
+        print(f"miniconda-wizard: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if args.silent or args.dry_run:
+        from app import silent
+
+        return silent.run(plan, json_events=args.json, dry_run=args.dry_run)
+    from app import gui  # imported late: silent mode must never load Qt
+
+    return gui.run(plan, argv)

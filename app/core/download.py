@@ -1,0 +1,444 @@
+"""Step 2: get the installer onto the disk, verified.
+
+Modelled on pip's ``network/download.py`` and rustup's ``download/mod.rs``: the bytes go
+to ``<name>.part`` and are hashed (SHA-256, hashlib) as they arrive; a ``.part`` left by an
+earlier run, or by a connection that dropped midway, is continued with an HTTP ``Range``
+request; the file gets its final name (``os.replace``) only after its SHA-256 matched.
+A partial download is therefore never mistaken for a complete one, and a cancelled
+download keeps its ``.part`` for the next run.
+
+Speed: 1 MiB reads (``read1``, so a slow link still reports and checks cancel often) and
+hashing on the fly; on loopback this runs near ``curl`` (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import deque
+from pathlib import Path
+
+import platformdirs
+import requests
+import urllib3
+
+from app import APP_NAME
+from app.core import net
+from app.core.catalog import InstallerChoice
+from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
+from app.core.events import CancelToken, Progress, Reporter
+from app.core.plan import InstallPlan
+
+#: Bytes asked for per read, and per hash/write step.
+CHUNK_SIZE = 1 << 20
+#: At most one progress report per this many seconds (plus one at the end).
+PROGRESS_INTERVAL = 0.1
+#: How many times a dropped connection is resumed before giving up.
+MAX_RESUMES = 4
+#: Seconds over which the transfer rate is averaged.
+RATE_WINDOW = 3.0
+
+_NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+
+
+def default_download_dir() -> Path:
+    """``<user cache dir>/miniconda-wizard/downloads`` (platformdirs), e.g. ``~/.cache/miniconda-wizard/downloads``."""
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "downloads"
+
+
+def human_bytes(n: float) -> str:
+    """``103197056`` -> ``"98.4 MiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+def _eta_text(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class _Meter:
+    """Turns byte counts into throttled :class:`Progress` reports with a windowed rate."""
+
+    def __init__(self, reporter: Reporter | None, total: int | None, verb: str, start_done: int = 0) -> None:
+        self.reporter = reporter
+        self.total = total
+        self.verb = verb
+        self.samples: deque[tuple[float, int]] = deque([(time.monotonic(), start_done)])
+        self.last_report = 0.0
+
+    def update(self, done: int, force: bool = False) -> None:
+        if self.reporter is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last_report < PROGRESS_INTERVAL:
+            return
+        self.last_report = now
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[0][0] > RATE_WINDOW:
+            self.samples.popleft()
+        t0, d0 = self.samples[0]
+        rate = (done - d0) / (now - t0) if now - t0 > 0.05 and done > d0 else None
+        eta = (self.total - done) / rate if rate and self.total is not None and self.total >= done else None
+        text = f"{self.verb} {human_bytes(done)}"
+        if self.total is not None:
+            text += f" of {human_bytes(self.total)}"
+        if rate:
+            text += f", {human_bytes(rate)}/s"
+        if eta is not None and done < (self.total or 0):
+            text += f", {_eta_text(eta)} left"
+        self.reporter.progress(Progress(Stage.DOWNLOAD, float(done), float(self.total) if self.total is not None
+                                        else None, rate, eta, text))
+
+
+def _hash_into(path: Path, hasher, cancel: CancelToken, reporter: Reporter | None, verb: str) -> int:
+    """Feed the file at ``path`` into ``hasher`` in 1 MiB pieces; returns the byte count."""
+    total = path.stat().st_size
+    meter = _Meter(reporter, total, verb)
+    done = 0
+    with open(path, "rb", buffering=0) as fh:
+        buf = bytearray(CHUNK_SIZE)
+        view = memoryview(buf)
+        while True:
+            cancel.raise_if_cancelled()
+            n = fh.readinto(buf)
+            if not n:
+                break
+            hasher.update(view[:n])
+            done += n
+            meter.update(done)
+    meter.update(done, force=True)
+    return done
+
+
+def sha256_file(path: Path, cancel: CancelToken, reporter: Reporter | None = None) -> str:
+    """SHA-256 (lowercase hex) of a file, read in 1 MiB pieces.
+
+    Args:
+        path: the file.
+        cancel: checked between pieces.
+        reporter: gets ``Progress(Stage.DOWNLOAD, bytes done, bytes total, ...)`` if given.
+
+    Raises:
+        Cancelled; OSError when the file cannot be read.
+    """
+    h = hashlib.sha256()
+    _hash_into(Path(path), h, cancel, reporter, "Checking SHA-256:")
+    return h.hexdigest()
+
+
+def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, local: bool) -> HashMismatchError:
+    source = {"user": "the SHA-256 you gave", "index": "the index", "pinned": "the pinned hash table",
+              "official-index": "the official index"}.get(choice.hash_source or "", "the expected value")
+    if local:
+        fix = ("Check that this is the installer you meant, download it again, or give its published "
+               "SHA-256 with --sha256.")
+    else:
+        fix = "The download is corrupt or was tampered with. Try again, or choose another mirror with --mirror."
+        if choice.hash_source == "official-index":
+            fix += (" (The mirror may not have caught up with the newest installer yet: "
+                    "the official mirror, or a versioned installer name, avoids that.)")
+    return HashMismatchError(
+        f"The SHA-256 of {what} is {actual}, but {source} says {expected}.",
+        fix=fix,
+    )
+
+
+def _disk_error(path: Path, exc: OSError) -> DownloadError:
+    return DownloadError(
+        f"Could not write {path}: {exc.strerror or exc}.",
+        fix="Free some disk space, or choose another download folder (--download-dir).",
+        detail=repr(exc),
+    )
+
+
+def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter, cancel: CancelToken) -> Path:
+    path = Path(choice.local_path).expanduser()  # type: ignore[arg-type]
+    reporter.log(Stage.DOWNLOAD, f"Checking the local installer {path}")
+    try:
+        actual = sha256_file(path, cancel, reporter)
+    except OSError as exc:
+        raise DownloadError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
+                            fix="Check the path given with --installer-file.") from exc
+    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    if choice.sha256:
+        if actual != choice.sha256.lower():
+            # The user's own file: reported, never deleted.
+            raise _mismatch(choice, choice.sha256.lower(), actual, str(path), local=True)
+        reporter.info(Stage.DOWNLOAD, "verified", True)
+        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
+    else:
+        reporter.info(Stage.DOWNLOAD, "verified", False)
+        reporter.log(Stage.DOWNLOAD, f"No published SHA-256 for {path.name}; using it unverified "
+                                     f"(SHA-256 {actual}).", "warning")
+    return path
+
+
+def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
+                    reporter: Reporter, cancel: CancelToken) -> Path:
+    """Return the path of the installer, downloaded and verified (step 2 of the wizard).
+
+    Local file: hashed (progress, cancel) and checked when a hash is known; returned in place.
+    Remote: into ``plan.download_dir`` or :func:`default_download_dir`. A file already there with
+    the right SHA-256 is reused. Otherwise the bytes stream into ``<filename>.part`` (an existing
+    ``.part`` is resumed with ``Range``; a connection that drops is resumed up to
+    :data:`MAX_RESUMES` times), the byte count is checked against ``Content-Length``, the SHA-256
+    against ``choice.sha256``, and only then the file is renamed to its final name.
+
+    Progress: ``Progress(Stage.DOWNLOAD, bytes done, bytes total|None, bytes/s|None, eta s|None, text)``,
+    at most every :data:`PROGRESS_INTERVAL` s.
+
+    Raises:
+        UnverifiedInstallerError: no SHA-256 is known and ``plan.allow_unverified`` is false
+            (raised before anything is downloaded).
+        HashMismatchError: the file's SHA-256 differs (the ``.part`` is deleted).
+        DownloadError: HTTP error status, the connection failed too often, the byte count is wrong,
+            or the disk could not be written.
+        Cancelled: on cancel (within ~0.1 s); the ``.part`` stays for a later resume.
+    """
+    cancel.raise_if_cancelled()
+    if choice.local_path is not None:
+        return _fetch_local(plan, choice, reporter, cancel)
+    if not choice.url:
+        raise DownloadError(f"No download address is known for {choice.filename}.",
+                            fix="Choose an installer from the index, or give a local file with --installer-file.")
+    expected = choice.sha256.lower() if choice.sha256 else None
+    if expected is None:
+        if not plan.allow_unverified:
+            raise UnverifiedInstallerError(
+                f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
+                fix="Give the installer's SHA-256 with --sha256 HASH (from the official page "
+                    "https://repo.anaconda.com/miniconda/), or accept an unverified installer with "
+                    "--allow-unverified.",
+            )
+        reporter.log(Stage.DOWNLOAD, f"No SHA-256 is known for {choice.filename}; it will NOT be verified "
+                                     "(--allow-unverified).", "warning")
+
+    folder = Path(plan.download_dir).expanduser() if plan.download_dir else default_download_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _disk_error(folder, exc) from exc
+    final = folder / choice.filename
+    part = folder / (choice.filename + ".part")
+
+    if final.is_file() and expected is not None:
+        reporter.log(Stage.DOWNLOAD, f"Found {final}; checking whether it can be reused.")
+        try:
+            actual = sha256_file(final, cancel, reporter)
+        except OSError:
+            actual = None
+        if actual == expected:
+            reporter.log(Stage.DOWNLOAD, f"Reusing the already downloaded {final} (SHA-256 verified).")
+            reporter.info(Stage.DOWNLOAD, "sha256", actual)
+            reporter.info(Stage.DOWNLOAD, "verified", True)
+            reporter.info(Stage.DOWNLOAD, "reused", True)
+            return final
+        reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
+
+    resumed_from_old_part = part.is_file() and part.stat().st_size > 0
+    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+    actual = hasher.hexdigest()
+    if expected is not None and actual != expected and resumed_from_old_part:
+        # The .part came from an earlier run: the file on the server may have changed since
+        # ("latest" moves). Start once more from zero before calling it a mismatch.
+        reporter.log(Stage.DOWNLOAD, "The resumed download does not match; the old partial file may be from "
+                                     "another version. Downloading again from the start.", "warning")
+        _remove(part)
+        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+        actual = hasher.hexdigest()
+    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    if expected is not None and actual != expected:
+        _remove(part)
+        raise _mismatch(choice, expected, actual, choice.filename, local=False)
+    try:
+        os.replace(part, final)
+    except OSError as exc:
+        raise _disk_error(final, exc) from exc
+    reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
+    reporter.info(Stage.DOWNLOAD, "path", str(final))
+    if expected is not None:
+        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
+    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({human_bytes(size)}).")
+    return final
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        pass
+
+
+def _http_error(url: str, resp: requests.Response) -> DownloadError:
+    reason = f" {resp.reason}" if resp.reason else ""
+    return DownloadError(
+        f"Downloading {url} failed: the server answered HTTP {resp.status_code}{reason}.",
+        fix="Choose another installer or another mirror (--mirror)."
+        if resp.status_code in (403, 404, 410)
+        else "The mirror may be busy or down: try again later, or choose another mirror (--mirror).",
+    )
+
+
+def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
+    """``Content-Range: bytes START-END/TOTAL`` -> ``(START, TOTAL or None)``."""
+    value = resp.headers.get("Content-Range", "")
+    unit, _, rest = value.strip().partition(" ")
+    if unit.lower() != "bytes" or "-" not in rest:
+        return None
+    span, _, total = rest.partition("/")
+    start = span.split("-", 1)[0].strip()
+    if not start.isdigit():
+        return None
+    return int(start), int(total) if total.strip().isdigit() else None
+
+
+def _download(url: str, part: Path, session: requests.Session, reporter: Reporter, cancel: CancelToken,
+              size_hint: int | None):
+    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``."""
+    hasher = hashlib.sha256()
+    offset = 0
+    if part.is_file() and part.stat().st_size > 0:
+        reporter.log(Stage.DOWNLOAD, f"Found a partial download ({human_bytes(part.stat().st_size)}); "
+                                     "checking it before resuming.")
+        try:
+            offset = _hash_into(part, hasher, cancel, reporter, "Checking the partial download:")
+        except OSError as exc:
+            raise _disk_error(part, exc) from exc
+
+    failures = 0
+    total: int | None = None
+    meter: _Meter | None = None
+    while True:
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        try:
+            resp = net.get(session, url, cancel, headers=headers)
+        except _NETWORK_ERRORS as exc:
+            failures += 1
+            if failures > MAX_RESUMES:
+                raise DownloadError(
+                    f"Downloading {url} failed: {net.describe_error(exc)}.",
+                    fix="Check the network connection and proxy settings (HTTPS_PROXY), then try again; "
+                        "the partial download is kept and will be continued. Or choose another mirror (--mirror).",
+                    detail=str(exc),
+                ) from exc
+            reporter.log(Stage.DOWNLOAD, f"Request failed ({net.describe_error(exc)}); retrying "
+                                         f"({failures}/{MAX_RESUMES}).", "warning")
+            if cancel.wait(min(0.5 * 2 ** (failures - 1), 4.0)):
+                raise Cancelled("cancelled by the user") from None
+            continue
+        with resp:
+            status = resp.status_code
+            if offset and status == 416:
+                # Our .part is already as long as the file (or longer): check what the server says.
+                cr = resp.headers.get("Content-Range", "")
+                full = int(cr.rsplit("/", 1)[-1]) if cr.rsplit("/", 1)[-1].strip().isdigit() else None
+                if full == offset:
+                    reporter.log(Stage.DOWNLOAD, "The partial download is already complete.")
+                    return hasher, offset
+                reporter.log(Stage.DOWNLOAD, "The partial download is longer than the file; starting over.",
+                             "warning")
+                hasher, offset, meter = hashlib.sha256(), 0, None
+                _truncate(part)
+                continue
+            if status >= 400:
+                raise _http_error(url, resp)
+            if offset and status == 206:
+                cr = _content_range(resp)
+                if cr is None or cr[0] != offset:
+                    reporter.log(Stage.DOWNLOAD, "The server sent another byte range than asked; starting over.",
+                                 "warning")
+                    hasher, offset, meter = hashlib.sha256(), 0, None
+                    _truncate(part)
+                    continue
+                if cr[1] is not None:
+                    total = cr[1]
+            elif offset:
+                # 200 (or anything but 206) to a Range request: the whole file comes again.
+                reporter.log(Stage.DOWNLOAD, f"The server does not resume downloads (HTTP {status}); starting over.",
+                             "warning")
+                hasher, offset, meter = hashlib.sha256(), 0, None
+            encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+            length = resp.headers.get("Content-Length")
+            body_len = int(length) if length and length.isdigit() and not encoded else None
+            if status != 206 or total is None:
+                total = offset + body_len if body_len is not None else (total or size_hint)
+            if meter is None:
+                meter = _Meter(reporter, total, "Downloaded", offset)
+                reporter.info(Stage.DOWNLOAD, "url", url)
+                if total is not None:
+                    reporter.info(Stage.DOWNLOAD, "size", total)
+            else:
+                meter.total = total
+            try:
+                fh = open(part, "ab" if offset else "wb")
+            except OSError as exc:
+                raise _disk_error(part, exc) from exc
+            got = 0
+            error: BaseException | None = None
+            with fh:
+                try:
+                    for chunk in net.iter_body(resp, cancel, CHUNK_SIZE):
+                        try:
+                            fh.write(chunk)
+                        except OSError as exc:
+                            raise _disk_error(part, exc) from exc
+                        hasher.update(chunk)
+                        got += len(chunk)
+                        meter.update(offset + got)
+                except _NETWORK_ERRORS as exc:
+                    error = exc
+                except OSError as exc:  # socket errors not wrapped by urllib3
+                    error = exc
+                try:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                except OSError as exc:
+                    raise _disk_error(part, exc) from exc
+            offset += got
+            if error is None and body_len is not None and got < body_len:
+                error = ConnectionError(f"the connection closed after {got} of {body_len} bytes")
+            if error is None:
+                if body_len is not None and got > body_len:
+                    _remove(part)
+                    raise DownloadError(
+                        f"Downloading {url} failed: the server sent {got} bytes but announced {body_len}.",
+                        fix="Try again, or choose another mirror (--mirror).",
+                    )
+                meter.update(offset, force=True)
+                return hasher, offset
+        # The body stopped early: resume from where it stopped.
+        if encoded:
+            # Our byte count is of decoded bytes; a Range on the encoded stream would not line up.
+            hasher, offset, meter = hashlib.sha256(), 0, None
+            _truncate(part)
+        failures += 1
+        if failures > MAX_RESUMES:
+            raise DownloadError(
+                f"Downloading {url} failed: {net.describe_error(error)} (after {MAX_RESUMES} resumes, "
+                f"{human_bytes(offset)} kept).",
+                fix="Check the network connection and try again; the partial download is kept and will be "
+                    "continued. Or choose another mirror (--mirror).",
+                detail=str(error),
+            )
+        reporter.log(Stage.DOWNLOAD, f"The connection dropped after {human_bytes(offset)} "
+                                     f"({net.describe_error(error)}); resuming ({failures}/{MAX_RESUMES}).",
+                     "warning")
+        if cancel.wait(min(0.25 * 2 ** (failures - 1), 4.0)):
+            raise Cancelled("cancelled by the user")
+
+
+def _truncate(part: Path) -> None:
+    try:
+        with open(part, "wb"):
+            pass
+    except OSError as exc:
+        raise _disk_error(part, exc) from exc

@@ -1,0 +1,248 @@
+"""Step 3: check the install location, run the official installer in batch mode, verify the prefix.
+
+Command lines (sources: conda/constructor ``header.sh`` for ``.sh``,
+``nsis/main.nsi.tmpl`` and ``docs/source/cli-options.md`` for ``.exe``,
+constructor's docs for ``.pkg``):
+
+* ``.sh``:  ``bash FILE -b -p PREFIX`` (``-u`` to update an existing install)
+* ``.exe``: ``FILE /S /InstallationType=JustMe /AddToPath=0 /RegisterPython=0 /D=PREFIX``;
+  ``/D`` must be last and unquoted, even with spaces (NSIS rule)
+* ``.pkg``: ``installer -pkg FILE -target CurrentUserHomeDirectory``; a pkg cannot
+  take a custom prefix from the command line, it installs to ``~/miniconda3``
+
+PATH and "register Python" are never left to the installer: step 4
+(:mod:`app.core.shell_setup`) does them, reversibly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.errors import Cancelled, InstallError, PrefixError, Stage
+from app.core.events import CancelToken, Progress, Reporter
+from app.core.plan import InstallPlan
+from app.core.system import child_env, run_streaming
+
+#: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
+MIN_FREE_BYTES = 1 * 1024**3
+#: Free space below which we warn: an LLM env with pytorch needs several GB more.
+WARN_FREE_BYTES = 8 * 1024**3
+_VERSION_RE = re.compile(r"conda\s+(\d+(?:\.\d+)+\S*)")
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """A verified installation: the root ``prefix``, its ``conda_exe`` and ``conda_version`` ("24.7.1")."""
+
+    prefix: Path
+    conda_exe: Path
+    conda_version: str
+
+
+def conda_executable(prefix: Path, os_name: str) -> Path:
+    """The conda entry point of a Miniconda root prefix.
+
+    ``bin/conda`` on Linux/macOS; on Windows ``condabin\\conda.bat`` when present
+    (it sets up the environment that conda's DLLs need), else ``Scripts\\conda.exe``.
+    """
+    if os_name == "Windows":
+        bat = prefix / "condabin" / "conda.bat"
+        return bat if bat.exists() else prefix / "Scripts" / "conda.exe"
+    return prefix / "bin" / "conda"
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for p in (path, *path.parents):
+        if p.exists():
+            return p
+    return Path(path.anchor or "/")
+
+
+def _is_nonempty_dir(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[str]:
+    """Check the install location before anything is written.
+
+    Args:
+        plan: the plan (``prefix``, ``update_existing``, ``platform``).
+        installer_ext: ``.sh``/``.exe``/``.pkg`` when known, for installer-specific rules.
+
+    Returns:
+        Warnings (not fatal), each a sentence.
+
+    Raises:
+        PrefixError: the location cannot be used; the message names the fix.
+    """
+    prefix = plan.resolved_prefix
+    problems = plan.prefix_problems()
+    if problems:
+        raise PrefixError(problems[0], fix="Choose another install location.")
+    warnings: list[str] = []
+    if prefix.exists() and not prefix.is_dir():
+        raise PrefixError(f"{prefix} exists and is a file, not a folder.", fix="Choose another install location.")
+    conda = conda_executable(prefix, plan.platform.os)
+    if _is_nonempty_dir(prefix):
+        if not plan.update_existing:
+            what = "a Miniconda installation" if conda.exists() else "a folder that is not empty"
+            raise PrefixError(
+                f"{prefix} already holds {what}.",
+                fix="Choose an empty or new folder, or choose to update the existing installation "
+                "(--update-existing)." if conda.exists() else "Choose an empty or new folder.",
+            )
+        if not conda.exists():
+            raise PrefixError(
+                f"{prefix} is not empty and is not a Miniconda installation, so it cannot be updated.",
+                fix="Choose an empty or new folder.",
+            )
+        if installer_ext == ".exe":
+            raise PrefixError(
+                f"The Windows installer cannot update {prefix} in place (it refuses non-empty folders).",
+                fix="Choose a new folder, or remove the old installation with its uninstaller first.",
+            )
+    if installer_ext == ".pkg":
+        pkg_prefix = Path.home() / "miniconda3"
+        if prefix != pkg_prefix:
+            raise PrefixError(
+                f"A .pkg installer always installs to {pkg_prefix}; it cannot install to {prefix}.",
+                fix="Choose the .sh installer for this platform to pick the location, or use ~/miniconda3.",
+            )
+    anchor = _existing_ancestor(prefix)
+    if not os.access(anchor, os.W_OK):
+        raise PrefixError(
+            f"You cannot write to {anchor}, so Miniconda cannot be installed in {prefix}.",
+            fix="Choose a folder in your home directory, for example ~/miniconda3.",
+        )
+    free = shutil.disk_usage(anchor).free
+    if free < MIN_FREE_BYTES:
+        raise PrefixError(
+            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; Miniconda needs at least "
+            f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
+            fix="Free some space or choose a location on another disk.",
+        )
+    if free < WARN_FREE_BYTES:
+        warnings.append(
+            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; an env with pytorch needs "
+            f"about {WARN_FREE_BYTES / 1024**3:.0f} GiB."
+        )
+    return warnings
+
+
+def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
+                  install_type: str = "JustMe") -> list[str]:
+    """The batch-mode command line for ``installer_path`` (see the module docstring for sources).
+
+    Raises:
+        InstallError: the file's extension is not ``.sh``, ``.exe`` or ``.pkg``.
+    """
+    ext = installer_path.suffix.lower()
+    if ext == ".sh":
+        cmd = ["bash", str(installer_path), "-b", "-p", str(prefix)]
+        if update:
+            cmd.append("-u")
+        return cmd
+    if ext == ".exe":
+        # NSIS: /D must be the last argument and is never quoted, even with spaces.
+        return [str(installer_path), "/S", f"/InstallationType={install_type}", "/AddToPath=0",
+                "/RegisterPython=0", f"/D={prefix}"]
+    if ext == ".pkg":
+        return ["installer", "-pkg", str(installer_path), "-target", "CurrentUserHomeDirectory"]
+    raise InstallError(f"{installer_path.name} is not a Miniconda installer (.sh, .exe or .pkg).",
+                       fix="Choose the installer file for your platform.")
+
+
+def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
+    """Run ``conda --version`` and return the version ("24.7.1").
+
+    Raises:
+        InstallError: conda is missing, fails, or prints something unexpected.
+    """
+    try:
+        res = run_streaming([conda_exe, "--version"], cancel=cancel, env=_installer_env(), timeout=120)
+    except (FileNotFoundError, PermissionError, OSError) as exc:
+        raise InstallError(f"conda could not be started at {conda_exe}: {exc}",
+                           fix="The installation is incomplete; install again into an empty folder.") from exc
+    m = _VERSION_RE.search(res.stdout + res.stderr)
+    if res.returncode != 0 or not m:
+        raise InstallError(
+            f"{conda_exe} --version failed (exit code {res.returncode}).",
+            fix="The installation is broken; install again into an empty folder.",
+            detail=(res.stdout + res.stderr)[-4000:],
+        )
+    return m.group(1)
+
+
+def _installer_env() -> dict[str, str]:
+    env = child_env()
+    # An activated env or a user CONDARC must not leak into the installer or the verification.
+    for key in list(env):
+        if key.startswith("CONDA_") or key in ("CONDARC", "MAMBARC", "PYTHONHOME", "PYTHONPATH"):
+            env.pop(key)
+    return env
+
+
+def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel: CancelToken) -> InstallResult:
+    """Run the installer in batch mode, stream its output to the log, then verify the prefix.
+
+    A prefix that did not exist (or was empty) before is removed again if the
+    installer fails or is cancelled, so a retry starts clean.
+
+    Returns:
+        :class:`InstallResult`.
+
+    Raises:
+        PrefixError: the location is unusable (nothing was written).
+        InstallError: the installer failed, or conda does not answer ``--version``.
+        Cancelled: the tree was ended; a new prefix was removed.
+    """
+    installer_path = Path(installer_path)
+    prefix = plan.resolved_prefix
+    ext = installer_path.suffix.lower()
+    for warning in check_prefix(plan, ext):
+        reporter.log(Stage.INSTALL, warning, "warning")
+    if ext == ".pkg":
+        prefix = Path.home() / "miniconda3"
+    fresh = not _is_nonempty_dir(prefix)
+    cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
+                        plan.install_type)
+    reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
+    lines = 0
+    tail: list[str] = []
+
+    def on_line(line: str) -> None:
+        nonlocal lines
+        lines += 1
+        tail.append(line)
+        del tail[:-40]
+        reporter.log(Stage.INSTALL, line)
+        reporter.progress(Progress(Stage.INSTALL, lines, None, text=line[:120]))
+
+    def cleanup(reason: str) -> None:
+        if fresh and prefix.exists():
+            reporter.log(Stage.INSTALL, f"Removing the incomplete installation in {prefix} ({reason}).", "warning")
+            shutil.rmtree(prefix, ignore_errors=True)
+
+    try:
+        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env())
+    except Cancelled:
+        cleanup("cancelled")
+        raise
+    except OSError as exc:
+        raise InstallError(f"The installer could not be started: {exc}",
+                           fix="Check that the file is a Miniconda installer for this platform.") from exc
+    if res.returncode != 0:
+        cleanup("the installer failed")
+        errors = [t for t in tail if "ERROR" in t or "rror:" in t]
+        message = errors[-1] if errors else f"The installer exited with code {res.returncode}."
+        raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
+                           detail="\n".join(tail))
+    conda = conda_executable(prefix, plan.platform.os)
+    version = conda_version(conda, cancel)
+    reporter.log(Stage.INSTALL, f"Verified: {conda} --version -> conda {version}")
+    reporter.info(Stage.INSTALL, "conda_version", version)
+    return InstallResult(prefix, conda, version)

@@ -1,0 +1,139 @@
+"""The steps in order: catalog -> download -> install -> shell -> env -> gpu_check.
+
+:func:`run` runs them all (silent mode); the wizard pages run one step at a
+time with :func:`run_step`, sharing one :class:`RunState`. Each step reads the
+plan, writes its result into the state, reports through the reporter and
+honours the cancel token. A step whose work is not wanted (no env, no GPU check,
+a local installer file) is skipped with a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
+from app.core.errors import Stage
+from app.core.events import CancelToken, Reporter, StageResult
+from app.core.plan import InstallPlan
+
+STAGE_TITLES = {
+    Stage.CATALOG: "Choosing the installer",
+    Stage.DOWNLOAD: "Downloading the installer",
+    Stage.INSTALL: "Installing Miniconda",
+    Stage.SHELL: "Setting up PATH and shells",
+    Stage.ENV: "Creating the conda env",
+    Stage.GPU_CHECK: "Checking the GPU with a small training run",
+}
+
+
+@dataclass
+class RunState:
+    """What the steps found and made so far. Created empty, filled in order."""
+
+    choice: catalog.InstallerChoice | None = None
+    installer_path: Path | None = None
+    install: installer.InstallResult | None = None
+    shell_changes: list[shell_setup.Change] = field(default_factory=list)
+    env: conda_env.EnvResult | None = None
+    gpu: gpu_check.GpuCheckResult | None = None
+    session: object | None = None  # a requests.Session, made on first use
+
+    def http(self):
+        if self.session is None:
+            self.session = net.make_session()
+        return self.session
+
+
+def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    state.choice = catalog.resolve(plan, state.http(), reporter, cancel)
+    c = state.choice
+    return StageResult(Stage.CATALOG, f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
+                       {"filename": c.filename, "url": c.url, "sha256": c.sha256, "size": c.size})
+
+
+def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    assert state.choice is not None, "run the catalog step first"
+    state.installer_path = download.fetch_installer(plan, state.choice, state.http(), reporter, cancel)
+    return StageResult(Stage.DOWNLOAD, f"{state.installer_path.name} verified",
+                       {"path": str(state.installer_path), "sha256": state.choice.sha256})
+
+
+def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    assert state.installer_path is not None, "run the download step first"
+    state.install = installer.install(plan, state.installer_path, reporter, cancel)
+    r = state.install
+    return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
+                       {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
+
+
+def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    prefix = state.install.prefix if state.install else plan.resolved_prefix
+    state.shell_changes = shell_setup.apply(plan, prefix, reporter)
+    changed = [c for c in state.shell_changes if c.changed]
+    return StageResult(Stage.SHELL, f"{len(changed)} file(s) changed" if changed else "nothing to change",
+                       {"changes": [c.describe() for c in state.shell_changes]})
+
+
+def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
+    state.env = conda_env.create(plan, conda_exe, reporter, cancel)
+    return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
+                       {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
+
+
+def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    assert state.env is not None, "run the env step first"
+    state.gpu = gpu_check.run(state.env.python, plan.gpu_steps, reporter, cancel)
+    g = state.gpu
+    return StageResult(Stage.GPU_CHECK, g.verdict_text, g.to_dict())
+
+
+STEPS: dict[Stage, Callable[[InstallPlan, RunState, Reporter, CancelToken], StageResult]] = {
+    Stage.CATALOG: _catalog,
+    Stage.DOWNLOAD: _download,
+    Stage.INSTALL: _install,
+    Stage.SHELL: _shell,
+    Stage.ENV: _env,
+    Stage.GPU_CHECK: _gpu,
+}
+
+
+def wanted(plan: InstallPlan, stage: Stage) -> bool:
+    """Whether ``stage`` has work to do under ``plan``."""
+    if stage is Stage.ENV:
+        return plan.create_env
+    if stage is Stage.GPU_CHECK:
+        return plan.create_env and plan.gpu_check
+    return True
+
+
+def run_step(stage: Stage, plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    """Run one step, with ``stage_started``/``stage_finished`` around it.
+
+    Raises:
+        WizardError subclasses of the stage; Cancelled.
+    """
+    cancel.raise_if_cancelled()
+    reporter.stage_started(stage, STAGE_TITLES[stage])
+    result = STEPS[stage](plan, state, reporter, cancel)
+    reporter.stage_finished(result)
+    return result
+
+
+def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:
+    """Validate the plan and run every wanted step in order. Returns the filled :class:`RunState`.
+
+    Raises:
+        UsageError: the plan is invalid (nothing was touched).
+        WizardError subclasses: the failing step's error; Cancelled.
+    """
+    plan.validate()
+    state = state or RunState()
+    for stage in STEPS:
+        if not wanted(plan, stage):
+            reporter.log(stage, f"Skipped: {STAGE_TITLES[stage].lower()} is not part of this plan.")
+            continue
+        run_step(stage, plan, state, reporter, cancel)
+    return state

@@ -1,0 +1,178 @@
+"""The one door to the outside world: environment, home, platform and child processes.
+
+Everything that starts a child process goes through :func:`run_streaming`, so
+that every child gets the same treatment:
+
+* arguments as a list, never a shell string;
+* ``PYTHONUTF8=1`` (a Chinese Windows console is GBK; conda and our probe are Python);
+* when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
+  saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
+  docs), so that bash, conda and the installer do not load our bundled libraries;
+* output decoded as UTF-8 with ``errors="replace"``, split into lines;
+* cancel checked every 0.1 s, ending the whole process tree (psutil) within a second.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from app.core.errors import Cancelled
+from app.core.events import CancelToken
+
+LineSink = Callable[[str], None]
+
+
+def is_frozen() -> bool:
+    """True when running from a PyInstaller bundle."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child process.
+
+    Args:
+        extra: variables to set on top (win over everything else).
+        base: the starting environment; ``os.environ`` when omitted.
+
+    Returns:
+        A new dict; ``base`` is not changed.
+    """
+    env = dict(os.environ if base is None else base)
+    env["PYTHONUTF8"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
+        orig = env.pop("LD_LIBRARY_PATH_ORIG", None)
+        if orig:
+            env["LD_LIBRARY_PATH"] = orig
+        else:
+            env.pop("LD_LIBRARY_PATH", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+@dataclass
+class ProcessResult:
+    """The outcome of :func:`run_streaming`: exit code and the whole decoded stdout/stderr."""
+
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def kill_tree(pid: int, grace: float = 2.0) -> None:
+    """End a process and all its descendants: terminate, wait ``grace`` seconds, then kill."""
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    procs = parent.children(recursive=True) + [parent]
+    for p in procs:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def _pump(stream, sink: LineSink | None, chunks: list[str]) -> None:
+    # conda's tty progress records end in "\n\0"; NULs are never meaningful to us.
+    for raw in iter(stream.readline, b""):
+        text = raw.decode("utf-8", errors="replace")
+        chunks.append(text)
+        if sink is not None:
+            line = text.rstrip("\r\n").replace("\0", "")
+            if line:
+                sink(line)
+    stream.close()
+
+
+def run_streaming(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cancel: CancelToken | None = None,
+    on_stdout: LineSink | None = None,
+    on_stderr: LineSink | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+) -> ProcessResult:
+    """Run ``argv``, calling the sinks with each output line as it arrives.
+
+    Args:
+        argv: program and arguments, as a list (no shell).
+        cancel: checked every 0.1 s; on cancel the process tree is ended.
+        on_stdout / on_stderr: called from reader threads with each non-empty line.
+        env: the complete environment; :func:`child_env` when omitted.
+        cwd: working directory.
+        timeout: seconds before the tree is ended and ``TimeoutError`` raised.
+
+    Returns:
+        :class:`ProcessResult` with the full output.
+
+    Raises:
+        Cancelled: the token was cancelled (the tree has been ended).
+        FileNotFoundError / PermissionError: the program could not be started.
+        TimeoutError: ``timeout`` passed.
+    """
+    args = [os.fspath(a) for a in argv]
+    kwargs = {}
+    if os.name == "nt":
+        kwargs["creationflags"] = subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else child_env(),
+        cwd=os.fspath(cwd) if cwd is not None else None,
+        **kwargs,
+    )
+    out: list[str] = []
+    err: list[str] = []
+    readers = [
+        threading.Thread(target=_pump, args=(proc.stdout, on_stdout, out), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, on_stderr, err), daemon=True),
+    ]
+    for t in readers:
+        t.start()
+    waited = 0.0
+    while True:
+        try:
+            proc.wait(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            waited += 0.1
+        if cancel is not None and cancel.cancelled:
+            kill_tree(proc.pid)
+            proc.wait()
+            for t in readers:
+                t.join(timeout=2)
+            raise Cancelled(f"cancelled while running {Path(args[0]).name}")
+        if timeout is not None and waited >= timeout:
+            kill_tree(proc.pid)
+            proc.wait()
+            raise TimeoutError(f"{Path(args[0]).name} did not finish within {timeout:.0f} s")
+    for t in readers:
+        t.join(timeout=5)
+    return ProcessResult(args, proc.returncode, "".join(out), "".join(err))
+
+
+def home() -> Path:
+    """The user's home directory (``HOME``/``USERPROFILE``), as the shell sees it."""
+    return Path.home()

@@ -1,0 +1,72 @@
+"""The desktop front end: a PySide6 QWizard over :mod:`app.core` (the only package that imports Qt).
+
+:func:`run` is called by :func:`app.cli.main` when ``--silent`` is not given.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from app.core.plan import InstallPlan
+
+ORGANIZATION = "miniconda-wizard"
+
+
+def _i18n_dirs() -> list[Path]:
+    """Where our own ``app_<locale>.qm`` files may be (bundled resources, then the source tree)."""
+    dirs = []
+    try:
+        from app.resources import resources_dir
+
+        dirs.append(resources_dir() / "i18n")
+    except FileNotFoundError:
+        pass
+    dirs.append(Path(__file__).resolve().parent.parent.parent / "resources" / "i18n")
+    return dirs
+
+
+def install_translators(app, locale=None) -> list:
+    """Install Qt's own ``qtbase_<lang>.qm`` (so Back/Next/Cancel are translated) and ours, if present.
+
+    ``QTranslator.load(locale, name, "_", dir)`` picks the best file for the locale's UI languages
+    (zh_CN -> ``app_zh_CN.qm``, then ``app_zh.qm``). Returns the translators (keep them alive).
+    """
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    locale = locale or QLocale.system()
+    installed = []
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    qt_tr = QTranslator(app)
+    if qt_tr.load(locale, "qtbase", "_", qt_dir):
+        app.installTranslator(qt_tr)
+        installed.append(qt_tr)
+    for folder in _i18n_dirs():
+        ours = QTranslator(app)
+        if folder.is_dir() and ours.load(locale, "app", "_", str(folder)):
+            app.installTranslator(ours)
+            installed.append(ours)
+            break
+    return installed
+
+
+def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
+    """Show the wizard for ``plan`` and run the event loop. Returns the exit code (0 finished, 1 cancelled)."""
+    from PySide6.QtWidgets import QApplication, QStyleFactory
+
+    from app import APP_NAME, __version__
+    from app.gui.wizard import InstallerWizard
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("Miniconda Setup Wizard")
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    # Linux desktops without a native Qt style (no KDE/GNOME theme plugin) fall back to an old look.
+    if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
+        app.setStyle("Fusion")
+    translators = install_translators(app)  # noqa: F841 - must stay alive while the app runs
+    wizard = InstallerWizard(plan)
+    wizard.show()
+    app.exec()
+    return 0 if wizard.result() == 1 else 1

@@ -1,0 +1,303 @@
+"""Step 5 page: create the conda env for LLM work (preset, name, Python, packages, channels, ToS)."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from app.core import pipeline
+from app.core.errors import Stage
+from app.core.events import Progress
+from app.core.plan import ENV_PRESETS
+from app.gui.pages.base import WorkPage
+from app.gui.widgets.log_view import LogViewWidget
+from app.gui.widgets.progress_panel import ProgressPanelWidget
+from app.gui.widgets.status_label import StatusLabelWidget
+
+TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
+PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+_CUSTOM = "custom"
+
+
+def split_words(text: str) -> tuple[str, ...]:
+    """``"pytorch  transformers, numpy"`` -> ``("pytorch", "transformers", "numpy")``."""
+    return tuple(w for w in re.split(r"[,\s]+", text.strip()) if w)
+
+
+def uses_defaults(channels: tuple[str, ...]) -> bool:
+    """Whether conda will use Anaconda's ``defaults`` channels (which need the ToS accepted).
+
+    Like real conda (and the test stand-in), ``-c CHANNEL`` only puts channels in front of the
+    .condarc ones, and a fresh Miniconda's .condarc says ``channels: [defaults]``; so defaults are
+    used unless the list has ``nodefaults``.
+    """
+    return "nodefaults" not in channels
+
+
+class EnvPage(WorkPage):
+    """The env's settings and a Create button that runs ``conda create`` in a worker.
+
+    Writes ``plan.create_env``, ``env_name``, ``env_python``, ``packages``, ``channels``,
+    ``accept_tos`` and ``gpu_check``; the :class:`~app.core.conda_env.EnvResult` goes to
+    ``state.env``. Next is enabled once the env exists, or at once when no env is wanted.
+    """
+
+    def __init__(self, plan, state, log=None, parent=None):
+        super().__init__(plan, state, log, parent)
+        self.setTitle(self.tr("Create a conda env for LLM work"))
+        self.setSubTitle(self.tr("An env keeps the packages for your projects apart from Miniconda itself. "
+                                 "The preset installs PyTorch and Hugging Face Transformers."))
+
+        self.group = QGroupBox(self.tr("Create an env"))
+        self.group.setObjectName("env_group")
+        self.group.setCheckable(True)
+        self.group.setChecked(plan.create_env)
+
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("preset_combo")
+        labels = {"llm": self.tr("llm: PyTorch + Transformers"),
+                  "llm-extra": self.tr("llm-extra: + datasets, accelerate, tokenizers"),
+                  "minimal": self.tr("minimal: Python only")}
+        for name in ENV_PRESETS:
+            self.preset_combo.addItem(labels.get(name, name), name)
+        self.preset_combo.addItem(self.tr("custom"), _CUSTOM)
+        self.name_edit = QLineEdit(plan.env_name)
+        self.name_edit.setObjectName("env_name_edit")
+        self.python_combo = QComboBox()
+        self.python_combo.setEditable(True)
+        self.python_combo.addItems(list(PYTHON_VERSIONS))
+        self.python_combo.setCurrentText(plan.env_python)
+        self.packages_edit = QLineEdit(" ".join(plan.packages))
+        self.packages_edit.setObjectName("packages_edit")
+        self.packages_edit.setPlaceholderText(self.tr("space-separated, e.g. pytorch transformers numpy>=1.26"))
+        self.channels_combo = QComboBox()
+        self.channels_combo.setObjectName("channels_combo")
+        self.channels_combo.setEditable(True)
+        self.channels_combo.addItem(self.tr("defaults (Anaconda)"), "")
+        self.channels_combo.addItem("conda-forge", "conda-forge")
+        self.channels_combo.setToolTip(self.tr("Channel names or URLs, separated by spaces. They are searched "
+                                               "before the channels in Miniconda's .condarc."))
+        self._set_channels_text(plan.channels)
+
+        self.tos_check = QCheckBox(self.tr("I accept the Anaconda Terms of Service for the defaults channels"))
+        self.tos_check.setObjectName("tos_check")
+        self.tos_check.setChecked(plan.accept_tos)
+        self.tos_link = QLabel(f'<a href="{TOS_URL}">{self.tr("Read the Terms of Service")}</a>')
+        self.tos_link.setOpenExternalLinks(True)
+        tos_row = QHBoxLayout()
+        tos_row.addWidget(self.tos_check)
+        tos_row.addWidget(self.tos_link)
+        tos_row.addStretch(1)
+        self.tos_note = QLabel(self.tr("A new Miniconda always uses Anaconda's defaults channels, also next to "
+                                       "conda-forge. They are free for individuals and small organisations; "
+                                       "larger organisations need a licence."))
+        self.tos_note.setWordWrap(True)
+
+        self.gpu_check = QCheckBox(self.tr("Then check the GPU with a short training run ({steps} steps)").format(
+            steps=plan.gpu_steps))
+        self.gpu_check.setObjectName("gpu_check_box")
+        self.gpu_check.setChecked(plan.gpu_check)
+
+        form = QFormLayout(self.group)
+        form.addRow(self.tr("Preset:"), self.preset_combo)
+        form.addRow(self.tr("Env name:"), self.name_edit)
+        form.addRow(self.tr("Python:"), self.python_combo)
+        form.addRow(self.tr("Packages:"), self.packages_edit)
+        form.addRow(self.tr("Channels:"), self.channels_combo)
+        form.addRow("", tos_row)
+        form.addRow("", self.tos_note)
+        form.addRow("", self.gpu_check)
+
+        self.check_status = StatusLabelWidget()
+        self.check_status.setObjectName("env_status")
+        self.create_button = QPushButton(self.tr("C&reate env"))
+        self.create_button.setObjectName("create_button")
+        self.create_button.clicked.connect(self.start_create)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.clicked.connect(self.cancel_worker)
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_status, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.create_button)
+        self.progress = ProgressPanelWidget()
+        self.log_view = LogViewWidget()
+        self.log_view.setMinimumHeight(90)
+        self.result = StatusLabelWidget()
+        self.result.setObjectName("env_result")
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.group)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.log_view, 1)
+        lay.addWidget(self.result)
+        self.progress.reset(self.tr("Not started."))
+
+        self._select_preset_for_plan()
+        self.preset_combo.currentIndexChanged.connect(self._preset_chosen)
+        for signal in (self.name_edit.textChanged, self.python_combo.currentTextChanged,
+                       self.packages_edit.textChanged, self.channels_combo.currentTextChanged):
+            signal.connect(self.refresh)
+        self.group.toggled.connect(self.refresh)
+        self.tos_check.toggled.connect(self.refresh)
+        self.gpu_check.toggled.connect(self.refresh)
+
+    # ---- inputs ---------------------------------------------------------------------------------
+    def _set_channels_text(self, channels: tuple[str, ...]) -> None:
+        idx = self.channels_combo.findData(" ".join(channels))
+        if idx >= 0:
+            self.channels_combo.setCurrentIndex(idx)
+        else:
+            self.channels_combo.setEditText(" ".join(channels))
+
+    def channels(self) -> tuple[str, ...]:
+        text = self.channels_combo.currentText()
+        idx = self.channels_combo.findText(text)
+        if idx >= 0 and self.channels_combo.itemData(idx) is not None:
+            return split_words(self.channels_combo.itemData(idx))
+        return split_words(text)
+
+    def _select_preset_for_plan(self) -> None:
+        for i in range(self.preset_combo.count()):
+            name = self.preset_combo.itemData(i)
+            preset = ENV_PRESETS.get(name)
+            if preset and preset[1] == tuple(self.plan.packages) and preset[0] == self.plan.env_python:
+                self.preset_combo.setCurrentIndex(i)
+                return
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(_CUSTOM))
+
+    def _preset_chosen(self) -> None:
+        preset = ENV_PRESETS.get(self.preset_combo.currentData())
+        if preset is None:
+            return
+        python, packages = preset
+        self.python_combo.setCurrentText(python)
+        self.packages_edit.setText(" ".join(packages))
+
+    def needs_tos(self) -> bool:
+        return uses_defaults(self.channels())
+
+    def write_plan(self) -> None:
+        """Copy the inputs into the plan."""
+        p = self.plan
+        p.create_env = self.group.isChecked()
+        p.env_name = self.name_edit.text().strip()
+        p.env_python = self.python_combo.currentText().strip()
+        p.packages = split_words(self.packages_edit.text())
+        p.channels = self.channels()
+        p.accept_tos = self.tos_check.isChecked()
+        p.gpu_check = self.gpu_check.isChecked() and p.create_env
+
+    def problems(self) -> list[str]:
+        """What stops Create, each a sentence naming the fix (empty when Create may run)."""
+        self.write_plan()
+        if not self.plan.create_env:
+            return []
+        out = [m for m in self.plan.problems()
+               if any(k in m for k in ("env name", "Python version", "package", "GPU check"))]
+        if self.needs_tos() and not self.plan.accept_tos:
+            out.append(self.tr("Tick the Terms of Service box: conda uses Anaconda's defaults channels."))
+        return out
+
+    def refresh(self) -> None:
+        """Validate the inputs live and enable Create / Next accordingly."""
+        problems = self.problems()
+        created = self.state.env is not None
+        tos = self.needs_tos()
+        self.tos_check.setEnabled(tos and not created and not self.is_busy())
+        self.tos_note.setVisible(tos)
+        if not self.plan.create_env:
+            self.check_status.show_text("info", self.tr("No env will be created; you can make one later with "
+                                                        "\u201cconda create\u201d."))
+        elif problems:
+            self.check_status.show_text("error", "\n".join(problems))
+        elif created:
+            self.check_status.clear_status()
+        else:
+            self.check_status.show_text("ok", self.tr("Ready: conda create -n {name} python={python} {packages}").format(
+                name=self.plan.env_name, python=self.plan.env_python, packages=" ".join(self.plan.packages)))
+        self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy())
+        self.completeChanged.emit()
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,
+                  self.channels_combo):
+            w.setEnabled(enabled)
+        self.gpu_check.setEnabled(True if self.state.env is not None else enabled)
+
+    # ---- wizard hooks ---------------------------------------------------------------------------
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.gpu_check.setText(self.tr("Then check the GPU with a short training run ({steps} steps)").format(
+            steps=self.plan.gpu_steps))
+        self._set_inputs_enabled(not self.is_busy() and self.state.env is None)
+        self.refresh()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        if self.is_busy():
+            return False
+        if not self.group.isChecked():
+            return True
+        return self.state.env is not None
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        self.write_plan()
+        if self.state.env is not None:
+            self.plan.env_name = self.state.env.name
+        return self.isComplete()
+
+    # ---- work -----------------------------------------------------------------------------------
+    def start_create(self) -> None:
+        """Run the env step (``conda create``) in a worker (the button's action)."""
+        if self.is_busy() or self.state.env is not None or self.problems():
+            return
+        plan, state = self.plan, self.state
+        self.log_view.clear()
+        self.result.clear_status()
+        self.progress.set_busy(True)
+        self.progress.detail.setText(self.tr("conda is solving and downloading packages; this takes a few minutes…"))
+        self._set_inputs_enabled(False)
+        self.create_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.tos_check.setEnabled(False)
+        self.start_worker(lambda r, c: pipeline.run_step(Stage.ENV, plan, state, r, c), name="env")
+
+    def handle_progress(self, p: Progress) -> None:
+        self.progress.set_busy(True)
+        if p.text:
+            self.progress.detail.setText(p.text)
+
+    def handle_log(self, line: str, level: str) -> None:
+        self.log_view.append_line(line, level)
+
+    def _after(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self._set_inputs_enabled(self.state.env is None)
+        self.refresh()
+
+    def handle_finished(self, result) -> None:
+        env = self.state.env
+        self.progress.set_done(self.tr("Done."))
+        self.result.show_text("ok", self.tr("Created the env {name} in {prefix}").format(name=env.name, prefix=env.prefix))
+        self._after()
+
+    def handle_failed(self, error) -> None:
+        self.progress.reset(self.tr("conda create failed."))
+        self.result.show_error(error)
+        self._after()
+
+    def handle_cancelled(self) -> None:
+        self.progress.reset(self.tr("Cancelled."))
+        self.result.show_text("warning", self.tr("Cancelled. Press Create env to try again."))
+        self._after()

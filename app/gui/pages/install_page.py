@@ -1,0 +1,196 @@
+"""Step 3 page: choose the install location and run the Miniconda installer in batch mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWizard,
+)
+
+from app.core import installer, pipeline
+from app.core.errors import PrefixError, Stage
+from app.core.events import Progress
+from app.gui.pages.base import WorkPage
+from app.gui.widgets.log_view import LogViewWidget
+from app.gui.widgets.progress_panel import ProgressPanelWidget
+from app.gui.widgets.status_label import StatusLabelWidget
+
+
+class InstallPage(WorkPage):
+    """Prefix (with Browse…), "update existing", live location checks, Install button, installer log.
+
+    Writes ``plan.prefix`` / ``plan.update_existing`` / ``plan.install_type``; the
+    :class:`~app.core.installer.InstallResult` goes to ``state.install``. Next is enabled
+    once the installation is verified. It is a commit page: nothing before it can be
+    redone after it.
+    """
+
+    def __init__(self, plan, state, log=None, parent=None):
+        super().__init__(plan, state, log, parent)
+        self.setTitle(self.tr("Install Miniconda"))
+        self.setSubTitle(self.tr("Choose where Miniconda goes, then press Install. "
+                                 "The official installer runs in batch mode; its output appears below."))
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Next >"))
+
+        self.prefix_edit = QLineEdit(str(plan.prefix))
+        self.prefix_edit.setObjectName("prefix_edit")
+        self.prefix_edit.setClearButtonEnabled(True)
+        browse = QPushButton(self.tr("Browse…"))
+        browse.clicked.connect(self._browse)
+        self.browse_button = browse
+        row = QHBoxLayout()
+        row.addWidget(self.prefix_edit, 1)
+        row.addWidget(browse)
+
+        self.update_check = QCheckBox(self.tr("Update an existing Miniconda installation in this folder"))
+        self.update_check.setChecked(plan.update_existing)
+        self.type_combo = QComboBox()
+        self.type_combo.addItem(self.tr("Just me (recommended)"), "JustMe")
+        self.type_combo.addItem(self.tr("All users (needs administrator rights)"), "AllUsers")
+        self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(plan.install_type)))
+
+        form = QFormLayout()
+        form.addRow(self.tr("Install location:"), row)
+        form.addRow("", self.update_check)
+        if plan.platform.os == "Windows":
+            form.addRow(self.tr("Install for:"), self.type_combo)
+        else:
+            self.type_combo.hide()
+
+        self.check_status = StatusLabelWidget()
+        self.check_status.setObjectName("prefix_status")
+        self.install_button = QPushButton(self.tr("&Install"))
+        self.install_button.setObjectName("install_button")
+        self.install_button.clicked.connect(self.start_install)
+        self.cancel_button = QPushButton(self.tr("Cancel install"))
+        self.cancel_button.clicked.connect(self.cancel_worker)
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.install_button)
+
+        self.progress = ProgressPanelWidget()
+        self.log_view = LogViewWidget()
+        self.log_view.setMinimumHeight(140)
+        self.result = StatusLabelWidget()
+        self.result.setObjectName("install_result")
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.check_status)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.log_view, 1)
+        lay.addWidget(self.result)
+
+        self.prefix_edit.textChanged.connect(self.refresh_checks)
+        self.update_check.toggled.connect(self.refresh_checks)
+        self.type_combo.currentIndexChanged.connect(self.refresh_checks)
+        self.progress.reset(self.tr("Not started."))
+
+    # ---- location checks ------------------------------------------------------------------------
+    def _installer_ext(self) -> str | None:
+        if self.state.installer_path is not None:
+            return Path(self.state.installer_path).suffix.lower()
+        if self.state.choice is not None:
+            return Path(self.state.choice.filename).suffix.lower()
+        return None
+
+    def refresh_checks(self) -> bool:
+        """Copy the inputs into the plan and check the location. Returns True when Install may run."""
+        text = self.prefix_edit.text().strip()
+        self.plan.update_existing = self.update_check.isChecked()
+        self.plan.install_type = self.type_combo.currentData() or "JustMe"
+        ok = False
+        if not text:
+            self.check_status.show_text("error", self.tr("Enter the folder to install Miniconda into."))
+        else:
+            self.plan.prefix = Path(text)
+            try:
+                warnings = installer.check_prefix(self.plan, self._installer_ext())
+            except PrefixError as exc:
+                self.check_status.show_error(exc)
+            else:
+                ok = True
+                if warnings:
+                    self.check_status.show_text("warning", "\n".join(warnings))
+                else:
+                    self.check_status.show_text(
+                        "ok", self.tr("Miniconda will be installed in {prefix}.").format(prefix=self.plan.resolved_prefix))
+        done = self.state.install is not None
+        self.install_button.setEnabled(ok and not self.is_busy() and not done)
+        return ok
+
+    def _browse(self) -> None:
+        start = self.prefix_edit.text().strip() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the install location"), start)
+        if folder:
+            self.prefix_edit.setText(folder)
+
+    # ---- wizard hooks ---------------------------------------------------------------------------
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.refresh_checks()
+        self._set_inputs_enabled(not self.is_busy() and self.state.install is None)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return self.state.install is not None and not self.is_busy()
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for w in (self.prefix_edit, self.browse_button, self.update_check, self.type_combo):
+            w.setEnabled(enabled)
+
+    # ---- work -----------------------------------------------------------------------------------
+    def start_install(self) -> None:
+        """Run the install step in a worker (the button's action)."""
+        if self.is_busy() or self.state.install is not None or not self.refresh_checks():
+            return
+        plan, state = self.plan, self.state
+        self.log_view.clear()
+        self.result.clear_status()
+        self.progress.set_busy(True)
+        self.progress.detail.setText(self.tr("Running the installer…"))
+        self._set_inputs_enabled(False)
+        self.install_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.start_worker(lambda r, c: pipeline.run_step(Stage.INSTALL, plan, state, r, c), name="install")
+
+    def handle_progress(self, progress: Progress) -> None:
+        self.progress.show_progress(progress, progress.text)
+
+    def handle_log(self, line: str, level: str) -> None:
+        self.log_view.append_line(line, level)
+
+    def _after(self) -> None:
+        self.cancel_button.setEnabled(False)
+        done = self.state.install is not None
+        self._set_inputs_enabled(not done)
+        self.refresh_checks()
+
+    def handle_finished(self, result) -> None:
+        r = self.state.install
+        self.progress.set_done(self.tr("Installed."))
+        self.result.show_text("ok", self.tr("conda {version} installed in {prefix}").format(
+            version=r.conda_version, prefix=r.prefix))
+        self._after()
+
+    def handle_failed(self, error) -> None:
+        self.progress.reset(self.tr("The installation failed."))
+        self.result.show_error(error)
+        self._after()
+
+    def handle_cancelled(self) -> None:
+        self.progress.reset(self.tr("Cancelled. Nothing was left behind in a new folder; press Install to start again."))
+        self.result.show_text("warning", self.tr("Cancelled."))
+        self._after()

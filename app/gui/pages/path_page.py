@@ -1,0 +1,109 @@
+"""Step 4 page: PATH options (``conda init`` for bash/zsh, or Windows PATH / default Python)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout
+
+from app.core import pipeline
+from app.core.errors import Stage, WizardError
+from app.core.events import CancelToken, Reporter
+from app.core.plan import SUPPORTED_SHELLS
+from app.gui.pages.base import WorkPage
+from app.gui.widgets.status_label import StatusLabelWidget
+
+
+class PathPage(WorkPage):
+    """Choices are applied when the user leaves the page (Next): the shell step only edits a
+    few files (each backed up first), so it runs synchronously in :meth:`validatePage`.
+
+    Writes ``plan.init_shells`` (Linux/macOS) or ``plan.add_to_path`` / ``plan.register_python``
+    (Windows); the changes go to ``state.shell_changes`` and are listed on this page and the
+    finish page. A failure keeps the user here with the error and its fix.
+    """
+
+    def __init__(self, plan, state, log=None, parent=None):
+        super().__init__(plan, state, log, parent)
+        self.setTitle(self.tr("Make conda available in new terminals"))
+        self.windows = plan.platform.os == "Windows"
+        self.shell_checks: dict[str, QCheckBox] = {}
+        lay = QVBoxLayout(self)
+        if self.windows:
+            self.setSubTitle(self.tr("Both options are off by default, as in the official installer. Without them, "
+                                     "use \u201cAnaconda Prompt (miniconda3)\u201d from the Start menu."))
+            self.path_check = QCheckBox(self.tr("Add Miniconda to my &PATH environment variable"))
+            self.path_check.setChecked(plan.add_to_path)
+            path_note = QLabel(self.tr("Not recommended by Anaconda: programs that come earlier or later on PATH "
+                                       "can pick up the wrong Python or DLLs. Only your user PATH is changed, "
+                                       "and the old value is saved."))
+            self.python_check = QCheckBox(self.tr("&Register Miniconda as my default Python"))
+            self.python_check.setChecked(plan.register_python)
+            python_note = QLabel(self.tr("Editors such as VS Code and PyCharm, and the py launcher, will find this "
+                                         "Python first. Leave it off if another Python is your default."))
+            for note in (path_note, python_note):
+                note.setWordWrap(True)
+                note.setIndent(24)
+            box = QGroupBox(self.tr("Options"))
+            b = QVBoxLayout(box)
+            b.addWidget(self.path_check)
+            b.addWidget(path_note)
+            b.addSpacing(8)
+            b.addWidget(self.python_check)
+            b.addWidget(python_note)
+            lay.addWidget(box)
+        else:
+            self.setSubTitle(self.tr("\u201cconda init\u201d adds a short block to a shell's start-up file so that "
+                                     "\u201cconda activate\u201d works in every new terminal. The file is backed up "
+                                     "first, and nothing else in it changes."))
+            box = QGroupBox(self.tr("Run \u201cconda init\u201d for"))
+            b = QVBoxLayout(box)
+            files = {"bash": "~/.bashrc", "zsh": "~/.zshrc"}
+            for shell in SUPPORTED_SHELLS:
+                check = QCheckBox(self.tr("{shell}  (edits {file})").format(shell=shell, file=files.get(shell, "")))
+                check.setObjectName(f"shell_{shell}")
+                check.setChecked(shell in plan.init_shells)
+                self.shell_checks[shell] = check
+                b.addWidget(check)
+            note = QLabel(self.tr("With no shell ticked nothing is changed; you can run "
+                                  "\u201cPREFIX/bin/conda init bash\u201d later yourself."))
+            note.setWordWrap(True)
+            b.addWidget(note)
+            lay.addWidget(box)
+        self.changes_label = QLabel()
+        self.changes_label.setObjectName("changes_label")
+        self.changes_label.setWordWrap(True)
+        self.status = StatusLabelWidget()
+        self.status.setObjectName("path_status")
+        lay.addWidget(self.changes_label)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self._show_changes()
+
+    def write_plan(self) -> None:
+        """Copy the check boxes into the plan."""
+        if self.windows:
+            self.plan.add_to_path = self.path_check.isChecked()
+            self.plan.register_python = self.python_check.isChecked()
+        else:
+            self.plan.init_shells = tuple(s for s, c in self.shell_checks.items() if c.isChecked())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        """Apply the choices (shell step). False, with the error shown, when that fails."""
+        self.write_plan()
+        self.status.clear_status()
+        try:
+            pipeline.run_step(Stage.SHELL, self.plan, self.state, self.log or Reporter(), CancelToken())
+        except WizardError as exc:
+            self.status.show_error(exc)
+            return False
+        self._show_changes()
+        return True
+
+    def _show_changes(self) -> None:
+        changes = self.state.shell_changes
+        if not changes:
+            self.changes_label.setText("")
+            return
+        lines = [self.tr("Last applied:")] + [f"\u2022 {c.describe()}" for c in changes]
+        self.changes_label.setText("\n".join(lines))

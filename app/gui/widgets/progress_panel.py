@@ -1,0 +1,96 @@
+"""A progress bar with a one-line detail (bytes, speed, time left), fed with engine ``Progress``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from app.core.events import Progress
+
+_MIB = 1024 * 1024
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ProgressPanelWidget", text)
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``; binary units, as the size column of a mirror's index."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"  # pragma: no cover
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` -> ``"1 min 15 s"``; ``None``-free, whole seconds."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+def describe_download(p: Progress) -> str:
+    """``"12.3 MiB of 98.4 MiB · 45.6 MiB/s · 2 s left"`` (parts left out when unknown)."""
+    parts = [format_bytes(p.done) + (_tr(" of ") + format_bytes(p.total) if p.total else "")]
+    if p.rate:
+        parts.append(f"{p.rate / _MIB:.1f} MiB/s")
+    if p.eta is not None and p.total:
+        parts.append(_tr("%1 left").replace("%1", format_duration(p.eta)))
+    return " · ".join(parts)
+
+
+class ProgressPanelWidget(QWidget):
+    """A determinate or busy bar plus a detail line. GUI thread only.
+
+    ``show_progress(p)`` sets the bar from ``p.fraction`` (busy when the total is unknown)
+    and the detail from ``p.text`` or a caller-supplied formatter.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat("%p%")
+        self.detail = QLabel(self)
+        self.detail.setObjectName("progress_detail")
+        self.detail.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.detail)
+
+    def reset(self, text: str = "") -> None:
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.detail.setText(text)
+
+    def set_busy(self, busy: bool) -> None:
+        """An indeterminate (busy) bar, or back to a determinate one."""
+        if busy:
+            self.bar.setRange(0, 0)
+        elif self.bar.maximum() == 0:
+            self.bar.setRange(0, 1000)
+
+    def set_done(self, text: str = "") -> None:
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(1000)
+        if text:
+            self.detail.setText(text)
+
+    def show_progress(self, p: Progress, text: str | None = None) -> None:
+        fraction = p.fraction
+        if fraction is None:
+            self.set_busy(True)
+        else:
+            self.set_busy(False)
+            self.bar.setValue(int(fraction * 1000))
+        self.detail.setText(text if text is not None else p.text)

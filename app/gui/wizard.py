@@ -1,0 +1,157 @@
+"""The installer wizard: seven pages over one plan and one run state.
+
+Pages are registered with ``setPage(PageId.X, page)`` and all branching lives in
+:meth:`InstallerWizard.nextId`. The wizard owns exactly one
+:class:`~app.core.plan.InstallPlan` (the user's choices) and one
+:class:`~app.core.pipeline.RunState` (what the steps found and made) and hands both to
+every page's constructor; no other state is shared through the wizard object.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from PySide6.QtCore import QSize, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
+
+from app.core import pipeline
+from app.core.events import Reporter
+from app.core.logfile import FileLogReporter, default_log_file
+from app.core.plan import InstallPlan
+from app.gui.pages.base import WorkPage
+from app.gui.pages.download_page import DownloadPage
+from app.gui.pages.env_page import EnvPage
+from app.gui.pages.finish_page import FinishPage
+from app.gui.pages.gpu_check_page import GpuCheckPage
+from app.gui.pages.install_page import InstallPage
+from app.gui.pages.package_page import PackagePage
+from app.gui.pages.path_page import PathPage
+from app.gui.widgets.step_list import StepListWidget
+
+
+class PageId(IntEnum):
+    """Page ids in the order the user meets them."""
+
+    PACKAGE = 0
+    DOWNLOAD = 1
+    INSTALL = 2
+    PATH = 3
+    ENV = 4
+    GPU_CHECK = 5
+    FINISH = 6
+
+
+class InstallerWizard(QWizard):
+    """Miniconda Setup Wizard.
+
+    Args:
+        plan: the choices (from the command line or defaults); pages edit it in place.
+        state: the run state; a new empty one when omitted.
+        log: a thread-safe reporter that gets every engine event too (the file log); when omitted,
+            a :class:`~app.core.logfile.FileLogReporter` on ``plan.log_file`` (set to a new default
+            file when ``None``) is opened and closed with the wizard.
+        confirm_close: ask before stopping running work when the user closes the window.
+
+    Closing (Cancel, Esc, the window's close button) while a step runs asks that step's worker
+    to cancel and waits for it (cancel takes effect within ~1 s).
+    """
+
+    def __init__(self, plan: InstallPlan, state: pipeline.RunState | None = None, log: Reporter | None = None,
+                 confirm_close: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self.state = state if state is not None else pipeline.RunState()
+        self._own_log: FileLogReporter | None = None
+        if log is None:
+            if plan.log_file is None:
+                plan.log_file = default_log_file()
+            self._own_log = FileLogReporter(plan.log_file)
+            self._own_log.write("info", "Wizard started. Plan:\n" + plan.summary())
+            log = self._own_log
+        self.log = log
+        self.confirm_close = confirm_close
+
+        self.setWindowTitle(self.tr("Miniconda Setup Wizard"))
+        self.setObjectName("installer_wizard")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+
+        pages = [
+            (PageId.PACKAGE, PackagePage),
+            (PageId.DOWNLOAD, DownloadPage),
+            (PageId.INSTALL, InstallPage),
+            (PageId.PATH, PathPage),
+            (PageId.ENV, EnvPage),
+            (PageId.GPU_CHECK, GpuCheckPage),
+            (PageId.FINISH, FinishPage),
+        ]
+        for page_id, cls in pages:
+            self.setPage(page_id, cls(plan, self.state, log))
+        self.setStartId(PageId.PACKAGE)
+
+        self.steps = StepListWidget([
+            self.tr("Choose package"), self.tr("Download"), self.tr("Install"), self.tr("PATH options"),
+            self.tr("Create the env"), self.tr("GPU check"), self.tr("Finish"),
+        ])
+        self.setSideWidget(self.steps)
+        self.currentIdChanged.connect(self._page_changed)
+        self.resize(QSize(940, 680))
+        self.setMinimumSize(QSize(760, 560))
+
+    # ---- navigation -----------------------------------------------------------------------------
+    def nextId(self) -> int:  # noqa: N802 - Qt API
+        """The only branching: the GPU check runs only when an env is made and the check is wanted."""
+        current = self.currentId()
+        if current == PageId.ENV:
+            p = self.plan
+            return PageId.GPU_CHECK if (p.create_env and p.gpu_check) else PageId.FINISH
+        if current in (PageId.FINISH, -1):
+            return -1
+        return current + 1
+
+    @Slot(int)
+    def _page_changed(self, page_id: int) -> None:
+        if page_id < 0:
+            return
+        skipped = set()
+        if page_id > PageId.ENV and not (self.plan.create_env and self.plan.gpu_check):
+            skipped.add(int(PageId.GPU_CHECK))
+        self.steps.set_skipped(skipped)
+        self.steps.set_current(page_id)
+
+    # ---- work pages -----------------------------------------------------------------------------
+    def work_pages(self) -> list[WorkPage]:
+        return [p for i in self.pageIds() if isinstance(p := self.page(i), WorkPage)]
+
+    def busy(self) -> bool:
+        """True while any page's worker runs."""
+        return any(p.is_busy() for p in self.work_pages())
+
+    def shutdown(self) -> None:
+        """Cancel every running worker and wait for it; close the log file."""
+        for p in self.work_pages():
+            p.shutdown()
+        if self._own_log is not None:
+            self._own_log.write("info", "Wizard closed.")
+            self._own_log.close()
+            self._own_log = None
+
+    def reject(self) -> None:
+        """Cancel / Esc / window close (QDialog routes all three here): confirm when work is
+        running, then stop it and close. Returning without closing keeps the window open."""
+        if self.busy() and self.confirm_close:
+            answer = QMessageBox.question(
+                self, self.tr("Stop and quit?"),
+                self.tr("A step is still running. Stop it and quit the wizard?\n"
+                        "A partial download is kept for next time; a half-made installation is removed."),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.shutdown()
+        super().reject()
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)

@@ -1,0 +1,196 @@
+"""Silent mode: the same engine, no window, no questions, a log and documented exit codes.
+
+Two reporters: :class:`ConsoleReporter` (readable lines, progress at most once a
+second) and :class:`JsonReporter` (one JSON object per line on stdout, for fleet
+tools). Both also write the log file. SIGINT (Ctrl+C) cancels cleanly: the
+current child process tree is ended and the exit code is 130.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from app import __version__
+from app.core import pipeline
+from app.core.errors import EXIT_CANCELLED, Cancelled, Stage, UsageError, WizardError
+from app.core.events import CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep
+from app.core.logfile import FileLogReporter, default_log_file
+from app.core.plan import InstallPlan
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{n:.0f} B"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+class ConsoleReporter(Reporter):
+    """Human-readable lines on ``out``. Debug lines are left to the log file."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._last: dict[Stage, float] = {}
+
+    def _print(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.out, flush=True)
+
+    def stage_started(self, stage: Stage, title: str) -> None:
+        self._print(f"==> {title}")
+
+    def stage_finished(self, result: StageResult) -> None:
+        self._print(f"    done: {result.summary}")
+
+    def progress(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.total is not None and progress.done >= progress.total
+        if not final and now - self._last.get(progress.stage, 0.0) < 1.0:
+            return
+        self._last[progress.stage] = now
+        if progress.stage is Stage.DOWNLOAD and progress.total:
+            rate = f", {_human_bytes(progress.rate)}/s" if progress.rate else ""
+            eta = f", {progress.eta:.0f} s left" if progress.eta is not None else ""
+            self._print(f"    {_human_bytes(progress.done)} of {_human_bytes(progress.total)} "
+                        f"({100 * (progress.fraction or 0):.0f}%{rate}{eta})")
+        elif progress.stage in (Stage.ENV,) and progress.text:
+            self._print(f"    {progress.text}")
+
+    def log(self, stage: Stage, line: str, level: str = "info") -> None:
+        if level in ("warning", "error"):
+            self._print(f"    {level}: {line}")
+        elif level == "info":
+            self._print(f"    {line}")
+
+    def train_step(self, step: TrainStep) -> None:
+        if step.step == 1 or step.step % 10 == 0:
+            sps = f", {step.steps_per_second:.1f} steps/s" if step.steps_per_second else ""
+            self._print(f"    step {step.step}: loss {step.loss:.4f}{sps}")
+
+
+class JsonReporter(Reporter):
+    """One JSON object per line: ``{"event": <method name>, ...}``; see README.md for the fields."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        record = {"event": event, "time": round(time.time(), 3), **fields}
+        with self._lock:
+            self.out.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+            self.out.flush()
+
+    def stage_started(self, stage: Stage, title: str) -> None:
+        self.emit("stage_started", stage=stage.value, title=title)
+
+    def stage_finished(self, result: StageResult) -> None:
+        self.emit("stage_finished", stage=result.stage.value, summary=result.summary, data=result.data)
+
+    def progress(self, progress: Progress) -> None:
+        self.emit("progress", stage=progress.stage.value, done=progress.done, total=progress.total,
+                  rate=progress.rate, eta=progress.eta, text=progress.text)
+
+    def log(self, stage: Stage, line: str, level: str = "info") -> None:
+        self.emit("log", stage=stage.value, level=level, line=line)
+
+    def train_step(self, step: TrainStep) -> None:
+        self.emit("train_step", step=step.step, loss=step.loss, elapsed=step.elapsed,
+                  steps_per_second=step.steps_per_second, samples_per_second=step.samples_per_second)
+
+    def info(self, stage: Stage, key: str, value: Any) -> None:
+        self.emit("info", stage=stage.value, key=key, value=value)
+
+
+def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
+        out: TextIO | None = None, cancel: CancelToken | None = None) -> int:
+    """Run ``plan`` headless. Returns the exit code (see :data:`app.core.errors.EXIT_CODES`)."""
+    out = out or sys.stdout
+    console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
+    try:
+        plan.validate()
+    except UsageError as exc:
+        _report_error(console, json_events, exc, exc.exit_code, out)
+        return exc.exit_code
+    if dry_run:
+        if json_events:
+            assert isinstance(console, JsonReporter)
+            console.emit("plan", plan=plan.to_mapping(), summary=plan.summary())
+        else:
+            print(plan.summary(), file=out)
+            print("\nDry run: nothing was changed.", file=out)
+        return 0
+    if plan.log_file is None:
+        plan.log_file = default_log_file()
+    filelog = FileLogReporter(plan.log_file)
+    filelog.write("info", f"miniconda-wizard {__version__}, silent mode")
+    filelog.write("info", "Plan:\n" + plan.summary())
+    reporter = TeeReporter(console, filelog)
+    if not json_events:
+        print(f"Log file: {plan.log_file}", file=out, flush=True)
+    cancel = cancel or CancelToken()
+    previous = _install_sigint(cancel)
+    try:
+        state = pipeline.run(plan, reporter, cancel)
+    except Cancelled:
+        filelog.write("warning", "Cancelled.")
+        _report(console, json_events, out, "cancelled", EXIT_CANCELLED, "Cancelled; nothing more was changed.")
+        return EXIT_CANCELLED
+    except WizardError as exc:
+        filelog.write("error", f"{type(exc).__name__}: {exc}\n{exc.detail}".rstrip())
+        _report_error(console, json_events, exc, exc.exit_code, out)
+        return exc.exit_code
+    finally:
+        _restore_sigint(previous)
+        filelog.close()
+    _report(console, json_events, out, "finished", 0, _next_steps(plan, state))
+    return 0
+
+
+def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
+    lines = ["Done."]
+    if state.install:
+        lines.append(f"Miniconda (conda {state.install.conda_version}) is in {state.install.prefix}.")
+    if state.gpu:
+        lines.append(state.gpu.verdict_text)
+    if state.env:
+        lines.append(f"Open a new terminal, then run: conda activate {state.env.name}")
+    lines.append(f"Log file: {plan.log_file}")
+    return "\n".join(lines)
+
+
+def _report(console: Reporter, json_events: bool, out: TextIO, event: str, code: int, text: str) -> None:
+    if json_events:
+        assert isinstance(console, JsonReporter)
+        console.emit(event, exit_code=code, message=text)
+    else:
+        print(text, file=out, flush=True)
+
+
+def _report_error(console: Reporter, json_events: bool, exc: WizardError, code: int, out: TextIO) -> None:
+    if json_events:
+        assert isinstance(console, JsonReporter)
+        console.emit("failed", exit_code=code, error=type(exc).__name__, stage=exc.stage.value,
+                     message=exc.message, fix=exc.fix)
+    else:
+        print(f"ERROR ({exc.stage.value}): {exc.message}", file=sys.stderr, flush=True)
+        if exc.fix:
+            print(f"What to do: {exc.fix}", file=sys.stderr, flush=True)
+
+
+def _install_sigint(cancel: CancelToken):
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+
+
+def _restore_sigint(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)

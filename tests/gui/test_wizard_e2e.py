@@ -1,0 +1,114 @@
+"""The whole wizard, page by page, against the local mirror and the stand-in Miniconda.
+
+Real parts only: the HTTP server on 127.0.0.1, the stand-in installer (bash), its conda
+(``create`` makes a real venv that sees this venv's torch), the real GPU probe training on
+the CPU, real rc-file edits in the test's HOME.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core.errors import Stage
+from app.gui.wizard import InstallerWizard, PageId
+from tests.gui.helpers import TIMEOUT, click_next, local_plan, next_enabled
+
+pytestmark = pytest.mark.slow
+
+
+def test_wizard_end_to_end(qtbot, tmp_path, mirror_server, isolated_home):
+    plan = local_plan(tmp_path, mirror_server.base_url)
+    wizard = InstallerWizard(plan, confirm_close=False)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    state = wizard.state
+
+    # 1. package: the index loads, latest is preselected and resolved with its SHA-256
+    assert wizard.currentId() == PageId.PACKAGE
+    package = wizard.page(PageId.PACKAGE)
+    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
+    assert state.choice.filename == "Miniconda3-latest-Linux-x86_64.sh"
+    assert state.choice.sha256 and state.choice.hash_source == "index"
+    assert package.selected_filename() == state.choice.filename
+    assert package.table.topLevelItemCount() > 10  # real rows for Linux-x86_64 too
+    click_next(qtbot, wizard)
+
+    # 2. download: starts by itself, verifies the SHA-256
+    assert wizard.currentId() == PageId.DOWNLOAD
+    download = wizard.page(PageId.DOWNLOAD)
+    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
+    assert state.installer_path.is_file()
+    assert download.result.kind == "ok"
+    assert "SHA-256 verified" in download.result.plain
+    click_next(qtbot, wizard)
+
+    # 3. install: Next waits for the Install button
+    assert wizard.currentId() == PageId.INSTALL
+    install = wizard.page(PageId.INSTALL)
+    assert not next_enabled(wizard)
+    assert install.check_status.kind == "ok", install.check_status.plain
+    qtbot.mouseClick(install.install_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
+    assert state.install.prefix == tmp_path / "miniconda3"
+    assert "installed in" in install.result.plain
+    assert any("installation finished." in line for line in install.log_view.lines())
+    click_next(qtbot, wizard)
+
+    # 4. PATH options: bash is ticked; leaving the page edits ~/.bashrc
+    assert wizard.currentId() == PageId.PATH
+    path_page = wizard.page(PageId.PATH)
+    assert path_page.shell_checks["bash"].isChecked()
+    assert not path_page.shell_checks["zsh"].isChecked()
+    click_next(qtbot, wizard)
+    assert wizard.currentId() == PageId.ENV
+    bashrc = isolated_home / ".bashrc"
+    assert "conda initialize" in bashrc.read_text()
+    assert any(c.changed for c in state.shell_changes)
+
+    # 5. env: Create runs conda create; Next waits for it
+    env = wizard.page(PageId.ENV)
+    assert not next_enabled(wizard)
+    assert env.create_button.isEnabled(), env.check_status.plain
+    qtbot.mouseClick(env.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
+    assert state.env.name == "llm"
+    assert state.env.python.exists()
+    assert env.result.kind == "ok"
+    click_next(qtbot, wizard)
+
+    # 6. GPU check: starts by itself; the loss curve fills and the loss falls
+    assert wizard.currentId() == PageId.GPU_CHECK
+    gpu = wizard.page(PageId.GPU_CHECK)
+    qtbot.waitUntil(lambda: state.gpu is not None or gpu.verdict.kind == "error", timeout=120_000)
+    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
+    assert gpu.verdict.kind != "error", gpu.verdict.plain
+    assert state.gpu.ok
+    points = gpu.curve.points()
+    assert len(points) == 20
+    assert state.gpu.loss_last_mean < state.gpu.loss_first_mean
+    assert gpu.verdict.plain.startswith(state.gpu.verdict_text)
+    click_next(qtbot, wizard)
+
+    # 7. finish: summary, log file, next commands
+    assert wizard.currentId() == PageId.FINISH
+    finish = wizard.page(PageId.FINISH)
+    summary = finish.summary.text()
+    assert "Miniconda3-latest-Linux-x86_64.sh (SHA-256 verified)" in summary
+    assert str(tmp_path / "miniconda3") in summary
+    assert ".bashrc" in summary
+    assert "GPU check:" in summary
+    assert str(plan.log_file) in finish.log_label.text()
+    commands = finish.commands.toPlainText()
+    assert "conda activate llm" in commands
+    assert "new terminal" in commands
+    finish.copy_commands()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == commands
+
+    # the file log got the engine's events from every stage
+    wizard.accept()
+    text = plan.log_file.read_text()
+    for stage in (Stage.CATALOG, Stage.DOWNLOAD, Stage.INSTALL, Stage.SHELL, Stage.ENV, Stage.GPU_CHECK):
+        assert f"[{stage.value}]" in text

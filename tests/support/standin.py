@@ -1,0 +1,1041 @@
+"""A stand-in for the Miniconda ``.sh`` installer and the ``conda`` it installs (tests only; no internet here).
+
+This file is two things:
+
+* imported by tests (``tests.support.standin``): :func:`build_standin_installer` writes a small bash
+  installer; :func:`run_installer`, :func:`read_calls` help tests drive and inspect it;
+* copied by that installer into ``PREFIX/bin/conda`` and ``PREFIX/condabin/conda`` (with a shebang to the
+  Python given at build time), where :func:`conda_main` answers the ``conda`` command lines the product uses.
+  So the code below the build helpers must only use the standard library.
+
+What the installer honours (source: conda/constructor ``constructor/header.sh`` as rendered in the real
+``Miniconda3 py313_25.9.1-3`` linux-64 installer, "Created by constructor 3.13.1", read from the public code
+index): the options ``-b -i -f -h -k -p PREFIX -s -m -u -t -c`` (getopts ``bifhkp:smutc``), the usage text and
+exit code 2 of ``-h``, ``ERROR: did not recognize option``, the refusal of a PREFIX with spaces, the refusal of an
+existing PREFIX without ``-u``/``-f`` ("ERROR: File or directory already exists: '...'" + "If you want to update an
+existing installation, use the -u option.", stderr, exit 1), ``ERROR: Could not create directory``, the stdout
+lines ``PREFIX=...``, ``Unpacking bootstrapper...``, ``Unpacking payload...``, ``Installing base environment...``,
+``installation finished.``, ``.nonadmin`` when not root, ``~/.conda`` created, ``PREFIX/.condarc`` =
+``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Interactive mode (no ``-b``) asks
+for the licence like the real one; with stdin closed ``read`` fails under ``set -eu`` and it exits 1 right after
+"Please, press ENTER to continue" - as the real installer does. Not emulated: the glibc/disk-space/MD5 checks, the
+payload, ``-t`` tests and ``-c``'s ``conda init`` (it prints the real "Initializing ..." line, then says on stderr
+that the stand-in changed no shell file). In batch mode the real header sets ``CONDA_QUIET=1`` for its
+``conda install``, so no "Preparing transaction" lines are printed here either.
+
+Layout (like Miniconda): ``bin/conda``, ``condabin/conda``, ``bin/python`` (symlink to the given Python; its
+``sys.prefix`` is NOT PREFIX), ``conda-meta/history``, ``envs/``, ``pkgs/``, ``etc/conda/``, ``.condarc``,
+``.nonadmin`` (non-root only).
+
+What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
+(``tests/data/real-conda/``, recorded from conda built from source; see its README):
+
+* ``conda --version`` / ``-V``: ``conda 26.7.2.dev56`` (``STANDIN_CONDA_VERSION`` overrides the version).
+* ``conda info --json``: the keys of ``conda-info--json.json``, with this prefix's real paths.
+* ``conda create [--yes] [--json] (-n NAME | -p PATH) SPECS... [-c CH]... [--override-channels]``: through a pipe
+  with ``--json``, ONE JSON document shaped like ``conda-create--json-n-demo-dependent.json`` (no trailing newline,
+  like the recording); an existing env is replaced (``conda-create--json-n-demo-exists.json``); ``FETCH`` lists
+  only packages not yet in ``PREFIX/pkgs``. Unknown package: ``PackagesNotFoundInChannelsError`` JSON on stdout
+  (sorted keys, ``"}\\n\\n"`` ending, stderr empty), exit 1 - byte-identical to
+  ``conda-create--json-n-missing-package.json`` for the same channels. Known packages: python, pytorch,
+  transformers, numpy, datasets, accelerate, tokenizers, pip, plus the comma list ``STANDIN_CONDA_KNOWN``.
+  The env is a REAL Python env: ``venv`` (no pip) of the Python running this script, with a ``.pth`` file listing
+  that Python's ``site.getsitepackages()``, so ``torch`` of the test venv imports there. Its Python version is
+  that interpreter's, whatever ``python=X.Y`` asked. Package versions in ``LINK``/``FETCH`` are the versions
+  installed in that interpreter (``pytorch`` -> ``torch``), else ``1.0``; builds, hashes, sizes are stand-in values.
+  ``STANDIN_CONDA_CREATE_DELAY`` (seconds, float): sleep after the env folder exists and before
+  ``conda-meta/history`` is written (for cancel tests: a cancelled env has no history).
+* Channels: ``-c`` channels first, then (unless ``--override-channels``) ``channels`` from the .condarc files
+  (``PREFIX/.condarc``, ``$XDG_CONFIG_HOME/conda/.condarc``, ``~/.config/conda/.condarc``, ``~/.conda/.condarc``,
+  ``~/.condarc``, ``$CONDARC``; later files first), else ``defaults``; ``nodefaults`` removes defaults;
+  ``defaults`` = ``default_channels`` if set, else ``https://repo.anaconda.com/pkgs/main`` and ``/pkgs/r``
+  (the Linux defaults). Names become ``https://conda.anaconda.org/NAME``. Like real conda, ``-c conda-forge``
+  WITHOUT ``--override-channels`` still includes ``defaults`` (so the ToS gate still applies).
+* Anaconda ToS gate (source: anaconda/conda-anaconda-tos ``plugin.py``, ``api.py``, ``path.py``,
+  ``console/render.py``; text of the newer error from ``tests/data/conda_outputs/``): for ``create``, every channel
+  on ``repo.anaconda.com`` must be accepted, unless ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` is true (conda boolify:
+  yes/y/true/t/on/1), or CI is detected (the plugin's boolean vars such as ``CI``/``GITHUB_ACTIONS`` - an explicit
+  false value wins - and presence vars such as ``JENKINS_URL``; its container heuristic is not emulated). Auto/CI
+  acceptance is written to disk, as the plugin does. Otherwise: ``CondaToSNonInteractiveError`` (JSON on stdout with
+  ``--json``, text on stderr without), exit 1. Acceptances are read from ``PREFIX/conda-meta/tos``,
+  ``$XDG_CONFIG_HOME/conda/tos``, ``~/.config/conda/tos``, ``~/.conda/tos``, ``$CONDATOS`` (``/etc/conda/tos`` and
+  ``/var/lib/conda/tos`` are skipped so the machine cannot leak in), as ``ROOT/<sha256(host + path)>/<ts>.json``.
+* ``conda tos accept [--override-channels] (-c|--channel URL)... [--user|--system|--tos-root DIR] [--json]``:
+  prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for non-Anaconda channels).
+* ``conda env list [--json]``: ``envs`` + ``envs_details`` (``conda-env-list--json.json``): the root prefix, the envs
+  in ``PREFIX/envs`` and those registered in ``~/.conda/environments.txt`` (``create`` registers each env there).
+* ``conda shell.bash hook`` (also zsh/posix): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
+  ``CONDA_PYTHON_EXE``, activates base (``PREFIX/bin`` and ``PREFIX/condabin`` on PATH, ``CONDA_PREFIX``,
+  ``CONDA_DEFAULT_ENV=base``, ``CONDA_SHLVL=1``). No ``conda`` shell function.
+* Anything else: argparse-style ``invalid choice`` on stderr, exit 2.
+
+Every call appends one JSON line to ``PREFIX/conda-meta/standin-calls.log``: ``argv``, ``cwd``, ``time``,
+``stdout_isatty`` and ``env`` (the variables in :data:`LOGGED_ENV`, ``None`` when unset). Not emulated: the
+``--json`` progress records written when stdout is a terminal (``conda-create--json-p-tty-dependent.out``),
+``custom_channels``/``channel_alias`` and ``plugins.auto_accept_tos`` in .condarc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+CONDA_VERSION = "26.7.2.dev56"  # tests/data/real-conda/conda--version.txt
+INSTALLER_NAME = "Miniconda3"
+DEFAULT_FILENAME = "Miniconda3-latest-Linux-x86_64.sh"
+
+#: Packages the stand-in channels "have" (plus the comma list in ``STANDIN_CONDA_KNOWN``).
+KNOWN_PACKAGES = ("python", "pytorch", "transformers", "numpy", "datasets", "accelerate", "tokenizers", "pip")
+
+#: Environment variables recorded with each call in ``conda-meta/standin-calls.log``.
+LOGGED_ENV = (
+    "CONDA_PLUGINS_AUTO_ACCEPT_TOS", "CI", "PYTHONUTF8", "PYTHONIOENCODING", "CONDARC", "CONDA_PREFIX",
+    "HOME", "LD_LIBRARY_PATH", "STANDIN_CONDA_KNOWN", "STANDIN_CONDA_CREATE_DELAY",
+)
+
+#: The Linux ``defaults`` channels (main, r; ``msys2`` only on Windows - conda_outputs ToS fixtures).
+DEFAULT_CHANNELS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
+
+_SUBDIR = "linux-64"
+_TOP_USAGE = "usage: conda [-h] [-v] [--no-plugins] [-V] COMMAND ..."
+# The heredoc delimiter is assembled so that it never appears as a line of this file (which is embedded).
+_EOF_MARK = "STANDIN_CONDA_" + "SOURCE_END"
+
+
+# ==== building and driving the installer (test side) =============================================================
+
+def build_standin_installer(
+    dest_dir: Path, filename: str = DEFAULT_FILENAME, python: str = sys.executable
+) -> Path:
+    """Write the stand-in installer ``dest_dir/filename`` (a bash script of about 60 KB) and return its path.
+
+    Args:
+        dest_dir: folder to write into (created if missing).
+        filename: the installer's file name (``.sh``, as the real header requires of ``$0``).
+        python: the interpreter the installed ``conda`` runs with and that ``bin/python`` links to; envs made by
+            the stand-in conda are venvs of it that also see its site-packages (so ``torch`` imports).
+
+    The bytes depend only on ``python`` (no timestamps), so equal inputs give equal SHA-256.
+    """
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    source = Path(__file__).read_text(encoding="utf-8")
+    if any(line.strip() == _EOF_MARK for line in source.splitlines()):
+        raise RuntimeError("the heredoc delimiter occurs in the embedded source")
+    py_tag = _python_tag(python)
+    text = (
+        _INSTALLER_TEMPLATE.replace("@@INSTALLER_VER@@", f"py{py_tag}_{CONDA_VERSION}-0")
+        .replace("@@PYTHON@@", shlex.quote(str(python)))
+        .replace("@@EOF_MARK@@", _EOF_MARK)
+        .replace("@@CONDA_SOURCE@@", source.rstrip("\n"))
+    )
+    path = dest_dir / filename
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def _python_tag(python: str) -> str:
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return f"{sys.version_info[0]}{sys.version_info[1]}"
+    out = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def run_installer(installer: Path, *args: str, env: dict[str, str] | None = None,
+                  stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``bash installer ARGS...`` (e.g. ``"-b", "-p", str(prefix)``) and return the completed process.
+
+    stdin is closed (``/dev/null``) unless ``stdin`` text is given. ``env`` defaults to ``os.environ``.
+    """
+    return subprocess.run(
+        ["bash", str(installer), *args], input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+
+
+def read_calls(prefix: Path) -> list[dict]:
+    """The stand-in conda calls recorded under ``prefix`` (oldest first): dicts with argv, env, cwd, time."""
+    log = Path(prefix) / "conda-meta" / "standin-calls.log"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# ==== the stand-in conda (runs as PREFIX/bin/conda; stdlib only) =================================================
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _boolify(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"yes", "y", "true", "t", "on", "1"}
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _home() -> Path:
+    return Path(os.path.expanduser("~"))
+
+
+class _Conda:
+    def __init__(self, root: Path, argv: list[str]) -> None:
+        self.root = root
+        self.argv = argv
+        self.version = os.environ.get("STANDIN_CONDA_VERSION") or CONDA_VERSION
+        self.json = "--json" in argv
+
+    # ---- output -------------------------------------------------------------------------------------------------
+    def out(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def usage_error(self, message: str, usage: str = _TOP_USAGE, prog: str = "conda") -> None:
+        """An argparse-style error: usage line and ``PROG: error: MESSAGE`` on stderr, exit 2."""
+        sys.stderr.write(f"{usage}\n{prog}: error: {message}\n")
+        raise _Exit(2)
+
+    def fail(self, name: str, message: str, module: str = "conda.exceptions", **extra) -> None:
+        """A CondaError: JSON on stdout with --json (sorted keys, "}\\n\\n"), else text on stderr; exit 1."""
+        if self.json:
+            doc = {"caused_by": "None", "error": f"{name}: {message}", "exception_name": name,
+                   "exception_type": f"<class '{module}.{name}'>", "message": message, **extra}
+            self.out(json.dumps(doc, indent=2, sort_keys=True) + "\n\n")
+        else:
+            sys.stderr.write(f"\n{name}: {message}\n")
+        raise _Exit(1)
+
+    # ---- configuration ------------------------------------------------------------------------------------------
+    def condarc_files(self) -> list[Path]:
+        home = _home()
+        xdg = os.environ.get("XDG_CONFIG_HOME")
+        files = [self.root / ".condarc"]
+        if xdg:
+            files.append(Path(xdg) / "conda" / ".condarc")
+        files += [home / ".config/conda/.condarc", home / ".conda/.condarc", home / ".condarc"]
+        if os.environ.get("CONDARC"):
+            files.append(Path(os.environ["CONDARC"]))
+        return [f for f in dict.fromkeys(files) if f.is_file()]
+
+    def condarc_lists(self) -> tuple[list[str], list[str] | None]:
+        channels: list[str] = []
+        default_channels: list[str] | None = None
+        for f in self.condarc_files():  # lowest priority first; higher ones go in front
+            parsed = _parse_yaml_lists(f.read_text(encoding="utf-8", errors="replace"))
+            if "channels" in parsed:
+                channels = parsed["channels"] + [c for c in channels if c not in parsed["channels"]]
+            if "default_channels" in parsed:
+                default_channels = parsed["default_channels"]
+        return channels, default_channels
+
+    def channels(self, cli: list[str], override: bool) -> list[str]:
+        """Effective channel base URLs, in priority order."""
+        rc_channels, rc_defaults = self.condarc_lists()
+        names = list(cli)
+        if not override:
+            names += rc_channels or ["defaults"]
+        if "nodefaults" in names:
+            names = [n for n in names if n not in ("nodefaults", "defaults")]
+        urls: list[str] = []
+        for name in names:
+            expanded = (rc_defaults or list(DEFAULT_CHANNELS)) if name == "defaults" else [name]
+            for n in expanded:
+                url = _channel_url(n)
+                if url not in urls:
+                    urls.append(url)
+        return urls
+
+    # ---- commands -----------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        argv = [a for a in self.argv if a not in ("-v", "--verbose", "--no-plugins")]
+        if not argv or argv[0] in ("-h", "--help"):
+            self.out(f"{_TOP_USAGE}\n\n(stand-in conda)\n")
+            return 0
+        if argv[0] in ("-V", "--version"):
+            self.out(f"conda {self.version}\n")
+            return 0
+        cmd, rest = argv[0], argv[1:]
+        if cmd == "create":
+            return self.create(rest)
+        if cmd == "info":
+            return self.info(rest)
+        if cmd == "env" and rest[:1] == ["list"]:
+            return self.env_list(rest[1:])
+        if cmd == "tos" and rest[:1] == ["accept"]:
+            return self.tos_accept(rest[1:])
+        if cmd.startswith("shell.") and rest[:1] == ["hook"]:
+            return self.shell_hook(cmd.split(".", 1)[1])
+        choices = "'create', 'env', 'info', 'tos', 'shell.bash'"
+        self.usage_error(f"argument COMMAND: invalid choice: {cmd!r} (stand-in conda; choose from {choices})")
+        return 2
+
+    def info(self, rest: list[str]) -> int:
+        home = _home()
+        rc_channels = self.channels([], False)
+        channel_urls = [f"{u}/{s}" for u in rc_channels for s in (_SUBDIR, "noarch")]
+        envs = self.all_envs()
+        py = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        doc = {
+            "platform": _SUBDIR,
+            "conda_version": self.version,
+            "conda_env_version": self.version,
+            "conda_build_version": "not installed",
+            "root_prefix": str(self.root),
+            "conda_prefix": str(self.root),
+            "av_data_dir": str(self.root / "etc" / "conda"),
+            "av_metadata_url_base": None,
+            "root_writable": os.access(self.root, os.W_OK),
+            "pkgs_dirs": [str(self.root / "pkgs"), str(home / ".conda" / "pkgs")],
+            "envs_dirs": [str(self.root / "envs"), str(home / ".conda" / "envs")],
+            "default_prefix": os.environ.get("CONDA_PREFIX") or str(self.root),
+            "active_prefix": os.environ.get("CONDA_PREFIX"),
+            "active_prefix_name": os.environ.get("CONDA_DEFAULT_ENV"),
+            "conda_shlvl": int(os.environ.get("CONDA_SHLVL", "-1") or -1),
+            "channels": channel_urls,
+            "user_rc_path": str(home / ".condarc"),
+            "rc_path": str(home / ".condarc"),
+            "sys_rc_path": str(self.root / ".condarc"),
+            "offline": False,
+            "envs": envs,
+            "python_version": ".".join(map(str, sys.version_info[:3])) + f".{sys.version_info[3]}.{sys.version_info[4]}",
+            "requests_version": "not installed",
+            "user_agent": f"conda/{self.version} CPython/{'.'.join(map(str, sys.version_info[:3]))} Linux",
+            "conda_location": str(self.root / "lib" / f"python{py}" / "site-packages" / "conda"),
+            "config_files": [str(f) for f in self.condarc_files()],
+            "netrc_file": None,
+            "virtual_pkgs": [["__conda", self.version, "0"], ["__linux", os.uname().release.split("-")[0], "0"],
+                             ["__unix", "0", "0"]],
+            "solver": {"name": "libmamba", "user_agent": "solver/libmamba", "default": True},
+            "tmp_dir": os.environ.get("TMPDIR", "/tmp"),
+            "notices_cache_dir": str(home / ".cache" / "conda" / "notices"),
+            "UID": os.getuid(),
+            "GID": os.getgid(),
+            "sys.version": sys.version,
+            "sys.prefix": str(self.root),
+            "sys.executable": str(self.root / "bin" / "python"),
+            "site_dirs": [],
+            "env_vars": {k: os.environ.get(k, "<not set>") for k in
+                         ("PATH", "CURL_CA_BUNDLE", "LD_PRELOAD", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")},
+            "envs_details": {e: self.env_details(Path(e)) for e in envs},
+        }
+        doc["env_vars"]["CONDA_ROOT"] = str(self.root)
+        if self.json:
+            self.out(json.dumps(doc, indent=2))
+        else:
+            self.out(f"\n     active environment : None\n       conda version : {self.version}\n"
+                     f"       base environment : {self.root}  (writable)\n")
+        return 0
+
+    def all_envs(self) -> list[str]:
+        envs = [str(self.root)]
+        envs_dir = self.root / "envs"
+        if envs_dir.is_dir():
+            envs += [str(p) for p in sorted(envs_dir.iterdir()) if (p / "conda-meta").is_dir()]
+        registry = _home() / ".conda" / "environments.txt"
+        if registry.is_file():
+            for line in registry.read_text(encoding="utf-8").splitlines():
+                p = line.strip()
+                if p and p not in envs and (Path(p) / "conda-meta").is_dir():
+                    envs.append(p)
+        return envs
+
+    def env_details(self, prefix: Path) -> dict:
+        base = prefix == self.root
+        history = prefix / "conda-meta" / "history"
+        mtime = history.stat().st_mtime if history.exists() else prefix.stat().st_mtime
+        created = None if base else datetime.fromtimestamp((prefix / "conda-meta").stat().st_ctime, timezone.utc).isoformat()
+        return {
+            "name": "base" if base else prefix.name,
+            "created": created,
+            "last_modified": datetime.fromtimestamp(mtime, timezone.utc).isoformat(),
+            "active": os.environ.get("CONDA_PREFIX") == str(prefix),
+            "base": base,
+            "frozen": False,
+            "writable": os.access(prefix, os.W_OK),
+        }
+
+    def env_list(self, rest: list[str]) -> int:
+        envs = self.all_envs()
+        if self.json:
+            self.out(json.dumps({"envs": envs, "envs_details": {e: self.env_details(Path(e)) for e in envs}}, indent=2))
+        else:
+            lines = ["# conda environments:", "#"]
+            for e in envs:
+                name = "base" if Path(e) == self.root else Path(e).name
+                lines.append(f"{name:<25}  {e}")
+            self.out("\n".join(lines) + "\n\n")
+        return 0
+
+    def shell_hook(self, shell: str) -> int:
+        if shell not in ("bash", "zsh", "posix"):
+            self.usage_error(f"argument COMMAND: invalid choice: 'shell.{shell}' (stand-in conda)")
+        r = shlex.quote(str(self.root))
+        self.out(
+            f"export CONDA_EXE={shlex.quote(str(self.root / 'bin' / 'conda'))}\n"
+            f"export CONDA_PYTHON_EXE={shlex.quote(str(self.root / 'bin' / 'python'))}\n"
+            f"export PATH={r}/bin:{r}/condabin:\"$PATH\"\n"
+            f"export CONDA_PREFIX={r}\nexport CONDA_DEFAULT_ENV=base\nexport CONDA_SHLVL=1\n"
+        )
+        return 0
+
+    # ---- ToS ----------------------------------------------------------------------------------------------------
+    def tos_roots(self) -> list[Path]:
+        home = _home()
+        roots = [self.root / "conda-meta" / "tos"]
+        if os.environ.get("XDG_CONFIG_HOME"):
+            roots.append(Path(os.environ["XDG_CONFIG_HOME"]) / "conda" / "tos")
+        roots += [home / ".config" / "conda" / "tos", home / ".conda" / "tos"]
+        if os.environ.get("CONDA_PREFIX"):
+            roots.append(Path(os.environ["CONDA_PREFIX"]) / "conda-meta" / "tos")
+        if os.environ.get("CONDATOS"):
+            roots.append(Path(os.environ["CONDATOS"]))
+        return roots
+
+    def tos_accepted(self, url: str) -> bool:
+        for root in self.tos_roots():
+            d = root / _hash_channel(url)
+            for f in sorted(d.glob("*.json")) if d.is_dir() else []:
+                try:
+                    if json.loads(f.read_text(encoding="utf-8")).get("tos_accepted") is True:
+                        return True
+                except (OSError, ValueError):
+                    continue
+        return False
+
+    def write_acceptance(self, url: str, root: Path) -> Path:
+        d = root / _hash_channel(url)
+        d.mkdir(parents=True, exist_ok=True)
+        version = 1720000000.0  # a fixed stand-in ToS version (the file name is the version timestamp)
+        f = d / f"{version}.json"
+        f.write_text(json.dumps({
+            "version": datetime.fromtimestamp(version, timezone.utc).isoformat(),
+            "text": "Stand-in Terms of Service (tests only).",
+            "support": "https://www.anaconda.com/legal",
+            "base_url": url, "tos_accepted": True, "acceptance_timestamp": _now_iso(),
+        }, indent=2), encoding="utf-8")
+        return f
+
+    def check_tos(self, channels: list[str]) -> None:
+        gated = [u for u in channels if _has_tos(u)]
+        pending = [u for u in gated if not self.tos_accepted(u)]
+        if not pending:
+            return
+        auto = _boolify(os.environ.get("CONDA_PLUGINS_AUTO_ACCEPT_TOS"))
+        ci = _ci_detected()
+        if auto or ci:
+            for url in pending:
+                self.write_acceptance(url, _home() / ".conda" / "tos")
+                if not self.json:
+                    how = "with auto acceptance enabled (auto_accept_tos=True)" if auto else "via CI"
+                    self.out(f"By accessing {url} {how} for this repository you acknowledge and agree to the "
+                             f"Terms of Service:\nStand-in Terms of Service (tests only).\n")
+            return
+        bullets = "\n".join(f"    - {u}" for u in pending)
+        commands = "\n".join(f"    conda tos accept --override-channels --channel {u}" for u in pending)
+        message = (
+            "Terms of Service have not been accepted for the following channels. "
+            "Please accept or remove them before proceeding:\n"
+            f"{bullets}\n\n"
+            "To accept these channels' Terms of Service, run the following commands:\n"
+            f"{commands}\n\n"
+            "For information on safely removing channels from your conda configuration,\n"
+            "please see the official documentation:\n\n"
+            "    https://www.anaconda.com/docs/tools/working-with-conda/channels"
+        )
+        self.fail("CondaToSNonInteractiveError", message, module="conda_anaconda_tos.exceptions")
+
+    def tos_accept(self, rest: list[str]) -> int:
+        usage = "usage: conda tos accept [-h] [-c CHANNEL] [--override-channels] [--json]"
+        cli: list[str] = []
+        override = False
+        root = _home() / ".conda" / "tos"
+        it = iter(rest)
+        for a in it:
+            if a in ("-c", "--channel"):
+                cli.append(next(it, "") or self.usage_error(f"argument {a}: expected one argument", usage, "conda tos accept"))
+            elif a.startswith("--channel="):
+                cli.append(a.split("=", 1)[1])
+            elif a == "--override-channels":
+                override = True
+            elif a == "--user":
+                root = _home() / ".conda" / "tos"
+            elif a == "--system":
+                root = self.root / "conda-meta" / "tos"
+            elif a == "--tos-root":
+                root = Path(next(it, "") or self.usage_error("argument --tos-root: expected one argument", usage, "conda tos accept"))
+            elif a == "--json":
+                pass
+            else:
+                self.usage_error(f"unrecognized arguments: {a}")
+        if override and not cli:
+            self.fail("ArgumentError", "At least one -c / --channel flag must be supplied when using --override-channels.")
+        result: dict[str, dict | None] = {}
+        lines = []
+        for url in self.channels(cli, override):
+            if _has_tos(url):
+                self.write_acceptance(url, root)
+                result[url] = {"base_url": url, "tos_accepted": True}
+                lines.append(f"accepted Terms of Service for {url}")
+            else:
+                result[url] = None
+                lines.append(f"Terms of Service not found for {url}")
+        self.out(json.dumps(result, indent=2) + "\n" if self.json else "\n".join(lines) + "\n")
+        return 0
+
+    # ---- create -------------------------------------------------------------------------------------------------
+    def create(self, rest: list[str]) -> int:
+        usage = "usage: conda create [-h] [--clone ENV] (-n ENVIRONMENT | -p PATH) [-c CHANNEL] [--override-channels] [--json] [-y] [package_spec ...]"
+        name = path = None
+        cli: list[str] = []
+        specs: list[str] = []
+        override = False
+        it = iter(rest)
+        for a in it:
+            if a in ("-n", "--name", "-p", "--prefix", "-c", "--channel", "--solver"):
+                value = next(it, None)
+                if value is None:
+                    self.usage_error(f"argument {a}: expected one argument", usage, "conda create")
+                if a in ("-n", "--name"):
+                    name = value
+                elif a in ("-p", "--prefix"):
+                    path = value
+                elif a in ("-c", "--channel"):
+                    cli.append(value)
+            elif a in ("-y", "--yes", "--json", "-q", "--quiet", "--no-default-packages"):
+                pass
+            elif a == "--override-channels":
+                override = True
+            elif a.startswith("-"):
+                self.usage_error(f"unrecognized arguments: {a}")
+            else:
+                specs.append(a)
+        if (name is None) == (path is None):
+            self.usage_error("one of the arguments -n/--name -p/--prefix is required", usage, "conda create")
+        if name is not None and name in ("base", "root"):
+            self.fail("CondaValueError", "The target prefix is the base prefix. Aborting.")
+        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.root / "envs" / str(name)
+
+        channels = self.channels(cli, override)
+        self.check_tos(channels)  # the plugin's pre-command hook runs before solving
+
+        known = set(KNOWN_PACKAGES) | {p.strip() for p in os.environ.get("STANDIN_CONDA_KNOWN", "").split(",") if p.strip()}
+        missing = [s for s in specs if _spec_name(s) not in known]
+        if missing:
+            channel_urls = [f"{u}/{s}" for u in channels for s in (_SUBDIR, "noarch")]
+            channels_formatted = "".join(f"\n  - {u}" for u in channel_urls)
+            packages_formatted = "".join(f"\n  - {s}" for s in missing)
+            message = (
+                "The following packages are not available from current channels:\n"
+                f"{packages_formatted}\n\nCurrent channels:\n{channels_formatted}\n\n"
+                "To search for alternate channels that may provide the conda package you're\n"
+                "looking for, navigate to\n\n    https://anaconda.org\n\n"
+                "and use the search bar at the top of the page.\n"
+            )
+            if not self.json:
+                self.out("Collecting package metadata (current_repodata.json): ...working... done\n"
+                         "Solving environment: ...working... failed\n")
+            self.fail("PackagesNotFoundInChannelsError", message, channel_urls=channel_urls,
+                      channels_formatted=channels_formatted, packages=missing, packages_formatted=packages_formatted)
+
+        records = self.records(specs, channels[0] if channels else DEFAULT_CHANNELS[0])
+        fetch = [r for r in records if not (self.root / "pkgs" / r["_dist"]).exists()]
+        self.make_env(target, specs, records)
+        for r in fetch:
+            (self.root / "pkgs" / r["_dist"] / "info").mkdir(parents=True, exist_ok=True)
+
+        if self.json:
+            actions: dict = {"FETCH": [r["fetch"] for r in fetch], "PREFIX": str(target)}
+            if records:
+                actions["LINK"] = [r["link"] for r in records]
+            self.out(json.dumps({"success": True, "actions": actions, "prefix": str(target)}, indent=2))
+        else:
+            self.out(_text_plan(target, specs, records, name))
+        return 0
+
+    def records(self, specs: list[str], channel: str) -> list[dict]:
+        names = list(dict.fromkeys(_spec_name(s) for s in specs))
+        if names and "python" not in names:
+            names.append("python")
+        out = []
+        for n in sorted(names):
+            version = _installed_version(n)
+            build = "standin_0"
+            dist = f"{n}-{version}-{build}"
+            fn = f"{dist}.conda"
+            digest = hashlib.sha256(f"{channel}/{fn}".encode()).hexdigest()
+            out.append({
+                "_dist": dist,
+                "fetch": {
+                    "name": n, "version": version, "build": build, "build_number": 0,
+                    "channel": f"{channel}/{_SUBDIR}", "subdir": _SUBDIR, "fn": fn, "md5": digest[:32],
+                    "url": f"{channel}/{_SUBDIR}/{fn}", "sha256": digest, "arch": "x86_64", "platform": "linux",
+                    "depends": [], "constrains": [], "noarch": None, "package_type": None,
+                    "timestamp": 1785276634298, "size": 4096,
+                },
+                "link": {
+                    "base_url": channel, "build_number": 0, "build_string": build,
+                    "channel": _canonical_name(channel), "dist_name": dist, "name": n,
+                    "platform": _SUBDIR, "version": version,
+                },
+            })
+        return out
+
+    def make_env(self, target: Path, specs: list[str], records: list[dict]) -> None:
+        import shutil
+        import site
+        import venv
+
+        if target.exists():
+            shutil.rmtree(target)  # real conda replaces an existing env
+        venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(str(target))
+        py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        pth = target / "lib" / py / "site-packages" / "_standin_parent_site.pth"
+        pth.write_text("".join(p + "\n" for p in site.getsitepackages()), encoding="utf-8")
+        (target / "conda-meta").mkdir(exist_ok=True)
+        delay = float(os.environ.get("STANDIN_CONDA_CREATE_DELAY", "0") or 0)
+        if delay > 0:
+            time.sleep(delay)
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        lines = [f"==> {stamp} <==", "# cmd: " + " ".join([str(self.root / "bin" / "conda"), *self.argv]),
+                 f"# conda version: {self.version}"]
+        lines += [f"+{r['link']['base_url']}/{_SUBDIR}::{r['_dist']}" for r in records]
+        lines.append(f"# update specs: {specs!r}")
+        (target / "conda-meta" / "history").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        registry = _home() / ".conda" / "environments.txt"
+        registry.parent.mkdir(parents=True, exist_ok=True)
+        existing = registry.read_text(encoding="utf-8").splitlines() if registry.exists() else []
+        if str(target) not in existing:
+            with registry.open("a", encoding="utf-8") as fh:
+                fh.write(f"{target}\n")
+
+
+def _parse_yaml_lists(text: str) -> dict[str, list[str]]:
+    """The top-level list keys of a .condarc (block ``- x`` items or flow ``[a, b]``); other keys ignored."""
+    out: dict[str, list[str]] = {}
+    key = None
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace() and ":" in line:
+            k, _, v = line.partition(":")
+            key = k.strip()
+            v = v.strip()
+            if v.startswith("[") and v.endswith("]"):
+                out[key] = [x.strip().strip("'\"") for x in v[1:-1].split(",") if x.strip()]
+                key = None
+            elif v:
+                key = None
+            else:
+                out.setdefault(key, [])
+        elif key is not None and line.strip().startswith("- "):
+            out[key].append(line.strip()[2:].strip().strip("'\""))
+        elif key is not None and not out.get(key):
+            out.pop(key, None)  # a mapping, not a list
+            key = None
+    return {k: v for k, v in out.items() if v}
+
+
+def _channel_url(name: str) -> str:
+    if "://" in name:
+        return name.rstrip("/")
+    if name.startswith("pkgs/"):
+        return f"https://repo.anaconda.com/{name.strip('/')}"
+    return f"https://conda.anaconda.org/{name.strip('/')}"
+
+
+def _canonical_name(url: str) -> str:
+    for prefix in ("https://repo.anaconda.com/", "https://conda.anaconda.org/"):
+        if url.startswith(prefix):
+            return url[len(prefix):]
+    return url.rstrip("/").rsplit("/", 1)[-1] if url.startswith("file://") else url
+
+
+def _has_tos(url: str) -> bool:
+    """Channels with an Anaconda ToS: those on repo.anaconda.com (the plugin's HOSTS)."""
+    return url.startswith("https://repo.anaconda.com/")
+
+
+def _hash_channel(url: str) -> str:
+    """``sha256(channel_location + channel_name)`` like the plugin's ``hash_channel`` (location = host)."""
+    rest = url.split("://", 1)[-1]
+    location, _, name = rest.partition("/")
+    return hashlib.sha256(location.encode() + name.strip("/").encode()).hexdigest()
+
+
+_CI_BOOLEAN_VARS = ("APPVEYOR", "BITRISE_IO", "BUDDY", "BUILDKITE", "CI", "CIRCLECI", "CIRRUS_CI", "CONCOURSE_CI",
+                    "DRONE", "GITHUB_ACTIONS", "GITLAB_CI", "SAIL_CI", "SEMAPHORE", "TF_BUILD", "TRAVIS", "WERCKER",
+                    "WOODPECKER_CI")
+_CI_PRESENCE_VARS = ("BAMBOO_BUILDKEY", "CODEBUILD_BUILD_ID", "HEROKU_TEST_RUN_ID", "JENKINS_URL", "TEAMCITY_VERSION")
+#: Variables the ToS plugin reads to detect CI (conda-anaconda-tos ``api.py``); tests remove them.
+CI_VARIABLES = _CI_BOOLEAN_VARS + _CI_PRESENCE_VARS
+
+
+def _ci_detected() -> bool:
+    values = [os.environ.get(v) for v in _CI_BOOLEAN_VARS]
+    if any(v and not _boolify(v) for v in values):
+        return False
+    return any(_boolify(v) for v in values) or any(os.environ.get(v) for v in _CI_PRESENCE_VARS)
+
+
+def _spec_name(spec: str) -> str:
+    s = spec.split("::")[-1].strip()
+    for i, ch in enumerate(s):
+        if ch in "=<>!~ [":
+            return s[:i].lower()
+    return s.lower()
+
+
+def _installed_version(name: str) -> str:
+    if name == "python":
+        return ".".join(map(str, sys.version_info[:3]))
+    from importlib import metadata
+
+    try:
+        return metadata.version({"pytorch": "torch"}.get(name, name))
+    except metadata.PackageNotFoundError:
+        return "1.0"
+
+
+def _text_plan(target: Path, specs: list[str], records: list[dict], name: str | None) -> str:
+    """The plain-text create output, after ``conda-create-p-text-dependent.txt``."""
+    pkgs = "".join(f"  {r['link']['name']:<18} {r['link']['channel']}/{_SUBDIR}::{r['_dist']} \n" for r in records)
+    added = "".join(f"    - {s}\n" for s in specs)
+    return (
+        "Collecting package metadata (current_repodata.json): ...working... done\n"
+        "Solving environment: ...working... done\n\n## Package Plan ##\n\n"
+        f"  environment location: {target}\n\n  added / updated specs:\n{added}\n\n"
+        f"The following NEW packages will be INSTALLED:\n\n{pkgs}\n\n\n"
+        "Downloading and Extracting Packages: ...working... done\n"
+        "Preparing transaction: ...working... done\nVerifying transaction: ...working... done\n"
+        "Executing transaction: ...working... done\n#\n# To activate this environment, use\n#\n"
+        f"#     $ conda activate {name or target}\n#\n# To deactivate an active environment, use\n#\n#     $ conda deactivate\n\n"
+    )
+
+
+def _log_call(root: Path, argv: list[str]) -> None:
+    try:
+        log = root / "conda-meta" / "standin-calls.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"argv": argv, "cwd": os.getcwd(), "time": _now_iso(), "stdout_isatty": sys.stdout.isatty(),
+                 "env": {k: os.environ.get(k) for k in LOGGED_ENV}}
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+    except OSError:
+        pass
+
+
+def conda_main(argv: list[str], root_prefix: Path | None = None) -> int:
+    """Entry point of the stand-in ``conda``; ``root_prefix`` defaults to the folder above this script's folder."""
+    root = Path(root_prefix) if root_prefix else Path(os.path.abspath(__file__)).parent.parent
+    _log_call(root, argv)
+    try:
+        return _Conda(root, argv).run()
+    except _Exit as e:
+        return e.code
+
+
+# ==== the installer template ======================================================================================
+
+_INSTALLER_TEMPLATE = r'''#!/bin/sh
+#
+# STAND-IN Miniconda installer for tests (written by tests/support/standin.py). It installs no packages:
+# it honours the command line and messages of conda/constructor's header.sh (as rendered in
+# Miniconda3 py313_25.9.1-3 linux-64, constructor 3.13.1) and lays out PREFIX like Miniconda with a
+# stand-in `conda` (a Python script) in bin/ and condabin/.
+#
+# NAME:  Miniconda3
+# VER:   @@INSTALLER_VER@@
+# PLAT:  linux-64
+
+set -eu
+unset LD_LIBRARY_PATH LD_PRELOAD LD_AUDIT
+
+if ! echo "$0" | grep '\.sh$' > /dev/null; then
+    printf 'Please run using "bash"/"dash"/"sh"/"zsh", but not "." or "source".\n' >&2
+    exit 1
+fi
+
+export INSTALLER_NAME='Miniconda3'
+export INSTALLER_VER='@@INSTALLER_VER@@'
+export INSTALLER_PLAT='linux-64'
+export INSTALLER_TYPE="SH"
+# Installers should ignore pre-existing configuration files.
+unset CONDARC
+unset MAMBARC
+
+STANDIN_PYTHON=@@PYTHON@@
+THIS_DIR=$(DIRNAME=$(dirname "$0"); cd "$DIRNAME"; pwd)
+THIS_FILE=$(basename "$0")
+THIS_PATH="$THIS_DIR/$THIS_FILE"
+PREFIX="${HOME:-/opt}/miniconda3"
+BATCH=0
+FORCE=0
+KEEP_PKGS=1
+SKIP_SCRIPTS=0
+SKIP_SHORTCUTS=0
+INIT_CONDA=0
+TEST=0
+REINSTALL=0
+USAGE="
+usage: $0 [options]
+
+Installs ${INSTALLER_NAME} ${INSTALLER_VER}
+-b           run install in batch mode (without manual intervention),
+             it is expected the license terms (if any) are agreed upon
+-f           no error if install prefix already exists
+-h           print this help message and exit
+-p PREFIX    install prefix, defaults to $PREFIX, must not contain spaces.
+-s           skip running pre/post-link/install scripts
+-m           disable the creation of menu items / shortcuts
+-u           update an existing installation
+-t           run package tests after installation (may install conda-build)
+-c           run 'conda init' after installation (only applies to batch mode)
+"
+while getopts "bifhkp:smutc" x; do
+    case "$x" in
+        h)
+            printf "%s\\n" "$USAGE"
+            exit 2
+        ;;
+        b)
+            BATCH=1
+            ;;
+        i)
+            BATCH=0
+            ;;
+        f)
+            FORCE=1
+            ;;
+        k)
+            KEEP_PKGS=1
+            ;;
+        p)
+            PREFIX="$OPTARG"
+            ;;
+        s)
+            SKIP_SCRIPTS=1
+            ;;
+        m)
+            SKIP_SHORTCUTS=1
+            ;;
+        u)
+            FORCE=1
+            ;;
+        t)
+            TEST=1
+            ;;
+        c)
+            INIT_CONDA=1
+            ;;
+        ?)
+            printf "ERROR: did not recognize option '%s', please try -h\\n" "$x"
+            exit 1
+            ;;
+    esac
+done
+
+# For pre- and post-install scripts
+export INSTALLER_UNATTENDED="$BATCH"
+
+if [ "$BATCH" = "0" ] # interactive mode
+then
+    printf "\\n"
+    printf "Welcome to %s %s\\n" "${INSTALLER_NAME}" "${INSTALLER_VER}"
+    printf "\\n"
+    printf "In order to continue the installation process, please review the license\\n"
+    printf "agreement.\\n"
+    printf "Please, press ENTER to continue\\n"
+    printf ">>> "
+    read -r dummy
+    cat <<'EOF'
+STAND-IN LICENSE (tests only): this installer is a test stand-in for Miniconda and installs no real packages.
+
+EOF
+    printf "\\n"
+    printf "Do you accept the license terms? [yes|no]\\n"
+    printf ">>> "
+    read -r ans
+    ans=$(echo "${ans}" | tr '[:lower:]' '[:upper:]')
+    while [ "$ans" != "YES" ] && [ "$ans" != "NO" ]
+    do
+        printf "Please answer 'yes' or 'no':\\n"
+        printf ">>> "
+        read -r ans
+        ans=$(echo "${ans}" | tr '[:lower:]' '[:upper:]')
+    done
+    if [ "$ans" != "YES" ]
+    then
+        printf "The license agreement wasn't approved, aborting installation.\\n"
+        exit 2
+    fi
+
+    printf "\\n"
+    printf "%s will now be installed into this location:\\n" "${INSTALLER_NAME}"
+    printf "%s\\n" "$PREFIX"
+    printf "\\n"
+    printf "  - Press ENTER to confirm the location\\n"
+    printf "  - Press CTRL-C to abort the installation\\n"
+    printf "  - Or specify a different location below\\n"
+    printf "\\n"
+    printf "[%s] >>> " "$PREFIX"
+    read -r user_prefix
+    if [ "$user_prefix" != "" ]; then
+        case "$user_prefix" in
+            *\ * )
+                printf "ERROR: Cannot install into directories with spaces\\n" >&2
+                exit 1
+                ;;
+            *)
+                PREFIX=$(echo "${user_prefix}" | sed -r "s#^~#$HOME#")
+                ;;
+        esac
+    fi
+fi # !BATCH
+case "$PREFIX" in
+    *\ * )
+        printf "ERROR: Cannot install into directories with spaces\\n" >&2
+        exit 1
+        ;;
+esac
+
+if [ "$FORCE" = "0" ] && [ -e "$PREFIX" ]; then
+    printf "ERROR: File or directory already exists: '%s'\\n" "$PREFIX" >&2
+    printf "If you want to update an existing installation, use the -u option.\\n" >&2
+    exit 1
+elif [ "$FORCE" = "1" ] && [ -e "$PREFIX" ]; then
+    REINSTALL=1
+fi
+
+total_installation_size_kb="64"
+total_installation_size_mb="$(( total_installation_size_kb / 1024 ))"
+if ! mkdir -p "$PREFIX"; then
+    printf "ERROR: Could not create directory: '%s'.\\n" "$PREFIX" >&2
+    printf "Check permissions and available disk space (%s MB needed).\\n" "$total_installation_size_mb" >&2
+    exit 1
+fi
+
+# pwd does not convert two leading slashes to one
+# https://github.com/conda/constructor/issues/284
+PREFIX=$(cd "$PREFIX"; pwd | sed 's@//@/@')
+export PREFIX
+
+printf "PREFIX=%s\\n" "$PREFIX"
+
+cd "$PREFIX"
+
+printf "Unpacking bootstrapper...\n"
+
+# Create $PREFIX/.nonadmin if the installation didn't require superuser permissions
+if [ "$(id -u)" -ne 0 ]; then
+    touch "$PREFIX/.nonadmin"
+fi
+
+printf "Unpacking payload...\n"
+mkdir -p "$PREFIX/bin" "$PREFIX/condabin" "$PREFIX/conda-meta" "$PREFIX/pkgs" "$PREFIX/etc/conda"
+
+write_conda() {
+    printf '#!%s\n' "$STANDIN_PYTHON"
+    cat <<'@@EOF_MARK@@'
+@@CONDA_SOURCE@@
+@@EOF_MARK@@
+}
+write_conda > "$PREFIX/bin/conda"
+cp "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
+chmod +x "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
+ln -sfn "$STANDIN_PYTHON" "$PREFIX/bin/python"
+
+test -d ~/.conda || mkdir -p ~/.conda >/dev/null 2>/dev/null || test -d ~/.conda || mkdir ~/.conda
+
+printf "\nInstalling base environment...\n\n"
+{
+    printf "==> %s <==\n" "$(date '+%Y-%m-%d %H:%M:%S')"
+    printf "# cmd: %s -b -p %s (stand-in installer)\n" "$THIS_PATH" "$PREFIX"
+    printf "+https://repo.anaconda.com/pkgs/main/linux-64::conda-%s-standin_0\n" "${INSTALLER_VER#*_}"
+} >> "$PREFIX/conda-meta/history"
+mkdir -p "$PREFIX/envs"
+# ----- add condarc
+cat <<EOF >"$PREFIX/.condarc"
+channels:
+  - defaults
+
+EOF
+
+cat <<'EOF'
+installation finished.
+EOF
+
+if [ "${PYTHONPATH:-}" != "" ]; then
+    printf "WARNING:\\n"
+    printf "    You currently have a PYTHONPATH environment variable set. This may cause\\n"
+    printf "    unexpected behavior when running the Python interpreter in %s.\\n" "${INSTALLER_NAME}"
+    printf "    For best results, please verify that your PYTHONPATH only points to\\n"
+    printf "    directories of packages that are compatible with the Python interpreter\\n"
+    printf "    in %s: %s\\n" "${INSTALLER_NAME}" "$PREFIX"
+fi
+
+_maybe_run_conda_init() {
+    printf "stand-in installer: 'conda init' is not emulated; no shell file was changed.\\n" >&2
+}
+
+if [ "$BATCH" = "0" ]; then
+    DEFAULT=no
+    printf "Do you wish to update your shell profile to automatically initialize conda?\\n"
+    printf "This will activate conda on startup and change the command prompt when activated.\\n"
+    printf "If you'd prefer that conda's base environment not be activated on startup,\\n"
+    printf "   run the following command when conda is activated:\\n"
+    printf "\\n"
+    printf "conda config --set auto_activate_base false\\n"
+    printf "\\n"
+    printf "Note: You can undo this later by running \`conda init --reverse \$SHELL\`\\n"
+    printf "\\n"
+    printf "Proceed with initialization? [yes|no]\\n"
+    printf "[%s] >>> " "$DEFAULT"
+    read -r ans
+    if [ "$ans" = "" ]; then
+        ans=$DEFAULT
+    fi
+    ans=$(echo "${ans}" | tr '[:lower:]' '[:upper:]')
+    if [ "$ans" != "YES" ] && [ "$ans" != "Y" ]
+    then
+        printf "\\n"
+        printf "You have chosen to not have conda modify your shell scripts at all.\\n"
+        printf "To activate conda's base environment in your current shell session:\\n"
+        printf "\\n"
+        printf "eval \"\$(%s/bin/conda shell.YOUR_SHELL_NAME hook)\" \\n" "$PREFIX"
+        printf "\\n"
+        printf "To install conda's shell functions for easier access, first activate, then:\\n"
+        printf "\\n"
+        printf "conda init\\n"
+        printf "\\n"
+    else
+        _maybe_run_conda_init
+    fi
+
+    printf "Thank you for installing %s!\\n" "${INSTALLER_NAME}"
+elif [ "$INIT_CONDA" = "1" ]; then
+        printf "Initializing '%s' with 'conda init'...\\n" "$PREFIX"
+        _maybe_run_conda_init
+fi
+if [ "$TEST" = "1" ]; then
+    printf "INFO: Running package tests in a subshell\\n"
+    printf "stand-in installer: there are no package tests.\\n" >&2
+fi
+
+exit 0
+'''
+
+
+if __name__ == "__main__":
+    sys.exit(conda_main(sys.argv[1:]))

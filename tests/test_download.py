@@ -1,0 +1,414 @@
+"""Step 2 (download) and the HTTP session: real transfers from the test HTTP server on 127.0.0.1.
+
+The payload is a few MiB of random bytes made per module; faults of the server (cut
+connections, slow chunks, error statuses) stand in for bad networks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import truststore
+
+from app.core import download, net
+from app.core.catalog import InstallerChoice
+from app.core.download import fetch_installer, sha256_file
+from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
+from app.core.events import CancelToken, RecordingReporter
+from app.core.plan import InstallPlan
+from app.core.platform_info import PlatformInfo
+from tests.support.http_server import Fault, LocalServer
+
+NAME = "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh"
+SIZE = 3 * (1 << 20) + 12345  # not a multiple of the chunk size
+
+
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory) -> tuple[Path, bytes, str]:
+    root = tmp_path_factory.mktemp("srv")
+    data = os.urandom(SIZE)
+    (root / "miniconda").mkdir()
+    (root / "miniconda" / NAME).write_bytes(data)
+    return root, data, hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def srv(payload):
+    with LocalServer(payload[0]) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _reset(request):
+    if "srv" in request.fixturenames:
+        server = request.getfixturevalue("srv")
+        server.clear_faults()
+        with server.state.lock:
+            server.state.requests.clear()
+    yield
+
+
+@pytest.fixture
+def session():
+    s = net.make_session(retry=net.make_retry(backoff_factor=0))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def plan(tmp_path) -> InstallPlan:
+    return InstallPlan(platform=PlatformInfo("Linux", "x86_64"), download_dir=tmp_path / "dl")
+
+
+def choice_for(srv: LocalServer, sha: str | None, name: str = NAME, source: str | None = "index") -> InstallerChoice:
+    return InstallerChoice(name, srv.url("miniconda/" + name), None, sha, SIZE, source if sha else None, None)
+
+
+def gets(srv: LocalServer, name: str = NAME) -> list[dict[str, str]]:
+    return [h for method, path, h in srv.state.requests if method == "GET" and path == "/miniconda/" + name]
+
+
+def levels(rep: RecordingReporter, level: str) -> list[str]:
+    return [line for _, line, lv in rep.of("log") if lv == level]
+
+
+# ---- the happy path -----------------------------------------------------------------------
+
+def test_download_verifies_and_reports_progress(srv, payload, plan, session):
+    _, data, sha = payload
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, sha), session, rep, CancelToken())
+    assert path == plan.download_dir / NAME
+    assert path.read_bytes() == data
+    assert not (plan.download_dir / (NAME + ".part")).exists()
+
+    progress = [p for (p,) in rep.of("progress")]
+    assert progress and all(p.stage is Stage.DOWNLOAD for p in progress)
+    dones = [p.done for p in progress]
+    assert dones == sorted(dones)
+    assert progress[-1].done == SIZE and progress[-1].total == SIZE
+    assert progress[-1].fraction == 1.0
+    assert all(p.text for p in progress)
+    infos = {key: value for _, key, value in rep.of("info")}
+    assert infos["sha256"] == sha and infos["verified"] is True
+    assert any("SHA-256 verified" in line for _, line, _ in rep.of("log"))
+    (headers,) = gets(srv)
+    assert "Range" not in headers
+    assert headers["Accept-Encoding"] == "identity"
+    assert headers["User-Agent"] == net.USER_AGENT
+
+
+def test_default_download_dir_is_the_user_cache(srv, payload, session, isolated_home):
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"))
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path == download.default_download_dir() / NAME
+    assert isolated_home in path.parents  # the cache dir follows XDG_CACHE_HOME / HOME
+    assert path.parent.name == "downloads" and path.parent.parent.name == "miniconda-wizard"
+
+
+def test_reuses_a_verified_download(srv, payload, plan, session):
+    fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    assert len(gets(srv)) == 1  # nothing downloaded the second time
+    assert any("Reusing" in line for _, line, _ in rep.of("log"))
+
+
+def test_replaces_a_final_file_with_the_wrong_hash(srv, payload, plan, session):
+    plan.download_dir.mkdir(parents=True)
+    (plan.download_dir / NAME).write_bytes(b"an older, different file")
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path.read_bytes() == payload[1]
+    assert len(gets(srv)) == 1
+
+
+# ---- resume -------------------------------------------------------------------------------
+
+def test_resumes_after_a_dropped_connection(srv, payload, plan, session):
+    cut = (1 << 20) + 4321
+    srv.fault("miniconda/" + NAME, Fault(cut_after=cut, times=1))
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    first, second = gets(srv)
+    assert "Range" not in first
+    assert second["Range"] == f"bytes={cut}-"
+    assert any("dropped" in w for w in levels(rep, "warning"))
+
+
+def test_resumes_an_existing_part_file(srv, payload, plan, session):
+    have = 1536 * 1024
+    plan.download_dir.mkdir(parents=True)
+    (plan.download_dir / (NAME + ".part")).write_bytes(payload[1][:have])
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    (headers,) = gets(srv)
+    assert headers["Range"] == f"bytes={have}-"
+    progress = [p for (p,) in rep.of("progress")]
+    assert progress[-1].done == SIZE
+
+
+def test_part_file_already_complete(srv, payload, plan, session):
+    plan.download_dir.mkdir(parents=True)
+    (plan.download_dir / (NAME + ".part")).write_bytes(payload[1])
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path.read_bytes() == payload[1]
+    (headers,) = gets(srv)
+    assert headers["Range"] == f"bytes={SIZE}-"  # answered 416: nothing left to fetch
+
+
+def test_stale_part_from_another_file_is_downloaded_again(srv, payload, plan, session):
+    plan.download_dir.mkdir(parents=True)
+    (plan.download_dir / (NAME + ".part")).write_bytes(os.urandom(1 << 20))
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    ranged, full = gets(srv)
+    assert ranged["Range"] == f"bytes={1 << 20}-" and "Range" not in full
+    assert any("from the start" in w for w in levels(rep, "warning"))
+
+
+class _NoRangeHandler(http.server.BaseHTTPRequestHandler):
+    """A server that ignores Range and always sends the whole file with 200."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):  # noqa: N802
+        self.server.seen.append(dict(self.headers))
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_server_without_range_support_starts_over(payload, plan, session):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NoRangeHandler)
+    httpd.daemon_threads = True
+    httpd.body, httpd.seen = payload[1], []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        plan.download_dir.mkdir(parents=True)
+        (plan.download_dir / (NAME + ".part")).write_bytes(payload[1][:5000])
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/{NAME}"
+        choice = InstallerChoice(NAME, url, None, payload[2], SIZE, "index", None)
+        rep = RecordingReporter()
+        path = fetch_installer(plan, choice, session, rep, CancelToken())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert path.read_bytes() == payload[1]
+    assert httpd.seen[0]["Range"] == "bytes=5000-"
+    assert len(httpd.seen) == 1
+    assert any("does not resume" in w for w in levels(rep, "warning"))
+
+
+def test_gives_up_after_too_many_drops_and_keeps_the_part(srv, payload, plan, session, monkeypatch):
+    monkeypatch.setattr(download, "MAX_RESUMES", 2)
+    srv.fault("miniconda/" + NAME, Fault(cut_after=200_000))
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert not isinstance(info.value, HashMismatchError)
+    assert "kept" in info.value.message
+    part = plan.download_dir / (NAME + ".part")
+    assert part.read_bytes() == payload[1][:600_000]  # three tries of 200 000 bytes, each resumed
+    assert not (plan.download_dir / NAME).exists()
+    assert [h.get("Range") for h in gets(srv)] == [None, "bytes=200000-", "bytes=400000-"]
+
+
+# ---- failures -----------------------------------------------------------------------------
+
+def test_http_404(srv, plan, session):
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, "0" * 64, name="Miniconda3-latest-Linux-s390x.sh"), session,
+                        RecordingReporter(), CancelToken())
+    assert "404" in info.value.message
+    assert srv.url("miniconda/Miniconda3-latest-Linux-s390x.sh") in info.value.message
+    assert "another installer or another mirror" in info.value.fix
+    assert list(plan.download_dir.iterdir()) == []
+
+
+def test_http_500_after_retries(srv, payload, plan, session):
+    srv.fault("miniconda/" + NAME, Fault(status=500))
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert "HTTP 500" in info.value.message
+    assert len(gets(srv)) == 4
+
+
+def test_wrong_hash_deletes_the_part(srv, payload, plan, session):
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    with pytest.raises(HashMismatchError) as info:
+        fetch_installer(plan, choice_for(srv, wrong), session, RecordingReporter(), CancelToken())
+    assert wrong in info.value.message and payload[2] in info.value.message
+    assert "mirror" in info.value.fix
+    assert not (plan.download_dir / NAME).exists()
+    assert not (plan.download_dir / (NAME + ".part")).exists()
+
+
+def test_unverified_is_refused_before_downloading(srv, plan, session):
+    with pytest.raises(UnverifiedInstallerError) as info:
+        fetch_installer(plan, choice_for(srv, None), session, RecordingReporter(), CancelToken())
+    assert "--sha256" in info.value.fix and "--allow-unverified" in info.value.fix
+    assert gets(srv) == []
+    assert not (plan.download_dir / NAME).exists()
+
+
+def test_unverified_allowed(srv, payload, plan, session):
+    plan.allow_unverified = True
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, None), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    infos = {key: value for _, key, value in rep.of("info")}
+    assert infos["verified"] is False and infos["sha256"] == payload[2]
+    assert any("NOT be verified" in w for w in levels(rep, "warning"))
+
+
+def test_download_dir_not_writable(srv, payload, tmp_path, session):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), download_dir=blocker / "dl")
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert "--download-dir" in info.value.fix
+
+
+def test_unreachable_server(plan, session, monkeypatch):
+    monkeypatch.setattr(download, "MAX_RESUMES", 1)
+    choice = InstallerChoice(NAME, "http://127.0.0.1:9/" + NAME, None, "0" * 64, None, "index", None)
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice, session, RecordingReporter(), CancelToken())
+    assert "refused" in info.value.message
+
+
+# ---- cancel -------------------------------------------------------------------------------
+
+def test_cancel_mid_download_keeps_the_part_and_resumes_later(srv, payload, plan, session):
+    # The server stalls 5 s after each 64 KiB: the client is blocked in a socket read when the
+    # cancel comes, so this checks that the read itself is interrupted.
+    srv.fault("miniconda/" + NAME, Fault(delay_per_chunk=5.0, times=1))
+    cancel = CancelToken()
+    stamps: dict[str, float] = {}
+
+    class CancelSoon(RecordingReporter):
+        def progress(self, progress):
+            super().progress(progress)
+            if progress.done > 0 and "armed" not in stamps:
+                stamps["armed"] = 1
+
+                def fire():
+                    stamps["at"] = time.monotonic()
+                    cancel.cancel()
+
+                threading.Timer(0.3, fire).start()
+
+    with pytest.raises(Cancelled):
+        fetch_installer(plan, choice_for(srv, payload[2]), session, CancelSoon(), cancel)
+    assert time.monotonic() - stamps["at"] < 1.0
+    part = plan.download_dir / (NAME + ".part")
+    kept = part.stat().st_size
+    assert 0 < kept < SIZE
+    assert not (plan.download_dir / NAME).exists()
+
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path.read_bytes() == payload[1]
+    assert gets(srv)[-1]["Range"] == f"bytes={kept}-"
+
+
+def test_cancel_before_start(srv, payload, plan, session):
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), cancel)
+    assert gets(srv) == []
+
+
+# ---- local installer files ----------------------------------------------------------------
+
+def test_local_file_verified_in_place(tmp_path, plan, session):
+    f = tmp_path / "my" / NAME
+    f.parent.mkdir()
+    data = os.urandom(1 << 20)
+    f.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+    rep = RecordingReporter()
+    choice = InstallerChoice(NAME, None, f, sha, len(data), "user", None)
+    assert fetch_installer(plan, choice, session, rep, CancelToken()) == f
+    assert rep.of("progress")[-1][0].done == len(data)
+    assert not plan.download_dir.exists()  # nothing copied
+
+
+def test_local_file_mismatch_is_not_deleted(tmp_path, plan, session):
+    f = tmp_path / NAME
+    f.write_bytes(b"#!/bin/sh\necho hi\n")
+    choice = InstallerChoice(NAME, None, f, "ab" * 32, None, "pinned", None)
+    with pytest.raises(HashMismatchError) as info:
+        fetch_installer(plan, choice, session, RecordingReporter(), CancelToken())
+    assert str(f) in info.value.message and "--sha256" in info.value.fix
+    assert f.read_bytes() == b"#!/bin/sh\necho hi\n"
+
+
+def test_local_file_without_hash_is_used_with_a_warning(tmp_path, plan, session):
+    f = tmp_path / "custom-installer.sh"
+    f.write_bytes(b"#!/bin/sh\n")
+    rep = RecordingReporter()
+    choice = InstallerChoice(f.name, None, f, None, None, None, None)
+    assert fetch_installer(plan, choice, session, rep, CancelToken()) == f
+    assert levels(rep, "warning")
+
+
+def test_sha256_file(tmp_path):
+    f = tmp_path / "x.bin"
+    data = os.urandom(2_500_000)
+    f.write_bytes(data)
+    rep = RecordingReporter()
+    assert sha256_file(f, CancelToken(), rep) == hashlib.sha256(data).hexdigest()
+    assert rep.of("progress")[-1][0].done == len(data)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        sha256_file(f, cancel)
+
+
+# ---- the session --------------------------------------------------------------------------
+
+def test_make_session_configuration():
+    s = net.make_session()
+    for prefix in ("https://", "http://"):
+        adapter = s.get_adapter(prefix + "example.org/")
+        assert isinstance(adapter, net.TruststoreAdapter)
+        ctx = adapter.poolmanager.connection_pool_kw["ssl_context"]
+        assert isinstance(ctx, truststore.SSLContext)
+        proxied = adapter.proxy_manager_for("http://127.0.0.1:3128/")
+        assert proxied.connection_pool_kw["ssl_context"] is ctx
+        retry = adapter.max_retries
+        assert set(retry.status_forcelist) == {429, 500, 502, 503, 504}
+        assert set(retry.allowed_methods) == {"GET", "HEAD"}
+        assert retry.connect >= 1 and retry.read >= 1 and retry.backoff_factor > 0
+    assert s.headers["User-Agent"] == f"miniconda-wizard/{__import__('app').__version__}"
+    assert s.trust_env
+    assert net.TIMEOUT == (10.0, 30.0)
+    s.close()
+
+
+def test_session_uses_the_proxy_from_the_environment(srv, session, monkeypatch):
+    for var in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", srv.base_url)
+    monkeypatch.setenv("http_proxy", srv.base_url)
+    resp = net.get(session, "http://mirror.invalid/miniconda/", CancelToken())
+    resp.close()
+    # The test server played the proxy: it got the absolute URL, so nothing left 127.0.0.1.
+    assert [p for _, p, _ in srv.state.requests] == ["http://mirror.invalid/miniconda/"]
