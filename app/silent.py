@@ -159,7 +159,7 @@ def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
     if state.install:
         lines.append(f"Miniconda (conda {state.install.conda_version}) is in {state.install.prefix}.")
     if state.gpu:
-        lines.append(state.gpu.verdict_text)
+        lines.append(state.gpu.headline)
     if state.env:
         lines.append(f"Open a new terminal, then run: conda activate {state.env.name}")
     lines.append(f"Log file: {plan.log_file}")

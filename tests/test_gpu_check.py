@@ -187,11 +187,12 @@ def test_collector_ignores_and_logs_non_json_lines():
 
 
 def test_diagnose_no_torch_names_the_env():
-    msg, fix = diagnose("ModuleNotFoundError: No module named 'torch'", Path("/home/u/miniconda3/envs/llm/bin/python"))
+    env_py = Path("/home/u/miniconda3/envs/llm/bin/python")
+    msg, fix = diagnose("ModuleNotFoundError: No module named 'torch'", env_py)
     assert "not installed" in msg
-    assert "conda install -n llm pytorch" in fix and "/home/u/miniconda3/envs/llm/bin/python -m pip install torch" in fix
+    assert "conda install -n llm pytorch" in fix and f"{env_py} -m pip install torch" in fix
     _, fix = diagnose("No module named 'torch'", Path("/home/u/miniconda3/bin/python"))
-    assert "conda install -p /home/u/miniconda3 pytorch" in fix
+    assert f"conda install -p {Path('/home/u/miniconda3')} pytorch" in fix
 
 
 def test_diagnose_torch_not_compiled_with_cuda():
@@ -246,7 +247,10 @@ def test_diagnose_no_kernel_image_without_the_warning():
 
 @pytest.mark.parametrize(
     "name",
-    ["error_mps_unavailable_macos26__pytorch-issue-177819.txt", "mps_built_not_available_macos26_output__pytorch-issue-167679.txt"],
+    [
+        "error_mps_unavailable_macos26__pytorch-issue-177819.txt",
+        "mps_built_not_available_macos26_output__pytorch-issue-167679.txt",
+    ],
 )
 def test_diagnose_mps_unavailable(name):
     msg, fix = diagnose(_real(name))

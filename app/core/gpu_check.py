@@ -94,6 +94,11 @@ class GpuCheckResult:
         """True when a GPU (CUDA/ROCm or Apple MPS) did the training."""
         return self.device in ("cuda", "mps")
 
+    @property
+    def headline(self) -> str:
+        """The verdict's first sentence ("GPU works: ..." / "Trained on the CPU only (...): ..."), for one-line summaries."""
+        return self.verdict_text.split(". ", 1)[0].rstrip(".") + "."
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field, plus ``gpu``."""
         d = asdict(self)

@@ -85,9 +85,9 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
 
 def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     assert state.env is not None, "run the env step first"
-    state.gpu = gpu_check.run(state.env.python, plan.gpu_steps, reporter, cancel)
+    state.gpu = gpu_check.run(state.env.python, plan.gpu_steps, reporter, cancel, env_name=plan.env_name)
     g = state.gpu
-    return StageResult(Stage.GPU_CHECK, g.verdict_text, g.to_dict())
+    return StageResult(Stage.GPU_CHECK, g.headline, g.to_dict())
 
 
 STEPS: dict[Stage, Callable[[InstallPlan, RunState, Reporter, CancelToken], StageResult]] = {
