@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit; touch nothing")
     p.add_argument("--json", action="store_true", help="silent mode: JSON-lines events on stdout")
     p.add_argument("--log-file", metavar="FILE", help="where to write the log (default: the platform log dir)")
+    p.add_argument("--undo-shell-changes", action="store_true",
+                   help="restore the shell start-up files (and Windows PATH) changed by the last run, byte for byte")
 
     g = p.add_argument_group("installer")
     g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)} or a Miniconda directory URL")
@@ -159,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"miniconda-wizard: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    if args.undo_shell_changes:
+        from app import silent
+
+        return silent.undo_shell_changes(json_events=args.json)
     if args.silent or args.dry_run:
         from app import silent
 

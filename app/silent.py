@@ -154,6 +154,29 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     return 0
 
 
+def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> int:
+    """Undo the PATH/shell changes of the last run (see :func:`app.core.shell_setup.undo`).
+
+    Returns 0 (also when there was nothing to undo) or 8 when a file was edited since and is left alone.
+    """
+    from app.core import shell_setup
+
+    out = out or sys.stdout
+    console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
+    entries = shell_setup.last_run()
+    if not entries:
+        _report(console, json_events, out, "finished", 0, "Nothing to undo: no recorded shell or PATH changes.")
+        return 0
+    try:
+        changes = shell_setup.undo(entries, console)
+    except WizardError as exc:
+        _report_error(console, json_events, exc, exc.exit_code, out)
+        return exc.exit_code
+    text = "\n".join(c.describe() for c in changes) or "Nothing left to undo."
+    _report(console, json_events, out, "finished", 0, text)
+    return 0
+
+
 def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
     lines = ["Done."]
     if state.install:

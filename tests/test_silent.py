@@ -125,3 +125,20 @@ def test_answer_file_drives_silent_mode(tmp_path, isolated_home, mirror, standin
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Skipped" in res.stdout and (tmp_path / "mc" / "bin" / "conda").exists()
     assert not (isolated_home / ".bashrc").exists()
+
+
+def test_undo_shell_changes_restores_bashrc_byte_for_byte(tmp_path, isolated_home, standin_installer):
+    bashrc = isolated_home / ".bashrc"
+    original = b"# my settings\r\nalias ll='ls -l'\r\n"
+    bashrc.write_bytes(original)
+    local = tmp_path / DEFAULT_FILENAME
+    shutil.copy(standin_installer, local)
+    res = run_cli("--silent", "--installer-file", str(local), "--allow-unverified", "--prefix", str(tmp_path / "mc"),
+                  "--no-env", "--init-shells", "bash", home=isolated_home)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert b"conda initialize" in bashrc.read_bytes()
+    res = run_cli("--undo-shell-changes", home=isolated_home)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert bashrc.read_bytes() == original
+    res = run_cli("--undo-shell-changes", home=isolated_home)
+    assert res.returncode == 0 and "Nothing" in res.stdout
