@@ -21,14 +21,7 @@ from app.core.errors import EXIT_CANCELLED, Cancelled, Stage, UsageError, Wizard
 from app.core.events import CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep
 from app.core.logfile import FileLogReporter, default_log_file
 from app.core.plan import InstallPlan
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{n:.0f} B"
-        n /= 1024
-    return f"{n:.1f} GiB"
+from app.core.units import format_bytes
 
 
 class ConsoleReporter(Reporter):
@@ -56,9 +49,9 @@ class ConsoleReporter(Reporter):
             return
         self._last[progress.stage] = now
         if progress.stage is Stage.DOWNLOAD and progress.total:
-            rate = f", {_human_bytes(progress.rate)}/s" if progress.rate else ""
+            rate = f", {format_bytes(progress.rate)}/s" if progress.rate else ""
             eta = f", {progress.eta:.0f} s left" if progress.eta is not None else ""
-            self._print(f"    {_human_bytes(progress.done)} of {_human_bytes(progress.total)} "
+            self._print(f"    {format_bytes(progress.done)} of {format_bytes(progress.total)} "
                         f"({100 * (progress.fraction or 0):.0f}%{rate}{eta})")
         elif progress.stage in (Stage.ENV,) and progress.text:
             self._print(f"    {progress.text}")

@@ -13,19 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.core import catalog, net
-from app.core.catalog import (
-    InstallerChoice,
-    choose,
-    fetch_index,
-    parse_date,
-    parse_index,
-    parse_installer_name,
-    parse_size,
-    pinned_sha256,
-    resolve,
-)
+from app.core.catalog import InstallerChoice, choose, fetch_index, pinned_sha256, resolve
 from app.core.errors import Cancelled, CatalogError
 from app.core.events import CancelToken, RecordingReporter
+from app.core.index_page import parse_date, parse_index, parse_installer_name, parse_size
 from app.core.plan import InstallPlan
 from app.core.platform_info import PlatformInfo
 from tests.support.http_server import Fault, LocalServer

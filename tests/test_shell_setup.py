@@ -15,28 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from app.core import shell_setup
+from app.core import file_edit, windows_setup
 from app.core.errors import ShellSetupError, Stage
 from app.core.events import RecordingReporter
+from app.core.journal import default_journal_path
 from app.core.plan import InstallPlan
 from app.core.platform_info import PlatformInfo
-from app.core.shell_setup import (
-    BEGIN_MARKER,
-    END_MARKER,
-    BlockError,
-    Change,
-    apply,
-    conda_block,
-    edit_rc_text,
-    find_blocks,
-    last_run,
-    read_journal,
-    remove_block,
-    rc_file,
-    undo,
-    windows_path_entries,
-)
+from app.core.rc_block import BEGIN_MARKER, END_MARKER, BlockError, conda_block, edit_rc_text, find_blocks, rc_file
+from app.core.shell_setup import Change, apply, last_run, read_journal, remove_block, undo
 from app.core.win_registry import REG_EXPAND_SZ, REG_SZ, FakeUserEnvironment, UserEnvironment
+from app.core.windows_setup import windows_path_entries
 
 DATA = Path(__file__).parent / "data" / "shell"
 REAL = DATA / "real"
@@ -198,7 +186,7 @@ def test_block_for_another_prefix_is_replaced_in_place(home, prefix, journal, tm
 
 
 def test_backup_never_overwrites_an_existing_one(home, prefix, journal, monkeypatch):
-    monkeypatch.setattr(shell_setup, "_timestamp", lambda: "20250101-000000")
+    monkeypatch.setattr(file_edit, "timestamp", lambda: "20250101-000000")
     rc = home / ".bashrc"
     rc.write_text("one\n")
     taken = home / ".bashrc.miniconda-wizard-20250101-000000.bak"
@@ -311,7 +299,7 @@ def test_failed_write_leaves_the_file_and_no_temp_files(home, prefix, journal, m
     def disk_full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(shell_setup.os, "replace", disk_full)
+    monkeypatch.setattr(file_edit.os, "replace", disk_full)
     with pytest.raises(ShellSetupError) as err:
         run_apply(make_plan("bash"), prefix, journal, home)
     assert "No space left" in err.value.message
@@ -333,7 +321,7 @@ def test_failure_on_second_file_puts_the_first_back(home, prefix, journal, monke
             raise OSError(errno.EIO, "I/O error")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(shell_setup.os, "replace", replace)
+    monkeypatch.setattr(file_edit.os, "replace", replace)
     with pytest.raises(ShellSetupError) as err:
         run_apply(make_plan("bash", "zsh"), prefix, journal, home)
     assert "were undone" in err.value.message
@@ -371,7 +359,7 @@ def test_journal_records_hashes_and_default_location(home, prefix, tmp_path):
     (home / ".bashrc").write_text("x\n")
     changes = apply(make_plan("bash"), prefix, RecordingReporter(), home=home, environ={})
     default = tmp_path / "xdg-state" / "miniconda-wizard" / "changes.json"
-    assert shell_setup.default_journal_path() == default
+    assert default_journal_path() == default
     [entry] = read_journal(default)
     assert entry == changes[0].entries[0]
     import hashlib
@@ -730,7 +718,7 @@ def test_windows_add_to_path_keeps_expand_sz_and_every_entry(journal):
     assert env.broadcasts == 1
     assert (c.action, c.changed) == ("registry", True)
     saved = json.loads(c.backup.read_text())
-    assert saved == {"location": shell_setup.USER_PATH_LOCATION, "existed": True, "value": old, "type": REG_EXPAND_SZ}
+    assert saved == {"location": windows_setup.USER_PATH_LOCATION, "existed": True, "value": old, "type": REG_EXPAND_SZ}
     assert c.backup.parent == journal.parent
     [entry] = read_journal(journal)
     assert entry.value_before == old and entry.type_before == REG_EXPAND_SZ and entry.added == windows_path_entries(WIN_PREFIX)
@@ -866,9 +854,9 @@ def test_python_version_of_asks_the_real_interpreter(tmp_path):
     root = tmp_path / "prefix"
     (root / "bin").mkdir(parents=True)
     (root / "bin" / "python").symlink_to(sys.executable)
-    assert shell_setup.python_version_of(root) == "%d.%d" % sys.version_info[:2]
+    assert windows_setup.python_version_of(root) == "%d.%d" % sys.version_info[:2]
     with pytest.raises(ShellSetupError, match="python"):
-        shell_setup.python_version_of(tmp_path / "empty")
+        windows_setup.python_version_of(tmp_path / "empty")
 
 
 def test_change_contract_used_by_the_pipeline(tmp_path):

@@ -29,6 +29,7 @@ from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
+from app.core.units import format_bytes
 
 #: Bytes asked for per read, and per hash/write step.
 CHUNK_SIZE = 1 << 20
@@ -45,15 +46,6 @@ _NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, Conn
 def default_download_dir() -> Path:
     """``<user cache dir>/miniconda-wizard/downloads`` (platformdirs), e.g. ``~/.cache/miniconda-wizard/downloads``."""
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "downloads"
-
-
-def human_bytes(n: float) -> str:
-    """``103197056`` -> ``"98.4 MiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover
 
 
 def _eta_text(seconds: float) -> str:
@@ -84,11 +76,11 @@ class _Meter:
         t0, d0 = self.samples[0]
         rate = (done - d0) / (now - t0) if now - t0 > 0.05 and done > d0 else None
         eta = (self.total - done) / rate if rate and self.total is not None and self.total >= done else None
-        text = f"{self.verb} {human_bytes(done)}"
+        text = f"{self.verb} {format_bytes(done)}"
         if self.total is not None:
-            text += f" of {human_bytes(self.total)}"
+            text += f" of {format_bytes(self.total)}"
         if rate:
-            text += f", {human_bytes(rate)}/s"
+            text += f", {format_bytes(rate)}/s"
         if eta is not None and done < (self.total or 0):
             text += f", {_eta_text(eta)} left"
         self.reporter.progress(Progress(Stage.DOWNLOAD, float(done), float(self.total) if self.total is not None
@@ -263,7 +255,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     reporter.info(Stage.DOWNLOAD, "path", str(final))
     if expected is not None:
         reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
-    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({human_bytes(size)}).")
+    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(size)}).")
     return final
 
 
@@ -305,7 +297,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
     hasher = hashlib.sha256()
     offset = 0
     if part.is_file() and part.stat().st_size > 0:
-        reporter.log(Stage.DOWNLOAD, f"Found a partial download ({human_bytes(part.stat().st_size)}); "
+        reporter.log(Stage.DOWNLOAD, f"Found a partial download ({format_bytes(part.stat().st_size)}); "
                                      "checking it before resuming.")
         try:
             offset = _hash_into(part, hasher, cancel, reporter, "Checking the partial download:")
@@ -424,12 +416,12 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
         if failures > MAX_RESUMES:
             raise DownloadError(
                 f"Downloading {url} failed: {net.describe_error(error)} (after {MAX_RESUMES} resumes, "
-                f"{human_bytes(offset)} kept).",
+                f"{format_bytes(offset)} kept).",
                 fix="Check the network connection and try again; the partial download is kept and will be "
                     "continued. Or choose another mirror (--mirror).",
                 detail=str(error),
             )
-        reporter.log(Stage.DOWNLOAD, f"The connection dropped after {human_bytes(offset)} "
+        reporter.log(Stage.DOWNLOAD, f"The connection dropped after {format_bytes(offset)} "
                                      f"({net.describe_error(error)}); resuming ({failures}/{MAX_RESUMES}).",
                      "warning")
         if cancel.wait(min(0.25 * 2 ** (failures - 1), 4.0)):

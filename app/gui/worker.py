@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from app.core.errors import Cancelled, Stage, WizardError
 from app.core.events import CancelToken, Progress, Reporter, StageResult, TrainStep
+from app.gui.signals import emit
 
 EngineCall = Callable[[Reporter, CancelToken], Any]
 
@@ -65,32 +66,32 @@ class QtReporter(QObject, Reporter):
     def stage_started(self, stage: Stage, title: str) -> None:  # type: ignore[override]
         if self._extra is not None:
             self._extra.stage_started(stage, title)
-        self.stage_began.emit(stage, title)
+        emit(self.stage_began, stage, title)
 
     def stage_finished(self, result: StageResult) -> None:  # type: ignore[override]
         if self._extra is not None:
             self._extra.stage_finished(result)
-        self.stage_ended.emit(result)
+        emit(self.stage_ended, result)
 
     def progress(self, progress: Progress) -> None:
         if self._extra is not None:
             self._extra.progress(progress)
-        self.progressed.emit(progress)
+        emit(self.progressed, progress)
 
     def log(self, stage: Stage, line: str, level: str = "info") -> None:
         if self._extra is not None:
             self._extra.log(stage, line, level)
-        self.logged.emit(line, level)
+        emit(self.logged, line, level)
 
     def train_step(self, step: TrainStep) -> None:
         if self._extra is not None:
             self._extra.train_step(step)
-        self.train_stepped.emit(step)
+        emit(self.train_stepped, step)
 
     def info(self, stage: Stage, key: str, value: Any) -> None:
         if self._extra is not None:
             self._extra.info(stage, key, value)
-        self.info_found.emit(key, value)
+        emit(self.info_found, key, value)
 
 
 class EngineWorker(QObject):
@@ -105,17 +106,13 @@ class EngineWorker(QObject):
     not a :class:`~app.core.errors.WizardError` is reported as one (``failed``), with the
     traceback in ``detail``.
 
-    Signals: the :class:`QtReporter` ones (``stage_started(Stage, str)``, ``stage_finished(StageResult)``,
-    ``progressed``, ``logged``, ``train_stepped``, ``info_found``) plus ``finished(object)``,
-    ``failed(object)`` and ``cancelled()``.
+    Signals: ``finished(object)``, ``failed(object)`` and ``cancelled()``, and as properties the
+    :class:`QtReporter`'s (``stage_started`` = ``stage_began``, ``stage_finished`` = ``stage_ended``,
+    ``progressed``, ``logged``, ``train_stepped``, ``info_found``). Reports made from any thread
+    the engine uses (also pipe-reader threads) reach GUI-thread slots in the order they were
+    made, and before the end signal when that thread finished reporting before ``fn`` returned.
     """
 
-    stage_started = Signal(object, str)
-    stage_finished = Signal(object)
-    progressed = Signal(object)
-    logged = Signal(str, str)
-    train_stepped = Signal(object)
-    info_found = Signal(str, object)
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
@@ -127,19 +124,44 @@ class EngineWorker(QObject):
         self._running = False
         self._started = False
         self.reporter = QtReporter(extra_reporter, parent=self)
-        # Signal-to-signal connections between two objects of the same (worker) thread:
-        # direct, so the order of reporter calls is kept; the GUI receivers are queued.
-        r = self.reporter
-        r.stage_began.connect(self.stage_started)
-        r.stage_ended.connect(self.stage_finished)
-        r.progressed.connect(self.progressed)
-        r.logged.connect(self.logged)
-        r.train_stepped.connect(self.train_stepped)
-        r.info_found.connect(self.info_found)
         self._thread = QThread()
         self._thread.setObjectName(f"{name}-worker")
         self.moveToThread(self._thread)
         self._thread.started.connect(self._run)
+
+    # ---- the reporter's signals, under the worker's name ----------------------------------------
+    # They are the QtReporter's own signals, not forwarded copies: the engine also reports from
+    # helper threads (run_streaming's pipe readers), and a signal-to-signal hop through this
+    # object would queue those calls to the busy worker thread and deliver them after finished.
+    @property
+    def stage_started(self):
+        """Signal(Stage, str): a stage began."""
+        return self.reporter.stage_began
+
+    @property
+    def stage_finished(self):
+        """Signal(StageResult): a stage succeeded."""
+        return self.reporter.stage_ended
+
+    @property
+    def progressed(self):
+        """Signal(Progress)."""
+        return self.reporter.progressed
+
+    @property
+    def logged(self):
+        """Signal(str line, str level)."""
+        return self.reporter.logged
+
+    @property
+    def train_stepped(self):
+        """Signal(TrainStep)."""
+        return self.reporter.train_stepped
+
+    @property
+    def info_found(self):
+        """Signal(str key, object value)."""
+        return self.reporter.info_found
 
     # ---- GUI-thread API ---------------------------------------------------------------------
     @property
@@ -187,10 +209,10 @@ class EngineWorker(QObject):
             result = self._fn(self.reporter, self._token)
         except Cancelled:
             self._running = False
-            self.cancelled.emit()
+            emit(self.cancelled)
         except WizardError as exc:
             self._running = False
-            self.failed.emit(exc)
+            emit(self.failed, exc)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never raised across threads
             err = WizardError(
                 f"Unexpected error: {type(exc).__name__}: {exc}",
@@ -198,10 +220,10 @@ class EngineWorker(QObject):
                 detail=traceback.format_exc(),
             )
             self._running = False
-            self.failed.emit(err)
+            emit(self.failed, err)
         else:
             self._running = False
-            self.finished.emit(result)
+            emit(self.finished, result)
         finally:
             # Hand the object back to the GUI thread (only the owning thread may push it),
             # then let the thread's event loop end.

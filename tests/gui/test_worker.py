@@ -204,3 +204,31 @@ def test_extra_reporter_gets_every_call(make_worker, qtbot):
         w.start()
     assert [name for name, _ in rec.events] == [
         "stage_started", "progress", "log", "train_step", "info", "stage_finished"]
+
+
+def test_reports_from_helper_threads_arrive_before_the_end(make_worker, qtbot):
+    """The engine logs from pipe-reader threads (run_streaming); those lines must reach the GUI
+    before finished, in order, like the ones from the worker thread itself."""
+
+    def fn(reporter, cancel):
+        reporter.log(Stage.INSTALL, "Running: installer")
+
+        def pump():
+            for i in range(50):
+                reporter.log(Stage.INSTALL, f"out {i}")
+                reporter.progress(Progress(Stage.INSTALL, i))
+
+        t = threading.Thread(target=pump)
+        t.start()
+        t.join()
+        reporter.log(Stage.INSTALL, "Verified")
+        return "done"
+
+    receiver = Receiver()
+    w = make_worker(fn)
+    w.logged.connect(receiver.on_logged)
+    w.finished.connect(receiver.on_finished)
+    w.start()
+    qtbot.waitUntil(lambda: receiver.results == ["done"], timeout=TIMEOUT)
+    lines = [line for line, _ in receiver.lines]
+    assert lines == ["Running: installer", *(f"out {i}" for i in range(50)), "Verified"]

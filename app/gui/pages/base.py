@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWizardPage
 from app.core.events import Progress, Reporter, TrainStep
 from app.core.plan import InstallPlan
 from app.gui.worker import EngineCall, EngineWorker
+from app.gui.signals import emit
 
 
 class WorkPage(QWizardPage):
@@ -58,7 +59,7 @@ class WorkPage(QWizardPage):
         self._worker = w
         self._busy = True
         w.start()
-        self.completeChanged.emit()
+        emit(self.completeChanged)
         return w
 
     def cancel_worker(self) -> None:
@@ -73,15 +74,15 @@ class WorkPage(QWizardPage):
             w.teardown(wait_ms)
         if self._busy:
             self._busy = False
-            self.completeChanged.emit()
+            emit(self.completeChanged)
 
     def cleanupPage(self) -> None:  # noqa: N802 - Qt API: the user pressed Back
         self.shutdown()
         super().cleanupPage()
 
     def _current(self) -> bool:
-        sender = self.sender()
-        return self._worker is not None and sender is self._worker
+        sender, w = self.sender(), self._worker
+        return w is not None and (sender is w or sender is w.reporter)
 
     def _end(self) -> None:
         self._busy = False
@@ -117,21 +118,21 @@ class WorkPage(QWizardPage):
         if self._current():
             self._end()
             self.handle_finished(result)
-            self.completeChanged.emit()
+            emit(self.completeChanged)
 
     @Slot(object)
     def _on_failed(self, error: object) -> None:
         if self._current():
             self._end()
             self.handle_failed(error)
-            self.completeChanged.emit()
+            emit(self.completeChanged)
 
     @Slot()
     def _on_cancelled(self) -> None:
         if self._current():
             self._end()
             self.handle_cancelled()
-            self.completeChanged.emit()
+            emit(self.completeChanged)
 
     # ---- hooks for pages -----------------------------------------------------------------------
     def handle_stage_started(self, stage, title: str) -> None:

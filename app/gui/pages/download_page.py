@@ -46,6 +46,7 @@ class DownloadPage(WorkPage):
         self.result.setObjectName("download_result")
         self.log_view = LogViewWidget()
         self.log_view.setMinimumHeight(110)
+        self.log_view.setMaximumHeight(220)
 
         lay = QVBoxLayout(self)
         lay.addWidget(self.what)
@@ -54,7 +55,8 @@ class DownloadPage(WorkPage):
         lay.addLayout(buttons)
         lay.addWidget(self.result)
         lay.addWidget(QLabel(self.tr("Details:")))
-        lay.addWidget(self.log_view, 1)
+        lay.addWidget(self.log_view)
+        lay.addStretch(1)
         self._set_buttons(running=False, can_retry=False)
 
     # ---- helpers --------------------------------------------------------------------------------
@@ -64,7 +66,7 @@ class DownloadPage(WorkPage):
 
     def _set_buttons(self, running: bool, can_retry: bool) -> None:
         self.cancel_button.setEnabled(running)
-        self.cancel_button.setVisible(running or not can_retry)
+        self.cancel_button.setVisible(running)
         self.retry_button.setVisible(can_retry)
         self.retry_button.setEnabled(can_retry)
 
@@ -119,6 +121,9 @@ class DownloadPage(WorkPage):
 
     def handle_finished(self, result) -> None:
         self._set_buttons(running=False, can_retry=False)
+        c = self.state.choice
+        if c is not None and c.url:
+            self.what.setText(self.tr("Downloaded {name}\nfrom {url}").format(name=c.filename, url=c.url))
         self._show_verified()
 
     def handle_failed(self, error) -> None:

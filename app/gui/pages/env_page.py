@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +25,7 @@ from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+from app.gui.signals import emit
 
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -99,10 +101,16 @@ class EnvPage(WorkPage):
         tos_row.addWidget(self.tos_check)
         tos_row.addWidget(self.tos_link)
         tos_row.addStretch(1)
+        tos_box = QVBoxLayout()
+        tos_box.setSpacing(2)
+        tos_box.addLayout(tos_row)
         self.tos_note = QLabel(self.tr("A new Miniconda always uses Anaconda's defaults channels, also next to "
                                        "conda-forge. They are free for individuals and small organisations; "
                                        "larger organisations need a licence."))
         self.tos_note.setWordWrap(True)
+        self.tos_note.setIndent(22)
+        self.tos_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        tos_box.addWidget(self.tos_note)
 
         self.gpu_check = QCheckBox(self.tr("Then check the GPU with a short training run ({steps} steps)").format(
             steps=plan.gpu_steps))
@@ -115,8 +123,7 @@ class EnvPage(WorkPage):
         form.addRow(self.tr("Python:"), self.python_combo)
         form.addRow(self.tr("Packages:"), self.packages_edit)
         form.addRow(self.tr("Channels:"), self.channels_combo)
-        form.addRow("", tos_row)
-        form.addRow("", self.tos_note)
+        form.addRow("", tos_box)
         form.addRow("", self.gpu_check)
 
         self.check_status = StatusLabelWidget()
@@ -229,7 +236,7 @@ class EnvPage(WorkPage):
             self.check_status.show_text("ok", self.tr("Ready: conda create -n {name} python={python} {packages}").format(
                 name=self.plan.env_name, python=self.plan.env_python, packages=" ".join(self.plan.packages)))
         self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy())
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,

@@ -34,7 +34,7 @@ class FinishPage(WorkPage):
         self.commands.setObjectName("next_commands")
         self.commands.setReadOnly(True)
         self.commands.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.commands.setMaximumHeight(130)
+        self.commands.setMaximumHeight(self.commands.fontMetrics().lineSpacing() * 6 + 12)
         self.copy_button = QPushButton(self.tr("&Copy commands"))
         self.copy_button.clicked.connect(self.copy_commands)
         copy_row = QHBoxLayout()

@@ -54,7 +54,7 @@ class GpuCheckPage(WorkPage):
         row.addWidget(self.again_button)
         self.verdict = StatusLabelWidget()
         self.verdict.setObjectName("verdict_label")
-        self.log_view = LogViewWidget()
+        self.log_view = LogViewWidget(wrap=True)
         self.log_view.setMaximumHeight(90)
 
         lay = QVBoxLayout(self)

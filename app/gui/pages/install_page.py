@@ -114,6 +114,10 @@ class InstallPage(WorkPage):
         self.plan.update_existing = self.update_check.isChecked()
         self.plan.install_type = self.type_combo.currentData() or "JustMe"
         ok = False
+        if self.state.install is not None:  # done: the folder now holds it, which is no problem any more
+            self.check_status.clear_status()
+            self.install_button.setEnabled(False)
+            return False
         if not text:
             self.check_status.show_text("error", self.tr("Enter the folder to install Miniconda into."))
         else:

@@ -26,6 +26,7 @@ from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.progress_panel import format_bytes
 from app.gui.widgets.status_label import StatusLabelWidget
+from app.gui.signals import emit
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
 
@@ -139,13 +140,17 @@ class PackagePage(WorkPage):
             self.mirror_combo.setCurrentIndex(idx)
         else:
             self.mirror_combo.setEditText(name)
+        self.mirror_combo.lineEdit().deselect()
         self._show_mirror_url()
 
     def mirror_text(self) -> str:
         return self.mirror_combo.currentText().strip() or "official"
 
     def _show_mirror_url(self) -> None:
-        self.mirror_url_label.setText(self.plan.mirror_url)
+        # a named mirror shows its URL; a typed URL is already on screen
+        named = self.plan.mirror.lower() in MIRRORS
+        self.mirror_url_label.setText(self.plan.mirror_url if named else "")
+        self.mirror_url_label.setVisible(named)
 
     def _mirror_edited(self) -> None:
         if self.mirror_text() != self.plan.mirror:
@@ -213,6 +218,8 @@ class PackagePage(WorkPage):
                 self.table.setCurrentItem(item)
                 self.table.scrollToItem(item)
                 break
+        self.mirror_combo.lineEdit().deselect()
+        self.table.setFocus()
 
     def selected_filename(self) -> str | None:
         items = self.table.selectedItems()
@@ -224,7 +231,7 @@ class PackagePage(WorkPage):
         name = self.selected_filename()
         if name and (self.state.choice is None or self.state.choice.filename != name):
             self.resolve_choice()
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     def resolve_choice(self) -> None:
         """Run the catalog step for the selected row (or the local file): sets ``state.choice``."""
@@ -262,7 +269,7 @@ class PackagePage(WorkPage):
             self.resolve_choice()
         else:
             self.load_index()
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     def _update_local_widgets(self) -> None:
         local = self.plan.installer_file is not None
@@ -277,7 +284,7 @@ class PackagePage(WorkPage):
 
     def _unverified_toggled(self, on: bool) -> None:
         self.plan.allow_unverified = on
-        self.completeChanged.emit()
+        emit(self.completeChanged)
 
     # ---- worker hooks -------------------------------------------------------------------------
     def handle_finished(self, result) -> None:

@@ -16,11 +16,11 @@ class LogViewWidget(QPlainTextEdit):
     GUI thread only.
     """
 
-    def __init__(self, max_lines: int = 5000, parent: QWidget | None = None) -> None:
+    def __init__(self, max_lines: int = 5000, wrap: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
         self.setMaximumBlockCount(max_lines)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setUndoRedoEnabled(False)
         self.setObjectName("log_view")

@@ -16,6 +16,8 @@ class StepListWidget(QFrame):
         self.setObjectName("step_list")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setMinimumWidth(170)
+        # palette() keeps it right in dark themes too
+        self.setStyleSheet("#step_list { background: palette(alternate-base); border-right: 1px solid palette(midlight); }")
         self._labels: list[QLabel] = []
         self._titles = list(titles)
         self._skipped: set[int] = set()

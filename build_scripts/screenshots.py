@@ -1,0 +1,161 @@
+"""Save a PNG of every wizard page, driven through a real run against a local mirror.
+
+Usage (from the repository root; a display is needed for the native xcb look, e.g. Xvfb)::
+
+    xvfb-run -a -s "-screen 0 1024x768x24" .venv/bin/python build_scripts/screenshots.py [--out docs/screenshots]
+
+Without a display, ``QT_QPA_PLATFORM=offscreen`` works too (fonts may differ).
+
+Like the end-to-end test, it uses the test stand-ins (``tests/support``): the stand-in
+Miniconda installer served by a local HTTP server in the repo.anaconda.com layout, its
+``conda`` (which creates a real venv seeing this interpreter's torch), and a temporary
+HOME, so nothing on this machine is changed and nothing is fetched from the internet.
+The GPU check trains for real on whatever torch finds (the CPU here).
+
+Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _isolate(home: Path) -> None:
+    """A throw-away HOME (rc files, caches, logs) and no conda settings from this machine."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.update({
+        "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"), "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "SHELL": "/bin/bash",
+    })
+    for name in list(os.environ):
+        if name.startswith("CONDA_") or name in ("CONDARC", "MAMBARC", "ZDOTDIR", "CI"):
+            os.environ.pop(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--size", default="1024x768", help="window size WIDTHxHEIGHT")
+    parser.add_argument("--steps", type=int, default=60, help="GPU-check training steps")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    width, height = (int(x) for x in args.size.lower().split("x"))
+
+    work = Path(tempfile.mkdtemp(prefix="wizard-shots-"))
+    _isolate(work / "home")
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtWidgets import QApplication, QWizard
+
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+    from app.gui import install_translators
+    from app.gui.wizard import InstallerWizard, PageId
+    from tests.support.http_server import LocalServer
+    from tests.support.mirror import build_mirror
+    from tests.support.standin import DEFAULT_FILENAME, build_standin_installer
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setStyle("Fusion")
+    install_translators(app)
+
+    def wait_until(cond, timeout: float = 180.0, what: str = "") -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise TimeoutError(f"timed out waiting for {what}")
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.02)
+
+    def settle(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def next_button():
+        for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.CommitButton):
+            b = wizard.button(which)
+            if b.isVisible():
+                return b
+        raise RuntimeError("no Next button")
+
+    def shot(name: str) -> None:
+        settle()
+        path = args.out / name
+        wizard.grab().save(str(path))
+        print(f"wrote {path}")
+
+    def go_next() -> None:
+        wait_until(lambda: next_button().isEnabled(), what=f"Next on page {wizard.currentId()}")
+        next_button().click()
+        settle(0.2)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    standin = build_standin_installer(work / "standin", DEFAULT_FILENAME)
+    root = build_mirror(work / "mirror", [standin], layout="official")
+    with LocalServer(root) as server:
+        plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"))
+        plan.mirror = server.base_url
+        plan.prefix = work / "home" / "miniconda3"
+        plan.download_dir = work / "downloads"
+        plan.log_file = work / "home" / ".local" / "state" / "miniconda-wizard" / "log" / "install.log"
+        plan.init_shells = ("bash",)
+        plan.gpu_steps = args.steps
+        wizard = InstallerWizard(plan, confirm_close=False)
+        wizard.resize(width, height)
+        wizard.show()
+        state = wizard.state
+
+        wait_until(lambda: next_button().isEnabled(), what="the installer list")
+        shot("01-package.png")
+        go_next()
+
+        wait_until(lambda: next_button().isEnabled(), what="the download")
+        shot("02-download.png")
+        go_next()
+
+        install = wizard.page(PageId.INSTALL)
+        install.install_button.click()
+        wait_until(lambda: next_button().isEnabled(), what="the installation")
+        shot("03-install.png")
+        go_next()
+
+        shot("04-path.png")
+        go_next()
+
+        env = wizard.page(PageId.ENV)
+        env.tos_check.setChecked(True)
+        env.create_button.click()
+        wait_until(lambda: next_button().isEnabled(), what="conda create")
+        shot("05-env.png")
+        go_next()
+
+        wait_until(lambda: state.gpu is not None or not wizard.page(PageId.GPU_CHECK).is_busy(),
+                   timeout=600, what="the GPU check")
+        wait_until(lambda: next_button().isEnabled(), what="the GPU check")
+        shot("06-gpu-check.png")
+        go_next()
+
+        shot("07-finish.png")
+        wizard.accept()
+    QCoreApplication.processEvents()
+    if args.keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

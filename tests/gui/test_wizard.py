@@ -1,0 +1,146 @@
+"""The wizard shell: page ids, branching in nextId, closing while work runs, run(), translations."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QLocale, QTimer
+from PySide6.QtWidgets import QMessageBox, QWizard
+
+import app.gui as gui
+from app.core.events import RecordingReporter
+from app.gui.wizard import InstallerWizard, PageId
+from tests.gui.helpers import local_plan
+
+
+@pytest.fixture
+def make_wizard(qtbot, tmp_path):
+    made = []
+
+    def make(**changes):
+        plan = local_plan(tmp_path, "http://127.0.0.1:9/", **changes)  # never contacted in these tests
+        w = InstallerWizard(plan, log=RecordingReporter(), confirm_close=False)
+        qtbot.addWidget(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.shutdown()
+
+
+def test_pages_title_and_size(make_wizard):
+    w = make_wizard()
+    assert w.pageIds() == [int(p) for p in PageId]
+    assert w.windowTitle() == "Miniconda Setup Wizard"
+    assert w.startId() == PageId.PACKAGE
+    assert w.width() <= 1024 and w.height() <= 768
+    assert w.minimumWidth() <= 1024 and w.minimumHeight() <= 768
+    assert all(w.page(i).title() for i in w.pageIds())
+
+
+@pytest.mark.parametrize("create_env, gpu_check, expected", [
+    (True, True, PageId.GPU_CHECK),
+    (True, False, PageId.FINISH),
+    (False, False, PageId.FINISH),
+])
+def test_next_id_branches_after_env_page(make_wizard, create_env, gpu_check, expected):
+    w = make_wizard(create_env=create_env, gpu_check=gpu_check)
+    page_order = {}
+    # nextId reads currentId; walk it by hand without running the pages
+    for current in PageId:
+        w.currentId = lambda c=current: int(c)  # stands in for navigating there
+        page_order[current] = w.nextId()
+    del w.currentId
+    assert page_order[PageId.PACKAGE] == PageId.DOWNLOAD
+    assert page_order[PageId.DOWNLOAD] == PageId.INSTALL
+    assert page_order[PageId.INSTALL] == PageId.PATH
+    assert page_order[PageId.PATH] == PageId.ENV
+    assert page_order[PageId.ENV] == expected
+    assert page_order[PageId.GPU_CHECK] == PageId.FINISH
+    assert page_order[PageId.FINISH] == -1
+
+
+def _start_endless(page, started: threading.Event, stopped: threading.Event):
+    def fn(reporter, cancel):
+        started.set()
+        try:
+            while True:
+                cancel.raise_if_cancelled()
+                cancel.wait(0.05)
+        finally:
+            stopped.set()
+
+    page.start_worker(fn, name="test")
+
+
+def test_closing_while_busy_cancels_and_waits(make_wizard):
+    w = make_wizard()
+    w.show()
+    page = w.page(PageId.ENV)
+    started, stopped = threading.Event(), threading.Event()
+    _start_endless(page, started, stopped)
+    assert started.wait(30)
+    assert w.busy()
+    w.reject()  # Cancel button / Esc / window close
+    assert stopped.is_set()  # the worker saw the cancel and ended before reject returned
+    assert not w.busy() and not w.isVisible()
+
+
+def test_closing_while_busy_asks_first(make_wizard, monkeypatch):
+    w = make_wizard()
+    w.confirm_close = True
+    w.show()
+    page = w.page(PageId.GPU_CHECK)
+    started, stopped = threading.Event(), threading.Event()
+    _start_endless(page, started, stopped)
+    assert started.wait(30)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
+    w.close()
+    assert w.isVisible() and w.busy() and not stopped.is_set()  # "No": keeps running
+    w.close()
+    assert not w.isVisible() and stopped.is_set()
+
+
+def test_own_file_log_is_opened_and_closed(qtbot, tmp_path):
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    w = InstallerWizard(plan, confirm_close=False)
+    qtbot.addWidget(w)
+    w.shutdown()
+    text = plan.log_file.read_text()
+    assert "Wizard started" in text and "Wizard closed" in text
+
+
+def test_run_returns_1_when_cancelled(qtbot, tmp_path, monkeypatch):
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    monkeypatch.setattr(gui, "install_translators", lambda app, locale=None: [])
+
+    def close_it():
+        for widget in QCoreApplication.instance().topLevelWidgets():
+            if isinstance(widget, InstallerWizard):
+                widget.reject()
+
+    QTimer.singleShot(200, close_it)
+    assert gui.run(plan, []) == 1
+
+
+def test_qt_translation_for_wizard_buttons(qapp):
+    """Qt's own qtbase_zh_CN.qm translates the wizard's Next button."""
+    translators = gui.install_translators(qapp, QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    try:
+        assert translators
+        text = QCoreApplication.translate("QWizard", "&Next >")
+        assert text != "&Next >"
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+    assert QCoreApplication.translate("QWizard", "&Next >") == "&Next >"
+
+
+def test_back_is_blocked_after_the_install_commit(make_wizard):
+    w = make_wizard()
+    assert w.page(PageId.INSTALL).isCommitPage()
+    assert w.page(PageId.INSTALL).buttonText(QWizard.WizardButton.CommitButton) == "&Next >"
+
