@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from app import APP_NAME
 from app.core.file_edit import atomic_write, refuse, sha256_file, timestamp, unique_path
 from app.core.rc_block import RcAction
 
-from app import APP_NAME  # noqa: E402
 
 #: What a change did: an rc-file edit, or a registry write.
 Action = Literal[RcAction, "registry"]
