@@ -11,6 +11,7 @@ Precedence: built-in defaults < ``--config FILE`` (TOML, keys as in
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -27,9 +28,21 @@ def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_of
     parser.add_argument(f"--no-{name}", dest=dest, action="store_false", default=None, help=help_off)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error also ends a ``--json`` run with a ``failed`` event on stdout."""
+
+    json_events = False
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        if self.json_events:
+            print(json.dumps({"event": "failed", "exit_code": 2, "error": "UsageError", "stage": "plan",
+                              "message": message, "fix": "Run miniconda-wizard --help for the flags."}), flush=True)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every plan option defaults to ``None`` = not given)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="miniconda-wizard",
         description="Install Miniconda, set up your shell, create a conda env for LLM work and check the GPU. "
         "With no arguments the wizard opens; --silent runs unattended.",
@@ -102,6 +115,9 @@ def load_config(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise UsageError(f"The answer file {path} does not exist.", fix="Check the --config path.") from None
+    except OSError as exc:
+        raise UsageError(f"The answer file {path} cannot be read: {exc.strerror or exc}.",
+                         fix="Give the path of a readable TOML file with --config.") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"The answer file {path} is not valid TOML: {exc}", fix="Fix the file and run again.") from None
     if "preset" in data:
@@ -145,20 +161,33 @@ def plan_from_args(args: argparse.Namespace) -> InstallPlan:
     return plan.apply(values)
 
 
+def _write_config(plan: InstallPlan, path: Path) -> None:
+    import tomli_w
+
+    plan.validate()
+    try:
+        path.write_text(tomli_w.dumps(plan.to_mapping()), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"Cannot write the answer file {path}: {exc.strerror or exc}.",
+                         fix="Choose a writable path for --write-config.") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code."""
     argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.json_events = "--json" in argv
+    args = parser.parse_args(argv)
     try:
         plan = plan_from_args(args)
         if args.write_config:
-            import tomli_w
-
-            plan.validate()
-            args.write_config.write_text(tomli_w.dumps(plan.to_mapping()), encoding="utf-8")
+            _write_config(plan, args.write_config)
             print(f"Wrote the answer file {args.write_config}")
             return 0
     except UsageError as exc:
+        if args.json:
+            print(json.dumps({"event": "failed", "exit_code": exc.exit_code, "error": type(exc).__name__,
+                              "stage": exc.stage.value, "message": exc.message, "fix": exc.fix}), flush=True)
         print(f"miniconda-wizard: error: {exc}", file=sys.stderr)
         return exc.exit_code
     if args.undo_shell_changes:

@@ -122,7 +122,13 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         return 0
     if plan.log_file is None:
         plan.log_file = default_log_file()
-    filelog = FileLogReporter(plan.log_file)
+    try:
+        filelog = FileLogReporter(plan.log_file)
+    except OSError as exc:
+        err = UsageError(f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
+                         fix="Choose a writable path with --log-file.")
+        _report_error(console, json_events, err, err.exit_code, out)
+        return err.exit_code
     filelog.write("info", f"miniconda-wizard {__version__}, silent mode")
     filelog.write("info", "Plan:\n" + plan.summary())
     reporter = TeeReporter(console, filelog)
@@ -132,6 +138,12 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     previous = _install_sigint(cancel)
     try:
         state = pipeline.run(plan, reporter, cancel)
+    except OSError as exc:  # a disk or permission problem no step turned into a WizardError
+        filelog.write("error", f"{type(exc).__name__}: {exc}")
+        err = WizardError(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "),
+                          fix="Check the disk space and the permissions of the folders named above.")
+        _report_error(console, json_events, err, 1, out)
+        return 1
     except Cancelled:
         filelog.write("warning", "Cancelled.")
         _report(console, json_events, out, "cancelled", EXIT_CANCELLED, "Cancelled; nothing more was changed.")

@@ -337,7 +337,7 @@ def test_fetch_index_404(srv, session):
     with pytest.raises(CatalogError) as info:
         fetch_index(srv.url("nothing/"), session, CancelToken())
     assert "404" in info.value.message
-    assert "--mirror" in info.value.fix
+    assert "mirror URL" in info.value.fix
 
 
 def test_fetch_index_server_error_after_retries(srv, session):

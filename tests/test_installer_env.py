@@ -171,3 +171,4 @@ def test_cancel_during_create(tmp_path, standin_prefix, monkeypatch):
         conda_env.create(plan, installer.conda_executable(standin_prefix, "Linux"), rec, cancel)
     timer.cancel()
     assert any(args[0].stage is Stage.ENV for args in rec.of("progress"))  # the watcher reported while waiting
+    assert not (standin_prefix / "envs" / "slow").exists()  # the half-made env is gone

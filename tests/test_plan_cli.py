@@ -165,3 +165,25 @@ def test_detect_platform_cases():
     assert wow.tag == "Windows-x86_64" and wow.translated
     assert detect("Windows", "AMD64", {"PROCESSOR_ARCHITECTURE": "AMD64"}).tag == "Windows-x86_64"
     assert not detect("Linux", "riscv64", {}).supported
+
+
+def test_os_errors_become_usage_errors_not_tracebacks(tmp_path, capsys):
+    assert main(["--silent", "--config", str(tmp_path)]) == 2          # a folder, not a file
+    assert "cannot be read" in capsys.readouterr().err
+    assert main(["--write-config", str(tmp_path / "no" / "such" / "dir" / "x.toml")]) == 2
+    assert "Cannot write the answer file" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--silent", "--no-env", "--prefix", str(tmp_path / "mc"), "--log-file", str(blocker / "x.log")]) == 2
+    assert "Cannot write the log file" in capsys.readouterr().err
+
+
+def test_json_usage_errors_still_end_with_a_failed_event(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--silent", "--json", "--bogus"])
+    assert exit_info.value.code == 2
+    event = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert event["event"] == "failed" and event["exit_code"] == 2 and "--bogus" in event["message"]
+    assert main(["--silent", "--json", "--config", str(tmp_path / "missing.toml")]) == 2
+    event = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert event["event"] == "failed" and "does not exist" in event["message"]

@@ -94,7 +94,7 @@ def test_hash_mismatch_exits_5_and_keeps_nothing(tmp_path, isolated_home, tamper
 def test_missing_installer_404_exits_4(tmp_path, isolated_home, mirror):
     res = run_cli("--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(tmp_path / "mc"),
                   "--installer", "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh",  # a real row; no file behind it
-                  "--download-dir", str(tmp_path / "dl"), home=isolated_home)
+                  "--download-dir", str(tmp_path / "dl"), "--accept-tos", home=isolated_home)
     assert res.returncode == 4, res.stdout + res.stderr
     last = events(res.stdout)[-1]
     assert last["event"] == "failed" and last["stage"] == "download" and last["exit_code"] == 4
@@ -108,10 +108,23 @@ def test_bad_flag_exits_2(isolated_home):
 
 def test_tos_not_accepted_exits_10(tmp_path, isolated_home, mirror):
     res = run_cli("--silent", "--mirror", mirror.base_url, "--prefix", str(tmp_path / "mc"), "--no-gpu-check",
-                  "--download-dir", str(tmp_path / "dl"), "--no-shell-init", home=isolated_home)
+                  "--download-dir", str(tmp_path / "dl"), home=isolated_home)
     assert res.returncode == 10, res.stdout + res.stderr
     assert "Terms of Service" in res.stderr and "--accept-tos" in res.stderr
-    assert (tmp_path / "mc" / "bin" / "conda").exists()  # the install itself is kept
+    # found before anything is downloaded or installed, so a second run does not trip over a half-done first
+    assert not (tmp_path / "mc").exists() and not (tmp_path / "dl").exists()
+    assert not (isolated_home / ".bashrc").exists()
+
+
+def test_non_empty_prefix_is_refused_before_downloading(tmp_path, isolated_home, mirror):
+    target = tmp_path / "mc"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    res = run_cli("--silent", "--mirror", mirror.base_url, "--prefix", str(target), "--accept-tos",
+                  "--download-dir", str(tmp_path / "dl"), home=isolated_home)
+    assert res.returncode == 6, res.stdout + res.stderr
+    assert "not empty" in res.stderr and (target / "notes.txt").read_text() == "keep me"
+    assert not (tmp_path / "dl").exists() and mirror.state.requests == []
 
 
 def test_answer_file_drives_silent_mode(tmp_path, isolated_home, mirror, standin_installer):

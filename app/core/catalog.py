@@ -88,7 +88,7 @@ def _unreachable(url: str, exc: BaseException) -> CatalogError:
         f"Could not read the installer index at {url}: {net.describe_error(exc)}.",
         fix="Check the network connection. Behind a proxy, set HTTPS_PROXY and HTTP_PROXY "
             "(for example http://127.0.0.1:7890) before starting the wizard. Or choose another mirror "
-            f"with --mirror ({', '.join(MIRRORS)}, or the URL of a Miniconda directory).",
+            f"({', '.join(MIRRORS)}, or the URL of a Miniconda directory; --mirror in silent mode).",
         detail=str(exc),
     )
 
@@ -119,13 +119,13 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
         if resp.status_code == 404:
             raise CatalogError(
                 f"The installer index {url} does not exist (HTTP 404).",
-                fix="Check the --mirror URL: it must be the directory that lists the Miniconda installers "
+                fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
                     "(for example https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/).",
             )
         if resp.status_code >= 400:
             raise CatalogError(
                 f"The installer index {url} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip() + ".",
-                fix="The mirror may be down or rate-limiting: try again later, or choose another mirror with --mirror.",
+                fix="The mirror may be down or rate-limiting: try again later, or choose another mirror.",
             )
         body = bytearray()
         try:
@@ -134,7 +134,7 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
                 if len(body) > MAX_INDEX_BYTES:
                     raise CatalogError(
                         f"The page at {url} is larger than {MAX_INDEX_BYTES >> 20} MiB; it is not an installer index.",
-                        fix="Check the --mirror URL: it must be the directory that lists the Miniconda installers.",
+                        fix="Check the mirror URL: it must be the directory that lists the Miniconda installers.",
                     )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unreachable(url, exc) from exc
@@ -144,7 +144,7 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
     if not entries:
         raise CatalogError(
             f"The page at {url} lists no Miniconda installers.",
-            fix="Check the --mirror URL: it must be the directory that lists the Miniconda installers "
+            fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
                 "(for example https://repo.anaconda.com/miniconda/), not a conda channel or a web page.",
         )
     return entries
@@ -193,7 +193,7 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
                 + (" ..." if len(same) > 6 else "") + ".") if same else ""
         raise CatalogError(
             f"The installer {name} is not listed in the index.{hint}",
-            fix="Check the spelling of --installer, or leave it out to get the latest installer.",
+            fix="Check the installer name (--installer), or leave it out to get the latest installer.",
         )
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
     mine = [e for e in entries if e.flavor == "Miniconda3" and e.os == platform.os and e.arch == platform.arch
@@ -203,8 +203,8 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
         raise CatalogError(
             f"The index has no Miniconda3 installer for {platform.tag}. "
             f"It has installers for: {', '.join(available) or 'no platform'}.",
-            fix="Choose another mirror with --mirror, or download an installer yourself and pass it "
-                "with --installer-file.",
+            fix="Choose another mirror, or download an installer yourself and use it as a local file "
+                "(--installer-file in silent mode).",
         )
 
     def ext_rank(e: InstallerEntry) -> int:

@@ -24,19 +24,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import EnvCreateError, Stage, TermsOfServiceError
+from app.core.errors import Cancelled, EnvCreateError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
 from app.core.system import child_env, run_streaming
 
 TOS_FIX = (
-    "Accept the Anaconda Terms of Service for the defaults channels (tick the box, or --accept-tos), "
-    "or use only conda-forge (--channels conda-forge)."
+    "Accept the Anaconda Terms of Service for the defaults channels (the checkbox in the wizard, "
+    "--accept-tos in silent mode), or use only the conda-forge channel (--channels conda-forge)."
 )
 
 
@@ -165,6 +166,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     if guess.exists():
         reporter.log(Stage.ENV, f"An env named {plan.env_name} exists in {guess}; conda will replace it.", "warning")
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
+    existed = guess.exists()
     watcher = _Watcher(root / "pkgs", guess, reporter)
     watcher.start()
     try:
@@ -178,6 +180,13 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     except OSError as exc:
         raise EnvCreateError(f"conda could not be started: {exc}",
                              fix="Install Miniconda first, or check the install location.") from exc
+    except Cancelled:
+        if not existed and guess.exists():
+            reporter.log(Stage.ENV, f"Removing the half-made env {guess}.", "warning")
+            shutil.rmtree(guess, ignore_errors=True)
+        elif existed:
+            reporter.log(Stage.ENV, f"The env {guess} may be incomplete; create it again before use.", "warning")
+        raise
     finally:
         watcher.stop.set()
         watcher.join(timeout=2)

@@ -9,12 +9,13 @@ a local installer file) is skipped with a log line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
-from app.core.errors import Stage
+from app.core.errors import Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
 
@@ -56,8 +57,10 @@ def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
 def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     assert state.choice is not None, "run the catalog step first"
     state.installer_path = download.fetch_installer(plan, state.choice, state.http(), reporter, cancel)
-    return StageResult(Stage.DOWNLOAD, f"{state.installer_path.name} verified",
-                       {"path": str(state.installer_path), "sha256": state.choice.sha256})
+    verified = state.choice.sha256 is not None
+    summary = f"{state.installer_path.name}: " + ("SHA-256 verified" if verified else "NOT verified (no known SHA-256)")
+    return StageResult(Stage.DOWNLOAD, summary,
+                       {"path": str(state.installer_path), "sha256": state.choice.sha256, "verified": verified})
 
 
 def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
@@ -122,14 +125,46 @@ def run_step(stage: Stage, plan: InstallPlan, state: RunState, reporter: Reporte
     return result
 
 
+def tos_accepted_elsewhere(environ: dict[str, str] | None = None) -> bool:
+    """Whether conda's ToS plugin will accept on its own: ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` or ``CI=true``.
+
+    Source: anaconda/conda-anaconda-tos (plugin settings; CI detection).
+    """
+    env = os.environ if environ is None else environ
+    return (env.get("CONDA_PLUGINS_AUTO_ACCEPT_TOS", "").lower() in ("yes", "true", "1")
+            or env.get("CI", "").lower() in ("true", "1"))
+
+
+def preflight(plan: InstallPlan, reporter: Reporter) -> None:
+    """Checks that can fail before anything is downloaded or written, so a run does not stop half-way.
+
+    Raises:
+        PrefixError: the install location cannot be used.
+        TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
+    """
+    for warning in installer.check_prefix(plan):
+        reporter.log(Stage.INSTALL, warning, "warning")
+    if plan.create_env and plan.uses_defaults_channels and not plan.accept_tos and not tos_accepted_elsewhere():
+        raise TermsOfServiceError(
+            "The env would use Anaconda's defaults channels, whose Terms of Service must be accepted first; "
+            "conda refuses them in a non-interactive run.",
+            fix=conda_env.TOS_FIX,
+        )
+
+
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:
-    """Validate the plan and run every wanted step in order. Returns the filled :class:`RunState`.
+    """Validate the plan, run :func:`preflight`, then every wanted step in order.
+
+    Returns:
+        The filled :class:`RunState`.
 
     Raises:
         UsageError: the plan is invalid (nothing was touched).
+        PrefixError / TermsOfServiceError: from :func:`preflight` (nothing was touched).
         WizardError subclasses: the failing step's error; Cancelled.
     """
     plan.validate()
+    preflight(plan, reporter)
     state = state or RunState()
     for stage in STEPS:
         if not wanted(plan, stage):

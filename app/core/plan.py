@@ -238,7 +238,7 @@ class InstallPlan:
         problems = self.problems()
         if problems:
             raise UsageError("The install plan is not valid:\n- " + "\n- ".join(problems),
-                             fix="Change the choices above and try again.")
+                             fix="Fix the problems listed above, then run again.")
         return self
 
     # ---- (de)serialisation -----------------------------------------------------------------

@@ -15,6 +15,7 @@ that every child gets the same treatment:
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -126,7 +127,7 @@ def run_streaming(
         :class:`ProcessResult` with the full output.
 
     Raises:
-        Cancelled: the token was cancelled (the tree has been ended).
+        Cancelled: the token was cancelled (the tree has been ended), or the child died of SIGINT.
         FileNotFoundError / PermissionError: the program could not be started.
         TimeoutError: ``timeout`` passed.
     """
@@ -170,6 +171,10 @@ def run_streaming(
             raise TimeoutError(f"{Path(args[0]).name} did not finish within {timeout:.0f} s")
     for t in readers:
         t.join(timeout=5)
+    # Ctrl+C in a terminal reaches the whole process group: the child may die of SIGINT a moment
+    # before our own handler sets the token. Either way the user cancelled; it is not a failure.
+    if (cancel is not None and cancel.cancelled) or (os.name != "nt" and proc.returncode == -signal.SIGINT):
+        raise Cancelled(f"cancelled while running {Path(args[0]).name}")
     return ProcessResult(args, proc.returncode, "".join(out), "".join(err))
 
 
