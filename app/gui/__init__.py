@@ -67,6 +67,14 @@ def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
         app.setStyle("Fusion")
     translators = install_translators(app)  # noqa: F841 - must stay alive while the app runs
     wizard = InstallerWizard(plan)
+    # Quit when the wizard is done, exactly once: also with other top-level windows open, and
+    # without a second Quit event (last window closed) left queued behind exec().
+    quit_on_last = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    wizard.finished.connect(app.quit)
     wizard.show()
-    app.exec()
+    try:
+        app.exec()
+    finally:
+        app.setQuitOnLastWindowClosed(quit_on_last)
     return 0 if wizard.result() == 1 else 1

@@ -47,7 +47,9 @@ def test_worker_with_thousands_of_signals_keeps_true_alive(qtbot):
 
     before = sys.getrefcount(True)
     w = EngineWorker(fn)
-    with qtbot.waitSignal(w.finished, timeout=60_000):
-        w.start()
+    sink = _Sink()
+    w.finished.connect(sink.on_ping)  # a GUI-thread slot, never qtbot.waitSignal (see test_worker.py)
+    w.start()
+    qtbot.waitUntil(lambda: sink.count == 1, timeout=60_000)
     assert w.teardown(5000)
     assert sys.getrefcount(True) - before >= -50  # other code may hold fewer references by now

@@ -116,6 +116,8 @@ def test_own_file_log_is_opened_and_closed(qtbot, tmp_path):
 def test_run_returns_1_when_cancelled(qtbot, tmp_path, monkeypatch):
     plan = local_plan(tmp_path, "http://127.0.0.1:9/")
     monkeypatch.setattr(gui, "install_translators", lambda app, locale=None: [])
+    # the package page may still be reading the (unreachable) index: answer "stop and quit"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
 
     def close_it():
         for widget in QCoreApplication.instance().topLevelWidgets():

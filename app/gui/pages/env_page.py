@@ -104,12 +104,10 @@ class EnvPage(WorkPage):
         tos_box = QVBoxLayout()
         tos_box.setSpacing(2)
         tos_box.addLayout(tos_row)
-        self.tos_note = QLabel(self.tr("A new Miniconda always uses Anaconda's defaults channels, also next to "
-                                       "conda-forge. They are free for individuals and small organisations; "
-                                       "larger organisations need a licence."))
-        self.tos_note.setWordWrap(True)
+        self.tos_note = QLabel(self.tr("Free for individuals and small organisations; larger ones need a licence."))
+        self.tos_note.setToolTip(self.tr("A new Miniconda's .condarc lists Anaconda's defaults channels, so conda "
+                                         "uses them also next to conda-forge."))
         self.tos_note.setIndent(22)
-        self.tos_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         tos_box.addWidget(self.tos_note)
 
         self.gpu_check = QCheckBox(self.tr("Then check the GPU with a short training run ({steps} steps)").format(

@@ -136,7 +136,8 @@ class GpuCheckPage(WorkPage):
         self.progress.set_done()
         self.speed_label.setText(self.tr("{steps:.1f} steps/s · {samples:.0f} samples/s").format(
             steps=g.steps_per_second, samples=g.samples_per_second))
-        self.verdict.show_text("ok" if g.ok and g.gpu else "warning", g.verdict_text)
+        head, sep, rest = g.verdict_text.partition(". ")
+        self.verdict.show_text("ok" if g.ok and g.gpu else "warning", head + sep.strip(), rest)
 
     def handle_failed(self, error) -> None:
         self._ran = True
