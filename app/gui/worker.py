@@ -215,8 +215,10 @@ class EngineWorker(QObject):
             emit(self.failed, exc)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never raised across threads
             err = WizardError(
-                f"Unexpected error: {type(exc).__name__}: {exc}",
-                fix="This is a bug in the wizard. Please report it with the log file.",
+                QCoreApplication.translate("EngineWorker", "Unexpected error: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"),
+                fix=QCoreApplication.translate("EngineWorker",
+                                               "This is a bug in the wizard. Please report it with the log file."),
                 detail=traceback.format_exc(),
             )
             self._running = False

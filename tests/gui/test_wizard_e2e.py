@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
 
 from app.core.errors import Stage
 from app.gui.wizard import InstallerWizard, PageId
@@ -58,6 +59,7 @@ def test_wizard_end_to_end(qtbot, tmp_path, mirror_server, isolated_home):
     # 4. PATH options: bash is ticked; leaving the page edits ~/.bashrc
     assert wizard.currentId() == PageId.PATH
     path_page = wizard.page(PageId.PATH)
+    assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()  # the install was committed
     assert path_page.shell_checks["bash"].isChecked()
     assert not path_page.shell_checks["zsh"].isChecked()
     click_next(qtbot, wizard)

@@ -10,10 +10,6 @@ from app.core.events import Progress
 _MIB = 1024 * 1024
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ProgressPanelWidget", text)
-
-
 def format_bytes(n: float) -> str:
     """``1536`` -> ``"1.5 KiB"``; binary units, as the size column of a mirror's index."""
     value = float(n)
@@ -38,11 +34,16 @@ def format_duration(seconds: float) -> str:
 
 def describe_download(p: Progress) -> str:
     """``"12.3 MiB of 98.4 MiB · 45.6 MiB/s · 2 s left"`` (parts left out when unknown)."""
-    parts = [format_bytes(p.done) + (_tr(" of ") + format_bytes(p.total) if p.total else "")]
+    if p.total:
+        parts = [QCoreApplication.translate("ProgressPanelWidget", "{done} of {total}").format(
+            done=format_bytes(p.done), total=format_bytes(p.total))]
+    else:
+        parts = [format_bytes(p.done)]
     if p.rate:
         parts.append(f"{p.rate / _MIB:.1f} MiB/s")
     if p.eta is not None and p.total:
-        parts.append(_tr("%1 left").replace("%1", format_duration(p.eta)))
+        parts.append(QCoreApplication.translate("ProgressPanelWidget", "{time} left").format(
+            time=format_duration(p.eta)))
     return " · ".join(parts)
 
 
