@@ -70,6 +70,17 @@ def default_shells(environ: dict[str, str] | None = None) -> tuple[str, ...]:
     return (shell,) if shell in SUPPORTED_SHELLS else ("bash",)
 
 
+def channels_use_defaults(channels: tuple[str, ...]) -> bool:
+    """Whether ``conda create`` with these ``-c`` channels reaches Anaconda's defaults channels.
+
+    No channels: conda uses the ``.condarc`` ones, and a new Miniconda's ``.condarc`` is
+    ``channels: [defaults]``. Given channels are passed with ``--override-channels`` (see
+    :meth:`InstallPlan.conda_create_args`), so only an explicit ``defaults`` or a
+    repo.anaconda.com URL among them counts.
+    """
+    return not channels or any(ch == "defaults" or "repo.anaconda.com" in ch for ch in channels)
+
+
 def _default_platform() -> PlatformInfo:
     return detect()
 
@@ -288,9 +299,7 @@ class InstallPlan:
     @property
     def uses_defaults_channels(self) -> bool:
         """True when ``conda create`` will use Anaconda's defaults channels (so their ToS applies)."""
-        return not self.channels or any(
-            ch == "defaults" or "repo.anaconda.com" in ch for ch in self.channels
-        )
+        return channels_use_defaults(self.channels)
 
     def summary(self) -> str:
         """Human-readable plan, the same text for the wizard's summary and ``--dry-run``."""

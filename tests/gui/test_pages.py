@@ -20,7 +20,8 @@ from app.core.events import RecordingReporter
 from app.core.pipeline import RunState
 from app.core.platform_info import PlatformInfo
 from app.gui.pages.download_page import DownloadPage
-from app.gui.pages.env_page import EnvPage, split_words, uses_defaults
+from app.core.plan import channels_use_defaults
+from app.gui.pages.env_page import EnvPage, split_words
 from app.gui.pages.finish_page import FinishPage
 from app.gui.pages.gpu_check_page import GpuCheckPage
 from app.gui.pages.install_page import InstallPage
@@ -271,7 +272,7 @@ def test_install_page_installer_failure_is_shown(make_page, qtbot, tmp_path):
 
 # ---- PATH page ------------------------------------------------------------------------------------
 
-def test_path_page_applies_on_next_and_lists_changes(make_page, tmp_path, isolated_home, standin_prefix):
+def test_path_page_applies_on_next_and_lists_changes(qtbot, make_page, tmp_path, isolated_home, standin_prefix):
     plan = local_plan(tmp_path, "official", init_shells=("zsh",))
     state = _installed_state(standin_prefix)
     page = make_page(PathPage, plan, state)
@@ -279,14 +280,17 @@ def test_path_page_applies_on_next_and_lists_changes(make_page, tmp_path, isolat
     assert page.shell_checks["zsh"].isChecked() and not page.shell_checks["bash"].isChecked()
     page.shell_checks["bash"].setChecked(True)
     page.shell_checks["zsh"].setChecked(False)
-    assert page.validatePage()
+    assert not page.validatePage()  # applying runs on a worker, not on the GUI thread
+    assert not page.isComplete()
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=30_000)
+    assert page.validatePage()  # applied: Next now passes
     assert plan.init_shells == ("bash",)
     assert "conda initialize" in (isolated_home / ".bashrc").read_text()
     assert not (isolated_home / ".zshrc").exists()
     assert ".bashrc" in page.changes_label.text()
 
 
-def test_path_page_refusal_keeps_user_on_page(make_page, tmp_path, isolated_home, standin_prefix):
+def test_path_page_refusal_keeps_user_on_page(qtbot, make_page, tmp_path, isolated_home, standin_prefix):
     rc = isolated_home / ".bashrc"
     rc.write_text("# >>> conda initialize >>>\nexport X=1\n")  # a block that never ends
     plan = local_plan(tmp_path, "official")
@@ -294,7 +298,9 @@ def test_path_page_refusal_keeps_user_on_page(make_page, tmp_path, isolated_home
     page = make_page(PathPage, plan, state)
     page.initializePage()
     assert not page.validatePage()
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=30_000)
     assert page.status.kind == "error"
+    assert page.isComplete()  # the user can fix the file and press Next again
     assert rc.read_text() == "# >>> conda initialize >>>\nexport X=1\n"
 
 
@@ -327,6 +333,11 @@ def test_env_page_inputs_gate_create_and_next(make_page, tmp_path):
     page.channels_combo.setEditText("conda-forge")
     page.write_plan()
     assert (plan.env_name, plan.channels) == ("work", ("conda-forge",))
+    page.tos_check.setChecked(False)
+    assert page.create_button.isEnabled()  # conda-forge alone: no Anaconda ToS needed
+    page.channels_combo.setEditText("conda-forge defaults")
+    assert not page.create_button.isEnabled()
+    page.channels_combo.setEditText("conda-forge")
     assert not page.isComplete()
     # no env wanted: Next at once, and no GPU check either
     page.group.setChecked(False)
@@ -363,9 +374,10 @@ def test_env_page_shows_condas_own_message(make_page, qtbot, tmp_path, standin_p
 
 
 def test_uses_defaults():
-    assert uses_defaults(())
-    assert uses_defaults(("conda-forge",))  # -c only prepends; .condarc's defaults stay
-    assert not uses_defaults(("conda-forge", "nodefaults"))
+    assert channels_use_defaults(())  # a new Miniconda's .condarc: channels: [defaults]
+    assert not channels_use_defaults(("conda-forge",))  # passed with --override-channels
+    assert channels_use_defaults(("conda-forge", "defaults"))
+    assert channels_use_defaults(("https://repo.anaconda.com/pkgs/main",))
 
 
 # ---- GPU check page -------------------------------------------------------------------------------

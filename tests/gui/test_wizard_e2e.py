@@ -62,8 +62,8 @@ def test_wizard_end_to_end(qtbot, tmp_path, mirror_server, isolated_home):
     assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()  # the install was committed
     assert path_page.shell_checks["bash"].isChecked()
     assert not path_page.shell_checks["zsh"].isChecked()
-    click_next(qtbot, wizard)
-    assert wizard.currentId() == PageId.ENV
+    click_next(qtbot, wizard)  # starts the shell step on a worker; the page moves on when it is done
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.ENV, timeout=TIMEOUT)
     bashrc = isolated_home / ".bashrc"
     assert "conda initialize" in bashrc.read_text()
     assert any(c.changed for c in state.shell_changes)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.core import pipeline
 from app.core.errors import Stage
 from app.core.events import Progress
-from app.core.plan import ENV_PRESETS
+from app.core.plan import ENV_PRESETS, channels_use_defaults
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
@@ -35,16 +35,6 @@ _CUSTOM = "custom"
 def split_words(text: str) -> tuple[str, ...]:
     """``"pytorch  transformers, numpy"`` -> ``("pytorch", "transformers", "numpy")``."""
     return tuple(w for w in re.split(r"[,\s]+", text.strip()) if w)
-
-
-def uses_defaults(channels: tuple[str, ...]) -> bool:
-    """Whether conda will use Anaconda's ``defaults`` channels (which need the ToS accepted).
-
-    Like real conda (and the test stand-in), ``-c CHANNEL`` only puts channels in front of the
-    .condarc ones, and a fresh Miniconda's .condarc says ``channels: [defaults]``; so defaults are
-    used unless the list has ``nodefaults``.
-    """
-    return "nodefaults" not in channels
 
 
 class EnvPage(WorkPage):
@@ -88,8 +78,9 @@ class EnvPage(WorkPage):
         self.channels_combo.setEditable(True)
         self.channels_combo.addItem(self.tr("defaults (Anaconda)"), "")
         self.channels_combo.addItem("conda-forge", "conda-forge")
-        self.channels_combo.setToolTip(self.tr("Channel names or URLs, separated by spaces. They are searched "
-                                               "before the channels in Miniconda's .condarc."))
+        self.channels_combo.setToolTip(self.tr("Channel names or URLs, separated by spaces. When given, they "
+                                               "replace the channels in Miniconda's .condarc; add \u201cdefaults\u201d "
+                                               "to keep Anaconda's."))
         self._set_channels_text(plan.channels)
 
         self.tos_check = QCheckBox(self.tr("I accept the Anaconda Terms of Service for the defaults channels"))
@@ -105,8 +96,8 @@ class EnvPage(WorkPage):
         tos_box.setSpacing(2)
         tos_box.addLayout(tos_row)
         self.tos_note = QLabel(self.tr("Free for individuals and small organisations; larger ones need a licence."))
-        self.tos_note.setToolTip(self.tr("A new Miniconda's .condarc lists Anaconda's defaults channels, so conda "
-                                         "uses them also next to conda-forge."))
+        self.tos_note.setToolTip(self.tr("Only needed when the env uses Anaconda's defaults channels; "
+                                         "with conda-forge alone no ToS applies."))
         self.tos_note.setIndent(22)
         tos_box.addWidget(self.tos_note)
 
@@ -192,7 +183,7 @@ class EnvPage(WorkPage):
         self.packages_edit.setText(" ".join(packages))
 
     def needs_tos(self) -> bool:
-        return uses_defaults(self.channels())
+        return channels_use_defaults(self.channels())
 
     def write_plan(self) -> None:
         """Copy the inputs into the plan."""

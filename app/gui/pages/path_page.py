@@ -5,16 +5,17 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout
 
 from app.core import pipeline
-from app.core.errors import Stage, WizardError
-from app.core.events import CancelToken, Reporter
+from app.core.errors import Stage
 from app.core.plan import SUPPORTED_SHELLS
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.status_label import StatusLabelWidget
 
 
 class PathPage(WorkPage):
-    """Choices are applied when the user leaves the page (Next): the shell step only edits a
-    few files (each backed up first), so it runs synchronously in :meth:`validatePage`.
+    """Choices are applied when the user leaves the page (Next), on a worker: on Windows the
+    step asks the new Python for its version and writes the registry, which must not freeze
+    the window. :meth:`validatePage` starts the worker and returns False; when it finishes
+    the page moves on by itself. Choices already applied are not applied again.
 
     Writes ``plan.init_shells`` (Linux/macOS) or ``plan.add_to_path`` / ``plan.register_python``
     (Windows); the changes go to ``state.shell_changes`` and are listed on this page and the
@@ -23,6 +24,7 @@ class PathPage(WorkPage):
 
     def __init__(self, plan, state, log=None, parent=None):
         super().__init__(plan, state, log, parent)
+        self._applied: tuple | None = None
         self.setTitle(self.tr("Make conda available in new terminals"))
         self.windows = plan.platform.os == "Windows"
         self.shell_checks: dict[str, QCheckBox] = {}
@@ -63,8 +65,9 @@ class PathPage(WorkPage):
                 check.setChecked(shell in plan.init_shells)
                 self.shell_checks[shell] = check
                 b.addWidget(check)
+            conda = plan.resolved_prefix / "bin" / "conda"
             note = QLabel(self.tr("With no shell ticked nothing is changed; you can run "
-                                  "\u201cPREFIX/bin/conda init bash\u201d later yourself."))
+                                  "\u201c{conda} init bash\u201d later yourself.").format(conda=conda))
             note.setWordWrap(True)
             b.addWidget(note)
             lay.addWidget(box)
@@ -88,17 +91,33 @@ class PathPage(WorkPage):
         else:
             self.plan.init_shells = tuple(s for s, c in self.shell_checks.items() if c.isChecked())
 
+    def _choices(self) -> tuple:
+        prefix = self.state.install.prefix if self.state.install else self.plan.resolved_prefix
+        return (self.plan.init_shells, self.plan.add_to_path, self.plan.register_python, str(prefix))
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return not self.is_busy() and super().isComplete()
+
     def validatePage(self) -> bool:  # noqa: N802 - Qt API
-        """Apply the choices (shell step). False, with the error shown, when that fails."""
+        """True once the current choices are applied; otherwise start applying them and return False."""
         self.write_plan()
-        self.status.clear_status()
-        try:
-            pipeline.run_step(Stage.SHELL, self.plan, self.state, self.log or Reporter(), CancelToken())
-        except WizardError as exc:
-            self.status.show_error(exc)
-            return False
+        if self._applied == self._choices():
+            return True
+        if not self.is_busy():
+            self.status.clear_status()
+            plan, state = self.plan, self.state
+            self.start_worker(lambda r, c: pipeline.run_step(Stage.SHELL, plan, state, r, c), name="shell")
+        return False
+
+    def handle_finished(self, result: object) -> None:
+        self._applied = self._choices()
         self._show_changes()
-        return True
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+
+    def handle_failed(self, error) -> None:
+        self.status.show_error(error)
 
     def _show_changes(self) -> None:
         changes = self.state.shell_changes
