@@ -68,7 +68,7 @@ class FinishPage(WorkPage):
                 version=s.install.conda_version, prefix=s.install.prefix))
         changed = [c for c in s.shell_changes if c.changed]
         if changed:
-            lines.append(self.tr("Shell set-up:"))
+            lines.append(self.tr("Shell set-up (undo with \u201cminiconda-wizard --undo-shell-changes\u201d):"))
             lines.extend(f"    {c.describe()}" for c in changed)
         elif s.shell_changes:
             lines.append(self.tr("Shell set-up: nothing needed changing."))
