@@ -193,7 +193,8 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
                 + (" ..." if len(same) > 6 else "") + ".") if same else ""
         raise CatalogError(
             f"The installer {name} is not listed in the index.{hint}",
-            fix="Check the installer name (--installer), or leave it out to get the latest installer.",
+            fix="Choose an installer the index lists (the name given with --installer in silent mode must "
+                "match exactly), or leave the name out to get the latest installer.",
         )
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
     mine = [e for e in entries if e.flavor == "Miniconda3" and e.os == platform.os and e.arch == platform.arch
@@ -274,7 +275,7 @@ def _official_sha256(filename: str, session: requests.Session, cancel: CancelTok
 
 
 def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, cancel: CancelToken, *,
-            official_url: str | None = None) -> InstallerChoice:
+            official_url: str | None = None, entries: list[InstallerEntry] | None = None) -> InstallerChoice:
     """Decide the installer and its expected SHA-256 (step 1 of the wizard).
 
     Local file (``plan.installer_file``): used in place; hash from ``plan.sha256``, else the pinned table.
@@ -287,6 +288,9 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
     Args:
         official_url: the official index for the last look-up (default :data:`OFFICIAL_INDEX_URL`;
             tests pass a local server).
+        entries: the rows of the index at ``plan.mirror_url``, already read with :func:`fetch_index`
+            (the wizard's installer page lists them first); used instead of reading the index again.
+            ``None`` (the default) reads it. Not used for a local file.
 
     Raises:
         CatalogError: see :func:`fetch_index` and :func:`choose`; a local file that cannot be read.
@@ -300,7 +304,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
             size = path.stat().st_size
         except OSError as exc:
             raise CatalogError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
-                               fix="Check the path given with --installer-file.") from exc
+                               fix="Check that the local installer file you chose exists and is readable "
+                                   "(--installer-file in silent mode).") from exc
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
         if sha is None:
             source = None
@@ -310,8 +315,11 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         return choice
 
     url = plan.mirror_url
-    reporter.log(Stage.CATALOG, f"Reading the installer index {url}")
-    entries = fetch_index(url, session, cancel)
+    if entries is None:
+        reporter.log(Stage.CATALOG, f"Reading the installer index {url}")
+        entries = fetch_index(url, session, cancel)
+    else:
+        reporter.log(Stage.CATALOG, f"Using the installer index {url} read before.")
     reporter.log(Stage.CATALOG, f"The index lists {len(entries)} installers.")
     entry = choose(entries, plan.platform, plan.installer)
     if entry.is_latest and not plan.installer:

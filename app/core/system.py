@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,13 +83,32 @@ def kill_tree(pid: int, grace: float = 2.0) -> None:
             p.terminate()
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
+    alive = _wait_gone(procs, grace)
     for p in alive:
         try:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=grace)
+    _wait_gone(alive, grace)
+
+
+def _running(p: psutil.Process) -> bool:
+    # A dead grandchild stays a zombie until PID 1 reaps it, which in a container may be never:
+    # psutil.wait_procs would wait out its whole timeout for it (measured: 2 s per cancel).
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Poll until every process has exited (zombies count as exited); return those still running."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if _running(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+        alive = [p for p in alive if _running(p)]
+    return alive
 
 
 def _pump(stream, sink: LineSink | None, chunks: list[str]) -> None:
