@@ -65,7 +65,14 @@ class InstallerWizard(QWizard):
         if log is None:
             if plan.log_file is None:
                 plan.log_file = default_log_file()
-            self._own_log = FileLogReporter(plan.log_file)
+            try:
+                self._own_log = FileLogReporter(plan.log_file)
+            except OSError as exc:
+                # A bad --log-file must not stop the wizard: log to the default place and say so.
+                bad, plan.log_file = plan.log_file, default_log_file()
+                self._own_log = FileLogReporter(plan.log_file)
+                self._own_log.write("warning", f"Cannot write the log file {bad} ({exc.strerror or exc}); "
+                                               f"logging here instead.")
             self._own_log.write("info", "Wizard started. Plan:\n" + plan.summary())
             log = self._own_log
         self.log = log

@@ -146,3 +146,15 @@ def test_back_is_blocked_after_the_install_commit(make_wizard):
     assert w.page(PageId.INSTALL).isCommitPage()
     assert w.page(PageId.INSTALL).buttonText(QWizard.WizardButton.CommitButton) == "&Next >"
 
+
+
+def test_unwritable_log_file_falls_back_to_the_default(qtbot, tmp_path):
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    plan.log_file = blocker / "x.log"  # cannot exist: its folder is a file
+    w = InstallerWizard(plan, confirm_close=False)
+    qtbot.addWidget(w)
+    w.shutdown()
+    assert plan.log_file != blocker / "x.log"
+    assert "Cannot write the log file" in plan.log_file.read_text()
