@@ -158,3 +158,26 @@ def test_unwritable_log_file_falls_back_to_the_default(qtbot, tmp_path):
     w.shutdown()
     assert plan.log_file != blocker / "x.log"
     assert "Cannot write the log file" in plan.log_file.read_text()
+
+
+def test_flags_without_silent_prefill_the_wizard(qtbot, tmp_path, monkeypatch):
+    """`miniconda-wizard --mirror URL --prefix DIR` opens the wizard with those choices filled in."""
+    from app import cli
+    from app.gui.wizard import PageId
+
+    seen = {}
+
+    def fake_run(plan, argv):
+        w = InstallerWizard(plan, confirm_close=False)
+        qtbot.addWidget(w)
+        seen["mirror"] = w.page(PageId.PACKAGE).mirror_combo.currentText()
+        seen["prefix"] = w.page(PageId.INSTALL).prefix_edit.text()
+        seen["env"] = plan.env_name
+        w.shutdown()
+        return 0
+
+    monkeypatch.setattr(gui, "run", fake_run)
+    url = "http://127.0.0.1:9/mirror/"
+    assert cli.main(["--mirror", url, "--prefix", str(tmp_path / "mc"), "--env-name", "team",
+                     "--log-file", str(tmp_path / "w.log")]) == 0
+    assert seen == {"mirror": url, "prefix": str(tmp_path / "mc"), "env": "team"}
