@@ -21,16 +21,29 @@ from app.core.errors import EXIT_CANCELLED, Cancelled, Stage, UsageError, Wizard
 from app.core.events import CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep
 from app.core.logfile import FileLogReporter, default_log_file
 from app.core.plan import InstallPlan
-from app.core.units import format_bytes
+from app.core.units import format_bytes, format_duration
 
 
 class ConsoleReporter(Reporter):
-    """Human-readable lines on ``out``. Debug lines are left to the log file."""
+    """Human-readable lines on ``out``. Debug lines are left to the log file.
+
+    Progress is thinned out: download lines at most every :attr:`DOWNLOAD_INTERVAL` s (plus the
+    last one of each phase), env lines only when their text changed and at most every
+    :attr:`ENV_INTERVAL` s. A download line is the engine's own text (``Progress.text``), which
+    says what is happening: ``"Checking the partial download: ..."`` before a resume is not the
+    download itself.
+    """
+
+    #: Seconds between two download progress lines.
+    DOWNLOAD_INTERVAL = 1.0
+    #: Seconds between two env progress lines.
+    ENV_INTERVAL = 2.0
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
         self._lock = threading.Lock()
         self._last: dict[Stage, float] = {}
+        self._last_text: dict[Stage, str] = {}
 
     def _print(self, text: str) -> None:
         with self._lock:
@@ -43,18 +56,33 @@ class ConsoleReporter(Reporter):
         self._print(f"    done: {result.summary}")
 
     def progress(self, progress: Progress) -> None:
+        if progress.stage is Stage.DOWNLOAD:
+            final = progress.total is not None and progress.done >= progress.total
+            line = progress.text or self._download_line(progress)
+            self._maybe_print(progress.stage, line, self.DOWNLOAD_INTERVAL, force=final)
+        elif progress.stage is Stage.ENV and progress.text:
+            self._maybe_print(progress.stage, progress.text, self.ENV_INTERVAL)
+
+    def _maybe_print(self, stage: Stage, line: str, interval: float, force: bool = False) -> None:
         now = time.monotonic()
-        final = progress.total is not None and progress.done >= progress.total
-        if not final and now - self._last.get(progress.stage, 0.0) < 1.0:
-            return
-        self._last[progress.stage] = now
-        if progress.stage is Stage.DOWNLOAD and progress.total:
-            rate = f", {format_bytes(progress.rate)}/s" if progress.rate else ""
-            eta = f", {progress.eta:.0f} s left" if progress.eta is not None else ""
-            self._print(f"    {format_bytes(progress.done)} of {format_bytes(progress.total)} "
-                        f"({100 * (progress.fraction or 0):.0f}%{rate}{eta})")
-        elif progress.stage in (Stage.ENV,) and progress.text:
-            self._print(f"    {progress.text}")
+        with self._lock:
+            if line == self._last_text.get(stage):
+                return
+            if not force and stage in self._last and now - self._last[stage] < interval:
+                return
+            self._last[stage] = now
+            self._last_text[stage] = line
+        self._print(f"    {line}")
+
+    @staticmethod
+    def _download_line(progress: Progress) -> str:
+        """For a ``Progress`` without text: ``"1.0 MiB of 11.3 MiB (9%, 2.0 MiB/s, 5 s left)"``."""
+        if not progress.total:
+            return format_bytes(progress.done)
+        rate = f", {format_bytes(progress.rate)}/s" if progress.rate else ""
+        eta = f", {format_duration(progress.eta)} left" if progress.eta is not None else ""
+        return (f"{format_bytes(progress.done)} of {format_bytes(progress.total)} "
+                f"({100 * (progress.fraction or 0):.0f}%{rate}{eta})")
 
     def log(self, stage: Stage, line: str, level: str = "info") -> None:
         if level in ("warning", "error"):
@@ -177,7 +205,11 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
     except WizardError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
-    text = "\n".join(c.describe() for c in changes) or "Nothing left to undo."
+    if json_events or not changes:
+        text = "\n".join(c.describe() for c in changes) or "Nothing left to undo."
+    else:  # the console reporter printed each change already
+        done = sum(c.changed for c in changes)
+        text = f"Undone: {done} change(s) reversed. Open a new terminal to use the restored settings."
     _report(console, json_events, out, "finished", 0, text)
     return 0
 

@@ -404,6 +404,23 @@ def test_resolve_hash_from_index(srv, session):
     assert infos["hash_source"] == "index" and infos["installer"] == choice.filename
 
 
+def test_resolve_with_entries_already_read_does_not_fetch_again(srv, session):
+    url = srv.url("official/")
+    entries = fetch_index(url, session, CancelToken())
+    with srv.state.lock:
+        srv.state.requests.clear()
+    rep = RecordingReporter()
+    choice = resolve(plan_for(url), session, rep, CancelToken(), entries=entries)
+    assert srv.state.requests == []  # the rows given were used
+    assert choice == resolve(plan_for(url), session, RecordingReporter(), CancelToken())  # same as reading it
+    assert [r[1] for r in srv.state.requests] == ["/official/"]
+    assert any("read before" in line for _, line, _ in rep.of("log"))
+    # a name the rows given do not list is refused like one the index does not list
+    with pytest.raises(CatalogError):
+        resolve(plan_for(url, installer="Miniconda3-nope.sh"), session, RecordingReporter(), CancelToken(),
+                entries=entries)
+
+
 def test_resolve_user_hash_wins_and_warns(srv, session):
     rep = RecordingReporter()
     mine = "ab" * 32

@@ -154,6 +154,27 @@ def test_resumes_an_existing_part_file(srv, payload, plan, session):
     assert headers["Range"] == f"bytes={have}-"
     progress = [p for (p,) in rep.of("progress")]
     assert progress[-1].done == SIZE
+    # the re-hash of the bytes already on the disk says so; it is not the download itself
+    checking = [p for p in progress if p.text.startswith(download.CHECKING_PART_TEXT)]
+    assert checking and checking[-1].done == checking[-1].total == have
+    assert checking[-1].text == f"{download.CHECKING_PART_TEXT}: 1.5 MiB of 1.5 MiB (100%)"
+    downloading = progress[len(checking):]
+    assert downloading and all(p.text.startswith(download.DOWNLOADING_TEXT + " ") for p in downloading)
+    assert downloading[-1].text.startswith(f"{download.DOWNLOADING_TEXT} 3.0 MiB of 3.0 MiB (100%)")
+
+
+def test_progress_text_names_the_phase_and_uses_the_units_helpers():
+    from app.core.events import Progress
+    from app.core.units import format_duration
+
+    rep = RecordingReporter()
+    meter = download._Meter(rep, 100 << 20, download.DOWNLOADING_TEXT)
+    meter.samples[0] = (meter.samples[0][0] - 10.0, 0)  # 10 s ago: 0 bytes
+    meter.update(10 << 20, force=True)
+    (p,) = rep.of("progress")[0]
+    assert isinstance(p, Progress) and p.rate is not None and p.eta is not None
+    assert p.text.startswith("Downloaded 10.0 MiB of 100.0 MiB (10%), ")
+    assert p.text.endswith(f", {format_duration(p.eta)} left")
 
 
 def test_part_file_already_complete(srv, payload, plan, session):
@@ -262,6 +283,10 @@ def test_unverified_is_refused_before_downloading(srv, plan, session):
     with pytest.raises(UnverifiedInstallerError) as info:
         fetch_installer(plan, choice_for(srv, None), session, RecordingReporter(), CancelToken())
     assert "--sha256" in info.value.fix and "--allow-unverified" in info.value.fix
+    # reads right in the wizard too: what to do first, the silent-mode flag in parentheses
+    assert "give the expected sha-256 (--sha256 in silent mode" in info.value.fix.lower()
+    assert "allow unverified installers (--allow-unverified)" in info.value.fix
+    assert "--sha256 HASH" not in info.value.fix
     assert gets(srv) == []
     assert not (plan.download_dir / NAME).exists()
 
@@ -412,3 +437,50 @@ def test_session_uses_the_proxy_from_the_environment(srv, session, monkeypatch):
     resp.close()
     # The test server played the proxy: it got the absolute URL, so nothing left 127.0.0.1.
     assert [p for _, p, _ in srv.state.requests] == ["http://mirror.invalid/miniconda/"]
+
+
+# ---- fix texts ----------------------------------------------------------------------------
+
+def _fix_texts(module) -> list[str]:
+    """Every ``fix=...`` / ``fix = ...`` text in ``module``'s source (f-string holes as ``{}``)."""
+    import ast
+    import inspect
+
+    def text(node) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(text(v) if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        if isinstance(node, ast.BinOp):
+            return text(node.left) + text(node.right)
+        if isinstance(node, ast.IfExp):
+            return text(node.body) + "\n" + text(node.orelse)
+        return ""
+
+    tree = ast.parse(inspect.getsource(module))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "fix":
+            found.append(text(node.value))
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "fix" for t in targets):
+                found.append(text(node.value))
+    return [f for f in found if f]
+
+
+@pytest.mark.parametrize("name", ["catalog", "download", "installer"])
+def test_fix_texts_read_right_in_the_wizard_too(name):
+    """A command-line flag in a fix is only ever an aside in parentheses: the wizard's user never types it."""
+    import importlib
+    import re
+
+    module = importlib.import_module(f"app.core.{name}")
+    fixes = _fix_texts(module)
+    assert fixes
+    for fix in fixes:
+        for line in fix.split("\n"):
+            for m in re.finditer(r"--[a-z][\w-]*", line):
+                before = line[:m.start()]
+                assert before.count("(") > before.count(")"), f"{name}: {m.group()} outside parentheses in {fix!r}"
+

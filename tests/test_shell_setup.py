@@ -401,6 +401,56 @@ def test_undo_refuses_after_a_foreign_edit_and_restores_nothing(home, prefix, jo
     assert not any(e.undone for e in read_journal(journal))
 
 
+def test_undo_refusal_for_an_existing_file_points_at_its_backup(home, prefix, journal):
+    (home / ".bashrc").write_text("mine\n")
+    [c] = run_apply(make_plan("bash"), prefix, journal, home)
+    with (home / ".bashrc").open("a") as fh:
+        fh.write("alias added_later=true\n")
+    with pytest.raises(ShellSetupError) as err:
+        undo(c.entries, None, journal_path=journal)
+    assert f"Compare {home / '.bashrc'} with its backup {c.backup}" in err.value.fix
+    assert "created by the wizard" not in err.value.message and "conda init --reverse" not in err.value.fix
+
+
+def test_undo_refusal_for_a_file_the_wizard_created_says_so(home, prefix, journal):
+    [c] = run_apply(make_plan("zsh"), prefix, journal, home)
+    assert c.backup is None  # .zshrc did not exist: no backup
+    zshrc = home / ".zshrc"
+    with zshrc.open("a") as fh:
+        fh.write("setopt autocd\n")
+    edited = zshrc.read_bytes()
+    with pytest.raises(ShellSetupError) as err:
+        undo(c.entries, None, journal_path=journal)
+    msg, fix = err.value.message, err.value.fix
+    assert str(zshrc) in msg and "created by the wizard" in msg and "edited since" in msg
+    assert ".bak" not in msg + fix and "backup" not in fix  # there is none to compare with
+    assert "conda initialize block" in fix and BEGIN_MARKER in fix and "'conda init --reverse zsh'" in fix
+    assert zshrc.read_bytes() == edited
+
+
+def test_undo_refusal_with_both_kinds_gives_both_fixes(home, prefix, journal):
+    (home / ".bashrc").write_text("mine\n")
+    changes = run_apply(make_plan("bash", "zsh"), prefix, journal, home)
+    for name in (".bashrc", ".zshrc"):
+        with (home / name).open("a") as fh:
+            fh.write("# later\n")
+    with pytest.raises(ShellSetupError) as err:
+        undo([e for c in changes for e in c.entries], None, journal_path=journal)
+    assert "changed after" in err.value.message and "created by the wizard" in err.value.message
+    assert "with its backup" in err.value.fix and "conda init --reverse zsh" in err.value.fix
+
+
+def test_undo_of_a_created_file_deleted_since_is_not_refused(home, prefix, journal):
+    (home / ".bashrc").write_text("mine\n")
+    run_apply(make_plan("bash", "zsh"), prefix, journal, home)
+    (home / ".zshrc").unlink()
+    undone = undo(last_run(journal), None, journal_path=journal)
+    assert (home / ".bashrc").read_text() == "mine\n"
+    assert not (home / ".zshrc").exists()
+    assert {c.path.name: c.changed for c in undone} == {".bashrc": True, ".zshrc": False}
+    assert last_run(journal) == []
+
+
 def test_undo_refuses_when_the_backup_was_altered(home, prefix, journal):
     (home / ".bashrc").write_text("mine\n")
     [c] = run_apply(make_plan("bash"), prefix, journal, home)

@@ -1,11 +1,15 @@
 """Silent mode end to end, through the real command line: local mirror -> stand-in installer -> env -> training.
 
 Each run is a real ``python -m app --silent`` child process with its own HOME, so
-nothing here mocks the engine.
+nothing here mocks the engine. The console-output tests at the end call :mod:`app.silent`
+in this process (real downloads and rc files; only the clock the progress throttle reads
+is set by hand, so no test waits or times anything).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -14,6 +18,14 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from app import silent
+from app.core import download, net, shell_setup
+from app.core.catalog import InstallerChoice
+from app.core.errors import Stage
+from app.core.events import CancelToken, Progress, RecordingReporter
+from app.core.plan import InstallPlan
+from app.core.platform_info import PlatformInfo
 
 from tests.support.mirror import build_mirror
 from tests.support.http_server import LocalServer
@@ -153,5 +165,115 @@ def test_undo_shell_changes_restores_bashrc_byte_for_byte(tmp_path, isolated_hom
     res = run_cli("--undo-shell-changes", home=isolated_home)
     assert res.returncode == 0, res.stdout + res.stderr
     assert bashrc.read_bytes() == original
+    assert res.stdout.count(f"{bashrc}: restored from the backup") == 1
     res = run_cli("--undo-shell-changes", home=isolated_home)
     assert res.returncode == 0 and "Nothing" in res.stdout
+
+
+# ---- console output, in process -------------------------------------------------------------
+
+class Clock:
+    """Stands in for time.monotonic in app.silent, so throttling is checked without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock()
+    monkeypatch.setattr(silent.time, "monotonic", c)
+    return c
+
+
+def test_console_shows_the_partial_download_check_as_a_check(tmp_path, clock):
+    """Resuming a .part: the re-hash lines say what they are, not "1.0 MiB of 11.3 MiB" twice."""
+    payload = os.urandom(3 << 20)
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / DEFAULT_FILENAME).write_bytes(payload)
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), download_dir=tmp_path / "dl")
+    plan.download_dir.mkdir()
+    (plan.download_dir / (DEFAULT_FILENAME + ".part")).write_bytes(payload[: 1 << 20])
+    out = io.StringIO()
+    console = silent.ConsoleReporter(out)
+    with LocalServer(root) as server, net.make_session() as session:
+        choice = InstallerChoice(DEFAULT_FILENAME, server.url(DEFAULT_FILENAME), None,
+                                 hashlib.sha256(payload).hexdigest(), len(payload), "index")
+        download.fetch_installer(plan, choice, session, console, CancelToken())
+    lines = [line.strip() for line in out.getvalue().splitlines()]
+    assert f"{download.CHECKING_PART_TEXT}: 1.0 MiB of 1.0 MiB (100%)" in lines
+    progress = [line for line in lines if " of " in line and "MiB" in line]
+    assert all(line.startswith((download.CHECKING_PART_TEXT, download.DOWNLOADING_TEXT)) for line in progress)
+    assert progress[-1].startswith(f"{download.DOWNLOADING_TEXT} 3.0 MiB of 3.0 MiB (100%)")
+    assert len(progress) == len(set(progress))
+
+
+def test_console_download_line_without_text_uses_the_units_helpers(clock):
+    out = io.StringIO()
+    console = silent.ConsoleReporter(out)
+    console.progress(Progress(Stage.DOWNLOAD, 10 << 20, 100 << 20, rate=2 << 20, eta=185.0))
+    assert out.getvalue() == "    10.0 MiB of 100.0 MiB (10%, 2.0 MiB/s, 3 min 5 s left)\n"
+
+
+def test_console_env_progress_only_on_new_text_and_every_two_seconds(clock):
+    out = io.StringIO()
+    console = silent.ConsoleReporter(out)
+
+    def env(text: str, at: float) -> None:
+        clock.now = 1000.0 + at
+        console.progress(Progress(Stage.ENV, 0, None, text=text))
+
+    env("0.0 MiB of packages fetched, 0 linked, 0 s", 0.5)   # printed: the first
+    env("0.0 MiB of packages fetched, 0 linked, 1 s", 1.0)   # too soon
+    env("1.5 MiB of packages fetched, 0 linked, 2 s", 2.5)   # printed: 2 s after the first
+    env("1.5 MiB of packages fetched, 0 linked, 2 s", 5.0)   # the same text again: never twice
+    env("1.5 MiB of packages fetched, 3 linked, 5 s", 5.5)   # printed
+    env("", 9.0)                                             # no text: nothing
+    assert out.getvalue().splitlines() == [
+        "    0.0 MiB of packages fetched, 0 linked, 0 s",
+        "    1.5 MiB of packages fetched, 0 linked, 2 s",
+        "    1.5 MiB of packages fetched, 3 linked, 5 s",
+    ]
+
+
+def _linux_plan(*shells: str) -> InstallPlan:
+    return InstallPlan(platform=PlatformInfo("Linux", "x86_64"), init_shells=shells)
+
+
+def test_undo_prints_each_change_once(isolated_home, tmp_path):
+    (isolated_home / ".bashrc").write_text("mine\n")
+    shell_setup.apply(_linux_plan("bash", "zsh"), tmp_path / "mc", RecordingReporter(), environ={})
+    out = io.StringIO()
+    assert silent.undo_shell_changes(out=out) == 0
+    text = out.getvalue()
+    assert text.count(f"{isolated_home / '.bashrc'}: restored from the backup") == 1
+    assert text.count(f"{isolated_home / '.zshrc'}: deleted (the wizard had created it)") == 1
+    assert "2 change(s) reversed" in text
+    assert (isolated_home / ".bashrc").read_text() == "mine\n" and not (isolated_home / ".zshrc").exists()
+    # JSON keeps the list in the final event (one log event per change, one summary)
+    (isolated_home / ".bashrc").write_text("mine\n")
+    shell_setup.apply(_linux_plan("bash"), tmp_path / "mc", RecordingReporter(), environ={})
+    out = io.StringIO()
+    assert silent.undo_shell_changes(json_events=True, out=out) == 0
+    evs = events(out.getvalue())
+    assert [e["event"] for e in evs] == ["log", "finished"]
+    assert "restored from the backup" in evs[-1]["message"]
+
+
+def test_undo_of_an_edited_file_the_wizard_created_explains_it(isolated_home, tmp_path, capsys):
+    shell_setup.apply(_linux_plan("bash"), tmp_path / "mc", RecordingReporter(), environ={})
+    bashrc = isolated_home / ".bashrc"
+    with bashrc.open("a") as fh:
+        fh.write("alias ll='ls -l'\n")
+    edited = bashrc.read_bytes()
+    code = silent.undo_shell_changes(out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 8 and bashrc.read_bytes() == edited
+    assert f"{bashrc} was created by the wizard" in err and "edited since" in err
+    assert ".bak" not in err
+    assert "conda initialize block" in err and "conda init --reverse bash" in err
+

@@ -29,7 +29,7 @@ from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
-from app.core.units import format_bytes
+from app.core.units import format_bytes, format_duration
 
 #: Bytes asked for per read, and per hash/write step.
 CHUNK_SIZE = 1 << 20
@@ -48,13 +48,19 @@ def default_download_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "downloads"
 
 
-def _eta_text(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+#: The first words of :attr:`Progress.text <app.core.events.Progress.text>` in each phase, so that a
+#: listener can tell a re-hash of bytes already on the disk from the download itself.
+CHECKING_PART_TEXT = "Checking the partial download"
+CHECKING_FILE_TEXT = "Checking the SHA-256"
+DOWNLOADING_TEXT = "Downloaded"
 
 
 class _Meter:
-    """Turns byte counts into throttled :class:`Progress` reports with a windowed rate."""
+    """Turns byte counts into throttled :class:`Progress` reports with a windowed rate.
+
+    ``text`` is ``"<verb> 1.0 MiB of 11.3 MiB (9%), 2.0 MiB/s, 5 s left"`` (parts left out when
+    unknown), ``verb`` one of :data:`DOWNLOADING_TEXT`, :data:`CHECKING_PART_TEXT`, :data:`CHECKING_FILE_TEXT`.
+    """
 
     def __init__(self, reporter: Reporter | None, total: int | None, verb: str, start_done: int = 0) -> None:
         self.reporter = reporter
@@ -76,13 +82,16 @@ class _Meter:
         t0, d0 = self.samples[0]
         rate = (done - d0) / (now - t0) if now - t0 > 0.05 and done > d0 else None
         eta = (self.total - done) / rate if rate and self.total is not None and self.total >= done else None
-        text = f"{self.verb} {format_bytes(done)}"
+        sep = " " if self.verb == DOWNLOADING_TEXT else ": "
+        text = f"{self.verb}{sep}{format_bytes(done)}"
         if self.total is not None:
             text += f" of {format_bytes(self.total)}"
+            if self.total > 0:
+                text += f" ({100 * min(done, self.total) / self.total:.0f}%)"
         if rate:
             text += f", {format_bytes(rate)}/s"
         if eta is not None and done < (self.total or 0):
-            text += f", {_eta_text(eta)} left"
+            text += f", {format_duration(eta)} left"
         self.reporter.progress(Progress(Stage.DOWNLOAD, float(done), float(self.total) if self.total is not None
                                         else None, rate, eta, text))
 
@@ -119,7 +128,7 @@ def sha256_file(path: Path, cancel: CancelToken, reporter: Reporter | None = Non
         Cancelled; OSError when the file cannot be read.
     """
     h = hashlib.sha256()
-    _hash_into(Path(path), h, cancel, reporter, "Checking SHA-256:")
+    _hash_into(Path(path), h, cancel, reporter, CHECKING_FILE_TEXT)
     return h.hexdigest()
 
 
@@ -128,9 +137,10 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
               "official-index": "the official index"}.get(choice.hash_source or "", "the expected value")
     if local:
         fix = ("Check that this is the installer you meant, download it again, or give its published "
-               "SHA-256 with --sha256.")
+               "SHA-256 (--sha256 in silent mode).")
     else:
-        fix = "The download is corrupt or was tampered with. Try again, or choose another mirror with --mirror."
+        fix = ("The download is corrupt or was tampered with. Try again, or choose another mirror "
+               "(--mirror in silent mode).")
         if choice.hash_source == "official-index":
             fix += (" (The mirror may not have caught up with the newest installer yet: "
                     "the official mirror, or a versioned installer name, avoids that.)")
@@ -143,7 +153,7 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
 def _disk_error(path: Path, exc: OSError) -> DownloadError:
     return DownloadError(
         f"Could not write {path}: {exc.strerror or exc}.",
-        fix="Free some disk space, or choose another download folder (--download-dir).",
+        fix="Free some disk space, or choose another download folder (--download-dir in silent mode).",
         detail=repr(exc),
     )
 
@@ -155,7 +165,8 @@ def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter,
         actual = sha256_file(path, cancel, reporter)
     except OSError as exc:
         raise DownloadError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
-                            fix="Check the path given with --installer-file.") from exc
+                            fix="Check that the local installer file you chose exists and is readable "
+                                "(--installer-file in silent mode).") from exc
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if choice.sha256:
         if actual != choice.sha256.lower():
@@ -197,18 +208,19 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         return _fetch_local(plan, choice, reporter, cancel)
     if not choice.url:
         raise DownloadError(f"No download address is known for {choice.filename}.",
-                            fix="Choose an installer from the index, or give a local file with --installer-file.")
+                            fix="Choose an installer from the index, or use a local installer file "
+                                "(--installer-file in silent mode).")
     expected = choice.sha256.lower() if choice.sha256 else None
     if expected is None:
         if not plan.allow_unverified:
             raise UnverifiedInstallerError(
                 f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
-                fix="Give the installer's SHA-256 with --sha256 HASH (from the official page "
-                    "https://repo.anaconda.com/miniconda/), or accept an unverified installer with "
-                    "--allow-unverified.",
+                fix="Give the expected SHA-256 (--sha256 in silent mode; the official page "
+                    "https://repo.anaconda.com/miniconda/ publishes it), or allow unverified installers "
+                    "(--allow-unverified).",
             )
         reporter.log(Stage.DOWNLOAD, f"No SHA-256 is known for {choice.filename}; it will NOT be verified "
-                                     "(--allow-unverified).", "warning")
+                                     "(unverified installers are allowed: --allow-unverified).", "warning")
 
     folder = Path(plan.download_dir).expanduser() if plan.download_dir else default_download_dir()
     try:
@@ -272,9 +284,9 @@ def _http_error(url: str, resp: requests.Response) -> DownloadError:
     reason = f" {resp.reason}" if resp.reason else ""
     return DownloadError(
         f"Downloading {url} failed: the server answered HTTP {resp.status_code}{reason}.",
-        fix="Choose another installer or another mirror (--mirror)."
+        fix="Choose another installer or another mirror (--mirror in silent mode)."
         if resp.status_code in (403, 404, 410)
-        else "The mirror may be busy or down: try again later, or choose another mirror (--mirror).",
+        else "The mirror may be busy or down: try again later, or choose another mirror (--mirror in silent mode).",
     )
 
 
@@ -300,7 +312,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
         reporter.log(Stage.DOWNLOAD, f"Found a partial download ({format_bytes(part.stat().st_size)}); "
                                      "checking it before resuming.")
         try:
-            offset = _hash_into(part, hasher, cancel, reporter, "Checking the partial download:")
+            offset = _hash_into(part, hasher, cancel, reporter, CHECKING_PART_TEXT)
         except OSError as exc:
             raise _disk_error(part, exc) from exc
 
@@ -319,7 +331,8 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                 raise DownloadError(
                     f"Downloading {url} failed: {net.describe_error(exc)}.",
                     fix="Check the network connection and proxy settings (HTTPS_PROXY), then try again; "
-                        "the partial download is kept and will be continued. Or choose another mirror (--mirror).",
+                        "the partial download is kept and will be continued. Or choose another mirror "
+                        "(--mirror in silent mode).",
                     detail=str(exc),
                 ) from exc
             reporter.log(Stage.DOWNLOAD, f"Request failed ({net.describe_error(exc)}); retrying "
@@ -364,7 +377,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             if status != 206 or total is None:
                 total = offset + body_len if body_len is not None else (total or size_hint)
             if meter is None:
-                meter = _Meter(reporter, total, "Downloaded", offset)
+                meter = _Meter(reporter, total, DOWNLOADING_TEXT, offset)
                 reporter.info(Stage.DOWNLOAD, "url", url)
                 if total is not None:
                     reporter.info(Stage.DOWNLOAD, "size", total)
@@ -403,7 +416,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                     _remove(part)
                     raise DownloadError(
                         f"Downloading {url} failed: the server sent {got} bytes but announced {body_len}.",
-                        fix="Try again, or choose another mirror (--mirror).",
+                        fix="Try again, or choose another mirror (--mirror in silent mode).",
                     )
                 meter.update(offset, force=True)
                 return hasher, offset
@@ -418,7 +431,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                 f"Downloading {url} failed: {net.describe_error(error)} (after {MAX_RESUMES} resumes, "
                 f"{format_bytes(offset)} kept).",
                 fix="Check the network connection and try again; the partial download is kept and will be "
-                    "continued. Or choose another mirror (--mirror).",
+                    "continued. Or choose another mirror (--mirror in silent mode).",
                 detail=str(error),
             )
         reporter.log(Stage.DOWNLOAD, f"The connection dropped after {format_bytes(offset)} "

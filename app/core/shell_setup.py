@@ -308,7 +308,9 @@ def undo(
 
     Raises:
         ShellSetupError: before anything is restored, when a file was changed by someone else since
-            (its SHA-256 is not the recorded "after"), or a backup is missing or altered.
+            (its SHA-256 is not the recorded "after"), or a backup is missing or altered; the fix says
+            what to do for each case (a file the wizard created has no backup to compare with). A file
+            the wizard created that is gone already is not an error.
     """
     journal = Journal(journal_path)
     try:
@@ -318,23 +320,7 @@ def undo(
     todo = [e for e in (_as_entry(x) for x in journal_entries if x is not None)
             if not e.undone and e.id not in done_before]
     groups = _group(todo)
-    problems: list[str] = []
-    for key, group in groups.items():
-        if key[0] != "file":
-            continue
-        first, last = group[0], group[-1]
-        target = Path(last.target or last.path)
-        if sha256_file(target) != last.sha256_after:
-            problems.append(f"{last.path} was changed after the wizard edited it")
-        if first.existed_before:
-            if not first.backup or sha256_file(Path(first.backup)) != first.sha256_before:
-                problems.append(f"the backup {first.backup} of {first.path} is missing or was changed")
-    if problems:
-        raise refuse(
-            "Nothing was undone: " + "; ".join(problems) + ".",
-            "Compare each file with its .miniconda-wizard-*.bak backup and restore what you need by hand "
-            "(the wizard does not overwrite edits it did not make).",
-        )
+    _check_files_unchanged(groups)
     env = None
     if any(k[0] != "file" for k in groups):
         env = windows_setup.registry(user_env)
@@ -358,6 +344,51 @@ def undo(
     return changes
 
 
+def _shell_of(path: str) -> str:
+    """The shell an rc file belongs to, for ``conda init --reverse SHELL`` (the journal does not record it)."""
+    return "zsh" if "zsh" in Path(path).name else "bash"
+
+
+def _check_files_unchanged(groups: Mapping[tuple[str, ...], list[JournalEntry]]) -> None:
+    """Refuse the undo (nothing restored yet) when a file or its backup is not as the wizard left it.
+
+    Three cases, each with its own fix: a file that existed before was edited since (compare it with
+    its backup); a file the wizard created was edited since (there is no backup: take the conda
+    initialize block out by hand or with ``conda init --reverse``); a backup is missing or altered.
+    A created file that is gone already is not a problem: undo would delete it anyway.
+
+    Raises:
+        ShellSetupError: listing every problem, with the fix for each kind.
+    """
+    problems: list[str] = []
+    fixes: list[str] = []
+    for key, group in groups.items():
+        if key[0] != "file":
+            continue
+        first, last = group[0], group[-1]
+        target = Path(last.target or last.path)
+        now = sha256_file(target)
+        if first.existed_before:
+            if now != last.sha256_after:
+                problems.append(f"{last.path} was changed after the wizard edited it")
+                fixes.append(f"Compare {last.path} with its backup {first.backup} and restore what you need "
+                             "by hand.")
+            if not first.backup or sha256_file(Path(first.backup)) != first.sha256_before:
+                problems.append(f"the backup {first.backup} of {first.path} is missing or was changed")
+                fixes.append(f"Check {first.path} by hand: the wizard can no longer restore it exactly.")
+        elif now is not None and now != last.sha256_after:
+            problems.append(f"{last.path} was created by the wizard (it did not exist before, so there is no "
+                            "backup) and was edited since")
+            fixes.append(f"Keep {last.path} with your edits and remove the conda initialize block from it by hand "
+                         f"(the lines from '{BEGIN_MARKER}' to '{END_MARKER}'), or run "
+                         f"'conda init --reverse {_shell_of(last.path)}'; delete the file if you need nothing in it.")
+    if problems:
+        raise refuse(
+            "Nothing was undone: " + "; ".join(problems) + ".",
+            " ".join(dict.fromkeys(fixes)) + " (The wizard does not overwrite edits it did not make.)",
+        )
+
+
 def _undo_file(first: JournalEntry, last: JournalEntry) -> Change:
     path = Path(first.path)
     target = Path(last.target or last.path)
@@ -369,8 +400,9 @@ def _undo_file(first: JournalEntry, last: JournalEntry) -> Change:
             mode = stat.S_IMODE(st.st_mode) if st else 0o644 & ~current_umask()
             atomic_write(target, data, mode, (st.st_uid, st.st_gid) if st else None, last.sha256_after)
             return Change(path, Path(first.backup), True, "replaced", "restored from the backup")
-        if target.exists():
-            target.unlink()
+        if not target.exists():
+            return Change(path, None, False, "unchanged", "already gone (the wizard had created it)")
+        target.unlink()
         return Change(path, None, True, "removed", "deleted (the wizard had created it)")
     except ShellSetupError:
         raise

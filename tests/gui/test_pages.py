@@ -89,6 +89,30 @@ def test_package_page_other_row_is_resolved_before_next(make_page, qtbot, tmp_pa
     assert page.state.choice.hash_source == "index"
 
 
+def test_package_page_reads_the_index_once(make_page, qtbot, tmp_path, mirror):
+    from urllib.parse import urlsplit
+
+    def index_gets() -> int:
+        path = urlsplit(mirror.base_url).path
+        with mirror.state.lock:
+            return sum(1 for method, p, _h in mirror.state.requests if method == "GET" and p == path)
+
+    plan = local_plan(tmp_path, mirror.base_url)
+    page = make_page(PackagePage, plan)
+    page.initializePage()
+    qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    assert page.state.choice.filename == DEFAULT_FILENAME
+    assert index_gets() == 1  # filling the table and resolving the preselected row: one read
+    item = page.table.findItems("Miniconda3-py311_23.5.2-0-Linux-x86_64.sh", Qt.MatchFlag.MatchExactly, 0)[0]
+    page.table.setCurrentItem(item)
+    qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    assert page.state.choice.hash_source == "index"
+    assert index_gets() == 1  # choosing another row does not read it again either
+    page.load_index()  # "Reload list" does
+    qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    assert index_gets() == 2
+
+
 def test_package_page_local_file_without_known_hash_needs_consent(make_page, qtbot, tmp_path, mirror,
                                                                   standin_installer):
     plan = local_plan(tmp_path, mirror.base_url)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core import catalog, pipeline
 from app.core.errors import Stage
+from app.core.events import StageResult
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.progress_panel import format_bytes
@@ -37,6 +38,21 @@ def _sort_key(e: catalog.InstallerEntry):
             tuple(-x for x in _num_tuple((e.python_tag or "")[2:])), e.filename)
 
 
+def _resolve_step(plan, state, reporter, cancel, entries: list[catalog.InstallerEntry] | None) -> StageResult:
+    """The catalog step as :func:`app.core.pipeline.run_step` runs it, but with the index rows already read.
+
+    Sets ``state.choice``; reports ``stage_started``/``stage_finished`` like the pipeline.
+    """
+    cancel.raise_if_cancelled()
+    reporter.stage_started(Stage.CATALOG, pipeline.STAGE_TITLES[Stage.CATALOG])
+    state.choice = c = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
+    result = StageResult(Stage.CATALOG,
+                         f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
+                         {"filename": c.filename, "url": c.url, "sha256": c.sha256, "size": c.size})
+    reporter.stage_finished(result)
+    return result
+
+
 def _num_tuple(text: str | None) -> tuple[int, ...]:
     out = []
     for part in (text or "").split("."):
@@ -48,9 +64,10 @@ class PackagePage(WorkPage):
     """Mirror choice, the installers the mirror lists for this platform, or a local installer file.
 
     The index is read in a worker (:func:`app.core.catalog.fetch_index`), then the chosen row
-    is resolved with the catalog step (:func:`app.core.pipeline.run_step` ``Stage.CATALOG``),
-    which also decides the expected SHA-256; the result goes to ``state.choice``. Writes
-    ``plan.mirror``, ``plan.installer``, ``plan.installer_file`` and ``plan.allow_unverified``.
+    is resolved with the catalog step (:func:`app.core.catalog.resolve`, given the rows already
+    read so the index is fetched once), which also decides the expected SHA-256; the result goes
+    to ``state.choice``. Writes ``plan.mirror``, ``plan.installer``, ``plan.installer_file`` and
+    ``plan.allow_unverified``.
     Next is enabled once a choice is resolved (and it has a SHA-256, or unverified is allowed).
     """
 
@@ -60,6 +77,8 @@ class PackagePage(WorkPage):
         self.setSubTitle(self.tr("The wizard reads the list of installers from a mirror and picks the latest one "
                                  "for this computer. You can pick another one, or use an installer you already have."))
         self.entries: list[catalog.InstallerEntry] = []
+        # every row of the index last read, and the URL it was read from (handed to catalog.resolve)
+        self._index: tuple[str, list[catalog.InstallerEntry]] | None = None
         self._want_resolve = False
 
         self.platform_label = QLabel(f"<b>{plan.platform.describe()}</b>")
@@ -169,6 +188,7 @@ class PackagePage(WorkPage):
         self._show_mirror_url()
         self.state.choice = None
         self.entries = []
+        self._index = None
         self.table.clear()
         self.status.show_text("info", self.tr("Reading the list of installers from {url} …").format(
             url=self.plan.mirror_url))
@@ -177,7 +197,8 @@ class PackagePage(WorkPage):
         self._want_resolve = False
 
         def fetch(reporter, cancel):
-            return catalog.fetch_index(plan.mirror_url, state.http(), cancel)
+            url = plan.mirror_url
+            return url, catalog.fetch_index(url, state.http(), cancel)
 
         self.start_worker(fetch, name="catalog")
 
@@ -242,9 +263,11 @@ class PackagePage(WorkPage):
             self.plan.installer = name
         self.state.choice = None
         plan, state = self.plan, self.state
+        index = self._index
+        entries = index[1] if index is not None and index[0] == plan.mirror_url else None
         self._want_resolve = True
         self.status.show_text("info", self.tr("Checking the installer and its SHA-256 …"))
-        self.start_worker(lambda r, c: pipeline.run_step(Stage.CATALOG, plan, state, r, c), name="catalog")
+        self.start_worker(lambda r, c: _resolve_step(plan, state, r, c, entries), name="catalog")
         self._update_unverified()
 
     # ---- local file ---------------------------------------------------------------------------
@@ -290,7 +313,8 @@ class PackagePage(WorkPage):
     def handle_finished(self, result) -> None:
         self.reload_button.setEnabled(True)
         if not self._want_resolve:
-            self._fill_table(result)
+            self._index = result
+            self._fill_table(result[1])
             if not self.entries:
                 self.status.show_text("error", self.tr("The mirror lists no Miniconda installer for {platform}.").format(
                     platform=self.plan.platform.describe()),
