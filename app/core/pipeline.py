@@ -40,6 +40,9 @@ class RunState:
     env: conda_env.EnvResult | None = None
     gpu: gpu_check.GpuCheckResult | None = None
     session: object | None = None  # a requests.Session, made on first use
+    #: Index rows already read, with the URL they came from: (mirror_url, entries). The catalog
+    #: step uses them instead of reading the index again when the URL still matches.
+    index: tuple[str, list[catalog.InstallerEntry]] | None = None
 
     def http(self):
         if self.session is None:
@@ -48,7 +51,8 @@ class RunState:
 
 
 def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
-    state.choice = catalog.resolve(plan, state.http(), reporter, cancel)
+    entries = state.index[1] if state.index is not None and state.index[0] == plan.mirror_url else None
+    state.choice = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
     c = state.choice
     return StageResult(Stage.CATALOG, f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
                        {"filename": c.filename, "url": c.url, "sha256": c.sha256, "size": c.size})

@@ -8,7 +8,8 @@ from app.core.errors import DownloadError, Stage
 from app.core.events import Progress
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.loss_curve import LINE_COLOR, LossCurveWidget
-from app.gui.widgets.progress_panel import ProgressPanelWidget, describe_download, format_bytes, format_duration
+from app.core.units import format_bytes, format_duration
+from app.gui.widgets.progress_panel import ProgressPanelWidget, describe_download
 from app.gui.widgets.status_label import StatusLabelWidget
 from app.gui.widgets.step_list import StepListWidget
 
@@ -103,7 +104,7 @@ def test_progress_text():
     assert format_bytes(103197056) == "98.4 MiB"
     assert format_duration(5) == "5 s"
     assert format_duration(75) == "1 min 15 s"
-    assert format_duration(3725) == "1 h 02 min"
+    assert format_duration(3725) == "1 h 2 min"
     p = Progress(Stage.DOWNLOAD, 12.3 * 2**20, 98.4 * 2**20, rate=45.6 * 2**20, eta=2)
     assert describe_download(p) == "12.3 MiB of 98.4 MiB · 45.6 MiB/s · 2 s left"
     assert describe_download(Progress(Stage.DOWNLOAD, 2048)) == "2.0 KiB"
@@ -139,3 +140,14 @@ def test_step_list_marks(qtbot):
     steps.set_skipped({2})
     steps.set_current(2)
     assert steps.texts()[2].startswith("\u25b6")
+
+
+def test_download_detail_names_the_checking_phase():
+    from app.core import download
+    from app.core.errors import Stage
+    from app.core.events import Progress
+
+    checking = Progress(Stage.DOWNLOAD, 1 << 20, 11 << 20, text=f"{download.CHECKING_PART_TEXT}: 1.0 MiB of 11.0 MiB")
+    assert describe_download(checking).startswith("Checking the partial download")
+    fetching = Progress(Stage.DOWNLOAD, 1 << 20, 11 << 20, rate=2 << 20, eta=5, text="Downloaded 1.0 MiB")
+    assert describe_download(fetching) == "1.0 MiB of 11.0 MiB · 2.0 MiB/s · 5 s left"

@@ -10,7 +10,8 @@ from app.core.events import Progress, TrainStep
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.loss_curve import LossCurveWidget
-from app.gui.widgets.progress_panel import ProgressPanelWidget, format_duration
+from app.core.units import format_duration
+from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
 
 

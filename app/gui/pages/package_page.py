@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
 
 from app.core import catalog, pipeline
 from app.core.errors import Stage
-from app.core.events import StageResult
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
-from app.gui.widgets.progress_panel import format_bytes
+from app.core.units import format_bytes
 from app.gui.widgets.status_label import StatusLabelWidget
 from app.gui.signals import emit
 
@@ -36,21 +35,6 @@ def _sort_key(e: catalog.InstallerEntry):
     # latest first, then newest conda version, python version, build
     return (0 if e.is_latest else 1, tuple(-x for x in _num_tuple(e.conda_version)),
             tuple(-x for x in _num_tuple((e.python_tag or "")[2:])), e.filename)
-
-
-def _resolve_step(plan, state, reporter, cancel, entries: list[catalog.InstallerEntry] | None) -> StageResult:
-    """The catalog step as :func:`app.core.pipeline.run_step` runs it, but with the index rows already read.
-
-    Sets ``state.choice``; reports ``stage_started``/``stage_finished`` like the pipeline.
-    """
-    cancel.raise_if_cancelled()
-    reporter.stage_started(Stage.CATALOG, pipeline.STAGE_TITLES[Stage.CATALOG])
-    state.choice = c = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
-    result = StageResult(Stage.CATALOG,
-                         f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
-                         {"filename": c.filename, "url": c.url, "sha256": c.sha256, "size": c.size})
-    reporter.stage_finished(result)
-    return result
 
 
 def _num_tuple(text: str | None) -> tuple[int, ...]:
@@ -263,11 +247,10 @@ class PackagePage(WorkPage):
             self.plan.installer = name
         self.state.choice = None
         plan, state = self.plan, self.state
-        index = self._index
-        entries = index[1] if index is not None and index[0] == plan.mirror_url else None
+        state.index = self._index  # rows already read: the catalog step does not fetch them again
         self._want_resolve = True
         self.status.show_text("info", self.tr("Checking the installer and its SHA-256 …"))
-        self.start_worker(lambda r, c: _resolve_step(plan, state, r, c, entries), name="catalog")
+        self.start_worker(lambda r, c: pipeline.run_step(Stage.CATALOG, plan, state, r, c), name="catalog")
         self._update_unverified()
 
     # ---- local file ---------------------------------------------------------------------------

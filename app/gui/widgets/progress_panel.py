@@ -5,35 +5,21 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.core import download
 from app.core.events import Progress
+from app.core.units import format_bytes, format_duration
 
 _MIB = 1024 * 1024
 
 
-def format_bytes(n: float) -> str:
-    """``1536`` -> ``"1.5 KiB"``; binary units, as the size column of a mirror's index."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"  # pragma: no cover
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` -> ``"1 min 15 s"``; ``None``-free, whole seconds."""
-    s = max(0, int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m} min {s:02d} s"
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min"
-
-
 def describe_download(p: Progress) -> str:
-    """``"12.3 MiB of 98.4 MiB · 45.6 MiB/s · 2 s left"`` (parts left out when unknown)."""
+    """``"12.3 MiB of 98.4 MiB · 45.6 MiB/s · 2 s left"`` (parts left out when unknown).
+
+    While the downloader checks a partial or finished file rather than downloading, its own
+    text says so, and that text is shown instead.
+    """
+    if p.text.startswith((download.CHECKING_PART_TEXT, download.CHECKING_FILE_TEXT)):
+        return p.text
     if p.total:
         parts = [QCoreApplication.translate("ProgressPanelWidget", "{done} of {total}").format(
             done=format_bytes(p.done), total=format_bytes(p.total))]
