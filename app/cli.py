@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
     p.add_argument("--config", metavar="FILE", type=Path, help="TOML answer file with the same keys as the flags")
     p.add_argument("--write-config", metavar="FILE", type=Path,
-                   help="write the resulting plan as a TOML answer file and exit (for fleet roll-outs)")
+                   help="write the settings given here as a TOML answer file and exit (for fleet roll-outs); "
+                   "unset settings stay each machine's own defaults")
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit; touch nothing")
     p.add_argument("--json", action="store_true", help="silent mode: JSON-lines events on stdout")
     p.add_argument("--log-file", metavar="FILE", help="where to write the log (default: the platform log dir)")
@@ -132,11 +133,11 @@ def _preset_values(name: str) -> dict[str, Any]:
     return {"env_python": python, "packages": list(packages)}
 
 
-def plan_from_args(args: argparse.Namespace) -> InstallPlan:
-    """Defaults, then the answer file, then the flags.
+def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the user gave: the answer file, then the flags (flags win); presets expanded.
 
     Raises:
-        UsageError: a bad answer file or value (not yet a full validation).
+        UsageError: a bad answer file.
     """
     values: dict[str, Any] = load_config(args.config) if args.config else {}
     if args.preset:
@@ -153,6 +154,16 @@ def plan_from_args(args: argparse.Namespace) -> InstallPlan:
     if args.no_env:
         values["create_env"] = False
         values.setdefault("gpu_check", False)
+    return values
+
+
+def plan_from_values(values: dict[str, Any]) -> InstallPlan:
+    """This machine's defaults with ``values`` applied.
+
+    Raises:
+        UsageError: an unknown key or a value of the wrong type (not yet a full validation).
+    """
+    values = dict(values)
     plan = InstallPlan()
     if "platform" in values:
         # The default prefix depends on the platform, so set the platform first.
@@ -161,12 +172,21 @@ def plan_from_args(args: argparse.Namespace) -> InstallPlan:
     return plan.apply(values)
 
 
-def _write_config(plan: InstallPlan, path: Path) -> None:
+def plan_from_args(args: argparse.Namespace) -> InstallPlan:
+    """Defaults, then the answer file, then the flags."""
+    return plan_from_values(explicit_values(args))
+
+
+def _write_config(values: dict[str, Any], path: Path) -> None:
+    """Write only the settings the admin gave: each machine keeps its own defaults for the rest
+    (its detected platform and shells, its own home for the prefix)."""
     import tomli_w
 
-    plan.validate()
+    plan = plan_from_values(values).validate()
+    given = {k.replace("-", "_") for k in values}
+    mapping = {k: v for k, v in plan.to_mapping().items() if k in given}
     try:
-        path.write_text(tomli_w.dumps(plan.to_mapping()), encoding="utf-8")
+        path.write_text(tomli_w.dumps(mapping), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"Cannot write the answer file {path}: {exc.strerror or exc}.",
                          fix="Choose a writable path for --write-config.") from None
@@ -179,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.json_events = "--json" in argv
     args = parser.parse_args(argv)
     try:
-        plan = plan_from_args(args)
+        values = explicit_values(args)
+        plan = plan_from_values(values)
         if args.write_config:
-            _write_config(plan, args.write_config)
+            _write_config(values, args.write_config)
             print(f"Wrote the answer file {args.write_config}")
             return 0
     except UsageError as exc:

@@ -140,6 +140,17 @@ def test_unknown_flag_exits_2():
     assert "unrecognized arguments: --bogus" in res.stderr
 
 
+def test_write_config_keeps_each_machines_own_defaults(tmp_path, monkeypatch):
+    out = tmp_path / "fleet.toml"
+    assert main(["--write-config", str(out), "--mirror", "tuna", "--preset", "llm-extra"]) == 0
+    data = tomllib.loads(out.read_text(encoding="utf-8"))
+    # only what the admin gave: no platform, prefix or shells of the admin's own machine
+    assert set(data) == {"mirror", "env_python", "packages"}
+    other_home = tmp_path / "other-user"
+    monkeypatch.setenv("HOME", str(other_home))
+    assert plan_for("--config", str(out)).resolved_prefix == other_home / "miniconda3"
+
+
 def test_write_config_round_trips(tmp_path):
     out = tmp_path / "fleet.toml"
     assert main(["--write-config", str(out), "--prefix", str(tmp_path / "mc"), "--mirror", "bfsu",

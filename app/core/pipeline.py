@@ -172,7 +172,7 @@ def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunSt
     state = state or RunState()
     for stage in STEPS:
         if not wanted(plan, stage):
-            reporter.log(stage, f"Skipped: {STAGE_TITLES[stage].lower()} is not part of this plan.")
+            reporter.log(stage, f"Skipped: {STAGE_TITLES[stage]} (not part of this plan).")
             continue
         run_step(stage, plan, state, reporter, cancel)
     return state

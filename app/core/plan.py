@@ -264,7 +264,7 @@ class InstallPlan:
             if name not in known:
                 raise UsageError(
                     f"Unknown setting {key!r}.",
-                    fix=f"Known settings: {', '.join(sorted(known))}.",
+                    fix=f"Known settings: {', '.join(sorted([*known, 'preset']))}.",
                 )
             setattr(self, name, _coerce(name, value))
         return self

@@ -66,6 +66,9 @@ def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
     if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
     translators = install_translators(app)  # noqa: F841 - must stay alive while the app runs
+    from app.gui.gc_guard import GarbageCollectorGuard
+
+    gc_guard = GarbageCollectorGuard(app)  # cycles are collected on the GUI thread only
     wizard = InstallerWizard(plan)
     # Quit when the wizard is done, exactly once: also with other top-level windows open, and
     # without a second Quit event (last window closed) left queued behind exec().
@@ -77,4 +80,5 @@ def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
         app.exec()
     finally:
         app.setQuitOnLastWindowClosed(quit_on_last)
+        gc_guard.stop()
     return 0 if wizard.result() == 1 else 1

@@ -9,3 +9,25 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import gc  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gc_on_the_gui_thread_only():
+    """As the app does (app/gui/gc_guard.py): no automatic gc, so a worker thread never finalises
+    Qt objects of an earlier test; each test's garbage is collected on the main thread after it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    yield
+    gc.collect()

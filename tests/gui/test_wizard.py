@@ -181,3 +181,28 @@ def test_flags_without_silent_prefill_the_wizard(qtbot, tmp_path, monkeypatch):
     assert cli.main(["--mirror", url, "--prefix", str(tmp_path / "mc"), "--env-name", "team",
                      "--log-file", str(tmp_path / "w.log")]) == 0
     assert seen == {"mirror": url, "prefix": str(tmp_path / "mc"), "env": "team"}
+
+
+def test_gc_guard_collects_on_its_thread_and_restores(qtbot):
+    import gc
+
+    from app.gui.gc_guard import GarbageCollectorGuard
+
+    gc.enable()
+    try:
+        guard = GarbageCollectorGuard()
+        assert not gc.isenabled()
+        class Cycle:  # noqa: E306
+            pass
+        a, b = Cycle(), Cycle()
+        a.other, b.other = b, a
+        import weakref
+        ref = weakref.ref(a)
+        del a, b
+        assert ref() is not None  # automatic collection is off
+        guard.collect()
+        assert ref() is None
+        guard.stop()
+        assert gc.isenabled()
+    finally:
+        gc.disable()  # the GUI test session keeps automatic gc off (tests/gui/conftest.py)
