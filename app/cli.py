@@ -19,7 +19,7 @@ from typing import Any
 
 from app import __version__
 from app.core.errors import UsageError
-from app.core.plan import ENV_PRESETS, MIRRORS, InstallPlan, default_prefix
+from app.core.plan import ENV_PRESETS, IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
 def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--update-existing", action="store_true", default=None,
                    help="install over an existing Miniconda in --prefix")
     g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
+    g.add_argument("--skip-space-check", action="store_true", default=None,
+                   help="install even when the disk reports too little free space (Lustre, network mounts)")
 
     g = p.add_argument_group("PATH and shells")
     g.add_argument("--init-shells", metavar="LIST", help="shells to set up for conda, comma-separated (bash,zsh)")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
     g.add_argument("--packages", metavar="LIST", help="packages, comma- or space-separated")
     g.add_argument("--channels", metavar="LIST", help="channels, comma-separated (default: the installer's)")
+    g.add_argument("--if-env-exists", choices=list(IF_ENV_EXISTS),
+                   help="when the env already exists: fail (default in silent mode), reuse it, or replace it")
     g.add_argument("--no-env", action="store_true", default=None, help="create no env (and run no GPU check)")
     g.add_argument("--accept-tos", action="store_true", default=None,
                    help="accept the Anaconda Terms of Service for the defaults channels")
@@ -143,8 +147,8 @@ def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
     if args.preset:
         values.update(_preset_values(args.preset))
     for key in ("mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
-                "prefix", "update_existing", "install_type", "init_shells", "add_to_path", "register_python",
-                "env_name", "env_python", "packages", "channels", "accept_tos", "gpu_check", "gpu_steps",
+                "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
+                "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file"):
         value = getattr(args, key, None)
         if value is not None:

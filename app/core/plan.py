@@ -42,6 +42,9 @@ ENV_PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 SUPPORTED_SHELLS = ("bash", "zsh")
 INSTALL_TYPES = ("JustMe", "AllUsers")
+#: What to do when the env to create already exists: refuse (silent default), use it as it is, or
+#: let conda replace it (real ``conda create --yes`` replaces silently; recorded in errors-2026-11-30/exists.*).
+IF_ENV_EXISTS = ("fail", "reuse", "replace")
 _ENV_NAME_BAD = re.compile(r"[\s/\\:#!=,()'\"^%*?<>|]")
 _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -102,6 +105,8 @@ class InstallPlan:
         prefix: the Miniconda install location (root prefix).
         update_existing: install over an existing Miniconda (the installer's ``-u``).
         install_type: ``JustMe`` or ``AllUsers`` (Windows ``/InstallationType``).
+        skip_space_check: do not refuse a location whose disk reports too little free space
+            (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
 
     Shell (PATH options):
         init_shells: shells whose rc file gets the conda initialize block (bash, zsh).
@@ -112,6 +117,7 @@ class InstallPlan:
         create_env: create an env at all.
         env_name, env_python, packages, channels: ``conda create -n NAME python=X.Y PACKAGES [-c CH]``.
         accept_tos: accept the Anaconda Terms of Service for the defaults channels.
+        if_env_exists: ``fail`` (default), ``reuse`` or ``replace`` when the env already exists.
 
     GPU check:
         gpu_check: run the training probe in the new env.
@@ -131,6 +137,7 @@ class InstallPlan:
     prefix: Path | None = None
     update_existing: bool = False
     install_type: str = "JustMe"
+    skip_space_check: bool = False
 
     init_shells: tuple[str, ...] = field(default_factory=default_shells)
     add_to_path: bool = False
@@ -142,6 +149,7 @@ class InstallPlan:
     packages: tuple[str, ...] = ENV_PRESETS["llm"][1]
     channels: tuple[str, ...] = ()
     accept_tos: bool = False
+    if_env_exists: str = "fail"
 
     gpu_check: bool = True
     gpu_steps: int = 60
@@ -191,6 +199,8 @@ class InstallPlan:
         if self.sha256 is not None and not _SHA_RE.match(self.sha256):
             out.append("The SHA-256 must be 64 hexadecimal characters, as published next to the installer.")
         out.extend(self.prefix_problems())
+        if self.if_env_exists not in IF_ENV_EXISTS:
+            out.append(f"if_env_exists must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:
             out.append(f"Install type must be JustMe or AllUsers, not {self.install_type!r}.")
         for shell in self.init_shells:
@@ -350,7 +360,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise UsageError(f"{name} must be a list of strings.")
         return tuple(str(v) for v in value)
     if name in ("allow_unverified", "update_existing", "add_to_path", "register_python", "create_env",
-                "accept_tos", "gpu_check"):
+                "accept_tos", "gpu_check", "skip_space_check"):
         if not isinstance(value, bool):
             raise UsageError(f"{name} must be true or false, not {value!r}.")
         return value
