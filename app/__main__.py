@@ -2,7 +2,10 @@
 
 import sys
 
-from app.cli import main
-
 if __name__ == "__main__":
+    try:
+        from app.cli import main
+    except KeyboardInterrupt:  # Ctrl+C while Python is still importing: exit quietly, as main() would
+        print("Cancelled by SIGINT before anything was changed.", file=sys.stderr)
+        sys.exit(130)
     sys.exit(main())

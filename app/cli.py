@@ -11,7 +11,6 @@ Precedence: built-in defaults < ``--config FILE`` (TOML, keys as in
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tomllib
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from app import __version__
 from app.core.errors import UsageError
+from app.core.events import error_text, event_line, failed_fields
 from app.core.plan import ENV_PRESETS, IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
@@ -29,15 +29,22 @@ def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_of
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error also ends a ``--json`` run with a ``failed`` event on stdout."""
+    """argparse, but its errors use the one error format (:func:`app.core.events.error_text`) on stderr,
+    and under ``--json`` also end the run with a ``failed`` event on stdout. Exit code 2."""
 
     json_events = False
 
     def error(self, message: str):  # noqa: D102 - argparse API
-        if self.json_events:
-            print(json.dumps({"event": "failed", "exit_code": 2, "error": "UsageError", "stage": "plan",
-                              "message": message, "fix": "Run miniconda-wizard --help for the flags."}), flush=True)
-        super().error(message)
+        _print_usage_error(UsageError(message[:1].upper() + message[1:] + ".",
+                                      fix="Run miniconda-wizard --help for the flags and their values."),
+                           self.json_events)
+        self.exit(2)
+
+
+def _print_usage_error(exc: UsageError, json_events: bool) -> None:
+    if json_events:
+        print(event_line("failed", **failed_fields(exc)), flush=True)
+    print(error_text(exc.stage.value, exc.message, exc.fix), file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "5 SHA-256 mismatch or unverified, 6 install location, 7 installer, 8 PATH/shell, 9 conda create, "
         "10 Terms of Service not accepted, 11 GPU check, 130 cancelled. See README.md.",
     )
-    p.add_argument("--version", action="version", version=f"miniconda-wizard {__version__}")
+    p.add_argument("--version", action="store_true", help="print the version and exit (a JSON event with --json)")
     p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
     p.add_argument("--config", metavar="FILE", type=Path, help="TOML answer file with the same keys as the flags")
     p.add_argument("--write-config", metavar="FILE", type=Path,
@@ -197,23 +204,53 @@ def _write_config(values: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code."""
-    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code.
+
+    From the first line on, SIGINT/SIGTERM/SIGHUP end the program quietly with 128 + N (no traceback),
+    until a silent run takes them over as a cancel (:mod:`app.core.termination`).
+    """
+    from app.core import termination
+
+    termination.install_startup_handlers()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    json_events = "--json" in raw
+    try:
+        return _main(raw)
+    except KeyboardInterrupt as exc:  # also termination.SignalExit
+        name = exc.name if isinstance(exc, termination.SignalExit) else "SIGINT"
+        code = termination.exit_code_for(name)
+        text = f"Cancelled by {name} before anything was changed."
+        if json_events:
+            print(event_line("cancelled", exit_code=code, signal=name, stage=None, message=text), flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+        return code
+
+
+def _main(raw: list[str]) -> int:
+    argv = normalize_argv(raw)
     parser = build_parser()
     parser.json_events = "--json" in argv
     args = parser.parse_args(argv)
+    if args.version:
+        if args.json:
+            print(event_line("version", version=__version__), flush=True)
+        else:
+            print(f"miniconda-wizard {__version__}")
+        return 0
     try:
         values = explicit_values(args)
         plan = plan_from_values(values)
         if args.write_config:
             _write_config(values, args.write_config)
-            print(f"Wrote the answer file {args.write_config}")
+            text = f"Wrote the answer file {args.write_config}"
+            if args.json:
+                print(event_line("finished", exit_code=0, message=text), flush=True)
+            else:
+                print(text)
             return 0
     except UsageError as exc:
-        if args.json:
-            print(json.dumps({"event": "failed", "exit_code": exc.exit_code, "error": type(exc).__name__,
-                              "stage": exc.stage.value, "message": exc.message, "fix": exc.fix}), flush=True)
-        print(f"miniconda-wizard: error: {exc}", file=sys.stderr)
+        _print_usage_error(exc, args.json)
         return exc.exit_code
     if args.undo_shell_changes:
         from app import silent
@@ -222,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.silent or args.dry_run:
         from app import silent
 
-        return silent.run(plan, json_events=args.json, dry_run=args.dry_run)
+        return silent.run(plan, json_events=args.json, dry_run=args.dry_run, argv=["miniconda-wizard", *raw],
+                          config=args.config)
     from app import gui  # imported late: silent mode must never load Qt
+    from app.core import termination
 
+    termination.restore_default_handlers()
     return gui.run(plan, argv)

@@ -2,24 +2,27 @@
 
 Two reporters: :class:`ConsoleReporter` (readable lines, progress at most once a
 second) and :class:`JsonReporter` (one JSON object per line on stdout, for fleet
-tools). Both also write the log file. SIGINT (Ctrl+C) cancels cleanly: the
-current child process tree is ended and the exit code is 130.
+tools). Both also write the log file. SIGINT (Ctrl+C), SIGTERM and SIGHUP cancel cleanly: the
+current child process tree is ended, what the run made is removed, and the exit code is 128 + N
+(130, 143, 129).
 """
 
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import threading
 import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
-from app import __version__
-from app.core import pipeline
-from app.core.errors import EXIT_CANCELLED, Cancelled, Stage, UsageError, WizardError
-from app.core.events import CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep
-from app.core.logfile import FileLogReporter, default_log_file
+from app.core import net, pipeline
+from app.core.errors import Cancelled, Stage, UsageError, WizardError
+from app.core.events import (CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep, error_fix,
+                             error_text, event_line, failed_fields)
+from app.core.logfile import FileLogReporter, default_log_file, log_path_problem
+from app.core.termination import TerminationHandler
 from app.core.plan import InstallPlan
 from app.core.units import format_bytes, format_duration
 
@@ -104,9 +107,10 @@ class JsonReporter(Reporter):
         self._lock = threading.Lock()
 
     def emit(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "time": round(time.time(), 3), **fields}
+        """Write one event; ``fields`` must be exactly the documented ones (:data:`app.core.events.EVENT_FIELDS`)."""
+        line = event_line(event, **fields)
         with self._lock:
-            self.out.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+            self.out.write(line + "\n")
             self.out.flush()
 
     def stage_started(self, stage: Stage, title: str) -> None:
@@ -130,9 +134,26 @@ class JsonReporter(Reporter):
         self.emit("info", stage=stage.value, key=key, value=value)
 
 
+class _StageTracker(Reporter):
+    """Remembers the stage that started last (where a cancel or an unexpected error happened)."""
+
+    def __init__(self) -> None:
+        self.stage: Stage | None = None
+
+    def stage_started(self, stage: Stage, title: str) -> None:
+        self.stage = stage
+
+
 def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
-        out: TextIO | None = None, cancel: CancelToken | None = None) -> int:
-    """Run ``plan`` headless. Returns the exit code (see :data:`app.core.errors.EXIT_CODES`)."""
+        out: TextIO | None = None, cancel: CancelToken | None = None,
+        argv: Sequence[str] | None = None, config: Path | None = None) -> int:
+    """Run ``plan`` headless. Returns the exit code (see :data:`app.core.errors.EXIT_CODES`).
+
+    While the steps run, SIGINT, SIGTERM and SIGHUP (Windows: Ctrl+C, Ctrl+Break, console close) cancel
+    the run: the running child process tree is ended, what the step made is removed, the log and the
+    output end with a ``cancelled`` event naming the signal, and the exit code is 128 + the signal number
+    (:mod:`app.core.termination`). ``argv`` and ``config`` go into the log header.
+    """
     out = out or sys.stdout
     console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
     try:
@@ -148,43 +169,77 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
             print(plan.summary(), file=out)
             print("\nDry run: nothing was changed.", file=out)
         return 0
-    if plan.log_file is None:
-        plan.log_file = default_log_file()
     try:
+        if plan.log_file is None:
+            plan.log_file = default_log_file()
         filelog = FileLogReporter(plan.log_file)
     except OSError as exc:
-        err = UsageError(f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
-                         fix="Choose a writable path with --log-file.")
+        problem = log_path_problem(plan.log_file) if plan.log_file is not None else None
+        err = UsageError(problem or f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
+                         fix="Choose a writable file path with --log-file (its folder is created if missing).")
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
-    filelog.write("info", f"miniconda-wizard {__version__}, silent mode")
+    filelog.write_header(argv, config)
     filelog.write("info", "Plan:\n" + plan.summary())
-    reporter = TeeReporter(console, filelog)
+    tracker = _StageTracker()
+    reporter = TeeReporter(tracker, console, filelog)
     if not json_events:
         print(f"Log file: {plan.log_file}", file=out, flush=True)
     cancel = cancel or CancelToken()
-    previous = _install_sigint(cancel)
-    try:
-        state = pipeline.run(plan, reporter, cancel)
-    except OSError as exc:  # a disk or permission problem no step turned into a WizardError
-        filelog.write("error", f"{type(exc).__name__}: {exc}")
-        err = WizardError(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "),
-                          fix="Check the disk space and the permissions of the folders named above.")
-        _report_error(console, json_events, err, 1, out)
-        return 1
-    except Cancelled:
-        filelog.write("warning", "Cancelled.")
-        _report(console, json_events, out, "cancelled", EXIT_CANCELLED, "Cancelled; nothing more was changed.")
-        return EXIT_CANCELLED
-    except WizardError as exc:
-        filelog.write("error", f"{type(exc).__name__}: {exc}\n{exc.detail}".rstrip())
-        _report_error(console, json_events, exc, exc.exit_code, out)
-        return exc.exit_code
-    finally:
-        _restore_sigint(previous)
-        filelog.close()
-    _report(console, json_events, out, "finished", 0, _next_steps(plan, state))
-    return 0
+    state = pipeline.RunState()
+    state.session = session = net.make_session()
+    session.on_retry = lambda line: reporter.log(tracker.stage or Stage.CATALOG, line, "warning")  # type: ignore[attr-defined]
+
+    def on_signal(name: str) -> None:
+        filelog.write("warning", f"{name} received: cancelling; the running step ends its programs and "
+                      "removes what this run made.", tracker.stage or "wizard")
+
+    code = 0
+    stage: Stage | None = None
+    with TerminationHandler(cancel, on_signal) as signals:
+        try:
+            state = pipeline.run(plan, reporter, cancel, state)
+        except Cancelled:
+            code, stage = signals.exit_code, tracker.stage
+            where = f" during the {stage.value} step" if stage else ""
+            text = (f"Cancelled by {signals.received}{where}" if signals.received else f"Cancelled{where}") + \
+                "; what this run had made is removed, nothing else was changed."
+            filelog.write("warning", text, stage or "wizard")
+            if json_events:
+                assert isinstance(console, JsonReporter)
+                console.emit("cancelled", exit_code=code, signal=signals.received,
+                             stage=stage.value if stage else None, message=text)
+            else:
+                print(text, file=out, flush=True)
+        except WizardError as exc:
+            code, stage = exc.exit_code, exc.stage
+            filelog.write("error", f"{type(exc).__name__}: {exc.message}\n"
+                          f"What to do: {error_fix(exc.stage.value, exc.fix)}\n{exc.detail}".rstrip(), exc.stage)
+            _report_error(console, json_events, exc, code, out)
+        except OSError as exc:  # a disk or permission problem no step turned into a WizardError
+            code, stage = 1, tracker.stage
+            filelog.write("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}".rstrip(), stage or "wizard")
+            err = WizardError(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "),
+                              fix="Check the disk space and the permissions of the folders named above.")
+            if stage is not None:
+                err.stage = stage
+            _report_error(console, json_events, err, code, out)
+        except Exception as exc:  # noqa: BLE001 - a bug: exit 1 with the traceback in the log, not on screen
+            code, stage = 1, tracker.stage
+            filelog.write("error", traceback.format_exc().rstrip(), stage or "wizard")
+            err = WizardError(f"Unexpected error: {type(exc).__name__}: {exc}",
+                              fix=f"This is a bug in the wizard. Please report it with the log file {plan.log_file}.")
+            if stage is not None:
+                err.stage = stage
+            _report_error(console, json_events, err, code, out)
+        else:
+            stage = tracker.stage
+            _report(console, json_events, out, "finished", 0, _next_steps(plan, state))
+        finally:
+            filelog.write_footer(code, stage or tracker.stage)
+            filelog.close()
+            session.close()
+    return code
 
 
 def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> int:
@@ -237,20 +292,6 @@ def _report(console: Reporter, json_events: bool, out: TextIO, event: str, code:
 def _report_error(console: Reporter, json_events: bool, exc: WizardError, code: int, out: TextIO) -> None:
     if json_events:
         assert isinstance(console, JsonReporter)
-        console.emit("failed", exit_code=code, error=type(exc).__name__, stage=exc.stage.value,
-                     message=exc.message, fix=exc.fix)
+        console.emit("failed", **failed_fields(exc, code))
     else:
-        print(f"ERROR ({exc.stage.value}): {exc.message}", file=sys.stderr, flush=True)
-        if exc.fix:
-            print(f"What to do: {exc.fix}", file=sys.stderr, flush=True)
-
-
-def _install_sigint(cancel: CancelToken):
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-
-
-def _restore_sigint(previous) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)
+        print(error_text(exc.stage.value, exc.message, exc.fix), file=sys.stderr, flush=True)

@@ -9,11 +9,13 @@ signals).
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.errors import Cancelled, Stage
+from app.core.errors import Cancelled, Stage, UsageError, WizardError
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,79 @@ class TeeReporter(Reporter):
     def info(self, stage: Stage, key: str, value: Any) -> None:
         for r in self.reporters:
             r.info(stage, key, value)
+
+
+#: The JSON-lines events of ``--json`` (README.md, "JSON events", mirrors this table). Every event also has
+#: ``event`` (its name) and ``time`` (Unix seconds, 3 decimals); these are ALL its other fields, always present
+#: (``None`` where a value is unknown). :func:`event_record` refuses any other shape.
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "stage_started": ("stage", "title"),
+    "progress": ("stage", "done", "total", "rate", "eta", "text"),
+    "log": ("stage", "level", "line"),
+    "info": ("stage", "key", "value"),
+    "train_step": ("step", "loss", "elapsed", "steps_per_second", "samples_per_second"),
+    "stage_finished": ("stage", "summary", "data"),
+    "plan": ("plan", "summary"),
+    "version": ("version",),
+    "finished": ("exit_code", "message"),
+    "failed": ("exit_code", "error", "stage", "message", "fix"),
+    "cancelled": ("exit_code", "signal", "stage", "message"),
+}
+#: The fields every event has.
+COMMON_FIELDS = ("event", "time")
+#: Events that end a run: exactly one of them is the last line of a ``--json`` run.
+FINAL_EVENTS = ("finished", "failed", "cancelled")
+
+
+def event_record(event: str, **fields: Any) -> dict[str, Any]:
+    """``{"event": event, "time": <now>, **fields}`` after checking ``fields`` against :data:`EVENT_FIELDS`.
+
+    Raises:
+        ValueError: an unknown event or a field set that is not exactly the documented one (a bug).
+    """
+    expected = EVENT_FIELDS.get(event)
+    if expected is None:
+        raise ValueError(f"undocumented JSON event {event!r}")
+    if set(fields) != set(expected):
+        raise ValueError(f"JSON event {event!r} needs exactly {expected}, got {tuple(fields)}")
+    return {"event": event, "time": round(time.time(), 3), **{k: fields[k] for k in expected}}
+
+
+def event_line(event: str, **fields: Any) -> str:
+    """One JSON line (no newline) for :func:`event_record`; values JSON cannot hold become strings."""
+    return json.dumps(event_record(event, **fields), default=str, ensure_ascii=False)
+
+
+#: The "What to do" line of an error that carries no fix of its own.
+DEFAULT_FIX = {
+    "plan": "Run miniconda-wizard --help for the flags; README.md lists the answer-file keys.",
+    "": "Read the log file for the details; if nothing there helps, report it with the log file.",
+}
+
+
+def error_fix(stage: str, fix: str) -> str:
+    """``fix``, or the default "What to do" text for ``stage`` when ``fix`` is empty (never empty)."""
+    return fix or DEFAULT_FIX.get(stage) or DEFAULT_FIX[""]
+
+
+def error_text(stage: str, message: str, fix: str) -> str:
+    """The one error format of the command line (stderr), two lines::
+
+        ERROR (install): The installer failed ...
+        What to do: Read the installer output ...
+    """
+    return f"ERROR ({stage}): {message}\nWhat to do: {error_fix(stage, fix)}"
+
+
+def failed_fields(exc: WizardError, exit_code: int | None = None) -> dict[str, Any]:
+    """The fields of a ``failed`` event for ``exc`` (``exit_code`` defaults to the error's own)."""
+    return {"exit_code": exc.exit_code if exit_code is None else exit_code, "error": type(exc).__name__,
+            "stage": exc.stage.value, "message": exc.message, "fix": error_fix(exc.stage.value, exc.fix)}
+
+
+def usage_failed_fields(message: str, fix: str = "") -> dict[str, Any]:
+    """The ``failed`` fields of a usage error (exit 2) that has no exception object (argparse)."""
+    return failed_fields(UsageError(message, fix))
 
 
 class CancelToken:

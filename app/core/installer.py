@@ -25,7 +25,7 @@ from pathlib import Path
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
-from app.core.system import child_env, run_streaming
+from app.core.system import child_env, run_streaming, temp_env
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
 MIN_FREE_BYTES = 1 * 1024**3
@@ -177,8 +177,9 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
     return m.group(1)
 
 
-def _installer_env() -> dict[str, str]:
-    env = child_env()
+def _installer_env(prefix: Path | None = None) -> dict[str, str]:
+    # With ``prefix``: a TMPDIR the installer can run its helpers from (a noexec /tmp breaks it).
+    env = child_env(temp_env(prefix) if prefix is not None else None)
     # An activated env or a user CONDARC must not leak into the installer or the verification.
     for key in list(env):
         if key.startswith("CONDA_") or key in ("CONDARC", "MAMBARC", "PYTHONHOME", "PYTHONPATH"):
@@ -228,7 +229,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
             shutil.rmtree(prefix, ignore_errors=True)
 
     try:
-        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env())
+        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env(prefix))
     except Cancelled:
         cleanup("cancelled")
         raise

@@ -1,29 +1,126 @@
 """The run's log file, written by both drivers through the same reporter.
 
 Default location: ``platformdirs.user_log_dir("miniconda-wizard")`` (on Linux
-``~/.local/state/miniconda-wizard/log``), one file per run named
-``install-YYYYmmdd-HHMMSS.log``.
+``~/.local/state/miniconda-wizard/log``), one new file per run named
+``install-YYYYmmdd-HHMMSS-PID.log`` (created exclusively; ``-2``, ``-3`` ... are added if the name is taken).
+
+Each log starts with :func:`header_lines` (version, host, user, OS and distro, Python, argv, answer
+file, proxy variables with passwords masked, time zone) and a silent run ends it with
+:meth:`FileLogReporter.write_footer` ("exit code N (stage S)"). Every line is
+``YYYY-mm-dd HH:MM:SS LEVEL   [stage] text``.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
+import platform
+import re
+import socket
+import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from app import APP_NAME
+from app import APP_NAME, __version__
 from app.core.errors import Stage
 from app.core.events import Progress, Reporter, StageResult, TrainStep
 
+#: The proxy variables requests and conda read (upper and lower case are both honoured).
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+_USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)?(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@")
 
-def default_log_file() -> Path:
-    """A new log file path in the platform's log directory (the folder is created)."""
-    folder = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+def default_log_file(folder: Path | None = None) -> Path:
+    """A new, empty log file in the platform's log directory (the folder is created), unique per run.
+
+    The file is created with exclusive create, so two runs started in the same second (or a second
+    wizard in the same process) never share a file.
+    """
+    folder = Path(folder) if folder is not None else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / time.strftime("install-%Y%m%d-%H%M%S.log")
+    stem = time.strftime("install-%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+    for n in range(1, 1000):
+        path = folder / (f"{stem}.log" if n == 1 else f"{stem}-{n}.log")
+        try:
+            with open(path, "x", encoding="utf-8"):
+                return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free log file name in {folder}")
+
+
+def log_path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a log file, or ``None`` when it looks usable (nothing is created).
+
+    Catches what the OS would only say as "File exists" / "Not a directory": a folder named as the
+    file, or a parent that is a regular file.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        return f"The log file {path} is a folder."
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"The log file {path} cannot be created: {parent} is a file, not a folder."
+            return None
+    return None
+
+
+def mask_url_password(value: str) -> str:
+    """``http://user:secret@proxy:3128`` -> ``http://user:****@proxy:3128`` (any ``user:pass@`` in ``value``)."""
+    return _USERINFO_RE.sub(lambda m: f"{m.group('scheme') or ''}{m.group('user')}:****@", value)
+
+
+def _distro() -> str:
+    try:
+        info = platform.freedesktop_os_release()  # Linux only (Python 3.10+)
+    except (OSError, AttributeError):
+        return ""
+    return info.get("PRETTY_NAME") or " ".join(x for x in (info.get("NAME"), info.get("VERSION_ID")) if x)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no passwd entry for the uid (containers)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def header_lines(argv: Sequence[str] | None = None, config: Path | str | None = None,
+                 environ: Mapping[str, str] | None = None, mode: str = "silent mode") -> list[str]:
+    """The facts an admin needs from a log, one ``"key: value"`` string each (for :meth:`FileLogReporter.write_header`).
+
+    Args:
+        argv: the command line (default ``sys.argv``).
+        config: the ``--config`` answer file, if any.
+        environ: where the proxy variables come from (default ``os.environ``).
+        mode: ``"silent mode"`` or ``"wizard"`` (the GUI calls this too).
+    """
+    env = os.environ if environ is None else environ
+    argv = list(sys.argv if argv is None else argv)
+    distro = _distro()
+    proxies = []
+    for name in PROXY_VARIABLES:
+        for key in (name, name.lower()):
+            if env.get(key):
+                proxies.append(f"{key}={mask_url_password(env[key])}")
+    offset = time.strftime("%z")
+    return [
+        f"miniconda-wizard {__version__}, {mode}",
+        f"host: {socket.gethostname()}",
+        f"user: {_user()}",
+        f"os: {platform.platform()}" + (f" ({distro})" if distro else ""),
+        f"python: {platform.python_version()} ({sys.executable})",
+        f"argv: {argv!r}",
+        f"config file: {Path(config).absolute() if config else 'none'}",
+        f"proxy: {', '.join(proxies) if proxies else 'none set'}",
+        f"time zone: {time.strftime('%Z')} (UTC{offset[:3]}:{offset[3:]})" if offset else f"time zone: {time.strftime('%Z')}",
+    ]
 
 
 class FileLogReporter(Reporter):
@@ -34,6 +131,9 @@ class FileLogReporter(Reporter):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        problem = log_path_problem(self.path)
+        if problem:
+            raise NotADirectoryError(20, problem, str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._last_progress: dict[Stage, float] = {}
@@ -50,6 +150,16 @@ class FileLogReporter(Reporter):
     def write(self, level: str, text: str, stage: Stage | str = "wizard") -> None:
         """Write a line that does not come from a stage (start, plan, final result)."""
         self._write(stage, level, text)
+
+    def write_header(self, argv: Sequence[str] | None = None, config: Path | str | None = None,
+                     mode: str = "silent mode") -> None:
+        """Write :func:`header_lines` (the GUI calls this with ``mode="wizard"``)."""
+        self._write("wizard", "info", "\n".join(header_lines(argv, config, mode=mode)))
+
+    def write_footer(self, exit_code: int, stage: Stage | str | None) -> None:
+        """The last line: ``exit code N (stage S)``; ``stage`` is where the run stopped (``None``: it finished)."""
+        name = stage.value if isinstance(stage, Stage) else stage
+        self._write(name or "wizard", "info", f"exit code {exit_code}" + (f" (stage {name})" if name else ""))
 
     def stage_started(self, stage: Stage, title: str) -> None:
         self._write(stage, "info", f"== {title}")

@@ -27,9 +27,12 @@ thread on cancel, so even a stalled body read ends at once.
 from __future__ import annotations
 
 import inspect
+import re
 import socket
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -61,6 +64,49 @@ def default_ssl_context() -> ssl.SSLContext:
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+#: Where :class:`ReportingRetry` finds the listener and the tries of the request on this thread (set by :func:`get`).
+_tls = threading.local()
+
+
+class ReportingRetry(Retry):
+    """urllib3's :class:`~urllib3.util.Retry` that says each retry before it happens.
+
+    After each successful :meth:`increment` (a retry will follow), the request's listener (the
+    ``on_retry`` attribute of the session, through :func:`get`) gets a line such as
+    ``"retry 2/2 of GET http://host/ after the server sent nothing for 30 s (61 s since the first try)"``,
+    and the reason is kept so that the final error can say how many tries it took
+    (:func:`describe_error`).
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: D102
+        new = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when exhausted
+        tries = getattr(_tls, "tries", None)
+        if error is not None:
+            reason = describe_error(error)
+            kind = "connect" if isinstance(error, Exception) and self._is_connection_error(error) else "read"
+        elif response is not None:
+            reason = f"HTTP {response.status}"
+            kind = "status"
+        else:
+            reason, kind = "a redirect", "redirect"
+        if tries is not None:
+            tries.append(reason)
+        limit = min(x for x in (self.total, getattr(self, kind, None)) if isinstance(x, int))
+        started = getattr(_tls, "started", None)
+        since = f" ({time.monotonic() - started:.0f} s since the first try)" if started is not None else ""
+        where = f"{method or 'GET'} {_pool.scheme}://{_pool.host}:{_pool.port}{url}" if _pool is not None else (url or "")
+        wait = new.get_backoff_time()
+        line = (f"retry {len(new.history)}/{len(self.history) + limit} of {where} after {reason}{since}"
+                + (f"; waiting {wait:.1f} s" if wait else ""))
+        listener = getattr(_tls, "listener", None)
+        if listener is not None and kind != "redirect":
+            try:
+                listener(line)
+            except Exception:  # noqa: BLE001 - a broken listener must not break the download
+                pass
+        return new
+
+
 def make_retry(total: int = 5, connect: int = 3, read: int = 2, status: int = 3,
                backoff_factor: float = 0.5, backoff_max: float = 4.0) -> Retry:
     """The retry policy of :func:`make_session`.
@@ -87,7 +133,7 @@ def make_retry(total: int = 5, connect: int = 3, read: int = 2, status: int = 3,
     # ``retry_after_max`` appeared in urllib3 2.x; without it a server's "Retry-After: 3600" would be obeyed.
     if "retry_after_max" in inspect.signature(Retry.__init__).parameters:
         kwargs["retry_after_max"] = 10
-    return Retry(**kwargs)
+    return ReportingRetry(**kwargs)
 
 
 class TruststoreAdapter(HTTPAdapter):
@@ -142,7 +188,10 @@ def get(session: requests.Session, url: str, cancel: CancelToken, *,
     """``session.get(url)`` that returns within 0.1 s of a cancel.
 
     The request runs on a daemon thread; on cancel this function raises at once and the
-    thread closes its response whenever it arrives.
+    thread closes its response whenever it arrives. Each retry is told to ``session.on_retry``
+    (a ``Callable[[str], None]``, if the caller set one; see :class:`ReportingRetry`); an error
+    raised after retries carries ``tries`` (the reason of each failed try but the last) and
+    ``elapsed`` (seconds since the first try) for :func:`describe_error`.
 
     Returns:
         The response (status not checked; with ``stream=True`` the body is not read yet).
@@ -157,9 +206,17 @@ def get(session: requests.Session, url: str, cancel: CancelToken, *,
     lock = threading.Lock()
 
     def work() -> None:
+        _tls.listener = getattr(session, "on_retry", None)
+        _tls.tries = []
+        _tls.started = time.monotonic()
         try:
             resp = session.get(url, headers=dict(headers or {}), stream=stream, timeout=timeout)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            try:
+                exc.tries = list(_tls.tries)  # type: ignore[attr-defined]
+                exc.elapsed = time.monotonic() - _tls.started  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
             box["error"] = exc
         else:
             with lock:
@@ -250,7 +307,18 @@ def describe_error(exc: BaseException) -> str:
 
     requests' own messages nest several exceptions ("HTTPSConnectionPool(...): Max retries
     exceeded ... Caused by NewConnectionError(...)"); the full text belongs in the log detail.
+    When :func:`get` retried first, the reason ends with the real count and time, e.g.
+    ``"the server sent nothing for 30 s (3 tries, 92 s in all)"``.
     """
+    reason = _reason(exc)
+    tries = getattr(exc, "tries", None)
+    elapsed = getattr(exc, "elapsed", None)
+    if tries and isinstance(elapsed, (int, float)):
+        reason += f" ({len(tries) + 1} tries, {elapsed:.0f} s in all)"
+    return reason
+
+
+def _reason(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if isinstance(exc, requests.exceptions.ProxyError) or "proxyerror" in low or "unable to connect to proxy" in low:
@@ -260,7 +328,9 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"no connection within {CONNECT_TIMEOUT:.0f} s"
     if isinstance(exc, requests.exceptions.ReadTimeout) or "read timed out" in low:
-        return f"the server sent nothing for {READ_TIMEOUT:.0f} s"
+        m = re.search(r"read timeout=([0-9.]+)", text)
+        seconds = float(m.group(1)) if m else READ_TIMEOUT
+        return f"the server sent nothing for {seconds:g} s"
     for needle, reason in (
         ("name or service not known", "the host name could not be resolved"),
         ("nodename nor servname", "the host name could not be resolved"),

@@ -4,6 +4,9 @@ Everything that starts a child process goes through :func:`run_streaming`, so
 that every child gets the same treatment:
 
 * arguments as a list, never a shell string;
+* none of the wizard's own ``PYTHON*`` variables (``PYTHONPATH``, ``PYTHONHOME``, ``PYTHONSTARTUP``,
+  ``PYTHONNOUSERSITE`` ...): a user's ``PYTHONPATH`` would make the env's Python import the wrong packages
+  (or none: "PyTorch is not installed");
 * ``PYTHONUTF8=1`` (a Chinese Windows console is GBK; conda and our probe are Python);
 * when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
   saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
@@ -14,10 +17,14 @@ that every child gets the same treatment:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +37,7 @@ from app.core.errors import Cancelled
 from app.core.events import CancelToken
 
 LineSink = Callable[[str], None]
+_TERMINATION_SIGNALS = {int(getattr(signal, n)) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
 
 
 def is_frozen() -> bool:
@@ -45,9 +53,10 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
         base: the starting environment; ``os.environ`` when omitted.
 
     Returns:
-        A new dict; ``base`` is not changed.
+        A new dict; ``base`` is not changed. Every ``PYTHON*`` variable of ``base`` is dropped (see the
+        module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``.
     """
-    env = dict(os.environ if base is None else base)
+    env = {k: v for k, v in (os.environ if base is None else base).items() if not k.upper().startswith("PYTHON")}
     env["PYTHONUTF8"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
@@ -191,8 +200,10 @@ def run_streaming(
             raise TimeoutError(f"{Path(args[0]).name} did not finish within {timeout:.0f} s")
     for t in readers:
         t.join(timeout=5)
-    # Ctrl+C in a terminal reaches the whole process group: the child may die of SIGINT a moment
-    # before our own handler sets the token. Either way the user cancelled; it is not a failure.
+    # Ctrl+C in a terminal reaches the whole process group, and systemd sends SIGTERM to the whole
+    # cgroup: the child may die of the signal a moment before our own handler sets the token.
+    if cancel is not None and not cancel.cancelled and -proc.returncode in _TERMINATION_SIGNALS:
+        cancel.wait(1.0)
     if (cancel is not None and cancel.cancelled) or (os.name != "nt" and proc.returncode == -signal.SIGINT):
         raise Cancelled(f"cancelled while running {Path(args[0]).name}")
     return ProcessResult(args, proc.returncode, "".join(out), "".join(err))
@@ -201,3 +212,88 @@ def run_streaming(
 def home() -> Path:
     """The user's home directory (``HOME``/``USERPROFILE``), as the shell sees it."""
     return Path.home()
+
+
+# ---- a temp dir the installer can run programs from ---------------------------------------------------------
+
+#: Name of the temp folder made beside the prefix when the usual temp dir cannot run programs.
+SIDE_TEMP_NAME = ".miniconda-wizard-tmp"
+_exec_cache: dict[str, bool] = {}
+_made_temp_dirs: list[Path] = []
+
+
+def can_execute_in(folder: Path) -> bool:
+    """Whether a program written into ``folder`` can be run (``False`` on a ``noexec`` mount, or when
+    ``folder`` is missing or not writable). Checked by writing a 2-line shell script, ``chmod 700`` and
+    running it; cached per folder for the life of the process. Always ``True`` on Windows."""
+    if os.name == "nt":
+        return True
+    key = os.path.realpath(folder)
+    if key in _exec_cache:
+        return _exec_cache[key]
+    ok = False
+    try:
+        fd, name = tempfile.mkstemp(prefix=".mcw-exec-check-", suffix=".sh", dir=key)
+    except OSError:
+        _exec_cache[key] = False
+        return False
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write("#!/bin/sh\nexit 0\n")
+        os.chmod(name, stat.S_IRWXU)
+        ok = run_streaming([name], timeout=30).returncode == 0
+    except (OSError, TimeoutError):
+        ok = False
+    finally:
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+    _exec_cache[key] = ok
+    return ok
+
+
+def default_temp_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The temp dir a child gets by default: ``TMPDIR``, ``TEMP`` or ``TMP`` (the first that is a
+    folder), else ``/tmp`` - the order of :func:`tempfile.gettempdir` on Unix."""
+    env = os.environ if environ is None else environ
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        value = env.get(name)
+        if value and os.path.isdir(value):
+            return Path(value)
+    return Path(tempfile.gettempdir() if os.name == "nt" else "/tmp")
+
+
+def exec_temp_dir(prefix: Path, environ: Mapping[str, str] | None = None,
+                  can_execute: Callable[[Path], bool] = can_execute_in) -> Path | None:
+    """A temp dir for the installer when the default one cannot run programs (``noexec``, common on HPC).
+
+    Returns:
+        ``None`` when :func:`default_temp_dir` can run programs (leave the child's ``TMPDIR`` alone);
+        else ``<prefix's parent>/.miniconda-wizard-tmp``, created if missing (and then removed again when
+        this process exits), when programs run there; else ``None`` (nothing better is known).
+    """
+    if can_execute(default_temp_dir(environ)):
+        return None
+    side = Path(prefix).absolute().parent / SIDE_TEMP_NAME
+    try:
+        if not side.exists():
+            side.mkdir(parents=True)
+            side.chmod(stat.S_IRWXU)
+            _made_temp_dirs.append(side)
+    except OSError:
+        return None
+    return side if can_execute(side) else None
+
+
+def temp_env(prefix: Path, environ: Mapping[str, str] | None = None,
+             can_execute: Callable[[Path], bool] = can_execute_in) -> dict[str, str]:
+    """``{"TMPDIR": d, "TMP": d, "TEMP": d}`` for :func:`exec_temp_dir`, or ``{}`` when it is ``None``."""
+    folder = exec_temp_dir(prefix, environ, can_execute)
+    return {} if folder is None else {name: str(folder) for name in ("TMPDIR", "TMP", "TEMP")}
+
+
+@atexit.register
+def _remove_made_temp_dirs() -> None:
+    while _made_temp_dirs:
+        shutil.rmtree(_made_temp_dirs.pop(), ignore_errors=True)

@@ -45,6 +45,9 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   installed in that interpreter (``pytorch`` -> ``torch``), else ``1.0``; builds, hashes, sizes are stand-in values.
   ``STANDIN_CONDA_CREATE_DELAY`` (seconds, float): sleep after the env folder exists and before
   ``conda-meta/history`` is written (for cancel tests: a cancelled env has no history).
+  ``STANDIN_CONDA_ENV_WITHOUT_TORCH=1``: the env's Python cannot import torch (no ``.pth``); for GPU-check
+  failures. The installer's ``STANDIN_INSTALLER_DELAY`` (seconds) sleeps in a child ``sleep`` after the
+  payload folders exist (for signal and cancel tests).
 * Channels: ``-c`` channels first, then (unless ``--override-channels``) ``channels`` from the .condarc files
   (``PREFIX/.condarc``, ``$XDG_CONFIG_HOME/conda/.condarc``, ``~/.config/conda/.condarc``, ``~/.conda/.condarc``,
   ``~/.condarc``, ``$CONDARC``; later files first), else ``defaults``; ``nodefaults`` removes defaults;
@@ -618,6 +621,8 @@ class _Conda:
         if str(target) not in existing:
             with registry.open("a", encoding="utf-8") as fh:
                 fh.write(f"{target}\n")
+        if _boolify(os.environ.get("STANDIN_CONDA_ENV_WITHOUT_TORCH")):  # test switch: torch does not import
+            pth.unlink()
 
 
 def _parse_yaml_lists(text: str) -> dict[str, list[str]]:
@@ -944,6 +949,8 @@ fi
 
 printf "Unpacking payload...\n"
 mkdir -p "$PREFIX/bin" "$PREFIX/condabin" "$PREFIX/conda-meta" "$PREFIX/pkgs" "$PREFIX/etc/conda"
+# Test switch: STANDIN_INSTALLER_DELAY seconds of "unpacking" (a child `sleep`), for signal/cancel tests.
+if [ -n "${STANDIN_INSTALLER_DELAY:-}" ]; then sleep "$STANDIN_INSTALLER_DELAY"; fi
 
 write_conda() {
     printf '#!%s\n' "$STANDIN_PYTHON"
