@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     json_events = False
 
     def error(self, message: str):  # noqa: D102 - argparse API
-        _print_usage_error(UsageError(message[:1].upper() + message[1:] + ".",
+        _print_usage_error(UsageError(message,
                                       fix="Run miniconda-wizard --help for the flags and their values."),
                            self.json_events)
         self.exit(2)

@@ -62,11 +62,11 @@ def log_path_problem(path: Path) -> str | None:
     """
     path = Path(path).expanduser()
     if path.is_dir():
-        return f"The log file {path} is a folder."
+        return f"Cannot write the log file {path}: it is a folder."
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                return f"The log file {path} cannot be created: {parent} is a file, not a folder."
+                return f"Cannot write the log file {path}: {parent} is a file, not a folder."
             return None
     return None
 
