@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from app.core import termination
 
-    termination.install_startup_handlers()
+    previous = termination.install_startup_handlers()
     raw = list(sys.argv[1:] if argv is None else argv)
     json_events = "--json" in raw
     try:
@@ -219,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # also termination.SignalExit
         name = exc.name if isinstance(exc, termination.SignalExit) else "SIGINT"
         code = termination.exit_code_for(name)
-        text = f"Cancelled by {name} before anything was changed."
+        text = f"Cancelled by {name}." + ("" if "--undo-shell-changes" in raw else " Nothing was changed.")
         if json_events:
             print(event_line("cancelled", exit_code=code, signal=name, stage=None, message=text), flush=True)
         else:
             print(text, file=sys.stderr, flush=True)
         return code
+    finally:
+        termination.restore_handlers(previous)
 
 
 def _main(raw: list[str]) -> int:

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -52,6 +53,13 @@ def assert_schema(evs: list[dict]) -> None:
         assert isinstance(e["time"], float) and e["time"] > 1.6e9
 
 
+def _name(p: psutil.Process) -> str:
+    try:
+        return p.name()
+    except psutil.Error:  # a short-lived helper of the installer (dirname, sed) already gone
+        return ""
+
+
 # ---- signals ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
@@ -70,7 +78,11 @@ def test_signal_during_install_cancels_cleanly(tmp_path, isolated_home, mirror, 
             lines.append(line)
             ev = json.loads(line)
             if ev["event"] == "log" and ev["line"] == "Unpacking payload...":
-                installer = psutil.Process(proc.pid).children(recursive=True)
+                for _ in range(500):  # until the installer's `sleep` child has started (at most ~10 s)
+                    installer = psutil.Process(proc.pid).children(recursive=True)
+                    if any(_name(p) == "sleep" for p in installer):
+                        break
+                    time.sleep(0.02)
                 proc.send_signal(sig)
                 break
         rest, err = proc.communicate(timeout=60)

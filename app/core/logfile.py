@@ -135,7 +135,8 @@ class FileLogReporter(Reporter):
         if problem:
             raise NotADirectoryError(20, problem, str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler (main thread) may log while the main thread is inside a write.
+        self._lock = threading.RLock()
         self._last_progress: dict[Stage, float] = {}
         self._fh = open(self.path, "a", encoding="utf-8", errors="replace", buffering=1)
 

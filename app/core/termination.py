@@ -167,13 +167,22 @@ def _raise_signal_exit(signum: int, _frame: Any) -> None:
     raise SignalExit(signal.Signals(signum).name)
 
 
-def install_startup_handlers() -> None:
+def install_startup_handlers() -> dict[signal.Signals, Any]:
     """Before a run starts (argument parsing, ``--dry-run``), turn every termination signal into
-    :class:`SignalExit`, which the entry point turns into a quiet exit 128 + N. Main thread only."""
+    :class:`SignalExit`, which the entry point turns into a quiet exit 128 + N. Main thread only.
+
+    Returns:
+        The previous handlers, for :func:`restore_handlers` (empty off the main thread).
+    """
     if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in termination_signals():
-        signal.signal(sig, _raise_signal_exit)
+        return {}
+    return {sig: signal.signal(sig, _raise_signal_exit) for sig in termination_signals()}
+
+
+def restore_handlers(previous: dict[signal.Signals, Any]) -> None:
+    """Put back the handlers :func:`install_startup_handlers` replaced."""
+    for sig, handler in previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def restore_default_handlers() -> None:
