@@ -216,3 +216,20 @@ def test_status_retries_show_the_http_status(mirror):
     assert resp.status_code == 200
     assert [line.split(" of ")[0] for line in shown] == ["retry 1/3", "retry 2/3"]
     assert all("after HTTP 503" in line for line in shown)
+
+
+def test_a_silent_run_shows_the_retry_of_the_index_on_the_console_and_in_the_log(tmp_path, isolated_home, mirror):
+    from tests.support.http_server import Fault
+
+    mirror.fault("", Fault(status=503, times=1))  # the index, once
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_")}
+    env.update({"HOME": str(isolated_home), "STANDIN_CONDA_VERSION": "broken"})  # stop after the install step
+    log = tmp_path / "run.log"
+    res = subprocess.run([sys.executable, "-m", "app", "--silent", "--mirror", mirror.base_url, "--prefix",
+                          str(tmp_path / "mc"), "--no-env", "--no-shell-init", "--log-file", str(log),
+                          "--download-dir", str(tmp_path / "dl")], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=240)
+    assert res.returncode == 7, res.stderr
+    expected = f"retry 1/3 of GET {mirror.base_url.rstrip('/')}/ after HTTP 503"
+    assert f"    warning: {expected}" in res.stdout
+    assert f"WARNING [catalog] {expected}" in log.read_text(encoding="utf-8")
