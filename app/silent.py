@@ -134,6 +134,9 @@ class JsonReporter(Reporter):
         self.emit("info", stage=stage.value, key=key, value=value)
 
 
+LOG_FILE_FIX = "Choose a writable file path with --log-file (its folder is created if missing)."
+
+
 class _StageTracker(Reporter):
     """Remembers the stage that started last (where a cancel or an unexpected error happened)."""
 
@@ -161,6 +164,11 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     except UsageError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
+    problem = log_path_problem(plan.log_file) if plan.log_file is not None else None
+    if problem:  # checked before the dry run returns, so that --dry-run refuses it too
+        err = UsageError(problem, fix=LOG_FILE_FIX)
+        _report_error(console, json_events, err, err.exit_code, out)
+        return err.exit_code
     if dry_run:
         if json_events:
             assert isinstance(console, JsonReporter)
@@ -176,7 +184,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     except OSError as exc:
         problem = log_path_problem(plan.log_file) if plan.log_file is not None else None
         err = UsageError(problem or f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
-                         fix="Choose a writable file path with --log-file (its folder is created if missing).")
+                         fix=LOG_FILE_FIX)
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     filelog.write_header(argv, config)

@@ -1,8 +1,8 @@
-"""PyInstaller entry point: the same as ``python -m app``."""
+"""PyInstaller entry point: the same as ``python -m app`` (Ctrl+C during start-up exits quietly with 130)."""
 
 import sys
 
-from app.cli import main
+from app.__main__ import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

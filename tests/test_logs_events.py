@@ -107,6 +107,9 @@ def test_log_file_under_a_regular_file_is_a_clear_usage_error(tmp_path, capsys):
     assert code == 2 and ev["event"] == "failed" and ev["exit_code"] == 2
     assert f"{blocker} is a file, not a folder" in ev["message"] and "--log-file" in ev["fix"]
     assert "File exists" not in ev["message"] and blocker.read_text() == "mine"
+    # --dry-run refuses it too, with the same exit code
+    assert cli.main(["--dry-run", "--no-env", "--log-file", str(blocker / "run.log")]) == 2
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
 
 
 def test_header_has_what_an_admin_needs(tmp_path, monkeypatch):

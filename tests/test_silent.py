@@ -57,6 +57,12 @@ def test_silent_install_end_to_end_json(tmp_path, isolated_home, mirror):
                   home=isolated_home)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     evs = events(res.stdout)
+    from app.core.events import EVENT_FIELDS
+
+    for e in evs:  # every line is a documented event with exactly its documented fields
+        assert set(e) == {"event", "time", *EVENT_FIELDS[e["event"]]}, e
+    assert {"stage_started", "progress", "log", "info", "train_step", "stage_finished", "finished"} <= {
+        e["event"] for e in evs}
     stages = [e["stage"] for e in evs if e["event"] == "stage_started"]
     assert stages == ["catalog", "download", "install", "shell", "env", "gpu_check"]
     assert evs[-1]["event"] == "finished" and evs[-1]["exit_code"] == 0
