@@ -50,7 +50,10 @@ class ConsoleReporter(Reporter):
 
     def _print(self, text: str) -> None:
         with self._lock:
-            print(text, file=self.out, flush=True)
+            try:
+                print(text, file=self.out, flush=True)
+            except (OSError, ValueError):  # the terminal is gone (SIGHUP, closed pipe): the log still has it
+                pass
 
     def stage_started(self, stage: Stage, title: str) -> None:
         self._print(f"==> {title}")
@@ -110,8 +113,11 @@ class JsonReporter(Reporter):
         """Write one event; ``fields`` must be exactly the documented ones (:data:`app.core.events.EVENT_FIELDS`)."""
         line = event_line(event, **fields)
         with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            try:
+                self.out.write(line + "\n")
+                self.out.flush()
+            except (OSError, ValueError):  # the reader is gone (SIGHUP, closed pipe): the log still has it
+                pass
 
     def stage_started(self, stage: Stage, title: str) -> None:
         self.emit("stage_started", stage=stage.value, title=title)
@@ -218,7 +224,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
                 console.emit("cancelled", exit_code=code, signal=signals.received,
                              stage=stage.value if stage else None, message=text)
             else:
-                print(text, file=out, flush=True)
+                _print_quietly(text, out)
         except WizardError as exc:
             code, stage = exc.exit_code, exc.stage
             filelog.write("error", f"{type(exc).__name__}: {exc.message}\n"
@@ -289,12 +295,19 @@ def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
     return "\n".join(lines)
 
 
+def _print_quietly(text: str, out: TextIO) -> None:
+    try:
+        print(text, file=out, flush=True)
+    except (OSError, ValueError):  # the terminal is gone: the log has the text
+        pass
+
+
 def _report(console: Reporter, json_events: bool, out: TextIO, event: str, code: int, text: str) -> None:
     if json_events:
         assert isinstance(console, JsonReporter)
         console.emit(event, exit_code=code, message=text)
     else:
-        print(text, file=out, flush=True)
+        _print_quietly(text, out)
 
 
 def _report_error(console: Reporter, json_events: bool, exc: WizardError, code: int, out: TextIO) -> None:
@@ -302,4 +315,4 @@ def _report_error(console: Reporter, json_events: bool, exc: WizardError, code: 
         assert isinstance(console, JsonReporter)
         console.emit("failed", **failed_fields(exc, code))
     else:
-        print(error_text(exc.stage.value, exc.message, exc.fix), file=sys.stderr, flush=True)
+        _print_quietly(error_text(exc.stage.value, exc.message, exc.fix), sys.stderr)

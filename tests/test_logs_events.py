@@ -236,3 +236,12 @@ def test_a_silent_run_shows_the_retry_of_the_index_on_the_console_and_in_the_log
     expected = f"retry 1/3 of GET {mirror.base_url.rstrip('/')}/ after HTTP 503"
     assert f"    warning: {expected}" in res.stdout
     assert f"WARNING [catalog] {expected}" in log.read_text(encoding="utf-8")
+
+
+def test_a_terminal_that_is_gone_does_not_break_the_run():
+    """After SIGHUP the terminal may be closed: writing to it must not stop the cleanup that follows."""
+    out = io.StringIO()
+    out.close()
+    silent.ConsoleReporter(out).log(Stage.INSTALL, "Removing the incomplete installation", "warning")
+    silent.JsonReporter(out).log(Stage.INSTALL, "Removing the incomplete installation", "warning")
+    silent._report_error(silent.JsonReporter(out), True, InstallError("x"), 7, out)

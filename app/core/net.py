@@ -94,7 +94,9 @@ class ReportingRetry(Retry):
         limit = min(x for x in (self.total, getattr(self, kind, None)) if isinstance(x, int))
         started = getattr(_tls, "started", None)
         since = f" ({time.monotonic() - started:.0f} s since the first try)" if started is not None else ""
-        where = f"{method or 'GET'} {_pool.scheme}://{_pool.host}:{_pool.port}{url}" if _pool is not None else (url or "")
+        if url and "://" not in url and _pool is not None:  # a path: the pool knows the host
+            url = f"{_pool.scheme}://{_pool.host}:{_pool.port}{url}"
+        where = f"{method or 'GET'} {url or '?'}"
         wait = new.get_backoff_time()
         line = (f"retry {len(new.history)}/{len(self.history) + limit} of {where} after {reason}{since}"
                 + (f"; waiting {wait:.1f} s" if wait else ""))
