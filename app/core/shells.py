@@ -236,9 +236,9 @@ def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
         if shell == AUTO_SHELLS or shell in SUPPORTED_SHELLS:
             continue
         if shell in CONDA_INIT_ONLY:
-            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell} yet (it sets up "
-                       f"{allowed}). Leave {shell} out (for example "
-                       f"--init-shells auto) and, {manual_advice(shell, prefix)}.")
+            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell} yet; it sets up "
+                       f"{' and '.join(SUPPORTED_SHELLS)} (use {allowed}, for example --init-shells auto). "
+                       f"Leave {shell} out and, {manual_advice(shell, prefix)}.")
         else:
             out.append(f"init_shells / --init-shells: cannot set up the shell {shell!r}; use "
                        f"{allowed} (for example --init-shells bash,zsh).")
