@@ -307,6 +307,27 @@ def test_file_with_a_syntax_error_before_is_kept_with_a_warning(home, prefix, jo
     assert rc.read_bytes() == original
 
 
+def test_file_with_an_error_that_the_block_hides_still_gets_the_warning(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\nmake all &&"  # fails alone; after it the block would look like the rest of the line
+    rc.write_bytes(original)
+    [c] = run_apply(make_plan("bash"), prefix, journal, home)
+    assert bash_n(rc).returncode == 0
+    assert any("already before the change" in n and "line 3" in n for n in c.notes)
+
+
+def test_file_ending_in_an_open_here_document_is_refused_untouched(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\ncat <<EOF > ~/.motd\nWelcome\n"  # no EOF line: bash -n only warns
+    rc.write_bytes(original)
+    assert bash_n(rc).returncode == 0
+    with pytest.raises(ShellSetupError) as err:
+        run_apply(make_plan("bash"), prefix, journal, home)
+    assert str(rc) in err.value.message and "here-document that starts at line 2" in err.value.message
+    assert "Close the here-document" in err.value.fix
+    assert rc.read_bytes() == original and backups(home) == []
+
+
 def _broken_block_for(monkeypatch, broken_shell: str) -> None:
     """Make the block of ``broken_shell`` unparsable (an ``if`` without ``fi``), to check the guard."""
     from app.core import rc_block

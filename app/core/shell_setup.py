@@ -212,6 +212,14 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
         before = None
         if edit.action != "unchanged":
             before = shells.check_syntax(shell, state.target, environ) if state.existed else SyntaxResult(True)
+        if before is not None and before.open_heredoc is not None and edit.action == "added":
+            raise refuse(
+                f"{path} ends inside a here-document that starts at line {before.open_heredoc} and is never "
+                f"closed, so a conda initialize block added at its end would become text of that "
+                "here-document and never run. The file was left untouched.",
+                f"Close the here-document in {state.target} (add its end word, e.g. EOF, on a line of its own), "
+                "then try again.",
+            )
         planned.append((shell, state, edit, before))
 
     reasons = dict(choice.chosen)
@@ -253,12 +261,12 @@ def _commit_checked(shell: str, state: RcState, edit: RcEdit, before: SyntaxResu
     if not change.changed:
         return change
     after = shells.check_syntax(shell, state.target, environ)
-    if after is None or after.ok:
-        return change
     if before is not None and not before.ok:
         note = (f"'{shell} -n' found a syntax error in this file already before the change ({before.message}); "
-                f"the block was added, but {shell} may stop before it: fix the file")
+                f"the block was added, but {shell} may stop before it or read it differently: fix the file")
         return dataclasses.replace(change, notes=change.notes + (note,))
+    if after is None or after.ok:
+        return change
     try:
         undo(change.entries, None, journal_path=journal.path)
     except ShellSetupError as e:

@@ -24,6 +24,7 @@ runs; neither reads start-up files with ``-n``), when that shell is installed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,10 +273,19 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
 
 @dataclass(frozen=True)
 class SyntaxResult:
-    """One ``bash -n`` / ``zsh -n`` run: ``ok`` and the first lines of its complaint."""
+    """One ``bash -n`` / ``zsh -n`` run: ``ok`` and the first lines of its complaint.
+
+    ``open_heredoc``: the line where a here-document starts that the file never ends (bash warns
+    "here-document at line N delimited by end-of-file" and exits 0); anything appended to such a
+    file becomes text of the here-document and never runs. ``None`` when there is none.
+    """
 
     ok: bool
     message: str = ""
+    open_heredoc: int | None = None
+
+
+_OPEN_HEREDOC = re.compile(r"here-document at line (\d+) delimited by end-of-file")
 
 
 def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = None) -> SyntaxResult | None:
@@ -295,6 +305,7 @@ def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = Non
     except (OSError, TimeoutError):
         return None
     if result.returncode == 0:
-        return SyntaxResult(True)
+        m = _OPEN_HEREDOC.search(result.stderr)
+        return SyntaxResult(True, result.stderr.strip() if m else "", int(m.group(1)) if m else None)
     text = " ".join(line.strip() for line in (result.stderr or result.stdout).strip().splitlines()[:3])
     return SyntaxResult(False, text or f"{shell} -n exited with {result.returncode}")
