@@ -315,3 +315,31 @@ def test_write_config_keeps_auto_implicit(tmp_path):
     out = tmp_path / "answers.toml"
     assert cli.main(["--write-config", str(out), "--env-name", "x"]) == 0
     assert "init_shells" not in out.read_text()
+
+
+# ---- against the real conda init recordings ---------------------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "shell"
+
+
+def test_zsh_block_is_byte_identical_to_real_conda_init_zsh(home, journal, machine):
+    expected = (DATA / "zshrc-after-conda-init-zsh.sh").read_bytes()
+    prefix = Path("/home/user/miniconda3")  # the recording's root prefix
+    run(InstallPlan(platform=LINUX, init_shells=("zsh",)), prefix, journal, home, machine("zsh"))
+    assert (home / ".zshrc").read_bytes() == expected
+
+
+def test_real_conda_init_zsh_modified_the_file_rc_file_names():
+    lines = (DATA / "conda-init-zsh.txt").read_text().splitlines()
+    [modified] = [x.split()[-1] for x in lines if x.startswith("modified")]
+    assert Path(modified) == rc_file("zsh", "Linux", Path("/home/user/scratch-init"), {})
+
+
+@pytest.mark.parametrize("login,script", [
+    ("fish", "etc/fish/conf.d/conda.fish"), ("tcsh", "etc/profile.d/conda.csh"),
+    ("xonsh", "xontrib/conda.xsh"), ("pwsh", "shell/condabin/conda-hook.ps1"),
+])
+def test_advice_for_shells_real_conda_init_supports(login, script):
+    recorded = (DATA / "conda-init-zsh.txt").read_text()
+    assert script in recorded  # a Miniconda prefix ships the script `conda init <shell>` hooks in
+    assert shells.manual_advice(login, "/p").startswith("after the install, run: /p/bin/conda init ")

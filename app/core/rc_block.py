@@ -145,9 +145,13 @@ def rc_file_label(shell: str, os_name: str, home: Path | None = None, environ: M
         ValueError: ``shell`` is not bash or zsh.
     """
     home = Path(home) if home is not None else system.home()
-    path = rc_file(shell, os_name, home, environ)
+    return home_label(rc_file(shell, os_name, home, environ), home)
+
+
+def home_label(path: Path, home: Path) -> str:
+    """``path`` as ``~/...`` when it is inside ``home``, else in full."""
     try:
-        return "~/" + path.relative_to(home).as_posix()
+        return "~/" + Path(path).relative_to(home).as_posix()
     except ValueError:
         return str(path)
 
@@ -199,12 +203,6 @@ def _content(line: str) -> str:
 
 def _marker(line: str) -> str:
     return _content(line).strip()
-
-
-def newline_of(text: str) -> str:
-    """``"\\r\\n"`` when most line ends in ``text`` are CRLF, else ``"\\n"``."""
-    crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
 
 
 #: The note added when an rc file has CRLF line ends.

@@ -67,6 +67,7 @@ from app.core.rc_block import (
     BlockError,
     RcEdit,
     edit_rc_text,
+    home_label,
     rc_file,
     remove_blocks_text,
 )
@@ -225,7 +226,7 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     reasons = dict(choice.chosen)
     if planned:
         reporter.log(Stage.SHELL, "Setting up conda for " + ", ".join(
-            f"{shell} ({_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
+            f"{shell} ({home_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
             for shell, state, _e, _b in planned) + ".")
     for shell, why in skipped:
         reporter.log(Stage.SHELL, f"Not setting up {shell}: {why}.")
@@ -241,13 +242,6 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
                              f"not set up: the wizard cannot set up {shell} yet; "
                              f"{shells.manual_advice(shell, prefix)}", shell=shell)
                       for shell, _m in choice.unsupported]
-
-
-def _label(path: Path, home: Path) -> str:
-    try:
-        return "~/" + path.relative_to(home).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _commit_checked(shell: str, state: RcState, edit: RcEdit, before: SyntaxResult | None, journal: Journal,

@@ -14,7 +14,7 @@ validation, and the step itself ask one place (Qt-free, no file is written here)
 shell it is reported with what to do by hand. conda itself can set up fish, tcsh, xonsh and
 powershell (``conda init --help`` of conda 26.7 lists ``bash, fish, powershell, tcsh, xonsh, zsh``;
 a Miniconda prefix ships ``etc/fish/conf.d/conda.fish``, ``etc/profile.d/conda.csh``,
-``xontrib/conda.xsh``: see the real ``conda init`` recording in ``tests/data/shell/``), so the advice is
+``xontrib/conda.xsh``: see the real ``conda init zsh`` output in ``tests/data/shell/conda-init-zsh.txt``), so the advice is
 ``<prefix>/bin/conda init fish``. For other shells the advice is to put ``<prefix>/bin`` on PATH.
 
 **Syntax check.** :func:`check_syntax` runs ``bash -n FILE`` / ``zsh -n FILE`` (parse only, nothing
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from app.core import system
 from app.core.plan import AUTO_SHELLS, SUPPORTED_SHELLS
-from app.core.rc_block import rc_file, rc_file_label
+from app.core.rc_block import home_label, rc_file_label
 
 #: The list of login shells (``man 5 shells``); entries are used only if the program exists.
 ETC_SHELLS = Path("/etc/shells")
@@ -195,7 +195,7 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
     for shell in SUPPORTED_SHELLS:
         rc_label = rc_file_label(shell, os_name, home, environ)
         found = startup_file(shell, home, environ)
-        found_label = _label(found, home) if found else ""
+        found_label = home_label(found, home) if found else ""
         where = installed(shell, environ)
         if shell in names:
             chosen.append((shell, "chosen"))
@@ -220,13 +220,6 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
     if login.name and not login.supported and login.name not in names:
         unsupported.append((login.name, unsupported_message(login.name, prefix, login.source)))
     return ShellChoice(auto, tuple(chosen), tuple(skipped), tuple(unsupported), tuple(notes))
-
-
-def _label(path: Path, home: Path) -> str:
-    try:
-        return "~/" + path.relative_to(home).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
