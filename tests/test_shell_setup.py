@@ -5,6 +5,7 @@ Real dotfiles come from tests/data/shell/ (see its README.md for the sources).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -232,15 +233,146 @@ def test_new_file_mode_follows_umask(home, prefix, journal):
     assert stat.S_IMODE((home / ".bashrc").stat().st_mode) == 0o640
 
 
-def test_crlf_file_keeps_crlf(home, prefix, journal):
+def bash_n(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("original", [
+    b"export A=1\r\nexport B=2\r\n",                                   # issue 10: a .bashrc saved with CRLF
+    b"export A=1\r\nexport B=2",                                         # CRLF, last line without a newline
+    "\ufeff# \u6211\u7684\u914d\u7f6e\r\nexport LANG=zh_CN.UTF-8\r\n".encode(),  # BOM + non-ASCII + CRLF
+])
+def test_crlf_file_gets_an_lf_block_that_bash_can_parse(home, prefix, journal, original):
     rc = home / ".bashrc"
-    rc.write_bytes(b"export A=1\r\nexport B=2\r\n")
-    run_apply(make_plan("bash"), prefix, journal, home)
+    rc.write_bytes(original)
+    assert bash_n(rc).returncode == 0  # simple CRLF lines parse (they only get a \r at the end)
+    rec = RecordingReporter()
+    [c] = run_apply(make_plan("bash"), prefix, journal, home, reporter=rec)
     data = rc.read_bytes()
-    assert data.startswith(b"export A=1\r\nexport B=2\r\n\r\n")
-    assert data.count(b"\n") == data.count(b"\r\n")
-    assert data.replace(b"\r\n", b"\n").endswith(conda_block(prefix, "bash").encode() + b"\n")
+    # The user's bytes are kept as they were; the block (and conda's blank lines around it) is LF.
+    assert data == original + b"\n" + conda_block(prefix, "bash").encode() + b"\n"
+    assert b"\r" not in data[len(original):]
+    assert bash_n(rc).returncode == 0, bash_n(rc).stderr
+    assert any("CRLF" in n and "LF" in n for n in c.notes)
+    assert any(level == "warning" and "CRLF" in line for _s, line, level in rec.of("log"))
     assert run_apply(make_plan("bash"), prefix, journal, home)[0].action == "unchanged"
+    undo(c.entries, None, journal_path=journal)
+    assert rc.read_bytes() == original
+
+
+def test_crlf_file_with_the_block_really_runs_in_bash(home, journal, tmp_path):
+    prefix = fake_conda_prefix(tmp_path / "miniconda3")
+    (home / ".bashrc").write_bytes(b"# mine\r\nexport BEFORE=1\r\n")
+    run_apply(make_plan("bash"), prefix, journal, home)
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "TERM": "dumb"}
+    assert run_shell(["bash", "-ic", 'echo "hook=$CONDA_WIZARD_HOOK"'], env) == "hook=bash"
+
+
+def test_crlf_block_written_by_an_older_version_is_rewritten_with_lf(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\r\n\r\n" + conda_block(prefix, "bash", "\r\n").encode() + b"\r\n"
+    rc.write_bytes(original)
+    assert bash_n(rc).returncode != 0  # what the old version left: "syntax error near unexpected token"
+    [c] = run_apply(make_plan("bash"), prefix, journal, home)
+    assert c.action == "replaced" and "LF line ends" in c.detail
+    assert rc.read_bytes() == b"export A=1\r\n\r\n" + conda_block(prefix, "bash").encode() + b"\r\n"
+    assert bash_n(rc).returncode == 0
+    undo(c.entries, None, journal_path=journal)
+    assert rc.read_bytes() == original
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_crlf_zshrc_gets_an_lf_block_that_zsh_can_parse(home, prefix, journal):
+    zshrc = home / ".zshrc"
+    original = b"setopt autocd\r\nexport A=1\r\n"
+    zshrc.write_bytes(original)
+    run_apply(make_plan("zsh"), prefix, journal, home)
+    assert zshrc.read_bytes() == original + b"\n" + conda_block(prefix, "zsh").encode() + b"\n"
+    result = subprocess.run(["zsh", "-n", str(zshrc)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_file_with_a_syntax_error_before_is_kept_with_a_warning(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\nif [ -n \"$PS1\" ]; then\n  echo interactive\n"  # the fi is missing
+    rc.write_bytes(original)
+    rec = RecordingReporter()
+    [c] = run_apply(make_plan("bash"), prefix, journal, home, reporter=rec)
+    assert c.changed and c.action == "added"
+    assert rc.read_bytes().startswith(original) and BEGIN_MARKER in rc.read_text()
+    [note] = [n for n in c.notes if "syntax error" in n]
+    assert "already before the change" in note and "line 4" in note and "fix the file" in note
+    assert any(level == "warning" and "already before the change" in line for _s, line, level in rec.of("log"))
+    undo(c.entries, None, journal_path=journal)
+    assert rc.read_bytes() == original
+
+
+def test_file_with_an_error_that_the_block_hides_still_gets_the_warning(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\nmake all &&"  # fails alone; after it the block would look like the rest of the line
+    rc.write_bytes(original)
+    [c] = run_apply(make_plan("bash"), prefix, journal, home)
+    assert bash_n(rc).returncode == 0
+    assert any("already before the change" in n and "line 3" in n for n in c.notes)
+
+
+def test_file_ending_in_an_open_here_document_is_refused_untouched(home, prefix, journal):
+    rc = home / ".bashrc"
+    original = b"export A=1\ncat <<EOF > ~/.motd\nWelcome\n"  # no EOF line: bash -n only warns
+    rc.write_bytes(original)
+    assert bash_n(rc).returncode == 0
+    with pytest.raises(ShellSetupError) as err:
+        run_apply(make_plan("bash"), prefix, journal, home)
+    assert str(rc) in err.value.message and "here-document that starts at line 2" in err.value.message
+    assert "Close the here-document" in err.value.fix
+    assert rc.read_bytes() == original and backups(home) == []
+
+
+def _broken_block_for(monkeypatch, broken_shell: str) -> None:
+    """Make the block of ``broken_shell`` unparsable (an ``if`` without ``fi``), to check the guard."""
+    from app.core import rc_block
+
+    real_lines = rc_block._block_lines
+
+    def lines(prefix, shell):
+        out = real_lines(prefix, shell)
+        return out[:-1] + ["if true; then", out[-1]] if shell == broken_shell else out
+
+    monkeypatch.setattr(rc_block, "_block_lines", lines)
+
+
+@pytest.mark.parametrize("original", [b"export A=1\n", None])
+def test_file_that_passed_before_and_fails_after_is_restored(home, prefix, journal, monkeypatch, original):
+    _broken_block_for(monkeypatch, "bash")
+    rc = home / ".bashrc"
+    if original is not None:
+        rc.write_bytes(original)
+    with pytest.raises(ShellSetupError) as err:
+        run_apply(make_plan("bash"), prefix, journal, home)
+    msg = err.value.message
+    assert str(rc) in msg and "'bash -n'" in msg and "syntax error" in msg and "passed the check before" in msg
+    assert ("restored from its backup" in msg) if original is not None else ("deleted again" in msg)
+    assert f"{prefix / 'bin' / 'conda'} init bash" in err.value.fix
+    assert err.value.exit_code == 8
+    if original is None:
+        assert not rc.exists()
+    else:
+        assert rc.read_bytes() == original
+    assert all(e.undone for e in read_journal(journal))
+    assert last_run(journal) == []
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_failing_after_puts_bashrc_back_too(home, prefix, journal, monkeypatch):
+    _broken_block_for(monkeypatch, "zsh")
+    (home / ".bashrc").write_bytes(b"bash stuff\n")
+    (home / ".zshrc").write_bytes(b"zsh stuff\n")
+    with pytest.raises(ShellSetupError) as err:
+        run_apply(make_plan("bash", "zsh"), prefix, journal, home)
+    assert str(home / ".zshrc") in err.value.message and "'zsh -n'" in err.value.message
+    assert "were undone" in err.value.message
+    assert (home / ".bashrc").read_bytes() == b"bash stuff\n"
+    assert (home / ".zshrc").read_bytes() == b"zsh stuff\n"
 
 
 def test_utf8_bom_and_non_ascii_are_kept(home, prefix, journal):
@@ -270,16 +402,52 @@ def test_prefix_that_would_break_quoting_is_refused(home, journal, tmp_path):
     assert not (home / ".bashrc").exists()
 
 
+@contextlib.contextmanager
+def unwritable_folder(path: Path):
+    """Make ``path`` unwritable, also for root (CI runs as root): ``chmod`` for a user; as root
+    ``chattr +i`` (ext4, xfs, btrfs), else a read-only bind mount; each checked by trying to write."""
+
+    def writable() -> bool:
+        probe = path / ".probe"
+        try:
+            probe.write_text("")
+        except OSError:
+            return False
+        probe.unlink()
+        return True
+
+    if os.geteuid() != 0:
+        path.chmod(0o500)
+        try:
+            yield
+        finally:
+            path.chmod(0o700)
+        return
+    methods = []
+    if shutil.which("chattr"):
+        methods.append((["chattr", "+i", str(path)], ["chattr", "-i", str(path)]))
+    if shutil.which("mount"):
+        methods.append((["mount", "--bind", "-o", "ro", str(path), str(path)], ["umount", str(path)]))
+    for on, off in methods:
+        if subprocess.run(on, capture_output=True, timeout=60).returncode != 0:
+            continue
+        try:
+            if writable():
+                continue
+            yield
+            return
+        finally:
+            subprocess.run(off, capture_output=True, timeout=60, check=True)
+    pytest.skip("as root, neither 'chattr +i' nor a read-only bind mount works here")
+
+
 def test_unwritable_folder_gives_a_fix(home, prefix, journal):
-    if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
-    home.chmod(0o500)
-    try:
+    with unwritable_folder(home):
         with pytest.raises(ShellSetupError) as err:
             run_apply(make_plan("bash"), prefix, journal, home)
-    finally:
-        home.chmod(0o700)
+    assert str(home / ".bashrc") in err.value.message and "Could not write" in err.value.message
     assert "writable" in err.value.fix
+    assert not (home / ".bashrc").exists() and not journal.exists()
 
 
 def test_rc_path_under_a_file_gives_a_fix(home, prefix, journal, tmp_path):
@@ -342,7 +510,8 @@ def test_reporter_gets_one_line_per_change_and_warnings_for_notes(home, prefix, 
     rec = RecordingReporter()
     changes = run_apply(make_plan("bash", "zsh"), prefix, journal, home, reporter=rec)
     logs = rec.of("log")
-    assert [line for stage, line, level in logs if level == "info"] == [c.describe() for c in changes]
+    assert [line for stage, line, level in logs if level == "info"] == [
+        "Setting up conda for bash (~/.bashrc), zsh (~/.zshrc).", *(c.describe() for c in changes)]
     assert all(stage is Stage.SHELL for stage, *_ in logs)
     assert any(level == "warning" and "commented-out" in line for _s, line, level in logs)
 

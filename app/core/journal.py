@@ -27,8 +27,9 @@ from app.core.file_edit import atomic_write, refuse, sha256_file, timestamp, uni
 from app.core.rc_block import RcAction
 
 
-#: What a change did: an rc-file edit, or a registry write.
-Action = Literal[RcAction, "registry"]
+#: What a change did: an rc-file edit, or a registry write; ``skipped``: a shell that was not set up
+#: (its :attr:`Change.path` is the shell's name and :attr:`Change.detail` says why and what to do).
+Action = Literal[RcAction, "registry", "skipped"]
 
 
 @dataclass
@@ -90,10 +91,12 @@ class Change:
         path: the rc file (as named, e.g. ``~/.bashrc``) or the registry location.
         backup: where the old content was saved, or ``None`` (no change, or no old file).
         changed: whether anything was written.
-        action: ``added`` | ``replaced`` | ``unchanged`` | ``removed`` | ``registry``.
+        action: ``added`` | ``replaced`` | ``unchanged`` | ``removed`` | ``registry`` | ``skipped``
+            (a shell not set up; ``path`` is then the shell's name).
         detail: what happened, in words (used by :meth:`describe`).
         notes: things the user should know that we deliberately left alone.
         entries: the journal records of this change (pass them to :func:`~app.core.shell_setup.undo`).
+        shell: the shell this rc file was set up for (``""`` for registry changes and undo).
     """
 
     path: Path
@@ -103,6 +106,7 @@ class Change:
     detail: str = ""
     notes: tuple[str, ...] = ()
     entries: tuple[JournalEntry, ...] = field(default=(), compare=False, repr=False)
+    shell: str = field(default="", compare=False)
 
     def describe(self) -> str:
         """One human line, e.g. ``/home/u/.bashrc: added the conda initialize block (backup: ...)``."""

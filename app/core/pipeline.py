@@ -78,8 +78,7 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
 def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     prefix = state.install.prefix if state.install else plan.resolved_prefix
     state.shell_changes = shell_setup.apply(plan, prefix, reporter)
-    changed = [c for c in state.shell_changes if c.changed]
-    return StageResult(Stage.SHELL, f"{len(changed)} file(s) changed" if changed else "nothing to change",
+    return StageResult(Stage.SHELL, shell_setup.summarize(state.shell_changes),
                        {"changes": [c.describe() for c in state.shell_changes]})
 
 

@@ -40,7 +40,10 @@ ENV_PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "minimal": ("3.11", ()),
 }
 
+#: Shells whose rc file the wizard sets up (conda's own block; see :mod:`app.core.rc_block`).
 SUPPORTED_SHELLS = ("bash", "zsh")
+#: The ``init_shells`` value meaning "every supported shell this user has" (see :mod:`app.core.shells`).
+AUTO_SHELLS = "auto"
 INSTALL_TYPES = ("JustMe", "AllUsers")
 #: What to do when the env to create already exists: refuse (silent default), use it as it is, or
 #: let conda replace it (real ``conda create --yes`` replaces silently; recorded in errors-2026-11-30/exists.*).
@@ -65,12 +68,12 @@ def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
     return candidate
 
 
-def default_shells(environ: dict[str, str] | None = None) -> tuple[str, ...]:
-    """The shells to ``conda init`` by default: the login shell when it is bash or zsh, else bash."""
-    import os
-
-    shell = Path((environ if environ is not None else os.environ).get("SHELL", "")).name
-    return (shell,) if shell in SUPPORTED_SHELLS else ("bash",)
+def default_shells() -> tuple[str, ...]:
+    """The default ``init_shells``: ``("auto",)``, every supported shell the user has (its start-up file
+    exists, or it is installed) plus the login shell, decided on the machine that runs the step
+    (:func:`app.core.shells.resolve`). ``$SHELL`` alone is not enough: cron, systemd and device
+    management run with ``SHELL`` unset or ``/bin/sh``, and a zsh user then got no set-up at all."""
+    return (AUTO_SHELLS,)
 
 
 def channels_use_defaults(channels: tuple[str, ...]) -> bool:
@@ -109,7 +112,8 @@ class InstallPlan:
             (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
 
     Shell (PATH options):
-        init_shells: shells whose rc file gets the conda initialize block (bash, zsh).
+        init_shells: shells whose rc file gets the conda initialize block (bash, zsh), or ``auto``
+            (default): every supported shell the user has (see :mod:`app.core.shells`).
         add_to_path: Windows: add the prefix to the user PATH.
         register_python: Windows: register as the default Python (PEP 514 keys).
 
@@ -203,9 +207,7 @@ class InstallPlan:
             out.append(f"if_env_exists must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:
             out.append(f"Install type must be JustMe or AllUsers, not {self.install_type!r}.")
-        for shell in self.init_shells:
-            if shell not in SUPPORTED_SHELLS:
-                out.append(f"Cannot set up the shell {shell!r}; supported: {', '.join(SUPPORTED_SHELLS)}.")
+        out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
         if self.create_env:
             if not self.env_name or _ENV_NAME_BAD.search(self.env_name) or self.env_name == "base":
                 out.append(
@@ -328,7 +330,7 @@ class InstallPlan:
             lines.append(f"Add to PATH:     {yes(self.add_to_path)}")
             lines.append(f"Register Python: {yes(self.register_python)}")
         else:
-            lines.append(f"conda init:      {', '.join(self.init_shells) or 'none'}")
+            lines.extend(_shell_summary(self))
         if self.create_env:
             pk = " ".join(self.packages) or "(none)"
             lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
@@ -341,6 +343,20 @@ class InstallPlan:
         if self.log_file:
             lines.append(f"Log file:        {self.log_file}")
         return "\n".join(lines)
+
+
+def _shell_problems(init_shells: tuple[str, ...], prefix: Path) -> list[str]:
+    from app.core import shells  # noqa: PLC0415 - shells imports this module
+
+    return shells.problems(init_shells, prefix)
+
+
+def _shell_summary(plan: InstallPlan) -> list[str]:
+    """The ``conda init:`` lines of :meth:`InstallPlan.summary`: each shell with the file it edits."""
+    from app.core import shells  # noqa: PLC0415 - shells imports this module
+
+    first, *rest = shells.summary_text(plan.init_shells, plan.platform.os, plan.resolved_prefix)
+    return [f"conda init:      {first}"] + [f"                 {line}" for line in rest]
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -42,7 +42,10 @@ with real dotfiles copied to ``tests/data/shell/``):
   ``export PATH=".../miniconda3/bin:$PATH"`` after the block) -> left as is; a
   note names the lines, since they may put another conda first.
 
-A BOM is kept, and the newline style (LF or CRLF) of the text is kept.
+A BOM is kept, and every byte outside the block is kept as it was. The block itself is always
+written with LF line ends, also into a file saved with CRLF (Windows) line ends: bash and zsh read
+a ``\r`` as part of the command (``then\r`` is a syntax error), so a CRLF block would break the
+file (a block written with CRLF by an older version is rewritten with LF). A note says so.
 """
 
 from __future__ import annotations
@@ -134,6 +137,25 @@ def rc_file(shell: str, os_name: str, home: Path | None = None, environ: Mapping
     raise ValueError(f"no rc file for shell {shell!r}; supported: bash, zsh")
 
 
+def rc_file_label(shell: str, os_name: str, home: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """:func:`rc_file` as shown to the user: ``~/.bashrc``, ``~/.bash_profile`` (macOS), or the full
+    path when it is not in the home (``$ZDOTDIR/.zshrc``).
+
+    Raises:
+        ValueError: ``shell`` is not bash or zsh.
+    """
+    home = Path(home) if home is not None else system.home()
+    return home_label(rc_file(shell, os_name, home, environ), home)
+
+
+def home_label(path: Path, home: Path) -> str:
+    """``path`` as ``~/...`` when it is inside ``home``, else in full."""
+    try:
+        return "~/" + Path(path).relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
+
+
 # ==============================================================================================
 # Pure text edits
 # ==============================================================================================
@@ -183,10 +205,10 @@ def _marker(line: str) -> str:
     return _content(line).strip()
 
 
-def newline_of(text: str) -> str:
-    """``"\\r\\n"`` when most line ends in ``text`` are CRLF, else ``"\\n"``."""
-    crlf = text.count("\r\n")
-    return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
+#: The note added when an rc file has CRLF line ends.
+CRLF_NOTE = ("the file has Windows (CRLF) line ends, which bash and zsh read as part of each command; the "
+             "conda initialize block was written with Unix (LF) line ends and the rest of the file left as it "
+             "was (convert it with 'dos2unix' if commands in it fail)")
 
 
 def find_blocks(lines: list[str]) -> list[Block]:
@@ -287,48 +309,57 @@ def _describe_old_block(block_lines: list[str], shell: str) -> str:
 def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEdit:
     """Put our block for ``prefix``/``shell`` into rc ``text`` (pure; see the module docstring).
 
+    Every character outside the block is kept (BOM, CRLF line ends, a last line without a
+    newline); the block and the preamble are always written with LF line ends (bash and zsh
+    cannot parse ``\\r``).
+
     Args:
         text: the file's content ("" for a missing file), BOM and CRLF allowed.
         prefix: the Miniconda root prefix, as it will appear in the block.
         shell: ``bash`` or ``zsh``.
         preamble: lines to put before the block when it is appended (the macOS
-            ``~/.profile`` guard), ending in ``"\\n"``; written in the file's newline style.
+            ``~/.profile`` guard), ending in ``"\\n"``.
 
     Raises:
         BlockError: a broken block (see :func:`find_blocks`).
     """
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom):]
-    nl = newline_of(body)
     lines = _split_lines(body)
     blocks = find_blocks(lines)
     notes = _notes(lines, blocks, prefix)
+    crlf_notes = notes + (CRLF_NOTE,) if "\r\n" in body else notes
     want = _block_lines(prefix, shell)
     if not blocks:
-        block = nl.join(want) + nl
-        extra = preamble.replace("\n", nl) if preamble else ""
+        block = "\n".join(want) + "\n"
         detail = "added the conda initialize block"
         # conda's init_sh_user: rc_content += "\n%s\n" % conda_initialize_content
-        return RcEdit(bom + body + extra + nl + block + nl, "added", detail, notes)
+        return RcEdit(bom + body + preamble + "\n" + block + "\n", "added", detail, crlf_notes)
 
     first = blocks[0]
-    old_block = [_content(x) for x in lines[first.start: first.end + 1]]
+    raw_block = lines[first.start: first.end + 1]
+    old_block = [_content(x) for x in raw_block]
     wanted = [first.indent + x for x in want]
-    if len(blocks) == 1 and old_block == wanted:
+    lf_only = all(not x.endswith("\r\n") and not x.endswith("\r") for x in raw_block)
+    if len(blocks) == 1 and old_block == wanted and lf_only:
         return RcEdit(text, "unchanged",
                       f"the conda initialize block for {prefix} is already there; nothing changed", notes)
-    detail = _describe_old_block(old_block, shell) if old_block != wanted else \
-        "kept the conda initialize block for " + prefix
+    if old_block != wanted:
+        detail = _describe_old_block(old_block, shell)
+    elif not lf_only:
+        detail = f"rewrote the conda initialize block for {prefix} with LF line ends (bash and zsh cannot read CRLF)"
+    else:
+        detail = "kept the conda initialize block for " + prefix
     if len(blocks) > 1:
         detail += f"; removed {len(blocks) - 1} duplicate block(s)"
-    last_end = lines[first.end][len(_content(lines[first.end])):]  # "" when the file ends there
-    new_block = [x + nl for x in wanted[:-1]] + [wanted[-1] + last_end]
+    last_end = "\n" if raw_block[-1].endswith("\n") else ""  # "" when the file ends there
+    new_block = [x + "\n" for x in wanted[:-1]] + [wanted[-1] + last_end]
     # The duplicates all come after ``first`` and the blank lines removed with them stop at its end
     # marker, so ``rest`` still starts with lines[: first.end + 1].
     rest = _without_ranges(lines, blocks[1:])
     head = lines[: first.start]
     tail = rest[first.end + 1:]
-    return RcEdit(bom + "".join(head + new_block + tail), "replaced", detail, notes)
+    return RcEdit(bom + "".join(head + new_block + tail), "replaced", detail, crlf_notes)
 
 
 def remove_blocks_text(text: str) -> tuple[str, int]:

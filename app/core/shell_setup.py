@@ -12,8 +12,15 @@ This module runs the step and its undo; the parts live next to it:
 * :mod:`app.core.journal`: :class:`Change`, the journal (``changes.json``) and :func:`last_run`.
 * :mod:`app.core.windows_setup`: the user PATH and PEP 514 keys on Windows.
 
-Linux / macOS: for each shell in ``plan.init_shells`` the block goes into conda's rc
-file (:func:`app.core.rc_block.rc_file`). All files are read and planned before any
+Linux / macOS: ``plan.init_shells`` (``auto`` by default) becomes a list of shells
+(:func:`app.core.shells.resolve`: with ``auto``, every supported shell the user has); the
+run logs which shells it sets up and why, which it skips and why, and warns about a login
+shell it cannot set up (fish ...) with what to do by hand (also returned as a ``skipped``
+:class:`Change`). For each shell the block goes into conda's rc file
+(:func:`app.core.rc_block.rc_file`), always with LF line ends. After writing, each file is
+parsed with ``bash -n`` / ``zsh -n`` where that shell is installed: a file that passed
+before and fails after is restored from its backup and the step fails naming it; a file
+that failed before too is kept, with a warning. All files are read and planned before any
 is written, so a refused file (broken block, not UTF-8, ...) leaves every file as it
 was; a failure while writing puts back the files already written. On macOS, when
 there is no ``~/.bash_profile`` yet but ``~/.bash_login`` or ``~/.profile``, the new
@@ -28,6 +35,7 @@ values go back as described in :mod:`app.core.windows_setup`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import uuid
@@ -36,7 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from app.core import system, windows_setup
+from app.core import shells, system, windows_setup
 from app.core.errors import ShellSetupError, Stage
 from app.core.events import Reporter
 from app.core.file_edit import (
@@ -51,7 +59,7 @@ from app.core.file_edit import (
     sha256_file,
 )
 from app.core.journal import Change, Journal, JournalEntry, last_run, read_journal
-from app.core.plan import InstallPlan
+from app.core.plan import SUPPORTED_SHELLS, InstallPlan
 from app.core.rc_block import (
     BEGIN_MARKER,
     END_MARKER,
@@ -59,12 +67,14 @@ from app.core.rc_block import (
     BlockError,
     RcEdit,
     edit_rc_text,
+    home_label,
     rc_file,
     remove_blocks_text,
 )
+from app.core.shells import SyntaxResult
 from app.core.win_registry import UserEnvironment
 
-__all__ = ["Change", "JournalEntry", "apply", "last_run", "read_journal", "remove_block", "undo"]
+__all__ = ["Change", "JournalEntry", "apply", "last_run", "read_journal", "remove_block", "summarize", "undo"]
 
 
 def apply(
@@ -114,6 +124,24 @@ def apply(
     return changes
 
 
+def summarize(changes: Iterable[Change]) -> str:
+    """One line for the step's result: the shells set up, the files changed, the shells not set up.
+
+    For example ``"bash, zsh: 2 file(s) changed; not set up: fish (see the warning)"``.
+    """
+    changes = list(changes)
+    done = [c for c in changes if c.action != "skipped"]
+    changed = [c for c in done if c.changed]
+    names = ", ".join(dict.fromkeys(c.shell for c in done if c.shell))
+    text = (f"{len(changed)} file(s) changed" if changed else "nothing to change")
+    if names:
+        text = f"{names}: {text}"
+    skipped = [c.shell or str(c.path) for c in changes if c.action == "skipped"]
+    if skipped:
+        text += f"; not set up: {', '.join(skipped)} (see the warning)"
+    return text
+
+
 def _report(reporter: Reporter | None, change: Change) -> None:
     if reporter is None:
         return
@@ -136,8 +164,7 @@ def _bash_profile_preamble(rc: Path, home: Path) -> str:
 
 def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journal, run_id: str,
                 home: Path | None, environ: Mapping[str, str] | None) -> list[Change]:
-    shells = list(dict.fromkeys(plan.init_shells))
-    if not shells:
+    if not plan.init_shells:
         reporter.log(Stage.SHELL, "No shell chosen for conda init; no rc file changed.")
         return []
     prefix_s = str(prefix)
@@ -147,22 +174,32 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
                      "the quoting of the conda initialize block.",
                      "Install Miniconda to a location without quotes, $, ` or backslashes (for example ~/miniconda3).")
     home = Path(home) if home is not None else system.home()
+    environ = os.environ if environ is None else environ
+    os_name = plan.platform.os
+    choice = shells.resolve(plan.init_shells, os_name, prefix, home, environ)
+    for note in choice.notes:
+        reporter.log(Stage.SHELL, note + ".")
 
     # Phase 1: read and plan every file, so that a refusal leaves all of them untouched.
-    planned: list[tuple[RcState, RcEdit]] = []
-    for shell in shells:
-        try:
-            path = rc_file(shell, plan.platform.os, home, environ)
-        except ValueError as e:
-            raise refuse(str(e), "Choose bash or zsh on the PATH options page.") from e
+    planned: list[tuple[str, RcState, RcEdit, SyntaxResult | None]] = []
+    skipped = list(choice.skipped)
+    for shell, reason in choice.chosen:
+        if shell not in SUPPORTED_SHELLS:
+            raise refuse(" ".join(shells.problems([shell], prefix)),
+                         f"Choose {' or '.join(SUPPORTED_SHELLS)} on the PATH options page (or --init-shells auto).")
+        path = rc_file(shell, os_name, home, environ)
         state = read_rc(path)
-        same = [s.path for s, _e in planned if os.path.normcase(s.target) == os.path.normcase(state.target)]
+        same = [s.path for _sh, s, _e, _b in planned
+                if os.path.normcase(s.target) == os.path.normcase(state.target)]
         if same:
+            if choice.auto and reason != "chosen":
+                skipped.append((shell, f"{path} is the same file as {same[0]}, which gets the block already"))
+                continue
             raise refuse(f"{path} and {same[0]} are the same file ({state.target}), which can hold only one "
                          "conda initialize block.",
                          "Choose only one of bash and zsh on the PATH options page.")
         preamble = ""
-        if shell == "bash" and plan.platform.os == "MacOSX" and not state.existed:
+        if shell == "bash" and os_name == "MacOSX" and not state.existed:
             preamble = _bash_profile_preamble(path, home)
         try:
             edit = edit_rc_text(state.text, prefix_s, shell, preamble)
@@ -173,13 +210,71 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
                 f"Open {state.target} at line {e.line} and complete or delete the block (both marker lines "
                 f"'{BEGIN_MARKER}' and '{END_MARKER}'), then try again.",
             ) from e
-        planned.append((state, edit))
-    if any(edit.action != "unchanged" for _s, edit in planned):
+        before = None
+        if edit.action != "unchanged":
+            before = shells.check_syntax(shell, state.target, environ) if state.existed else SyntaxResult(True)
+        if before is not None and before.open_heredoc is not None and edit.action == "added":
+            raise refuse(
+                f"{path} ends inside a here-document that starts at line {before.open_heredoc} and is never "
+                f"closed, so a conda initialize block added at its end would become text of that "
+                "here-document and never run. The file was left untouched.",
+                f"Close the here-document in {state.target} (add its end word, e.g. EOF, on a line of its own), "
+                "then try again.",
+            )
+        planned.append((shell, state, edit, before))
+
+    reasons = dict(choice.chosen)
+    if planned:
+        reporter.log(Stage.SHELL, "Setting up conda for " + ", ".join(
+            f"{shell} ({home_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
+            for shell, state, _e, _b in planned) + ".")
+    for shell, why in skipped:
+        reporter.log(Stage.SHELL, f"Not setting up {shell}: {why}.")
+    for _shell, message in choice.unsupported:
+        reporter.log(Stage.SHELL, message, "warning")
+    if any(edit.action != "unchanged" for _sh, _s, edit, _b in planned):
         journal.ensure_writable()
 
     # Phase 2: write (each file atomically; on a failure, the files already written are put back).
-    return _run_steps([partial(_commit_rc, state, edit, journal, run_id) for state, edit in planned],
-                      reporter, journal, None)
+    changes = _run_steps([partial(_commit_checked, shell, state, edit, before, journal, run_id, environ, prefix_s)
+                          for shell, state, edit, before in planned], reporter, journal, None)
+    return changes + [Change(Path(shell), None, False, "skipped",
+                             f"not set up: the wizard cannot set up {shell} yet; "
+                             f"{shells.manual_advice(shell, prefix)}", shell=shell)
+                      for shell, _m in choice.unsupported]
+
+
+def _commit_checked(shell: str, state: RcState, edit: RcEdit, before: SyntaxResult | None, journal: Journal,
+                    run_id: str, environ: Mapping[str, str], prefix: str) -> Change:
+    """:func:`_commit_rc`, then ``<shell> -n`` on the written file (where the shell is installed).
+
+    Passed before (or a new file) and fails now: the change is undone (the file restored from its
+    backup) and :class:`ShellSetupError` raised naming the file. Failed before too: kept, with a note.
+    """
+    change = dataclasses.replace(_commit_rc(state, edit, journal, run_id), shell=shell)
+    if not change.changed:
+        return change
+    after = shells.check_syntax(shell, state.target, environ)
+    if before is not None and not before.ok:
+        note = (f"'{shell} -n' found a syntax error in this file already before the change ({before.message}); "
+                f"the block was added, but {shell} may stop before it or read it differently: fix the file")
+        return dataclasses.replace(change, notes=change.notes + (note,))
+    if after is None or after.ok:
+        return change
+    try:
+        undo(change.entries, None, journal_path=journal.path)
+    except ShellSetupError as e:
+        restored = f" Putting it back failed too: {e.message}"
+    else:
+        restored = (" It was restored from its backup, byte for byte." if state.existed
+                    else " It was deleted again (the wizard had created it).")
+    raise refuse(
+        f"{state.path}: '{shell} -n' reports a syntax error after the conda initialize block was added "
+        f"({after.message}), although the file passed the check before.{restored}",
+        f"Add the block by hand: run '{Path(prefix) / 'bin' / 'conda'} init {shell}', then check "
+        f"{state.target} with '{shell} -n'; or untick {shell} on the PATH options page (leave it out of "
+        "--init-shells) to go on without it.",
+    )
 
 
 def _run_steps(steps: list[Callable[[], Change]], reporter: Reporter, journal: Journal,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout
 
-from app.core import pipeline
+from app.core import pipeline, shells
 from app.core.errors import Stage
 from app.core.plan import SUPPORTED_SHELLS
+from app.core.rc_block import rc_file_label
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.status_label import StatusLabelWidget
 
@@ -58,13 +59,24 @@ class PathPage(WorkPage):
                                      "first, and nothing else in it changes."))
             box = QGroupBox(self.tr("Run \u201cconda init\u201d for"))
             b = QVBoxLayout(box)
-            files = {"bash": "~/.bashrc", "zsh": "~/.zshrc"}
+            # The engine decides which file each shell uses on the plan's OS (~/.bash_profile on macOS,
+            # $ZDOTDIR/.zshrc) and which shells this user has (plan.init_shells is "auto" by default).
+            choice = shells.resolve(plan.init_shells, plan.platform.os, plan.resolved_prefix)
+            reasons = dict(choice.chosen)
             for shell in SUPPORTED_SHELLS:
-                check = QCheckBox(self.tr("{shell}  (edits {file})").format(shell=shell, file=files.get(shell, "")))
+                rc = rc_file_label(shell, plan.platform.os)
+                check = QCheckBox(self.tr("{shell}  (edits {file})").format(shell=shell, file=rc))
                 check.setObjectName(f"shell_{shell}")
-                check.setChecked(shell in plan.init_shells)
+                check.setChecked(shell in reasons)
+                if choice.auto and shell in reasons:
+                    check.setToolTip(self.tr("Ticked because {reason}.").format(reason=reasons[shell]))
                 self.shell_checks[shell] = check
                 b.addWidget(check)
+            self.unsupported_label = QLabel("\n".join(message for _shell, message in choice.unsupported))
+            self.unsupported_label.setObjectName("unsupported_shells")
+            self.unsupported_label.setWordWrap(True)
+            self.unsupported_label.setVisible(bool(choice.unsupported))
+            b.addWidget(self.unsupported_label)
             conda = plan.resolved_prefix / "bin" / "conda"
             note = QLabel(self.tr("With no shell ticked nothing is changed; you can run "
                                   "\u201c{conda} init bash\u201d later yourself.").format(conda=conda))

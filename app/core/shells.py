@@ -1,0 +1,304 @@
+"""Which shells step 4 sets up, which it skips and why, and the syntax check of their rc files.
+
+Split out of :mod:`app.core.shell_setup` so that the wizard's PATH page, the plan's summary and
+validation, and the step itself ask one place (Qt-free, no file is written here).
+
+**Which shells.** ``plan.init_shells`` is a list of shell names or ``auto`` (the default,
+:data:`app.core.plan.AUTO_SHELLS`). ``auto`` means every supported shell (bash, zsh) the user
+*has*: one whose start-up file exists in the home, or that is installed (on ``PATH`` or in
+``/etc/shells``), plus the login shell. The login shell is ``$SHELL``; when that is unset or
+``/bin/sh`` (cron, systemd, device management set it so), the user database entry
+(``pwd.getpwuid(uid).pw_shell``) is used instead. An explicit list means exactly those shells.
+
+**Shells we cannot set up yet** (fish, tcsh, xonsh, PowerShell, nushell ...): when one is the login
+shell it is reported with what to do by hand. conda itself can set up fish, tcsh, xonsh and
+powershell (``conda init --help`` of conda 26.7 lists ``bash, fish, powershell, tcsh, xonsh, zsh``;
+a Miniconda prefix ships ``etc/fish/conf.d/conda.fish``, ``etc/profile.d/conda.csh``,
+``xontrib/conda.xsh``: see the real ``conda init zsh`` output in ``tests/data/shell/conda-init-zsh.txt``), so the advice is
+``<prefix>/bin/conda init fish``. For other shells the advice is to put ``<prefix>/bin`` on PATH.
+
+**Syntax check.** :func:`check_syntax` runs ``bash -n FILE`` / ``zsh -n FILE`` (parse only, nothing
+runs; neither reads start-up files with ``-n``), when that shell is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import system
+from app.core.plan import AUTO_SHELLS, SUPPORTED_SHELLS
+from app.core.rc_block import home_label, rc_file_label
+
+#: The list of login shells (``man 5 shells``); entries are used only if the program exists.
+ETC_SHELLS = Path("/etc/shells")
+
+#: Names that are not an interactive user shell (``$SHELL`` under cron/systemd, system accounts).
+NOT_A_USER_SHELL = frozenset({"", "sh", "dash", "ash", "busybox", "nologin", "false", "true", "sync",
+                              "halt", "shutdown", "git-shell", "rbash"})
+
+#: Shells ``conda init`` supports but this wizard does not set up yet: login-shell name -> conda's name.
+CONDA_INIT_ONLY = {"fish": "fish", "tcsh": "tcsh", "csh": "tcsh", "xonsh": "xonsh",
+                   "pwsh": "powershell", "powershell": "powershell"}
+
+#: Start-up files per supported shell that show the user uses it (relative to home, or ``$ZDOTDIR`` for zsh).
+STARTUP_FILES = {"bash": (".bashrc", ".bash_profile", ".bash_login"),
+                 "zsh": (".zshrc", ".zshenv", ".zprofile", ".zlogin")}
+
+#: Seconds one ``bash -n`` / ``zsh -n`` may take.
+SYNTAX_CHECK_TIMEOUT = 30.0
+
+
+def passwd_shell() -> str:
+    """The login shell in the user database for this process's user (``""`` when unknown or on Windows)."""
+    try:
+        import pwd  # noqa: PLC0415 - Unix only
+    except ImportError:
+        return ""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_shell or ""
+    except (KeyError, OSError):
+        return ""
+
+
+def shell_name(path: str) -> str:
+    """``/usr/local/bin/fish`` -> ``fish`` (a login-shell path to the name used here)."""
+    return Path(path.strip()).name if path and path.strip() else ""
+
+
+@dataclass(frozen=True)
+class LoginShell:
+    """The user's login shell as found: ``name`` (``""`` if none) and where it came from, in words."""
+
+    name: str
+    source: str
+    shell_var: str = ""  # the value of $SHELL, for messages
+
+    @property
+    def supported(self) -> bool:
+        return self.name in SUPPORTED_SHELLS
+
+
+def login_shell(environ: Mapping[str, str] | None = None) -> LoginShell:
+    """``$SHELL``, or the user database entry when ``$SHELL`` is unset or not a user shell (``/bin/sh``)."""
+    environ = os.environ if environ is None else environ
+    var = environ.get("SHELL", "")
+    name = shell_name(var)
+    if name not in NOT_A_USER_SHELL:
+        return LoginShell(name, f"$SHELL is {var}", var)
+    pw = passwd_shell()
+    pw_name = shell_name(pw)
+    if pw_name not in NOT_A_USER_SHELL:
+        return LoginShell(pw_name, f"your login shell in the user database is {pw}", var)
+    return LoginShell("", "no login shell found", var)
+
+
+def installed(shell: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Where ``shell`` is installed: on ``PATH`` (of ``environ``, else the default path), or listed in
+    ``/etc/shells`` and present. ``None`` when neither."""
+    environ = os.environ if environ is None else environ
+    found = shutil.which(shell, path=environ.get("PATH") or os.defpath)
+    if found:
+        return found
+    try:
+        lines = ETC_SHELLS.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        entry = line.strip()
+        if entry and not entry.startswith("#") and shell_name(entry) == shell and os.access(entry, os.X_OK):
+            return entry
+    return None
+
+
+def startup_file(shell: str, home: Path, environ: Mapping[str, str]) -> Path | None:
+    """The first existing start-up file of ``shell`` in ``home`` (zsh: in ``$ZDOTDIR`` when set)."""
+    base = home
+    if shell == "zsh" and environ.get("ZDOTDIR"):
+        base = Path(environ["ZDOTDIR"]).expanduser()
+    for name in STARTUP_FILES.get(shell, ()):
+        if (base / name).exists():
+            return base / name
+    return None
+
+
+def manual_advice(shell: str, prefix: Path | str) -> str:
+    """What to do by hand for a shell the wizard does not set up (``shell`` as a login-shell name)."""
+    conda = Path(prefix) / "bin" / "conda"
+    conda_name = CONDA_INIT_ONLY.get(shell)
+    if conda_name:
+        return f"after the install, run: {conda} init {conda_name}"
+    return (f"conda init does not support {shell}; add {Path(prefix) / 'bin'} to PATH in its start-up file "
+            "by hand, or use conda from bash or zsh")
+
+
+def unsupported_message(shell: str, prefix: Path | str, source: str = "") -> str:
+    """The warning for a login shell the wizard cannot set up."""
+    why = f" ({source})" if source else ""
+    return (f"Your login shell is {shell}{why}, which the wizard cannot set up yet (it sets up "
+            f"{' and '.join(SUPPORTED_SHELLS)} only), so 'conda' will not work in new {shell} terminals. "
+            f"To set it up: {manual_advice(shell, prefix)}")
+
+
+@dataclass(frozen=True)
+class ShellChoice:
+    """The outcome of :func:`resolve`.
+
+    Attributes:
+        auto: the choice was ``auto`` (detected), not an explicit list.
+        chosen: ``(shell, reason)`` for each shell to set up, in order (explicit names are kept as given,
+            even unsupported ones, so that the step can refuse them).
+        skipped: ``(shell, reason)`` for each supported shell not set up.
+        unsupported: ``(shell, message)`` for a login shell the wizard cannot set up (with the advice).
+        notes: other things worth saying (``$SHELL`` is ``/bin/sh`` ...).
+    """
+
+    auto: bool
+    chosen: tuple[tuple[str, str], ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    unsupported: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def shells(self) -> tuple[str, ...]:
+        return tuple(s for s, _r in self.chosen)
+
+
+def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: Path | None = None,
+            environ: Mapping[str, str] | None = None) -> ShellChoice:
+    """Turn ``plan.init_shells`` into the shells to set up on this machine (see the module docstring).
+
+    Args:
+        init_shells: shell names and/or ``auto``; empty means none (nothing is reported either).
+        os_name: ``Linux`` / ``MacOSX`` (the rc file names depend on it).
+        prefix: the Miniconda root prefix (for the advice on unsupported shells).
+        home / environ: default :func:`app.core.system.home` and ``os.environ``.
+    """
+    if not init_shells:
+        return ShellChoice(auto=False)
+    home = Path(home) if home is not None else system.home()
+    environ = os.environ if environ is None else environ
+    names = list(dict.fromkeys(init_shells))
+    auto = AUTO_SHELLS in names
+    login = login_shell(environ)
+    notes: list[str] = []
+    if auto and shell_name(login.shell_var) in NOT_A_USER_SHELL:
+        var = login.shell_var or "not set"
+        notes.append(f"$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen "
+                     f"from what this machine has" + (f"; {login.source}" if login.name else ""))
+    chosen: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for shell in SUPPORTED_SHELLS:
+        rc_label = rc_file_label(shell, os_name, home, environ)
+        found = startup_file(shell, home, environ)
+        found_label = home_label(found, home) if found else ""
+        where = installed(shell, environ)
+        if shell in names:
+            chosen.append((shell, "chosen"))
+        elif auto:
+            if login.name == shell:
+                chosen.append((shell, f"your login shell; {login.source}"))
+            elif found:
+                chosen.append((shell, f"{found_label} exists"))
+            elif where:
+                chosen.append((shell, f"{shell} is installed ({where})"))
+            else:
+                skipped.append((shell, f"{shell} is not installed and there is no {rc_label}"))
+        elif login.name == shell:
+            skipped.append((shell, f"not chosen, although it is your login shell ({login.source})"))
+        elif found:
+            skipped.append((shell, f"not chosen, although {found_label} exists"))
+    # Explicit names that are not supported stay in the list, for the step to refuse.
+    for shell in names:
+        if shell != AUTO_SHELLS and shell not in SUPPORTED_SHELLS:
+            chosen.append((shell, "chosen"))
+    unsupported: list[tuple[str, str]] = []
+    if login.name and not login.supported and login.name not in names:
+        unsupported.append((login.name, unsupported_message(login.name, prefix, login.source)))
+    return ShellChoice(auto, tuple(chosen), tuple(skipped), tuple(unsupported), tuple(notes))
+
+
+def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
+    """Validation of ``init_shells`` (for :meth:`app.core.plan.InstallPlan.problems`): each problem names the fix."""
+    out = []
+    allowed = f"{', '.join(SUPPORTED_SHELLS)} or {AUTO_SHELLS}"
+    for shell in dict.fromkeys(init_shells):
+        if shell == AUTO_SHELLS or shell in SUPPORTED_SHELLS:
+            continue
+        if shell in CONDA_INIT_ONLY:
+            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell} yet; it sets up "
+                       f"{' and '.join(SUPPORTED_SHELLS)} (use {allowed}, for example --init-shells auto). "
+                       f"Leave {shell} out and, {manual_advice(shell, prefix)}.")
+        else:
+            out.append(f"init_shells / --init-shells: cannot set up the shell {shell!r}; use "
+                       f"{allowed} (for example --init-shells bash,zsh).")
+    return out
+
+
+def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> list[str]:
+    """Lines for the plan summary: each shell with the file it edits, the skipped and the unsupported ones.
+
+    The first line has no label (the caller puts ``conda init:`` in front); the others are indented.
+    """
+    if not init_shells:
+        return ["none"]
+    home = Path(home) if home is not None else system.home()
+    choice = resolve(init_shells, os_name, prefix, home, environ)
+    parts = []
+    for shell in choice.shells:
+        try:
+            parts.append(f"{shell} ({rc_file_label(shell, os_name, home, environ)})")
+        except ValueError:
+            parts.append(shell)
+    first = ", ".join(parts) or "none found"
+    if choice.auto:
+        first += "  (auto: the shells found on this machine)"
+    lines = [first]
+    lines += [f"not set up: {shell}: {why}" for shell, why in choice.skipped]
+    lines += [f"not set up: {shell}: {manual_advice(shell, prefix)}" for shell, _m in choice.unsupported]
+    return lines
+
+
+@dataclass(frozen=True)
+class SyntaxResult:
+    """One ``bash -n`` / ``zsh -n`` run: ``ok`` and the first lines of its complaint.
+
+    ``open_heredoc``: the line where a here-document starts that the file never ends (bash warns
+    "here-document at line N delimited by end-of-file" and exits 0); anything appended to such a
+    file becomes text of the here-document and never runs. ``None`` when there is none.
+    """
+
+    ok: bool
+    message: str = ""
+    open_heredoc: int | None = None
+
+
+_OPEN_HEREDOC = re.compile(r"here-document at line (\d+) delimited by end-of-file")
+
+
+def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = None) -> SyntaxResult | None:
+    """Parse ``path`` with ``<shell> -n`` (nothing runs). ``None`` when the shell is not installed, or
+    the check could not run (a timeout, the program could not start).
+
+    Output is in the C locale so that messages are stable; ``BASH_ENV`` / ``ENV`` are removed.
+    """
+    exe = installed(shell, environ) or shutil.which(shell)
+    if not exe:
+        return None
+    env = system.child_env({"LC_ALL": "C"})
+    for name in ("BASH_ENV", "ENV"):
+        env.pop(name, None)
+    try:
+        result = system.run_streaming([exe, "-n", str(path)], env=env, timeout=SYNTAX_CHECK_TIMEOUT)
+    except (OSError, TimeoutError):
+        return None
+    if result.returncode == 0:
+        m = _OPEN_HEREDOC.search(result.stderr)
+        return SyntaxResult(True, result.stderr.strip() if m else "", int(m.group(1)) if m else None)
+    text = " ".join(line.strip() for line in (result.stderr or result.stdout).strip().splitlines()[:3])
+    return SyntaxResult(False, text or f"{shell} -n exited with {result.returncode}")
