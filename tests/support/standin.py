@@ -524,7 +524,7 @@ class _Conda:
             self.usage_error("one of the arguments -n/--name -p/--prefix is required", usage, "conda create")
         if name is not None and name in ("base", "root"):
             self.fail("CondaValueError", "The target prefix is the base prefix. Aborting.")
-        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.root / "envs" / str(name)
+        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.locate_by_name(str(name))
 
         channels = self.channels(cli, override)
         self.check_tos(channels)  # the plugin's pre-command hook runs before solving
@@ -563,6 +563,23 @@ class _Conda:
             self.out(_text_plan(target, specs, records, name))
         return 0
 
+    def envs_dirs(self) -> list[Path]:
+        """conda's default ``envs_dirs``: ``ROOT/envs`` first when the root is writable, then ``~/.conda/envs``."""
+        dirs = [self.root / "envs", _home() / ".conda" / "envs"]
+        return dirs if os.access(self.root, os.W_OK) else dirs[::-1]
+
+    def locate_by_name(self, name: str) -> Path:
+        """``-n NAME`` like conda's ``locate_prefix_by_name``: the first ``DIR/NAME`` that is a folder, for DIR in
+        ``envs_dirs`` and then the current directory ("always search cwd in addition to envs dirs"), else
+        ``NAME`` in the first writable envs dir."""
+        for d in [*self.envs_dirs(), Path(os.getcwd())]:
+            if (d / name).is_dir():
+                return Path(os.path.abspath(d / name))
+        for d in self.envs_dirs():
+            if os.access(d if d.exists() else d.parent, os.W_OK):
+                return d / name
+        return self.envs_dirs()[0] / name
+
     def records(self, specs: list[str], channel: str) -> list[dict]:
         names = list(dict.fromkeys(_spec_name(s) for s in specs))
         if names and "python" not in names:
@@ -596,9 +613,13 @@ class _Conda:
         import site
         import venv
 
-        if target.exists():
-            shutil.rmtree(target)  # real conda replaces an existing env
-        venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(str(target))
+        # conda's main_create: an existing conda env (``conda-meta/history`` = is_conda_environment) is removed
+        # with rm_rf after "Remove existing environment?" (--yes answers it; recorded: exists.*); an existing
+        # folder that is not an env is installed into, its files kept ("A directory already exists at the
+        # target location ... but it is not a conda environment. Continue creating environment").
+        if (target / "conda-meta" / "history").is_file():
+            shutil.rmtree(target)
+        venv.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(str(target))
         py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
         pth = target / "lib" / py / "site-packages" / "_standin_parent_site.pth"
         pth.write_text("".join(p + "\n" for p in site.getsitepackages()), encoding="utf-8")
@@ -955,6 +976,20 @@ write_conda > "$PREFIX/bin/conda"
 cp "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
 chmod +x "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
 ln -sfn "$STANDIN_PYTHON" "$PREFIX/bin/python"
+
+# Test switches (not in the real header): STANDIN_INSTALL_DELAY waits in a child `sleep` (pids of this shell
+# and of the sleep go to STANDIN_PID_FILE, then a "stand-in: waiting" line is printed); STANDIN_INSTALL_FAIL
+# prints its text on stderr and exits 1, as a payload step that failed (e.g. "[Errno 122] Disk quota exceeded").
+if [ -n "${STANDIN_INSTALL_DELAY:-}" ]; then
+    sleep "$STANDIN_INSTALL_DELAY" &
+    printf '%s %s\n' "$$" "$!" > "${STANDIN_PID_FILE:-/dev/null}"
+    printf 'stand-in: waiting %s s\n' "$STANDIN_INSTALL_DELAY"
+    wait $!
+fi
+if [ -n "${STANDIN_INSTALL_FAIL:-}" ]; then
+    printf '%s\n' "$STANDIN_INSTALL_FAIL" >&2
+    exit 1
+fi
 
 test -d ~/.conda || mkdir -p ~/.conda >/dev/null 2>/dev/null || test -d ~/.conda || mkdir ~/.conda
 
