@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from collections import deque
 from pathlib import Path
@@ -24,7 +25,7 @@ import requests
 import urllib3
 
 from app import APP_NAME
-from app.core import net
+from app.core import disk_errors, net
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
@@ -151,11 +152,59 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
 
 
 def _disk_error(path: Path, exc: OSError) -> DownloadError:
+    """A write/create failure: a used-up quota and a full disk get their own message and fix; a ``.part``
+    that stays is named (it is kept, never renamed, so it is never taken for a complete file)."""
+    kept = ""
+    if path.name.endswith(".part") and path.is_file():
+        kept = (f" The partial download {path.name} ({format_bytes(path.stat().st_size)}) is kept and is "
+                "continued by the next run; delete it to get that space back.")
+    kind = disk_errors.classify(exc)
+    if kind:
+        what, fix = disk_errors.advice(kind, str(path.parent), "--download-dir in silent mode")
+        return DownloadError(f"Could not write {path}: {what}{kept}", fix=fix, detail=repr(exc))
     return DownloadError(
-        f"Could not write {path}: {exc.strerror or exc}.",
-        fix="Free some disk space, or choose another download folder (--download-dir in silent mode).",
+        f"Could not write {path}: {exc.strerror or exc}.{kept}",
+        fix="Check that you can write to that folder and that it has free space, or choose another download "
+            "folder (--download-dir in silent mode).",
         detail=repr(exc),
     )
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes free for this user on the disk of ``folder`` (``shutil.disk_usage``; a quota is not seen)."""
+    return shutil.disk_usage(folder).free
+
+
+def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporter) -> None:
+    """Refuse to start (or continue) a download of ``needed`` more bytes that the disk of ``folder`` cannot hold.
+
+    Raises:
+        DownloadError: not enough free space (unless ``skip``: then a warning).
+    """
+    if not needed or needed <= 0:
+        return
+    try:
+        free = free_bytes(folder)
+    except OSError:
+        return
+    if free >= needed:
+        return
+    text = (f"The download needs {format_bytes(needed)} ({needed} bytes) more in {folder}, but only "
+            f"{format_bytes(free)} ({free} bytes) is free there.")
+    if skip:
+        reporter.log(Stage.DOWNLOAD, text + " Downloading anyway (the space check is skipped).", "warning")
+        return
+    raise DownloadError(
+        text,
+        fix=f"Free at least {format_bytes(needed - free)} in {folder}, or choose another download folder "
+            "(--download-dir in silent mode). If the free space shown is wrong (some network filesystems report "
+            "0), skip the check (--skip-space-check).",
+    )
+
+
+def _open_part(path: Path, mode: str):
+    """Open the ``.part`` file for writing (one place, so that tests can stand in for a failing disk)."""
+    return open(path, mode)
 
 
 def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter, cancel: CancelToken) -> Path:
@@ -229,6 +278,9 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         raise _disk_error(folder, exc) from exc
     final = folder / choice.filename
     part = folder / (choice.filename + ".part")
+    if choice.size:
+        have = part.stat().st_size if part.is_file() else 0
+        _check_space(folder, choice.size - have, plan.skip_space_check, reporter)
 
     if final.is_file() and expected is not None:
         reporter.log(Stage.DOWNLOAD, f"Found {final}; checking whether it can be reused.")
@@ -245,7 +297,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
 
     resumed_from_old_part = part.is_file() and part.stat().st_size > 0
-    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
     actual = hasher.hexdigest()
     if expected is not None and actual != expected and resumed_from_old_part:
         # The .part came from an earlier run: the file on the server may have changed since
@@ -253,7 +305,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, "The resumed download does not match; the old partial file may be from "
                                      "another version. Downloading again from the start.", "warning")
         _remove(part)
-        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
         actual = hasher.hexdigest()
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if expected is not None and actual != expected:
@@ -304,8 +356,11 @@ def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
 
 
 def _download(url: str, part: Path, session: requests.Session, reporter: Reporter, cancel: CancelToken,
-              size_hint: int | None):
-    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``."""
+              size_hint: int | None, skip_space_check: bool = False):
+    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``.
+
+    Before each body is written, the bytes still to come (``Content-Length``) are checked against the free
+    space of the folder (:func:`_check_space`)."""
     hasher = hashlib.sha256()
     offset = 0
     if part.is_file() and part.stat().st_size > 0:
@@ -383,8 +438,10 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                     reporter.info(Stage.DOWNLOAD, "size", total)
             else:
                 meter.total = total
+            if body_len is not None:
+                _check_space(part.parent, body_len, skip_space_check, reporter)
             try:
-                fh = open(part, "ab" if offset else "wb")
+                fh = _open_part(part, "ab" if offset else "wb")
             except OSError as exc:
                 raise _disk_error(part, exc) from exc
             got = 0

@@ -16,7 +16,10 @@ existing PREFIX without ``-u``/``-f`` ("ERROR: File or directory already exists:
 existing installation, use the -u option.", stderr, exit 1), ``ERROR: Could not create directory``, the stdout
 lines ``PREFIX=...``, ``Unpacking bootstrapper...``, ``Unpacking payload...``, ``Installing base environment...``,
 ``installation finished.``, ``.nonadmin`` when not root, ``~/.conda`` created, ``PREFIX/.condarc`` =
-``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Interactive mode (no ``-b``) asks
+``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Test switches (not in the real
+header): ``STANDIN_INSTALL_DELAY`` (seconds in a child ``sleep``; pids to ``STANDIN_PID_FILE``, then a line
+``stand-in: waiting N s``) and ``STANDIN_INSTALL_FAIL`` (printed on stderr, then exit 1, with the prefix half
+made). Interactive mode (no ``-b``) asks
 for the licence like the real one; with stdin closed ``read`` fails under ``set -eu`` and it exits 1 right after
 "Please, press ENTER to continue" - as the real installer does. Not emulated: the glibc/disk-space/MD5 checks, the
 payload, ``-t`` tests and ``-c``'s ``conda init`` (it prints the real "Initializing ..." line, then says on stderr
@@ -45,6 +48,11 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   installed in that interpreter (``pytorch`` -> ``torch``), else ``1.0``; builds, hashes, sizes are stand-in values.
   ``STANDIN_CONDA_CREATE_DELAY`` (seconds, float): sleep after the env folder exists and before
   ``conda-meta/history`` is written (for cancel tests: a cancelled env has no history).
+  ``STANDIN_CONDA_CREATE_FAIL`` (``"ExceptionName: message"``): fail like a CondaError at that point, with the
+  env folder half made.
+  ``-n NAME`` is resolved like conda's ``locate_prefix_by_name`` (``envs_dirs``, then the current directory);
+  an existing env (``conda-meta/history``) is removed first, an existing folder that is not an env is installed
+  into with its files kept (conda's ``main_create``).
 * Channels: ``-c`` channels first, then (unless ``--override-channels``) ``channels`` from the .condarc files
   (``PREFIX/.condarc``, ``$XDG_CONFIG_HOME/conda/.condarc``, ``~/.config/conda/.condarc``, ``~/.conda/.condarc``,
   ``~/.condarc``, ``$CONDARC``; later files first), else ``defaults``; ``nodefaults`` removes defaults;
@@ -627,6 +635,10 @@ class _Conda:
         delay = float(os.environ.get("STANDIN_CONDA_CREATE_DELAY", "0") or 0)
         if delay > 0:
             time.sleep(delay)
+        failure = os.environ.get("STANDIN_CONDA_CREATE_FAIL")  # "ExceptionName: message", after the folder exists
+        if failure:
+            exc_name, _, exc_message = failure.partition(": ")
+            self.fail(exc_name, exc_message)
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         lines = [f"==> {stamp} <==", "# cmd: " + " ".join([str(self.root / "bin" / "conda"), *self.argv]),
                  f"# conda version: {self.version}"]
