@@ -446,25 +446,31 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                 raise _disk_error(part, exc) from exc
             got = 0
             error: BaseException | None = None
-            with fh:
-                try:
-                    for chunk in net.iter_body(resp, cancel, CHUNK_SIZE):
-                        try:
-                            fh.write(chunk)
-                        except OSError as exc:
-                            raise _disk_error(part, exc) from exc
-                        hasher.update(chunk)
-                        got += len(chunk)
-                        meter.update(offset + got)
-                except _NETWORK_ERRORS as exc:
-                    error = exc
-                except OSError as exc:  # socket errors not wrapped by urllib3
-                    error = exc
-                try:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                except OSError as exc:
-                    raise _disk_error(part, exc) from exc
+            write_error: OSError | None = None
+            try:
+                with fh:
+                    try:
+                        for chunk in net.iter_body(resp, cancel, CHUNK_SIZE):
+                            try:
+                                fh.write(chunk)
+                            except OSError as exc:  # disk full, quota, I/O error: stop, close, then report
+                                write_error = exc
+                                break
+                            hasher.update(chunk)
+                            got += len(chunk)
+                            meter.update(offset + got)
+                    except _NETWORK_ERRORS as exc:
+                        error = exc
+                    except OSError as exc:  # socket errors not wrapped by urllib3
+                        error = exc
+                    if write_error is None:
+                        fh.flush()
+                        os.fsync(fh.fileno())
+            except OSError as exc:  # flush, fsync or close failed
+                write_error = write_error or exc
+            if write_error is not None:
+                # The .part keeps its name (never renamed, so never taken for a complete file).
+                raise _disk_error(part, write_error) from write_error
             offset += got
             if error is None and body_len is not None and got < body_len:
                 error = ConnectionError(f"the connection closed after {got} of {body_len} bytes")
