@@ -396,3 +396,47 @@ def test_cancelled_replace_says_the_env_may_be_incomplete(tmp_path, standin_inst
         conda_env.create(make_plan(prefix, env_name="llm", accept_tos=True, if_env_exists="replace"),
                          _conda(prefix), rec, cancel)
     assert any("may be incomplete" in line for _, line, level in rec.of("log") if level == "warning")
+
+
+# ---- the issue's inputs through the real command line -------------------------------------------
+
+def _cli(*args: str, home: Path, cwd: Path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_") and k != "CI"}
+    env.update({"HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
+                "XDG_CACHE_HOME": str(home / ".cache"), "SHELL": "/bin/bash"})
+    env.pop("QT_QPA_PLATFORM", None)
+    return subprocess.run([sys.executable, "-m", "app", "--silent", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=240)
+
+
+def test_cli_mkdir_prefix_then_install_succeeds_and_keeps_the_folder(tmp_path, isolated_home, mirror):
+    """`mkdir ~/miniconda3`, then `miniconda-wizard --silent --no-env --no-shell-init`: exit 0 (was 7 and the
+    folder deleted)."""
+    prefix = isolated_home / "miniconda3"
+    prefix.mkdir()
+    before = ident(prefix)
+    res = _cli("--no-env", "--no-shell-init", "--mirror", mirror.base_url, "--download-dir", str(tmp_path / "dl"),
+               home=isolated_home, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert ident(prefix) == before and (prefix / "bin" / "conda").exists()
+
+
+def test_cli_update_existing_with_an_existing_env_exits_9_before_downloading(tmp_path, isolated_home, mirror,
+                                                                            standin_installer):
+    """`--update-existing --env-name llm` over an env with a file in it: exit 9, the file stays, nothing fetched."""
+    prefix = _installed(tmp_path, standin_installer)
+    env = _env_with_a_file(prefix)
+    with mirror.state.lock:
+        mirror.state.requests.clear()
+    res = _cli("--update-existing", "--env-name", "llm", "--no-shell-init", "--accept-tos", "--prefix", str(prefix),
+               "--mirror", mirror.base_url, "--download-dir", str(tmp_path / "dl"), home=isolated_home,
+               cwd=tmp_path)
+    assert res.returncode == 9, res.stdout[-2000:] + res.stderr[-2000:]
+    out = res.stdout + res.stderr
+    assert f"An env named llm already exists in {env}; it was left untouched." in out
+    assert "--if-env-exists reuse" in out
+    assert (env / "notes.txt").read_text() == "my work"
+    assert not any(m == "GET" and p.endswith(".sh") for m, p, _ in mirror.state.requests)

@@ -204,7 +204,7 @@ def _occupied(path: Path) -> bool:
 
 
 def existing_env(prefix: Path, name: str, os_name: str, conda_exe: Path | None = None,
-                 cancel: CancelToken | None = None) -> Path | None:
+                 cancel: CancelToken | None = None, locations: list[Path] | None = None) -> Path | None:
     """Whether ``conda create -n NAME`` with the Miniconda in ``prefix`` would land on an existing folder.
 
     Args:
@@ -214,14 +214,17 @@ def existing_env(prefix: Path, name: str, os_name: str, conda_exe: Path | None =
         conda_exe: its conda; default: :func:`app.core.installer.conda_executable` of ``prefix`` when it
             exists. When conda is there it is asked (``conda info --json``, about a second with real
             conda: call this from a worker thread in the GUI).
+        locations: :func:`env_locations` already found (then conda is not asked again).
 
     Returns:
         The folder (a conda env or any non-empty folder conda would install into), or ``None``.
     """
     from app.core.installer import conda_executable  # installer does not import this module
 
-    exe = conda_exe if conda_exe is not None else conda_executable(Path(prefix), os_name)
-    for p in env_locations(Path(prefix), name, os_name, exe if Path(exe).exists() else None, cancel):
+    if locations is None:
+        exe = conda_exe if conda_exe is not None else conda_executable(Path(prefix), os_name)
+        locations = env_locations(Path(prefix), name, os_name, exe if Path(exe).exists() else None, cancel)
+    for p in locations:
         if _occupied(p):
             return p
     return None
@@ -232,8 +235,8 @@ def is_conda_env(path: Path) -> bool:
     return (Path(path) / "conda-meta" / "history").is_file()
 
 
-def check_existing(plan: InstallPlan, conda_exe: Path | None = None,
-                   cancel: CancelToken | None = None) -> Path | None:
+def check_existing(plan: InstallPlan, conda_exe: Path | None = None, cancel: CancelToken | None = None,
+                   locations: list[Path] | None = None) -> Path | None:
     """Apply ``plan.if_env_exists`` to an env that already exists; call it before anything is downloaded.
 
     Returns:
@@ -248,7 +251,7 @@ def check_existing(plan: InstallPlan, conda_exe: Path | None = None,
     if not plan.create_env:
         return None
     name, os_name = plan.env_name, plan.platform.os
-    found = existing_env(plan.resolved_prefix, name, os_name, conda_exe, cancel)
+    found = existing_env(plan.resolved_prefix, name, os_name, conda_exe, cancel, locations)
     if found is None:
         return None
     choose = ("Choose another env name (--env-name in silent mode), use the env as it is "
@@ -325,7 +328,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     """
     root = conda_exe.parent.parent
     os_name = plan.platform.os
-    found = check_existing(plan, conda_exe, cancel)
+    locations = env_locations(root, plan.env_name, os_name, conda_exe, cancel)
+    found = check_existing(plan, conda_exe, cancel, locations)
     if found is not None and plan.if_env_exists == "reuse":
         python = env_python(found, os_name)
         reporter.log(Stage.ENV, f"Reusing the existing env {plan.env_name} in {found} as it is "
@@ -339,7 +343,6 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     argv = [str(conda_exe), *plan.conda_create_args()]
     env = _conda_child_env(plan.accept_tos)
     cwd = conda_cwd(root)
-    locations = env_locations(root, plan.env_name, os_name, conda_exe, cancel)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
     target = found or next((p for p in locations if p.is_dir()), locations[0])
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
