@@ -123,11 +123,27 @@ def test_reuses_a_verified_download(srv, payload, plan, session):
 
 
 def test_replaces_a_final_file_with_the_wrong_hash(srv, payload, plan, session):
+    """In a folder the user chose, their file of that name is set aside (.bak), never overwritten."""
     plan.download_dir.mkdir(parents=True)
     (plan.download_dir / NAME).write_bytes(b"an older, different file")
-    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    (plan.download_dir / (NAME + ".bak")).write_bytes(b"an even older one")
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
     assert path.read_bytes() == payload[1]
     assert len(gets(srv)) == 1
+    assert (plan.download_dir / (NAME + ".bak")).read_bytes() == b"an even older one"
+    assert (plan.download_dir / (NAME + ".bak.1")).read_bytes() == b"an older, different file"
+    assert any("it is kept as" in w for w in levels(rep, "warning"))
+
+
+def test_replaces_a_wrong_file_in_its_own_cache_folder(srv, payload, session, isolated_home):
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"))
+    cache = download.default_download_dir()
+    cache.mkdir(parents=True)
+    (cache / NAME).write_bytes(b"a stale download of ours")
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path == cache / NAME and path.read_bytes() == payload[1]
+    assert sorted(p.name for p in cache.iterdir()) == [NAME]
 
 
 # ---- resume -------------------------------------------------------------------------------

@@ -7,6 +7,13 @@ request; the file gets its final name (``os.replace``) only after its SHA-256 ma
 A partial download is therefore never mistaken for a complete one, and a cancelled
 download keeps its ``.part`` for the next run.
 
+Disk: the bytes still to come (the index's size, then each response's ``Content-Length``)
+are checked against the free space of the download folder before anything is written
+(``--skip-space-check`` turns the refusal into a warning). A disk that fills up anyway, or
+a used-up quota, stops the download with its own message; the ``.part`` keeps its name.
+A file of the same name in a folder the user chose is set aside as ``NAME.bak``, never
+overwritten (in the wizard's own cache folder a stale file is simply replaced).
+
 Speed: 1 MiB reads (``read1``, so a slow link still reports and checks cancel often) and
 hashing on the fly; on loopback this runs near ``curl`` (see benchmarks/RESULTS.md).
 """
@@ -249,7 +256,9 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
             (raised before anything is downloaded).
         HashMismatchError: the file's SHA-256 differs (the ``.part`` is deleted).
         DownloadError: HTTP error status, the connection failed too often, the byte count is wrong,
-            or the disk could not be written.
+            too little free space in the download folder (checked before writing; the message names the
+            folder and the bytes needed), or the disk could not be written (a full disk and a used-up
+            quota are named as such; the ``.part`` is kept).
         Cancelled: on cancel (within ~0.1 s); the ``.part`` stays for a later resume.
     """
     cancel.raise_if_cancelled()
@@ -282,6 +291,8 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         have = part.stat().st_size if part.is_file() else 0
         _check_space(folder, choice.size - have, plan.skip_space_check, reporter)
 
+    # A file of that name in a folder the user chose (not our cache) is theirs: never overwritten, set aside.
+    theirs = os.path.lexists(final) and folder.resolve() != default_download_dir().resolve()
     if final.is_file() and expected is not None:
         reporter.log(Stage.DOWNLOAD, f"Found {final}; checking whether it can be reused.")
         try:
@@ -312,6 +323,11 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         _remove(part)
         raise _mismatch(choice, expected, actual, choice.filename, local=False)
     try:
+        if theirs and os.path.lexists(final):
+            backup = _free_name(final.with_name(final.name + ".bak"))
+            os.replace(final, backup)
+            reporter.log(Stage.DOWNLOAD, f"{final} was already there with other content; it is kept as {backup}.",
+                         "warning")
         os.replace(part, final)
     except OSError as exc:
         raise _disk_error(final, exc) from exc
@@ -321,6 +337,15 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
     reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(size)}).")
     return final
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2`` ... : the first name that is not taken."""
+    candidate, n = path, 0
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 def _remove(path: Path) -> None:
