@@ -98,6 +98,24 @@ def test_failed_install_into_a_folder_that_cannot_be_removed_keeps_it(tmp_path, 
     assert any("what this run put into the existing folder" in w for w in warnings)
 
 
+def test_prefix_that_links_to_an_empty_folder_is_installed_into_and_kept(tmp_path, standin_installer,
+                                                                           monkeypatch):
+    """~/miniconda3 -> /scratch/me/miniconda3 (an empty folder on a cluster's scratch disk)."""
+    scratch = tmp_path / "scratch" / "miniconda3"
+    scratch.mkdir(parents=True)
+    link = tmp_path / "miniconda3"
+    link.symlink_to(scratch)
+    monkeypatch.setenv("STANDIN_INSTALL_FAIL", "ERROR: could not unpack payload")
+    rec = RecordingReporter()
+    with pytest.raises(InstallError):
+        installer.install(make_plan(link), standin_installer, rec, CancelToken())
+    assert running_line(rec).split()[-1] == "-f"
+    assert link.is_symlink() and scratch.is_dir() and list(scratch.iterdir()) == []
+    monkeypatch.delenv("STANDIN_INSTALL_FAIL")
+    installer.install(make_plan(link), standin_installer, RecordingReporter(), CancelToken())
+    assert (scratch / "bin" / "conda").exists()
+
+
 def test_failed_install_new_prefix_is_removed_and_a_full_disk_is_named(tmp_path, standin_installer, monkeypatch):
     monkeypatch.setenv("STANDIN_INSTALL_FAIL",
                        "OSError: [Errno 28] No space left on device: '/x/miniconda3/pkgs/python-3.13.tar.bz2'")

@@ -237,7 +237,9 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         reporter.log(Stage.INSTALL, warning, "warning")
     if ext == ".pkg":
         prefix = Path.home() / "miniconda3"
-    before = Snapshot.take(prefix)  # what existed before this run wrote anything
+    # What existed before this run wrote anything. A prefix that is a link to a folder (~/miniconda3 ->
+    # /scratch/me/miniconda3, common on clusters) is judged by that folder; the link itself is never removed.
+    before = Snapshot.take(prefix.resolve() if prefix.is_symlink() and prefix.is_dir() else prefix)
     fresh = before.was_new_or_empty
     cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
                         plan.install_type, exists=before.was_empty_dir)
