@@ -458,3 +458,14 @@ def test_cli_update_existing_with_an_existing_env_exits_9_before_downloading(tmp
     assert "--if-env-exists reuse" in out
     assert (env / "notes.txt").read_text() == "my work"
     assert not any(m == "GET" and p.endswith(".sh") for m, p, _ in mirror.state.requests)
+
+
+def test_envs_dirs_from_the_environment_are_checked_before_the_install(tmp_path, monkeypatch):
+    """Before Miniconda exists there is no conda to ask: CONDA_ENVS_DIRS (conda's setting) is read directly."""
+    shared = tmp_path / "shared-envs"
+    (shared / "llm" / "conda-meta").mkdir(parents=True)
+    (shared / "llm" / "conda-meta" / "history").write_text("")
+    monkeypatch.setenv("CONDA_ENVS_DIRS", str(shared))
+    plan = make_plan(tmp_path / "miniconda3", env_name="llm", accept_tos=True)
+    with pytest.raises(EnvExistsError, match=f"already exists in {shared / 'llm'}"):
+        pipeline.preflight(plan, RecordingReporter())

@@ -153,14 +153,19 @@ def conda_cwd(root: Path) -> Path:
 def default_envs_dirs(root: Path, os_name: str) -> list[Path]:
     """conda's default ``envs_dirs`` without asking conda: ``<root>/envs`` first when the root is writable,
     then ``~/.conda/envs`` (and ``%LOCALAPPDATA%\\conda\\conda\\envs`` on Windows); source: conda's
-    ``context.envs_dirs`` (``conda info --json`` of 26.7 lists ``[<root>/envs, ~/.conda/envs]``)."""
+    ``context.envs_dirs`` (``conda info --json`` of 26.7 lists ``[<root>/envs, ~/.conda/envs]``). Folders in
+    ``CONDA_ENVS_DIRS`` / ``CONDA_ENVS_PATH`` (``os.pathsep``-separated, conda's settings) come first; .condarc
+    ``envs_dirs`` is only seen by asking conda (:func:`envs_dirs`)."""
     root = Path(root)
+    configured = [Path(os.path.expanduser(p)) for var in ("CONDA_ENVS_DIRS", "CONDA_ENVS_PATH")
+                  for p in os.environ.get(var, "").split(os.pathsep) if p.strip()]
     user = [home() / ".conda" / "envs"]
     if os_name == "Windows" and os.environ.get("LOCALAPPDATA"):
         user.append(Path(os.environ["LOCALAPPDATA"]) / "conda" / "conda" / "envs")
     anchor = root if root.exists() else next((p for p in root.parents if p.exists()), root)
     writable = os.access(anchor, os.W_OK)
-    return [root / "envs", *user] if writable else [*user, root / "envs"]
+    ordered = [root / "envs", *user] if writable else [*user, root / "envs"]
+    return list(dict.fromkeys([*configured, *ordered]))
 
 
 def envs_dirs(root: Path, os_name: str, conda_exe: Path | None = None,
