@@ -6,6 +6,7 @@ connections, slow chunks, error statuses) stand in for bad networks.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.server
 import os
@@ -122,11 +123,27 @@ def test_reuses_a_verified_download(srv, payload, plan, session):
 
 
 def test_replaces_a_final_file_with_the_wrong_hash(srv, payload, plan, session):
+    """In a folder the user chose, their file of that name is set aside (.bak), never overwritten."""
     plan.download_dir.mkdir(parents=True)
     (plan.download_dir / NAME).write_bytes(b"an older, different file")
-    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    (plan.download_dir / (NAME + ".bak")).write_bytes(b"an even older one")
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
     assert path.read_bytes() == payload[1]
     assert len(gets(srv)) == 1
+    assert (plan.download_dir / (NAME + ".bak")).read_bytes() == b"an even older one"
+    assert (plan.download_dir / (NAME + ".bak.1")).read_bytes() == b"an older, different file"
+    assert any("it is kept as" in w for w in levels(rep, "warning"))
+
+
+def test_replaces_a_wrong_file_in_its_own_cache_folder(srv, payload, session, isolated_home):
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"))
+    cache = download.default_download_dir()
+    cache.mkdir(parents=True)
+    (cache / NAME).write_bytes(b"a stale download of ours")
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert path == cache / NAME and path.read_bytes() == payload[1]
+    assert sorted(p.name for p in cache.iterdir()) == [NAME]
 
 
 # ---- resume -------------------------------------------------------------------------------
@@ -247,6 +264,169 @@ def test_gives_up_after_too_many_drops_and_keeps_the_part(srv, payload, plan, se
     assert part.read_bytes() == payload[1][:600_000]  # three tries of 200 000 bytes, each resumed
     assert not (plan.download_dir / NAME).exists()
     assert [h.get("Range") for h in gets(srv)] == [None, "bytes=200000-", "bytes=400000-"]
+
+
+class _WrongRangeHandler(http.server.BaseHTTPRequestHandler):
+    """First GET: 200 with the full Content-Length, but the connection drops after ``server.cut`` bytes.
+    A GET with Range: 206 whose Content-Range starts at ``server.bad_start`` instead of the asked offset (and
+    the body from there). Any later GET without Range: the whole file."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):  # noqa: N802
+        self.server.seen.append(dict(self.headers))
+        body, size = self.server.body, len(self.server.body)
+        if "Range" in self.headers:
+            start = self.server.bad_start
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+            self.send_header("Content-Length", str(size - start))
+            self.end_headers()
+            self.wfile.write(body[start:])
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(size))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        if len(self.server.seen) == 1:
+            self.wfile.write(body[:self.server.cut])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("bad_start", [0, 1_000_000, 1_200_000], ids=["from zero", "earlier", "later"])
+@pytest.mark.parametrize("verified", [True, False], ids=["hash known", "no hash"])
+def test_resume_answered_with_another_byte_range_never_corrupts_the_file(payload, plan, session, bad_start,
+                                                                         verified):
+    """A mirror answers `Range: bytes=N-` with 206 but a Content-Range that starts elsewhere: the bytes must not
+    be appended at N. The download starts over (the file is byte-identical), with no hash mismatch on the way."""
+    _, data, sha = payload
+    cut = 1_100_000
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WrongRangeHandler)
+    httpd.daemon_threads = True
+    httpd.body, httpd.seen, httpd.cut, httpd.bad_start = data, [], cut, bad_start
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    plan.allow_unverified = not verified
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/{NAME}"
+        choice = InstallerChoice(NAME, url, None, sha if verified else None, SIZE, "index" if verified else None, None)
+        rep = RecordingReporter()
+        path = fetch_installer(plan, choice, session, rep, CancelToken())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert path.read_bytes() == data
+    assert [h.get("Range") for h in httpd.seen] == [None, f"bytes={cut}-", None]
+    warnings = levels(rep, "warning")
+    assert any("another byte range than asked" in w for w in warnings)
+    assert not any("does not match" in w for w in warnings)
+
+
+@pytest.mark.parametrize("verified", [True, False], ids=["hash known", "no hash"])
+def test_part_longer_than_the_file_gets_416_and_starts_over(srv, payload, plan, session, verified):
+    """A `.part` longer than the file (the file on the mirror shrank): the server answers 416 with
+    `Content-Range: bytes */SIZE`. That is not a complete download: it starts over from zero."""
+    _, data, sha = payload
+    plan.download_dir.mkdir(parents=True)
+    part = plan.download_dir / (NAME + ".part")
+    part.write_bytes(data + os.urandom(5000))
+    plan.allow_unverified = not verified
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, sha if verified else None), session, rep, CancelToken())
+    assert path.read_bytes() == data
+    assert not part.exists()
+    assert [h.get("Range") for h in gets(srv)] == [f"bytes={SIZE + 5000}-", None]
+    warnings = levels(rep, "warning")
+    assert any("longer than the file; starting over" in w for w in warnings)
+    assert not any("does not match" in w for w in warnings)
+
+
+# ---- disk space -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size_known", [True, False], ids=["size from the index", "size from Content-Length"])
+def test_too_little_free_space_is_refused_before_writing(srv, payload, plan, session, monkeypatch, size_known):
+    monkeypatch.setattr(download, "free_bytes", lambda folder: 1_000_000)
+    choice = choice_for(srv, payload[2])
+    if not size_known:
+        choice = InstallerChoice(NAME, choice.url, None, payload[2], None, "index", None)
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice, session, RecordingReporter(), CancelToken())
+    folder = plan.download_dir
+    assert info.value.message == (f"The download needs 3.0 MiB ({SIZE} bytes) more in {folder}, but only "
+                                  "976.6 KiB (1000000 bytes) is free there.")
+    assert "--download-dir" in info.value.fix and "--skip-space-check" in info.value.fix
+    assert f"Free at least 2.1 MiB in {folder}" in info.value.fix
+    assert info.value.exit_code == 4
+    assert list(folder.iterdir()) == []  # no .part, nothing that looks like a download
+    assert len(gets(srv)) == (0 if size_known else 1)
+
+
+def test_skip_space_check_downloads_anyway_with_a_warning(srv, payload, plan, session, monkeypatch):
+    monkeypatch.setattr(download, "free_bytes", lambda folder: 0)  # a filesystem that reports 0 free
+    plan.skip_space_check = True
+    rep = RecordingReporter()
+    path = fetch_installer(plan, choice_for(srv, payload[2]), session, rep, CancelToken())
+    assert path.read_bytes() == payload[1]
+    assert any("Downloading anyway" in w for w in levels(rep, "warning"))
+
+
+def test_disk_full_mid_download_names_it_and_leaves_no_complete_looking_file(srv, payload, plan, session):
+    """ENOSPC while writing (here: the .part leads to /dev/full, which fails every write with ENOSPC)."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    plan.download_dir.mkdir(parents=True)
+    part = plan.download_dir / (NAME + ".part")
+    part.symlink_to("/dev/full")
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    assert f"The disk holding {plan.download_dir} is full (No space left on device)." in info.value.message
+    assert "--download-dir" in info.value.fix and "df -h" in info.value.fix
+    assert "quota" not in info.value.message.lower()
+    assert not (plan.download_dir / NAME).exists()
+    assert sorted(p.name for p in plan.download_dir.iterdir()) == [NAME + ".part"]
+
+
+class _QuotaFile:
+    """A .part file whose writes fail with EDQUOT after ``limit`` bytes, as on a filesystem with a quota."""
+
+    def __init__(self, path: Path, mode: str, limit: int) -> None:
+        self.fh = open(path, mode)
+        self.limit = limit
+
+    def write(self, chunk) -> int:
+        if self.fh.tell() + len(chunk) > self.limit:
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+        return self.fh.write(chunk)
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def test_quota_exceeded_mid_download_says_quota_and_keeps_the_part(srv, payload, plan, session, monkeypatch):
+    monkeypatch.setattr(download, "_open_part", lambda path, mode: _QuotaFile(path, mode, 2 << 20))
+    with pytest.raises(DownloadError) as info:
+        fetch_installer(plan, choice_for(srv, payload[2]), session, RecordingReporter(), CancelToken())
+    part = plan.download_dir / (NAME + ".part")
+    assert f"Your disk quota for {plan.download_dir} is used up (Disk quota exceeded)." in info.value.message
+    kept = part.read_bytes()
+    assert 0 < len(kept) <= 2 << 20 and kept == payload[1][:len(kept)]
+    assert f"The partial download {NAME}.part ({download.format_bytes(len(kept))}) is kept" in info.value.message
+    assert "quota -s" in info.value.fix and "--download-dir" in info.value.fix
+    assert "full" not in info.value.message
+    assert not (plan.download_dir / NAME).exists()
 
 
 # ---- failures -----------------------------------------------------------------------------
@@ -469,7 +649,7 @@ def _fix_texts(module) -> list[str]:
     return [f for f in found if f]
 
 
-@pytest.mark.parametrize("name", ["catalog", "download", "installer"])
+@pytest.mark.parametrize("name", ["catalog", "download", "installer", "conda_env"])
 def test_fix_texts_read_right_in_the_wizard_too(name):
     """A command-line flag in a fix is only ever an aside in parentheses: the wizard's user never types it."""
     import importlib

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from app.core.errors import Cancelled, EnvCreateError, InstallError, PrefixError
 from app.core.events import CancelToken, RecordingReporter
 from app.core.plan import InstallPlan
 from app.core.platform_info import PlatformInfo
+from tests.support.locks import locked_folder
 from tests.support.standin import read_calls
 
 DATA = Path(__file__).parent / "data" / "real-conda"
@@ -94,12 +94,14 @@ def test_broken_conda_fails_verification(tmp_path):
 
 
 def test_unwritable_location_is_refused(tmp_path):
-    if sys.platform != "win32" and __import__("os").geteuid() == 0:
-        pytest.skip("root can write anywhere")
+    # Runs as root too (CI): chmod for a user, the immutable flag (or a read-only bind mount) for root.
     locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    with pytest.raises(PrefixError, match="cannot write"):
-        installer.check_prefix(InstallPlan(platform=LINUX, prefix=locked / "mc"))
+    locked.mkdir()
+    with locked_folder(locked):
+        with pytest.raises(PrefixError, match="cannot write") as err:
+            installer.check_prefix(InstallPlan(platform=LINUX, prefix=locked / "mc"))
+    assert err.value.message.startswith(f"You cannot write to {locked},")
+    assert "home directory" in err.value.fix
 
 
 def test_pkg_installer_cannot_take_a_custom_prefix(tmp_path):

@@ -70,7 +70,7 @@ def test_signal_during_install_cancels_cleanly(tmp_path, isolated_home, mirror, 
         [sys.executable, "-m", "app", "--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(prefix),
          "--no-env", "--no-shell-init", "--log-file", str(log), "--download-dir", str(tmp_path / "dl")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env=_env(isolated_home, {"STANDIN_INSTALLER_DELAY": "120"}))
+        env=_env(isolated_home, {"STANDIN_INSTALL_DELAY": "120"}))
     lines: list[str] = []
     installer: list[psutil.Process] = []
     try:

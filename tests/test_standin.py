@@ -306,3 +306,32 @@ def test_fancyindex_layout_has_sizes_and_dates_but_no_hashes(tmp_path, standin_i
     assert '<td class="size">98.4 MiB</td><td class="date">13 Jul 2023 13:55:51 +0000</td>' in page
     assert "634d76df5e489c44" not in page
     assert (root / standin_installer.name).read_bytes() == standin_installer.read_bytes()
+
+
+def test_create_n_resolves_names_like_conda_and_keeps_a_non_env_folder(standin_prefix, tmp_path, isolated_home,
+                                                                       monkeypatch):
+    """conda's ``locate_prefix_by_name``: envs_dirs, then the current directory; a folder that is not an env is
+    installed into with its files kept, an env (conda-meta/history) is replaced."""
+    args = ("create", "--yes", "--json", "--override-channels", "-c", "conda-forge", "python=3.11")
+    user_env = isolated_home / ".conda" / "envs" / "u"
+    user_env.mkdir(parents=True)
+    res = conda(standin_prefix, *args[:3], "-n", "u", *args[3:])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads(res.stdout)["prefix"] == str(user_env)
+
+    work = tmp_path / "work"
+    (work / "here").mkdir(parents=True)
+    (work / "here" / "thesis.docx").write_text("precious")
+    monkeypatch.chdir(work)
+    res = conda(standin_prefix, *args[:3], "-n", "here", *args[3:])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads(res.stdout)["prefix"] == str(work / "here")
+    assert (work / "here" / "thesis.docx").read_text() == "precious"  # not an env: installed into, kept
+    assert (work / "here" / "conda-meta" / "history").exists()
+
+    res = conda(standin_prefix, *args[:3], "-n", "here", *args[3:])  # now it is an env: replaced
+    assert res.returncode == 0
+    assert not (work / "here" / "thesis.docx").exists()
+
+    res = conda(standin_prefix, *args[:3], "-n", "fresh", *args[3:])
+    assert json.loads(res.stdout)["prefix"] == str(standin_prefix / "envs" / "fresh")

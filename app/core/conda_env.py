@@ -7,7 +7,21 @@ in its README):
   records; on a terminal it prints NUL-separated progress records first;
 * errors are a JSON object on stdout (``exception_name``, ``message``, ``error``)
   with exit code 1 and an empty stderr;
-* ``create -n NAME`` over an existing env replaces it.
+* ``create -n NAME`` over an existing env replaces it, with ``--yes`` and no word about it
+  (recorded: ``errors-2026-11-30/exists.*``); over an existing folder that is not an env
+  (no ``conda-meta/history``) it installs into that folder;
+* ``-n NAME`` means the first ``DIR/NAME`` that is a folder, for DIR in ``envs_dirs``
+  (``conda info --json``) and then the *current directory* (conda's
+  ``locate_prefix_by_name``: "always search cwd in addition to envs dirs"), else NAME in
+  the first writable envs dir. So this module runs conda in ``<root>/envs`` and checks
+  every one of those places before it creates anything.
+
+An env is never replaced unasked: :func:`check_existing` applies ``plan.if_env_exists``
+(``fail``: :class:`EnvExistsError`; ``reuse``: the env is used as it is; ``replace``:
+conda replaces it, with a warning). :func:`app.core.pipeline.preflight` calls it before
+anything is downloaded; :func:`create` calls it again. Cleanup after a failed or
+cancelled ``conda create`` removes only what this run created
+(:class:`app.core.snapshot.Snapshot` of each possible env folder).
 
 Because a pipe gives no progress, live progress comes from watching the package
 cache (``<root>/pkgs``, bytes downloaded) and the new env's ``conda-meta``
@@ -24,16 +38,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core import disk_errors
 from app.core.errors import Cancelled, EnvCreateError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
-from app.core.system import child_env, run_streaming
+from app.core.snapshot import Snapshot
+from app.core.system import child_env, home, run_streaming
 
 TOS_FIX = (
     "Accept the Anaconda Terms of Service for the defaults channels (the checkbox in the wizard, "
@@ -41,13 +56,18 @@ TOS_FIX = (
 )
 
 
+class EnvExistsError(EnvCreateError):
+    """The env already exists and the plan does not say to reuse or replace it (exit code 9, stage env)."""
+
+
 @dataclass(frozen=True)
 class EnvResult:
-    """A created env: its ``name``, ``prefix`` (folder) and ``python`` executable."""
+    """A created (or, with ``if_env_exists = "reuse"``, reused) env: ``name``, ``prefix`` (folder), ``python``."""
 
     name: str
     prefix: Path
     python: Path
+    reused: bool = False
 
 
 def env_python(env_prefix: Path, os_name: str) -> Path:
@@ -115,8 +135,156 @@ class _Watcher(threading.Thread):
             self.reporter.progress(Progress(Stage.ENV, linked, None, rate=got / elapsed if elapsed else None, text=text))
 
 
-def _error_from(doc: dict[str, Any] | None, res_text: str, returncode: int) -> EnvCreateError:
+def _conda_child_env(accept_tos: bool = False) -> dict[str, str]:
+    env = child_env({"CONDA_PLUGINS_AUTO_ACCEPT_TOS": "yes"} if accept_tos else {})
+    for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL", "CONDA_EXE", "CONDA_PYTHON_EXE"):
+        env.pop(key, None)  # an activated env of another installation must not leak in
+    return env
+
+
+def conda_cwd(root: Path) -> Path:
+    """The working directory conda runs in: ``<root>/envs`` (so conda's search of the current directory
+    for ``-n NAME`` finds nothing but what ``envs_dirs`` finds), else ``root`` when only that exists.
+    Before the install (neither exists) it is ``<root>/envs``, which holds nothing yet."""
+    envs = Path(root) / "envs"
+    return Path(root) if not envs.is_dir() and Path(root).is_dir() else envs
+
+
+def default_envs_dirs(root: Path, os_name: str) -> list[Path]:
+    """conda's default ``envs_dirs`` without asking conda: ``<root>/envs`` first when the root is writable,
+    then ``~/.conda/envs`` (and ``%LOCALAPPDATA%\\conda\\conda\\envs`` on Windows); source: conda's
+    ``context.envs_dirs`` (``conda info --json`` of 26.7 lists ``[<root>/envs, ~/.conda/envs]``). Folders in
+    ``CONDA_ENVS_DIRS`` / ``CONDA_ENVS_PATH`` (``os.pathsep``-separated, conda's settings) come first; .condarc
+    ``envs_dirs`` is only seen by asking conda (:func:`envs_dirs`)."""
+    root = Path(root)
+    configured = [Path(os.path.expanduser(p)) for var in ("CONDA_ENVS_DIRS", "CONDA_ENVS_PATH")
+                  for p in os.environ.get(var, "").split(os.pathsep) if p.strip()]
+    user = [home() / ".conda" / "envs"]
+    if os_name == "Windows" and os.environ.get("LOCALAPPDATA"):
+        user.append(Path(os.environ["LOCALAPPDATA"]) / "conda" / "conda" / "envs")
+    anchor = root if root.exists() else next((p for p in root.parents if p.exists()), root)
+    writable = os.access(anchor, os.W_OK)
+    ordered = [root / "envs", *user] if writable else [*user, root / "envs"]
+    return list(dict.fromkeys([*configured, *ordered]))
+
+
+def envs_dirs(root: Path, os_name: str, conda_exe: Path | None = None,
+              cancel: CancelToken | None = None) -> list[Path]:
+    """Where conda looks for ``-n NAME``: ``envs_dirs`` of ``conda info --json`` when ``conda_exe`` runs
+    (it honours .condarc ``envs_dirs`` and ``CONDA_ENVS_PATH``), else :func:`default_envs_dirs`.
+
+    Raises:
+        Cancelled: ``cancel`` was set while conda ran.
+    """
+    if conda_exe is not None and Path(conda_exe).exists():
+        try:
+            res = run_streaming([conda_exe, "info", "--json"], cancel=cancel, env=_conda_child_env(),
+                                cwd=conda_cwd(root), timeout=120)
+            doc = parse_conda_json(res.stdout) if res.returncode == 0 else None
+            dirs = doc.get("envs_dirs") if doc else None
+            if isinstance(dirs, list) and dirs and all(isinstance(d, str) for d in dirs):
+                return [Path(d) for d in dirs]
+        except (OSError, ValueError):
+            pass
+    return default_envs_dirs(root, os_name)
+
+
+def env_locations(root: Path, name: str, os_name: str, conda_exe: Path | None = None,
+                  cancel: CancelToken | None = None) -> list[Path]:
+    """Every folder ``conda create -n NAME`` run by this module could use, in conda's order: ``DIR/NAME`` for
+    each of :func:`envs_dirs`, then ``NAME`` in :func:`conda_cwd`."""
+    out: list[Path] = []
+    for d in [*envs_dirs(root, os_name, conda_exe, cancel), conda_cwd(root)]:
+        p = Path(d) / name
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def _occupied(path: Path) -> bool:
+    try:
+        return path.is_dir() and any(path.iterdir())
+    except OSError:
+        return path.is_dir()  # cannot look inside: assume it holds something
+
+
+def existing_env(prefix: Path, name: str, os_name: str, conda_exe: Path | None = None,
+                 cancel: CancelToken | None = None, locations: list[Path] | None = None) -> Path | None:
+    """Whether ``conda create -n NAME`` with the Miniconda in ``prefix`` would land on an existing folder.
+
+    Args:
+        prefix: the Miniconda root prefix (it may not exist yet).
+        name: the env name.
+        os_name: ``"Linux"``, ``"MacOSX"`` or ``"Windows"``.
+        conda_exe: its conda; default: :func:`app.core.installer.conda_executable` of ``prefix`` when it
+            exists. When conda is there it is asked (``conda info --json``, about a second with real
+            conda: call this from a worker thread in the GUI).
+        locations: :func:`env_locations` already found (then conda is not asked again).
+
+    Returns:
+        The folder (a conda env or any non-empty folder conda would install into), or ``None``.
+    """
+    from app.core.installer import conda_executable  # installer does not import this module
+
+    if locations is None:
+        exe = conda_exe if conda_exe is not None else conda_executable(Path(prefix), os_name)
+        locations = env_locations(Path(prefix), name, os_name, exe if Path(exe).exists() else None, cancel)
+    for p in locations:
+        if _occupied(p):
+            return p
+    return None
+
+
+def is_conda_env(path: Path) -> bool:
+    """conda's own test (``is_conda_environment``): ``conda-meta/history`` exists."""
+    return (Path(path) / "conda-meta" / "history").is_file()
+
+
+def check_existing(plan: InstallPlan, conda_exe: Path | None = None, cancel: CancelToken | None = None,
+                   locations: list[Path] | None = None) -> Path | None:
+    """Apply ``plan.if_env_exists`` to an env that already exists; call it before anything is downloaded.
+
+    Returns:
+        The existing env folder (to be reused or replaced as the plan says), or ``None`` when there is
+        none (or the plan creates no env).
+
+    Raises:
+        EnvExistsError (exit code 9): it exists and ``if_env_exists`` is ``"fail"``; or ``"reuse"`` of a
+            folder without a Python; or ``"replace"`` of a folder that is not a conda env (conda would
+            install into it, mixing its files with the env).
+    """
+    if not plan.create_env:
+        return None
+    name, os_name = plan.env_name, plan.platform.os
+    found = existing_env(plan.resolved_prefix, name, os_name, conda_exe, cancel, locations)
+    if found is None:
+        return None
+    choose = ("Choose another env name (--env-name in silent mode), use the env as it is "
+              "(--if-env-exists reuse), or replace it, which deletes everything in it (--if-env-exists replace).")
+    if plan.if_env_exists == "reuse":
+        python = env_python(found, os_name)
+        if not python.exists():
+            raise EnvExistsError(f"The env {name} in {found} cannot be reused: it has no Python ({python}).",
+                                 fix="Choose another env name (--env-name in silent mode), or replace it "
+                                     "(--if-env-exists replace).")
+        return found
+    if plan.if_env_exists == "replace":
+        if not is_conda_env(found):
+            raise EnvExistsError(f"{found} is not a conda env (no conda-meta/history), so it is not replaced: "
+                                 "conda would install into it and mix its files with the env.",
+                                 fix="Move or delete that folder yourself, or choose another env name "
+                                     "(--env-name in silent mode).")
+        return found
+    what = "An env" if is_conda_env(found) else "A folder that is not a conda env"
+    raise EnvExistsError(f"{what} named {name} already exists in {found}; it was left untouched.", fix=choose)
+
+
+def _error_from(doc: dict[str, Any] | None, res_text: str, returncode: int, where: str = "the env folder") -> EnvCreateError:
     if doc is None:
+        disk = disk_errors.classify(res_text[-4000:])
+        if disk:
+            what, fix = disk_errors.advice(disk, where, "choose another install location")
+            return EnvCreateError(what, fix=fix, detail=res_text[-4000:])
         if "CondaToSNonInteractiveError" in res_text:
             return TermsOfServiceError("conda refused: the Anaconda Terms of Service have not been accepted.",
                                        fix=TOS_FIX, detail=res_text[-4000:])
@@ -130,6 +298,10 @@ def _error_from(doc: dict[str, Any] | None, res_text: str, returncode: int) -> E
     detail = str(doc.get("error", ""))
     if "ToS" in name or "TermsOfService" in name:
         return TermsOfServiceError(message, fix=TOS_FIX, detail=detail)
+    disk = disk_errors.classify(" ".join([name, message, detail, res_text[-4000:]]))
+    if disk:
+        what, fix = disk_errors.advice(disk, where, "choose another install location")
+        return EnvCreateError(f"{what} conda said: {name + ': ' if name else ''}{message}", fix=fix, detail=detail)
     if name.startswith("PackagesNotFound"):
         fix = "Check the package names and versions, or add a channel that has them (for example conda-forge)."
     elif "Unsatisfiable" in name:
@@ -142,33 +314,58 @@ def _error_from(doc: dict[str, Any] | None, res_text: str, returncode: int) -> E
 
 
 def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: CancelToken) -> EnvResult:
-    """Create the env of ``plan`` with the conda of the new installation.
+    """Create the env of ``plan`` with the conda of the new installation (or reuse/replace an existing one).
 
     Args:
-        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``.
+        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``, ``if_env_exists``.
         conda_exe: the root prefix's conda (:func:`app.core.installer.conda_executable`).
 
     Returns:
-        :class:`EnvResult` with the env's Python, checked to exist.
+        :class:`EnvResult` with the env's Python, checked to exist (``reused=True`` when an existing env
+        was kept as it is: ``if_env_exists = "reuse"``; conda is then not run).
 
     Raises:
+        EnvExistsError: the env exists and the plan does not say to reuse or replace it (nothing changed).
         TermsOfServiceError: the defaults channels need the ToS accepted.
-        EnvCreateError: conda's own message (packages not found, unsatisfiable, HTTP ...).
-        Cancelled: the conda process tree was ended.
+        EnvCreateError: conda's own message (packages not found, unsatisfiable, HTTP ...; a full disk or a
+            used-up quota is named as such). What this run created is removed.
+        Cancelled: the conda process tree was ended; what this run created is removed.
     """
-    argv = [str(conda_exe), *plan.conda_create_args()]
-    extra = {"CONDA_PLUGINS_AUTO_ACCEPT_TOS": "yes"} if plan.accept_tos else {}
-    env = child_env(extra)
-    for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL", "CONDA_EXE", "CONDA_PYTHON_EXE"):
-        env.pop(key, None)  # an activated env of another installation must not leak in
     root = conda_exe.parent.parent
-    guess = root / "envs" / plan.env_name
-    if guess.exists():
-        reporter.log(Stage.ENV, f"An env named {plan.env_name} exists in {guess}; conda will replace it.", "warning")
+    os_name = plan.platform.os
+    locations = env_locations(root, plan.env_name, os_name, conda_exe, cancel)
+    found = check_existing(plan, conda_exe, cancel, locations)
+    if found is not None and plan.if_env_exists == "reuse":
+        python = env_python(found, os_name)
+        reporter.log(Stage.ENV, f"Reusing the existing env {plan.env_name} in {found} as it is "
+                                "(--if-env-exists reuse); conda create is not run, so no package was added.")
+        reporter.info(Stage.ENV, "env_prefix", str(found))
+        reporter.info(Stage.ENV, "env_reused", True)
+        return EnvResult(plan.env_name, found, python, reused=True)
+    if found is not None:
+        reporter.log(Stage.ENV, f"Replacing the existing env {plan.env_name} in {found} as asked "
+                                "(--if-env-exists replace): conda deletes everything in it.", "warning")
+    argv = [str(conda_exe), *plan.conda_create_args()]
+    env = _conda_child_env(plan.accept_tos)
+    cwd = conda_cwd(root)
+    before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
+    target = found or next((p for p in locations if p.is_dir()), locations[0])
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
-    existed = guess.exists()
-    watcher = _Watcher(root / "pkgs", guess, reporter)
+    watcher = _Watcher(root / "pkgs", target, reporter)
     watcher.start()
+
+    def cleanup(reason: str) -> None:
+        for snap in before:
+            if snap.was_new_or_empty:
+                if snap.created():
+                    reporter.log(Stage.ENV, f"Removing the half-made env {snap.path} ({reason}).", "warning")
+                    result = snap.remove_created()
+                    if result.failed:
+                        reporter.log(Stage.ENV, f"Cleanup of {snap.path}: {result.describe()}.", "warning")
+            elif found is not None and snap.path == found:
+                reporter.log(Stage.ENV, f"The env {found} was being replaced and may be incomplete ({reason}); "
+                                        "create it again before use.", "warning")
+
     try:
         res = run_streaming(
             argv,
@@ -176,25 +373,23 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
             on_stdout=lambda line: reporter.log(Stage.ENV, line, "debug"),
             on_stderr=lambda line: reporter.log(Stage.ENV, line, "warning"),
             env=env,
+            cwd=cwd,
         )
     except OSError as exc:
         raise EnvCreateError(f"conda could not be started: {exc}",
                              fix="Install Miniconda first, or check the install location.") from exc
     except Cancelled:
-        if not existed and guess.exists():
-            reporter.log(Stage.ENV, f"Removing the half-made env {guess}.", "warning")
-            shutil.rmtree(guess, ignore_errors=True)
-        elif existed:
-            reporter.log(Stage.ENV, f"The env {guess} may be incomplete; create it again before use.", "warning")
+        cleanup("cancelled")
         raise
     finally:
         watcher.stop.set()
         watcher.join(timeout=2)
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
-        raise _error_from(doc, res.stdout + res.stderr, res.returncode)
-    prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or guess))
-    python = env_python(prefix, plan.platform.os)
+        cleanup("conda create failed")
+        raise _error_from(doc, res.stdout + res.stderr, res.returncode, str(target))
+    prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
+    python = env_python(prefix, os_name)
     if not python.exists():
         raise EnvCreateError(
             f"conda reported success, but the env {prefix} has no Python at {python}.",

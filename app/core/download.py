@@ -7,6 +7,13 @@ request; the file gets its final name (``os.replace``) only after its SHA-256 ma
 A partial download is therefore never mistaken for a complete one, and a cancelled
 download keeps its ``.part`` for the next run.
 
+Disk: the bytes still to come (the index's size, then each response's ``Content-Length``)
+are checked against the free space of the download folder before anything is written
+(``--skip-space-check`` turns the refusal into a warning). A disk that fills up anyway, or
+a used-up quota, stops the download with its own message; the ``.part`` keeps its name.
+A file of the same name in a folder the user chose is set aside as ``NAME.bak``, never
+overwritten (in the wizard's own cache folder a stale file is simply replaced).
+
 Speed: 1 MiB reads (``read1``, so a slow link still reports and checks cancel often) and
 hashing on the fly; on loopback this runs near ``curl`` (see benchmarks/RESULTS.md).
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from collections import deque
 from pathlib import Path
@@ -24,7 +32,7 @@ import requests
 import urllib3
 
 from app import APP_NAME
-from app.core import net
+from app.core import disk_errors, net
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
@@ -151,11 +159,59 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
 
 
 def _disk_error(path: Path, exc: OSError) -> DownloadError:
+    """A write/create failure: a used-up quota and a full disk get their own message and fix; a ``.part``
+    that stays is named (it is kept, never renamed, so it is never taken for a complete file)."""
+    kept = ""
+    if path.name.endswith(".part") and path.is_file():
+        kept = (f" The partial download {path.name} ({format_bytes(path.stat().st_size)}) is kept and is "
+                "continued by the next run; delete it to get that space back.")
+    kind = disk_errors.classify(exc)
+    if kind:
+        what, fix = disk_errors.advice(kind, str(path.parent), "--download-dir in silent mode")
+        return DownloadError(f"Could not write {path}: {what}{kept}", fix=fix, detail=repr(exc))
     return DownloadError(
-        f"Could not write {path}: {exc.strerror or exc}.",
-        fix="Free some disk space, or choose another download folder (--download-dir in silent mode).",
+        f"Could not write {path}: {exc.strerror or exc}.{kept}",
+        fix="Check that you can write to that folder and that it has free space, or choose another download "
+            "folder (--download-dir in silent mode).",
         detail=repr(exc),
     )
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes free for this user on the disk of ``folder`` (``shutil.disk_usage``; a quota is not seen)."""
+    return shutil.disk_usage(folder).free
+
+
+def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporter) -> None:
+    """Refuse to start (or continue) a download of ``needed`` more bytes that the disk of ``folder`` cannot hold.
+
+    Raises:
+        DownloadError: not enough free space (unless ``skip``: then a warning).
+    """
+    if not needed or needed <= 0:
+        return
+    try:
+        free = free_bytes(folder)
+    except OSError:
+        return
+    if free >= needed:
+        return
+    text = (f"The download needs {format_bytes(needed)} ({needed} bytes) more in {folder}, but only "
+            f"{format_bytes(free)} ({free} bytes) is free there.")
+    if skip:
+        reporter.log(Stage.DOWNLOAD, text + " Downloading anyway (the space check is skipped).", "warning")
+        return
+    raise DownloadError(
+        text,
+        fix=f"Free at least {format_bytes(needed - free)} in {folder}, or choose another download folder "
+            "(--download-dir in silent mode). If the free space shown is wrong (some network filesystems report "
+            "0), skip the check (--skip-space-check).",
+    )
+
+
+def _open_part(path: Path, mode: str):
+    """Open the ``.part`` file for writing (one place, so that tests can stand in for a failing disk)."""
+    return open(path, mode)
 
 
 def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter, cancel: CancelToken) -> Path:
@@ -200,7 +256,9 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
             (raised before anything is downloaded).
         HashMismatchError: the file's SHA-256 differs (the ``.part`` is deleted).
         DownloadError: HTTP error status, the connection failed too often, the byte count is wrong,
-            or the disk could not be written.
+            too little free space in the download folder (checked before writing; the message names the
+            folder and the bytes needed), or the disk could not be written (a full disk and a used-up
+            quota are named as such; the ``.part`` is kept).
         Cancelled: on cancel (within ~0.1 s); the ``.part`` stays for a later resume.
     """
     cancel.raise_if_cancelled()
@@ -229,7 +287,12 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         raise _disk_error(folder, exc) from exc
     final = folder / choice.filename
     part = folder / (choice.filename + ".part")
+    if choice.size:
+        have = part.stat().st_size if part.is_file() else 0
+        _check_space(folder, choice.size - have, plan.skip_space_check, reporter)
 
+    # A file of that name in a folder the user chose (not our cache) is theirs: never overwritten, set aside.
+    theirs = os.path.lexists(final) and folder.resolve() != default_download_dir().resolve()
     if final.is_file() and expected is not None:
         reporter.log(Stage.DOWNLOAD, f"Found {final}; checking whether it can be reused.")
         try:
@@ -245,7 +308,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
 
     resumed_from_old_part = part.is_file() and part.stat().st_size > 0
-    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
     actual = hasher.hexdigest()
     if expected is not None and actual != expected and resumed_from_old_part:
         # The .part came from an earlier run: the file on the server may have changed since
@@ -253,13 +316,18 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, "The resumed download does not match; the old partial file may be from "
                                      "another version. Downloading again from the start.", "warning")
         _remove(part)
-        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size)
+        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
         actual = hasher.hexdigest()
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if expected is not None and actual != expected:
         _remove(part)
         raise _mismatch(choice, expected, actual, choice.filename, local=False)
     try:
+        if theirs and os.path.lexists(final):
+            backup = _free_name(final.with_name(final.name + ".bak"))
+            os.replace(final, backup)
+            reporter.log(Stage.DOWNLOAD, f"{final} was already there with other content; it is kept as {backup}.",
+                         "warning")
         os.replace(part, final)
     except OSError as exc:
         raise _disk_error(final, exc) from exc
@@ -269,6 +337,15 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
     reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(size)}).")
     return final
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2`` ... : the first name that is not taken."""
+    candidate, n = path, 0
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 def _remove(path: Path) -> None:
@@ -304,8 +381,11 @@ def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
 
 
 def _download(url: str, part: Path, session: requests.Session, reporter: Reporter, cancel: CancelToken,
-              size_hint: int | None):
-    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``."""
+              size_hint: int | None, skip_space_check: bool = False):
+    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``.
+
+    Before each body is written, the bytes still to come (``Content-Length``) are checked against the free
+    space of the folder (:func:`_check_space`)."""
     hasher = hashlib.sha256()
     offset = 0
     if part.is_file() and part.stat().st_size > 0:
@@ -383,31 +463,39 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                     reporter.info(Stage.DOWNLOAD, "size", total)
             else:
                 meter.total = total
+            if body_len is not None:
+                _check_space(part.parent, body_len, skip_space_check, reporter)
             try:
-                fh = open(part, "ab" if offset else "wb")
+                fh = _open_part(part, "ab" if offset else "wb")
             except OSError as exc:
                 raise _disk_error(part, exc) from exc
             got = 0
             error: BaseException | None = None
-            with fh:
-                try:
-                    for chunk in net.iter_body(resp, cancel, CHUNK_SIZE):
-                        try:
-                            fh.write(chunk)
-                        except OSError as exc:
-                            raise _disk_error(part, exc) from exc
-                        hasher.update(chunk)
-                        got += len(chunk)
-                        meter.update(offset + got)
-                except _NETWORK_ERRORS as exc:
-                    error = exc
-                except OSError as exc:  # socket errors not wrapped by urllib3
-                    error = exc
-                try:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                except OSError as exc:
-                    raise _disk_error(part, exc) from exc
+            write_error: OSError | None = None
+            try:
+                with fh:
+                    try:
+                        for chunk in net.iter_body(resp, cancel, CHUNK_SIZE):
+                            try:
+                                fh.write(chunk)
+                            except OSError as exc:  # disk full, quota, I/O error: stop, close, then report
+                                write_error = exc
+                                break
+                            hasher.update(chunk)
+                            got += len(chunk)
+                            meter.update(offset + got)
+                    except _NETWORK_ERRORS as exc:
+                        error = exc
+                    except OSError as exc:  # socket errors not wrapped by urllib3
+                        error = exc
+                    if write_error is None:
+                        fh.flush()
+                        os.fsync(fh.fileno())
+            except OSError as exc:  # flush, fsync or close failed
+                write_error = write_error or exc
+            if write_error is not None:
+                # The .part keeps its name (never renamed, so never taken for a complete file).
+                raise _disk_error(part, write_error) from write_error
             offset += got
             if error is None and body_len is not None and got < body_len:
                 error = ConnectionError(f"the connection closed after {got} of {body_len} bytes")

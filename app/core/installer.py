@@ -4,7 +4,12 @@ Command lines (sources: conda/constructor ``header.sh`` for ``.sh``,
 ``nsis/main.nsi.tmpl`` and ``docs/source/cli-options.md`` for ``.exe``,
 constructor's docs for ``.pkg``):
 
-* ``.sh``:  ``bash FILE -b -p PREFIX`` (``-u`` to update an existing install)
+* ``.sh``:  ``bash FILE -b -p PREFIX``; ``-u`` ("update an existing installation") to update an
+  existing install; ``-f`` ("no error if install prefix already exists") when PREFIX is an existing
+  empty folder (``mkdir ~/miniconda3``, a mount point IT made). Without either, ``header.sh`` refuses
+  any existing PREFIX ("ERROR: File or directory already exists"). In ``header.sh``'s option
+  handler both set ``FORCE=1`` (then ``REINSTALL=1`` when PREFIX exists); ``-f`` is the one that
+  says what we mean (conda/constructor ``constructor/header.sh``, usage text and ``getopts`` loop).
 * ``.exe``: ``FILE /S /InstallationType=JustMe /AddToPath=0 /RegisterPython=0 /D=PREFIX``;
   ``/D`` must be last and unquoted, even with spaces (NSIS rule)
 * ``.pkg``: ``installer -pkg FILE -target CurrentUserHomeDirectory``; a pkg cannot
@@ -12,6 +17,12 @@ constructor's docs for ``.pkg``):
 
 PATH and "register Python" are never left to the installer: step 4
 (:mod:`app.core.shell_setup`) does them, reversibly.
+
+Cleanup after a failed or cancelled install removes only what this run created
+(:class:`app.core.snapshot.Snapshot` of the prefix, taken before the installer
+starts): a prefix that did not exist is removed; an existing empty folder is
+emptied of what the installer put there and kept (it may be a mount point);
+an existing installation that was being updated is left as it is.
 """
 
 from __future__ import annotations
@@ -22,9 +33,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core import disk_errors
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
+from app.core.snapshot import Snapshot
 from app.core.system import child_env, run_streaming, temp_env
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
@@ -134,8 +147,13 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
 
 
 def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
-                  install_type: str = "JustMe") -> list[str]:
+                  install_type: str = "JustMe", exists: bool = False) -> list[str]:
     """The batch-mode command line for ``installer_path`` (see the module docstring for sources).
+
+    Args:
+        update: update the installation in ``prefix`` (``.sh``: ``-u``).
+        exists: ``prefix`` is an existing (empty) folder to install into (``.sh``: ``-f``; the
+            ``.exe`` accepts an empty folder as it is).
 
     Raises:
         InstallError: the file's extension is not ``.sh``, ``.exe`` or ``.pkg``.
@@ -145,6 +163,8 @@ def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool
         cmd = ["bash", str(installer_path), "-b", "-p", str(prefix)]
         if update:
             cmd.append("-u")
+        elif exists:
+            cmd.append("-f")
         return cmd
     if ext == ".exe":
         # NSIS: /D must be the last argument and is never quoted, even with spaces.
@@ -187,19 +207,29 @@ def _installer_env(prefix: Path | None = None) -> dict[str, str]:
     return env
 
 
+def _disk_problem(kind: str, prefix: Path, line: str | None, detail: str) -> InstallError:
+    message, fix = disk_errors.advice(kind, str(prefix), "--prefix in silent mode")
+    if line:
+        message = f"{message} The installer said: {line.strip()}"
+    return InstallError(message, fix=fix, detail=detail)
+
+
 def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel: CancelToken) -> InstallResult:
     """Run the installer in batch mode, stream its output to the log, then verify the prefix.
 
-    A prefix that did not exist (or was empty) before is removed again if the
-    installer fails or is cancelled, so a retry starts clean.
+    An existing empty folder is a valid target (``.sh``: ``-f``). If the installer fails or
+    is cancelled, only what this run created is removed (see the module docstring): a new
+    prefix goes, an existing empty folder is emptied and kept, an updated installation
+    is left alone.
 
     Returns:
         :class:`InstallResult`.
 
     Raises:
         PrefixError: the location is unusable (nothing was written).
-        InstallError: the installer failed, or conda does not answer ``--version``.
-        Cancelled: the tree was ended; a new prefix was removed.
+        InstallError: the installer failed (a full disk or a used-up quota is named as such,
+            with its own fix), or conda does not answer ``--version``.
+        Cancelled: the tree was ended; what this run created was removed.
     """
     installer_path = Path(installer_path)
     prefix = plan.resolved_prefix
@@ -208,9 +238,14 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         reporter.log(Stage.INSTALL, warning, "warning")
     if ext == ".pkg":
         prefix = Path.home() / "miniconda3"
-    fresh = not _is_nonempty_dir(prefix)
+    # What existed before this run wrote anything. A prefix that is a link to a folder (~/miniconda3 ->
+    # /scratch/me/miniconda3, common on clusters) is judged by that folder; the link itself is never removed.
+    before = Snapshot.take(prefix.resolve() if prefix.is_symlink() and prefix.is_dir() else prefix)
+    fresh = before.was_new_or_empty
     cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
-                        plan.install_type)
+                        plan.install_type, exists=before.was_empty_dir)
+    if before.was_empty_dir:
+        reporter.log(Stage.INSTALL, f"{prefix} exists and is empty; installing into it.")
     reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
     lines = 0
     tail: list[str] = []
@@ -224,9 +259,18 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         reporter.progress(Progress(Stage.INSTALL, lines, None, text=line[:120]))
 
     def cleanup(reason: str) -> None:
-        if fresh and prefix.exists():
-            reporter.log(Stage.INSTALL, f"Removing the incomplete installation in {prefix} ({reason}).", "warning")
-            shutil.rmtree(prefix, ignore_errors=True)
+        if not fresh:
+            reporter.log(Stage.INSTALL, f"The existing installation in {prefix} was left as it is ({reason}); "
+                                        "it may be incomplete.", "warning")
+            return
+        if not before.created():
+            return
+        what = ("what this run put into the existing folder" if before.existed
+                else "the incomplete installation")
+        reporter.log(Stage.INSTALL, f"Removing {what} in {prefix} ({reason}).", "warning")
+        result = before.remove_created()
+        reporter.log(Stage.INSTALL, f"Cleanup of {prefix}: {result.describe()}.",
+                     "warning" if result.failed else "info")
 
     try:
         res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env(prefix))
@@ -234,11 +278,19 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         cleanup("cancelled")
         raise
     except OSError as exc:
+        cleanup("the installer could not be started")
+        kind = disk_errors.classify(exc)
+        if kind:
+            raise _disk_problem(kind, prefix, str(exc), repr(exc)) from exc
         raise InstallError(f"The installer could not be started: {exc}",
                            fix="Check that the file is a Miniconda installer for this platform.") from exc
     if res.returncode != 0:
         cleanup("the installer failed")
         errors = [t for t in tail if "ERROR" in t or "rror:" in t]
+        kind = disk_errors.classify("\n".join(tail))
+        if kind:
+            marked = [t for t in tail if disk_errors.classify(t) == kind]
+            raise _disk_problem(kind, prefix, marked[-1] if marked else None, "\n".join(tail))
         message = errors[-1] if errors else f"The installer exited with code {res.returncode}."
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))

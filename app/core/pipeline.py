@@ -144,6 +144,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     Raises:
         PrefixError: the install location cannot be used.
         TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
+        EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
     for warning in installer.check_prefix(plan):
         reporter.log(Stage.INSTALL, warning, "warning")
@@ -153,6 +154,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
             "conda refuses them in a non-interactive run.",
             fix=conda_env.TOS_FIX,
         )
+    conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
 
 
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:

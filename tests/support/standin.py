@@ -16,7 +16,10 @@ existing PREFIX without ``-u``/``-f`` ("ERROR: File or directory already exists:
 existing installation, use the -u option.", stderr, exit 1), ``ERROR: Could not create directory``, the stdout
 lines ``PREFIX=...``, ``Unpacking bootstrapper...``, ``Unpacking payload...``, ``Installing base environment...``,
 ``installation finished.``, ``.nonadmin`` when not root, ``~/.conda`` created, ``PREFIX/.condarc`` =
-``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Interactive mode (no ``-b``) asks
+``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Test switches (not in the real
+header): ``STANDIN_INSTALL_DELAY`` (seconds in a child ``sleep``; pids to ``STANDIN_PID_FILE``, then a line
+``stand-in: waiting N s``) and ``STANDIN_INSTALL_FAIL`` (printed on stderr, then exit 1, with the prefix half
+made). Interactive mode (no ``-b``) asks
 for the licence like the real one; with stdin closed ``read`` fails under ``set -eu`` and it exits 1 right after
 "Please, press ENTER to continue" - as the real installer does. Not emulated: the glibc/disk-space/MD5 checks, the
 payload, ``-t`` tests and ``-c``'s ``conda init`` (it prints the real "Initializing ..." line, then says on stderr
@@ -46,8 +49,12 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   ``STANDIN_CONDA_CREATE_DELAY`` (seconds, float): sleep after the env folder exists and before
   ``conda-meta/history`` is written (for cancel tests: a cancelled env has no history).
   ``STANDIN_CONDA_ENV_WITHOUT_TORCH=1``: the env's Python cannot import torch (no ``.pth``); for GPU-check
-  failures. The installer's ``STANDIN_INSTALLER_DELAY`` (seconds) sleeps in a child ``sleep`` after the
-  payload folders exist (for signal and cancel tests).
+  failures.
+  ``STANDIN_CONDA_CREATE_FAIL`` (``"ExceptionName: message"``): fail like a CondaError at that point, with the
+  env folder half made.
+  ``-n NAME`` is resolved like conda's ``locate_prefix_by_name`` (``envs_dirs``, then the current directory);
+  an existing env (``conda-meta/history``) is removed first, an existing folder that is not an env is installed
+  into with its files kept (conda's ``main_create``).
 * Channels: ``-c`` channels first, then (unless ``--override-channels``) ``channels`` from the .condarc files
   (``PREFIX/.condarc``, ``$XDG_CONFIG_HOME/conda/.condarc``, ``~/.config/conda/.condarc``, ``~/.conda/.condarc``,
   ``~/.condarc``, ``$CONDARC``; later files first), else ``defaults``; ``nodefaults`` removes defaults;
@@ -527,7 +534,7 @@ class _Conda:
             self.usage_error("one of the arguments -n/--name -p/--prefix is required", usage, "conda create")
         if name is not None and name in ("base", "root"):
             self.fail("CondaValueError", "The target prefix is the base prefix. Aborting.")
-        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.root / "envs" / str(name)
+        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.locate_by_name(str(name))
 
         channels = self.channels(cli, override)
         self.check_tos(channels)  # the plugin's pre-command hook runs before solving
@@ -566,6 +573,23 @@ class _Conda:
             self.out(_text_plan(target, specs, records, name))
         return 0
 
+    def envs_dirs(self) -> list[Path]:
+        """conda's default ``envs_dirs``: ``ROOT/envs`` first when the root is writable, then ``~/.conda/envs``."""
+        dirs = [self.root / "envs", _home() / ".conda" / "envs"]
+        return dirs if os.access(self.root, os.W_OK) else dirs[::-1]
+
+    def locate_by_name(self, name: str) -> Path:
+        """``-n NAME`` like conda's ``locate_prefix_by_name``: the first ``DIR/NAME`` that is a folder, for DIR in
+        ``envs_dirs`` and then the current directory ("always search cwd in addition to envs dirs"), else
+        ``NAME`` in the first writable envs dir."""
+        for d in [*self.envs_dirs(), Path(os.getcwd())]:
+            if (d / name).is_dir():
+                return Path(os.path.abspath(d / name))
+        for d in self.envs_dirs():
+            if os.access(d if d.exists() else d.parent, os.W_OK):
+                return d / name
+        return self.envs_dirs()[0] / name
+
     def records(self, specs: list[str], channel: str) -> list[dict]:
         names = list(dict.fromkeys(_spec_name(s) for s in specs))
         if names and "python" not in names:
@@ -599,9 +623,13 @@ class _Conda:
         import site
         import venv
 
-        if target.exists():
-            shutil.rmtree(target)  # real conda replaces an existing env
-        venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(str(target))
+        # conda's main_create: an existing conda env (``conda-meta/history`` = is_conda_environment) is removed
+        # with rm_rf after "Remove existing environment?" (--yes answers it; recorded: exists.*); an existing
+        # folder that is not an env is installed into, its files kept ("A directory already exists at the
+        # target location ... but it is not a conda environment. Continue creating environment").
+        if (target / "conda-meta" / "history").is_file():
+            shutil.rmtree(target)
+        venv.EnvBuilder(with_pip=False, symlinks=True, clear=False).create(str(target))
         py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
         pth = target / "lib" / py / "site-packages" / "_standin_parent_site.pth"
         pth.write_text("".join(p + "\n" for p in site.getsitepackages()), encoding="utf-8")
@@ -609,6 +637,10 @@ class _Conda:
         delay = float(os.environ.get("STANDIN_CONDA_CREATE_DELAY", "0") or 0)
         if delay > 0:
             time.sleep(delay)
+        failure = os.environ.get("STANDIN_CONDA_CREATE_FAIL")  # "ExceptionName: message", after the folder exists
+        if failure:
+            exc_name, _, exc_message = failure.partition(": ")
+            self.fail(exc_name, exc_message)
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         lines = [f"==> {stamp} <==", "# cmd: " + " ".join([str(self.root / "bin" / "conda"), *self.argv]),
                  f"# conda version: {self.version}"]
@@ -949,8 +981,6 @@ fi
 
 printf "Unpacking payload...\n"
 mkdir -p "$PREFIX/bin" "$PREFIX/condabin" "$PREFIX/conda-meta" "$PREFIX/pkgs" "$PREFIX/etc/conda"
-# Test switch: STANDIN_INSTALLER_DELAY seconds of "unpacking" (a child `sleep`), for signal/cancel tests.
-if [ -n "${STANDIN_INSTALLER_DELAY:-}" ]; then sleep "$STANDIN_INSTALLER_DELAY"; fi
 
 write_conda() {
     printf '#!%s\n' "$STANDIN_PYTHON"
@@ -962,6 +992,20 @@ write_conda > "$PREFIX/bin/conda"
 cp "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
 chmod +x "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
 ln -sfn "$STANDIN_PYTHON" "$PREFIX/bin/python"
+
+# Test switches (not in the real header): STANDIN_INSTALL_DELAY waits in a child `sleep` (pids of this shell
+# and of the sleep go to STANDIN_PID_FILE, then a "stand-in: waiting" line is printed); STANDIN_INSTALL_FAIL
+# prints its text on stderr and exits 1, as a payload step that failed (e.g. "[Errno 122] Disk quota exceeded").
+if [ -n "${STANDIN_INSTALL_DELAY:-}" ]; then
+    sleep "$STANDIN_INSTALL_DELAY" &
+    printf '%s %s\n' "$$" "$!" > "${STANDIN_PID_FILE:-/dev/null}"
+    printf 'stand-in: waiting %s s\n' "$STANDIN_INSTALL_DELAY"
+    wait $!
+fi
+if [ -n "${STANDIN_INSTALL_FAIL:-}" ]; then
+    printf '%s\n' "$STANDIN_INSTALL_FAIL" >&2
+    exit 1
+fi
 
 test -d ~/.conda || mkdir -p ~/.conda >/dev/null 2>/dev/null || test -d ~/.conda || mkdir ~/.conda
 
