@@ -24,7 +24,6 @@ from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
-from app.gui.signals import emit
 
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -224,7 +223,7 @@ class EnvPage(WorkPage):
             self.check_status.show_text("ok", self.tr("Ready: conda create -n {name} python={python} {packages}").format(
                 name=self.plan.env_name, python=self.plan.env_python, packages=" ".join(self.plan.packages)))
         self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy())
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,

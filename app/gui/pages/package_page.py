@@ -26,7 +26,6 @@ from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
 from app.gui.widgets.status_label import StatusLabelWidget
-from app.gui.signals import emit
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
 
@@ -236,7 +235,7 @@ class PackagePage(WorkPage):
         name = self.selected_filename()
         if name and (self.state.choice is None or self.state.choice.filename != name):
             self.resolve_choice()
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def resolve_choice(self) -> None:
         """Run the catalog step for the selected row (or the local file): sets ``state.choice``."""
@@ -275,7 +274,7 @@ class PackagePage(WorkPage):
             self.resolve_choice()
         else:
             self.load_index()
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def _update_local_widgets(self) -> None:
         local = self.plan.installer_file is not None
@@ -290,7 +289,7 @@ class PackagePage(WorkPage):
 
     def _unverified_toggled(self, on: bool) -> None:
         self.plan.allow_unverified = on
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     # ---- worker hooks -------------------------------------------------------------------------
     def handle_finished(self, result) -> None:
