@@ -129,7 +129,7 @@ class PackagePage(WorkPage):
         lay.addWidget(self.unverified_check)
 
         self._prefill_mirror()
-        self.mirror_combo.activated.connect(lambda _i: self.load_index())
+        self.mirror_combo.activated.connect(lambda _i: self._mirror_edited())
         self.mirror_combo.lineEdit().editingFinished.connect(self._mirror_edited)
         self._update_local_widgets()
         self._update_unverified()
@@ -155,8 +155,13 @@ class PackagePage(WorkPage):
         self.mirror_url_label.setVisible(named)
 
     def _mirror_edited(self) -> None:
-        if self.mirror_text() != self.plan.mirror:
+        """Read the list again only for another mirror (Return on the same one goes on to Next)."""
+        text = self.mirror_text()
+        url = MIRRORS.get(text.lower(), text)
+        if (url if url.endswith("/") else url + "/") != self.plan.mirror_url:
             self.load_index()
+        elif text != self.plan.mirror:
+            self.plan.mirror = text  # the same mirror, spelled differently
 
     # ---- index --------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
