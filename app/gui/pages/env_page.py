@@ -309,6 +309,7 @@ class EnvPage(WorkPage):
         self.progress.set_busy(True)
         self.progress.detail.setText(self.tr("conda is solving and downloading packages; this takes a few minutes…"))
         self._set_inputs_enabled(False)
+        self.name_edit.deselect()  # a selection from "Choose another name" must not stay on the locked field
         self.create_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.tos_check.setEnabled(False)
