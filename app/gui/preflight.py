@@ -15,10 +15,10 @@ Checks, on Linux and other X11/Wayland systems only (Windows and macOS always ha
    plugin) must be set. They are tried in the order Qt 6 would try them, and ``QT_QPA_PLATFORM``
    is set to the first that passes, so Qt uses exactly the platform that was checked.
 3. The platform plugin loads: ``ctypes.CDLL`` on the plugin file (``libqxcb.so``) resolves its
-   shared libraries the way Qt will; each library Qt's plugin needs (:data:`XCB_LIBRARIES`,
-   :data:`WAYLAND_LIBRARIES`, sonames from ``ldd`` of PySide6 6.11's plugins) is also loaded by
-   name to list every missing one, not only the first. No ``ldd`` or shell script is needed, so
-   this works in the frozen (PyInstaller) build too.
+   shared libraries the way Qt will. When it fails, each library Qt's plugin needs
+   (:data:`XCB_LIBRARIES`, :data:`WAYLAND_LIBRARIES`, sonames from ``ldd`` of PySide6 6.11's
+   plugins) is loaded by name to list every missing one, not only the first. No ``ldd`` or shell
+   script is needed, so this works in the frozen (PyInstaller) build too.
 4. The display answers: for X11, libxcb's ``xcb_connect`` (honours ``DISPLAY``, TCP displays from
    ``ssh -X`` and ``XAUTHORITY``) and ``xcb_connection_has_error``; for Wayland, a connect to the
    compositor's socket (``$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY``).
@@ -160,10 +160,18 @@ def _plugin_file(platform: str, plugin_dir: Path | None) -> Path | None:
 
 
 def _library_verdict(platform: str, libraries: Sequence[str], plugin_dir: Path | None) -> _Verdict | None:
-    """A failing verdict when the plugin or one of its libraries cannot load, else ``None``."""
-    missing = missing_libraries(libraries)
+    """A failing verdict when the plugin or one of its libraries cannot load, else ``None``.
+
+    A plugin file that loads settles it (Qt loads it the same way, with its own search path,
+    which in a frozen build includes the bundled libraries). Otherwise every library of
+    ``libraries`` is tried by name, so the message lists all that are missing, not only the
+    first one the loader met.
+    """
     plugin = _plugin_file(platform, plugin_dir)
     plugin_error = load_error(str(plugin)) if plugin is not None else None
+    if plugin is not None and plugin_error is None:
+        return None
+    missing = missing_libraries(libraries)
     if plugin_error:
         m = _NOT_FOUND.search(plugin_error)
         if m and m.group(1) not in missing:
@@ -338,7 +346,18 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
     verdicts: list[_Verdict] = []
     for platform in candidates:
         if platform in HEADLESS_PLATFORMS or not (platform == "xcb" or platform.startswith("wayland")):
-            return platform  # the user's explicit choice of a platform without a display
+            # the user's explicit choice of another platform (offscreen, vnc ...): it needs no display,
+            # only its plugin (a typo such as QT_QPA_PLATFORM=ofscreen would abort Qt too)
+            v = _library_verdict(platform, (), plugin_dir) if plugin_dir is not None else None
+            if v is None:
+                return platform
+            if _plugin_file(platform, plugin_dir) is None:
+                names = sorted(f.name[4:-3] for f in plugin_dir.glob("libq*.so"))
+                v = _Verdict(platform, False, f"QT_QPA_PLATFORM={chosen} names no Qt platform plugin of this "
+                                              f"installation (there are: {', '.join(names) or 'none'}).",
+                             "Unset QT_QPA_PLATFORM, or set it to one of those. " + SILENT_HINT)
+            verdicts.append(v)
+            continue
         if platform == "xcb":
             v = _check_xcb(env, plugin_dir, xcb_libraries, connect)
         else:

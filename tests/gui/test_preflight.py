@@ -242,3 +242,39 @@ def test_importing_the_check_loads_no_qt():
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def _real_plugin(name: str) -> Path:
+    folder = preflight.qt_platform_plugin_dir()
+    assert folder is not None
+    return folder / f"libq{name}.so"
+
+
+def test_a_plugin_that_loads_settles_the_library_question():
+    """PySide6's own xcb plugin loads here, so a library list is not consulted (frozen builds bundle libraries)."""
+    plugin = _real_plugin("xcb")
+    if preflight.load_error(str(plugin)) is not None:
+        pytest.skip("Qt's xcb plugin cannot load on this machine")
+    assert check_display({"DISPLAY": ":0"}, "linux", xcb_libraries=(MISSING,), connect=lambda d: None) == "xcb"
+
+
+def test_real_plugin_with_a_missing_system_library_names_it():
+    """Where PySide6's wayland plugin cannot load (here: no libwayland-cursor0), the loader's missing name is given."""
+    plugin = _real_plugin("wayland")
+    error = preflight.load_error(str(plugin))
+    if error is None or "cannot open shared object file" not in error:
+        pytest.skip("Qt's wayland plugin loads on this machine")
+    missing = error.split(":", 1)[0]
+    env = {"QT_QPA_PLATFORM": "wayland", "WAYLAND_DISPLAY": "/nonexistent/wayland-0"}
+    with pytest.raises(DisplayUnavailable) as info:
+        check_display(env, "linux", wayland_libraries=())
+    assert info.value.missing == (missing,)
+    assert missing in info.value.message
+
+
+def test_unknown_platform_name_is_refused(tmp_path):
+    """A typo in QT_QPA_PLATFORM made Qt abort too; now the plugins there are named."""
+    res = _run_app(["--log-file", str(tmp_path / "w.log")], _env(tmp_path, QT_QPA_PLATFORM="ofscreen"))
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "QT_QPA_PLATFORM=ofscreen names no Qt platform plugin" in res.stderr
+    assert "offscreen" in res.stderr and "xcb" in res.stderr
