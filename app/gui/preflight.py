@@ -314,8 +314,8 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
     """Raise :class:`DisplayUnavailable` when Qt could not open a window; else return the platform.
 
     Args:
-        environ: the environment to read (default ``os.environ``, which is also where a
-            ``QT_QPA_PLATFORM`` choice is written when Qt's default would fail and another works).
+        environ: the environment to read (default ``os.environ``; then, when the user set no
+            ``QT_QPA_PLATFORM``, the platform that passed is written there so Qt uses it).
         os_name: ``sys.platform`` (default); only Linux/BSD-style systems are checked.
         plugin_dir: Qt's ``platforms`` folder; ``True`` (default) asks Qt, ``None``/``False`` skips
             loading the plugin file (the library lists are still checked).
@@ -325,6 +325,11 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
     Returns:
         The platform name that will be used (``"xcb"``, ``"wayland"``, the user's choice), or
         ``None`` on Windows/macOS.
+
+    Raises:
+        DisplayUnavailable: no display variable; the display does not answer (10 s at most); the
+            platform plugin or a library it needs cannot be loaded (``missing`` lists sonames);
+            ``QT_QPA_PLATFORM`` names no installed plugin.
     """
     env = os.environ if environ is None else environ
     os_name = sys.platform if os_name is None else os_name
