@@ -12,7 +12,10 @@ Miniconda installer served by a local HTTP server in the repo.anaconda.com layou
 HOME, so nothing on this machine is changed and nothing is fetched from the internet.
 The GPU check trains for real on whatever torch finds (the CPU here).
 
-Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768).
+Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768), and on
+the way ``03a-install-empty-folder.png`` (an existing empty folder as the location),
+``05a-env-exists.png`` (an env of that name exists) and ``05b-env-exists-question.png`` (what
+Create asks then).
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="wizard-shots-"))
     _isolate(work / "home")
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from PySide6.QtWidgets import QMessageBox, QPushButton
     from PySide6.QtWidgets import QApplication, QWizard
 
     from app.core.plan import InstallPlan
@@ -126,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         go_next()
 
         install = wizard.page(PageId.INSTALL)
+        empty, prefix = work / "home" / "miniconda3-new", plan.prefix
+        empty.mkdir()
+        install.prefix_edit.setText(str(empty))
+        shot("03a-install-empty-folder.png")
+        install.prefix_edit.setText(str(prefix))
+        empty.rmdir()
         install.install_button.click()
         wait_until(lambda: next_button().isEnabled(), what="the installation")
         shot("03-install.png")
@@ -136,6 +146,25 @@ def main(argv: list[str] | None = None) -> int:
 
         env = wizard.page(PageId.ENV)
         env.tos_check.setChecked(True)
+        existing = plan.prefix / "envs" / plan.env_name
+        (existing / "conda-meta").mkdir(parents=True)
+        env.refresh()
+        shot("05a-env-exists.png")
+
+        def answer_question() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(50, answer_question)
+                return
+            settle()
+            box.grab().save(str(args.out / "05b-env-exists-question.png"))
+            print(f"wrote {args.out / '05b-env-exists-question.png'}")
+            box.findChild(QPushButton, "rename_button").click()
+
+        QTimer.singleShot(0, answer_question)
+        env.create_button.click()  # asks; "Choose another name" starts nothing
+        shutil.rmtree(existing)
+        env.refresh()
         env.create_button.click()
         wait_until(lambda: next_button().isEnabled(), what="conda create")
         shot("05-env.png")

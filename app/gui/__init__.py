@@ -50,8 +50,28 @@ def install_translators(app, locale=None) -> list:
     return installed
 
 
+def _qapplication_exists() -> bool:
+    """True when a QApplication already runs in this process (then Qt has its display already)."""
+    qtwidgets = sys.modules.get("PySide6.QtWidgets")
+    return bool(qtwidgets is not None and qtwidgets.QApplication.instance() is not None)
+
+
 def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
-    """Show the wizard for ``plan`` and run the event loop. Returns the exit code (0 finished, 1 cancelled)."""
+    """Show the wizard for ``plan`` and run the event loop.
+
+    Returns the exit code: 0 finished, 1 cancelled, 2 when the window cannot open here (no
+    display, a display that does not answer, or a missing library; see :mod:`app.gui.preflight`,
+    which says so on stderr, as a JSON ``failed`` event with ``--json``, and in the log).
+    """
+    from app.gui.preflight import DisplayUnavailable, check_display, report
+
+    if not _qapplication_exists():
+        try:
+            check_display()
+        except DisplayUnavailable as exc:
+            report(exc, json_events="--json" in (argv or []), log_file=plan.log_file)
+            return exc.exit_code
+
     from PySide6.QtWidgets import QApplication, QStyleFactory
 
     from app import APP_NAME, __version__

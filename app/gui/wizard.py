@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from PySide6.QtCore import QSize, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
+from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget, QWizard
 
 from app.core import pipeline
 from app.core.events import Reporter
@@ -39,6 +39,26 @@ class PageId(IntEnum):
     ENV = 4
     GPU_CHECK = 5
     FINISH = 6
+
+
+class _ReturnPasser(QObject):
+    """Lets Return/Enter in an editable combo box reach the wizard's default button (Next).
+
+    An editable QComboBox accepts Return when its line edit takes an inline completion, so the
+    key never reaches the dialog. With this filter the combo box still handles the key first
+    (completion, ``editingFinished``), then the key goes on to the wizard, where Next is pressed
+    if it is (still) enabled. An open drop-down list keeps the key (it picks the item).
+    """
+
+    KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (event.type() == QEvent.Type.KeyPress and isinstance(obj, QComboBox) and obj.isEditable()
+                and event.key() in self.KEYS and not obj.view().isVisible()):
+            QComboBox.keyPressEvent(obj, event)
+            event.ignore()  # not accepted: Qt passes the key on to the parent widgets, up to the wizard
+            return True
+        return False
 
 
 class InstallerWizard(QWizard):
@@ -97,6 +117,11 @@ class InstallerWizard(QWizard):
         for page_id, cls in pages:
             self.setPage(page_id, cls(plan, self.state, log))
         self.setStartId(PageId.PACKAGE)
+        self._return_passer = _ReturnPasser(self)
+        for combo in self.findChildren(QComboBox):
+            if combo.isEditable():
+                combo.installEventFilter(self._return_passer)
+                combo.setProperty("passes_return", True)
 
         self.steps = StepListWidget([
             self.tr("Choose package"), self.tr("Download"), self.tr("Install"), self.tr("PATH options"),

@@ -30,7 +30,6 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from app.core.errors import Cancelled, Stage, WizardError
 from app.core.events import CancelToken, Progress, Reporter, StageResult, TrainStep
-from app.gui.signals import emit
 
 EngineCall = Callable[[Reporter, CancelToken], Any]
 
@@ -66,32 +65,32 @@ class QtReporter(QObject, Reporter):
     def stage_started(self, stage: Stage, title: str) -> None:  # type: ignore[override]
         if self._extra is not None:
             self._extra.stage_started(stage, title)
-        emit(self.stage_began, stage, title)
+        self.stage_began.emit(stage, title)
 
     def stage_finished(self, result: StageResult) -> None:  # type: ignore[override]
         if self._extra is not None:
             self._extra.stage_finished(result)
-        emit(self.stage_ended, result)
+        self.stage_ended.emit(result)
 
     def progress(self, progress: Progress) -> None:
         if self._extra is not None:
             self._extra.progress(progress)
-        emit(self.progressed, progress)
+        self.progressed.emit(progress)
 
     def log(self, stage: Stage, line: str, level: str = "info") -> None:
         if self._extra is not None:
             self._extra.log(stage, line, level)
-        emit(self.logged, line, level)
+        self.logged.emit(line, level)
 
     def train_step(self, step: TrainStep) -> None:
         if self._extra is not None:
             self._extra.train_step(step)
-        emit(self.train_stepped, step)
+        self.train_stepped.emit(step)
 
     def info(self, stage: Stage, key: str, value: Any) -> None:
         if self._extra is not None:
             self._extra.info(stage, key, value)
-        emit(self.info_found, key, value)
+        self.info_found.emit(key, value)
 
 
 class EngineWorker(QObject):
@@ -209,10 +208,10 @@ class EngineWorker(QObject):
             result = self._fn(self.reporter, self._token)
         except Cancelled:
             self._running = False
-            emit(self.cancelled)
+            self.cancelled.emit()
         except WizardError as exc:
             self._running = False
-            emit(self.failed, exc)
+            self.failed.emit(exc)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never raised across threads
             err = WizardError(
                 QCoreApplication.translate("EngineWorker", "Unexpected error: {error}").format(
@@ -222,10 +221,10 @@ class EngineWorker(QObject):
                 detail=traceback.format_exc(),
             )
             self._running = False
-            emit(self.failed, err)
+            self.failed.emit(err)
         else:
             self._running = False
-            emit(self.finished, result)
+            self.finished.emit(result)
         finally:
             # Hand the object back to the GUI thread (only the owning thread may push it),
             # then let the thread's event loop end.

@@ -1,4 +1,12 @@
-"""The PySide6 6.12.0 emit() reference bug (see app/gui/signals.py) stays compensated."""
+"""Guard against the PySide6 6.12.0 emit() reference bug (excluded in pyproject.toml for Python < 3.12).
+
+In PySide6/shiboken6 6.12.0, ``SignalInstance.emit()`` returns ``True`` without taking a reference
+to it, so every emit from Python lowers the reference count of ``True`` by one. On Python 3.11 the
+count reaches zero after a few thousand emits (a conda log, a download's progress) and the process
+aborts with "Fatal Python error: bool_dealloc". On Python 3.12+ ``True`` is immortal (PEP 683).
+6.11.3 loses 0 references in 100 emits. The code uses plain ``signal.emit()``: these tests fail
+if a broken PySide6 is installed where it matters.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.errors import Stage
 from app.core.events import Progress
-from app.gui.signals import emit
 from app.gui.worker import EngineWorker
 
 
@@ -31,9 +38,9 @@ def test_emit_keeps_true_alive(qtbot):
     source.pinged.connect(sink.on_ping)
     before = sys.getrefcount(True)
     for i in range(500):
-        emit(source.pinged, i)
+        source.pinged.emit(i)
     assert sink.count == 500
-    assert sys.getrefcount(True) - before >= 0
+    assert sys.getrefcount(True) - before >= -5
 
 
 def test_worker_with_thousands_of_signals_keeps_true_alive(qtbot):

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QWizardPage
 from app.core.events import Progress, Reporter, TrainStep
 from app.core.plan import InstallPlan
 from app.gui.worker import EngineCall, EngineWorker
-from app.gui.signals import emit
 
 
 class WorkPage(QWizardPage):
@@ -59,7 +58,7 @@ class WorkPage(QWizardPage):
         self._worker = w
         self._busy = True
         w.start()
-        emit(self.completeChanged)
+        self.completeChanged.emit()
         return w
 
     def cancel_worker(self) -> None:
@@ -74,7 +73,7 @@ class WorkPage(QWizardPage):
             w.teardown(wait_ms)
         if self._busy:
             self._busy = False
-            emit(self.completeChanged)
+            self.completeChanged.emit()
 
     def cleanupPage(self) -> None:  # noqa: N802 - Qt API: the user pressed Back
         self.shutdown()
@@ -118,21 +117,21 @@ class WorkPage(QWizardPage):
         if self._current():
             self._end()
             self.handle_finished(result)
-            emit(self.completeChanged)
+            self.completeChanged.emit()
 
     @Slot(object)
     def _on_failed(self, error: object) -> None:
         if self._current():
             self._end()
             self.handle_failed(error)
-            emit(self.completeChanged)
+            self.completeChanged.emit()
 
     @Slot()
     def _on_cancelled(self) -> None:
         if self._current():
             self._end()
             self.handle_cancelled()
-            emit(self.completeChanged)
+            self.completeChanged.emit()
 
     # ---- hooks for pages -----------------------------------------------------------------------
     def handle_stage_started(self, stage, title: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -12,11 +13,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
 )
 
-from app.core import pipeline
+from app.core import conda_env, pipeline
 from app.core.errors import Stage
 from app.core.events import Progress
 from app.core.plan import ENV_PRESETS, channels_use_defaults
@@ -24,7 +26,6 @@ from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
-from app.gui.signals import emit
 
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -40,8 +41,13 @@ class EnvPage(WorkPage):
     """The env's settings and a Create button that runs ``conda create`` in a worker.
 
     Writes ``plan.create_env``, ``env_name``, ``env_python``, ``packages``, ``channels``,
-    ``accept_tos`` and ``gpu_check``; the :class:`~app.core.conda_env.EnvResult` goes to
-    ``state.env``. Next is enabled once the env exists, or at once when no env is wanted.
+    ``accept_tos``, ``gpu_check`` and ``if_env_exists``; the :class:`~app.core.conda_env.EnvResult`
+    goes to ``state.env``. Next is enabled once the env exists, or at once when no env is wanted.
+
+    An env of that name that already exists is never replaced unasked: the status line says so,
+    and Create asks (:meth:`ask_env_exists`) whether to use it, replace it, or choose another
+    name, unless ``plan.if_env_exists`` already says (``--if-env-exists``). The answer holds for
+    that name only.
     """
 
     def __init__(self, plan, state, log=None, parent=None):
@@ -63,6 +69,8 @@ class EnvPage(WorkPage):
         for name in ENV_PRESETS:
             self.preset_combo.addItem(labels.get(name, name), name)
         self.preset_combo.addItem(self.tr("custom"), _CUSTOM)
+        self._if_exists_given = plan.if_env_exists  # from flags or the answer file
+        self._answered_name: str | None = None  # the env name the user's answer is about
         self.name_edit = QLineEdit(plan.env_name)
         self.name_edit.setObjectName("env_name_edit")
         self.python_combo = QComboBox()
@@ -194,6 +202,21 @@ class EnvPage(WorkPage):
         p.channels = self.channels()
         p.accept_tos = self.tos_check.isChecked()
         p.gpu_check = self.gpu_check.isChecked() and p.create_env
+        if self._answered_name is not None and p.env_name != self._answered_name:
+            self._answered_name = None  # the answer was about another env
+            p.if_env_exists = self._if_exists_given
+
+    def root_prefix(self) -> Path:
+        """The Miniconda installation the env goes into (the installed one, else the planned one)."""
+        if self.state.install is not None:
+            return Path(self.state.install.prefix)
+        return self.plan.resolved_prefix
+
+    def existing_env(self) -> Path | None:
+        """The folder of an env with the planned name that already exists, else ``None``."""
+        if not self.plan.create_env or not self.plan.env_name or self.plan.prefix is None:
+            return None
+        return conda_env.existing_env(self.root_prefix(), self.plan.env_name, self.plan.platform.os)
 
     def problems(self) -> list[str]:
         """What stops Create, each a sentence naming the fix (empty when Create may run)."""
@@ -220,11 +243,24 @@ class EnvPage(WorkPage):
             self.check_status.show_text("error", "\n".join(problems))
         elif created:
             self.check_status.clear_status()
+        elif (existing := self.existing_env()) is not None:
+            name, how = self.plan.env_name, self.plan.if_env_exists
+            if how == "reuse":
+                self.check_status.show_text("ok", self.tr("The env {name} already exists in {path}; it will be used "
+                                                          "as it is.").format(name=name, path=existing))
+            elif how == "replace":
+                self.check_status.show_text("warning", self.tr("The env {name} in {path} will be replaced: "
+                                                               "everything in it is deleted.").format(
+                    name=name, path=existing))
+            else:
+                self.check_status.show_text("warning", self.tr("An env named {name} already exists in {path}.").format(
+                    name=name, path=existing), self.tr("Create asks whether to use it, replace it, or choose "
+                                                       "another name."))
         else:
             self.check_status.show_text("ok", self.tr("Ready: conda create -n {name} python={python} {packages}").format(
                 name=self.plan.env_name, python=self.plan.env_python, packages=" ".join(self.plan.packages)))
         self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy())
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,
@@ -257,16 +293,57 @@ class EnvPage(WorkPage):
         """Run the env step (``conda create``) in a worker (the button's action)."""
         if self.is_busy() or self.state.env is not None or self.problems():
             return
+        existing = self.existing_env()
+        if existing is not None and self.plan.if_env_exists not in ("reuse", "replace"):
+            answer = self.ask_env_exists(existing)
+            if answer is None:  # choose another name
+                self.name_edit.setFocus()
+                self.name_edit.selectAll()
+                return
+            self.plan.if_env_exists = answer
+            self._answered_name = self.plan.env_name
+            self.refresh()
         plan, state = self.plan, self.state
         self.log_view.clear()
         self.result.clear_status()
         self.progress.set_busy(True)
         self.progress.detail.setText(self.tr("conda is solving and downloading packages; this takes a few minutes…"))
         self._set_inputs_enabled(False)
+        self.name_edit.deselect()  # a selection from "Choose another name" must not stay on the locked field
         self.create_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.tos_check.setEnabled(False)
         self.start_worker(lambda r, c: pipeline.run_step(Stage.ENV, plan, state, r, c), name="env")
+
+    def ask_env_exists(self, existing: Path) -> str | None:
+        """Ask what to do with the env that exists: ``"reuse"``, ``"replace"``, or ``None`` (another name).
+
+        Choosing another name is the default (Return) and what Esc or closing the box does.
+        """
+        box = QMessageBox(self)
+        box.setObjectName("env_exists_box")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("The env already exists"))
+        box.setText(self.tr("An env named {name} already exists in {path}.").format(
+            name=self.plan.env_name, path=existing))
+        box.setInformativeText(self.tr("Use it as it is, replace it (everything in it is deleted), or choose "
+                                       "another name for the new env?"))
+        reuse = box.addButton(self.tr("&Use it"), QMessageBox.ButtonRole.AcceptRole)
+        reuse.setObjectName("reuse_button")
+        replace = box.addButton(self.tr("&Replace it"), QMessageBox.ButtonRole.DestructiveRole)
+        replace.setObjectName("replace_button")
+        rename = box.addButton(self.tr("&Choose another name"), QMessageBox.ButtonRole.RejectRole)
+        rename.setObjectName("rename_button")
+        box.setDefaultButton(rename)
+        box.setEscapeButton(rename)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is reuse:
+            return "reuse"
+        if clicked is replace:
+            return "replace"
+        return None
 
     def handle_progress(self, p: Progress) -> None:
         self.progress.set_busy(True)

@@ -129,12 +129,23 @@ class InstallPage(WorkPage):
                 ok = True
                 if warnings:
                     self.check_status.show_text("warning", "\n".join(warnings))
+                elif self._is_empty_folder(self.plan.resolved_prefix):  # e.g. made with Browse -> New Folder
+                    self.check_status.show_text(
+                        "ok", self.tr("The folder {prefix} exists and is empty; Miniconda will be installed into "
+                                      "it.").format(prefix=self.plan.resolved_prefix))
                 else:
                     self.check_status.show_text(
                         "ok", self.tr("Miniconda will be installed in {prefix}.").format(prefix=self.plan.resolved_prefix))
         done = self.state.install is not None
         self.install_button.setEnabled(ok and not self.is_busy() and not done)
         return ok
+
+    @staticmethod
+    def _is_empty_folder(path: Path) -> bool:
+        try:
+            return path.is_dir() and not any(path.iterdir())
+        except OSError:
+            return False
 
     def _browse(self) -> None:
         start = self.prefix_edit.text().strip() or str(Path.home())

@@ -26,7 +26,6 @@ from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
 from app.gui.widgets.status_label import StatusLabelWidget
-from app.gui.signals import emit
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
 
@@ -130,7 +129,7 @@ class PackagePage(WorkPage):
         lay.addWidget(self.unverified_check)
 
         self._prefill_mirror()
-        self.mirror_combo.activated.connect(lambda _i: self.load_index())
+        self.mirror_combo.activated.connect(lambda _i: self._mirror_edited())
         self.mirror_combo.lineEdit().editingFinished.connect(self._mirror_edited)
         self._update_local_widgets()
         self._update_unverified()
@@ -156,8 +155,13 @@ class PackagePage(WorkPage):
         self.mirror_url_label.setVisible(named)
 
     def _mirror_edited(self) -> None:
-        if self.mirror_text() != self.plan.mirror:
+        """Read the list again only for another mirror (Return on the same one goes on to Next)."""
+        text = self.mirror_text()
+        url = MIRRORS.get(text.lower(), text)
+        if (url if url.endswith("/") else url + "/") != self.plan.mirror_url:
             self.load_index()
+        elif text != self.plan.mirror:
+            self.plan.mirror = text  # the same mirror, spelled differently
 
     # ---- index --------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
@@ -236,7 +240,7 @@ class PackagePage(WorkPage):
         name = self.selected_filename()
         if name and (self.state.choice is None or self.state.choice.filename != name):
             self.resolve_choice()
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def resolve_choice(self) -> None:
         """Run the catalog step for the selected row (or the local file): sets ``state.choice``."""
@@ -275,7 +279,7 @@ class PackagePage(WorkPage):
             self.resolve_choice()
         else:
             self.load_index()
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     def _update_local_widgets(self) -> None:
         local = self.plan.installer_file is not None
@@ -290,7 +294,7 @@ class PackagePage(WorkPage):
 
     def _unverified_toggled(self, on: bool) -> None:
         self.plan.allow_unverified = on
-        emit(self.completeChanged)
+        self.completeChanged.emit()
 
     # ---- worker hooks -------------------------------------------------------------------------
     def handle_finished(self, result) -> None:
