@@ -190,11 +190,14 @@ def envs_dirs(root: Path, os_name: str, conda_exe: Path | None = None,
 
 
 def env_locations(root: Path, name: str, os_name: str, conda_exe: Path | None = None,
-                  cancel: CancelToken | None = None) -> list[Path]:
+                  cancel: CancelToken | None = None, dirs: list[Path] | None = None) -> list[Path]:
     """Every folder ``conda create -n NAME`` run by this module could use, in conda's order: ``DIR/NAME`` for
-    each of :func:`envs_dirs`, then ``NAME`` in :func:`conda_cwd`."""
+    each of :func:`envs_dirs` (or ``dirs``, when the caller already asked conda), then ``NAME`` in
+    :func:`conda_cwd`."""
     out: list[Path] = []
-    for d in [*envs_dirs(root, os_name, conda_exe, cancel), conda_cwd(root)]:
+    if dirs is None:
+        dirs = envs_dirs(root, os_name, conda_exe, cancel)
+    for d in [*dirs, conda_cwd(root)]:
         p = Path(d) / name
         if p not in out:
             out.append(p)
@@ -399,16 +402,3 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked).")
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
     return EnvResult(plan.env_name, prefix, python)
-
-
-# GUI helper: provisional. The engine's own existing_env (issue 10, section 1) replaces this one at
-# merge time; the GUI (app/gui/pages/env_page.py) only relies on this signature.
-def existing_env(root_prefix: Path, name: str, os_name: str) -> Path | None:
-    """The folder of the env ``name`` of the installation at ``root_prefix`` when it exists, else ``None``.
-
-    ``conda create -n NAME --yes`` replaces whatever is at ``<root>/envs/NAME`` (recorded:
-    real-conda ``errors-2026-11-30/exists.*``), so any file or folder there counts. ``os_name``
-    (``"Windows"``, ``"Linux"``, ``"MacOSX"``) is accepted for the engine's version.
-    """
-    path = Path(root_prefix) / "envs" / name
-    return path if (path.exists() or path.is_symlink()) else None

@@ -6,6 +6,8 @@ user's file in it, and the real question box (offscreen), answered by clicking i
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
@@ -56,7 +58,10 @@ def _answer(qtbot, button_name: str | None, seen: list[str]) -> None:
 
 
 def test_existing_env_is_found(standin_prefix, tmp_path):
-    (standin_prefix / "envs" / "work").mkdir(parents=True)
+    (standin_prefix / "envs" / "work" / "conda-meta").mkdir(parents=True)
+    (standin_prefix / "envs" / "work" / "conda-meta" / "history").write_text("", encoding="utf-8")
+    (standin_prefix / "envs" / "empty").mkdir()  # an empty folder: conda installs into it, nothing is lost
+    assert existing_env(standin_prefix, "empty", "Linux") is None
     assert existing_env(standin_prefix, "work", "Linux") == standin_prefix / "envs" / "work"
     assert existing_env(standin_prefix, "other", "Linux") is None
 
@@ -108,7 +113,11 @@ def test_answer_holds_for_that_name_only(qtbot, env_page):
 
 
 def test_answer_given_on_the_command_line_is_not_asked_again(qtbot, tmp_path, standin_prefix):
-    (standin_prefix / "envs" / "llm").mkdir(parents=True)
+    env_dir = standin_prefix / "envs" / "llm"
+    (env_dir / "conda-meta").mkdir(parents=True)
+    (env_dir / "conda-meta" / "history").write_text("", encoding="utf-8")
+    (env_dir / "bin").mkdir()
+    (env_dir / "bin" / "python").symlink_to(sys.executable)
     plan = local_plan(tmp_path, "official", packages=("numpy",), if_env_exists="reuse")
     state = RunState()
     conda = installer.conda_executable(standin_prefix, "Linux")

@@ -40,8 +40,6 @@ def test_existing_empty_folder_is_accepted(page_for, tmp_path):
     assert page.check_status.plain == f"Miniconda will be installed in {tmp_path / 'new'}."
 
 
-@pytest.mark.xfail(strict=False, reason="needs the engine side of issue 10 section 1 (install into an existing "
-                                        "empty folder, never remove it); drop this mark once merged")
 def test_install_into_existing_empty_folder_keeps_it(qtbot, page_for, tmp_path):
     folder = tmp_path / "NewFolder"
     folder.mkdir()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import conda_env, pipeline
+from app.core import conda_env, installer, pipeline
 from app.core.errors import Stage
 from app.core.events import Progress
 from app.core.plan import ENV_PRESETS, channels_use_defaults
@@ -52,6 +52,7 @@ class EnvPage(WorkPage):
 
     def __init__(self, plan, state, log=None, parent=None):
         super().__init__(plan, state, log, parent)
+        self._envs_dirs: tuple[Path, list[Path]] | None = None  # (root prefix, conda's envs_dirs)
         self.setTitle(self.tr("Create a conda env for LLM work"))
         self.setSubTitle(self.tr("An env keeps the packages for your projects apart from Miniconda itself. "
                                  "The preset installs PyTorch and Hugging Face Transformers."))
@@ -216,7 +217,14 @@ class EnvPage(WorkPage):
         """The folder of an env with the planned name that already exists, else ``None``."""
         if not self.plan.create_env or not self.plan.env_name or self.plan.prefix is None:
             return None
-        return conda_env.existing_env(self.root_prefix(), self.plan.env_name, self.plan.platform.os)
+        root, os_name = self.root_prefix(), self.plan.platform.os
+        # conda's envs_dirs are asked once per root prefix (`conda info --json`, about a second with real
+        # conda), not on every keystroke in the name field.
+        if self._envs_dirs is None or self._envs_dirs[0] != root:
+            exe = installer.conda_executable(root, os_name)
+            self._envs_dirs = (root, conda_env.envs_dirs(root, os_name, exe if exe.exists() else None))
+        locations = conda_env.env_locations(root, self.plan.env_name, os_name, dirs=self._envs_dirs[1])
+        return conda_env.existing_env(root, self.plan.env_name, os_name, locations=locations)
 
     def problems(self) -> list[str]:
         """What stops Create, each a sentence naming the fix (empty when Create may run)."""
