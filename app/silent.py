@@ -9,10 +9,12 @@ current child process tree is ended and the exit code is 130.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from app import __version__
@@ -141,13 +143,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
     if dry_run:
-        if json_events:
-            assert isinstance(console, JsonReporter)
-            console.emit("plan", plan=plan.to_mapping(), summary=plan.summary())
-        else:
-            print(plan.summary(), file=out)
-            print("\nDry run: nothing was changed.", file=out)
-        return 0
+        return _dry_run(plan, console, json_events, out, cancel or CancelToken())
     if plan.log_file is None:
         plan.log_file = default_log_file()
     try:
@@ -184,6 +180,82 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         _restore_sigint(previous)
         filelog.close()
     _report(console, json_events, out, "finished", 0, _next_steps(plan, state))
+    return 0
+
+
+def _log_file_problem(path: Path) -> str | None:
+    """Why the log file at ``path`` could not be opened for appending (checked without creating anything)."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        return "it is a folder"
+    anchor = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path(path.anchor or "/"))
+    if not anchor.is_dir():
+        return f"{anchor} is a file, so no folder can be made under it"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "it is not writable for you"
+    if not path.exists() and not os.access(anchor, os.W_OK | os.X_OK):
+        return f"{anchor} is not writable for you"
+    return None
+
+
+def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, cancel: CancelToken) -> int:
+    """``--dry-run``: every check the real run makes before it downloads, then the plan; nothing is written.
+
+    Checks, in the real run's order: the log file can be written; :func:`app.core.pipeline.preflight`
+    (install location, download folder, Terms of Service); the catalog step (reads the index: the
+    installer exists, a given ``--sha256`` agrees with the published one, a hash is known unless
+    ``--allow-unverified``); the install location again with the installer's rules (``.pkg``).
+    A failure is reported exactly as the real run reports it, with the same exit code.
+
+    Output: the plan summary, the chosen installer and the warnings, or one JSON ``plan`` event
+    (``plan``, ``summary``, ``installer``, ``warnings``).
+    """
+    from app.core import catalog, installer, net
+    from app.core.errors import UnverifiedInstallerError
+    from app.core.events import RecordingReporter
+
+    record = RecordingReporter()
+    previous = _install_sigint(cancel)
+    try:
+        log_path = plan.log_file if plan.log_file is not None else None
+        if log_path is not None and (why := _log_file_problem(Path(log_path))):
+            raise UsageError(f"Cannot write the log file {log_path}: {why}.",
+                             fix="Choose a writable path with --log-file.")
+        pipeline.preflight(plan, record)
+        with net.make_session() as session:
+            choice = catalog.resolve(plan, session, record, cancel)
+        if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
+            raise UnverifiedInstallerError(
+                f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
+                fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
+                    "publishes it), or allow unverified installers (--allow-unverified).")
+        for warning in installer.check_prefix(plan, Path(choice.filename).suffix.lower()):
+            record.log(Stage.INSTALL, warning, "warning")
+    except Cancelled:
+        _report(console, json_events, out, "cancelled", EXIT_CANCELLED, "Cancelled; nothing was changed.")
+        return EXIT_CANCELLED
+    except WizardError as exc:
+        _report_error(console, json_events, exc, exc.exit_code, out)
+        return exc.exit_code
+    finally:
+        _restore_sigint(previous)
+    warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
+    where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
+             "official-index": "published by the official index"}.get(choice.hash_source or "", "")
+    sha = f"SHA-256 {choice.sha256} ({where})" if choice.sha256 else "no known SHA-256 (--allow-unverified)"
+    if json_events:
+        assert isinstance(console, JsonReporter)
+        console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),
+                     installer={"filename": choice.filename, "url": choice.url,
+                                "path": str(choice.local_path) if choice.local_path else None,
+                                "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size},
+                     warnings=warnings)
+    else:
+        print(plan.summary(), file=out)
+        print(f"Chosen installer: {choice.filename}, {sha}", file=out)
+        for warning in warnings:
+            print(f"warning: {warning}", file=out)
+        print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)
     return 0
 
 

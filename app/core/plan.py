@@ -114,8 +114,8 @@ FLAGS: dict[str, str] = {
 
 
 def setting(name: str) -> str:
-    """How messages name a setting: ``"env_name (--env-name)"``: the answer-file key and the flag."""
-    return f"{name} ({FLAGS[name]})" if name in FLAGS else name
+    """How messages name a setting: ``"--env-name / env_name"``: the flag and the answer-file key."""
+    return f"{FLAGS[name]} / {name}" if name in FLAGS else name
 
 
 def local_mirror_path(mirror: str) -> Path | None:
@@ -141,7 +141,7 @@ def mirror_problem(mirror: str) -> str | None:
     example = f"for example --mirror tuna, or --mirror {MIRRORS['tuna']}, or a local folder such as /srv/miniconda"
     text = mirror.strip()
     if not text:
-        return f"{setting('mirror')} is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
+        return f"The mirror ({setting('mirror')}) is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
     if text.lower() in MIRRORS:
         return None
     folder = local_mirror_path(text)
@@ -233,7 +233,7 @@ def env_name_problem(name: str, windows: bool = False) -> str | None:
     """Why ``name`` cannot be the env to create, or ``None`` (rules at :data:`_ENV_NAME_RE`)."""
     key = setting("env_name")
     if not name:
-        return f"{key} is empty; give a name such as 'llm'."
+        return f"The env name ({key}) is empty; give a name such as 'llm'."
     if name.lower() in _RESERVED_ENV_NAMES:
         return f"The env name {name!r} ({key}) is conda's own base environment; choose another name, for example 'llm'."
     if name in (".", "..") or name.startswith("-") or not _ENV_NAME_RE.match(name) or (
@@ -370,20 +370,20 @@ class InstallPlan:
         if self.installer_file is None and (problem := mirror_problem(self.mirror)):
             out.append(problem)
         if self.installer is not None and not self.installer.strip():
-            out.append(f"{setting('installer')} is empty; give an installer file name from the index, for example "
+            out.append(f"The installer name ({setting('installer')}) is empty; give an installer file name from the index, for example "
                        "Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.")
         if self.installer_file is not None:
             problem = installer_file_problem(Path(self.installer_file).expanduser(), self.platform)
             if problem:
                 out.append(problem)
         if self.sha256 is not None and not _SHA_RE.match(self.sha256.strip()):
-            out.append(f"{setting('sha256')} must be 64 hexadecimal characters, as published next to the installer "
+            out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
                        f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
         out.extend(self.prefix_problems())
         if self.if_env_exists not in IF_ENV_EXISTS:
-            out.append(f"{setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
+            out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:
-            out.append(f"{setting('install_type')} must be JustMe or AllUsers, not {self.install_type!r}.")
+            out.append(f"The install type ({setting('install_type')}) must be JustMe or AllUsers, not {self.install_type!r}.")
         for shell in self.init_shells:
             if shell not in SUPPORTED_SHELLS:
                 out.append(f"Cannot set up the shell {shell!r} ({setting('init_shells')}); supported: "
@@ -408,12 +408,12 @@ class InstallPlan:
                        "GPU check off (--no-gpu-check).")
         if isinstance(self.gpu_steps, bool) or not isinstance(self.gpu_steps, int) \
                 or not 5 <= self.gpu_steps <= 100000:
-            out.append(f"{setting('gpu_steps')} must be a whole number from 5 to 100000 (for example 60), "
+            out.append(f"The GPU-check steps ({setting('gpu_steps')}) must be a whole number from 5 to 100000 (for example 60), "
                        f"not {self.gpu_steps!r}.")
         for name in ("download_dir", "log_file"):
             value = getattr(self, name)
             if value is not None and str(value).strip() in ("", "."):
-                out.append(f"{setting(name)} is empty; give a path or leave it out for the default.")
+                out.append(f"The path given as {setting(name)} is empty; give one, or leave it out for the default.")
         return out
 
     def prefix_problems(self) -> list[str]:
@@ -433,24 +433,24 @@ class InstallPlan:
                        f"for example {example}.")
         if any(c.isspace() for c in str(prefix)):
             out.append(
-                f"The install location {str(prefix)!r} contains a space; conda packages break on such paths. "
+                f"The install location {str(prefix)!r} ({setting('prefix')}) contains a space; conda packages break on such paths. "
                 f"Choose one without spaces, for example {example}."
             )
         if not str(prefix).isascii():
             out.append(
-                f"The install location {prefix} contains non-ASCII characters (often a Chinese user name); "
+                f"The install location {prefix} ({setting('prefix')}) contains non-ASCII characters (often a Chinese user name); "
                 f"many conda packages fail there. Choose an ASCII path, for example "
                 f"{ascii_example}."
             )
         if any(ord(c) < 32 for c in str(prefix)) and not any(c.isspace() for c in str(prefix)):
-            out.append(f"The install location {str(prefix)!r} contains control characters; choose a plain path, "
+            out.append(f"The install location {str(prefix)!r} ({setting('prefix')}) contains control characters; choose a plain path, "
                        f"for example {example}.")
         if not windows and ":" in str(prefix):
-            out.append(f"The install location {prefix} contains ':', which separates folders in PATH; choose "
+            out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
                        f"another, for example {example}.")
         if windows and _WIN_FORBIDDEN & set(str(prefix)):
             out.append(
-                f"The install location {prefix} contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
+                f"The install location {prefix} ({setting('prefix')}) contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
             )
         return out
 
@@ -622,7 +622,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise UsageError(f"{name} must be a string such as {_STRING_EXAMPLES[name]} (a path in quotes), "
                              f"not {_describe(value)}.")
         if not value.strip():
-            raise UsageError(f"{setting(name)} is empty; give a path such as {_STRING_EXAMPLES[name]}, "
+            raise UsageError(f"The path given as {setting(name)} is empty; give one such as {_STRING_EXAMPLES[name]}, "
                              "or leave it out for the default.")
         return Path(value).expanduser()
     if name in _LIST_KEYS:
