@@ -245,7 +245,7 @@ def env_name_problem(name: str, windows: bool = False) -> str | None:
         return (f"The env name {name!r} ({key}) {why}: use ASCII letters, digits, '_', '.', '+' or '-', starting "
                 "with a letter, digit or '_' (for example 'llm' or 'llm-3.11').")
     if len(name) > 64:
-        return f"The env name {name[:20]!r}... ({key}) is {len(name)} characters long; keep it under 64."
+        return f"The env name {name[:20]!r}... ({key}) is {len(name)} characters long; keep it to 64 or fewer (for example 'llm')."
     return None
 
 
