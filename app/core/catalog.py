@@ -190,8 +190,8 @@ def list_folder(url: str) -> list[InstallerEntry]:
         names = sorted(os.listdir(folder))
     except OSError as exc:
         raise CatalogError(f"Cannot read the mirror folder {folder}: {exc.strerror or exc}.",
-                           fix="Check the folder given with --mirror (it must hold the Miniconda installers) and "
-                               "its permissions.") from None
+                           fix="Check the mirror folder (--mirror in silent mode): it must hold the Miniconda "
+                               "installers and be readable for you.") from None
     sums = _read_sha256sums(folder)
     entries = []
     for name in names:
@@ -209,8 +209,8 @@ def list_folder(url: str) -> list[InstallerEntry]:
         raise CatalogError(
             f"The mirror folder {folder} holds no Miniconda installers.",
             fix="Put the installers there under their published names (for example "
-                "Miniconda3-latest-Linux-x86_64.sh, ideally with a SHA256SUMS file), or use one installer "
-                "with --installer-file.",
+                "Miniconda3-latest-Linux-x86_64.sh, ideally with a SHA256SUMS file), or use one installer as a "
+                "local file (--installer-file in silent mode).",
         )
     return entries
 
@@ -419,8 +419,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
                 f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one {where} for "
                 f"{entry.filename} ({known}). Nothing was downloaded.",
                 fix="Check which installer and hash you meant: copy the SHA-256 published next to this installer, "
-                    "choose the installer that hash belongs to (--installer NAME), or leave --sha256 out to use "
-                    "the published one.",
+                    "choose the installer that hash belongs to (--installer NAME in silent mode), or give no "
+                    "expected SHA-256 to use the published one (leave out --sha256).",
             )
     elif entry.sha256:
         sha, source = entry.sha256, "index"

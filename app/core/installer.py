@@ -161,14 +161,14 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
             raise PrefixError(
                 f"The disk of {prefix} {odd}, which is what Lustre and some network file systems report when "
                 f"they do not say how much is free; Miniconda needs at least {MIN_FREE_BYTES / 1024**3:.0f} GiB.",
-                fix="If you know there is room, run again with --skip-space-check (skip_space_check = true in an "
-                    "answer file); otherwise choose a location on another disk.",
+                fix="If you know there is room, skip the free-space check (--skip-space-check in silent mode, "
+                    "skip_space_check = true in an answer file); otherwise choose a location on another disk.",
             )
         raise PrefixError(
             f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; Miniconda needs at least "
             f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
             fix="Free some space or choose a location on another disk. If the figure is wrong (some network file "
-                "systems report too little), run again with --skip-space-check.",
+                "systems report too little), skip the free-space check (--skip-space-check in silent mode).",
         )
     if odd:
         warnings.append(f"The disk of {prefix} {odd}; the free-space figure may be wrong.")

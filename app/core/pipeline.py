@@ -154,8 +154,7 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     given = plan.download_dir is not None
     folder = Path(plan.download_dir).expanduser() if given else download.default_download_dir()
     flag = " (--download-dir)" if given else ""
-    fix = ("Choose a folder you can write to with --download-dir, for example --download-dir ~/Downloads."
-           if given else "Choose a download folder you can write to with --download-dir, for example ~/Downloads.")
+    fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
     if folder.exists() and not folder.is_dir():
         raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
     anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
