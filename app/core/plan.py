@@ -215,7 +215,8 @@ def installer_file_problem(path: Path, platform: PlatformInfo | None = None) -> 
         return (f"The installer file {path} ({key}) is a {ext} installer, which does not run on {platform.describe()}; "
                 f"use the {wanted} installer for it.")
     if st.st_size == 0:
-        return f"The installer file {path} ({key}) is empty (0 bytes); download it again."
+        return (f"The installer file {path} ({key}) is empty (0 bytes); download it again (for example "
+                "https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh).")
     magic, kind = INSTALLER_MAGIC[ext]
     try:
         with open(path, "rb") as fh:
@@ -225,7 +226,8 @@ def installer_file_problem(path: Path, platform: PlatformInfo | None = None) -> 
     if not head.startswith(magic):
         hint = " It looks like a web page (a failed download?)." if b"<html" in head.lower() or head.lstrip().startswith(b"<") else ""
         return (f"The installer file {path} ({key}) is not {kind}: a {ext} installer starts with {magic.decode()!r}, "
-                f"this file with {head[:len(magic)]!r}.{hint} Download the installer again.")
+                f"this file with {head[:len(magic)]!r}.{hint} Download the installer again (for example from "
+                "https://repo.anaconda.com/miniconda/).")
     return None
 
 
