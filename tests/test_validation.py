@@ -120,7 +120,7 @@ def test_answer_file_with_a_table_is_refused(tmp_path, capsys):
 # ---- strict TOML types (every key) -----------------------------------------------------------
 
 TYPE_CASES = [
-    ("env_python = 3.10", 'env_python must be a string such as "3.11"', "the number 3.1"),
+    ("env_python = 3.10", 'env_python must be a string such as "3.10"', "the number 3.1"),
     ("env_python = 3", "env_python must be a string", "the number 3"),
     ("env_name = true", "env_name must be a string", "not true"),
     ("env_name = 7", "env_name must be a string", "the number 7"),
@@ -172,7 +172,7 @@ def test_every_type_problem_is_reported_at_once(tmp_path, capsys):
         assert f"- {key} must be" in err
     assert "Unknown setting 'prefixx' (did you mean 'prefix'?)" in err
     # the exact wording for the first one
-    assert 'env_python must be a string such as "3.11"' in err and 'write env_python = "3.10"' in err
+    assert 'env_python must be a string such as "3.10"' in err and 'write env_python = "3.10"' in err
 
 
 def test_every_plan_field_has_a_strict_type_rule():

@@ -11,8 +11,8 @@ index. ``latest`` names are never looked up in the pinned table: they move.
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -200,9 +200,7 @@ def list_folder(url: str) -> list[InstallerEntry]:
         if parts is None or not path.is_file():
             continue
         st = path.stat()
-        import datetime as _dt
-
-        mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        mtime = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         entries.append(InstallerEntry(filename=name, url=path.absolute().as_uri(), size=st.st_size,
                                       last_modified=mtime, sha256=sums.get(name), **parts))  # type: ignore[arg-type]
     if not entries:

@@ -13,6 +13,7 @@ with ``_`` spelled ``-``, the long flags.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import stat
@@ -487,7 +488,7 @@ class InstallPlan:
         for key, value in values.items():
             name = str(key).replace("-", "_")
             if name not in known:
-                close = __import__("difflib").get_close_matches(name, sorted(known), n=1)
+                close = difflib.get_close_matches(name, sorted(known), n=1)
                 problems.append(f"Unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                                 + f". Known settings: {', '.join(sorted([*known, 'preset']))}.")
                 continue
@@ -574,7 +575,7 @@ _BOOL_KEYS = ("allow_unverified", "update_existing", "add_to_path", "register_py
 _LIST_KEYS = ("init_shells", "packages", "channels")
 _STRING_EXAMPLES = {
     "platform": '"Linux-x86_64"', "mirror": '"tuna"', "installer": '"Miniconda3-latest-Linux-x86_64.sh"',
-    "sha256": '"634d76df...5817"', "install_type": '"JustMe"', "env_name": '"llm"', "env_python": '"3.11"',
+    "sha256": '"634d76df...5817"', "install_type": '"JustMe"', "env_name": '"llm"', "env_python": '"3.10"',
     "if_env_exists": '"fail"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
     "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
 }
