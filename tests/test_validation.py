@@ -77,6 +77,14 @@ def test_other_empty_paths_are_refused_not_taken_as_unset(flag, capsys, tmp_path
     assert code == 2 and flag in err and "empty" in err
 
 
+@pytest.mark.parametrize("key", ["installer_file", "download_dir", "log_file", "prefix"])
+def test_paths_with_a_nul_byte_are_refused_without_traceback(key, capsys, tmp_path):
+    cfg = write_toml(tmp_path / "a.toml", f'{key} = "/tmp/x\\u0000y.sh"\ncreate_env = false\ngpu_check = false\n')
+    code, _, err = cli(capsys, "--silent", "--config", str(cfg), *(["--prefix", str(tmp_path / "p")]
+                                                                 if key != "prefix" else []))
+    assert code == 2 and "control characters" in err and key in err
+
+
 # ---- answer-file encodings -------------------------------------------------------------------
 
 def test_answer_file_with_utf8_bom_is_read(tmp_path):
@@ -317,6 +325,8 @@ def test_windows_reserved_env_names():
     ("http://mirror.example.org:abc/", "invalid port"),
     ("ftp://mirror.example.org/miniconda/", "only http://, https://"),
     ("file://server/share/", "three slashes"),
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("file://[::1", "cannot be read"),
     ("nowhere", "Unknown mirror"),
     ("", "empty"),
 ])

@@ -124,7 +124,10 @@ def local_mirror_path(mirror: str) -> Path | None:
     ``C:\\mirror``, ``file:///srv/miniconda/``), else ``None`` (a mirror name or an http(s) URL)."""
     text = mirror.strip()
     if text.lower().startswith("file:"):
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            return None
         if parts.netloc not in ("", "localhost"):
             return None
         return Path(unquote(parts.path) or "/")
@@ -160,7 +163,10 @@ def mirror_problem(mirror: str) -> str | None:
         return None
     if "://" not in text:
         return f"Unknown mirror {text!r} ({setting('mirror')}): use one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # "Invalid IPv6 URL" for an unclosed [
+        return f"The mirror URL {text!r} ({setting('mirror')}) cannot be read: {exc} ({example})."
     scheme = parts.scheme.lower()
     if scheme == "file":
         return (f"The mirror URL {text!r} ({setting('mirror')}) names another host; a file:// URL must name a local "
@@ -195,6 +201,8 @@ def installer_file_problem(path: Path, platform: PlatformInfo | None = None) -> 
     (``#!``, ``MZ``, ``xar!``; see :data:`INSTALLER_MAGIC`).
     """
     key = setting("installer_file")
+    if any(ord(c) < 32 for c in str(path)):
+        return f"The installer file {str(path)!r} ({key}) contains control characters; give a plain path."
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -417,6 +425,9 @@ class InstallPlan:
             value = getattr(self, name)
             if value is not None and str(value).strip() in ("", "."):
                 out.append(f"The path given as {setting(name)} is empty; give one, or leave it out for the default.")
+            elif value is not None and any(ord(c) < 32 for c in str(value)):
+                out.append(f"The path {str(value)!r} given as {setting(name)} contains control characters; "
+                           "give a plain path.")
         return out
 
     def prefix_problems(self) -> list[str]:
