@@ -116,40 +116,145 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return ["--silent" if a in ("/S", "/s") else a for a in argv]
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    """Read a TOML answer file.
+#: Byte-order marks that say how a text file is encoded (longest first: UTF-32 LE starts like UTF-16 LE).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with a byte-order mark"),
+         (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
+         (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
+SAVE_AS_UTF8 = ("Save the answer file as UTF-8 (Notepad: File > Save as > Encoding: UTF-8; "
+                "PowerShell: Set-Content -Encoding utf8; iconv -f LATIN1 -t UTF-8 old.toml > new.toml).")
+
+
+def decode_config(data: bytes, path: Path) -> str:
+    """The text of an answer file, from its bytes.
+
+    TOML files are UTF-8 (toml.io, "A TOML file must be a valid UTF-8 encoded Unicode document"), but
+    Windows tools write others: Notepad used to add a UTF-8 byte-order mark, and Windows PowerShell 5's
+    ``>``/``Out-File`` write UTF-16 with one. A byte-order mark says the encoding for certain, so such a
+    file is read as what it says (UTF-8 with BOM, UTF-16, UTF-32). Anything else must be UTF-8: a file
+    that is not (Latin-1/Windows-1252 accents, UTF-16 without a mark) is refused, naming the encoding
+    problem, the line, and how to save it as UTF-8.
 
     Raises:
-        UsageError: missing file or bad TOML (with the line).
+        UsageError: not decodable as above.
+    """
+    for bom, codec, _label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"The answer file {path} starts like {_label} but is not valid {_label}: {exc.reason}.",
+                                 fix=SAVE_AS_UTF8) from None
+    if len(data) >= 2 and data.count(b"\x00") * 4 >= len(data):
+        raise UsageError(f"The answer file {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
+                         "it must be UTF-8.", fix=SAVE_AS_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        guess = ""
+        if byte >= 0x80:
+            try:
+                guess = f" (in Latin-1/Windows-1252 that byte is {bytes([byte]).decode('cp1252')!r})"
+            except UnicodeDecodeError:
+                pass
+        raise UsageError(f"The answer file {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
+                         f"cannot be read{guess}. TOML files must be UTF-8.", fix=SAVE_AS_UTF8) from None
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read a TOML answer file (encodings: see :func:`decode_config`).
+
+    Raises:
+        UsageError: missing file, a folder, unreadable, not UTF-8 (see :func:`decode_config`), or bad TOML
+            (with the line).
     """
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"The answer file {path} does not exist.", fix="Check the --config path.") from None
+    except IsADirectoryError:
+        raise UsageError(f"The answer file {path} (--config) is a folder, so it cannot be read.",
+                         fix="Give the path of a TOML file with --config, for example --config fleet.toml.") from None
     except OSError as exc:
         raise UsageError(f"The answer file {path} cannot be read: {exc.strerror or exc}.",
                          fix="Give the path of a readable TOML file with --config.") from None
+    text = decode_config(data, path)
+    try:
+        values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"The answer file {path} is not valid TOML: {exc}", fix="Fix the file and run again.") from None
-    if "preset" in data:
-        data = {**_preset_values(str(data.pop("preset"))), **data}
-    return data
+        raise UsageError(f"The answer file {path} is not valid TOML: {exc}",
+                         fix="Fix the file and run again (strings need quotes: prefix = \"/opt/miniconda3\").") from None
+    tables = [k for k, v in values.items() if isinstance(v, dict)]
+    if tables:
+        raise UsageError(f"The answer file {path} has a [{tables[0]}] table; the settings are plain keys at the top "
+                         "of the file.", fix="Remove the [section] line, for example: prefix = \"/opt/miniconda3\".")
+    if "preset" in values:
+        values = {**_preset_values(values.pop("preset")), **values}
+    return values
 
 
-def _preset_values(name: str) -> dict[str, Any]:
-    if name not in ENV_PRESETS:
-        raise UsageError(f"Unknown preset {name!r}.", fix=f"Use one of {', '.join(sorted(ENV_PRESETS))}.")
+def _preset_values(name: Any) -> dict[str, Any]:
+    if not isinstance(name, str) or name not in ENV_PRESETS:
+        raise UsageError(f"Unknown preset {name!r} (preset, --preset).",
+                         fix=f"Use one of {', '.join(sorted(ENV_PRESETS))}, for example preset = \"llm\".")
     python, packages = ENV_PRESETS[name]
     return {"env_python": python, "packages": list(packages)}
+
+
+#: Pairs of flags that contradict each other: (flag A, flag B, why). Only flags count: an answer-file
+#: key that a flag overrides is not a conflict.
+_CONFLICTS: tuple[tuple[str, str, str], ...] = (
+    ("--installer-file", "--mirror", "a local installer is not downloaded, so no mirror is used"),
+    ("--installer-file", "--installer", "--installer picks a file from the index, --installer-file uses your own"),
+    ("--no-shell-init", "--init-shells", "one sets up no shell, the other names shells to set up"),
+    ("--no-env", "--gpu-check", "the GPU check runs in the new env"),
+    ("--no-env", "--env-name", "no env is created"),
+    ("--no-env", "--env-python", "no env is created"),
+    ("--no-env", "--packages", "no env is created"),
+    ("--no-env", "--channels", "no env is created"),
+    ("--no-env", "--preset", "no env is created"),
+    ("--no-env", "--gpu-steps", "no env is created, so there is no GPU check"),
+    ("--no-gpu-check", "--gpu-steps", "the GPU check is off"),
+)
+
+
+def _given(args: argparse.Namespace, flag: str) -> bool:
+    """Whether ``flag`` was on the command line."""
+    if flag == "--gpu-check":
+        return args.gpu_check is True
+    if flag == "--no-gpu-check":
+        return args.gpu_check is False
+    value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+    return value not in (None, False)
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse flags that contradict each other, naming both (see :data:`_CONFLICTS`), and ``--json``
+    without ``--silent`` (the window cannot print JSON events).
+
+    Raises:
+        UsageError: every conflict found.
+    """
+    problems = [f"{a} and {b} cannot be used together: {why}. Leave one of them out."
+                for a, b, why in _CONFLICTS if _given(args, a) and _given(args, b)]
+    if args.json and not (args.silent or args.dry_run or args.undo_shell_changes or args.write_config):
+        problems.append("--json needs --silent (or --dry-run): JSON events are for unattended runs, and without "
+                        "--silent the wizard window would open.")
+    if problems:
+        raise UsageError(problems[0] if len(problems) == 1 else "Conflicting flags:\n- " + "\n- ".join(problems),
+                         fix="Leave out one flag of each pair named above" if not (len(problems) == 1 and "--json" in problems[0])
+                         else "Add --silent to run unattended with JSON events, or leave out --json to open the wizard.")
 
 
 def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
     """The settings the user gave: the answer file, then the flags (flags win); presets expanded.
 
     Raises:
-        UsageError: a bad answer file.
+        UsageError: a bad answer file; conflicting flags (:func:`check_flags`).
     """
+    check_flags(args)
     values: dict[str, Any] = load_config(args.config) if args.config else {}
     if args.preset:
         values.update(_preset_values(args.preset))
@@ -164,7 +269,7 @@ def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
         values["init_shells"] = []
     if args.no_env:
         values["create_env"] = False
-        values.setdefault("gpu_check", False)
+        values["gpu_check"] = False  # the flag wins over an answer file's gpu_check (--gpu-check with it is refused)
     return values
 
 

@@ -176,13 +176,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     if dry_run:
-        if json_events:
-            assert isinstance(console, JsonReporter)
-            console.emit("plan", plan=plan.to_mapping(), summary=plan.summary())
-        else:
-            print(plan.summary(), file=out)
-            print("\nDry run: nothing was changed.", file=out)
-        return 0
+        return _dry_run(plan, console, json_events, out, cancel or CancelToken())
     try:
         if plan.log_file is None:
             plan.log_file = default_log_file()
@@ -254,6 +248,67 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
             filelog.close()
             session.close()
     return code
+
+
+def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, cancel: CancelToken) -> int:
+    """``--dry-run``: every check the real run makes before it downloads, then the plan; nothing is written.
+
+    Checks, in the real run's order: the log file can be written; :func:`app.core.pipeline.preflight`
+    (install location, download folder, Terms of Service); the catalog step (reads the index: the
+    installer exists, a given ``--sha256`` agrees with the published one, a hash is known unless
+    ``--allow-unverified``); the install location again with the installer's rules (``.pkg``).
+    A failure is reported exactly as the real run reports it, with the same exit code.
+
+    Output: the plan summary, the chosen installer and the warnings, or one JSON ``plan`` event
+    (``plan``, ``summary``, ``installer``, ``warnings``).
+    """
+    from app.core import catalog, installer, net
+    from app.core.errors import UnverifiedInstallerError
+    from app.core.events import RecordingReporter
+
+    record = RecordingReporter()
+    with TerminationHandler(cancel) as signals:
+        try:
+            pipeline.preflight(plan, record)
+            with net.make_session() as session:
+                choice = catalog.resolve(plan, session, record, cancel)
+            if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
+                raise UnverifiedInstallerError(
+                    f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
+                    fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
+                        "publishes it), or allow unverified installers (--allow-unverified).")
+            for warning in installer.check_prefix(plan, Path(choice.filename).suffix.lower()):
+                record.log(Stage.INSTALL, warning, "warning")
+        except Cancelled:
+            text = f"Cancelled by {signals.received}; nothing was changed." if signals.received else \
+                "Cancelled; nothing was changed."
+            if json_events:
+                assert isinstance(console, JsonReporter)
+                console.emit("cancelled", exit_code=signals.exit_code, signal=signals.received, stage=None, message=text)
+            else:
+                _print_quietly(text, out)
+            return signals.exit_code
+        except WizardError as exc:
+            _report_error(console, json_events, exc, exc.exit_code, out)
+            return exc.exit_code
+    warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
+    where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
+             "official-index": "published by the official index"}.get(choice.hash_source or "", "")
+    sha = f"SHA-256 {choice.sha256} ({where})" if choice.sha256 else "no known SHA-256 (--allow-unverified)"
+    if json_events:
+        assert isinstance(console, JsonReporter)
+        console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),
+                     installer={"filename": choice.filename, "url": choice.url,
+                                "path": str(choice.local_path) if choice.local_path else None,
+                                "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size},
+                     warnings=warnings)
+    else:
+        print(plan.summary(), file=out)
+        print(f"Chosen installer: {choice.filename}, {sha}", file=out)
+        for warning in warnings:
+            print(f"warning: {warning}", file=out)
+        print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)
+    return 0
 
 
 def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 from app.core import catalog, net
 from app.core.catalog import InstallerChoice, choose, fetch_index, pinned_sha256, resolve
-from app.core.errors import Cancelled, CatalogError
+from app.core.errors import Cancelled, CatalogError, UsageError
 from app.core.events import CancelToken, RecordingReporter
 from app.core.index_page import parse_date, parse_index, parse_installer_name, parse_size
 from app.core.plan import InstallPlan
@@ -421,13 +421,28 @@ def test_resolve_with_entries_already_read_does_not_fetch_again(srv, session):
                 entries=entries)
 
 
-def test_resolve_user_hash_wins_and_warns(srv, session):
-    rep = RecordingReporter()
+def test_resolve_user_hash_that_the_index_contradicts_is_refused_before_downloading(srv, session):
+    published = "634d76df5e489c44ade4085552b97bebc786d49245ed1a830022b0b406de5817"
     mine = "ab" * 32
-    choice = resolve(plan_for(srv.url("official/"), sha256=mine.upper()), session, rep, CancelToken())
-    assert (choice.sha256, choice.hash_source) == (mine, "user")
-    warnings = [line for _, line, level in rep.of("log") if level == "warning"]
-    assert any("differs" in w for w in warnings)
+    with pytest.raises(UsageError) as info:
+        resolve(plan_for(srv.url("official/"), sha256=mine.upper()), session, RecordingReporter(), CancelToken())
+    assert info.value.exit_code == 2
+    msg = info.value.message
+    assert mine in msg and published in msg and "--sha256" in msg and "index publishes" in msg
+    assert "Nothing was downloaded" in msg
+    assert [r[1] for r in srv.state.requests] == ["/official/"]  # the index only, no installer
+    # the same hash, in any case, is accepted
+    choice = resolve(plan_for(srv.url("official/"), sha256=published.upper()), session, RecordingReporter(),
+                     CancelToken())
+    assert (choice.sha256, choice.hash_source) == (published, "user")
+
+
+def test_resolve_user_hash_that_the_pinned_table_contradicts_is_refused(srv, session):
+    # The fancyindex mirror publishes no hashes; the pinned table knows this versioned installer.
+    plan = plan_for(srv.url("fancy/"), installer="Miniconda3-py311_23.5.2-0-Linux-x86_64.sh", sha256="cd" * 32)
+    with pytest.raises(UsageError) as info:
+        resolve(plan, session, RecordingReporter(), CancelToken(), official_url=srv.url("official/"))
+    assert "pinned hash table" in info.value.message and "634d76df" in info.value.message
 
 
 def test_resolve_pinned_hash_for_a_mirror_without_hashes(srv, session):

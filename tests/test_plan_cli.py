@@ -110,21 +110,28 @@ def test_platform_flag_changes_default_prefix_and_summary():
         plan_for("--platform", "Amiga")
 
 
-def test_summary_and_dry_run_print_the_same_text(tmp_path, capsys):
-    argv = ["--dry-run", "--prefix", str(tmp_path / "mc"), "--env-name", "demo"]
+def test_summary_and_dry_run_print_the_same_text(tmp_path, capsys, mirror):
+    argv = ["--dry-run", "--prefix", str(tmp_path / "mc"), "--env-name", "demo", "--mirror", mirror.base_url,
+            "--accept-tos", "--download-dir", str(tmp_path / "dl")]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert plan_for(*argv).summary() in out
+    assert "Chosen installer: Miniconda3-latest-Linux-x86_64.sh" in out and "published by the index" in out
     assert "nothing was changed" in out
-    assert not (tmp_path / "mc").exists()
+    assert not (tmp_path / "mc").exists() and not (tmp_path / "dl").exists()
+    assert [r[1] for r in mirror.state.requests] == ["/"]  # the index was read; nothing was downloaded
 
 
-def test_dry_run_json_is_one_plan_event(tmp_path, capsys):
-    assert main(["/S", "--dry-run", "--json", "--prefix", str(tmp_path / "mc")]) == 0
+def test_dry_run_json_is_one_plan_event(tmp_path, capsys, mirror):
+    assert main(["/S", "--dry-run", "--json", "--prefix", str(tmp_path / "mc"), "--mirror", mirror.base_url,
+                 "--accept-tos"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     event = json.loads(lines[0])
     assert event["event"] == "plan" and event["plan"]["prefix"] == str(tmp_path / "mc")
+    assert event["installer"]["filename"] == "Miniconda3-latest-Linux-x86_64.sh"
+    assert event["installer"]["hash_source"] == "index" and len(event["installer"]["sha256"]) == 64
+    assert event["warnings"] == [] or all(isinstance(w, str) for w in event["warnings"])
 
 
 def test_invalid_plan_exits_2_with_the_fix(tmp_path, capsys):

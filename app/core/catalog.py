@@ -11,6 +11,9 @@ index. ``latest`` names are never looked up in the pinned table: they move.
 from __future__ import annotations
 
 import csv
+import datetime
+import difflib
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,11 +24,11 @@ import urllib3
 from packaging.version import InvalidVersion, Version
 
 from app.core import net
-from app.core.errors import CatalogError, Stage
+from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
 from app.core.platform_info import EXTENSIONS, PlatformInfo
-from app.core.plan import MIRRORS, InstallPlan
+from app.core.plan import MIRRORS, InstallPlan, local_mirror_path, setting
 
 __all__ = [
     "InstallerChoice", "InstallerEntry", "choose", "fetch_index", "parse_index", "parse_installer_name",
@@ -40,6 +43,9 @@ OFFICIAL_INDEX_URL = MIRRORS["official"]
 OFFICIAL_LOOKUP_TIMEOUT = (4.0, 8.0)
 #: An index page larger than this is not an installer directory.
 MAX_INDEX_BYTES = 16 << 20
+#: In a local mirror folder, a file with this name (``sha256sum`` output: ``HEX  NAME`` or ``HEX *NAME``
+#: per line) gives the installers' SHA-256.
+SHA256SUMS = "SHA256SUMS"
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -106,11 +112,15 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
     Returns:
         The installers listed (at least one).
 
+    A ``file:///`` URL is a local mirror folder: see :func:`list_folder`.
+
     Raises:
         CatalogError: unreachable (names --mirror and the proxy variables), HTTP 404 or another
             error status, or a page that lists no installer.
         Cancelled: on cancel.
     """
+    if url.lower().startswith("file:"):
+        return list_folder(url)
     try:
         resp = net.get(session, url, cancel, timeout=timeout, headers={"Accept": "text/html,*/*;q=0.8"})
     except requests.RequestException as exc:
@@ -146,6 +156,59 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
             f"The page at {url} lists no Miniconda installers.",
             fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
                 "(for example https://repo.anaconda.com/miniconda/), not a conda channel or a web page.",
+        )
+    return entries
+
+
+def _read_sha256sums(folder: Path) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    try:
+        text = (folder / SHA256SUMS).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return sums
+    for line in text.splitlines():
+        m = re.match(r"^\s*([0-9a-fA-F]{64})\s+\*?(.+?)\s*$", line)
+        if m:
+            sums[Path(m.group(2)).name] = m.group(1).lower()
+    return sums
+
+
+def list_folder(url: str) -> list[InstallerEntry]:
+    """The installers in a local mirror folder (``file:///srv/miniconda/``), for offline fleets.
+
+    Every file whose name is an installer name (:func:`parse_installer_name`, e.g.
+    ``Miniconda3-latest-Linux-x86_64.sh``) is an entry with its exact size and modification time (UTC)
+    and a ``file:///`` URL; its SHA-256 comes from a ``SHA256SUMS`` file in the folder when it lists
+    it (otherwise :func:`resolve` looks further: the pinned table, the official index). "Downloading"
+    one is a copy, verified like a download (:func:`app.core.download.fetch_installer`).
+
+    Raises:
+        CatalogError: the folder cannot be read, or holds no installer.
+    """
+    folder = local_mirror_path(url) or Path(url)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise CatalogError(f"Cannot read the mirror folder {folder}: {exc.strerror or exc}.",
+                           fix="Check the mirror folder (--mirror in silent mode): it must hold the Miniconda "
+                               "installers and be readable for you.") from None
+    sums = _read_sha256sums(folder)
+    entries = []
+    for name in names:
+        parts = parse_installer_name(name)
+        path = folder / name
+        if parts is None or not path.is_file():
+            continue
+        st = path.stat()
+        mtime = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        entries.append(InstallerEntry(filename=name, url=path.absolute().as_uri(), size=st.st_size,
+                                      last_modified=mtime, sha256=sums.get(name), **parts))  # type: ignore[arg-type]
+    if not entries:
+        raise CatalogError(
+            f"The mirror folder {folder} holds no Miniconda installers.",
+            fix="Put the installers there under their published names (for example "
+                "Miniconda3-latest-Linux-x86_64.sh, ideally with a SHA256SUMS file), or use one installer as a "
+                "local file (--installer-file in silent mode).",
         )
     return entries
 
@@ -188,11 +251,8 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
         for e in entries:
             if e.filename.lower() == name.lower():
                 return e
-        same = sorted(e.filename for e in entries if e.os == platform.os and e.arch == platform.arch)
-        hint = (" Installers for " + platform.tag + " there include: " + ", ".join(same[:6])
-                + (" ..." if len(same) > 6 else "") + ".") if same else ""
         raise CatalogError(
-            f"The installer {name} is not listed in the index.{hint}",
+            f"The installer {name} is not listed in the index.{_suggestions(entries, platform, name)}",
             fix="Choose an installer the index lists (the name given with --installer in silent mode must "
                 "match exactly), or leave the name out to get the latest installer.",
         )
@@ -215,6 +275,26 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
     if latest:
         return min(latest, key=ext_rank)
     return max(mine, key=lambda e: (_version_key(e), -ext_rank(e)))
+
+
+def _suggestions(entries: list[InstallerEntry], platform: PlatformInfo, name: str) -> str:
+    """`` Closest names: A, B. Newest for Linux-x86_64: C, D.`` for an installer name the index lacks.
+
+    Closest: :func:`difflib.get_close_matches` over the whole index (a typo may be in the platform
+    part too). Newest: the ``latest`` installer, then the versioned ones for ``platform`` newest first
+    (conda version, Python version, build; :mod:`packaging.version` order, as in :func:`choose`).
+    """
+    names = [e.filename for e in entries]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    mine = [e for e in entries if e.os == platform.os and e.arch == platform.arch]
+    newest = sorted(mine, key=lambda e: (e.is_latest, _version_key(e)), reverse=True)
+    newest_names = [e.filename for e in newest if e.filename not in close][:4]
+    text = ""
+    if close:
+        text += " Closest names: " + ", ".join(close) + "."
+    if newest_names:
+        text += f" Newest for {platform.tag}: " + ", ".join(newest_names) + "."
+    return text
 
 
 # ---- pinned hashes -------------------------------------------------------------------------
@@ -329,10 +409,17 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
     source: str | None
     if user_sha:
         sha, source = user_sha, "user"
-        if entry.sha256 and entry.sha256 != user_sha:
-            reporter.log(Stage.CATALOG,
-                         f"The SHA-256 you gave ({user_sha}) differs from the one the index publishes for "
-                         f"{entry.filename} ({entry.sha256}); yours will be checked.", "warning")
+        known, where = entry.sha256, "the index publishes"
+        if not known and (pinned := pinned_sha256(entry.filename)) is not None:
+            known, where = pinned, "the pinned hash table (resources/miniconda_hashes.csv) has"
+        if known and known != user_sha:
+            raise UsageError(
+                f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one {where} for "
+                f"{entry.filename} ({known}). Nothing was downloaded.",
+                fix="Check which installer and hash you meant: copy the SHA-256 published next to this installer, "
+                    "choose the installer that hash belongs to (--installer NAME in silent mode), or give no "
+                    "expected SHA-256 to use the published one (leave out --sha256).",
+            )
     elif entry.sha256:
         sha, source = entry.sha256, "index"
     elif (pinned := pinned_sha256(entry.filename)) is not None:

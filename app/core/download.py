@@ -307,6 +307,8 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
             return final
         reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
 
+    if choice.url.lower().startswith("file:"):  # a local mirror folder (catalog.list_folder): a verified copy
+        return _copy_from_folder(choice, final, part, expected, reporter, cancel)
     resumed_from_old_part = part.is_file() and part.stat().st_size > 0
     hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
     actual = hasher.hexdigest()
@@ -346,6 +348,69 @@ def _free_name(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}.{n}")
     return candidate
+
+
+def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected: str | None, reporter: Reporter,
+                      cancel: CancelToken) -> Path:
+    """"Download" from a local mirror folder (a ``file:///`` URL from :func:`app.core.catalog.list_folder`):
+    copy into ``part`` in 1 MiB pieces, hashing as it goes (progress, cancel), check the SHA-256, then
+    rename to ``final``. The mirror's file is never changed; a mismatch or failure leaves no ``.part``.
+
+    Raises:
+        HashMismatchError, DownloadError (the mirror file cannot be read, the copy cannot be written), Cancelled.
+    """
+    from app.core.plan import local_mirror_path
+
+    source = local_mirror_path(choice.url or "") or Path(choice.url or "")
+    reporter.log(Stage.DOWNLOAD, f"Copying {source} from the local mirror folder.")
+    hasher = hashlib.sha256()
+    try:
+        total = source.stat().st_size
+    except OSError as exc:
+        raise DownloadError(f"Cannot read {source} in the mirror folder: {exc.strerror or exc}.",
+                            fix="Check the mirror folder (--mirror) and its permissions.") from exc
+    meter = _Meter(reporter, total, DOWNLOADING_TEXT)
+    done = 0
+    try:
+        with open(source, "rb") as src:
+            try:
+                with open(part, "wb") as dst:
+                    while True:
+                        cancel.raise_if_cancelled()
+                        chunk = src.read(CHUNK_SIZE)
+                        if not chunk:
+                            break
+                        hasher.update(chunk)
+                        dst.write(chunk)
+                        done += len(chunk)
+                        meter.update(done)
+            except OSError as exc:
+                _remove(part)
+                raise _disk_error(part, exc) from exc
+    except Cancelled:
+        _remove(part)
+        raise
+    except OSError as exc:
+        _remove(part)
+        raise DownloadError(f"Cannot read {source} in the mirror folder: {exc.strerror or exc}.",
+                            fix="Check the mirror folder (--mirror) and its permissions.") from exc
+    meter.update(done, force=True)
+    actual = hasher.hexdigest()
+    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    if expected is not None and actual != expected:
+        _remove(part)
+        raise _mismatch(choice, expected, actual, str(source), local=False)
+    try:
+        os.replace(part, final)
+    except OSError as exc:
+        _remove(part)
+        raise _disk_error(final, exc) from exc
+    reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
+    reporter.info(Stage.DOWNLOAD, "path", str(final))
+    if expected is not None:
+        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
+    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(done)}).")
+    return final
 
 
 def _remove(path: Path) -> None:

@@ -164,7 +164,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "info": ("stage", "key", "value"),
     "train_step": ("step", "loss", "elapsed", "steps_per_second", "samples_per_second"),
     "stage_finished": ("stage", "summary", "data"),
-    "plan": ("plan", "summary"),
+    "plan": ("plan", "summary", "installer", "warnings"),
     "version": ("version",),
     "finished": ("exit_code", "message"),
     "failed": ("exit_code", "error", "stage", "message", "fix"),

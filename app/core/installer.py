@@ -79,18 +79,41 @@ def _is_nonempty_dir(path: Path) -> bool:
     return path.is_dir() and any(path.iterdir())
 
 
+#: How :func:`check_prefix` reads free space: ``(total, used, free)`` bytes of the disk holding a path.
+#: (A module attribute so that a test can stand in for a file system that reports 0 bytes free.)
+disk_usage = shutil.disk_usage
+
+
+def implausible_space(total: int, used: int, free: int) -> str | None:
+    """Why a disk's free-space figure cannot be trusted, or ``None``.
+
+    Lustre, some FUSE and network file systems report 0 bytes (free, or in all) although files can be
+    written (Lustre OST quirks; sshfs/NFS servers that do not implement statfs). Figures that cannot be
+    true of a real disk are: a size of 0, exactly 0 bytes free, or more free than the size.
+    """
+    if total == 0:
+        return "reports a size of 0 bytes"
+    if free == 0:
+        return "reports exactly 0 bytes free"
+    if free > total:
+        return f"reports more free space ({free} bytes) than its size ({total} bytes)"
+    return None
+
+
 def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[str]:
     """Check the install location before anything is written.
 
     Args:
-        plan: the plan (``prefix``, ``update_existing``, ``platform``).
+        plan: the plan (``prefix``, ``update_existing``, ``platform``, ``skip_space_check``).
         installer_ext: ``.sh``/``.exe``/``.pkg`` when known, for installer-specific rules.
 
     Returns:
-        Warnings (not fatal), each a sentence.
+        Warnings (not fatal), each a sentence: little free space; a free-space figure that looks
+        implausible (:func:`implausible_space`); the space check skipped (``plan.skip_space_check``).
 
     Raises:
-        PrefixError: the location cannot be used; the message names the fix.
+        PrefixError: the location cannot be used (bad characters, a file, a folder *under* a file,
+            not empty, not writable, too little free space); the message names the fix.
     """
     prefix = plan.resolved_prefix
     problems = plan.prefix_problems()
@@ -99,6 +122,12 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     warnings: list[str] = []
     if prefix.exists() and not prefix.is_dir():
         raise PrefixError(f"{prefix} exists and is a file, not a folder.", fix="Choose another install location.")
+    anchor = _existing_ancestor(prefix)
+    if not anchor.is_dir():
+        raise PrefixError(
+            f"{anchor} is a file, so the folder {prefix} cannot be created under it.",
+            fix="Choose an install location whose parent folders are folders, for example ~/miniconda3.",
+        )
     conda = conda_executable(prefix, plan.platform.os)
     if _is_nonempty_dir(prefix):
         if not plan.update_existing:
@@ -125,19 +154,37 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
                 f"A .pkg installer always installs to {pkg_prefix}; it cannot install to {prefix}.",
                 fix="Choose the .sh installer for this platform to pick the location, or use ~/miniconda3.",
             )
-    anchor = _existing_ancestor(prefix)
-    if not os.access(anchor, os.W_OK):
+    if not os.access(anchor, os.W_OK | os.X_OK):
         raise PrefixError(
             f"You cannot write to {anchor}, so Miniconda cannot be installed in {prefix}.",
             fix="Choose a folder in your home directory, for example ~/miniconda3.",
         )
-    free = shutil.disk_usage(anchor).free
+    total, used, free = disk_usage(anchor)
+    odd = implausible_space(total, used, free)
+    if plan.skip_space_check:
+        warnings.append(
+            f"Free-space check skipped (--skip-space-check): the disk of {prefix} reports "
+            f"{free / 1024**3:.1f} GiB free" + (f" and {odd}" if odd else "")
+            + f"; Miniconda needs about {MIN_FREE_BYTES / 1024**3:.0f} GiB, an env with pytorch about "
+            f"{WARN_FREE_BYTES / 1024**3:.0f} GiB."
+        )
+        return warnings
     if free < MIN_FREE_BYTES:
+        if odd:
+            raise PrefixError(
+                f"The disk of {prefix} {odd}, which is what Lustre and some network file systems report when "
+                f"they do not say how much is free; Miniconda needs at least {MIN_FREE_BYTES / 1024**3:.0f} GiB.",
+                fix="If you know there is room, skip the free-space check (--skip-space-check in silent mode, "
+                    "skip_space_check = true in an answer file); otherwise choose a location on another disk.",
+            )
         raise PrefixError(
             f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; Miniconda needs at least "
             f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
-            fix="Free some space or choose a location on another disk.",
+            fix="Free some space or choose a location on another disk. If the figure is wrong (some network file "
+                "systems report too little), skip the free-space check (--skip-space-check in silent mode).",
         )
+    if odd:
+        warnings.append(f"The disk of {prefix} {odd}; the free-space figure may be wrong.")
     if free < WARN_FREE_BYTES:
         warnings.append(
             f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; an env with pytorch needs "

@@ -32,7 +32,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from collections.abc import Iterator, Mapping
 from typing import Any
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
-from app.core.errors import Stage, TermsOfServiceError
+from app.core.errors import DownloadError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
 
@@ -138,16 +138,49 @@ def tos_accepted_elsewhere(environ: dict[str, str] | None = None) -> bool:
             or env.get("CI", "").lower() in ("true", "1"))
 
 
+def check_download_dir(plan: InstallPlan) -> Path | None:
+    """Check, without creating anything, that the download folder can be made and written.
+
+    Returns:
+        The folder (``plan.download_dir`` or :func:`app.core.download.default_download_dir`), or
+        ``None`` for a local installer file (nothing is downloaded then).
+
+    Raises:
+        DownloadError: the folder is a file, lies under a file, or cannot be written.
+    """
+    if plan.installer_file is not None:
+        return None
+    given = plan.download_dir is not None
+    folder = Path(plan.download_dir).expanduser() if given else download.default_download_dir()
+    flag = " (--download-dir)" if given else ""
+    fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
+    if folder.exists() and not folder.is_dir():
+        raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
+    anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
+    if not anchor.is_dir():
+        raise DownloadError(f"The download folder {folder}{flag} cannot be created: {anchor} is a file.", fix=fix)
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise DownloadError(f"The download folder {folder}{flag} cannot be written: {anchor} is not writable "
+                            "for you.", fix=fix)
+    return folder
+
+
 def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     """Checks that can fail before anything is downloaded or written, so a run does not stop half-way.
 
+    The real run and ``--dry-run`` both run it (a dry run then reads the index too), so a dry run
+    exits with the code the real run would.
+
     Raises:
-        PrefixError: the install location cannot be used.
+        PrefixError: the install location cannot be used (a file, under a file, not empty, not
+            writable, too little space; see :func:`app.core.installer.check_prefix`).
+        DownloadError: the download folder cannot be used (:func:`check_download_dir`).
         TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
     for warning in installer.check_prefix(plan):
         reporter.log(Stage.INSTALL, warning, "warning")
+    check_download_dir(plan)
     if plan.create_env and plan.uses_defaults_channels and not plan.accept_tos and not tos_accepted_elsewhere():
         raise TermsOfServiceError(
             "The env would use Anaconda's defaults channels, whose Terms of Service must be accepted first; "

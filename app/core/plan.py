@@ -13,13 +13,18 @@ with ``_`` spelled ``-``, the long flags.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from app.core import match_spec
 from app.core.errors import UsageError
-from app.core.platform_info import ARCHES, PlatformInfo, detect
+from app.core.platform_info import ARCHES, EXTENSIONS, PlatformInfo, detect
 
 #: Named Miniconda installer directories. Any URL laid out the same way works too.
 #: Sources: repo.anaconda.com (official); mirror help pages of TUNA, USTC and BFSU
@@ -48,7 +53,15 @@ INSTALL_TYPES = ("JustMe", "AllUsers")
 #: What to do when the env to create already exists: refuse (silent default), use it as it is, or
 #: let conda replace it (real ``conda create --yes`` replaces silently; recorded in errors-2026-11-30/exists.*).
 IF_ENV_EXISTS = ("fail", "reuse", "replace")
-_ENV_NAME_BAD = re.compile(r"[\s/\\:#!=,()'\"^%*?<>|]")
+#: An env name: a folder under ``envs/`` that ``conda activate NAME`` can take unquoted. conda itself refuses
+#: ``/``, space, ``:`` and ``#`` (``PREFIX_NAME_DISALLOWED_CHARS`` in conda/base/constants.py) and the names
+#: ``base``/``root``; a leading ``-`` would be read as an option, ``.``/``..`` are not new folders, and shell
+#: characters break the "conda activate NAME" line the wizard prints. So: ASCII letters, digits, ``_ . + -``,
+#: starting with a letter, digit or ``_``.
+_ENV_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+_RESERVED_ENV_NAMES = ("base", "root")
+#: File names Windows reserves (an env folder cannot have them there).
+_WIN_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _WIN_FORBIDDEN = set("^%!=,()")  # constructor's NSIS OnDirectoryLeave check
@@ -89,6 +102,177 @@ def channels_use_defaults(channels: tuple[str, ...]) -> bool:
 
 def _default_platform() -> PlatformInfo:
     return detect()
+
+
+#: The flag that sets each plan field (the answer-file key is the field name itself).
+FLAGS: dict[str, str] = {
+    "platform": "--platform", "mirror": "--mirror", "installer": "--installer", "installer_file": "--installer-file",
+    "sha256": "--sha256", "allow_unverified": "--allow-unverified", "download_dir": "--download-dir",
+    "prefix": "--prefix", "update_existing": "--update-existing", "install_type": "--install-type",
+    "skip_space_check": "--skip-space-check", "init_shells": "--init-shells", "add_to_path": "--add-to-path",
+    "register_python": "--register-python", "create_env": "--no-env", "env_name": "--env-name",
+    "env_python": "--env-python", "packages": "--packages", "channels": "--channels", "accept_tos": "--accept-tos",
+    "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
+    "log_file": "--log-file",
+}
+
+
+def setting(name: str) -> str:
+    """How messages name a setting: ``"--env-name / env_name"``: the flag and the answer-file key."""
+    return f"{FLAGS[name]} / {name}" if name in FLAGS else name
+
+
+def local_mirror_path(mirror: str) -> Path | None:
+    """The folder a ``mirror`` names when it is a local folder (``/srv/miniconda``, ``~/mirror``,
+    ``C:\\mirror``, ``file:///srv/miniconda/``), else ``None`` (a mirror name or an http(s) URL)."""
+    text = mirror.strip()
+    if text.lower().startswith("file:"):
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            return None
+        if parts.netloc not in ("", "localhost"):
+            return None
+        return Path(unquote(parts.path) or "/")
+    if text.startswith(("/", "~", "\\\\")) or re.match(r"^[A-Za-z]:[\\/]", text):
+        return Path(text).expanduser()
+    return None
+
+
+def mirror_problem(mirror: str) -> str | None:
+    """Why ``mirror`` is not a usable installer source, or ``None``.
+
+    Usable: a name from :data:`MIRRORS`; an ``http(s)://HOST[:PORT]/PATH`` URL (no spaces, a host, a port
+    1-65535); a local folder (absolute path or ``file:///`` URL) that exists.
+    """
+    example = f"for example --mirror tuna, or --mirror {MIRRORS['tuna']}, or a local folder such as /srv/miniconda"
+    text = mirror.strip()
+    if not text:
+        return f"The mirror ({setting('mirror')}) is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
+    if text.lower() in MIRRORS:
+        return None
+    folder = local_mirror_path(text)
+    if folder is not None:
+        if text.lower().startswith("file:") and any(c.isspace() for c in text):
+            return (f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 "
+                    "or give the folder as a plain path.")
+        if not folder.is_absolute():
+            return f"The mirror folder {text!r} ({setting('mirror')}) must be an absolute path ({example})."
+        if not folder.exists():
+            return f"The mirror folder {folder} ({setting('mirror')}) does not exist; check the path ({example})."
+        if not folder.is_dir():
+            return (f"The mirror {folder} ({setting('mirror')}) is a file, not a folder; give the folder that holds "
+                    "the Miniconda installers, or use --installer-file for one installer.")
+        return None
+    if "://" not in text:
+        return f"Unknown mirror {text!r} ({setting('mirror')}): use one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # "Invalid IPv6 URL" for an unclosed [
+        return f"The mirror URL {text!r} ({setting('mirror')}) cannot be read: {exc} ({example})."
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return (f"The mirror URL {text!r} ({setting('mirror')}) names another host; a file:// URL must name a local "
+                "folder, with three slashes: file:///srv/miniconda/.")
+    if scheme not in ("http", "https"):
+        return (f"The mirror URL {text!r} ({setting('mirror')}) uses {parts.scheme or 'no'}://; only http://, https:// "
+                f"and file:// (a local folder) work ({example}).")
+    if any(c.isspace() for c in text):
+        return f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 ({example})."
+    if not parts.hostname:
+        return f"The mirror URL {text!r} ({setting('mirror')}) has no host name ({example})."
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        return (f"The mirror URL {text!r} ({setting('mirror')}) has an invalid port: ports are 1 to 65535 "
+                f"(for example https://mirror.example.org:8443/miniconda/).")
+    return None
+
+
+#: The first bytes of each installer kind (shell script, Windows PE, xar archive of a macOS .pkg).
+INSTALLER_MAGIC = {".sh": (b"#!", "a shell script"), ".exe": (b"MZ", "a Windows program"),
+                   ".pkg": (b"xar!", "a macOS installer package")}
+
+
+def installer_file_problem(path: Path, platform: PlatformInfo | None = None) -> str | None:
+    """Why ``path`` cannot be a Miniconda installer, or ``None``.
+
+    Checks, without running anything: it exists and is a regular file, is not empty, ends in ``.sh``,
+    ``.exe`` or ``.pkg`` (the one for ``platform``), and starts like that kind of file
+    (``#!``, ``MZ``, ``xar!``; see :data:`INSTALLER_MAGIC`).
+    """
+    key = setting("installer_file")
+    if any(ord(c) < 32 for c in str(path)):
+        return f"The installer file {str(path)!r} ({key}) contains control characters; give a plain path."
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return f"The installer file {path} ({key}) does not exist. Check the path, or leave it out to download."
+    except NotADirectoryError:
+        return f"The installer file {path} ({key}) does not exist: a folder on its path is a file."
+    except OSError as exc:
+        return f"The installer file {path} ({key}) cannot be read: {exc.strerror or exc}."
+    if stat.S_ISDIR(st.st_mode):
+        return f"The installer {path} ({key}) is a folder, not a file. Give the installer file itself, for example {path / 'Miniconda3-latest-Linux-x86_64.sh'}."
+    if not stat.S_ISREG(st.st_mode):
+        return f"The installer {path} ({key}) is not a regular file."
+    ext = path.suffix.lower()
+    if ext not in INSTALLER_MAGIC:
+        return (f"The installer file {path} ({key}) is not a Miniconda installer: expected a .sh, .exe or .pkg file "
+                "(for example Miniconda3-latest-Linux-x86_64.sh).")
+    if platform is not None and platform.os in EXTENSIONS and ext not in EXTENSIONS[platform.os]:
+        wanted = " or ".join(EXTENSIONS[platform.os])
+        return (f"The installer file {path} ({key}) is a {ext} installer, which does not run on {platform.describe()}; "
+                f"use the {wanted} installer for it.")
+    if st.st_size == 0:
+        return (f"The installer file {path} ({key}) is empty (0 bytes); download it again (for example "
+                "https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh).")
+    magic, kind = INSTALLER_MAGIC[ext]
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        return f"The installer file {path} ({key}) cannot be read: {exc.strerror or exc}."
+    if not head.startswith(magic):
+        hint = " It looks like a web page (a failed download?)." if b"<html" in head.lower() or head.lstrip().startswith(b"<") else ""
+        return (f"The installer file {path} ({key}) is not {kind}: a {ext} installer starts with {magic.decode()!r}, "
+                f"this file with {head[:len(magic)]!r}.{hint} Download the installer again (for example from "
+                "https://repo.anaconda.com/miniconda/).")
+    return None
+
+
+def env_name_problem(name: str, windows: bool = False) -> str | None:
+    """Why ``name`` cannot be the env to create, or ``None`` (rules at :data:`_ENV_NAME_RE`)."""
+    key = setting("env_name")
+    if not name:
+        return f"The env name ({key}) is empty; give a name such as 'llm'."
+    if name.lower() in _RESERVED_ENV_NAMES:
+        return f"The env name {name!r} ({key}) is conda's own base environment; choose another name, for example 'llm'."
+    if name in (".", "..") or name.startswith("-") or not _ENV_NAME_RE.match(name) or (
+            windows and name.lower().split(".")[0] in _WIN_RESERVED):
+        why = ("starts with '-', which conda reads as an option" if name.startswith("-")
+               else "is not a new folder name" if name in (".", "..")
+               else "is a name Windows reserves" if windows and name.lower().split(".")[0] in _WIN_RESERVED
+               else "has characters conda or the shell cannot take")
+        return (f"The env name {name!r} ({key}) {why}: use ASCII letters, digits, '_', '.', '+' or '-', starting "
+                "with a letter, digit or '_' (for example 'llm' or 'llm-3.11').")
+    if len(name) > 64:
+        return f"The env name {name[:20]!r}... ({key}) is {len(name)} characters long; keep it to 64 or fewer (for example 'llm')."
+    return None
+
+
+_CHANNEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_.+-]+)*$")
+
+
+def channel_problem(channel: str) -> str | None:
+    """Why ``channel`` is not a conda channel name (``conda-forge``, ``nvidia/label/cuda-12.1.0``) or URL."""
+    text = channel.strip()
+    if re.match(r"^(https?|file)://\S+$", text, re.IGNORECASE) or _CHANNEL_NAME_RE.match(text):
+        return None
+    return (f"The channel {channel!r} ({setting('channels')}) is not a channel name or URL "
+            "(for example conda-forge, defaults, or https://conda.anaconda.org/conda-forge).")
 
 
 @dataclass
@@ -167,8 +351,12 @@ class InstallPlan:
     # ---- derived ---------------------------------------------------------------------------
     @property
     def mirror_url(self) -> str:
-        """The index URL for :attr:`mirror`, always ending in ``/``."""
-        url = MIRRORS.get(self.mirror.lower(), self.mirror)
+        """The index URL for :attr:`mirror`, always ending in ``/``; a local folder becomes a ``file:///`` URL."""
+        folder = local_mirror_path(self.mirror)
+        if folder is not None and folder.is_absolute():
+            url = folder.as_uri()
+        else:
+            url = MIRRORS.get(self.mirror.strip().lower(), self.mirror.strip())
         return url if url.endswith("/") else url + "/"
 
     @property
@@ -177,12 +365,16 @@ class InstallPlan:
 
     @property
     def resolved_prefix(self) -> Path:
-        assert self.prefix is not None
+        """The install location with ``~`` expanded (the platform default when none is set)."""
+        if self.prefix is None or str(self.prefix) == "":
+            return default_prefix(self.platform)
         return Path(self.prefix).expanduser()
 
     # ---- validation ------------------------------------------------------------------------
     def problems(self) -> list[str]:
-        """Every problem with the plan as a sentence that names the fix; empty when valid."""
+        """Every problem with the plan as a sentence that names the setting, what is expected and an
+        example; empty when valid. Reads the file system only to look at given paths (installer file,
+        mirror folder); the checks that need more run in :func:`app.core.pipeline.preflight`."""
         out: list[str] = []
         if not self.platform.supported:
             supported = ", ".join(f"{o}-{a}" for o, arches in ARCHES.items() for a in arches)
@@ -190,65 +382,90 @@ class InstallPlan:
                 f"There is no Miniconda installer for {self.platform.describe()}. "
                 f"Supported: {supported}. Use --installer-file with an installer you have."
             )
-        url = self.mirror_url
-        if self.mirror.lower() not in MIRRORS and not re.match(r"^(https?|file)://", url):
-            out.append(
-                f"Unknown mirror {self.mirror!r}. Use one of {', '.join(MIRRORS)} "
-                "or the http(s) URL of a Miniconda directory."
-            )
+        if self.installer_file is None and (problem := mirror_problem(self.mirror)):
+            out.append(problem)
+        if self.installer is not None and not self.installer.strip():
+            out.append(f"The installer name ({setting('installer')}) is empty; give an installer file name from the index, for example "
+                       "Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.")
         if self.installer_file is not None:
-            f = Path(self.installer_file).expanduser()
-            if not f.is_file():
-                out.append(f"The installer file {f} does not exist. Check the path, or leave it out to download.")
-        if self.sha256 is not None and not _SHA_RE.match(self.sha256):
-            out.append("The SHA-256 must be 64 hexadecimal characters, as published next to the installer.")
+            problem = installer_file_problem(Path(self.installer_file).expanduser(), self.platform)
+            if problem:
+                out.append(problem)
+        if self.sha256 is not None and not _SHA_RE.match(self.sha256.strip()):
+            out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
+                       f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
         out.extend(self.prefix_problems())
         if self.if_env_exists not in IF_ENV_EXISTS:
-            out.append(f"if_env_exists must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
+            out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:
-            out.append(f"Install type must be JustMe or AllUsers, not {self.install_type!r}.")
+            out.append(f"The install type ({setting('install_type')}) must be JustMe or AllUsers, not {self.install_type!r}.")
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
         if self.create_env:
-            if not self.env_name or _ENV_NAME_BAD.search(self.env_name) or self.env_name == "base":
-                out.append(
-                    f"The env name {self.env_name!r} is not usable: use letters, digits, '-', '_' or '.', "
-                    "no spaces, and not 'base' (for example 'llm')."
-                )
+            if problem := env_name_problem(self.env_name, self.platform.os == "Windows"):
+                out.append(problem)
             if not _PYTHON_RE.match(self.env_python):
-                out.append(f"The Python version {self.env_python!r} should look like 3.11 or 3.11.9.")
+                out.append(f"The Python version {self.env_python!r} ({setting('env_python')}) should look like 3.11 "
+                           "or 3.11.9.")
             for spec in self.packages:
-                if not spec.strip() or spec.strip().startswith("-"):
-                    out.append(f"The package {spec!r} is not a package spec (for example 'numpy' or 'numpy>=1.26').")
+                try:
+                    match_spec.parse(spec)
+                except match_spec.SpecError as exc:
+                    out.append(f"The package spec {spec!r} ({setting('packages')}) is not valid: {exc} "
+                               f"({match_spec.EXAMPLE}; one spec per package, and a version goes with its name).")
+            for channel in self.channels:
+                if problem := channel_problem(channel):
+                    out.append(problem)
         if self.gpu_check and self.create_env is False:
-            out.append("The GPU check runs in the new env: create an env, or turn the GPU check off (--no-gpu-check).")
-        if not 5 <= int(self.gpu_steps) <= 100000:
-            out.append("GPU-check steps must be between 5 and 100000.")
+            out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
+                       "GPU check off (--no-gpu-check).")
+        if isinstance(self.gpu_steps, bool) or not isinstance(self.gpu_steps, int) \
+                or not 5 <= self.gpu_steps <= 100000:
+            out.append(f"The GPU-check steps ({setting('gpu_steps')}) must be a whole number from 5 to 100000 (for example 60), "
+                       f"not {self.gpu_steps!r}.")
+        for name in ("download_dir", "log_file"):
+            value = getattr(self, name)
+            if value is not None and str(value).strip() in ("", "."):
+                out.append(f"The path given as {setting(name)} is empty; give one, or leave it out for the default.")
+            elif value is not None and any(ord(c) < 32 for c in str(value)):
+                out.append(f"The path {str(value)!r} given as {setting(name)} contains control characters; "
+                           "give a plain path.")
         return out
 
     def prefix_problems(self) -> list[str]:
-        raw = str(self.prefix)
-        prefix = self.resolved_prefix
+        """The problems of :attr:`prefix` that need no file system (see :func:`app.core.installer.check_prefix`)."""
         windows = self.platform.os == "Windows"
         example = "C:\\miniconda3" if windows else "~/miniconda3"
+        if self.prefix is None or str(self.prefix).strip() == "":
+            return [f"The install location ({setting('prefix')}) is empty; give an absolute path, for example "
+                    f"{example}."]
+        raw = str(self.prefix)
+        prefix = self.resolved_prefix
         ascii_example = "C:\\miniconda3" if windows else "/opt/miniconda3"
         out = []
         absolute = PureWindowsPath(raw).is_absolute() if windows else prefix.is_absolute()
         if not absolute:
-            out.append(f"The install location {raw!r} must be an absolute path, for example ~/miniconda3.")
-        if " " in str(prefix):
+            out.append(f"The install location {raw!r} ({setting('prefix')}) must be an absolute path, "
+                       f"for example {example}.")
+        if any(c.isspace() for c in str(prefix)):
             out.append(
-                f"The install location {prefix} contains a space; conda packages break on such paths. "
+                f"The install location {str(prefix)!r} ({setting('prefix')}) contains a space; conda packages break on such paths. "
                 f"Choose one without spaces, for example {example}."
             )
         if not str(prefix).isascii():
             out.append(
-                f"The install location {prefix} contains non-ASCII characters (often a Chinese user name); "
+                f"The install location {prefix} ({setting('prefix')}) contains non-ASCII characters (often a Chinese user name); "
                 f"many conda packages fail there. Choose an ASCII path, for example "
                 f"{ascii_example}."
             )
+        if any(ord(c) < 32 for c in str(prefix)) and not any(c.isspace() for c in str(prefix)):
+            out.append(f"The install location {str(prefix)!r} ({setting('prefix')}) contains control characters; choose a plain path, "
+                       f"for example {example}.")
+        if not windows and ":" in str(prefix):
+            out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
+                       f"another, for example {example}.")
         if windows and _WIN_FORBIDDEN & set(str(prefix)):
             out.append(
-                f"The install location {prefix} contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
+                f"The install location {prefix} ({setting('prefix')}) contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
             )
         return out
 
@@ -266,19 +483,37 @@ class InstallPlan:
 
     # ---- (de)serialisation -----------------------------------------------------------------
     def apply(self, values: dict[str, Any]) -> "InstallPlan":
-        """Set fields from a flat mapping (answer-file keys); unknown keys raise :class:`UsageError`.
+        """Set fields from a flat mapping (answer-file keys, ``-`` or ``_``).
 
-        Paths are expanded (``~``), lists become tuples, ``platform`` takes ``"Linux-x86_64"``.
+        Types are strict (TOML gives real types): strings for names, versions and paths, ``true``/``false``
+        for switches, a whole number for ``gpu_steps``, lists of strings (or one string of words) for
+        ``packages``, ``channels`` and ``init_shells``. Paths get ``~`` expanded; a ``packages`` string is
+        split by :func:`app.core.match_spec.split_specs` and every spec is written the way conda reads it.
+
+        Raises:
+            UsageError: every unknown key and every value of the wrong type, all in one message, each
+                naming the key, what was expected and an example. Nothing is set then.
         """
-        known = {f.name: f for f in dataclasses.fields(self)}
+        known = {f.name for f in dataclasses.fields(self)}
+        problems: list[str] = []
+        updates: dict[str, Any] = {}
         for key, value in values.items():
-            name = key.replace("-", "_")
+            name = str(key).replace("-", "_")
             if name not in known:
-                raise UsageError(
-                    f"Unknown setting {key!r}.",
-                    fix=f"Known settings: {', '.join(sorted([*known, 'preset']))}.",
-                )
-            setattr(self, name, _coerce(name, value))
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                problems.append(f"Unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                                + f". Known settings: {', '.join(sorted([*known, 'preset']))}.")
+                continue
+            try:
+                updates[name] = _coerce(name, value)
+            except UsageError as exc:
+                problems.append(exc.message)
+        if problems:
+            raise UsageError(problems[0] if len(problems) == 1 else
+                             "The settings are not valid:\n- " + "\n- ".join(problems),
+                             fix="Fix the settings named above (in the answer file or on the command line), then run again.")
+        for name, value in updates.items():
+            setattr(self, name, value)
         return self
 
     def to_mapping(self) -> dict[str, Any]:
@@ -359,32 +594,107 @@ def _shell_summary(plan: InstallPlan) -> list[str]:
     return [f"conda init:      {first}"] + [f"                 {line}" for line in rest]
 
 
+#: The type each answer-file key must have (TOML gives real types): see :func:`_coerce`.
+_PATH_KEYS = ("installer_file", "prefix", "download_dir", "log_file")
+_BOOL_KEYS = ("allow_unverified", "update_existing", "add_to_path", "register_python", "create_env", "accept_tos",
+              "gpu_check", "skip_space_check")
+_LIST_KEYS = ("init_shells", "packages", "channels")
+_STRING_EXAMPLES = {
+    "platform": '"Linux-x86_64"', "mirror": '"tuna"', "installer": '"Miniconda3-latest-Linux-x86_64.sh"',
+    "sha256": '"634d76df...5817"', "install_type": '"JustMe"', "env_name": '"llm"', "env_python": '"3.10"',
+    "if_env_exists": '"fail"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
+    "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
+}
+_LIST_EXAMPLES = {"init_shells": '["bash", "zsh"]', "packages": '["numpy>=1.26", "pytorch"]',
+                  "channels": '["conda-forge"]'}
+
+
+def _describe(value: Any) -> str:
+    """``the number 3.1``, ``true``, ``a list``: how a wrong TOML value is named in a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"a {type(value).__name__}"
+
+
 def _coerce(name: str, value: Any) -> Any:
+    """Check one answer-file value's type and convert it to the field's type.
+
+    Raises:
+        UsageError: the key, the expected type, an example and what was given
+            (``env_python must be a string such as "3.10", not the number 3.1 ...``).
+    """
     if name == "platform":
         if isinstance(value, PlatformInfo):
             return value
-        os_name, _, arch = str(value).partition("-")
+        if not isinstance(value, str):
+            raise UsageError(f"platform must be a string such as \"Linux-x86_64\", not {_describe(value)}.")
+        os_name, _, arch = value.partition("-")
         if os_name not in ARCHES or not arch:
-            raise UsageError(f"Unknown platform {value!r}.", fix="Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64.")
+            raise UsageError(f"Unknown platform {value!r} ({setting('platform')}): write it like Linux-x86_64, "
+                             "MacOSX-arm64 or Windows-x86_64.",
+                             fix="Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64.")
         return PlatformInfo(os_name, arch)
-    if name in ("installer_file", "prefix", "download_dir", "log_file"):
-        return None if value in (None, "") else Path(str(value)).expanduser()
-    if name in ("init_shells", "packages", "channels"):
+    if name in _PATH_KEYS:
+        if isinstance(value, Path):
+            value = str(value)
+        if value is None and name != "prefix":
+            return None
+        if not isinstance(value, str):
+            raise UsageError(f"{name} must be a string such as {_STRING_EXAMPLES[name]} (a path in quotes), "
+                             f"not {_describe(value)}.")
+        if not value.strip():
+            raise UsageError(f"The path given as {setting(name)} is empty; give one such as {_STRING_EXAMPLES[name]}, "
+                             "or leave it out for the default.")
+        return Path(value).expanduser()
+    if name in _LIST_KEYS:
         if isinstance(value, str):
-            value = [v for v in re.split(r"[,\s]+", value) if v]
-        if not isinstance(value, (list, tuple)):
-            raise UsageError(f"{name} must be a list of strings.")
-        return tuple(str(v) for v in value)
-    if name in ("allow_unverified", "update_existing", "add_to_path", "register_python", "create_env",
-                "accept_tos", "gpu_check", "skip_space_check"):
+            words = match_spec.split_specs(value) if name == "packages" else \
+                [v for v in re.split(r"[,\s]+", value) if v]
+        elif isinstance(value, (list, tuple)):
+            bad = [v for v in value if not isinstance(v, str)]
+            if bad:
+                raise UsageError(f"{name} must be a list of strings such as {_LIST_EXAMPLES[name]}; "
+                                 f"{_describe(bad[0])} is not a string (put it in quotes).")
+            words = [v.strip() for v in value]
+        else:
+            raise UsageError(f"{name} must be a list of strings such as {_LIST_EXAMPLES[name]}, "
+                             f"not {_describe(value)}.")
+        if name == "packages":
+            words = [_canonical_spec(w) for w in words]
+        return tuple(words)
+    if name in _BOOL_KEYS:
         if not isinstance(value, bool):
-            raise UsageError(f"{name} must be true or false, not {value!r}.")
+            raise UsageError(f"{name} must be true or false (without quotes), not {_describe(value)}.")
         return value
     if name == "gpu_steps":
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"gpu_steps must be a whole number, not {value!r}.") from None
-    if name == "env_python":
-        return str(value)
-    return value if value is None else str(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"gpu_steps must be a whole number such as 60, not {_describe(value)}.")
+        return value
+    if name == "installer" and value is None:
+        return None
+    if name == "sha256" and value is None:
+        return None
+    if not isinstance(value, str):
+        example = _STRING_EXAMPLES.get(name, '"..."')
+        extra = ""
+        if name == "env_python" and isinstance(value, float):
+            extra = f" (in TOML a bare {value!r} is a number, so 3.10 would become 3.1: write env_python = \"3.10\")"
+        raise UsageError(f"{name} must be a string such as {example}, not {_describe(value)}{extra}.")
+    return value.strip()
+
+
+def _canonical_spec(spec: str) -> str:
+    """The spec as conda's canonical one-word form when it parses; as given otherwise (for
+    :meth:`InstallPlan.problems` to report)."""
+    try:
+        return match_spec.canonical(spec)
+    except match_spec.SpecError:
+        return spec
