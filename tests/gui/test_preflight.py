@@ -79,9 +79,10 @@ def test_json_without_silent_gets_a_failed_event(tmp_path):
     lines = res.stdout.splitlines()
     assert len(lines) == 1
     event = json.loads(lines[0])
-    assert event["event"] == "failed" and event["exit_code"] == 2 and event["error"] == "DisplayUnavailable"
+    # --json asks for an unattended run: refused before any window (or display check) is tried
+    assert event["event"] == "failed" and event["exit_code"] == 2 and event["error"] == "UsageError"
     assert event["stage"] == "plan" and isinstance(event["time"], float)
-    assert "DISPLAY" in event["message"] and "--silent" in event["fix"]
+    assert "--json needs --silent" in event["message"] and "--silent" in event["fix"]
 
 
 def test_display_that_answers_nothing(tmp_path):
