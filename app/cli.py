@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
     g.add_argument("--packages", metavar="LIST", help="packages, comma- or space-separated")
     g.add_argument("--channels", metavar="LIST", help="channels, comma-separated (default: the installer's)")
+    g.add_argument("--env-file", metavar="FILE", help="create the env from an environment.yml")
+    g.add_argument("--condarc-mirror", metavar="NAME|URL|none",
+                   help="conda channels mirror for the new install's .condarc (default: the --mirror; none: leave it)")
+    g.add_argument("--pip-index", metavar="URL", help="pip index for the env (default: the --mirror's, else PyPI)")
+    g.add_argument("--torch-variant", metavar="VARIANT",
+                   help="PyTorch build: auto (default: from the GPU and driver), cpu, cu126, cu130, ...")
     g.add_argument("--if-env-exists", choices=list(IF_ENV_EXISTS),
                    help="when the env already exists: fail (default in silent mode), reuse it, or replace it")
     g.add_argument("--no-env", action="store_true", default=None, help="create no env (and run no GPU check)")
@@ -261,7 +267,7 @@ def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
-                "log_file"):
+                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value

@@ -113,7 +113,8 @@ FLAGS: dict[str, str] = {
     "register_python": "--register-python", "create_env": "--no-env", "env_name": "--env-name",
     "env_python": "--env-python", "packages": "--packages", "channels": "--channels", "accept_tos": "--accept-tos",
     "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
-    "log_file": "--log-file",
+    "log_file": "--log-file", "condarc_mirror": "--condarc-mirror", "pip_index": "--pip-index",
+    "torch_variant": "--torch-variant", "env_file": "--env-file",
 }
 
 
@@ -338,6 +339,10 @@ class InstallPlan:
     channels: tuple[str, ...] = ()
     accept_tos: bool = False
     if_env_exists: str = "fail"
+    condarc_mirror: str | None = None
+    pip_index: str | None = None
+    torch_variant: str | None = None
+    env_file: Path | None = None
 
     gpu_check: bool = True
     gpu_steps: int = 60
@@ -595,7 +600,7 @@ def _shell_summary(plan: InstallPlan) -> list[str]:
 
 
 #: The type each answer-file key must have (TOML gives real types): see :func:`_coerce`.
-_PATH_KEYS = ("installer_file", "prefix", "download_dir", "log_file")
+_PATH_KEYS = ("installer_file", "prefix", "download_dir", "log_file", "env_file")
 _BOOL_KEYS = ("allow_unverified", "update_existing", "add_to_path", "register_python", "create_env", "accept_tos",
               "gpu_check", "skip_space_check")
 _LIST_KEYS = ("init_shells", "packages", "channels")
@@ -604,6 +609,8 @@ _STRING_EXAMPLES = {
     "sha256": '"634d76df...5817"', "install_type": '"JustMe"', "env_name": '"llm"', "env_python": '"3.10"',
     "if_env_exists": '"fail"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
     "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
+    "condarc_mirror": '"tuna"', "pip_index": '"https://pypi.tuna.tsinghua.edu.cn/simple"', "torch_variant": '"cu126"',
+    "env_file": '"~/project/environment.yml"',
 }
 _LIST_EXAMPLES = {"init_shells": '["bash", "zsh"]', "packages": '["numpy>=1.26", "pytorch"]',
                   "channels": '["conda-forge"]'}
