@@ -180,3 +180,11 @@ def test_every_row_is_reached_by_a_test_above():
         for n in names:
             path = Path(__file__).parent.parent / n.split("*")[0].rstrip(".")
             assert path.exists() or list(path.parent.glob(path.name + "*")), (row.id, n)
+
+
+def test_tos_gate_windows_wording_with_mangled_bullets():
+    data = Path(__file__).parent / "data" / "conda_outputs"
+    text = (data / "error_CondaToSNonInteractiveError_windows_mojibake_TRUNCATED__faceswap-issue-1495.txt").read_text(
+        encoding="utf-8", errors="replace")
+    err = conda_errors.explain(None, "", text, 1)
+    assert isinstance(err, TermsOfServiceError) and "https://repo.anaconda.com/pkgs/msys2" in err.message

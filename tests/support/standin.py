@@ -63,7 +63,8 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   WITHOUT ``--override-channels`` still includes ``defaults`` (so the ToS gate still applies).
 * Anaconda ToS gate (source: anaconda/conda-anaconda-tos ``plugin.py``, ``api.py``, ``path.py``,
   ``console/render.py``; text of the newer error from ``tests/data/conda_outputs/``): for ``create``, every channel
-  on ``repo.anaconda.com`` must be accepted, unless ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` is true (conda boolify:
+  that serves terms (repo.anaconda.com's, and local ones with a ``terms.json``: see "Channels" below) must be
+  accepted, unless ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` is true (conda boolify:
   yes/y/true/t/on/1), or CI is detected (the plugin's boolean vars such as ``CI``/``GITHUB_ACTIONS`` - an explicit
   false value wins - and presence vars such as ``JENKINS_URL``; its container heuristic is not emulated). Auto/CI
   acceptance is written to disk, as the plugin does. Otherwise: ``CondaToSNonInteractiveError`` (JSON on stdout with
@@ -71,7 +72,7 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   ``$XDG_CONFIG_HOME/conda/tos``, ``~/.config/conda/tos``, ``~/.conda/tos``, ``$CONDATOS`` (``/etc/conda/tos`` and
   ``/var/lib/conda/tos`` are skipped so the machine cannot leak in), as ``ROOT/<sha256(host + path)>/<ts>.json``.
 * ``conda tos accept [--override-channels] (-c|--channel URL)... [--user|--system|--tos-root DIR] [--json]``:
-  prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for non-Anaconda channels).
+  prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for channels without terms).
 * ``conda env list [--json]``: ``envs`` + ``envs_details`` (``conda-env-list--json.json``): the root prefix, the envs
   in ``PREFIX/envs`` and those registered in ``~/.conda/environments.txt`` (``create`` registers each env there).
 * ``conda shell.bash hook`` (also zsh/posix): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
