@@ -188,3 +188,26 @@ def test_tos_gate_windows_wording_with_mangled_bullets():
         encoding="utf-8", errors="replace")
     err = conda_errors.explain(None, "", text, 1)
     assert isinstance(err, TermsOfServiceError) and "https://repo.anaconda.com/pkgs/msys2" in err.message
+
+
+def test_tos_rejected_earlier():
+    err = explain_doc_file("synth-tos-rejected.json")
+    assert isinstance(err, TermsOfServiceError) and err.row_id == "tos-rejected"
+    assert "https://repo.anaconda.com/pkgs/main" in err.message and "rejected" in err.message
+
+
+def test_proxy_authentication_required():
+    doc = {"exception_name": "CondaHTTPError", "status_code": 407, "reason": "Proxy Authentication Required",
+           "url": "https://repo.anaconda.com/pkgs/main/linux-64/current_repodata.json",
+           "message": "HTTP 407 Proxy Authentication Required for url <https://repo.anaconda.com/pkgs/main/"
+                      "linux-64/current_repodata.json>\nElapsed: 00:00.012\n"}
+    err = conda_errors.explain(doc, "", "", 1)
+    assert err.row_id == "http-proxy" and "USER:PASSWORD" in err.fix
+
+
+def test_http_status_other_than_000():
+    doc = {"exception_name": "CondaHTTPError", "status_code": 403, "reason": "FORBIDDEN",
+           "url": "https://mirror.example/pkgs/main/linux-64/repodata.json",
+           "message": "HTTP 403 FORBIDDEN for url <https://mirror.example/pkgs/main/linux-64/repodata.json>\n"}
+    err = conda_errors.explain(doc, "", "", 1)
+    assert err.row_id == "http-status" and "403" in err.message

@@ -125,7 +125,9 @@ def check_before_install(plan: InstallPlan, session=None) -> None:
     gated = channels_with_terms(plan, session)
     if not gated:
         return
-    names = ", ".join(gated)
+    defaults = [c for c in gated if c.startswith("https://repo.anaconda.com/")]
+    others = [c for c in gated if c not in defaults]
+    names = ", ".join(([f"Anaconda's defaults channels ({', '.join(defaults)})"] if defaults else []) + others)
     raise TermsOfServiceError(
         f"The env would use channels whose Terms of Service must be accepted first: {names}. conda refuses "
         "them in a non-interactive run, so nothing was installed.",
