@@ -212,7 +212,7 @@ def explain(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: in
     Returns:
         :class:`~app.core.errors.TermsOfServiceError` (exit code 10) for a ``tos`` row, else
         :class:`~app.core.errors.EnvCreateError` (exit code 9). ``message`` is the row's explanation with conda's
-        own words filled in, ``fix`` the row's fix, ``detail`` conda's full error text and stderr (for the log).
+        own words filled in and conda's exception name, ``fix`` the row's fix, ``detail`` conda's full error text and stderr (for the log).
     """
     row, doc = match(doc, stdout, stderr, table)
     facts = _facts(doc, stderr, returncode, where)
@@ -226,6 +226,9 @@ def explain(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: in
         name = facts["exception"]
         return EnvCreateError(f"{what} conda said: {name}: {facts['conda_says']}", fix=fix, detail=detail)
     message = row.explanation.format_map(facts)
+    name = str(doc.get("exception_name") or "")
+    if name and name != ENV_WITHOUT_PYTHON and name not in message:
+        message = f"{message} (conda: {name})"  # conda's own name, to search for or report
     fix = row.fix.format_map(facts)
     cls = TermsOfServiceError if row.kind == "tos" else EnvCreateError
     err = cls(message, fix=fix, detail=detail)
