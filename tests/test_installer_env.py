@@ -157,8 +157,9 @@ def test_missing_package_shows_condas_own_message(tmp_path, standin_prefix):
     plan = make_plan(tmp_path, env_name="bad", accept_tos=True, packages=("does-not-exist",))
     with pytest.raises(EnvCreateError) as err:
         conda_env.create(plan, installer.conda_executable(standin_prefix, "Linux"), RecordingReporter(), CancelToken())
-    assert err.value.message.startswith("PackagesNotFoundInChannelsError: The following packages are not available")
-    assert "- does-not-exist" in err.value.message
+    assert err.value.message.startswith("conda found no package does-not-exist in the channels used")
+    assert "PackagesNotFoundInChannelsError: The following packages are not available" in err.value.detail
+    assert "- does-not-exist" in err.value.detail
     assert "channel" in err.value.fix
 
 

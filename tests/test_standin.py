@@ -172,6 +172,8 @@ def test_created_env_python_imports_torch(standin_prefix):
 
 def test_missing_package_gives_the_real_error_bytes(standin_prefix, tmp_path):
     channels = tmp_path / "channels"
+    (channels / "rig-local" / "noarch").mkdir(parents=True)  # a real channel has one (else UnavailableInvalidChannel)
+    (channels / "rig-local" / "noarch" / "repodata.json").write_text("{}")
     (standin_prefix / ".condarc").write_text(f"channels:\n  - file://{channels}/rig-local\n")
     proc = conda(standin_prefix, "create", "--yes", "--json", "-n", "missing", "does-not-exist")
     assert proc.returncode == 1

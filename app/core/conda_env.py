@@ -27,11 +27,16 @@ Because a pipe gives no progress, live progress comes from watching the package
 cache (``<root>/pkgs``, bytes downloaded) and the new env's ``conda-meta``
 (packages linked) twice a second.
 
-The Anaconda Terms of Service gate (conda-anaconda-tos plugin) fails a
-non-interactive ``conda create`` on repo.anaconda.com channels with
-``CondaToSNonInteractiveError``; when the user accepted the ToS we pass
-``CONDA_PLUGINS_AUTO_ACCEPT_TOS=yes`` (the plugin's documented switch), which
-writes nothing to disk.
+The Terms of Service gate (the conda-anaconda-tos plugin) fails a non-interactive ``conda create`` on ANY
+channel that serves a ``terms.json`` (repo.anaconda.com's, and any other server's: recorded,
+``errors-2026-11-30/tos-gate.*``) with ``CondaToSNonInteractiveError``. After the user's explicit acceptance,
+:func:`app.core.tos.accept` runs conda's own ``conda tos accept`` for each channel first, so the acceptance is
+kept for the user's own later conda commands; ``create`` also passes ``CONDA_PLUGINS_AUTO_ACCEPT_TOS=yes`` (the
+plugin's documented switch). That switch is not silent either: the plugin writes an acceptance record under
+``~/.conda/tos/`` for each channel it accepts this way (recorded: ``errors-2026-11-30/tos-auto.*``).
+
+Failures are explained by :mod:`app.core.conda_errors` (a table of real conda outputs in
+``resources/conda_errors.toml``).
 """
 
 from __future__ import annotations
@@ -43,16 +48,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core import disk_errors
-from app.core.errors import Cancelled, EnvCreateError, Stage, TermsOfServiceError
+from app.core import conda_errors
+from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
 from app.core.system import child_env, home, run_streaming
 
 TOS_FIX = (
-    "Accept the Anaconda Terms of Service for the defaults channels (the checkbox in the wizard, "
-    "--accept-tos in silent mode), or use only the conda-forge channel (--channels conda-forge)."
+    "Accept the Terms of Service of these channels (the checkbox in the wizard, --accept-tos in silent mode), "
+    "or use only channels without terms (for example --channels conda-forge)."
 )
 
 
@@ -282,38 +287,10 @@ def check_existing(plan: InstallPlan, conda_exe: Path | None = None, cancel: Can
     raise EnvExistsError(f"{what} named {name} already exists in {found}; it was left untouched.", fix=choose)
 
 
-def _error_from(doc: dict[str, Any] | None, res_text: str, returncode: int, where: str = "the env folder") -> EnvCreateError:
-    if doc is None:
-        disk = disk_errors.classify(res_text[-4000:])
-        if disk:
-            what, fix = disk_errors.advice(disk, where, "choose another install location")
-            return EnvCreateError(what, fix=fix, detail=res_text[-4000:])
-        if "CondaToSNonInteractiveError" in res_text:
-            return TermsOfServiceError("conda refused: the Anaconda Terms of Service have not been accepted.",
-                                       fix=TOS_FIX, detail=res_text[-4000:])
-        return EnvCreateError(
-            f"conda create failed (exit code {returncode}) without a JSON answer.",
-            fix="Read conda's output in the log.",
-            detail=res_text[-4000:],
-        )
-    name = str(doc.get("exception_name", ""))
-    message = str(doc.get("message") or doc.get("error") or "conda create failed.").strip()
-    detail = str(doc.get("error", ""))
-    if "ToS" in name or "TermsOfService" in name:
-        return TermsOfServiceError(message, fix=TOS_FIX, detail=detail)
-    disk = disk_errors.classify(" ".join([name, message, detail, res_text[-4000:]]))
-    if disk:
-        what, fix = disk_errors.advice(disk, where, "choose another install location")
-        return EnvCreateError(f"{what} conda said: {name + ': ' if name else ''}{message}", fix=fix, detail=detail)
-    if name.startswith("PackagesNotFound"):
-        fix = "Check the package names and versions, or add a channel that has them (for example conda-forge)."
-    elif "Unsatisfiable" in name:
-        fix = "Loosen the version pins, or choose another Python version."
-    elif "HTTP" in name or "Connection" in name:
-        fix = "Check the network and proxy, or choose a channel mirror."
-    else:
-        fix = "Read conda's message above and the log."
-    return EnvCreateError(f"{name}: {message}" if name else message, fix=fix, detail=detail)
+def _error_from(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: int,
+                where: str = "the env folder") -> EnvCreateError:
+    """conda's failure, explained by the table of real outputs (:func:`app.core.conda_errors.explain`)."""
+    return conda_errors.explain(doc, stdout, stderr, returncode, where=where)
 
 
 def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: CancelToken) -> EnvResult:
@@ -329,9 +306,11 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
 
     Raises:
         EnvExistsError: the env exists and the plan does not say to reuse or replace it (nothing changed).
-        TermsOfServiceError: the defaults channels need the ToS accepted.
-        EnvCreateError: conda's own message (packages not found, unsatisfiable, HTTP ...; a full disk or a
-            used-up quota is named as such). What this run created is removed.
+        TermsOfServiceError: a channel's Terms of Service are not accepted (the message names the channels
+            conda named).
+        EnvCreateError: explained by :func:`app.core.conda_errors.explain` (packages not found, unsatisfiable,
+            bad channel, HTTP, TLS, disk full or quota, ...), or the env has no working Python
+            (:func:`app.core.conda_errors.env_without_python`). What this run created is removed.
         Cancelled: the conda process tree was ended; what this run created is removed.
     """
     root = conda_exe.parent.parent
@@ -390,14 +369,11 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
         cleanup("conda create failed")
-        raise _error_from(doc, res.stdout + res.stderr, res.returncode, str(target))
+        raise _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)
     if not python.exists():
-        raise EnvCreateError(
-            f"conda reported success, but the env {prefix} has no Python at {python}.",
-            fix="Keep python in the env spec (python=X.Y), then create it again.",
-        )
+        raise conda_errors.env_without_python(doc, python, str(prefix))
     linked = len(doc.get("actions", {}).get("LINK", []))
     reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked).")
     reporter.info(Stage.ENV, "env_prefix", str(prefix))

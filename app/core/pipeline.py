@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
-from app.core.errors import DownloadError, Stage, TermsOfServiceError
+from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup, tos
+from app.core.errors import DownloadError, Stage
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
 
@@ -84,6 +84,7 @@ def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Cance
 
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
+    tos.accept(plan, conda_exe, reporter, cancel)  # step 2: keep an explicit ToS acceptance (conda tos accept)
     state.env = conda_env.create(plan, conda_exe, reporter, cancel)
     return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
                        {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
@@ -133,9 +134,7 @@ def tos_accepted_elsewhere(environ: dict[str, str] | None = None) -> bool:
 
     Source: anaconda/conda-anaconda-tos (plugin settings; CI detection).
     """
-    env = os.environ if environ is None else environ
-    return (env.get("CONDA_PLUGINS_AUTO_ACCEPT_TOS", "").lower() in ("yes", "true", "1")
-            or env.get("CI", "").lower() in ("true", "1"))
+    return tos.accepted_elsewhere(environ)
 
 
 def check_download_dir(plan: InstallPlan) -> Path | None:
@@ -175,18 +174,14 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         PrefixError: the install location cannot be used (a file, under a file, not empty, not
             writable, too little space; see :func:`app.core.installer.check_prefix`).
         DownloadError: the download folder cannot be used (:func:`check_download_dir`).
-        TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
+        TermsOfServiceError: the env's channels serve Terms of Service that are not accepted
+            (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
     for warning in installer.check_prefix(plan):
         reporter.log(Stage.INSTALL, warning, "warning")
     check_download_dir(plan)
-    if plan.create_env and plan.uses_defaults_channels and not plan.accept_tos and not tos_accepted_elsewhere():
-        raise TermsOfServiceError(
-            "The env would use Anaconda's defaults channels, whose Terms of Service must be accepted first; "
-            "conda refuses them in a non-interactive run.",
-            fix=conda_env.TOS_FIX,
-        )
+    tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
 
 

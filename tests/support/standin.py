@@ -63,7 +63,8 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   WITHOUT ``--override-channels`` still includes ``defaults`` (so the ToS gate still applies).
 * Anaconda ToS gate (source: anaconda/conda-anaconda-tos ``plugin.py``, ``api.py``, ``path.py``,
   ``console/render.py``; text of the newer error from ``tests/data/conda_outputs/``): for ``create``, every channel
-  on ``repo.anaconda.com`` must be accepted, unless ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` is true (conda boolify:
+  that serves terms (repo.anaconda.com's, and local ones with a ``terms.json``: see "Channels" below) must be
+  accepted, unless ``CONDA_PLUGINS_AUTO_ACCEPT_TOS`` is true (conda boolify:
   yes/y/true/t/on/1), or CI is detected (the plugin's boolean vars such as ``CI``/``GITHUB_ACTIONS`` - an explicit
   false value wins - and presence vars such as ``JENKINS_URL``; its container heuristic is not emulated). Auto/CI
   acceptance is written to disk, as the plugin does. Otherwise: ``CondaToSNonInteractiveError`` (JSON on stdout with
@@ -71,13 +72,27 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   ``$XDG_CONFIG_HOME/conda/tos``, ``~/.config/conda/tos``, ``~/.conda/tos``, ``$CONDATOS`` (``/etc/conda/tos`` and
   ``/var/lib/conda/tos`` are skipped so the machine cannot leak in), as ``ROOT/<sha256(host + path)>/<ts>.json``.
 * ``conda tos accept [--override-channels] (-c|--channel URL)... [--user|--system|--tos-root DIR] [--json]``:
-  prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for non-Anaconda channels).
+  prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for channels without terms).
 * ``conda env list [--json]``: ``envs`` + ``envs_details`` (``conda-env-list--json.json``): the root prefix, the envs
   in ``PREFIX/envs`` and those registered in ``~/.conda/environments.txt`` (``create`` registers each env there).
 * ``conda shell.bash hook`` (also zsh/posix): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
   ``CONDA_PYTHON_EXE``, activates base (``PREFIX/bin`` and ``PREFIX/condabin`` on PATH, ``CONDA_PREFIX``,
   ``CONDA_DEFAULT_ENV=base``, ``CONDA_SHLVL=1``). No ``conda`` shell function.
 * Anything else: argparse-style ``invalid choice`` on stderr, exit 2.
+
+* Channels as real conda sees them (recorded: ``tests/data/real-conda-errors/``; TOS-ERRORS block of this file):
+  a channel serves Terms of Service when it has a ``terms.json`` (repo.anaconda.com's always; ``file://`` channels
+  and channels on 127.0.0.1/localhost are really looked at), and the gate then applies to it like to defaults
+  (``tos-gate.*``); ``conda tos accept`` accepts such channels too. A ``file://`` channel without
+  ``noarch/repodata.json`` fails with ``UnavailableInvalidChannel`` (``nonexistent-file.*``); an unreachable
+  channel on 127.0.0.1/localhost prints urllib3 retry warnings on stderr and fails with ``CondaHTTPError`` 000
+  (``http-refused.*``). A spec without a package name (``>=2.0``) crashes conda under ``--json``: traceback on
+  stderr, empty stdout, exit 1 (``bad-spec.*``). Packages of conda's test channel: ``dependent``, ``dependency``;
+  ``unsatisfiable`` (needs ``versioned <1.0``, which no channel has) gives ``UnsatisfiableError`` with an EMPTY
+  message next to ``python=X`` (``unsat-dep-localpy.*``) and ``PackagesNotFoundInChannelsError`` without it
+  (``unsat-dep.*``); ``python=3.99`` links the test channel's python 3.99.99, which has no interpreter: the env
+  has no ``bin/python``, exit 0 (``py399.*``); ``pytorch-cuda`` needs the ``__cuda`` virtual package and fails
+  with libmamba's "nothing provides __cuda" unless ``CONDA_OVERRIDE_CUDA`` is set.
 
 Every call appends one JSON line to ``PREFIX/conda-meta/standin-calls.log``: ``argv``, ``cwd``, ``time``,
 ``stdout_isatty`` and ``env`` (the variables in :data:`LOGGED_ENV`, ``None`` when unset). Not emulated: the
@@ -102,7 +117,8 @@ INSTALLER_NAME = "Miniconda3"
 DEFAULT_FILENAME = "Miniconda3-latest-Linux-x86_64.sh"
 
 #: Packages the stand-in channels "have" (plus the comma list in ``STANDIN_CONDA_KNOWN``).
-KNOWN_PACKAGES = ("python", "pytorch", "transformers", "numpy", "datasets", "accelerate", "tokenizers", "pip")
+KNOWN_PACKAGES = ("python", "pytorch", "transformers", "numpy", "datasets", "accelerate", "tokenizers", "pip",
+                  "dependent", "dependency", "unsatisfiable", "pytorch-cuda")
 
 #: Environment variables recorded with each call in ``conda-meta/standin-calls.log``.
 LOGGED_ENV = (
@@ -437,7 +453,7 @@ class _Conda:
         return f
 
     def check_tos(self, channels: list[str]) -> None:
-        gated = [u for u in channels if _has_tos(u)]
+        gated = [u for u in channels if self.channel_has_terms(u)]
         pending = [u for u in gated if not self.tos_accepted(u)]
         if not pending:
             return
@@ -493,7 +509,7 @@ class _Conda:
         result: dict[str, dict | None] = {}
         lines = []
         for url in self.channels(cli, override):
-            if _has_tos(url):
+            if self.channel_has_terms(url):
                 self.write_acceptance(url, root)
                 result[url] = {"base_url": url, "tos_accepted": True}
                 lines.append(f"accepted Terms of Service for {url}")
@@ -536,27 +552,16 @@ class _Conda:
             self.fail("CondaValueError", "The target prefix is the base prefix. Aborting.")
         target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.locate_by_name(str(name))
 
+        self.check_specs(specs)  # conda parses specs with the arguments, before any plugin runs
         channels = self.channels(cli, override)
         self.check_tos(channels)  # the plugin's pre-command hook runs before solving
+        self.check_channels(channels)
+        self.check_solvable(specs, channels)
 
         known = set(KNOWN_PACKAGES) | {p.strip() for p in os.environ.get("STANDIN_CONDA_KNOWN", "").split(",") if p.strip()}
         missing = [s for s in specs if _spec_name(s) not in known]
         if missing:
-            channel_urls = [f"{u}/{s}" for u in channels for s in (_SUBDIR, "noarch")]
-            channels_formatted = "".join(f"\n  - {u}" for u in channel_urls)
-            packages_formatted = "".join(f"\n  - {s}" for s in missing)
-            message = (
-                "The following packages are not available from current channels:\n"
-                f"{packages_formatted}\n\nCurrent channels:\n{channels_formatted}\n\n"
-                "To search for alternate channels that may provide the conda package you're\n"
-                "looking for, navigate to\n\n    https://anaconda.org\n\n"
-                "and use the search bar at the top of the page.\n"
-            )
-            if not self.json:
-                self.out("Collecting package metadata (current_repodata.json): ...working... done\n"
-                         "Solving environment: ...working... failed\n")
-            self.fail("PackagesNotFoundInChannelsError", message, channel_urls=channel_urls,
-                      channels_formatted=channels_formatted, packages=missing, packages_formatted=packages_formatted)
+            self.packages_not_found(missing, channels)
 
         records = self.records(specs, channels[0] if channels else DEFAULT_CHANNELS[0])
         fetch = [r for r in records if not (self.root / "pkgs" / r["_dist"]).exists()]
@@ -572,6 +577,133 @@ class _Conda:
         else:
             self.out(_text_plan(target, specs, records, name))
         return 0
+
+    # ---- channels and solving as real conda does (TOS-ERRORS block; tests/data/real-conda-errors) ------------
+    def channel_has_terms(self, url: str) -> bool:
+        """Whether the channel serves a ``terms.json`` (the plugin fetches ``URL/terms.json`` for every channel)."""
+        if url.startswith("https://repo.anaconda.com/"):
+            return True
+        if url.startswith("file://"):
+            return (Path(url[len("file://"):]) / "terms.json").is_file()
+        if _is_local_http(url):
+            status = _http_status(url + "/terms.json")
+            if status is None:
+                self.retry_warnings(url, "/terms.json")
+            return status == 200
+        return False
+
+    def retry_warnings(self, url: str, path: str) -> None:
+        """urllib3's retry warnings on stderr for an unreachable host (``http-refused.stderr``)."""
+        host, _, port = url.split("://", 1)[1].split("/", 1)[0].partition(":")
+        where = url.split("://", 1)[1].partition("/")[2].strip("/")
+        full = ("/" + where if where else "") + path
+        scheme = "HTTPS" if url.startswith("https") else "HTTP"
+        port = port or ("443" if scheme == "HTTPS" else "80")
+        for total in (2, 1, 0):
+            sys.stderr.write(
+                f"Retrying (Retry(total={total}, connect=None, read=None, redirect=None, status=None)) after connection "
+                f"broken by 'NewConnectionError(\"{scheme}Connection(host='{host}', port={port}): Failed to establish a "
+                f"new connection: [Errno 111] Connection refused\")': {full}\n\n")
+        sys.stderr.flush()
+
+    def check_channels(self, channels: list[str]) -> None:
+        for url in channels:
+            if url.startswith("file://"):
+                folder = url[len("file://"):]
+                if not (Path(folder) / "noarch" / "repodata.json").is_file():
+                    name = folder.rstrip("/").rsplit("/", 1)[-1]
+                    message = (
+                        f"HTTP 404 UNAVAILABLE OR INVALID for channel {name} <{url}>\n\n"
+                        "The channel is not accessible or is invalid.\n\n"
+                        "You will need to adjust your conda configuration to proceed.\n"
+                        "Use `conda config --show channels` to view your configuration's current state,\n"
+                        "and use `conda config --show-sources` to view config file locations.\n\n"
+                        "As of conda 4.3, a valid channel must contain a\n"
+                        "`noarch/repodata.json` even if `noarch/repodata.json` is\n"
+                        f"empty. Use `conda index {folder}`, or create `noarch/repodata.json`\n")
+                    self.fail("UnavailableInvalidChannel", message, channel_name=name, channel_url=url,
+                              json={"error": "file does not exist",
+                                    "exception": "FileNotFoundError(2, 'No such file or directory')",
+                                    "path": f"{folder}/noarch/repodata.json"},
+                              reason="UNAVAILABLE OR INVALID", response_details="\n<<FILE 404 None\n< Elapsed: 00:00.000026\n\n",
+                              status_code=404)
+            elif _is_local_http(url) and _http_status(url + "/") is None:
+                self.retry_warnings(url, f"/{_SUBDIR}/current_repodata.json.zst")
+                repodata = f"{url}/{_SUBDIR}/current_repodata.json"
+                host_port = url.split("://", 1)[1].split("/", 1)[0]
+                host, _, port = host_port.partition(":")
+                message = (
+                    f"HTTP 000 CONNECTION FAILED for url <{repodata}>\nElapsed: -\n\n"
+                    "An HTTP error occurred when trying to retrieve this URL.\n"
+                    "HTTP errors are often intermittent, and a simple retry will get you on your way.\n"
+                    f"'{url.replace('://', '//', 1)}/{_SUBDIR}'\n")
+                cause = (f"ConnectionError(MaxRetryError('HTTPConnectionPool(host=\\'{host}\\', port={port or 80}): Max "
+                         f"retries exceeded with url: /{_SUBDIR}/current_repodata.json.zst (Caused by NewConnectionError("
+                         f"\"HTTPConnection(host=\\'{host}\\', port={port or 80}): Failed to establish a new connection: "
+                         "[Errno 111] Connection refused\"))'))")
+                self.fail("CondaHTTPError", message, caused_by=cause, elapsed_time="-", json={},
+                          reason="CONNECTION FAILED", response_details="", status_code="000", url=repodata)
+
+    def check_specs(self, specs: list[str]) -> None:
+        """A spec without a package name: conda's argument parser raises InvalidMatchSpec, and under --json the
+        exception handler then crashes serialising it (``bad-spec.stderr``)."""
+        for spec in specs:
+            if _spec_name(spec):
+                continue
+            reason = f"Invalid spec '{spec}': no package name found in '{spec}'"
+            if not self.json:
+                self.fail("InvalidMatchSpec", reason)
+            sys.stderr.write(
+                "Traceback (most recent call last):\n"
+                f'  File "{self.root}/lib/python3.11/site-packages/conda/models/match_spec.py", line 964, in _parse_spec_str\n'
+                "    raise InvalidMatchSpec(\n"
+                f"conda.exceptions.InvalidMatchSpec: {reason}\n\n"
+                "The above exception was the direct cause of the following exception:\n\n"
+                "Traceback (most recent call last):\n"
+                f'  File "{self.root}/lib/python3.11/site-packages/conda/common/serialize/json.py", line 40, in default\n'
+                "    return super().default(obj)\n"
+                "TypeError: Object of type InvalidMatchSpec is not JSON serializable\n")
+            raise _Exit(1)
+
+    def check_solvable(self, specs: list[str], channels: list[str]) -> None:
+        names = [_spec_name(x) for x in specs]
+        if "unsatisfiable" in names and "python" in names:  # unsat-dep-localpy: the message is ""
+            hints = [
+                ("review_conflicting_specs",
+                 "Review the conflicting specifications above and adjust version ranges or package names."),
+                ("check_pinned_packages", "Check for pinned packages:\n      conda config --show pinned_packages"),
+                ("update_conda", "Update conda and try again:\n      conda update conda"),
+            ]
+            self.fail("UnsatisfiableError", "", unsatisfiable=[], guidance={
+                "hint_codes": [c for c, _ in hints], "hints": [{"hint_code": c, "text": t} for c, t in hints],
+                "summary": "Conda could not find a compatible set of packages to satisfy the requested specifications."})
+        if "unsatisfiable" in names:  # unsat-dep: its dependency is in no channel
+            self.packages_not_found(["versioned[version='<1.0']"], channels)
+        if "pytorch-cuda" in names and not os.environ.get("CONDA_OVERRIDE_CUDA"):
+            message = ("Encountered problems while solving:\n"
+                       "  - nothing provides __cuda needed by pytorch-cuda-12.4-hc786d27_7\n\n"
+                       "Could not solve for environment specs\n"
+                       "The following package could not be installed\n"
+                       "└─ pytorch-cuda =12.4 * is not installable because it requires\n"
+                       "   └─ __cuda =12, which is missing on the system.")
+            self.fail("LibMambaUnsatisfiableError", message, module="conda_libmamba_solver.exceptions")
+
+    def packages_not_found(self, missing: list[str], channels: list[str]) -> None:
+        channel_urls = [f"{u}/{s}" for u in channels for s in (_SUBDIR, "noarch")]
+        channels_formatted = "".join(f"\n  - {u}" for u in channel_urls)
+        packages_formatted = "".join(f"\n  - {s}" for s in missing)
+        message = (
+            "The following packages are not available from current channels:\n"
+            f"{packages_formatted}\n\nCurrent channels:\n{channels_formatted}\n\n"
+            "To search for alternate channels that may provide the conda package you're\n"
+            "looking for, navigate to\n\n    https://anaconda.org\n\n"
+            "and use the search bar at the top of the page.\n"
+        )
+        if not self.json:
+            self.out("Collecting package metadata (current_repodata.json): ...working... done\n"
+                     "Solving environment: ...working... failed\n")
+        self.fail("PackagesNotFoundInChannelsError", message, channel_urls=channel_urls,
+                  channels_formatted=channels_formatted, packages=missing, packages_formatted=packages_formatted)
 
     def envs_dirs(self) -> list[Path]:
         """conda's default ``envs_dirs``: ``ROOT/envs`` first when the root is writable, then ``~/.conda/envs``."""
@@ -595,8 +727,9 @@ class _Conda:
         if names and "python" not in names:
             names.append("python")
         out = []
+        asked_py = next((_spec_version(x) for x in specs if _spec_name(x) == "python"), "")
         for n in sorted(names):
-            version = _installed_version(n)
+            version = "3.99.99" if n == "python" and asked_py.startswith("3.99") else _installed_version(n)
             build = "standin_0"
             dist = f"{n}-{version}-{build}"
             fn = f"{dist}.conda"
@@ -655,6 +788,9 @@ class _Conda:
                 fh.write(f"{target}\n")
         if _boolify(os.environ.get("STANDIN_CONDA_ENV_WITHOUT_TORCH")):  # test switch: torch does not import
             pth.unlink()
+        if any(_spec_name(x) == "python" and _spec_version(x).startswith("3.99") for x in specs):
+            for exe in (target / "bin").glob("python*"):  # the test channel's python 3.99.99 has no interpreter
+                exe.unlink()
 
 
 def _parse_yaml_lists(text: str) -> dict[str, list[str]]:
@@ -699,9 +835,33 @@ def _canonical_name(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1] if url.startswith("file://") else url
 
 
-def _has_tos(url: str) -> bool:
-    """Channels with an Anaconda ToS: those on repo.anaconda.com (the plugin's HOSTS)."""
-    return url.startswith("https://repo.anaconda.com/")
+def _is_local_http(url: str) -> bool:
+    """Channels on this machine's test servers (the only http channels the stand-in really contacts)."""
+    if not url.startswith(("http://", "https://")):
+        return False
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0] if "]" not in url else "[::1]"
+    return host in ("127.0.0.1", "localhost", "[::1]")
+
+
+def _http_status(url: str) -> int | None:
+    """The HTTP status of GET ``url`` (no proxies), or ``None`` when the server cannot be reached."""
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _spec_version(spec: str) -> str:
+    s = spec.split("::")[-1].strip()
+    name = _spec_name(s)
+    return s[len(name):].lstrip("=<>!~ ")
 
 
 def _hash_channel(url: str) -> str:
