@@ -101,11 +101,14 @@ def load(path: Path | None = None) -> dict[str, Preset]:
         OSError / tomllib.TOMLDecodeError / ValueError: unreadable file, bad TOML, or a row with an unknown
             ``kind``.
     """
-    return dict(_load(str(path or os.environ.get(PRESETS_ENV) or resource("presets.toml"))))
+    where = str(path or os.environ.get(PRESETS_ENV) or resource("presets.toml"))
+    st = os.stat(where)
+    return dict(_load(where, st.st_mtime_ns, st.st_size))
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> tuple[tuple[str, Preset], ...]:
+def _load(path: str, _mtime_ns: int = 0, _size: int = 0) -> tuple[tuple[str, Preset], ...]:
+    """The parsed file, cached while its modification time and size stay the same."""
     with open(path, "rb") as fh:
         doc: dict[str, Any] = tomllib.load(fh)
     out = []

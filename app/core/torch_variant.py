@@ -212,7 +212,7 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
         if v.cuda and gpu is not None:
             needed, have = _version(v.driver_needed(os_name)), gpu.driver
             if needed and have and have < needed:
-                warnings.append(f"The {v.title} build needs NVIDIA driver >= {needed}; this machine has "
+                warnings.append(f"The {v.title} build needs NVIDIA driver >= {v.driver_needed(os_name)}; this machine has "
                                 f"{gpu.driver_version}. Update the driver, or choose another --torch-variant.")
             bad = [d for d in gpu.devices if not v.fits(d.capability)]
             if bad:
@@ -264,7 +264,7 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
             continue
         needed = _version(v.driver_needed(os_name))
         if needed and (have is None or have < needed):
-            skipped.append(f"{v.name} needs driver >= {needed}")
+            skipped.append(f"{v.name} needs driver >= {v.driver_needed(os_name)}")
             continue
         why = f"{gpu.describe()}: the {v.title} build {v.name} fits (driver >= {v.driver_needed(os_name)}"
         if v.compute_capability:
@@ -275,8 +275,8 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
         return _choice(v, why + ".", _unverified(v, platform))
     fitting = [v for v in cuda if all(v.fits(d.capability) for d in gpu.devices)]
     if fitting:
-        floor = min((_version(v.driver_needed(os_name)) for v in fitting if v.driver_needed(os_name)),
-                    default=None)
+        floor = min((v.driver_needed(os_name) for v in fitting if v.driver_needed(os_name)),
+                    key=lambda t: _version(t) or Version("0"), default=None)
         text = (f"The NVIDIA driver {gpu.driver_version} is too old for every current PyTorch CUDA build: "
                 f"update the driver to >= {floor}, or use the CPU. The CPU build of torch is installed; after "
                 f"updating the driver, run again (or set --torch-variant {fitting[-1].name}).")
