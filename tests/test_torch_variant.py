@@ -365,3 +365,16 @@ def test_dry_run_prints_the_preset_reason_and_commands(real_presets, capsys, tmp
     assert code == 0, out
     assert "Preset:          LLM on Apple Silicon (MPS)" in out and "pip:             python -m pip install torch" in out
     assert "Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS" in out
+
+
+def test_a_mirror_of_the_torch_wheels_is_used_as_it_says(real_presets):
+    class Sources:  # the shape of app.core.mirrors.Sources (MIRRORS helper): a flat folder, as Aliyun serves it
+        def torch_index(self, variant):
+            return f"https://mirrors.aliyun.com/pytorch-wheels/{variant}", "find-links"
+
+    plan = InstallPlan(platform=LINUX)
+    choice = presets.resolve(plan, gpu=gpu("590.44.01", ("NVIDIA GeForce RTX 4090", "8.9")))
+    torch_step, rest = pip_install.steps(plan, PY, choice, sources=Sources())
+    assert torch_step.argv == (*PIP, "--find-links", "https://mirrors.aliyun.com/pytorch-wheels/cu130", "torch")
+    assert "a mirror of the PyTorch wheels" in torch_step.source
+    assert rest.argv == REST  # the rest: the env's own pip config (PyPI or its mirror), no index named here
