@@ -134,6 +134,9 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
     elif _NETWORK_RE.search(output):
         fix = (f"pip could not reach {where}. Check the network and the proxy (HTTPS_PROXY), or choose a "
                "mirror (--mirror, --pip-index).")
+    elif "No module named pip" in output:
+        fix = ("The env has no pip. Create it again with pip in it (the LLM presets add it to conda create), or "
+               f"run {step.argv[0]} -m ensurepip first.")
     elif _HASH_RE.search(output):
         fix = "A download was damaged or changed on the way (hash mismatch); run again, or use another mirror."
     else:
