@@ -19,7 +19,8 @@ from typing import Any
 from app import __version__
 from app.core.errors import UsageError
 from app.core.events import error_text, event_line, failed_fields
-from app.core.plan import ENV_PRESETS, IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
+from app.core import presets
+from app.core.plan import IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
 def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     _bool_pair(g, "register-python", "Windows: register as the default Python", "Windows: do not register")
 
     g = p.add_argument_group("env")
-    g.add_argument("--preset", choices=sorted(ENV_PRESETS), help="env preset (python version and packages)")
+    g.add_argument("--preset", choices=presets.names(),
+                   help="env preset (default auto: chosen from the GPU; resources/presets.toml)")
     g.add_argument("--env-name", metavar="NAME", help="name of the env to create (default llm)")
     g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
     g.add_argument("--packages", metavar="LIST", help="packages, comma- or space-separated")
@@ -196,17 +198,7 @@ def load_config(path: Path) -> dict[str, Any]:
     if tables:
         raise UsageError(f"The answer file {path} has a [{tables[0]}] table; the settings are plain keys at the top "
                          "of the file.", fix="Remove the [section] line, for example: prefix = \"/opt/miniconda3\".")
-    if "preset" in values:
-        values = {**_preset_values(values.pop("preset")), **values}
     return values
-
-
-def _preset_values(name: Any) -> dict[str, Any]:
-    if not isinstance(name, str) or name not in ENV_PRESETS:
-        raise UsageError(f"Unknown preset {name!r} (preset, --preset).",
-                         fix=f"Use one of {', '.join(sorted(ENV_PRESETS))}, for example preset = \"llm\".")
-    python, packages = ENV_PRESETS[name]
-    return {"env_python": python, "packages": list(packages)}
 
 
 #: Pairs of flags that contradict each other: (flag A, flag B, why). Only flags count: an answer-file
@@ -255,16 +247,14 @@ def check_flags(args: argparse.Namespace) -> None:
 
 
 def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings the user gave: the answer file, then the flags (flags win); presets expanded.
+    """The settings the user gave: the answer file, then the flags (flags win).
 
     Raises:
         UsageError: a bad answer file; conflicting flags (:func:`check_flags`).
     """
     check_flags(args)
     values: dict[str, Any] = load_config(args.config) if args.config else {}
-    if args.preset:
-        values.update(_preset_values(args.preset))
-    for key in ("mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
+    for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file"):

@@ -21,6 +21,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+# The LLM presets' pip step runs for real in the stand-in env, with pip packages the test venv already has
+# (no download): see tests/data/presets/offline.toml. Tests of the real presets file pass its path.
+os.environ.setdefault("MINICONDA_WIZARD_PRESETS",
+                      os.path.join(os.path.dirname(__file__), "data", "presets", "offline.toml"))
 
 from pathlib import Path  # noqa: E402
 

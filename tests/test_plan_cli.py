@@ -26,10 +26,10 @@ def test_defaults_are_valid_and_llm_preset():
     plan = InstallPlan()
     assert plan.problems() == []
     assert plan.env_name == "llm" and plan.env_python == "3.11"
-    assert plan.packages == ("pytorch", "transformers")
+    assert plan.packages == () and plan.preset == "auto"
     assert plan.mirror_url == MIRRORS["official"]
-    assert plan.conda_create_args() == ["create", "--yes", "--json", "-n", "llm", "python=3.11",
-                                        "pytorch", "transformers"]
+    # the LLM presets: conda makes python + pip, then torch and the rest come with the env's pip (issue 8)
+    assert plan.conda_create_args() == ["create", "--yes", "--json", "-n", "llm", "python=3.11", "pip"]
 
 
 def test_flags_fill_the_plan(tmp_path):
@@ -152,7 +152,7 @@ def test_write_config_keeps_each_machines_own_defaults(tmp_path, monkeypatch):
     assert main(["--write-config", str(out), "--mirror", "tuna", "--preset", "llm-extra"]) == 0
     data = tomllib.loads(out.read_text(encoding="utf-8"))
     # only what the admin gave: no platform, prefix or shells of the admin's own machine
-    assert set(data) == {"mirror", "env_python", "packages"}
+    assert data == {"mirror": "tuna", "preset": "llm-extra"}
     other_home = tmp_path / "other-user"
     monkeypatch.setenv("HOME", str(other_home))
     assert plan_for("--config", str(out)).resolved_prefix == other_home / "miniconda3"

@@ -287,6 +287,7 @@ def test_exit_9_conda_create_fails(tmp_path, isolated_home, mirror):
 def test_exit_11_gpu_check_fails(tmp_path, isolated_home, mirror):
     res = run_cli("--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(tmp_path / "mc"),
                   "--no-shell-init", "--accept-tos", "--gpu-steps", "5", "--download-dir", str(tmp_path / "dl"),
+                  "--preset", "minimal",  # no pip step: the env simply lacks torch (issue 8 presets)
                   home=isolated_home, extra_env={"STANDIN_CONDA_ENV_WITHOUT_TORCH": "1"})
     last = _failed(res, 11, "gpu_check", "GpuCheckError")
     assert "PyTorch is not installed" in last["message"]

@@ -83,6 +83,11 @@ def test_silent_install_end_to_end_json(tmp_path, isolated_home, mirror):
     assert "# >>> conda initialize >>>" in bashrc and str(prefix) in bashrc
     text = log.read_text(encoding="utf-8")
     assert "[gpu_check]" in text and "Plan:" in text
+    # issue 8: conda makes python + pip, then the env's own pip installs torch from the PyTorch wheel index
+    # (already there: the stand-in env sees the test venv's torch) and the LLM libraries (tests/data/presets)
+    env_python = prefix / "envs" / "llm" / "bin" / "python"
+    assert f"{env_python} -m pip install --index-url https://download.pytorch.org/whl/" in text
+    assert "Requirement already satisfied: torch" in text and f"{env_python} -m pip install packaging" in text
 
 
 @pytest.fixture

@@ -158,7 +158,8 @@ TYPE_CASES = [
     ("install_type = 1", "install_type must be a string", "the number 1"),
     ("if_env_exists = false", "if_env_exists must be a string", "false"),
     ("platform = 64", "platform must be a string", "the number 64"),
-    ("preset = 1", "Unknown preset 1", ""),
+    ("preset = 1", "preset must be a string", "the number 1"),
+    ('preset = "llm-huge"', "Unknown preset 'llm-huge'", "auto, llm-gpu"),
 ]
 
 

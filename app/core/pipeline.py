@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup, tos
+from app.core import catalog, conda_env, download, gpu_check, installer, net, pip_install, shell_setup, tos
 from app.core.errors import DownloadError, Stage
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
@@ -86,6 +86,7 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
     tos.accept(plan, conda_exe, reporter, cancel)  # step 2: keep an explicit ToS acceptance (conda tos accept)
     state.env = conda_env.create(plan, conda_exe, reporter, cancel)
+    pip_install.run(plan, state.env, reporter, cancel)  # step 5 [TORCH]: torch of the right build, then the rest
     return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
                        {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
 

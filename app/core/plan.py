@@ -22,7 +22,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from app.core import match_spec
+from app.core import match_spec, presets
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, EXTENSIONS, PlatformInfo, detect
 
@@ -38,12 +38,7 @@ MIRRORS: dict[str, str] = {
     "aliyun": "https://mirrors.aliyun.com/anaconda/miniconda/",
 }
 
-#: Environment presets for LLM work: name -> (python, packages).
-ENV_PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "llm": ("3.11", ("pytorch", "transformers")),
-    "llm-extra": ("3.11", ("pytorch", "transformers", "datasets", "accelerate", "tokenizers")),
-    "minimal": ("3.11", ()),
-}
+# Env presets are data: resources/presets.toml, read by app.core.presets (plan field ``preset``).
 
 #: Shells whose rc file the wizard sets up (conda's own block; see :mod:`app.core.rc_block`).
 SUPPORTED_SHELLS = ("bash", "zsh")
@@ -114,7 +109,7 @@ FLAGS: dict[str, str] = {
     "env_python": "--env-python", "packages": "--packages", "channels": "--channels", "accept_tos": "--accept-tos",
     "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
     "log_file": "--log-file", "condarc_mirror": "--condarc-mirror", "pip_index": "--pip-index",
-    "torch_variant": "--torch-variant", "env_file": "--env-file",
+    "torch_variant": "--torch-variant", "env_file": "--env-file", "preset": "--preset",
 }
 
 
@@ -304,7 +299,12 @@ class InstallPlan:
 
     Env:
         create_env: create an env at all.
-        env_name, env_python, packages, channels: ``conda create -n NAME python=X.Y PACKAGES [-c CH]``.
+        preset: ``auto`` (default: chosen from the machine, see :mod:`app.core.presets`) or a name from
+            ``resources/presets.toml`` (``llm``, ``llm-gpu``, ``llm-cpu``, ``llm-mps``, ``minimal``, ...).
+        env_name, env_python, packages, channels: ``conda create -n NAME python=X.Y [PRESET'S] PACKAGES [-c CH]``;
+            with ``auto``, given packages make the preset ``custom`` (conda only).
+        torch_variant: the PyTorch build of the LLM presets (``None``/``auto``: from the GPU and driver;
+            ``cpu``, ``cu126``, ``cu130`` ...: resources/torch_variants.toml).
         accept_tos: accept the Anaconda Terms of Service for the defaults channels.
         if_env_exists: ``fail`` (default), ``reuse`` or ``replace`` when the env already exists.
 
@@ -333,9 +333,10 @@ class InstallPlan:
     register_python: bool = False
 
     create_env: bool = True
+    preset: str = "auto"
     env_name: str = "llm"
     env_python: str = "3.11"
-    packages: tuple[str, ...] = ENV_PRESETS["llm"][1]
+    packages: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     accept_tos: bool = False
     if_env_exists: str = "fail"
@@ -420,6 +421,7 @@ class InstallPlan:
             for channel in self.channels:
                 if problem := channel_problem(channel):
                     out.append(problem)
+            out.extend(presets.problems(self))  # preset, --torch-variant, Python range of the torch builds
         if self.gpu_check and self.create_env is False:
             out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
                        "GPU check off (--no-gpu-check).")
@@ -507,7 +509,7 @@ class InstallPlan:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 problems.append(f"Unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                                + f". Known settings: {', '.join(sorted([*known, 'preset']))}.")
+                                + f". Known settings: {', '.join(sorted(known))}.")
                 continue
             try:
                 updates[name] = _coerce(name, value)
@@ -539,7 +541,8 @@ class InstallPlan:
 
     def conda_create_args(self) -> list[str]:
         """The ``conda create`` arguments after the executable (see :mod:`app.core.conda_env`)."""
-        args = ["create", "--yes", "--json", "-n", self.env_name, f"python={self.env_python}", *self.packages]
+        args = ["create", "--yes", "--json", "-n", self.env_name, f"python={self.env_python}",
+                *presets.conda_specs(self)]
         if self.channels:
             # Without --override-channels conda puts -c channels *in front of* the .condarc ones
             # (Miniconda writes `channels: [defaults]`), so the defaults ToS gate would still apply.
@@ -572,10 +575,11 @@ class InstallPlan:
         else:
             lines.extend(_shell_summary(self))
         if self.create_env:
-            pk = " ".join(self.packages) or "(none)"
+            pk = " ".join(presets.conda_specs(self)) or "(none)"
             lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
             if self.channels:
                 lines.append(f"Channels:        {', '.join(self.channels)}")
+            lines.extend(_preset_summary(self))
             lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
         else:
             lines.append("Create env:      no")
@@ -583,6 +587,25 @@ class InstallPlan:
         if self.log_file:
             lines.append(f"Log file:        {self.log_file}")
         return "\n".join(lines)
+
+
+def _preset_summary(plan: InstallPlan) -> list[str]:
+    """The ``Preset:``, ``PyTorch:`` and ``pip:`` lines of :meth:`InstallPlan.summary` (the reason included)."""
+    from app.core import pip_install, torch_variant  # noqa: PLC0415 - pip_install imports presets, which is light
+
+    try:
+        choice = presets.resolve(plan)
+    except (KeyError, torch_variant.VariantError) as exc:  # problems() reports these
+        return [f"Preset:          {plan.preset} ({exc})"]
+    lines = [f"Preset:          {choice.title}", f"                 {choice.reason}"]
+    if choice.variant is not None:
+        v = choice.variant
+        lines.append(f"PyTorch:         {v.variant} ({v.title})")
+        for step in pip_install.steps(plan, "python", choice):
+            lines.append(f"pip:             {step.text()}")
+            lines.append(f"                 {step.title}: from {step.source}")
+    lines.extend(f"Warning:         {w}" for w in choice.warnings)
+    return lines
 
 
 def _shell_problems(init_shells: tuple[str, ...], prefix: Path) -> list[str]:
@@ -610,7 +633,7 @@ _STRING_EXAMPLES = {
     "if_env_exists": '"fail"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
     "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
     "condarc_mirror": '"tuna"', "pip_index": '"https://pypi.tuna.tsinghua.edu.cn/simple"', "torch_variant": '"cu126"',
-    "env_file": '"~/project/environment.yml"',
+    "env_file": '"~/project/environment.yml"', "preset": '"llm"',
 }
 _LIST_EXAMPLES = {"init_shells": '["bash", "zsh"]', "packages": '["numpy>=1.26", "pytorch"]',
                   "channels": '["conda-forge"]'}

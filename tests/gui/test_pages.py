@@ -353,7 +353,8 @@ def test_env_page_inputs_gate_create_and_next(make_page, tmp_path):
     assert not page.create_button.isEnabled() and page.check_status.kind == "error"
     page.name_edit.setText("work")
     page.preset_combo.setCurrentIndex(page.preset_combo.findData("llm-extra"))
-    assert split_words(page.packages_edit.text()) == ("pytorch", "transformers", "datasets", "accelerate", "tokenizers")
+    page.write_plan()
+    assert plan.preset == "llm-extra" and split_words(page.packages_edit.text()) == ()  # presets are data now
     page.channels_combo.setEditText("conda-forge")
     page.write_plan()
     assert (plan.env_name, plan.channels) == ("work", ("conda-forge",))

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import conda_env, installer, pipeline
+from app.core import conda_env, installer, pipeline, presets
 from app.core.errors import Stage
 from app.core.events import Progress
-from app.core.plan import ENV_PRESETS, channels_use_defaults
+from app.core.plan import channels_use_defaults
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
@@ -64,12 +64,10 @@ class EnvPage(WorkPage):
 
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("preset_combo")
-        labels = {"llm": self.tr("llm: PyTorch + Transformers"),
-                  "llm-extra": self.tr("llm-extra: + datasets, accelerate, tokenizers"),
-                  "minimal": self.tr("minimal: Python only")}
-        for name in ENV_PRESETS:
-            self.preset_combo.addItem(labels.get(name, name), name)
-        self.preset_combo.addItem(self.tr("custom"), _CUSTOM)
+        # The presets are data (resources/presets.toml); "auto" chooses from the machine (app.core.presets).
+        self.preset_combo.addItem(self.tr("auto: chosen from this machine"), presets.AUTO)
+        for name, preset in presets.load().items():
+            self.preset_combo.addItem(f"{name}: {preset.title}", name)
         self._if_exists_given = plan.if_env_exists  # from flags or the answer file
         self._answered_name: str | None = None  # the env name the user's answer is about
         self.name_edit = QLineEdit(plan.env_name)
@@ -174,21 +172,11 @@ class EnvPage(WorkPage):
         return split_words(text)
 
     def _select_preset_for_plan(self) -> None:
-        for i in range(self.preset_combo.count()):
-            name = self.preset_combo.itemData(i)
-            preset = ENV_PRESETS.get(name)
-            if preset and preset[1] == tuple(self.plan.packages) and preset[0] == self.plan.env_python:
-                self.preset_combo.setCurrentIndex(i)
-                return
-        self.preset_combo.setCurrentIndex(self.preset_combo.findData(_CUSTOM))
+        idx = self.preset_combo.findData(self.plan.preset or presets.AUTO)
+        self.preset_combo.setCurrentIndex(idx if idx >= 0 else self.preset_combo.findData(_CUSTOM))
 
     def _preset_chosen(self) -> None:
-        preset = ENV_PRESETS.get(self.preset_combo.currentData())
-        if preset is None:
-            return
-        python, packages = preset
-        self.python_combo.setCurrentText(python)
-        self.packages_edit.setText(" ".join(packages))
+        self.refresh()
 
     def needs_tos(self) -> bool:
         return channels_use_defaults(self.channels())
@@ -197,6 +185,7 @@ class EnvPage(WorkPage):
         """Copy the inputs into the plan."""
         p = self.plan
         p.create_env = self.group.isChecked()
+        p.preset = self.preset_combo.currentData() or presets.AUTO
         p.env_name = self.name_edit.text().strip()
         p.env_python = self.python_combo.currentText().strip()
         p.packages = split_words(self.packages_edit.text())

@@ -101,7 +101,7 @@ class FinishPage(WorkPage):
             lines.append(f"source {Path(prefix) / 'bin' / 'activate'}")
         if env:
             lines.append(f"conda activate {env}")
-            if any(pk.split("=")[0].split(">")[0].split("<")[0] in ("pytorch", "torch") for pk in p.packages):
+            if _installs_torch(p):
                 lines.append('python -c "import torch; print(torch.__version__, torch.cuda.is_available())"')
         else:
             lines.append("conda create -n llm python=3.11")
@@ -110,3 +110,15 @@ class FinishPage(WorkPage):
 
     def copy_commands(self) -> None:
         QGuiApplication.clipboard().setText(self.commands.toPlainText())
+
+
+def _installs_torch(plan) -> bool:
+    """Whether the env gets torch: an LLM preset (pip), or pytorch/torch among the conda packages."""
+    from app.core import presets  # noqa: PLC0415
+
+    try:
+        if presets.resolve(plan).installs_torch:
+            return True
+    except Exception:  # an unknown preset or variant: the plan's problems say so elsewhere
+        pass
+    return any(pk.split("=")[0].split(">")[0].split("<")[0] in ("pytorch", "torch") for pk in plan.packages)

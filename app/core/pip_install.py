@@ -1,0 +1,204 @@
+"""Env step 5 (after ``conda create`` and the env's pip config): the LLM presets' pip installs, with the
+env's own ``python -m pip``.
+
+1. torch from the PyTorch wheel index of the chosen variant: ``python -m pip install --index-url
+   https://download.pytorch.org/whl/cu130 torch`` (or the mirror's copy, as ``--index-url`` or
+   ``--find-links``: :func:`app.core.mirrors.sources` ``.torch_index(variant)``); the Apple Silicon and
+   Intel-Mac builds come from the env's normal pip index (``python -m pip install torch``);
+2. the rest (``transformers accelerate ...``) from the env's normal pip index: PyPI, or the mirror written
+   into the env's own ``pip.conf`` / ``pip.ini`` (:mod:`app.core.pip_config`), so no index is named here.
+
+Why pip and not conda: the pytorch conda channel stopped at 2.5 (pytorch/pytorch#138506); PyTorch's own
+install page gives ``pip3 install torch --index-url https://download.pytorch.org/whl/<variant>``.
+
+pip runs with ``PYTHONNOUSERSITE=1`` (a torch in ``~/.local`` must not count as installed in the env) and
+``PIP_REQUIRE_VIRTUALENV=false`` (a conda env is not a virtualenv; that user setting would refuse it).
+A requirement that is already installed is left as it is (no ``--upgrade``), which is also how the test
+suite's stand-in env (a venv that sees the test interpreter's site-packages, torch included) runs this step
+for real without downloading torch.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.core import disk_errors, presets
+from app.core.errors import EnvCreateError, Stage
+from app.core.events import CancelToken, Reporter
+from app.core.system import child_env, run_streaming
+
+if TYPE_CHECKING:
+    from app.core.conda_env import EnvResult
+    from app.core.plan import InstallPlan
+
+OFFICIAL_TORCH_INDEX = "https://download.pytorch.org/whl/"
+
+
+@dataclass(frozen=True)
+class PipStep:
+    """One ``python -m pip install``: ``title`` (``"PyTorch (CUDA 13.0)"``), ``argv`` (the whole command, the
+    env's Python first), ``source`` (where the packages come from, one human line), ``index`` (the URL given
+    on the command line, or ``None`` = the env's pip config)."""
+
+    title: str
+    argv: tuple[str, ...]
+    source: str
+    index: str | None = None
+
+    def text(self) -> str:
+        """The command as one line a user can paste (POSIX quoting)."""
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class PipResult:
+    """The pip steps that ran (``steps``) and those skipped, with why (``skipped``)."""
+
+    steps: tuple[PipStep, ...] = ()
+    skipped: str = ""
+
+
+def steps(plan: InstallPlan, python: str | Path = "python", choice: presets.PresetChoice | None = None,
+          sources=None) -> list[PipStep]:
+    """The pip commands of ``plan`` (empty unless the preset is an LLM one), in order.
+
+    Args:
+        python: the env's Python (``<env>/bin/python``; ``"python"`` for display before the env exists).
+        choice: :func:`app.core.presets.resolve` of ``plan`` (computed when omitted).
+        sources: :func:`app.core.mirrors.sources` of ``plan`` (computed when omitted).
+    """
+    choice = choice or presets.resolve(plan)
+    if choice.variant is None:
+        return []
+    sources = sources or _sources(plan)
+    v = choice.variant
+    base = (str(python), "-m", "pip", "install")
+    out = []
+    if v.index == "pytorch":
+        url, style = sources.torch_index(v.variant)
+        flag = "--find-links" if style == "find-links" else "--index-url"
+        official = url.startswith(OFFICIAL_TORCH_INDEX)
+        where = f"{url}, " + ("the official PyTorch wheel index" if official else "a mirror of the PyTorch wheels")
+        if style == "find-links":
+            where += " (torch's own dependencies from the env's pip index)"
+        out.append(PipStep(f"PyTorch ({v.title})", (*base, flag, url, *v.requirements), where, url))
+    else:
+        out.append(PipStep(f"PyTorch ({v.title})", (*base, *v.requirements),
+                           "the env's pip index: PyPI or its mirror"))
+    if choice.pip:
+        out.append(PipStep("LLM libraries", (*base, *choice.pip), "the env's pip index: PyPI or its mirror"))
+    return out
+
+
+def _env() -> dict[str, str]:
+    return child_env({"PYTHONNOUSERSITE": "1", "PIP_REQUIRE_VIRTUALENV": "false",
+                      "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+
+
+_NOT_FOUND_RE = re.compile(r"No matching distribution found for (\S+)|Could not find a version that satisfies "
+                           r"the requirement (\S+)", re.IGNORECASE)
+_NETWORK_RE = re.compile(r"Max retries exceeded|NewConnectionError|ConnectionError|ProxyError|Read timed out|"
+                         r"Temporary failure in name resolution|Name or service not known|Network is unreachable",
+                         re.IGNORECASE)
+_SSL_RE = re.compile(r"SSLError|CERTIFICATE_VERIFY_FAILED|certificate verify failed", re.IGNORECASE)
+_HASH_RE = re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES", re.IGNORECASE)
+
+
+def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) -> EnvCreateError:
+    """The :class:`EnvCreateError` (exit code 9) for a failed pip step: pip's own ``ERROR:`` lines as the
+    message, a fix that fits the kind of failure, and always the command to run again by hand."""
+    errors = [ln.strip() for ln in output.splitlines() if ln.strip().startswith("ERROR:")]
+    said = " ".join(errors[-2:]) or f"exit code {returncode}"
+    where = step.index or "the env's pip index (PyPI or the mirror in the env's pip config)"
+    retry = f" To retry by hand: {step.text()}"
+    disk = disk_errors.classify(output[-4000:])
+    if disk:
+        what, fix = disk_errors.advice(disk, "the env folder", "choose another install location")
+        return EnvCreateError(f"pip could not install {step.title}: {what}", fix=fix + retry, detail=output[-4000:])
+    if m := _NOT_FOUND_RE.search(output):
+        name = m.group(1) or m.group(2)
+        if step.index:
+            fix = (f"{where} has no {name} for Python {plan.env_python} on {plan.platform.describe()}. Choose "
+                   "another build with --torch-variant (cpu exists for every platform), or another Python "
+                   "(--env-python 3.11).")
+        else:
+            fix = (f"Check the package name {name}, or the pip index ({where}): a mirror may lag behind PyPI; "
+                   "give another with --pip-index.")
+    elif _SSL_RE.search(output):
+        fix = (f"pip could not verify the TLS certificate of {where}. Behind a proxy that inspects TLS, add the "
+               "proxy's certificate to the OS certificate store or give pip its file (PIP_CERT), or ask IT.")
+    elif _NETWORK_RE.search(output):
+        fix = (f"pip could not reach {where}. Check the network and the proxy (HTTPS_PROXY), or choose a "
+               "mirror (--mirror, --pip-index).")
+    elif "No module named pip" in output:
+        fix = ("The env has no pip. Create it again with pip in it (the LLM presets add it to conda create), or "
+               f"run {step.argv[0]} -m ensurepip first.")
+    elif _HASH_RE.search(output):
+        fix = "A download was damaged or changed on the way (hash mismatch); run again, or use another mirror."
+    else:
+        fix = "Read pip's output in the log."
+    return EnvCreateError(f"pip could not install {step.title}: {said}", fix=fix + retry, detail=output[-4000:])
+
+
+def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelToken) -> PipResult:
+    """Run the pip steps of ``plan`` in ``env`` (nothing for presets without pip, or a reused env).
+
+    Returns:
+        :class:`PipResult` with the steps run.
+
+    Raises:
+        EnvCreateError: a pip step failed (pip's message, a fix, the command to retry); the env is kept,
+            so the command can be run again by hand.
+        Cancelled: the pip process tree was ended.
+    """
+    choice = presets.resolve(plan)
+    for warning in choice.warnings:
+        reporter.log(Stage.ENV, warning, "warning")
+    if choice.variant is None:
+        return PipResult(skipped=f"the preset {choice.name} installs nothing with pip")
+    if env.reused:
+        text = ("The env was reused as it is (--if-env-exists reuse), so pip installs nothing; "
+                "to add PyTorch yourself: " + "; ".join(s.text() for s in steps(plan, env.python, choice)))
+        reporter.log(Stage.ENV, text)
+        return PipResult(skipped=text)
+    reporter.log(Stage.ENV, f"Preset: {choice.title}. {choice.reason}")
+    reporter.info(Stage.ENV, "torch_variant", choice.variant.variant)
+    done = []
+    for step in steps(plan, env.python, choice):
+        cancel.raise_if_cancelled()
+        reporter.log(Stage.ENV, f"Installing {step.title} from {step.source}: {step.text()}")
+        lines: list[str] = []
+        try:
+            res = run_streaming(step.argv, cancel=cancel, env=_env(), cwd=str(env.prefix),
+                                on_stdout=lambda line: reporter.log(Stage.ENV, line, "debug"),
+                                on_stderr=lambda line: (lines.append(line), reporter.log(Stage.ENV, line, "warning")))
+        except OSError as exc:
+            raise EnvCreateError(f"The env's Python {env.python} could not be started for pip: {exc}",
+                                 fix="Create the env again (--if-env-exists replace).") from exc
+        if res.returncode != 0:
+            raise error_for(step, res.returncode, res.stdout + "\n" + res.stderr, plan)
+        done.append(step)
+    return PipResult(tuple(done))
+
+
+# provisional: MIRRORS helper's module replaces this ----------------------------------------------------------
+class _OfficialSources:
+    """Stand-in for :class:`app.core.mirrors.Sources` until that module exists: the official wheel index."""
+
+    def torch_index(self, variant: str) -> tuple[str, str]:
+        return f"{OFFICIAL_TORCH_INDEX}{variant}", "index-url"
+
+    def torch_is_official(self, variant: str) -> bool:
+        return True
+
+
+def _sources(plan: InstallPlan):
+    try:
+        from app.core import mirrors  # noqa: PLC0415 - the MIRRORS helper's module, when merged
+    except ImportError:
+        return _OfficialSources()
+    return mirrors.sources(plan)

@@ -1,0 +1,287 @@
+"""Which PyTorch wheel build ("variant": ``cpu``, ``cu126``, ``cu130``, ``mps`` ...) fits the machine.
+
+The decision is data: ``resources/torch_variants.toml`` (versioned, with its sources) lists each variant's
+platforms, minimum NVIDIA driver per OS and compute-capability range. :func:`choose` applies it:
+
+1. ``--torch-variant NAME`` wins (checked against the table: :func:`problem`).
+2. macOS arm64: the PyPI wheel (MPS). macOS x86_64: the last Intel-Mac wheel, with the reason.
+3. No NVIDIA driver: the CPU build.
+4. Otherwise the highest-ranked automatic CUDA variant whose compute-capability range holds every GPU and
+   whose minimum driver the machine has. When the capability fits some build but the driver is too old
+   for all of them: the CPU build, and "update the driver to >= N, or use the CPU".
+
+``MINICONDA_WIZARD_TORCH_VARIANTS=/path/to/table.toml`` replaces the bundled table (tests, or a site that
+pins other builds).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from app.core.gpu_info import GpuInfo
+from app.core.platform_info import PlatformInfo
+from app.resources import resource
+
+TABLE_ENV = "MINICONDA_WIZARD_TORCH_VARIANTS"
+AUTO = "auto"
+
+
+class VariantError(ValueError):
+    """A variant that does not exist in the table or has no build for the platform; ``str()`` is the
+    sentence to show (it names the known variants)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the table, resolved for one platform (its ``on.<platform>`` keys applied)."""
+
+    name: str
+    title: str
+    index: str  # "pytorch" or "pypi"
+    platforms: tuple[str, ...]
+    unverified: tuple[str, ...] = ()
+    cuda: str | None = None
+    min_driver: dict[str, str] = field(default_factory=dict)
+    compute_capability: tuple[str, str] | None = None
+    auto: bool = True
+    rank: int = 0
+    torch: tuple[str, ...] = ("torch",)
+
+    def fits(self, cc: tuple[int, int] | None) -> bool:
+        """Whether the build has kernels for compute capability ``cc`` (``None`` = unknown: assumed to fit).
+        Lowest: ``cc >= low``; highest: same or lower major version than ``high`` (a 12.0 kernel runs on 12.1)."""
+        if self.compute_capability is None or cc is None:
+            return True
+        low = _cc(self.compute_capability[0])
+        high = _cc(self.compute_capability[1])
+        return cc >= low and cc[0] <= high[0]
+
+    def driver_needed(self, os_name: str) -> str | None:
+        """The minimum driver on ``os_name`` (``"Windows"`` or anything else = Linux), or ``None``."""
+        return self.min_driver.get("Windows" if os_name == "Windows" else "Linux")
+
+
+@dataclass(frozen=True)
+class VariantTable:
+    """The whole table: ``version``, ``torch`` (release it describes), Python range and the rows."""
+
+    version: int
+    torch: str
+    python_min: str
+    python_max: str
+    rows: dict[str, dict[str, Any]]
+    path: Path
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.rows)
+
+    def variant(self, name: str, platform: PlatformInfo) -> Variant:
+        """Row ``name`` for ``platform``.
+
+        Raises:
+            VariantError: unknown name, or no build of it for the platform.
+        """
+        if name not in self.rows:
+            raise VariantError(f"Unknown PyTorch variant {name!r}: the known ones are {', '.join([AUTO, *self.names])}.")
+        row = dict(self.rows[name])
+        row.update(row.pop("on", {}).get(platform.tag, {}))
+        platforms = tuple(row.get("platforms", ()))
+        if platform.tag not in platforms:
+            here = [n for n in self.names if platform.tag in self.rows[n].get("platforms", ())]
+            raise VariantError(f"The PyTorch variant {name!r} has no build for {platform.describe()}; "
+                               f"for it use {', '.join([AUTO, *here])}.")
+        cc = row.get("compute_capability")
+        return Variant(name=name, title=row.get("title", name), index=row.get("index", "pytorch"),
+                       platforms=platforms, unverified=tuple(row.get("unverified", ())), cuda=row.get("cuda"),
+                       min_driver=dict(row.get("min_driver", {})),
+                       compute_capability=(str(cc[0]), str(cc[1])) if cc else None,
+                       auto=bool(row.get("auto", True)), rank=int(row.get("rank", 0)),
+                       torch=tuple(row.get("torch", ("torch",))))
+
+    def for_platform(self, platform: PlatformInfo) -> list[Variant]:
+        """Every variant with a build for ``platform``, highest rank first."""
+        out = [self.variant(n, platform) for n in self.names if platform.tag in self.rows[n].get("platforms", ())]
+        return sorted(out, key=lambda v: -v.rank)
+
+
+@dataclass(frozen=True)
+class VariantChoice:
+    """The chosen build.
+
+    Attributes:
+        variant: ``"cu130"``, ``"cpu"``, ``"mps"`` ...
+        reason: one sentence, why (shown in the summary, the dry run and the wizard).
+        torch: the torch requirement (``"torch"``, or ``"torch==2.2.2"`` on an Intel Mac).
+        requirements: everything the torch step installs (``("torch",)``, ``("torch==2.2.2", "numpy<2")``).
+        title: ``"CUDA 13.0"``; cuda: the CUDA version (``torch.version.cuda``) or ``None``.
+        index: ``"pytorch"`` (download.pytorch.org/whl/<variant> or a mirror's copy) or ``"pypi"`` (the env's
+            pip index: PyPI or its mirror).
+        warnings: things the user should know (driver too old, unverified build).
+    """
+
+    variant: str
+    reason: str
+    torch: str = "torch"
+    requirements: tuple[str, ...] = ("torch",)
+    title: str = ""
+    cuda: str | None = None
+    index: str = "pytorch"
+    warnings: tuple[str, ...] = ()
+
+
+def _cc(text: str) -> tuple[int, int]:
+    major, _, minor = str(text).partition(".")
+    return int(major), int(minor or 0)
+
+
+def _version(text: str | None) -> Version | None:
+    try:
+        return Version(text) if text else None
+    except InvalidVersion:
+        return None
+
+
+def load(path: Path | None = None) -> VariantTable:
+    """Read the table: ``path``, else ``$MINICONDA_WIZARD_TORCH_VARIANTS``, else the bundled
+    ``resources/torch_variants.toml``.
+
+    Raises:
+        OSError / tomllib.TOMLDecodeError: the file cannot be read.
+    """
+    path = Path(path or os.environ.get(TABLE_ENV) or resource("torch_variants.toml"))
+    with open(path, "rb") as fh:
+        doc = tomllib.load(fh)
+    return VariantTable(version=int(doc.get("version", 0)), torch=str(doc.get("torch", "")),
+                        python_min=str(doc.get("python_min", "3.10")), python_max=str(doc.get("python_max", "3.99")),
+                        rows=dict(doc.get("variant", {})), path=path)
+
+
+def problem(name: str | None, platform: PlatformInfo, table: VariantTable | None = None) -> str | None:
+    """Why ``name`` (the ``--torch-variant`` value) cannot be used on ``platform``, or ``None`` (``None`` and
+    ``"auto"`` are always fine)."""
+    if name is None or name == AUTO:
+        return None
+    table = table or load()
+    try:
+        table.variant(name, platform)
+    except VariantError as exc:
+        return str(exc)
+    return None
+
+
+def _choice(v: Variant, reason: str, warnings: list[str] | tuple[str, ...] = ()) -> VariantChoice:
+    return VariantChoice(variant=v.name, reason=reason, torch=v.torch[0], requirements=v.torch, title=v.title,
+                         cuda=v.cuda, index=v.index, warnings=tuple(warnings))
+
+
+def _unverified(v: Variant, platform: PlatformInfo) -> list[str]:
+    if platform.tag not in v.unverified:
+        return []
+    return [f"The {v.title} build for {platform.describe()} is listed by PyTorch but was not checked for this "
+            "wizard (Grace Hopper / Grace Blackwell servers); Jetson boards need NVIDIA's own wheels. If pip "
+            "finds no build, use --torch-variant cpu."]
+
+
+def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | None = None,
+           override: str | None = None, device: str | None = None) -> VariantChoice:
+    """The PyTorch build for this machine.
+
+    Args:
+        platform: where the env runs (OS and architecture).
+        gpu: :func:`app.core.gpu_info.detect`'s answer (``None``: no NVIDIA driver).
+        table: the variant table (default :func:`load`).
+        override: ``--torch-variant`` (``None``/``"auto"``: choose).
+        device: what the preset is for: ``"cuda"``, ``"cpu"``, ``"mps"`` or ``None`` (the machine decides).
+
+    Raises:
+        VariantError: ``override`` is unknown or has no build for ``platform``; or ``device`` cannot be
+            served on ``platform`` (a CUDA preset on macOS).
+    """
+    table = table or load()
+    os_name = platform.os
+    if override not in (None, AUTO):
+        v = table.variant(override, platform)
+        warnings = _unverified(v, platform)
+        if v.cuda and gpu is not None:
+            needed, have = _version(v.driver_needed(os_name)), gpu.driver
+            if needed and have and have < needed:
+                warnings.append(f"The {v.title} build needs NVIDIA driver >= {v.driver_needed(os_name)}; this machine has "
+                                f"{gpu.driver_version}. Update the driver, or choose another --torch-variant.")
+            bad = [d for d in gpu.devices if not v.fits(d.capability)]
+            if bad:
+                warnings.append(f"The {v.title} build has no kernels for {bad[0].name} (compute capability "
+                                f"{bad[0].compute_capability}); it supports {v.compute_capability[0]} to "
+                                f"{v.compute_capability[1]}.")
+        elif v.cuda and gpu is None:
+            warnings.append(f"No NVIDIA driver was found; the {v.title} build needs one to use a GPU.")
+        return _choice(v, f"{v.name} ({v.title}) was set with --torch-variant.", warnings)
+
+    variants = table.for_platform(platform)
+    if not variants:
+        raise VariantError(f"PyTorch publishes no build for {platform.describe()}.")
+    cuda = [v for v in variants if v.cuda and v.auto]
+    cpu = next((v for v in variants if v.name == "cpu"), None)
+    if platform.os == "MacOSX":
+        if device == "cuda":
+            raise VariantError(f"There is no CUDA build of PyTorch for macOS ({platform.describe()}); "
+                               "choose the preset llm-mps or llm-cpu.")
+        if platform.arch == "arm64":
+            v = table.variant("mps", platform)
+            return _choice(v, "Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS "
+                              "(macOS 14 or later).")
+        v = table.variant("cpu", platform)
+        return _choice(v, "An Intel Mac: PyTorch stopped publishing macOS x86_64 wheels after 2.2 (2.2.2 is the "
+                          "last), so torch 2.2.2 is installed, CPU only, with NumPy 1.x. Newer transformers "
+                          "releases may need a newer torch; for current PyTorch use Apple Silicon or Linux.",
+                       ["torch 2.2.2 is the last Intel-Mac build: newer libraries may refuse it."])
+    if cpu is None:
+        raise VariantError(f"The PyTorch variant table has no CPU build for {platform.describe()}.")
+    if device == "cpu":
+        return _choice(cpu, "The CPU preset was chosen: the CPU build of torch (no CUDA libraries to download).")
+    if gpu is None:
+        if device == "cuda" and cuda:
+            v = cuda[0]
+            return _choice(v, f"No NVIDIA driver was found, but the GPU preset was chosen: the newest build, "
+                              f"{v.name} ({v.title}), needs driver >= {v.driver_needed(os_name)}.",
+                           [f"No NVIDIA driver was found: torch will not see a GPU until one >= "
+                            f"{v.driver_needed(os_name)} is installed.", *_unverified(v, platform)])
+        return _choice(cpu, "No NVIDIA GPU driver was found (nvidia-ml-py and nvidia-smi), so the CPU build of "
+                            "torch is installed.")
+    have = gpu.driver
+    skipped: list[str] = []
+    for v in cuda:
+        bad = [d for d in gpu.devices if not v.fits(d.capability)]
+        if bad:
+            skipped.append(f"{v.name} has no kernels for compute capability {bad[0].compute_capability} "
+                           f"(it supports {v.compute_capability[0]} to {v.compute_capability[1]})")
+            continue
+        needed = _version(v.driver_needed(os_name))
+        if needed and (have is None or have < needed):
+            skipped.append(f"{v.name} needs driver >= {v.driver_needed(os_name)}")
+            continue
+        why = f"{gpu.describe()}: the {v.title} build {v.name} fits (driver >= {v.driver_needed(os_name)}"
+        if v.compute_capability:
+            why += f", compute capability {v.compute_capability[0]} to {v.compute_capability[1]}"
+        why += ")"
+        if skipped:
+            why += "; " + "; ".join(skipped)
+        return _choice(v, why + ".", _unverified(v, platform))
+    fitting = [v for v in cuda if all(v.fits(d.capability) for d in gpu.devices)]
+    if fitting:
+        floor = min((v.driver_needed(os_name) for v in fitting if v.driver_needed(os_name)),
+                    key=lambda t: _version(t) or Version("0"), default=None)
+        text = (f"The NVIDIA driver {gpu.driver_version} is too old for every current PyTorch CUDA build: "
+                f"update the driver to >= {floor}, or use the CPU. The CPU build of torch is installed; after "
+                f"updating the driver, run again (or set --torch-variant {fitting[-1].name}).")
+        return _choice(cpu, text, [text])
+    d = gpu.devices[0]
+    text = (f"No current PyTorch CUDA build supports {d.name} (compute capability {d.compute_capability}): "
+            + "; ".join(skipped) + ". The CPU build of torch is installed.")
+    return _choice(cpu, text, [text])
