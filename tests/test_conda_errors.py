@@ -140,7 +140,7 @@ def test_env_created_without_a_working_python():
 def test_no_nvidia_driver_offers_the_cpu_variant():
     err = explain_text("libmamba-nothing-provides-cuda.txt")
     assert err.row_id == "no-nvidia-driver"
-    assert err.fix.startswith("There is no NVIDIA driver; choose the CPU variant (--torch-variant cpu)")
+    assert err.fix.startswith("There is no NVIDIA driver; choose the CPU variant (--torch-variant cpu")
     assert "Loosen" not in err.fix
 
 
