@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
-from app.core.errors import DownloadError, Stage, TermsOfServiceError
+from app.core import catalog, conda_env, download, env_verify, gpu_check, installer, net, shell_setup
+from app.core.errors import Cancelled, DownloadError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
 
@@ -84,9 +84,20 @@ def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Cance
 
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
-    state.env = conda_env.create(plan, conda_exe, reporter, cancel)
-    return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
-                       {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
+    state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # conda env create -f when plan.env_file
+    try:
+        # steps 4-5 (the env's pip config, the pip installs) go here, inside this try
+        report = None if state.env.reused else env_verify.verify(plan, state.env, reporter, cancel, conda_exe=conda_exe)
+    except Cancelled:
+        conda_env.discard_created(state.env, reporter, "cancelled")  # only an env this run created
+        raise
+    summary = f"env {state.env.name} at {state.env.prefix}"
+    data = {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)}
+    if report is not None:
+        summary += "; " + ("verified" if report.ok else f"{len(report.problems)} check(s) failed") + ":\n" + \
+            "\n".join(f"      {line}" for line in report.lines())
+        data["verify"] = report.to_dict()
+    return StageResult(Stage.ENV, summary, data)
 
 
 def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
@@ -188,6 +199,11 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
             fix=conda_env.TOS_FIX,
         )
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
+    if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores
+        from app.core import env_file
+
+        for warning in env_file.load(plan.env_file, plan.env_name).warnings:
+            reporter.log(Stage.ENV, warning, "warning")
 
 
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:

@@ -420,6 +420,10 @@ class InstallPlan:
             for channel in self.channels:
                 if problem := channel_problem(channel):
                     out.append(problem)
+            if self.env_file is not None:  # an environment.yml: every problem of the file (app.core.env_file)
+                from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+                out.extend(env_file.problems(self.env_file, self.env_name))
         if self.gpu_check and self.create_env is False:
             out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
                        "GPU check off (--no-gpu-check).")
@@ -571,7 +575,10 @@ class InstallPlan:
             lines.append(f"Register Python: {yes(self.register_python)}")
         else:
             lines.extend(_shell_summary(self))
-        if self.create_env:
+        if self.create_env and self.env_file is not None:
+            lines.append(f"Create env:      {self.env_name} from {Path(self.env_file).expanduser().absolute()}")
+            lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+        elif self.create_env:
             pk = " ".join(self.packages) or "(none)"
             lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
             if self.channels:
