@@ -247,7 +247,8 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
         env.problems.append(f"{where} has no 'dependencies:' list, so the env would hold nothing. "
                             "Add one with at least '- python=3.11'.")
     names = env.conda_names()
-    if "python" not in names and "pip" not in names and not env.pip_specs and \
+    loose = {re.split(r"[\s=<>!~\[]", s.split("::")[-1].strip(), maxsplit=1)[0].lower() for s in env.conda_specs}
+    if not {"python", "pip"} & (set(names) | loose) and not env.pip_specs and \
             any("dependencies" == value(k) for k, _ in root.value):
         env.problems.append(f"{where} lists no python (and no pip, which would bring one), so the env would have no "
                             "Python for the GPU check. Add '- python=3.11' to dependencies.")
