@@ -833,7 +833,7 @@ class _Conda:
 #: pip packages the pip stand-in "has" (plus the comma list ``STANDIN_PIP_KNOWN``).
 PIP_KNOWN_PACKAGES = ("transformers", "accelerate", "torch", "datasets", "tokenizers", "einops", "peft")
 
-#: The pip stand-in run by ``conda env create`` as ``ENV/bin/python -c _PIP_STANDIN REQUIREMENTS_FILE``.
+#: The pip stand-in run by ``conda env create`` as ``ENV/bin/python -c _PIP_STANDIN -m pip install -U -r FILE ...``.
 _PIP_STANDIN = r"""
 import importlib.util, os, re, sys, sysconfig, time
 from pathlib import Path
@@ -841,7 +841,8 @@ known = set(os.environ.get("STANDIN_PIP_DEFAULT_KNOWN", "").split(","))
 known |= {p.strip().lower() for p in os.environ.get("STANDIN_PIP_KNOWN", "").split(",") if p.strip()}
 if os.environ.get("STANDIN_PID_FILE"):
     Path(os.environ["STANDIN_PID_FILE"]).write_text(str(os.getpid()))
-lines = [l.strip() for l in open(sys.argv[sys.argv.index("-r") + 1], encoding="utf-8") if l.strip() and not l.strip().startswith(("#", "-"))]
+req = sys.argv[sys.argv.index("-r") + 1]
+lines = [l.strip() for l in open(req, encoding="utf-8") if l.strip() and not l.strip().startswith(("#", "-"))]
 site = Path(sysconfig.get_paths()["purelib"])
 found = []
 for line in lines:
@@ -849,10 +850,8 @@ for line in lines:
     m = re.search(r"#egg=([A-Za-z0-9_.-]+)", line)
     name = m.group(1) if m else re.split(r"[<>=!~;\[ @]", line)[0]
     if name.lower() not in known:
-        sys.stderr.write(f"ERROR: Could not find a version that satisfies the requirement {line} (from versions: none)
-"
-                         f"ERROR: No matching distribution found for {line}
-")
+        sys.stderr.write(f"ERROR: Could not find a version that satisfies the requirement {line} (from versions: none)\n"
+                         f"ERROR: No matching distribution found for {line}\n")
         sys.exit(1)
     pin = re.search(r"==\s*([A-Za-z0-9_.+!]+)", line)
     version = pin.group(1) if pin else "1.0"
@@ -866,19 +865,14 @@ for name, version in found:
     module = name.replace("-", "_")
     if importlib.util.find_spec(module) is None:  # never shadow a real package (torch of the test venv)
         (site / module).mkdir(exist_ok=True)
-        (site / module / "__init__.py").write_text(f"__version__ = {version!r}
-")
+        (site / module / "__init__.py").write_text(f"__version__ = {version!r}\n")
     else:
         from importlib import metadata
         version = metadata.version(name)
     info = site / f"{module}-{version}.dist-info"
     info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1
-Name: {name}
-Version: {version}
-")
-    (info / "INSTALLER").write_text("pip
-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "INSTALLER").write_text("pip\n")
 print("Successfully installed " + " ".join(f"{n}-{v}" for n, v in found), flush=True)
 """
 
