@@ -193,3 +193,35 @@ def test_env_step_shows_the_verification(tmp_path, standin_prefix):
     assert result.summary.startswith(f"env ldm at {standin_prefix / 'envs' / 'ldm'}; verified:")
     assert "transformers 4.30.2 imports" in result.summary
     assert result.data["verify"]["ok"] is True
+
+
+def test_text_conda_prints_before_the_json_does_not_hide_the_result(tmp_path, standin_prefix):
+    """conda env create prints EnvironmentSectionNotValid and the pip nag with print(), before its --json
+    document (conda/env/env.py validate_keys); the result is still read."""
+    text = ENV_YML.replace("  - pip\n", "").replace("name: ldm", "name: ldm\nextras: 1")
+    plan = plan_for(tmp_path, standin_prefix, text)
+    rec = RecordingReporter()
+    env = conda_env.create(plan, conda_exe(standin_prefix), rec, CancelToken())
+    assert env.python.exists()
+    debug = [line for _s, line, level in rec.of("log") if level == "debug"]
+    assert any(line.startswith("EnvironmentSectionNotValid:") for line in debug)
+    assert any("I'm adding one for you" in line for line in debug)
+
+
+def test_cancel_after_creation_removes_the_env_this_run_created(tmp_path, standin_prefix):
+    """A cancel in a later env step (here the verification) removes the env that this run created."""
+    plan = plan_for(tmp_path, standin_prefix)
+    cancel = CancelToken()
+
+    class CancelWhenCreated(RecordingReporter):
+        def log(self, stage, line, level="info"):
+            super().log(stage, line, level)
+            if line.startswith("Created env "):
+                cancel.cancel()
+
+    rec = CancelWhenCreated()
+    with pytest.raises(Cancelled):
+        pipeline.run_step(Stage.ENV, plan, pipeline.RunState(), rec, cancel)
+    assert not (standin_prefix / "envs" / "ldm").exists()
+    assert any("Removing the env" in line and "that this run created (cancelled)" in line
+               for _s, line, _l in rec.of("log"))

@@ -83,6 +83,7 @@ def test_the_malformed_file_fails_plan_validation_with_exit_2(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("name: x\ndependencies:\n\t- python=3.11\n", "line 3, column 1, is not valid YAML"),
+    ("name: x\ndependencies:\n\t- python=3.11\n", "YAML does not allow tabs for indentation"),
     ("name: x\ndependencies:\n  - python=3.11\n   - pip\n", "line 3, 'python=3.11 - pip' is not a conda package spec"),
     ("", "is empty"),
     ("- python=3.11\n- numpy\n", "is not a mapping of keys"),

@@ -197,8 +197,9 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
         at = f", line {mark.line + 1}, column {mark.column + 1}," if mark is not None else ""
         what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) \
             or str(exc)
-        env.problems.append(f"The environment file {path} (--env-file / env_file){at} is not valid YAML: {what}. "
-                            "Fix the indentation or quoting there (YAML lists are '- item' lines under the key).")
+        fix = ("YAML does not allow tabs for indentation: indent with spaces." if "'\\t'" in what else
+               "Fix the indentation or quoting there (YAML lists are '- item' lines under the key).")
+        env.problems.append(f"The environment file {path} (--env-file / env_file){at} is not valid YAML: {what}. {fix}")
         return env
     finally:
         loader.dispose()
