@@ -112,3 +112,18 @@ def test_a_pip_install_child_is_seen(tmp_path):
         child.kill()
         child.wait()
     assert not ep.pip_child_running(os.getpid())
+
+
+def test_line_sink_logs_every_line_and_reports_stage_changes_from_a_real_child():
+    """pip's lines through run_streaming (a real child printing them) become progress texts."""
+    from app.core.events import CancelToken, RecordingReporter
+    from app.core.system import run_streaming
+
+    rec = RecordingReporter()
+    script = "import sys; sys.stdout.write(sys.argv[1])"
+    run_streaming([sys.executable, "-c", script, PIP_OUTPUT + "Requirement already satisfied: x\n"],
+                  cancel=CancelToken(), on_stdout=ep.line_sink(rec))
+    assert len(rec.of("log")) == 7
+    texts = [p[0].text.rsplit(" (", 1)[0] for p in rec.of("progress")]
+    assert texts[0] == "pip: collecting transformers==4.30.2" and texts[-1] == "pip: installed 3 packages"
+    assert len(texts) == 6

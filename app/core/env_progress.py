@@ -128,6 +128,20 @@ class StageTracker:
         return Progress(Stage.ENV, done, total, rate=rate, text=self.text())
 
 
+def line_sink(reporter: Reporter, tracker: StageTracker | None = None, level: str = "debug") -> Callable[[str], None]:
+    """An ``on_stdout`` for :func:`app.core.system.run_streaming` of ``pip install`` (or text-mode conda): each
+    line is logged at ``level`` and, when it moves the stage, reported as a :class:`Progress` with the stage text.
+    Run pip with :func:`pip_progress_args` so downloads report ``Progress N of M`` lines."""
+    tracker = tracker or StageTracker()
+
+    def sink(line: str) -> None:
+        reporter.log(Stage.ENV, line, level)
+        if tracker.feed(line):
+            reporter.progress(tracker.progress())
+
+    return sink
+
+
 def _short_name(url_or_file: str) -> str:
     """``https://host/x/transformers-4.30.2-py3-none-any.whl`` -> ``transformers-4.30.2-py3-none-any.whl``."""
     return url_or_file.rstrip("/").rsplit("/", 1)[-1]

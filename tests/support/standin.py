@@ -6,7 +6,8 @@ This file is two things:
   installer; :func:`run_installer`, :func:`read_calls` help tests drive and inspect it;
 * copied by that installer into ``PREFIX/bin/conda`` and ``PREFIX/condabin/conda`` (with a shebang to the
   Python given at build time), where :func:`conda_main` answers the ``conda`` command lines the product uses.
-  So the code below the build helpers must only use the standard library.
+  So the code below the build helpers must only use the standard library (the ``env create`` block also
+  imports PyYAML, lazily: a product dependency, present in the interpreter the tests build it for).
 
 What the installer honours (source: conda/constructor ``constructor/header.sh`` as rendered in the real
 ``Miniconda3 py313_25.9.1-3`` linux-64 installer, "Created by constructor 3.13.1", read from the public code
