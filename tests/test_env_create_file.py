@@ -225,3 +225,18 @@ def test_cancel_after_creation_removes_the_env_this_run_created(tmp_path, standi
     assert not (standin_prefix / "envs" / "ldm").exists()
     assert any("Removing the env" in line and "that this run created (cancelled)" in line
                for _s, line, _l in rec.of("log"))
+
+
+def test_a_file_with_nodefaults_needs_no_tos_and_one_without_does(tmp_path, standin_prefix):
+    """conda env create uses the file's channels and then .condarc's (defaults) unless the file says nodefaults
+    (conda/env/installers/conda.py _solve)."""
+    text = ENV_YML.replace("  - conda-forge\n", "  - conda-forge\n  - nodefaults\n")
+    project = tmp_path / "p2"
+    project.mkdir()
+    (project / "environment.yml").write_text(text)
+    plan = InstallPlan(platform=LINUX, prefix=standin_prefix, env_file=project / "environment.yml", env_name="ldm")
+    assert plan.uses_defaults_channels is False
+    env = conda_env.create(plan, conda_exe(standin_prefix), RecordingReporter(), CancelToken())
+    assert env.python.exists()
+    (project / "environment.yml").write_text(ENV_YML)
+    assert plan.uses_defaults_channels is True

@@ -172,3 +172,10 @@ def test_env_file_conflicts_with_the_flags_it_replaces(tmp_path, flag):
     args = cli.build_parser().parse_args(["--env-file", str(path), *flag])
     with pytest.raises(cli.UsageError, match="--env-file and " + flag[0]):
         cli.explicit_values(args)
+
+
+def test_a_bad_name_from_the_file_is_reported_once_with_its_line(tmp_path):
+    path = write(tmp_path, "name: my env\ndependencies: [python=3.11]\n")
+    plan = cli.plan_from_values({"env_file": str(path), "prefix": str(tmp_path / "mc"), "platform": "Linux-x86_64"})
+    named = [p for p in plan.problems() if "my env" in p]
+    assert len(named) == 1 and "line 1, names the env 'my env'" in named[0] and "--env-name" in named[0]

@@ -407,7 +407,10 @@ class InstallPlan:
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
         if self.create_env:
             if problem := env_name_problem(self.env_name, self.platform.os == "Windows"):
-                out.append(problem)
+                from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+                if self.env_file is None or env_file.declared_name(self.env_file) != self.env_name:
+                    out.append(problem)  # else the file's check names it, with its line
             if not _PYTHON_RE.match(self.env_python):
                 out.append(f"The Python version {self.env_python!r} ({setting('env_python')}) should look like 3.11 "
                            "or 3.11.9.")
@@ -555,6 +558,10 @@ class InstallPlan:
     @property
     def uses_defaults_channels(self) -> bool:
         """True when ``conda create`` will use Anaconda's defaults channels (so their ToS applies)."""
+        if self.env_file is not None:  # conda env create: the file's channels, then .condarc's unless nodefaults
+            from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+            return env_file.load(self.env_file).uses_defaults
         return channels_use_defaults(self.channels)
 
     def summary(self) -> str:
