@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,9 @@ class EnvResult:
     #: True when the env folder did not exist (or was empty) before this run: only then may a cancel of a
     #: later env step (pip, verify) remove it (:func:`discard_created`).
     created: bool = False
+    #: What was at :attr:`prefix` before this run's conda (``None`` when conda did not run): lets
+    #: :func:`discard_created` remove exactly what this run added.
+    before: Snapshot | None = field(default=None, compare=False, repr=False)
 
 
 def env_python(env_prefix: Path, os_name: str) -> Path:
@@ -298,7 +301,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     """Create the env of ``plan`` with the conda of the new installation (or reuse/replace an existing one).
 
     Args:
-        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``, ``if_env_exists``.
+        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``, ``if_env_exists``; or
+            ``env_file`` (then ``conda env create -f``, see :func:`app.core.env_file.conda_args`).
         conda_exe: the root prefix's conda (:func:`app.core.installer.conda_executable`).
 
     Returns:
@@ -381,8 +385,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked"
                             + (f", {len(pip)} installed by pip" if pip else "") + ").")
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
-    created = any(snap.was_new_or_empty and snap.path == prefix for snap in before)
-    return EnvResult(plan.env_name, prefix, python, created=created)
+    snap = next((b for b in before if b.path == prefix), None)
+    return EnvResult(plan.env_name, prefix, python, created=bool(snap and snap.was_new_or_empty), before=snap)
 
 
 def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> bool:
@@ -398,8 +402,13 @@ def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> b
         reporter.log(Stage.ENV, f"The env {env.prefix} was not created by this run, so it is left as it is "
                                 f"({reason}).", "warning")
         return False
+    reporter.log(Stage.ENV, f"Removing the env {env.prefix} that this run created ({reason}).", "warning")
+    if env.before is not None:
+        result = env.before.remove_created()  # an empty folder that was there before stays
+        if result.failed:
+            reporter.log(Stage.ENV, f"Cleanup of {env.prefix}: {result.describe()}.", "warning")
+        return not result.failed
     import shutil
 
-    reporter.log(Stage.ENV, f"Removing the env {env.prefix} that this run created ({reason}).", "warning")
     shutil.rmtree(env.prefix, ignore_errors=True)
     return not env.prefix.exists()
