@@ -215,6 +215,10 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--no-env", "--preset", "no env is created"),
     ("--no-env", "--gpu-steps", "no env is created, so there is no GPU check"),
     ("--no-gpu-check", "--gpu-steps", "the GPU check is off"),
+    ("--env-file", "--packages", "the environment file lists the packages"),
+    ("--env-file", "--env-python", "the environment file sets the Python version"),
+    ("--env-file", "--channels", "the environment file lists the channels"),
+    ("--no-env", "--env-file", "no env is created"),
 )
 
 
@@ -281,7 +285,13 @@ def plan_from_values(values: dict[str, Any]) -> InstallPlan:
         # The default prefix depends on the platform, so set the platform first.
         plan.apply({"platform": values.pop("platform")})
         plan.prefix = default_prefix(plan.platform)
-    return plan.apply(values)
+    plan.apply(values)
+    if plan.env_file is not None and "env_name" not in {str(k).replace("-", "_") for k in values}:
+        # --env-name wins over the file's name:, as conda's -n does; without it the file names the env.
+        from app.core import env_file
+
+        plan.env_name = env_file.declared_name(plan.env_file) or plan.env_name
+    return plan
 
 
 def plan_from_args(args: argparse.Namespace) -> InstallPlan:

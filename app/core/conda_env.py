@@ -24,8 +24,15 @@ cancelled ``conda create`` removes only what this run created
 (:class:`app.core.snapshot.Snapshot` of each possible env folder).
 
 Because a pipe gives no progress, live progress comes from watching the package
-cache (``<root>/pkgs``, bytes downloaded) and the new env's ``conda-meta``
-(packages linked) twice a second.
+cache (``<root>/pkgs``) and the new env's ``conda-meta`` twice a second, which also names
+the stage (solving, downloading, extracting, linking, pip): :class:`app.core.env_progress.CondaWatcher`.
+
+With ``plan.env_file`` the command is ``conda env create --yes --json -f FILE -n NAME``
+(:func:`app.core.env_file.conda_args`); everything else here (existing env, cleanup, errors) is the same.
+Its success document is ``{"success": true, "actions": {... "PIP": ["name-ver", ...]}, "prefix": ...}``
+(conda 26.x ``conda/env/env.py`` ``print_result``, read from the source, not recorded); a failed ``pip:``
+section is ``CondaEnvException: Pip failed`` with pip's stderr after ``Pip subprocess error:`` on stderr,
+and conda leaves the env behind, which the cleanup here removes when this run made it.
 
 The Terms of Service gate (the conda-anaconda-tos plugin) fails a non-interactive ``conda create`` on ANY
 channel that serves a ``terms.json`` (repo.anaconda.com's, and any other server's: recorded,
@@ -43,14 +50,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core import conda_errors
+from app.core import conda_errors, env_file, env_progress
 from app.core.errors import Cancelled, EnvCreateError, Stage
-from app.core.events import CancelToken, Progress, Reporter
+from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
 from app.core.system import child_env, home, run_streaming
@@ -73,6 +79,12 @@ class EnvResult:
     prefix: Path
     python: Path
     reused: bool = False
+    #: True when the env folder did not exist (or was empty) before this run: only then may a cancel of a
+    #: later env step (pip, verify) remove it (:func:`discard_created`).
+    created: bool = False
+    #: What was at :attr:`prefix` before this run's conda (``None`` when conda did not run): lets
+    #: :func:`discard_created` remove exactly what this run added.
+    before: Snapshot | None = field(default=None, compare=False, repr=False)
 
 
 def env_python(env_prefix: Path, os_name: str) -> Path:
@@ -107,37 +119,6 @@ def parse_conda_json(stdout: str) -> dict[str, Any] | None:
         if isinstance(doc, dict) and not {"fetch", "progress"} <= doc.keys():
             return doc
     return None
-
-
-def _dir_bytes(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                pass
-    return total
-
-
-class _Watcher(threading.Thread):
-    """Reports package-cache growth and linked-package count while conda runs."""
-
-    def __init__(self, pkgs_dir: Path, env_prefix: Path, reporter: Reporter) -> None:
-        super().__init__(daemon=True)
-        self.pkgs_dir, self.env_prefix, self.reporter = pkgs_dir, env_prefix, reporter
-        self.stop = threading.Event()
-        self.start_bytes = _dir_bytes(pkgs_dir) if pkgs_dir.is_dir() else 0
-
-    def run(self) -> None:
-        elapsed = 0.0
-        while not self.stop.wait(0.5):
-            elapsed += 0.5
-            got = max(0, (_dir_bytes(self.pkgs_dir) if self.pkgs_dir.is_dir() else 0) - self.start_bytes)
-            meta = self.env_prefix / "conda-meta"
-            linked = len(list(meta.glob("*.json"))) if meta.is_dir() else 0
-            text = f"{got / 1024**2:.1f} MiB of packages fetched, {linked} linked, {elapsed:.0f} s"
-            self.reporter.progress(Progress(Stage.ENV, linked, None, rate=got / elapsed if elapsed else None, text=text))
 
 
 def _conda_child_env(accept_tos: bool = False) -> dict[str, str]:
@@ -297,7 +278,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     """Create the env of ``plan`` with the conda of the new installation (or reuse/replace an existing one).
 
     Args:
-        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``, ``if_env_exists``.
+        plan: ``env_name``, ``env_python``, ``packages``, ``channels``, ``accept_tos``, ``if_env_exists``; or
+            ``env_file`` (then ``conda env create -f``, see :func:`app.core.env_file.conda_args`).
         conda_exe: the root prefix's conda (:func:`app.core.installer.conda_executable`).
 
     Returns:
@@ -327,13 +309,13 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     if found is not None:
         reporter.log(Stage.ENV, f"Replacing the existing env {plan.env_name} in {found} as asked "
                                 "(--if-env-exists replace): conda deletes everything in it.", "warning")
-    argv = [str(conda_exe), *plan.conda_create_args()]
+    argv = [str(conda_exe), *(env_file.conda_args(plan) if plan.env_file is not None else plan.conda_create_args())]
     env = _conda_child_env(plan.accept_tos)
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
     target = found or next((p for p in locations if p.is_dir()), locations[0])
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
-    watcher = _Watcher(root / "pkgs", target, reporter)
+    watcher = env_progress.CondaWatcher(root / "pkgs", target, reporter)
     watcher.start()
 
     def cleanup(reason: str) -> None:
@@ -375,6 +357,34 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     if not python.exists():
         raise conda_errors.env_without_python(doc, python, str(prefix))
     linked = len(doc.get("actions", {}).get("LINK", []))
-    reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked).")
+    pip = doc.get("actions", {}).get("PIP") or []
+    reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked"
+                            + (f", {len(pip)} installed by pip" if pip else "") + ").")
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
-    return EnvResult(plan.env_name, prefix, python)
+    snap = next((b for b in before if b.path == prefix), None)
+    return EnvResult(plan.env_name, prefix, python, created=bool(snap and snap.was_new_or_empty), before=snap)
+
+
+def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> bool:
+    """Remove ``env`` when this run created it (:attr:`EnvResult.created`): for a cancel or failure of a later
+    env step (the pip installs, the verification). A reused or replaced env is left alone (with a warning).
+
+    Returns:
+        Whether the env folder was removed.
+    """
+    if env is None:
+        return False
+    if not env.created:
+        reporter.log(Stage.ENV, f"The env {env.prefix} was not created by this run, so it is left as it is "
+                                f"({reason}).", "warning")
+        return False
+    reporter.log(Stage.ENV, f"Removing the env {env.prefix} that this run created ({reason}).", "warning")
+    if env.before is not None:
+        result = env.before.remove_created()  # an empty folder that was there before stays
+        if result.failed:
+            reporter.log(Stage.ENV, f"Cleanup of {env.prefix}: {result.describe()}.", "warning")
+        return not result.failed
+    import shutil
+
+    shutil.rmtree(env.prefix, ignore_errors=True)
+    return not env.prefix.exists()

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, pip_install, shell_setup, tos
-from app.core.errors import DownloadError, Stage
+from app.core import (catalog, conda_env, download, env_verify, gpu_check, installer, net, pip_install, presets,
+                      shell_setup, tos)
+from app.core.errors import Cancelled, DownloadError, Stage
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
 
@@ -85,10 +86,26 @@ def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Cance
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
     tos.accept(plan, conda_exe, reporter, cancel)  # step 2: keep an explicit ToS acceptance (conda tos accept)
-    state.env = conda_env.create(plan, conda_exe, reporter, cancel)
-    pip_install.run(plan, state.env, reporter, cancel)  # step 5 [TORCH]: torch of the right build, then the rest
-    return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
-                       {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
+    state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # conda env create -f when plan.env_file
+    report = None
+    try:
+        pip_install.run(plan, state.env, reporter, cancel)  # step 5: torch of the right build, then the rest
+        if not state.env.reused:
+            choice = presets.resolve(plan)
+            expected = (("torch",) if choice.installs_torch else ()) + tuple(choice.pip)
+            report = env_verify.verify(plan, state.env, reporter, cancel, conda_exe=conda_exe,
+                                       variant=choice.variant.variant if choice.variant else None,
+                                       expected_pip=expected)
+    except Cancelled:
+        conda_env.discard_created(state.env, reporter, "cancelled")  # only an env this run created
+        raise
+    summary = f"env {state.env.name} at {state.env.prefix}"
+    data = {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)}
+    if report is not None:
+        summary += "; " + ("verified" if report.ok else f"{len(report.problems)} check(s) failed") + ":\n" + \
+            "\n".join(f"      {line}" for line in report.lines())
+        data["verify"] = report.to_dict()
+    return StageResult(Stage.ENV, summary, data)
 
 
 def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
@@ -184,6 +201,11 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     check_download_dir(plan)
     tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
+    if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores
+        from app.core import env_file
+
+        for warning in env_file.load(plan.env_file, plan.env_name).warnings:
+            reporter.log(Stage.ENV, warning, "warning")
 
 
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:

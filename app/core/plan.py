@@ -408,7 +408,10 @@ class InstallPlan:
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
         if self.create_env:
             if problem := env_name_problem(self.env_name, self.platform.os == "Windows"):
-                out.append(problem)
+                from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+                if self.env_file is None or env_file.declared_name(self.env_file) != self.env_name:
+                    out.append(problem)  # else the file's check names it, with its line
             if not _PYTHON_RE.match(self.env_python):
                 out.append(f"The Python version {self.env_python!r} ({setting('env_python')}) should look like 3.11 "
                            "or 3.11.9.")
@@ -422,6 +425,10 @@ class InstallPlan:
                 if problem := channel_problem(channel):
                     out.append(problem)
             out.extend(presets.problems(self))  # preset, --torch-variant, Python range of the torch builds
+            if self.env_file is not None:  # an environment.yml: every problem of the file (app.core.env_file)
+                from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+                out.extend(env_file.problems(self.env_file, self.env_name))
         if self.gpu_check and self.create_env is False:
             out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
                        "GPU check off (--no-gpu-check).")
@@ -554,6 +561,10 @@ class InstallPlan:
     @property
     def uses_defaults_channels(self) -> bool:
         """True when ``conda create`` will use Anaconda's defaults channels (so their ToS applies)."""
+        if self.env_file is not None:  # conda env create: the file's channels, then .condarc's unless nodefaults
+            from app.core import env_file  # noqa: PLC0415 - env_file imports this module
+
+            return env_file.load(self.env_file).uses_defaults
         return channels_use_defaults(self.channels)
 
     def summary(self) -> str:
@@ -574,7 +585,10 @@ class InstallPlan:
             lines.append(f"Register Python: {yes(self.register_python)}")
         else:
             lines.extend(_shell_summary(self))
-        if self.create_env:
+        if self.create_env and self.env_file is not None:
+            lines.append(f"Create env:      {self.env_name} from {Path(self.env_file).expanduser().absolute()}")
+            lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+        elif self.create_env:
             pk = " ".join(presets.conda_specs(self)) or "(none)"
             lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
             if self.channels:

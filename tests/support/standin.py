@@ -6,7 +6,8 @@ This file is two things:
   installer; :func:`run_installer`, :func:`read_calls` help tests drive and inspect it;
 * copied by that installer into ``PREFIX/bin/conda`` and ``PREFIX/condabin/conda`` (with a shebang to the
   Python given at build time), where :func:`conda_main` answers the ``conda`` command lines the product uses.
-  So the code below the build helpers must only use the standard library.
+  So the code below the build helpers must only use the standard library (the ``env create`` block also
+  imports PyYAML, lazily: a product dependency, present in the interpreter the tests build it for).
 
 What the installer honours (source: conda/constructor ``constructor/header.sh`` as rendered in the real
 ``Miniconda3 py313_25.9.1-3`` linux-64 installer, "Created by constructor 3.13.1", read from the public code
@@ -78,6 +79,29 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
 * ``conda shell.bash hook`` (also zsh/posix): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
   ``CONDA_PYTHON_EXE``, activates base (``PREFIX/bin`` and ``PREFIX/condabin`` on PATH, ``CONDA_PREFIX``,
   ``CONDA_DEFAULT_ENV=base``, ``CONDA_SHLVL=1``). No ``conda`` shell function.
+* ``conda env create [-f FILE] (-n NAME | -p PATH) [--yes] [--json]`` (ENVFILE block; source: conda 26.x
+  ``conda/cli/main_env_create.py``, ``conda/env/env.py``, ``conda/env/installers/pip.py``, ``conda/env/pip_util.py``,
+  read from the public code index - NOT recorded from a real run): the file is read with PyYAML (so this needs the
+  interpreter to have it; the product depends on it); unknown keys print ``EnvironmentSectionNotValid`` lines and a
+  ``pip:`` section without ``pip`` prints conda's "I'm adding one for you" nag, both on STDOUT before the JSON (conda
+  uses ``print`` there even with ``--json``); ``-n`` wins over ``name:``; channels = the file's (``nodefaults``
+  drops the .condarc ones) then .condarc; ToS gate and unknown packages as ``create``. Then the ``pip:`` lines go
+  into ``condaenv.XXXX.requirements.txt`` in the file's folder and a child ``ENV/bin/python`` (a pip stand-in, the
+  grandchild of the caller) "installs" them there: it prints pip's ``Collecting``/``Downloading``/
+  ``Installing collected packages``/``Successfully installed`` lines (captured by conda, as the real one does), writes
+  a ``NAME-VERSION.dist-info`` (and, for names that are not importable already, a module with ``__version__``) into
+  the env's own site-packages. A pip package is known if it is in ``PIP_KNOWN_PACKAGES`` or the comma list
+  ``STANDIN_PIP_KNOWN``; an unknown one makes pip print its "No matching distribution" error and exit 1, and conda
+  then prints ``Pip subprocess error:`` + pip's stderr on stderr and fails with ``CondaEnvException: Pip failed``,
+  leaving the env (real conda does not remove it). ``STANDIN_PIP_DELAY`` (seconds) makes the pip stand-in sleep
+  before installing, after writing its pid to ``STANDIN_PID_FILE`` (cancel tests). Success: ``{"success": true,
+  "actions": {..., "PIP": ["name-version", ...]}, "prefix": ...}`` (``print_result``: the conda actions plus ``PIP``,
+  the words after pip's "Successfully installed").
+* ``conda list (-p PATH | -n NAME) --json`` (ENVFILE block): the env's packages in the shape of
+  ``conda-list--json-n-demo.json`` (from ``conda-meta/history`` here), plus one ``pypi`` row per ``*.dist-info`` in the
+  env's own site-packages (``channel``/``platform`` ``pypi``, ``build_string`` ``pypi_0``, ``base_url``
+  ``https://conda.anaconda.org/pypi``, as real ``conda list --json`` shows pip-installed packages); sorted by name.
+  Not an env: ``EnvironmentLocationNotFound``.
 * Anything else: argparse-style ``invalid choice`` on stderr, exit 2.
 
 * Channels as real conda sees them (recorded: ``tests/data/real-conda-errors/``; TOS-ERRORS block of this file):
@@ -300,6 +324,10 @@ class _Conda:
             return self.env_list(rest[1:])
         if cmd == "tos" and rest[:1] == ["accept"]:
             return self.tos_accept(rest[1:])
+        if cmd == "env" and rest[:1] == ["create"]:
+            return self.env_create(rest[1:])
+        if cmd == "list":
+            return self.list_packages(rest)
         if cmd.startswith("shell.") and rest[:1] == ["hook"]:
             return self.shell_hook(cmd.split(".", 1)[1])
         choices = "'create', 'env', 'info', 'tos', 'shell.bash'"
@@ -791,6 +819,199 @@ class _Conda:
         if any(_spec_name(x) == "python" and _spec_version(x).startswith("3.99") for x in specs):
             for exe in (target / "bin").glob("python*"):  # the test channel's python 3.99.99 has no interpreter
                 exe.unlink()
+
+    # ---- env create -f / list (ENVFILE helper) ---------------------------------------------------------------------
+    def env_create(self, rest: list[str]) -> int:
+        import tempfile
+
+        import yaml  # the product's dependency; real conda uses ruamel.yaml
+
+        usage = "usage: conda env create [-h] [-f FILE] [-n ENVIRONMENT | -p PATH] [--json] [-y]"
+        file, name, path = "environment.yml", None, None
+        it = iter(rest)
+        for a in it:
+            if a in ("-f", "--file", "-n", "--name", "-p", "--prefix", "--solver"):
+                value = next(it, None)
+                if value is None:
+                    self.usage_error(f"argument {a}: expected one argument", usage, "conda env create")
+                if a in ("-f", "--file"):
+                    file = value
+                elif a in ("-n", "--name"):
+                    name = value
+                elif a in ("-p", "--prefix"):
+                    path = value
+            elif a in ("-y", "--yes", "--json", "-q", "--quiet", "--no-default-packages"):
+                pass
+            else:
+                self.usage_error(f"unrecognized arguments: {a}")
+        filename = os.path.abspath(os.path.expanduser(file))
+        if not os.path.isfile(filename):
+            self.fail("EnvironmentFileNotFound", f"'{filename}' file not found")
+        raw = Path(filename).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-16")
+        data = yaml.safe_load(text)
+        if data is None:
+            self.fail("EnvironmentFileEmpty", f"'{filename}' is empty")
+        invalid = [k for k in data if k not in ("name", "dependencies", "prefix", "channels", "variables")]
+        if invalid:  # conda's validate_keys prints these with print(), so they land on stdout even with --json
+            plural = "s" if len(invalid) != 1 else ""
+            self.out(f"\nEnvironmentSectionNotValid: The following section{plural} on '{filename}' "
+                     f"{'are' if plural else 'is'} invalid and will be ignored:\n"
+                     + "".join(f" - {k}\n" for k in invalid) + "\n")
+        specs: list[str] = []
+        pip_specs: list[str] = []
+        for dep in data.get("dependencies") or []:
+            if isinstance(dep, dict):
+                pip_specs += [str(x) for x in dep.get("pip") or []]
+            else:
+                specs.append(str(dep))
+        if pip_specs and "pip" not in [_spec_name(s) for s in specs]:
+            self.out("Warning: you have pip-installed dependencies in your environment file, but you do not list pip "
+                     "itself as one of your conda dependencies.  Conda may not use the correct pip to install your "
+                     "packages, and they may end up in the wrong place.  Please add an explicit pip dependency.  I'm "
+                     "adding one for you, but still nagging you.\n")
+            specs.insert(0, "pip")
+        name = name or (None if path else data.get("name"))
+        if name is None and path is None:
+            self.fail("CondaEnvException", "Unable to create environment\nPlease re-run this command with one of the "
+                      "following options:\n* Provide an environment name via --name or -n\n"
+                      "* Provide a path on disk via --prefix or -p\n", module="conda.exceptions")
+        target = Path(os.path.abspath(os.path.expanduser(path))) if path else self.locate_by_name(str(name))
+        file_channels = [str(c) for c in data.get("channels") or []]
+        channels = self.channels([c for c in file_channels if c != "nodefaults"], "nodefaults" in file_channels)
+        self.check_tos(channels)
+        known = set(KNOWN_PACKAGES) | {p.strip() for p in os.environ.get("STANDIN_CONDA_KNOWN", "").split(",") if p.strip()}
+        missing = [s for s in specs if _spec_name(s) not in known]
+        if missing:
+            channel_urls = [f"{u}/{s}" for u in channels for s in (_SUBDIR, "noarch")]
+            self.fail("PackagesNotFoundInChannelsError",
+                      "The following packages are not available from current channels:\n"
+                      + "".join(f"\n  - {s}" for s in missing) + "\n\nCurrent channels:\n"
+                      + "".join(f"\n  - {u}" for u in channel_urls) + "\n",
+                      channel_urls=channel_urls, packages=missing)
+        records = self.records(specs, channels[0] if channels else DEFAULT_CHANNELS[0])
+        fetch = [r for r in records if not (self.root / "pkgs" / r["_dist"]).exists()]
+        self.make_env(target, specs, records)
+        for r in fetch:
+            (self.root / "pkgs" / r["_dist"] / "info").mkdir(parents=True, exist_ok=True)
+        actions: dict = {"FETCH": [r["fetch"] for r in fetch], "PREFIX": str(target)}
+        if records:
+            actions["LINK"] = [r["link"] for r in records]
+        if pip_specs:
+            workdir = os.path.dirname(filename) if os.access(os.path.dirname(filename), os.W_OK) else None
+            fd, req = tempfile.mkstemp(prefix="condaenv.", suffix=".requirements.txt", dir=workdir, text=True)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(pip_specs))
+            try:
+                # argv as conda's pip_subprocess gives it (python -m pip install -U -r FILE --exists-action=b),
+                # after the stand-in's own -c code, so a process list shows "-m pip install" like the real one
+                proc = subprocess.run([str(target / "bin" / "python"), "-c", _PIP_STANDIN, "-m", "pip", "install", "-U",
+                                       "-r", req, "--exists-action=b"], cwd=workdir, capture_output=True, text=True,
+                                      env={**os.environ, "STANDIN_PIP_DEFAULT_KNOWN": ",".join(PIP_KNOWN_PACKAGES)})
+            finally:
+                os.remove(req)
+            if proc.returncode != 0:
+                sys.stderr.write(f"Pip subprocess error:\n{proc.stderr}\n")
+                self.fail("CondaEnvException", "Pip failed")
+            done = [ln for ln in proc.stdout.splitlines() if ln.startswith("Successfully installed ")]
+            actions["PIP"] = done[-1].split(" ", 2)[2].split() if done else None
+        if self.json:
+            self.out(json.dumps({"success": True, "actions": actions, "prefix": str(target)}, indent=2))
+        else:
+            self.out(f"#\n# To activate this environment, use\n#\n#     $ conda activate {name or target}\n#\n")
+        return 0
+
+    def list_packages(self, rest: list[str]) -> int:
+        name = path = None
+        it = iter(rest)
+        for a in it:
+            if a in ("-n", "--name"):
+                name = next(it, None)
+            elif a in ("-p", "--prefix"):
+                path = next(it, None)
+        target = Path(os.path.abspath(os.path.expanduser(path))) if path else (
+            self.root if name in (None, "base", "root") else self.locate_by_name(str(name)))
+        history = target / "conda-meta" / "history"
+        if not history.is_file():
+            self.fail("EnvironmentLocationNotFound", f"Not a conda environment: {target}")
+        rows = []
+        for line in history.read_text(encoding="utf-8").splitlines():
+            if line.startswith("+") and "::" in line:
+                url, _, dist = line[1:].partition("::")
+                base_url, _, subdir = url.rpartition("/")
+                n, v, b = dist.rsplit("-", 2)
+                rows.append({"base_url": base_url, "build_number": 0, "build_string": b,
+                             "channel": _canonical_name(base_url), "dist_name": dist, "name": n, "platform": subdir,
+                             "version": v})
+        py = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        site_dir = target / "lib" / py / "site-packages"
+        for info in sorted(site_dir.glob("*.dist-info")) if site_dir.is_dir() else []:
+            meta = {}
+            for ln in (info / "METADATA").read_text(encoding="utf-8").splitlines() if (info / "METADATA").is_file() else []:
+                k, _, v = ln.partition(": ")
+                meta.setdefault(k, v)
+            if "Name" in meta and "Version" in meta:
+                n, v = meta["Name"], meta["Version"]
+                rows.append({"base_url": "https://conda.anaconda.org/pypi", "build_number": 0, "build_string": "pypi_0",
+                             "channel": "pypi", "dist_name": f"{n}-{v}-pypi_0", "name": n, "platform": "pypi",
+                             "version": v})
+        rows.sort(key=lambda r: r["name"].lower())
+        if self.json:
+            self.out(json.dumps(rows, indent=2))
+        else:
+            self.out(f"# packages in environment at {target}:\n#\n"
+                     + "".join(f"{r['name']:<24}{r['version']:<16}{r['build_string']:<16}{r['channel']}\n" for r in rows))
+        return 0
+
+
+#: pip packages the pip stand-in "has" (plus the comma list ``STANDIN_PIP_KNOWN``).
+PIP_KNOWN_PACKAGES = ("transformers", "accelerate", "torch", "datasets", "tokenizers", "einops", "peft")
+
+#: The pip stand-in run by ``conda env create`` as ``ENV/bin/python -c _PIP_STANDIN -m pip install -U -r FILE ...``.
+_PIP_STANDIN = r"""
+import importlib.util, os, re, sys, sysconfig, time
+from pathlib import Path
+known = set(os.environ.get("STANDIN_PIP_DEFAULT_KNOWN", "").split(","))
+known |= {p.strip().lower() for p in os.environ.get("STANDIN_PIP_KNOWN", "").split(",") if p.strip()}
+if os.environ.get("STANDIN_PID_FILE"):
+    Path(os.environ["STANDIN_PID_FILE"]).write_text(str(os.getpid()))
+req = sys.argv[sys.argv.index("-r") + 1]
+lines = [l.strip() for l in open(req, encoding="utf-8") if l.strip() and not l.strip().startswith(("#", "-"))]
+site = Path(sysconfig.get_paths()["purelib"])
+found = []
+for line in lines:
+    print(f"Collecting {line}", flush=True)
+    m = re.search(r"#egg=([A-Za-z0-9_.-]+)", line)
+    name = m.group(1) if m else re.split(r"[<>=!~;\[ @]", line)[0]
+    if name.lower() not in known:
+        sys.stderr.write(f"ERROR: Could not find a version that satisfies the requirement {line} (from versions: none)\n"
+                         f"ERROR: No matching distribution found for {line}\n")
+        sys.exit(1)
+    pin = re.search(r"==\s*([A-Za-z0-9_.+!]+)", line)
+    version = pin.group(1) if pin else "1.0"
+    print(f"  Downloading {name}-{version}-py3-none-any.whl (10 kB)", flush=True)
+    found.append((name, version))
+delay = float(os.environ.get("STANDIN_PIP_DELAY", "0") or 0)
+if delay > 0:
+    time.sleep(delay)
+print("Installing collected packages: " + ", ".join(n for n, _ in found), flush=True)
+for name, version in found:
+    module = name.replace("-", "_")
+    if importlib.util.find_spec(module) is None:  # never shadow a real package (torch of the test venv)
+        (site / module).mkdir(exist_ok=True)
+        (site / module / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    else:
+        from importlib import metadata
+        version = metadata.version(name)
+    info = site / f"{module}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "INSTALLER").write_text("pip\n")
+print("Successfully installed " + " ".join(f"{n}-{v}" for n, v in found), flush=True)
+"""
 
 
 def _parse_yaml_lists(text: str) -> dict[str, list[str]]:

@@ -1,0 +1,425 @@
+"""An ``environment.yml`` given with ``--env-file``: read with PyYAML, checked before anything runs.
+
+The format is conda's (``conda/env/env.py`` of conda 26.x, ``VALID_KEYS``, ``validate_keys``,
+``Dependencies.parse``; ``conda/cli/main_env_create.py``)::
+
+    name: ldm                 # the env name, unless -n is given (conda: "unless overridden on the CLI")
+    channels: [pytorch, defaults]
+    dependencies:
+      - python=3.10           # conda match specs (app.core.match_spec)
+      - pip
+      - pip:                  # pip requirement lines, written by conda into a requirements file in the
+          - transformers==4.30  # folder of the environment.yml and run there ("-e ." is that folder)
+    variables: {KEY: value}
+    prefix: /home/someone/miniconda3/envs/ldm   # where it was exported; ignored here (with a warning)
+
+Every problem of the file is found at once (:func:`load` collects them all) and shown at plan
+validation (exit code 2) with the file, the line and the fix; nothing has been downloaded then.
+Kinds of problems: the file is missing, a folder, not readable, not UTF-8/UTF-16, not YAML (PyYAML's line
+and column), empty, not a mapping; a misspelt top-level key (conda ignores unknown keys with a warning,
+so ``dependecies:`` would make an env without packages); a ``name:`` conda cannot use; ``channels`` or
+``dependencies`` not a list; a channel that is not a name or URL; a conda spec that
+:func:`app.core.match_spec.parse` refuses, with the pip-only kinds named (a PEP 508 marker ``;``, a wheel
+or other URL, ``-e``: "move it under ``- pip:``"); a section other than ``pip:``; a pip line that
+:class:`packaging.requirements.Requirement` refuses (URLs, VCS URLs, local paths and the options
+``-e``/``-r``/``-c``/``--index-url``/``--extra-index-url``/``-f``/``--find-links``/``--pre``/
+``--no-binary``/``--only-binary``/``--trusted-host`` are what pip takes in a requirements file too);
+an editable or local path that does not exist next to the file; no python and no pip in the env.
+Warnings (logged, the run goes on): ``prefix:`` (it points at someone else's machine), unknown keys conda
+ignores, pip entries without ``pip`` listed (conda adds it, and says so), the ``pytorch`` channel (it
+stopped at PyTorch 2.5) and ``pytorch-cuda``, a ``name:`` that --env-name overrides.
+
+The env's name: ``--env-name`` (or ``env_name`` in the answer file) wins, as ``-n`` does in conda;
+without it, the file's ``name:`` is used (:func:`declared_name`, applied by ``app.cli.plan_from_values``).
+The run always passes ``-n NAME`` to ``conda env create``, so the name the plan shows is the one made.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from app.core import match_spec
+
+#: Top-level keys conda reads (conda/env/env.py ``VALID_KEYS``).
+VALID_KEYS = ("name", "dependencies", "prefix", "channels", "variables")
+#: Largest file read (a real environment.yml is a few KiB).
+MAX_BYTES = 1024 * 1024
+#: pip requirement-file options that take a value, and those that do not (pip's ``req_file.py``).
+_PIP_VALUE_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
+                      "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-binary", "--only-binary")
+_PIP_FLAG_OPTIONS = ("--pre", "--no-index", "--prefer-binary", "--require-hashes")
+_URL_RE = re.compile(r"^(?:git\+|hg\+|svn\+|bzr\+)?(?:https?|file|ssh|git)://", re.IGNORECASE)
+_FIX_PIP = "move it under '- pip:' (a list inside dependencies), where pip reads it"
+
+
+@dataclass
+class EnvFile:
+    """What :func:`load` read.
+
+    Attributes:
+        path: the file (absolute).
+        name: the ``name:`` value, or ``None``.
+        name_line: its line (1-based) or ``None``.
+        channels: ``channels:`` in order (``$VARS`` expanded, as conda does).
+        conda_specs: the conda dependencies, as written.
+        pip_specs: the ``pip:`` lines, as written.
+        prefix: the ``prefix:`` value, or ``None`` (ignored).
+        problems: sentences, each naming the file, the line and the fix; empty when conda can use it.
+        warnings: sentences about what is ignored or risky.
+    """
+
+    path: Path
+    name: str | None = None
+    name_line: int | None = None
+    channels: list[str] = field(default_factory=list)
+    conda_specs: list[str] = field(default_factory=list)
+    pip_specs: list[str] = field(default_factory=list)
+    prefix: str | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def conda_names(self) -> list[str]:
+        """The package names of the valid conda specs (``pytorch::pytorch=2.0`` -> ``pytorch``), lowercased."""
+        out = []
+        for spec in self.conda_specs:
+            try:
+                out.append(match_spec.parse(spec).name.lower())
+            except match_spec.SpecError:
+                continue
+        return list(dict.fromkeys(out))
+
+    def pip_names(self) -> list[str]:
+        """The canonical names (PEP 503) of the pip lines that name a package (not options, URLs or paths)."""
+        out = []
+        for line in self.pip_specs:
+            req = _requirement(line)
+            if req is not None:
+                out.append(canonicalize_name(req.name))
+        return list(dict.fromkeys(out))
+
+    @property
+    def uses_defaults(self) -> bool:
+        """Whether ``conda env create`` reaches the defaults channels: conda adds the .condarc channels
+        (a new Miniconda's are ``[defaults]``) unless the file lists ``nodefaults``."""
+        return "nodefaults" not in self.channels or "defaults" in self.channels
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"The environment file {path} (--env-file / env_file)" + (f", line {line}," if line else "")
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _requirement(line: str) -> Requirement | None:
+    text = line.strip()
+    if not text or text.startswith("-") or _URL_RE.match(text):
+        return None
+    text = re.split(r"\s+--", text, maxsplit=1)[0]  # per-requirement options (--hash=...)
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (a byte-order mark allowed), else UTF-16 with a byte-order mark, as conda's
+    ``from_file`` tries utf-8 and then utf-16.
+
+    Raises:
+        ValueError: the reason it cannot be read, as a sentence part (``"does not exist"``).
+    """
+    try:
+        if path.is_dir():
+            raise ValueError("is a folder, not a file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ValueError(f"is {size} bytes long; an environment.yml is a few KiB (is it the right file?)")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError("does not exist") from None
+    except NotADirectoryError:
+        raise ValueError("does not exist: a folder on its path is a file") from None
+    except OSError as exc:
+        raise ValueError(f"cannot be read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"is not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start}); save it as UTF-8") \
+            from None
+
+
+def declared_name(path: Path | str) -> str | None:
+    """The file's ``name:`` when it is a non-empty string, else ``None``; never raises."""
+    try:
+        doc = yaml.safe_load(read_text(Path(path).expanduser()))
+    except (ValueError, yaml.YAMLError):
+        return None
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+def load(path: Path | str, env_name: str | None = None) -> EnvFile:
+    """Read and check an environment.yml; never raises for what is in the file.
+
+    Args:
+        path: the file (``~`` expanded; relative to the current directory).
+        env_name: the env name the run will use (the plan's), to warn when it overrides ``name:``.
+
+    Returns:
+        :class:`EnvFile`; its ``problems`` list every problem found (empty = conda can use it).
+    """
+    path = Path(path).expanduser().absolute()
+    env = EnvFile(path)
+    where = _where(path, None)
+    try:
+        text = read_text(path)
+    except ValueError as exc:
+        env.problems.append(f"{where} {exc}. Give the path of an environment.yml.")
+        return env
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}," if mark is not None else ""
+        what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) \
+            or str(exc)
+        fix = ("YAML does not allow tabs for indentation: indent with spaces." if "'\\t'" in what else
+               "Fix the indentation or quoting there (YAML lists are '- item' lines under the key).")
+        env.problems.append(f"The environment file {path} (--env-file / env_file){at} is not valid YAML: {what}. {fix}")
+        return env
+    finally:
+        loader.dispose()
+    if root is None:
+        env.problems.append(f"{where} is empty. Give a file with 'dependencies:' (for example the project's "
+                            "environment.yml).")
+        return env
+    if not isinstance(root, yaml.MappingNode):
+        env.problems.append(f"{_where(path, _line(root))} is not a mapping of keys (name, channels, dependencies): "
+                            "it is a plain value or a list. Check that it is an environment.yml, not a requirements.txt.")
+        return env
+
+    def value(node: yaml.Node) -> Any:
+        try:
+            return yaml.SafeLoader("").construct_object(node, deep=True)
+        except yaml.YAMLError:
+            return None
+
+    for key_node, val_node in root.value:
+        key = value(key_node)
+        line = _line(key_node)
+        if key == "name":
+            _check_name(env, value(val_node), line, env_name)
+        elif key == "channels":
+            _check_channels(env, val_node, value)
+        elif key == "dependencies":
+            _check_dependencies(env, val_node, value)
+        elif key == "prefix":
+            env.prefix = str(value(val_node))
+            env.warnings.append(f"{_where(path, line)} has 'prefix: {env.prefix}', the folder where it was exported "
+                                "on another machine; it is ignored and the env is created by name.")
+        elif key == "variables":
+            v = value(val_node)
+            if v is not None and (not isinstance(v, dict) or not all(isinstance(k, str) for k in v)):
+                env.problems.append(f"{_where(path, line)} 'variables:' must be a mapping of NAME: value lines. "
+                                    "Fix it, or remove the section.")
+        else:
+            close = difflib.get_close_matches(str(key), VALID_KEYS, n=1, cutoff=0.75)
+            if close:
+                env.problems.append(f"{_where(path, line)} has the key {key!r}; did you mean {close[0]!r}? conda "
+                                    f"ignores unknown keys, so it would be left out. Rename it to {close[0]!r}.")
+            else:
+                env.warnings.append(f"{_where(path, line)} has the key {key!r}, which conda ignores "
+                                    f"(it reads {', '.join(VALID_KEYS)}).")
+    if not env.conda_specs and not env.pip_specs and not any("dependencies" == value(k) for k, _ in root.value):
+        env.problems.append(f"{where} has no 'dependencies:' list, so the env would hold nothing. "
+                            "Add one with at least '- python=3.11'.")
+    names = env.conda_names()
+    loose = {re.split(r"[\s=<>!~\[]", s.split("::")[-1].strip(), maxsplit=1)[0].lower() for s in env.conda_specs}
+    if not {"python", "pip"} & (set(names) | loose) and not env.pip_specs and \
+            any("dependencies" == value(k) for k, _ in root.value):
+        env.problems.append(f"{where} lists no python (and no pip, which would bring one), so the env would have no "
+                            "Python for the GPU check. Add '- python=3.11' to dependencies.")
+    if env.pip_specs and "pip" not in names:
+        env.warnings.append(f"{where} has a pip: section but does not list pip itself; conda adds pip to the env "
+                            "(and prints a warning about it). Add '- pip' to dependencies to say so yourself.")
+    if "pytorch" in env.channels:
+        env.warnings.append(f"{where} uses the 'pytorch' conda channel, which stopped at PyTorch 2.5 (its packages "
+                            "are old and pinned to old CUDA). Prefer torch from the PyTorch wheel index through pip.")
+    if "pytorch-cuda" in names:
+        env.warnings.append(f"{where} asks for pytorch-cuda, which exists only on the retired 'pytorch' channel "
+                            "(up to PyTorch 2.5).")
+    if env.name and env_name and env.name != env_name:
+        env.warnings.append(f"{_where(path, env.name_line)} names the env {env.name!r}; it is created as "
+                            f"{env_name!r} (--env-name / env_name wins, as conda's -n does).")
+    return env
+
+
+def _check_name(env: EnvFile, name: Any, line: int, env_name: str | None) -> None:
+    if name is None:
+        return
+    if not isinstance(name, str):
+        env.problems.append(f"{_where(env.path, line)} 'name:' must be text, not {name!r}. Quote it "
+                            f"(name: \"{name}\") or give --env-name.")
+        return
+    env.name, env.name_line = name.strip(), line
+    if env_name is None or env_name == env.name:
+        from app.core.plan import env_name_problem  # plan imports this module lazily
+
+        if problem := env_name_problem(env.name):
+            env.problems.append(f"{_where(env.path, line)} names the env {env.name!r}, which cannot be used: "
+                                f"{problem.split(': ', 1)[-1]} Or give another name with --env-name.")
+
+
+def _check_channels(env: EnvFile, node: yaml.Node, value) -> None:
+    from app.core.plan import channel_problem
+
+    if not isinstance(node, yaml.SequenceNode):
+        env.problems.append(f"{_where(env.path, _line(node))} 'channels:' must be a list ('- conda-forge' lines). "
+                            "Write each channel on its own '- ' line.")
+        return
+    for item in node.value:
+        ch = value(item)
+        if not isinstance(ch, str) or not ch.strip():
+            env.problems.append(f"{_where(env.path, _line(item))} the channel {ch!r} is not a channel name or URL "
+                                "(for example conda-forge). Fix or remove it.")
+            continue
+        ch = os.path.expandvars(ch.strip())  # conda's _expand_channels
+        env.channels.append(ch)
+        if ch != "nodefaults" and channel_problem(ch):
+            env.problems.append(f"{_where(env.path, _line(item))} the channel {ch!r} is not a channel name or URL "
+                                "(for example conda-forge, defaults, or https://conda.anaconda.org/conda-forge). "
+                                "Fix or remove it.")
+
+
+def _check_dependencies(env: EnvFile, node: yaml.Node, value) -> None:
+    if not isinstance(node, yaml.SequenceNode):
+        env.problems.append(f"{_where(env.path, _line(node))} 'dependencies:' must be a list ('- numpy' lines). "
+                            "Write each package on its own '- ' line.")
+        return
+    for item in node.value:
+        line = _line(item)
+        if isinstance(item, yaml.MappingNode):
+            for k_node, v_node in item.value:
+                section = value(k_node)
+                if section != "pip":
+                    env.problems.append(f"{_where(env.path, _line(k_node))} has a section {section!r} in dependencies; "
+                                        "conda knows only 'pip:' there. Rename it to 'pip:' or move its entries.")
+                    continue
+                _check_pip(env, v_node, value)
+            continue
+        spec = value(item)
+        if not isinstance(spec, str):
+            hint = " (YAML read it as a number: quote it)" if isinstance(spec, (int, float)) else ""
+            env.problems.append(f"{_where(env.path, line)} the dependency {spec!r} is not a package spec{hint}. "
+                                "Write it as name=version, for example python=3.11.")
+            continue
+        env.conda_specs.append(spec)
+        text = spec.strip()
+        if ";" in text:
+            env.problems.append(f"{_where(env.path, line)} {text!r} is a pip requirement with an environment marker "
+                                f"(';'), which conda cannot read; {_FIX_PIP}.")
+        elif _URL_RE.match(text) or text.endswith((".whl", ".tar.gz", ".zip")):
+            env.problems.append(f"{_where(env.path, line)} {text!r} is a URL or file of a pip package, which conda "
+                                f"cannot install as a dependency; {_FIX_PIP}.")
+        elif text.startswith("-"):
+            env.problems.append(f"{_where(env.path, line)} {text!r} is a pip option; {_FIX_PIP}.")
+        else:
+            try:
+                match_spec.parse(text)
+            except match_spec.SpecError as exc:
+                env.problems.append(f"{_where(env.path, line)} {text!r} is not a conda package spec: {exc} "
+                                    f"({match_spec.EXAMPLE}). Fix it, or if it is a pip package, {_FIX_PIP}.")
+
+
+def _check_pip(env: EnvFile, node: yaml.Node, value) -> None:
+    if not isinstance(node, yaml.SequenceNode):
+        env.problems.append(f"{_where(env.path, _line(node))} 'pip:' must be a list of requirement lines "
+                            "('- transformers==4.30'). Indent them one level under '- pip:'.")
+        return
+    folder = env.path.parent
+    for item in node.value:
+        line = _line(item)
+        text = value(item)
+        if not isinstance(text, str) or not text.strip():
+            env.problems.append(f"{_where(env.path, line)} the pip entry {text!r} is not a requirement. "
+                                "Write it as name==version, for example transformers==4.30.2 (quoted if needed).")
+            continue
+        env.pip_specs.append(text)
+        text = text.strip()
+        if text.startswith("-"):
+            opt, _, arg = text.partition(" ")
+            opt, eq, arg2 = opt.partition("=") if opt.startswith("--") else (opt, "", "")
+            arg = (arg2 if eq else arg).strip()
+            if opt in _PIP_FLAG_OPTIONS:
+                continue
+            if opt not in _PIP_VALUE_OPTIONS:
+                env.problems.append(f"{_where(env.path, line)} {text!r} is not a pip option a requirements file takes. "
+                                    "Remove it, or write it as pip documents it (for example --extra-index-url URL).")
+                continue
+            if not arg:
+                env.problems.append(f"{_where(env.path, line)} {opt} needs a value after it (for example "
+                                    f"'{opt} ...' on the same line). Add it.")
+                continue
+            if opt in ("-i", "--index-url", "--extra-index-url") and not re.match(r"^https?://\S+$", arg):
+                env.problems.append(f"{_where(env.path, line)} {arg!r} after {opt} is not an http(s) URL. "
+                                    "Fix the index URL.")
+            elif opt in ("-e", "--editable", "-r", "--requirement", "-c", "--constraint") and not _URL_RE.match(arg):
+                target = (folder / arg).resolve()
+                if opt in ("-e", "--editable"):
+                    if not (target / "setup.py").is_file() and not (target / "pyproject.toml").is_file():
+                        env.problems.append(
+                            f"{_where(env.path, line)} '{text}' installs the project in {target}, but that folder has no "
+                            "setup.py or pyproject.toml (pip runs in the folder of the environment.yml). Use the file "
+                            "inside its project's checkout, or remove the line.")
+                elif not target.is_file():
+                    env.problems.append(f"{_where(env.path, line)} '{text}' reads {target}, which does not exist "
+                                        "(pip runs in the folder of the environment.yml). Fix the path.")
+            continue
+        if _URL_RE.match(text):
+            continue  # pip takes bare URLs and VCS URLs in a requirements file
+        if text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
+            target = (folder / os.path.expanduser(text)).resolve()
+            if not target.exists():
+                env.problems.append(f"{_where(env.path, line)} {text!r} is a local path, and {target} does not "
+                                    "exist (pip runs in the folder of the environment.yml). Fix the path.")
+            continue
+        requirement = re.split(r"\s+--", text, maxsplit=1)[0]
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0]
+            env.problems.append(f"{_where(env.path, line)} {text!r} is not a pip requirement: {reason}. "
+                                "Write it as name==version or name>=version (for example transformers==4.30.2).")
+
+
+def problems(path: Path | str, env_name: str | None = None) -> list[str]:
+    """:func:`load`'s problems (for :meth:`app.core.plan.InstallPlan.problems`)."""
+    return load(path, env_name).problems
+
+
+def conda_args(plan, path: Path | None = None) -> list[str]:
+    """The ``conda env create`` arguments after the executable::
+
+        env create --yes --json -f /abs/environment.yml -n NAME
+
+    ``--yes`` lets conda replace an existing env (only reached with ``--if-env-exists replace``; the
+    run refuses otherwise, see :func:`app.core.conda_env.check_existing`); source: conda 26.x
+    ``main_env_create.execute`` (``if args.yes and ... prefix_data.exists(): rm_rf(prefix)``). The file
+    is given absolute because conda runs in ``<root>/envs``; pip then runs in the file's folder.
+    """
+    file = Path(path or plan.env_file).expanduser().absolute()
+    return ["env", "create", "--yes", "--json", "-f", str(file), "-n", plan.env_name]
