@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
+from app.core import catalog, conda_env, condarc, download, gpu_check, installer, net, pip_config, shell_setup
 from app.core.errors import DownloadError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
@@ -39,6 +39,8 @@ class RunState:
     shell_changes: list[shell_setup.Change] = field(default_factory=list)
     env: conda_env.EnvResult | None = None
     gpu: gpu_check.GpuCheckResult | None = None
+    condarc: condarc.CondarcResult | None = None  # the new install's .condarc (issue 8, mirrors)
+    pip_config: Path | None = None  # the env's own pip config, None = PyPI (issue 8, mirrors)
     session: object | None = None  # a requests.Session, made on first use
     #: Index rows already read, with the URL they came from: (mirror_url, entries). The catalog
     #: step uses them instead of reading the index again when the URL still matches.
@@ -84,9 +86,15 @@ def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Cance
 
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
+    root = state.install.prefix if state.install else plan.resolved_prefix
+    state.condarc = condarc.configure(plan, root, conda_exe, reporter, cancel,  # 1. mirror channels + truststore
+                                      conda_version=state.install.conda_version if state.install else None)
     state.env = conda_env.create(plan, conda_exe, reporter, cancel)
+    state.pip_config = pip_config.write(state.env.prefix, plan)  # 4. the env's own pip index
     return StageResult(Stage.ENV, f"env {state.env.name} at {state.env.prefix}",
-                       {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)})
+                       {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python),
+                        "condarc": str(state.condarc.path), "condarc_warnings": state.condarc.warnings,
+                        "pip_config": str(state.pip_config) if state.pip_config else None})
 
 
 def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
