@@ -251,12 +251,15 @@ def other_config(sources: dict[str, Any], own: Path) -> list[tuple[str, str]]:
             continue
         name = "environment variables" if where == "envvars" else where
         is_own = where != "envvars" and Path(where) == own
-        for key in ("channels", "default_channels", "custom_channels", "channel_alias"):
+        # custom_channels only maps names to URLs (the mirrors document pytorch -> <ep>/cloud); it matters
+        # when a channel is asked for, so only the lists that are used are checked.
+        for key in ("channels", "default_channels", "channel_alias"):
             for url in _walk_urls(settings.get(key)):
                 for path, what in OLD_PATHS:
                     if path in url.replace("\\", "/"):
                         out.append(("warning", f"{name} names {url} in {key}: that is {what}. Remove it "
-                                               f"(conda config --file {where} {'--remove-key ' + key if key != 'channels' and key != 'default_channels' else '--remove ' + key + ' ' + url}) if conda "
+                                               f"(conda config --file {where} " + (f"--remove {key} {url}" if key != "channel_alias"
+                                                                        else f"--remove-key {key}") + ") if conda "
                                                "cannot find packages or is slow."))
         if is_own:
             continue

@@ -1,8 +1,8 @@
 """One mirror choice for the whole run: where the installer, conda's channels, pip and PyTorch wheels come from.
 
 The named mirrors are data, ``resources/mirrors.toml`` (sources of every URL are in that file);
-``MINICONDA_WIZARD_MIRRORS=/path/to/mirrors.toml`` replaces the table (tests point it at the local
-test server). :func:`sources` turns a plan into one :class:`Sources`: the mirror the user picked
+``MINICONDA_WIZARD_MIRRORS=/path/to/mirrors.toml`` adds rows to the table or replaces rows by name
+(tests point a row at the local test server). :func:`sources` turns a plan into one :class:`Sources`: the mirror the user picked
 (``plan.mirror``) applies to every part, and ``plan.condarc_mirror`` / ``plan.pip_index`` override
 the conda and pip parts separately.
 
@@ -105,7 +105,8 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
     """The mirror table: name (lower case) -> :class:`Mirror`, in file order.
 
     Args:
-        path: a TOML file; default ``$MINICONDA_WIZARD_MIRRORS`` or ``resources/mirrors.toml``.
+        path: a TOML file; default ``$MINICONDA_WIZARD_MIRRORS`` or ``resources/mirrors.toml``. Rows of
+            another file add to (or replace by name) the built-in rows.
 
     Raises:
         MirrorTableError: the file is missing, not TOML, or a row lacks ``installer`` / has a bad
@@ -144,6 +145,11 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
                                    row.get("source", ""))
     if not out:
         raise MirrorTableError(f"The mirror table {path} names no mirrors ([mirrors.NAME] tables).")
+    from app.resources import resource  # noqa: PLC0415
+
+    builtin = resource("mirrors.toml")
+    if Path(path).resolve() != builtin.resolve():  # a substituted table adds to / replaces rows of the built-in one
+        out = {**load(builtin), **out}
     _cache[key] = out
     return out
 
