@@ -254,7 +254,7 @@ def test_user_condarc_with_dead_proxy_and_old_paths_is_reported(standin_prefix, 
     port = free_port()
     (isolated_home / ".condarc").write_text(
         f"channels:\n  - https://mirrors.tuna.tsinghua.edu.cn/anaconda/pkgs/free/\n"
-        f"  - https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud/pytorch/\n"
+        f"  - https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud/pytorch/\n  - pytorch\n"
         f"proxy_servers:\n  http: http://127.0.0.1:{port}\n  https: http://127.0.0.1:{port}\n")
     rep = RecordingReporter()
     plan = InstallPlan(platform=LINUX, mirror="tuna", prefix=standin_prefix)
@@ -265,8 +265,9 @@ def test_user_condarc_with_dead_proxy_and_old_paths_is_reported(standin_prefix, 
            "(connection refused)" in text
     assert "pkgs/free/ in channels: that is Anaconda's old 'free' channel" in text
     assert "cloud/pytorch/ in channels: that is the pytorch conda channel, which stopped at PyTorch 2.5" in text
+    assert f"{home_rc} names pytorch in channels: that is the pytorch conda channel" in text
     logged = [e[1] for e in rep.events if e[0] == "log" and e[1][2] == "warning"]
-    assert len(logged) == 4 and all(e[0] is Stage.ENV for e in logged)
+    assert len(logged) == 5 and all(e[0] is Stage.ENV for e in logged)
 
 
 # ---- pip config -----------------------------------------------------------------------------------------------------
@@ -390,3 +391,17 @@ def test_silent_install_with_a_named_mirror_uses_it_for_everything(tmp_path, iso
     finished = [e for e in map(json.loads, res.stdout.splitlines()) if e.get("event") == "stage_finished"
                 and e.get("stage") == "env"]
     assert finished and finished[0]["data"]["pip_config"] == str(env_prefix / "pip.conf")
+
+
+def test_no_env_still_gets_the_mirrors_channels(tmp_path, isolated_home, mirror):
+    table = tmp_path / "m.toml"
+    table.write_text(f'[mirrors.local]\ntitle = "Local"\ninstaller = "{mirror.base_url}"\n'
+                     '[mirrors.local.conda]\nchannels = ["conda-forge"]\n'
+                     'custom_channels = { conda-forge = "https://c.local.example/anaconda/cloud" }\n')
+    prefix = tmp_path / "mc"
+    res = run_cli("--silent", "--no-env", "--mirror", "local", "--prefix", str(prefix), home=isolated_home,
+                  extra_env={mirrors.TABLE_ENV: str(table)})
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    written, _ = _yaml_load((prefix / ".condarc").read_text())
+    assert written == {"channels": ["conda-forge"], "custom_channels": {"conda-forge": "https://c.local.example/anaconda/cloud"},
+                       "ssl_verify": "truststore"}

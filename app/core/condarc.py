@@ -255,8 +255,9 @@ def other_config(sources: dict[str, Any], own: Path) -> list[tuple[str, str]]:
         # when a channel is asked for, so only the lists that are used are checked.
         for key in ("channels", "default_channels", "channel_alias"):
             for url in _walk_urls(settings.get(key)):
+                named = f"conda.anaconda.org/{url.strip('/')}" if "://" not in url else url  # a channel name
                 for path, what in OLD_PATHS:
-                    if path in url.replace("\\", "/"):
+                    if path in named.replace("\\", "/"):
                         out.append(("warning", f"{name} names {url} in {key}: that is {what}. Remove it "
                                                f"(conda config --file {where} " + (f"--remove {key} {url}" if key != "channel_alias"
                                                                         else f"--remove-key {key}") + ") if conda "

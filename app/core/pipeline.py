@@ -73,6 +73,8 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
     assert state.installer_path is not None, "run the download step first"
     state.install = installer.install(plan, state.installer_path, reporter, cancel)
     r = state.install
+    if not wanted(plan, Stage.ENV):  # no env step: the install still gets the mirror's channels (issue 8)
+        state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version)
     return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
                        {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
 
