@@ -388,6 +388,8 @@ def test_silent_install_with_a_named_mirror_uses_it_for_everything(tmp_path, iso
     assert used and all(u.startswith(base) for u in used), used
     assert f"{base}/anaconda/cloud/conda-forge" in used and f"{base}/anaconda/pkgs/main" in used
     assert "repo.anaconda.com" not in channel_log.read_text() and "pypi.org" not in (env_prefix / "pip.conf").read_text()
+    # nothing in the run's own events names the official hosts (the catalog did not fall back to them either)
+    assert "repo.anaconda.com" not in res.stdout and "pypi.org" not in res.stdout and "download.pytorch.org" not in res.stdout
     finished = [e for e in map(json.loads, res.stdout.splitlines()) if e.get("event") == "stage_finished"
                 and e.get("stage") == "env"]
     assert finished and finished[0]["data"]["pip_config"] == str(env_prefix / "pip.conf")
