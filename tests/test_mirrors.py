@@ -407,3 +407,13 @@ def test_no_env_still_gets_the_mirrors_channels(tmp_path, isolated_home, mirror)
     written, _ = _yaml_load((prefix / ".condarc").read_text())
     assert written == {"channels": ["conda-forge"], "custom_channels": {"conda-forge": "https://c.local.example/anaconda/cloud"},
                        "ssl_verify": "truststore"}
+
+
+def test_config_modifiers_are_batched_and_never_mixed(standin_prefix, tmp_path):
+    rc = tmp_path / "x.condarc"
+    cmds = condarc.plan_commands(rc, {"channels": ["conda-forge"]}, mirrors.load()["tuna"].conda, True)
+    assert [c[3] for c in cmds] == ["--remove-key", "--append", "--set"]
+    for c in cmds:
+        assert {a for a in c if a.startswith("--") and a not in ("--file", "--json")} == {c[3]}
+    mixed = conda(standin_prefix, "config", "--file", str(rc), "--set", "a", "1", "--append", "channels", "x")
+    assert mixed.returncode == 2 and "argument --append: not allowed with argument --set" in mixed.stderr

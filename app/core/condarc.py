@@ -118,29 +118,35 @@ def plan_commands(rc: Path, current: dict[str, Any], channels: mirrors.CondaChan
     """The ``conda config --file RC ... --json`` argument lists that turn ``current`` (the file's settings)
     into the mirror's: list keys replaced (``--remove-key`` when present, then ``--append`` in order),
     ``custom_channels.NAME`` set one by one (other names kept), plain settings set, ``ssl_verify`` set to
-    ``truststore`` when wanted and not already set."""
-    base = ["config", "--file", str(rc)]
-    cmds: list[list[str]] = []
+    ``truststore`` when wanted and not already set.
+
+    conda's config modifiers (``--set``, ``--append``, ``--remove-key``, ...) are one mutually exclusive
+    argparse group, each repeatable (``action="append"``; conda/cli/main_config.py), so this is at most three
+    commands: all ``--remove-key``, then all ``--append``, then all ``--set``.
+    """
+    removes: list[str] = []
+    appends: list[str] = []
+    sets: list[str] = []
     if channels is not None:
         for key, items in (("channels", channels.channels), ("default_channels", channels.default_channels)):
-            if not items:
-                continue
-            if list(current.get(key) or []) == list(items):
+            if not items or list(current.get(key) or []) == list(items):
                 continue
             if key in current:
-                cmds.append([*base, "--remove-key", key, "--json"])
-            cmds += [[*base, "--append", key, item, "--json"] for item in items]
+                removes += ["--remove-key", key]
+            for item in items:
+                appends += ["--append", key, item]
         have = current.get("custom_channels") or {}
         for name, url in channels.custom_channels:
             if have.get(name) != url:
-                cmds.append([*base, "--set", f"custom_channels.{name}", url, "--json"])
+                sets += ["--set", f"custom_channels.{name}", url]
         for key, value in channels.settings:
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
             if current.get(key) != value:
-                cmds.append([*base, "--set", key, text, "--json"])
+                sets += ["--set", key, text]
     if truststore and "ssl_verify" not in current:
-        cmds.append([*base, "--set", "ssl_verify", "truststore", "--json"])
-    return cmds
+        sets += ["--set", "ssl_verify", "truststore"]
+    base = ["config", "--file", str(rc)]
+    return [[*base, *ops, "--json"] for ops in (removes, appends, sets) if ops]
 
 
 def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter, cancel: CancelToken,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,10 @@ def _table_path() -> Path:
 _cache: dict[tuple[str, int, int], dict[str, Mirror]] = {}
 
 
+#: Rows added in this process through :class:`InstallerMap` (``MIRRORS["name"] = url``): installer only.
+_added: dict[str, str] = {}
+
+
 def load(path: Path | None = None) -> dict[str, Mirror]:
     """The mirror table: name (lower case) -> :class:`Mirror`, in file order.
 
@@ -112,6 +116,11 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
         MirrorTableError: the file is missing, not TOML, or a row lacks ``installer`` / has a bad
             ``torch.style``.
     """
+    if path is None and _added:
+        rows = dict(load(_table_path()))
+        for name, url in _added.items():
+            rows[name] = Mirror(name, name, url if url.endswith("/") else url + "/")
+        return rows
     path = Path(path) if path is not None else _table_path()
     try:
         st = path.stat()
@@ -159,9 +168,16 @@ def installer_urls() -> dict[str, str]:
     return {n: m.installer for n, m in load().items()}
 
 
-class InstallerMap(Mapping[str, str]):
-    """A read-only, always current view of :func:`installer_urls` (``app.core.plan.MIRRORS``), so a
-    table substituted with :data:`TABLE_ENV` is seen by code that imported the name earlier."""
+class InstallerMap(MutableMapping[str, str]):
+    """An always current view of :func:`installer_urls` (``app.core.plan.MIRRORS``), so a table substituted
+    with :data:`TABLE_ENV` is seen by code that imported the name earlier. Setting an item adds an
+    installer-only mirror for this process (tests); deleting removes only such an added one."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        _added[key.lower()] = value
+
+    def __delitem__(self, key: str) -> None:
+        del _added[key.lower()]
 
     def __getitem__(self, key: str) -> str:
         return installer_urls()[key]

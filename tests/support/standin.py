@@ -564,6 +564,9 @@ class _Conda:
                 ops[-1][1].append(a)
             else:
                 self.usage_error(f"unrecognized arguments: {a}", usage, "conda config")
+        kinds = list(dict.fromkeys(op for op, _ in ops))
+        if len(kinds) > 1:  # conda's config modifiers are one mutually exclusive group (each repeatable)
+            self.usage_error(f"argument {kinds[1]}: not allowed with argument {kinds[0]}", usage, "conda config")
         if any(op == "--show-sources" for op, _ in ops):
             return self.config_show_sources()
         path = Path(os.path.abspath(os.path.expanduser(target))) if target else _home() / ".condarc"
