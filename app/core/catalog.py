@@ -90,6 +90,9 @@ def _charset(resp: requests.Response) -> str:
 
 
 def _unreachable(url: str, exc: BaseException) -> CatalogError:
+    if net.is_proxy_auth(exc):
+        return CatalogError(f"Could not read the installer index at {url}: {net.describe_error(exc)}.",
+                            fix=net.PROXY_AUTH_FIX, detail=str(exc))
     return CatalogError(
         f"Could not read the installer index at {url}: {net.describe_error(exc)}.",
         fix="Check the network connection. Behind a proxy, set HTTPS_PROXY and HTTP_PROXY "
@@ -132,6 +135,9 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
                 fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
                     "(for example https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/).",
             )
+        if resp.status_code == 407:
+            raise CatalogError(f"Could not read the installer index at {url}: {net.PROXY_AUTH_REASON}.",
+                               fix=net.PROXY_AUTH_FIX)
         if resp.status_code >= 400:
             raise CatalogError(
                 f"The installer index {url} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip() + ".",

@@ -423,6 +423,8 @@ def _remove(path: Path) -> None:
 
 
 def _http_error(url: str, resp: requests.Response) -> DownloadError:
+    if resp.status_code == 407:
+        return DownloadError(f"Downloading {url} failed: {net.PROXY_AUTH_REASON}.", fix=net.PROXY_AUTH_FIX)
     reason = f" {resp.reason}" if resp.reason else ""
     return DownloadError(
         f"Downloading {url} failed: the server answered HTTP {resp.status_code}{reason}.",
@@ -472,10 +474,12 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             resp = net.get(session, url, cancel, headers=headers)
         except _NETWORK_ERRORS as exc:
             failures += 1
-            if failures > MAX_RESUMES:
+            if failures > MAX_RESUMES or net.is_proxy_auth(exc):
                 raise DownloadError(
                     f"Downloading {url} failed: {net.describe_error(exc)}.",
-                    fix="Check the network connection and proxy settings (HTTPS_PROXY), then try again; "
+                    fix=net.PROXY_AUTH_FIX + " The partial download is kept and will be continued."
+                    if net.is_proxy_auth(exc) else
+                    "Check the network connection and proxy settings (HTTPS_PROXY), then try again; "
                         "the partial download is kept and will be continued. Or choose another mirror "
                         "(--mirror in silent mode).",
                     detail=str(exc),

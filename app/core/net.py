@@ -38,6 +38,7 @@ from typing import Any
 import requests
 import truststore
 from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 from app import __version__
@@ -78,6 +79,9 @@ class ReportingRetry(Retry):
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: D102
+        if error is not None and _reason(error) == PROXY_AUTH_REASON:
+            # A proxy that wants a password answers 407 again on every try: no retry.
+            raise MaxRetryError(_pool, url, error)
         new = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when exhausted
         tries = getattr(_tls, "tries", None)
         if error is not None:
@@ -303,6 +307,23 @@ def iter_body(resp: requests.Response, cancel: CancelToken, chunk_size: int = 1 
         done.set()
 
 
+#: A proxy answered HTTP 407 Proxy Authentication Required (RFC 9110 15.5.8): to the CONNECT of an https
+#: URL (requests raises ProxyError "Tunnel connection failed: 407 ...") or to a plain-http request (a 407 response).
+PROXY_AUTH_REASON = "the proxy needs a user name and password (HTTP 407 Proxy Authentication Required)"
+#: How to give them: requests reads them from the proxy URL in HTTPS_PROXY / HTTP_PROXY.
+PROXY_AUTH_FIX = ("Give the proxy's user name and password in the proxy URL before starting the wizard, for example "
+                  "HTTPS_PROXY=http://USER:PASSWORD@proxy.example.com:8080 and the same in HTTP_PROXY "
+                  "(write special characters in the password as %XX, for example @ as %40). "
+                  "Ask your IT department for the account if you do not have one.")
+
+
+def is_proxy_auth(exc_or_status: BaseException | int) -> bool:
+    """Whether an error (or an HTTP status) is a proxy's 407 "authentication required"."""
+    if isinstance(exc_or_status, int):
+        return exc_or_status == 407
+    return _reason(exc_or_status) == PROXY_AUTH_REASON
+
+
 def describe_error(exc: BaseException) -> str:
     """A short human reason for a requests/urllib3 failure ("connection refused", "timed out" ...).
 
@@ -322,6 +343,8 @@ def describe_error(exc: BaseException) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
+    if "407" in text and ("proxy" in low or isinstance(exc, requests.exceptions.ProxyError)):
+        return PROXY_AUTH_REASON
     if isinstance(exc, requests.exceptions.ProxyError) or "proxyerror" in low or "unable to connect to proxy" in low:
         return "the proxy could not be reached or refused the connection"
     if isinstance(exc, requests.exceptions.SSLError) or "certificate verify failed" in low:

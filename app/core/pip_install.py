@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core import disk_errors, presets
+from app.core import disk_errors, mirrors, presets
 from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.system import child_env, run_streaming
@@ -74,7 +74,7 @@ def steps(plan: InstallPlan, python: str | Path = "python", choice: presets.Pres
     choice = choice or presets.resolve(plan)
     if choice.variant is None:
         return []
-    sources = sources or _sources(plan)
+    sources = sources or mirrors.sources(plan)
     v = choice.variant
     base = (str(python), "-m", "pip", "install")
     out = []
@@ -183,22 +183,3 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
             raise error_for(step, res.returncode, res.stdout + "\n" + res.stderr, plan)
         done.append(step)
     return PipResult(tuple(done))
-
-
-# provisional: MIRRORS helper's module replaces this ----------------------------------------------------------
-class _OfficialSources:
-    """Stand-in for :class:`app.core.mirrors.Sources` until that module exists: the official wheel index."""
-
-    def torch_index(self, variant: str) -> tuple[str, str]:
-        return f"{OFFICIAL_TORCH_INDEX}{variant}", "index-url"
-
-    def torch_is_official(self, variant: str) -> bool:
-        return True
-
-
-def _sources(plan: InstallPlan):
-    try:
-        from app.core import mirrors  # noqa: PLC0415 - the MIRRORS helper's module, when merged
-    except ImportError:
-        return _OfficialSources()
-    return mirrors.sources(plan)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import (catalog, conda_env, download, env_verify, gpu_check, installer, net, pip_install, presets,
-                      shell_setup, tos)
+from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
+                      pip_install, presets, shell_setup, tos)
 from app.core.errors import Cancelled, DownloadError, Stage
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan
@@ -40,6 +40,8 @@ class RunState:
     shell_changes: list[shell_setup.Change] = field(default_factory=list)
     env: conda_env.EnvResult | None = None
     gpu: gpu_check.GpuCheckResult | None = None
+    condarc: condarc.CondarcResult | None = None  # the new install's .condarc (issue 8, mirrors)
+    pip_config: Path | None = None  # the env's own pip config, None = PyPI (issue 8, mirrors)
     session: object | None = None  # a requests.Session, made on first use
     #: Index rows already read, with the URL they came from: (mirror_url, entries). The catalog
     #: step uses them instead of reading the index again when the URL still matches.
@@ -72,6 +74,8 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
     assert state.installer_path is not None, "run the download step first"
     state.install = installer.install(plan, state.installer_path, reporter, cancel)
     r = state.install
+    if not wanted(plan, Stage.ENV):  # no env step: the install still gets the mirror's channels (issue 8)
+        state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version)
     return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
                        {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
 
@@ -85,12 +89,17 @@ def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Cance
 
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
-    tos.accept(plan, conda_exe, reporter, cancel)  # step 2: keep an explicit ToS acceptance (conda tos accept)
-    state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # conda env create -f when plan.env_file
+    root = state.install.prefix if state.install else plan.resolved_prefix
+    state.condarc = condarc.configure(plan, root, conda_exe, reporter, cancel,  # 1. mirror channels + truststore
+                                      conda_version=state.install.conda_version if state.install else None)
+    tos.accept(plan, conda_exe, reporter, cancel)  # 2. keep an explicit ToS acceptance (conda tos accept)
+    state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # 3. conda env create -f when plan.env_file
     report = None
     try:
-        pip_install.run(plan, state.env, reporter, cancel)  # step 5: torch of the right build, then the rest
-        if not state.env.reused:
+        if not state.env.reused:  # a reused env is the user's: its pip config and packages stay as they are
+            state.pip_config = pip_config.write(state.env.prefix, plan)  # 4. the env's own pip index
+        pip_install.run(plan, state.env, reporter, cancel)  # 5. torch of the right build, then the rest
+        if not state.env.reused:  # 6. what was asked is there and imports
             choice = presets.resolve(plan)
             expected = (("torch",) if choice.installs_torch else ()) + tuple(choice.pip)
             report = env_verify.verify(plan, state.env, reporter, cancel, conda_exe=conda_exe,
@@ -100,7 +109,9 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
         conda_env.discard_created(state.env, reporter, "cancelled")  # only an env this run created
         raise
     summary = f"env {state.env.name} at {state.env.prefix}"
-    data = {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python)}
+    data = {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python),
+            "condarc": str(state.condarc.path), "condarc_warnings": state.condarc.warnings,
+            "pip_config": str(state.pip_config) if state.pip_config else None}
     if report is not None:
         summary += "; " + ("verified" if report.ok else f"{len(report.problems)} check(s) failed") + ":\n" + \
             "\n".join(f"      {line}" for line in report.lines())

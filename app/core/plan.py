@@ -19,24 +19,18 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from app.core import match_spec, presets
+from app.core import match_spec, mirrors, presets
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, EXTENSIONS, PlatformInfo, detect
 
-#: Named Miniconda installer directories. Any URL laid out the same way works too.
-#: Sources: repo.anaconda.com (official); mirror help pages of TUNA, USTC and BFSU
-#: (tuna/mirror-web, ustclug/mirrorhelp, mirrorz-org/mirrorz-docs), all serving
-#: ``/anaconda/miniconda/``.
-MIRRORS: dict[str, str] = {
-    "official": "https://repo.anaconda.com/miniconda/",
-    "tuna": "https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/",
-    "ustc": "https://mirrors.ustc.edu.cn/anaconda/miniconda/",
-    "bfsu": "https://mirrors.bfsu.edu.cn/anaconda/miniconda/",
-    "aliyun": "https://mirrors.aliyun.com/anaconda/miniconda/",
-}
+#: Named Miniconda installer directories: name -> folder URL. A live view of the mirror table
+#: (``resources/mirrors.toml``, see :mod:`app.core.mirrors`), which also holds each mirror's conda,
+#: pip and PyTorch locations. Any URL laid out the same way works too.
+MIRRORS: Mapping[str, str] = mirrors.InstallerMap()
 
 # Env presets are data: resources/presets.toml, read by app.core.presets (plan field ``preset``).
 
@@ -367,7 +361,7 @@ class InstallPlan:
 
     @property
     def mirror_is_official(self) -> bool:
-        return self.mirror_url == MIRRORS["official"]
+        return self.mirror_url == MIRRORS.get("official")
 
     @property
     def resolved_prefix(self) -> Path:
@@ -406,6 +400,7 @@ class InstallPlan:
         if self.install_type not in INSTALL_TYPES:
             out.append(f"The install type ({setting('install_type')}) must be JustMe or AllUsers, not {self.install_type!r}.")
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
+        out.extend(mirrors.problems(self))  # --condarc-mirror, --pip-index (issue 8, mirrors)
         if self.create_env:
             if problem := env_name_problem(self.env_name, self.platform.os == "Windows"):
                 from app.core import env_file  # noqa: PLC0415 - env_file imports this module
@@ -595,6 +590,7 @@ class InstallPlan:
                 lines.append(f"Channels:        {', '.join(self.channels)}")
             lines.extend(_preset_summary(self))
             lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+            lines.extend(_sources_summary(self))
         else:
             lines.append("Create env:      no")
         lines.append(f"GPU check:       {f'{self.gpu_steps} training steps' if self.gpu_check else 'no'}")
@@ -620,6 +616,15 @@ def _preset_summary(plan: InstallPlan) -> list[str]:
             lines.append(f"                 {step.title}: from {step.source}")
     lines.extend(f"Warning:         {w}" for w in choice.warnings)
     return lines
+
+
+def _sources_summary(plan: InstallPlan) -> list[str]:
+    """One line per part (conda channels, pip, PyTorch wheels): where each comes from (:mod:`app.core.mirrors`)."""
+    try:
+        parts = mirrors.sources(plan).parts()
+    except mirrors.MirrorTableError as exc:
+        return [f"Sources:         {exc}"]
+    return [f"{label + ':':<17}{text}" for label, text in parts if label != "Installer from"]
 
 
 def _shell_problems(init_shells: tuple[str, ...], prefix: Path) -> list[str]:

@@ -117,11 +117,17 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   (``unsat-dep.*``); ``python=3.99`` links the test channel's python 3.99.99, which has no interpreter: the env
   has no ``bin/python``, exit 0 (``py399.*``); ``pytorch-cuda`` needs the ``__cuda`` virtual package and fails
   with libmamba's "nothing provides __cuda" unless ``CONDA_OVERRIDE_CUDA`` is set.
+* ``conda config [--file F] --set/--add/--append/--prepend/--remove-key/--get [--json]`` and
+  ``conda config --show-sources [--json]`` (issue 8, mirrors; ``conda-config--*`` recordings): a ``--file`` that
+  does not exist starts from ``ROOT/.condarc``; unknown keys give ``CondaKeyError``. Channel names resolve through
+  ``custom_channels`` and ``channel_alias`` (a small YAML subset is read and written: scalars, lists, one-level
+  maps, leading comments). ``STANDIN_CONDA_CHANNEL_LOG``: a file that gets one JSON line
+  ``{"argv": [...], "channels": [URL, ...]}`` each time channels are resolved.
 
 Every call appends one JSON line to ``PREFIX/conda-meta/standin-calls.log``: ``argv``, ``cwd``, ``time``,
 ``stdout_isatty`` and ``env`` (the variables in :data:`LOGGED_ENV`, ``None`` when unset). Not emulated: the
 ``--json`` progress records written when stdout is a terminal (``conda-create--json-p-tty-dependent.out``),
-``custom_channels``/``channel_alias`` and ``plugins.auto_accept_tos`` in .condarc.
+``plugins.auto_accept_tos`` in .condarc.
 """
 
 from __future__ import annotations
@@ -290,8 +296,11 @@ class _Conda:
         return channels, default_channels
 
     def channels(self, cli: list[str], override: bool) -> list[str]:
-        """Effective channel base URLs, in priority order."""
+        """Effective channel base URLs, in priority order (names resolved with ``custom_channels`` and
+        ``channel_alias`` of the merged .condarc files; see :meth:`rc_maps`). Logged to
+        ``STANDIN_CONDA_CHANNEL_LOG`` when that is set."""
         rc_channels, rc_defaults = self.condarc_lists()
+        custom, alias = self.rc_maps()
         names = list(cli)
         if not override:
             names += rc_channels or ["defaults"]
@@ -301,9 +310,10 @@ class _Conda:
         for name in names:
             expanded = (rc_defaults or list(DEFAULT_CHANNELS)) if name == "defaults" else [name]
             for n in expanded:
-                url = _channel_url(n)
+                url = _channel_url(n, custom, alias)
                 if url not in urls:
                     urls.append(url)
+        _log_channels(self.argv, urls)
         return urls
 
     # ---- commands -----------------------------------------------------------------------------------------------
@@ -328,9 +338,11 @@ class _Conda:
             return self.env_create(rest[1:])
         if cmd == "list":
             return self.list_packages(rest)
+        if cmd == "config":
+            return self.cmd_config(rest)
         if cmd.startswith("shell.") and rest[:1] == ["hook"]:
             return self.shell_hook(cmd.split(".", 1)[1])
-        choices = "'create', 'env', 'info', 'tos', 'shell.bash'"
+        choices = "'config', 'create', 'env', 'info', 'tos', 'shell.bash'"
         self.usage_error(f"argument COMMAND: invalid choice: {cmd!r} (stand-in conda; choose from {choices})")
         return 2
 
@@ -545,6 +557,129 @@ class _Conda:
                 result[url] = None
                 lines.append(f"Terms of Service not found for {url}")
         self.out(json.dumps(result, indent=2) + "\n" if self.json else "\n".join(lines) + "\n")
+        return 0
+
+    # ---- config (issue 8, mirrors) ------------------------------------------------------------------------------
+    def rc_maps(self) -> tuple[dict[str, str], str | None]:
+        """``custom_channels`` merged over the .condarc files (higher priority wins per key) and ``channel_alias``."""
+        custom: dict[str, str] = {}
+        alias = None
+        for f in self.condarc_files():
+            doc, _ = _yaml_load(f.read_text(encoding="utf-8", errors="replace"))
+            if isinstance(doc.get("custom_channels"), dict):
+                custom.update({str(k): str(v) for k, v in doc["custom_channels"].items()})
+            if isinstance(doc.get("channel_alias"), str):
+                alias = doc["channel_alias"]
+        return custom, alias
+
+    def cmd_config(self, rest: list[str]) -> int:
+        """``conda config [--file F] (--set K V | --add K V | --append K V | --prepend K V | --remove-key K |
+        --get [K] | --show-sources) [--json]``, in the shapes of ``conda-config--*`` recordings.
+
+        ``--file F`` that does not exist yet starts from ``ROOT/.condarc`` (its text, comments included),
+        as real conda 26.7 does (``conda-config--file-resulting-condarc.yml``). Success prints nothing (with
+        ``--json``: ``{"success": true, "rc_path": F, "warnings": [], "get": {}}``); an unknown key gives
+        ``CondaKeyError`` ("'KEY': unknown parameter"), exit 1; ``--add`` of a channel already there moves it
+        to the top with a warning on stderr.
+        """
+        usage = "usage: conda config [-h] [--json] [--system | --env | --file FILE] [--show-sources] [--get [KEY ...]] [--set KEY VALUE] [--add KEY VALUE] [--remove-key KEY]"
+        target = None
+        ops: list[tuple[str, list[str]]] = []
+        it = iter(rest)
+        arity = {"--set": 2, "--add": 2, "--prepend": 2, "--append": 2, "--remove": 2, "--remove-key": 1}
+        for a in it:
+            if a == "--file":
+                target = next(it, None)
+                if target is None:
+                    self.usage_error("argument --file: expected one argument", usage, "conda config")
+            elif a in arity:
+                vals = [next(it, None) for _ in range(arity[a])]
+                if None in vals:
+                    self.usage_error(f"argument {a}: expected {arity[a]} arguments", usage, "conda config")
+                ops.append((a, vals))  # type: ignore[arg-type]
+            elif a == "--get":
+                ops.append((a, []))
+            elif a == "--show-sources":
+                ops.append((a, []))
+            elif a in ("--json", "-q", "--quiet"):
+                pass
+            elif ops and ops[-1][0] == "--get" and not a.startswith("-"):
+                ops[-1][1].append(a)
+            else:
+                self.usage_error(f"unrecognized arguments: {a}", usage, "conda config")
+        kinds = list(dict.fromkeys(op for op, _ in ops))
+        if len(kinds) > 1:  # conda's config modifiers are one mutually exclusive group (each repeatable)
+            self.usage_error(f"argument {kinds[1]}: not allowed with argument {kinds[0]}", usage, "conda config")
+        if any(op == "--show-sources" for op, _ in ops):
+            return self.config_show_sources()
+        path = Path(os.path.abspath(os.path.expanduser(target))) if target else _home() / ".condarc"
+        if path.exists():
+            text = path.read_text(encoding="utf-8", errors="replace")
+        elif target and (self.root / ".condarc").is_file():
+            text = (self.root / ".condarc").read_text(encoding="utf-8", errors="replace")
+        else:
+            text = ""
+        doc, header = _yaml_load(text)
+        if any(op == "--get" for op, _ in ops):
+            keys = next(v for op, v in ops if op == "--get")
+            got = {k: doc[k] for k in sorted(doc) if not keys or k in keys}
+            if self.json:
+                self.out(json.dumps({"success": True, "rc_path": str(path), "warnings": [], "get": got}, indent=2))
+            else:
+                for k, v in got.items():
+                    for item in (v if isinstance(v, list) else [v]):
+                        self.out(f"--{'add' if isinstance(v, list) else 'set'} {k} {_yaml_scalar(item)}\n")
+            return 0
+        for op, vals in ops:
+            key = vals[0]
+            top = key.split(".", 1)[0]
+            if top not in _CONFIG_KEYS and top != "auto_activate_base":
+                self.fail("CondaKeyError", f"'{key}': unknown parameter", key=key, msg=f"'{key}': unknown parameter")
+            if top == "auto_activate_base":
+                sys.stderr.write("WARNING conda.cli.condarc:set_key(521): Key auto_activate_base is an alias of "
+                                 "auto_activate; setting value with latter\n")
+                key = top = "auto_activate"
+            if op == "--set":
+                value = _yaml_value(vals[1])
+                if "." in key:
+                    doc.setdefault(top, {})
+                    doc[top][key.split(".", 1)[1]] = vals[1]
+                else:
+                    doc[key] = value
+            elif op in ("--add", "--prepend", "--append"):
+                items = doc.setdefault(key, [])
+                if vals[1] in items:
+                    where = "bottom" if op == "--append" else "top"
+                    sys.stderr.write(f"Warning: '{vals[1]}' already in '{key}' list, moving to the {where}\n")
+                    items.remove(vals[1])
+                items.insert(len(items) if op == "--append" else 0, vals[1])
+            elif op == "--remove":
+                if vals[1] not in doc.get(key, []):
+                    self.fail("CondaKeyError", f"{key!r} is not in the config file", key=key)
+                doc[key].remove(vals[1])
+            elif op == "--remove-key":
+                if key not in doc:
+                    self.fail("CondaKeyError", f"{key!r}: key {key!r} is not in the config file", key=key)
+                del doc[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_yaml_dump(doc, header), encoding="utf-8")
+        if self.json:
+            self.out(json.dumps({"success": True, "rc_path": str(path), "warnings": [], "get": {}}, indent=2))
+        return 0
+
+    def config_show_sources(self) -> int:
+        """``conda config --show-sources [--json]`` (``conda-config--show-sources--json.json``): each .condarc
+        file in search order -> its settings, then ``cmd_line``."""
+        doc: dict = {}
+        for f in self.condarc_files():
+            parsed, _ = _yaml_load(f.read_text(encoding="utf-8", errors="replace"))
+            doc[str(f)] = parsed
+        if self.json:
+            doc["cmd_line"] = {"json": True}
+            self.out(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        else:
+            for name, values in doc.items():
+                self.out(f"==> {name} <==\n{_yaml_dump(values, [])}\n")
         return 0
 
     # ---- create -------------------------------------------------------------------------------------------------
@@ -1041,12 +1176,106 @@ def _parse_yaml_lists(text: str) -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
-def _channel_url(name: str) -> str:
+#: Keys the stand-in ``conda config`` accepts (a subset of conda's parameters; others: CondaKeyError).
+_CONFIG_KEYS = {
+    "channels", "default_channels", "custom_channels", "channel_alias", "channel_priority", "show_channel_urls",
+    "ssl_verify", "proxy_servers", "auto_activate", "auto_update_conda", "notify_outdated_conda", "offline",
+    "report_errors", "solver", "envs_dirs", "pkgs_dirs", "always_yes", "changeps1", "pip_interop_enabled",
+    "client_ssl_cert", "remote_read_timeout_secs", "remote_max_retries", "plugins",
+}
+
+
+def _yaml_scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _yaml_value(text: str):
+    """A value given on the command line: true/false/yes/no as booleans, digits as int, else the text."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low.isdigit():
+        return int(low)
+    return text
+
+
+def _yaml_load(text: str) -> tuple[dict, list[str]]:
+    """The YAML subset .condarc files use: top-level ``key: scalar``, ``key:`` + ``- item`` lists (or
+    ``[a, b]``), and ``key:`` + indented ``name: value`` maps. Returns (settings, leading comment lines)."""
+    doc: dict = {}
+    header: list[str] = []
+    key = None
+    seen = False
+    for raw in text.splitlines():
+        if raw.lstrip().startswith("#") or not raw.strip():
+            if not seen and raw.lstrip().startswith("#"):
+                header.append(raw)
+            continue
+        seen = True
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line[0].isspace():
+            k, _, v = line.partition(":")
+            key, v = k.strip(), v.strip()
+            if v.startswith("[") and v.endswith("]"):
+                doc[key] = [x.strip().strip("'\"") for x in v[1:-1].split(",") if x.strip()]
+            elif v.startswith("{") and v.endswith("}"):
+                doc[key] = {a.strip(): b.strip().strip("'\"") for a, _, b in
+                            (x.partition(":") for x in v[1:-1].split(",") if x.strip())}
+            elif v:
+                doc[key] = _yaml_value(v.strip("'\"")) if not (v.startswith(("'", '"'))) else v.strip("'\"")
+            else:
+                doc[key] = None
+        elif key is not None and line.strip().startswith("- "):
+            if not isinstance(doc.get(key), list):
+                doc[key] = []
+            doc[key].append(line.strip()[2:].strip().strip("'\""))
+        elif key is not None and ":" in line:
+            if not isinstance(doc.get(key), dict):
+                doc[key] = {}
+            a, _, b = line.strip().partition(":")
+            doc[key][a.strip()] = b.strip().strip("'\"")
+    return {k: ([] if v is None else v) for k, v in doc.items()}, header
+
+
+def _yaml_dump(doc: dict, header: list[str]) -> str:
+    """Write settings like conda's ruamel dump: ``key: value``, lists as ``  - item``, maps as ``  k: v``."""
+    out = list(header)
+    for k, v in doc.items():
+        if isinstance(v, list):
+            out.append(f"{k}:" if v else f"{k}: []")
+            out += [f"  - {_yaml_scalar(x)}" for x in v]
+        elif isinstance(v, dict):
+            out.append(f"{k}:" if v else f"{k}: {{}}")
+            out += [f"  {a}: {_yaml_scalar(b)}" for a, b in v.items()]
+        else:
+            out.append(f"{k}: {_yaml_scalar(v)}")
+    return "\n".join(out) + "\n"
+
+
+def _channel_url(name: str, custom: dict[str, str] | None = None, alias: str | None = None) -> str:
+    """A channel name as a URL, like conda's ``Channel``: a URL as it is; ``pkgs/...`` on repo.anaconda.com;
+    a name in ``custom_channels`` as ``<that URL>/<name>``; else ``<channel_alias>/<name>``."""
     if "://" in name:
         return name.rstrip("/")
     if name.startswith("pkgs/"):
         return f"https://repo.anaconda.com/{name.strip('/')}"
-    return f"https://conda.anaconda.org/{name.strip('/')}"
+    first = name.strip("/").split("/", 1)[0]
+    if custom and first in custom:
+        return f"{custom[first].rstrip('/')}/{name.strip('/')}"
+    return f"{(alias or 'https://conda.anaconda.org').rstrip('/')}/{name.strip('/')}"
+
+
+def _log_channels(argv: list[str], urls: list[str]) -> None:
+    """Append ``{"argv": ..., "channels": [...]}`` to the file named by ``STANDIN_CONDA_CHANNEL_LOG``."""
+    target = os.environ.get("STANDIN_CONDA_CHANNEL_LOG")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"argv": argv, "channels": urls}) + "\n")
 
 
 def _canonical_name(url: str) -> str:
