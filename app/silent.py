@@ -49,6 +49,8 @@ class ConsoleReporter(Reporter):
         self._last_text: dict[Stage, str] = {}
 
     def _print(self, text: str) -> None:
+        if self.out is None:  # started with stdout closed: the log file has everything
+            return
         with self._lock:
             try:
                 print(text, file=self.out, flush=True)
@@ -112,6 +114,8 @@ class JsonReporter(Reporter):
     def emit(self, event: str, **fields: Any) -> None:
         """Write one event; ``fields`` must be exactly the documented ones (:data:`app.core.events.EVENT_FIELDS`)."""
         line = event_line(event, **fields)
+        if self.out is None:  # started with stdout closed (cron, daemons): the log file has everything
+            return
         with self._lock:
             try:
                 self.out.write(line + "\n")
@@ -192,7 +196,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     tracker = _StageTracker()
     reporter = TeeReporter(tracker, console, filelog)
     if not json_events:
-        print(f"Log file: {plan.log_file}", file=out, flush=True)
+        _print_quietly(f"Log file: {plan.log_file}", out)
     cancel = cancel or CancelToken()
     state = pipeline.RunState()
     state.session = session = net.make_session()

@@ -1,0 +1,89 @@
+"""Issue 10 follow-ups found by a new-user tester: closed or vanishing stdout/stderr, very early signals,
+the cancel message after finished steps, a user's .condarc kept on --update-existing, and small message fixes.
+
+Each runs the real program (``python -m app``) in a real subprocess against the stand-in installer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_signals_exit import APP_WITH_DEFAULT_SIGNALS, ROOT, _env, assert_schema, events
+
+
+def _install_args(tmp_path: Path, mirror) -> list[str]:
+    return ["--silent", "--mirror", mirror.base_url, "--prefix", str(tmp_path / "mc"), "--no-env",
+            "--no-shell-init", "--download-dir", str(tmp_path / "dl"), "--log-file", str(tmp_path / "run.log")]
+
+
+# ---- stdout/stderr closed or gone ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_json_run_with_closed_stdout_or_stderr_installs(tmp_path, isolated_home, mirror, closed):
+    """``miniconda-wizard --silent --json >&-`` (cron, daemons): the run goes on, the log has everything."""
+    res = subprocess.run(["bash", "-c", f'exec "$@" {closed}', "bash", *APP_WITH_DEFAULT_SIGNALS, "--json",
+                          *_install_args(tmp_path, mirror)],
+                         capture_output=True, text=True, cwd=ROOT, env=_env(isolated_home), timeout=240)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "Traceback" not in res.stdout + res.stderr
+    assert (tmp_path / "mc" / "bin" / "conda").exists()
+    log = (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert "Installing Miniconda" in log and "exit code 0" in log.splitlines()[-1]
+    assert "AttributeError" not in log
+
+
+def test_console_run_with_closed_stdout_and_a_usage_error(tmp_path, isolated_home):
+    res = subprocess.run(["bash", "-c", 'exec "$@" >&- 2>&-', "bash", *APP_WITH_DEFAULT_SIGNALS, "--silent",
+                          "--gpu-steps", "many"], capture_output=True, text=True, cwd=ROOT,
+                         env=_env(isolated_home), timeout=120)
+    assert res.returncode == 2
+
+
+def test_reader_that_goes_away_does_not_end_the_run(tmp_path, isolated_home, mirror):
+    """stdout is a pipe whose reader is gone (``| head -1`` after one line): EPIPE, not exit 120 or a traceback."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, "--json", *_install_args(tmp_path, mirror)], stdout=w,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env(isolated_home), timeout=240)
+    finally:
+        os.close(w)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr and "BrokenPipeError" not in res.stderr
+    assert (tmp_path / "mc" / "bin" / "conda").exists()
+
+
+# ---- signals before the run starts ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT], ids=lambda s: s.name)
+def test_signal_while_importing_gives_a_cancelled_event_under_json(sig):
+    """A signal while ``python -m app`` still imports the command line (the first ~50 ms)."""
+    code = (
+        "import builtins, os, runpy, signal, sys\n"
+        "for s in (signal.SIGINT, signal.SIGQUIT):\n"
+        "    signal.signal(s, signal.SIG_DFL if s != signal.SIGINT else signal.default_int_handler)\n"
+        "real = builtins.__import__\n"
+        "def imp(name, *a, **k):\n"
+        "    if name == 'app.core.plan':\n"
+        "        builtins.__import__ = real\n"
+        f"        os.kill(os.getpid(), {int(sig)})\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = imp\n"
+        "sys.argv = ['app', '--silent', '--json', '--no-env']\n"
+        "runpy.run_module('app', run_name='__main__')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert res.returncode == 128 + sig, res.stderr
+    assert "Traceback" not in res.stderr and "Cancelled" not in res.stderr
+    evs = events(res.stdout)
+    assert_schema(evs)
+    assert [e["event"] for e in evs] == ["cancelled"]
+    assert evs[0]["signal"] == sig.name and evs[0]["exit_code"] == 128 + sig and evs[0]["stage"] is None
+    assert "no log file" in evs[0]["message"]
