@@ -87,3 +87,55 @@ def test_signal_while_importing_gives_a_cancelled_event_under_json(sig):
     assert [e["event"] for e in evs] == ["cancelled"]
     assert evs[0]["signal"] == sig.name and evs[0]["exit_code"] == 128 + sig and evs[0]["stage"] is None
     assert "no log file" in evs[0]["message"]
+
+
+# ---- the cancel message names what was removed and what stays ----------------------------------------------
+
+def test_cancel_during_env_names_the_finished_steps_that_stay(tmp_path, isolated_home, mirror):
+    """``kill -TERM`` during ``conda create``: the half-made env goes; Miniconda and the shell set-up stay, and
+    the message says so, with how to undo each (it used to say "nothing else was changed")."""
+    import time
+
+    import psutil
+
+    prefix = tmp_path / "mc"
+    log = tmp_path / "run.log"
+    (isolated_home / ".bashrc").write_text("# mine\n")
+    proc = subprocess.Popen(
+        [*APP_WITH_DEFAULT_SIGNALS, "--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(prefix),
+         "--init-shells", "bash", "--accept-tos", "--no-gpu-check", "--env-name", "llm", "--log-file", str(log),
+         "--download-dir", str(tmp_path / "dl")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=_env(isolated_home, {"STANDIN_CONDA_CREATE_DELAY": "120"}))
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            ev = json.loads(line)
+            if ev["event"] == "stage_started" and ev["stage"] == "env":
+                for _ in range(1000):  # until conda has made the env folder (at most ~20 s)
+                    if (prefix / "envs" / "llm").exists() and psutil.Process(proc.pid).children(recursive=True):
+                        break
+                    time.sleep(0.02)
+                proc.send_signal(signal.SIGTERM)
+                break
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    evs = events("".join(lines) + rest)
+    assert_schema(evs)
+    last = evs[-1]
+    assert last["event"] == "cancelled" and last["stage"] == "env"
+    msg = last["message"]
+    assert msg.startswith("Cancelled by SIGTERM during the env step; what that step had made is removed: "
+                          f"the half-made env {prefix / 'envs' / 'llm'}"), msg
+    assert "Finished steps stay: " in msg
+    assert f"Miniconda in {prefix} (remove it with `rm -rf {prefix}`)" in msg
+    assert "the shell set-up in ~/.bashrc (undo it with `miniconda-wizard --undo-shell-changes`)" in msg
+    assert "To continue, run again with --update-existing." in msg
+    assert "nothing else was changed" not in msg.lower()
+    assert not (prefix / "envs" / "llm").exists() and (prefix / "bin" / "conda").exists()
+    assert "conda initialize" in (isolated_home / ".bashrc").read_text()
+    assert msg in log.read_text(encoding="utf-8")
