@@ -139,3 +139,64 @@ def test_cancel_during_env_names_the_finished_steps_that_stay(tmp_path, isolated
     assert not (prefix / "envs" / "llm").exists() and (prefix / "bin" / "conda").exists()
     assert "conda initialize" in (isolated_home / ".bashrc").read_text()
     assert msg in log.read_text(encoding="utf-8")
+
+
+# ---- --update-existing keeps the user's .condarc -----------------------------------------------------------
+
+USER_CONDARC = b"channels:\n  - conda-forge\nchannel_priority: strict\nproxy_servers:\n  https: http://proxy:3128\n"
+
+
+def test_update_existing_keeps_the_users_condarc(tmp_path, isolated_home, mirror, standin_prefix):
+    """The installer rewrites PREFIX/.condarc on -u; the user's file comes back byte for byte, the installer's
+    version is kept beside it, and the log says so."""
+    condarc = standin_prefix / ".condarc"
+    condarc.write_bytes(USER_CONDARC)
+    condarc.chmod(0o640)
+    log = tmp_path / "run.log"
+    res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, "--silent", "--mirror", mirror.base_url, "--prefix",
+                          str(standin_prefix), "--update-existing", "--no-env", "--no-shell-init", "--download-dir",
+                          str(tmp_path / "dl"), "--log-file", str(log)],
+                         capture_output=True, text=True, cwd=ROOT, env=_env(isolated_home), timeout=240)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert condarc.read_bytes() == USER_CONDARC
+    assert condarc.stat().st_mode & 0o777 == 0o640
+    default = standin_prefix / ".condarc.installer-default"
+    assert default.read_text() == "channels:\n  - defaults\n\n"
+    text = log.read_text(encoding="utf-8")
+    assert f"The installer rewrote {condarc}; your version is put back" in text
+    assert not list(standin_prefix.glob(".condarc.miniconda-wizard-*.bak"))  # the backup went once it was back
+
+
+def test_update_existing_with_the_installers_own_condarc_writes_no_default_copy(standin_prefix, standin_installer):
+    from app.core import installer
+    from app.core.events import CancelToken, RecordingReporter
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+
+    before = (standin_prefix / ".condarc").read_bytes()
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=standin_prefix, update_existing=True)
+    rec = RecordingReporter()
+    installer.install(plan, standin_installer, rec, CancelToken())
+    assert (standin_prefix / ".condarc").read_bytes() == before
+    assert not (standin_prefix / ".condarc.installer-default").exists()
+    assert any("is unchanged" in line for _, line, _ in rec.of("log"))
+
+
+def test_failed_update_puts_the_users_condarc_back(tmp_path, standin_prefix, monkeypatch):
+    """The installer wrote its .condarc and then failed: the user's file still comes back."""
+    from app.core import installer
+    from app.core.errors import InstallError
+    from app.core.events import CancelToken, RecordingReporter
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+
+    condarc = standin_prefix / ".condarc"
+    condarc.write_bytes(USER_CONDARC)
+    script = tmp_path / "Miniconda3-failing-Linux-x86_64.sh"
+    script.write_text('#!/bin/bash\nprintf "channels:\\n  - defaults\\n" > "$3/.condarc"\necho "ERROR: payload" >&2\n'
+                      'exit 1\n')
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=standin_prefix, update_existing=True)
+    with pytest.raises(InstallError):
+        installer.install(plan, script, RecordingReporter(), CancelToken())
+    assert condarc.read_bytes() == USER_CONDARC
+    assert (standin_prefix / ".condarc.installer-default").read_text() == "channels:\n  - defaults\n"

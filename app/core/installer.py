@@ -23,6 +23,12 @@ Cleanup after a failed or cancelled install removes only what this run created
 starts): a prefix that did not exist is removed; an existing empty folder is
 emptied of what the installer put there and kept (it may be a mount point);
 an existing installation that was being updated is left as it is.
+
+User configuration in an existing installation is kept (:data:`USER_CONFIG_FILES`): the ``.sh``
+installer rewrites ``PREFIX/.condarc`` on ``-u`` (constructor ``header.sh``, "add condarc": ``cat <<EOF
+>"$PREFIX/.condarc"``), so it is backed up before the installer runs and put back afterwards (also after a
+failure or a cancel); the installer's version, when different, is kept beside it as
+``.condarc.installer-default``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core import disk_errors
+from app.core.file_edit import timestamp, write_new
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
@@ -45,6 +52,81 @@ MIN_FREE_BYTES = 1 * 1024**3
 #: Free space below which we warn: an LLM env with pytorch needs several GB more.
 WARN_FREE_BYTES = 8 * 1024**3
 _VERSION_RE = re.compile(r"conda\s+(\d+(?:\.\d+)+\S*)")
+#: Files of an existing installation that belong to the user but that the installer rewrites when it
+#: updates (``-u``): ``header.sh`` writes ``PREFIX/.condarc`` unconditionally when the build has a condarc
+#: (Miniconda's does: ``channels: [defaults]``). Kept by :func:`install`.
+USER_CONFIG_FILES = (".condarc",)
+#: Suffix of the installer's own version of a user config file that :func:`install` put back.
+INSTALLER_DEFAULT_SUFFIX = ".installer-default"
+
+
+@dataclass(frozen=True)
+class KeptConfig:
+    """A user config file saved before the installer ran: its ``path`` (a link's target), ``data``, ``mode``
+    and the on-disk ``backup`` (kept until the file is put back, so a killed run loses nothing)."""
+
+    path: Path
+    data: bytes
+    mode: int
+    backup: Path
+
+
+def keep_user_config(prefix: Path, reporter: Reporter) -> list[KeptConfig]:
+    """Back up the :data:`USER_CONFIG_FILES` that exist in ``prefix`` (``<file>.miniconda-wizard-<time>.bak``).
+
+    Raises:
+        InstallError: a backup cannot be written (nothing was changed; the installer is not started).
+    """
+    kept: list[KeptConfig] = []
+    for name in USER_CONFIG_FILES:
+        path = prefix / name
+        if not path.is_file():
+            continue
+        path = path.resolve()  # a link: the installer's ``cat >`` writes through it, to the target
+        try:
+            data = path.read_bytes()
+            mode = path.stat().st_mode & 0o7777
+            backup = write_new(f"{path}.miniconda-wizard-{timestamp()}", ".bak", data, mode)
+        except OSError as exc:
+            raise InstallError(f"Cannot back up {path} before updating the installation: {exc.strerror or exc}.",
+                               fix=f"Check the permissions of {prefix}, or copy {path} somewhere safe and run again.") from exc
+        reporter.log(Stage.INSTALL, f"Backed up {path} to {backup}: the installer rewrites it, and it is put "
+                                    "back afterwards.")
+        kept.append(KeptConfig(path, data, mode, backup))
+    return kept
+
+
+def restore_user_config(kept: list[KeptConfig], reporter: Reporter) -> None:
+    """Put each kept file back byte for byte, after the installer ran (or failed, or was cancelled).
+
+    When the installer left a different version, it is written beside the file as
+    ``<file>.installer-default`` (replacing an older one). The backup is removed once the file is back; if
+    the file cannot be put back, the backup stays and a warning names it.
+    """
+    for k in kept:
+        try:
+            now = k.path.read_bytes() if k.path.is_file() else None
+        except OSError:
+            now = None
+        try:
+            if now != k.data:
+                if now is not None:
+                    default = k.path.with_name(k.path.name + INSTALLER_DEFAULT_SUFFIX)
+                    default.write_bytes(now)
+                    reporter.log(Stage.INSTALL, f"The installer rewrote {k.path}; your version is put back, and "
+                                                f"the installer's is kept beside it as {default}.")
+                tmp = k.path.with_name(f".{k.path.name}.miniconda-wizard.tmp")
+                tmp.write_bytes(k.data)
+                os.chmod(tmp, k.mode)
+                os.replace(tmp, k.path)
+                if now is None:
+                    reporter.log(Stage.INSTALL, f"The installer removed {k.path}; your version is put back.")
+            else:
+                reporter.log(Stage.INSTALL, f"{k.path} is unchanged.")
+            k.backup.unlink()
+        except OSError as exc:
+            reporter.log(Stage.INSTALL, f"Could not put back {k.path} ({exc.strerror or exc}); your version is "
+                                        f"in {k.backup}: copy it back with `cp {k.backup} {k.path}`.", "warning")
 
 
 @dataclass(frozen=True)
@@ -319,18 +401,22 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         reporter.log(Stage.INSTALL, f"Cleanup of {prefix}: {result.describe()}.",
                      "warning" if result.failed else "info")
 
+    kept = keep_user_config(prefix, reporter) if not fresh else []
     try:
         res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env(prefix))
     except Cancelled:
+        restore_user_config(kept, reporter)
         cleanup("cancelled")
         raise
     except OSError as exc:
+        restore_user_config(kept, reporter)
         cleanup("the installer could not be started")
         kind = disk_errors.classify(exc)
         if kind:
             raise _disk_problem(kind, prefix, str(exc), repr(exc)) from exc
         raise InstallError(f"The installer could not be started: {exc}",
                            fix="Check that the file is a Miniconda installer for this platform.") from exc
+    restore_user_config(kept, reporter)
     if res.returncode != 0:
         cleanup("the installer failed")
         errors = [t for t in tail if "ERROR" in t or "rror:" in t]
