@@ -200,3 +200,69 @@ def test_failed_update_puts_the_users_condarc_back(tmp_path, standin_prefix, mon
         installer.install(plan, script, RecordingReporter(), CancelToken())
     assert condarc.read_bytes() == USER_CONDARC
     assert (standin_prefix / ".condarc.installer-default").read_text() == "channels:\n  - defaults\n"
+
+
+# ---- small messages ---------------------------------------------------------------------------------------
+
+def test_a_noexec_temp_folder_is_named_in_the_log(tmp_path, standin_installer, monkeypatch):
+    """TMPDIR cannot run programs: the installer gets a temp folder beside the prefix, and the log says which
+    and why. (A real ``noexec`` mount needs mount rights; the per-folder answer of ``can_execute_in`` stands
+    in for it here, and tests/test_system.py mounts one where it can.)"""
+    from app.core import installer, system
+    from app.core.events import CancelToken, RecordingReporter
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+
+    noexec = tmp_path / "noexec-tmp"
+    noexec.mkdir()
+    monkeypatch.setenv("TMPDIR", str(noexec))
+    monkeypatch.setitem(system._exec_cache, os.path.realpath(noexec), False)
+    prefix = tmp_path / "inst" / "miniconda3"
+    prefix.parent.mkdir()
+    rec = RecordingReporter()
+    installer.install(InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=prefix), standin_installer, rec,
+                      CancelToken())
+    side = prefix.parent / system.SIDE_TEMP_NAME
+    assert (f"The temp folder {noexec} cannot run programs (mounted noexec?), and the installer runs helpers from "
+            f"its temp folder; using {side} instead.") in [line for _, line, _ in rec.of("log")]
+
+
+def test_free_space_is_shown_in_a_readable_unit(tmp_path, monkeypatch):
+    """61030 bytes free used to read "Only 0.0 GiB is free"."""
+    from app.core import installer
+    from app.core.errors import PrefixError
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+
+    monkeypatch.setattr(installer, "disk_usage", lambda path: (100 * 1024**3, 100 * 1024**3 - 61030, 61030))
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=tmp_path / "mc")
+    with pytest.raises(PrefixError) as info:
+        installer.check_prefix(plan)
+    assert info.value.message.startswith(f"Only 59.6 KiB is free on the disk of {tmp_path / 'mc'};")
+    plan.skip_space_check = True
+    assert "reports 59.6 KiB free" in installer.check_prefix(plan)[0]
+    monkeypatch.setattr(installer, "disk_usage", lambda path: (100 * 1024**3, 0, 3 * 1024**3))
+    plan.skip_space_check = False
+    assert installer.check_prefix(plan)[0].startswith("Only 3.0 GiB is free")
+
+
+def test_skip_space_check_on_a_full_disk_warns_once_per_folder(tmp_path, isolated_home, mirror, monkeypatch):
+    """Install location and download folder each get one warning per run, although each is checked twice
+    (before the download and before the installer; for the whole file and for the body) with a few bytes less."""
+    from app.core import download, installer, pipeline
+    from app.core.events import CancelToken, RecordingReporter
+    from app.core.plan import InstallPlan
+    from app.core.platform_info import PlatformInfo
+
+    free = iter(range(61030, 0, -11))
+    monkeypatch.setattr(installer, "disk_usage", lambda path: (100 * 1024**3, 100 * 1024**3, next(free)))
+    monkeypatch.setattr(download, "free_bytes", lambda folder: next(free))
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=tmp_path / "mc", mirror=mirror.base_url,
+                       download_dir=tmp_path / "dl", create_env=False, gpu_check=False, init_shells=[],
+                       skip_space_check=True)
+    rec = RecordingReporter()
+    pipeline.run(plan, rec, CancelToken())
+    warnings = [line for _, line, level in rec.of("log") if level == "warning"]
+    assert len([w for w in warnings if w.startswith("Free-space check skipped")]) == 1, warnings
+    assert len([w for w in warnings if "Downloading anyway" in w]) == 1, warnings
+    assert (tmp_path / "mc" / "bin" / "conda").exists()

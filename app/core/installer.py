@@ -40,12 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core import disk_errors
+from app.core.once import warn_once
+from app.core.units import format_bytes
 from app.core.file_edit import timestamp, write_new
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
-from app.core.system import child_env, run_streaming, temp_env
+from app.core.system import can_execute_in, child_env, default_temp_dir, run_streaming, temp_env
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
 MIN_FREE_BYTES = 1 * 1024**3
@@ -246,7 +248,7 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     if plan.skip_space_check:
         warnings.append(
             f"Free-space check skipped (--skip-space-check): the disk of {prefix} reports "
-            f"{free / 1024**3:.1f} GiB free" + (f" and {odd}" if odd else "")
+            f"{format_bytes(free)} free" + (f" and {odd}" if odd else "")
             + f"; Miniconda needs about {MIN_FREE_BYTES / 1024**3:.0f} GiB, an env with pytorch about "
             f"{WARN_FREE_BYTES / 1024**3:.0f} GiB."
         )
@@ -260,7 +262,7 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
                     "skip_space_check = true in an answer file); otherwise choose a location on another disk.",
             )
         raise PrefixError(
-            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; Miniconda needs at least "
+            f"Only {format_bytes(free)} is free on the disk of {prefix}; Miniconda needs at least "
             f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
             fix="Free some space or choose a location on another disk. If the figure is wrong (some network file "
                 "systems report too little), skip the free-space check (--skip-space-check in silent mode).",
@@ -269,10 +271,17 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
         warnings.append(f"The disk of {prefix} {odd}; the free-space figure may be wrong.")
     if free < WARN_FREE_BYTES:
         warnings.append(
-            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; an env with pytorch needs "
+            f"Only {format_bytes(free)} is free on the disk of {prefix}; an env with pytorch needs "
             f"about {WARN_FREE_BYTES / 1024**3:.0f} GiB."
         )
     return warnings
+
+
+def log_prefix_warnings(plan: InstallPlan, warnings: list[str], reporter: Reporter) -> None:
+    """Log :func:`check_prefix`'s warnings (all about free space) once per run and install location
+    (:func:`app.core.once.warn_once`): the check runs before the download and again before the installer."""
+    if warnings:
+        warn_once(reporter, f"prefix-space:{plan.resolved_prefix}", Stage.INSTALL, warnings)
 
 
 def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
@@ -326,9 +335,25 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
     return m.group(1)
 
 
-def _installer_env(prefix: Path | None = None) -> dict[str, str]:
-    # With ``prefix``: a TMPDIR the installer can run its helpers from (a noexec /tmp breaks it).
-    env = child_env(temp_env(prefix) if prefix is not None else None)
+def _temp_for(prefix: Path, reporter: Reporter) -> dict[str, str]:
+    """:func:`app.core.system.temp_env` for the installer, with a log line when the usual temp folder cannot
+    run programs (a ``noexec`` mount): which folder is used instead and why, or a warning that none could be
+    found."""
+    tmp = temp_env(prefix)
+    usual = default_temp_dir()
+    if tmp:
+        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and the installer "
+                                    f"runs helpers from its temp folder; using {tmp['TMPDIR']} instead.")
+    elif not can_execute_in(usual):
+        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and no folder "
+                                    f"beside {prefix} can either; the installer may fail. Set TMPDIR to a folder "
+                                    "that allows programs and run again if it does.", "warning")
+    return tmp
+
+
+def _installer_env(prefix: Path | None = None, tmp: dict[str, str] | None = None) -> dict[str, str]:
+    # ``tmp`` (or, with ``prefix``, temp_env(prefix)): a TMPDIR the installer can run its helpers from.
+    env = child_env(tmp if tmp is not None else temp_env(prefix) if prefix is not None else None)
     # An activated env or a user CONDARC must not leak into the installer or the verification.
     for key in list(env):
         if key.startswith("CONDA_") or key in ("CONDARC", "MAMBARC", "PYTHONHOME", "PYTHONPATH"):
@@ -363,8 +388,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     installer_path = Path(installer_path)
     prefix = plan.resolved_prefix
     ext = installer_path.suffix.lower()
-    for warning in check_prefix(plan, ext):
-        reporter.log(Stage.INSTALL, warning, "warning")
+    log_prefix_warnings(plan, check_prefix(plan, ext), reporter)
     if ext == ".pkg":
         prefix = Path.home() / "miniconda3"
     # What existed before this run wrote anything. A prefix that is a link to a folder (~/miniconda3 ->
@@ -403,7 +427,8 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
 
     kept = keep_user_config(prefix, reporter) if not fresh else []
     try:
-        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env(prefix))
+        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line,
+                            env=_installer_env(prefix, _temp_for(prefix, reporter)))
     except Cancelled:
         restore_user_config(kept, reporter)
         cleanup("cancelled")

@@ -178,8 +178,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
-    for warning in installer.check_prefix(plan):
-        reporter.log(Stage.INSTALL, warning, "warning")
+    installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
     check_download_dir(plan)
     if plan.create_env and plan.uses_defaults_channels and not plan.accept_tos and not tos_accepted_elsewhere():
         raise TermsOfServiceError(
