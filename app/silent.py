@@ -378,7 +378,12 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
     where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
              "official-index": "published by the official index"}.get(choice.hash_source or "", "")
-    sha = f"SHA-256 {choice.sha256} ({where})" if choice.sha256 else "no known SHA-256 (--allow-unverified)"
+    if choice.sha256:
+        sha = f"SHA-256 {choice.sha256} ({where})"
+    elif choice.local_path is not None and choice.url is None:  # --installer-file: no flag was needed for it
+        sha = "no known SHA-256: it is your own file, used with a warning"
+    else:
+        sha = "no known SHA-256 (--allow-unverified)"
     if json_events:
         assert isinstance(console, JsonReporter)
         console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),

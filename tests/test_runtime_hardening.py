@@ -266,3 +266,23 @@ def test_skip_space_check_on_a_full_disk_warns_once_per_folder(tmp_path, isolate
     assert len([w for w in warnings if w.startswith("Free-space check skipped")]) == 1, warnings
     assert len([w for w in warnings if "Downloading anyway" in w]) == 1, warnings
     assert (tmp_path / "mc" / "bin" / "conda").exists()
+
+
+def test_own_installer_file_without_a_known_hash_is_not_blamed_on_a_flag(tmp_path, isolated_home,
+                                                                           standin_installer):
+    """--installer-file with no known SHA-256: the note used to say "(--allow-unverified)", a flag not given."""
+    import shutil
+
+    own = tmp_path / "my-miniconda.sh"
+    shutil.copy(standin_installer, own)
+    args = ["--silent", "--installer-file", str(own), "--prefix", str(tmp_path / "mc"), "--no-env", "--no-shell-init"]
+    res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, *args, "--dry-run"], capture_output=True, text=True, cwd=ROOT,
+                         env=_env(isolated_home), timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "Chosen installer: my-miniconda.sh, no known SHA-256: it is your own file, used with a warning" in res.stdout
+    assert "--allow-unverified" not in res.stdout
+    res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, *args, "--json"], capture_output=True, text=True, cwd=ROOT,
+                         env=_env(isolated_home), timeout=240)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    done = [e for e in events(res.stdout) if e["event"] == "stage_finished" and e["stage"] == "download"]
+    assert done[0]["summary"] == "my-miniconda.sh: no known SHA-256: it is your own file, used with a warning"

@@ -62,7 +62,10 @@ def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Ca
     assert state.choice is not None, "run the catalog step first"
     state.installer_path = download.fetch_installer(plan, state.choice, state.http(), reporter, cancel)
     verified = state.choice.sha256 is not None
-    summary = f"{state.installer_path.name}: " + ("SHA-256 verified" if verified else "NOT verified (no known SHA-256)")
+    own = state.choice.url is None  # --installer-file
+    summary = f"{state.installer_path.name}: " + (
+        "SHA-256 verified" if verified else
+        "no known SHA-256: it is your own file, used with a warning" if own else "NOT verified (no known SHA-256)")
     return StageResult(Stage.DOWNLOAD, summary,
                        {"path": str(state.installer_path), "sha256": state.choice.sha256, "verified": verified})
 
