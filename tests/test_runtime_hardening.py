@@ -286,3 +286,54 @@ def test_own_installer_file_without_a_known_hash_is_not_blamed_on_a_flag(tmp_pat
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     done = [e for e in events(res.stdout) if e["event"] == "stage_finished" and e["stage"] == "download"]
     assert done[0]["summary"] == "my-miniconda.sh: no known SHA-256: it is your own file, used with a warning"
+
+
+# ---- SIGKILL cannot be caught: the next run names the half-made prefix and the fix ----------------------------
+
+def test_after_sigkill_the_next_run_names_the_incomplete_install_and_the_fix(tmp_path, isolated_home, mirror):
+    import time
+
+    import psutil
+
+    prefix = tmp_path / "mc"
+    args = ["--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(prefix), "--no-env", "--no-shell-init",
+            "--download-dir", str(tmp_path / "dl")]
+    proc = subprocess.Popen([*APP_WITH_DEFAULT_SIGNALS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env=_env(isolated_home, {"STANDIN_INSTALL_DELAY": "120"}))
+    children: list = []
+    try:
+        for line in proc.stdout:
+            if json.loads(line).get("line") == "Unpacking payload...":
+                for _ in range(500):
+                    children = psutil.Process(proc.pid).children(recursive=True)
+                    if any(c.name() == "sleep" for c in children if c.is_running()):
+                        break
+                    time.sleep(0.02)
+                proc.kill()
+                break
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for child in children:  # the orphaned installer: SIGKILL let it run on, end it for the test
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+    assert proc.returncode == -signal.SIGKILL and prefix.exists()
+    res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, *args], capture_output=True, text=True, cwd=ROOT,
+                         env=_env(isolated_home), timeout=240)
+    assert res.returncode == 6
+    last = events(res.stdout)[-1]
+    assert last["event"] == "failed" and last["error"] == "PrefixError"
+    assert last["message"].startswith(f"{prefix} holds an incomplete installation: an earlier run of the wizard")
+    assert "SIGKILL" in last["message"]
+    assert last["fix"] == (f"Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose "
+                           "another folder.")
+    # the fix works
+    import shutil
+
+    shutil.rmtree(prefix)
+    res = subprocess.run([*APP_WITH_DEFAULT_SIGNALS, *args], capture_output=True, text=True, cwd=ROOT,
+                         env=_env(isolated_home), timeout=240)
+    assert res.returncode == 0, res.stdout[-2000:]

@@ -29,13 +29,22 @@ installer rewrites ``PREFIX/.condarc`` on ``-u`` (constructor ``header.sh``, "ad
 >"$PREFIX/.condarc"``), so it is backed up before the installer runs and put back afterwards (also after a
 failure or a cancel); the installer's version, when different, is kept beside it as
 ``.condarc.installer-default``.
+
+A run that is killed (SIGKILL, the out-of-memory killer, a power loss) cannot clean up. So that the next run
+can say what happened, a fresh install leaves a marker in the user's state folder
+(:func:`in_progress_marker`) while the installer runs; the next :func:`check_prefix` that finds a non-empty
+prefix with a marker whose run is gone refuses it as an *incomplete installation* and names the fix
+(``rm -rf PREFIX``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,6 +161,62 @@ def conda_executable(prefix: Path, os_name: str) -> Path:
     return prefix / "bin" / "conda"
 
 
+def in_progress_marker(prefix: Path) -> Path:
+    """``<user state dir>/installing/<hash of prefix>.json``: written while a fresh install runs into
+    ``prefix`` (``{"prefix", "pid", "started", "create_time"}``), removed when it has finished or cleaned up."""
+    import platformdirs  # noqa: PLC0415
+
+    from app import APP_NAME  # noqa: PLC0415
+
+    key = hashlib.sha256(str(Path(prefix).absolute()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)) / "installing" / f"{key}.json"
+
+
+def _write_marker(prefix: Path) -> Path | None:
+    marker = in_progress_marker(prefix)
+    try:
+        import psutil  # noqa: PLC0415
+
+        created = psutil.Process().create_time()
+    except Exception:  # noqa: BLE001 - only a hint for the next run
+        created = None
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"prefix": str(Path(prefix).absolute()), "pid": os.getpid(),
+                                      "started": time.strftime("%Y-%m-%d %H:%M:%S"), "create_time": created}),
+                          encoding="utf-8")
+    except OSError:
+        return None
+    return marker
+
+
+def _remove_marker(marker: Path | None) -> None:
+    if marker is not None:
+        try:
+            marker.unlink()
+        except OSError:
+            pass
+
+
+def _interrupted_run(prefix: Path) -> tuple[dict, bool] | None:
+    """The marker of a run that was installing into ``prefix``, and whether that run is still alive."""
+    try:
+        data = json.loads(in_progress_marker(prefix).read_text(encoding="utf-8"))
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    alive = False
+    if pid != os.getpid():
+        try:
+            import psutil  # noqa: PLC0415
+
+            proc = psutil.Process(pid)
+            alive = data.get("create_time") is None or abs(proc.create_time() - float(data["create_time"])) < 1
+        except Exception:  # noqa: BLE001 - gone, or not ours to see: treat as gone
+            alive = False
+    return data, alive
+
+
 def _existing_ancestor(path: Path) -> Path:
     for p in (path, *path.parents):
         if p.exists():
@@ -213,6 +278,18 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
             fix="Choose an install location whose parent folders are folders, for example ~/miniconda3.",
         )
     conda = conda_executable(prefix, plan.platform.os)
+    interrupted = _interrupted_run(prefix) if _is_nonempty_dir(prefix) else None
+    if interrupted is not None:
+        data, alive = interrupted
+        if alive:
+            raise PrefixError(f"Another run of the wizard (pid {data['pid']}, started {data.get('started')}) is "
+                              f"installing into {prefix} right now.",
+                              fix="Wait for it to finish, or choose another folder.")
+        raise PrefixError(
+            f"{prefix} holds an incomplete installation: an earlier run of the wizard (pid {data['pid']}, started "
+            f"{data.get('started')}) was stopped before the installer finished (killed with SIGKILL or by the "
+            "out-of-memory killer, or the machine went down), so it could not clean up.",
+            fix=f"Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose another folder.")
     if _is_nonempty_dir(prefix):
         if not plan.update_existing:
             what = "a Miniconda installation" if conda.exists() else "a folder that is not empty"
@@ -426,16 +503,19 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
                      "warning" if result.failed else "info")
 
     kept = keep_user_config(prefix, reporter) if not fresh else []
+    marker = _write_marker(prefix) if fresh else None
     try:
         res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line,
                             env=_installer_env(prefix, _temp_for(prefix, reporter)))
     except Cancelled:
         restore_user_config(kept, reporter)
         cleanup("cancelled")
+        _remove_marker(marker)
         raise
     except OSError as exc:
         restore_user_config(kept, reporter)
         cleanup("the installer could not be started")
+        _remove_marker(marker)
         kind = disk_errors.classify(exc)
         if kind:
             raise _disk_problem(kind, prefix, str(exc), repr(exc)) from exc
@@ -444,6 +524,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     restore_user_config(kept, reporter)
     if res.returncode != 0:
         cleanup("the installer failed")
+        _remove_marker(marker)
         errors = [t for t in tail if "ERROR" in t or "rror:" in t]
         kind = disk_errors.classify("\n".join(tail))
         if kind:
@@ -453,7 +534,10 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)
-    version = conda_version(conda, cancel)
+    try:
+        version = conda_version(conda, cancel)
+    finally:  # the installer finished: what is there now is a (verified or reported) installation
+        _remove_marker(marker)
     reporter.log(Stage.INSTALL, f"Verified: {conda} --version -> conda {version}")
     reporter.info(Stage.INSTALL, "conda_version", version)
     return InstallResult(prefix, conda, version)
