@@ -16,9 +16,13 @@ import sys
 
 def _cancelled(name: str, json_events: bool) -> int:
     """Report a cancel that came before any run started (no log file exists yet); returns 128 + N."""
-    from app.core.events import event_line
-    from app.core.termination import exit_code_for
+    import signal
 
+    from app.core.events import event_line
+    from app.core.termination import exit_code_for, handled_signals
+
+    for sig in handled_signals():  # a second signal must not interrupt this report (entry() restores them)
+        signal.signal(sig, signal.SIG_IGN)
     code = exit_code_for(name)
     text = f"Cancelled by {name} while the wizard was starting; nothing was changed (no log file was written yet)."
     if json_events:

@@ -203,7 +203,8 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
         elif tracker.cleanup:
             removed = [re.sub(r"^Removing (.*?)(?: \(cancelled\))?\.?$", r"\1", line) for line in tracker.cleanup
                        if line.startswith("Removing ")]
-            other = [line.rstrip(".") for line in tracker.cleanup if not line.startswith("Removing ")]
+            other = [line[:1].lower() + line[1:].rstrip(".") for line in tracker.cleanup
+                     if not line.startswith("Removing ")]
             if removed:
                 parts.append("what that step had made is removed: " + ", ".join(removed))
             parts += other
