@@ -49,14 +49,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core import disk_errors
-from app.core.once import warn_once
-from app.core.units import format_bytes
-from app.core.file_edit import timestamp, write_new
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
+from app.core.file_edit import timestamp, write_new
+from app.core.once import warn_once
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
 from app.core.system import can_execute_in, child_env, default_temp_dir, run_streaming, temp_env
+from app.core.units import format_bytes
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
 MIN_FREE_BYTES = 1 * 1024**3
@@ -100,7 +100,8 @@ def keep_user_config(prefix: Path, reporter: Reporter) -> list[KeptConfig]:
             backup = write_new(f"{path}.miniconda-wizard-{timestamp()}", ".bak", data, mode)
         except OSError as exc:
             raise InstallError(f"Cannot back up {path} before updating the installation: {exc.strerror or exc}.",
-                               fix=f"Check the permissions of {prefix}, or copy {path} somewhere safe and run again.") from exc
+                               fix=f"Check the permissions of {prefix}, or copy {path} somewhere safe and run "
+                                   "again.") from exc
         reporter.log(Stage.INSTALL, f"Backed up {path} to {backup}: the installer rewrites it, and it is put "
                                     "back afterwards.")
         kept.append(KeptConfig(path, data, mode, backup))

@@ -11,7 +11,8 @@ stays ignored (``nohup`` ignores ``SIGHUP``; a non-interactive shell starts ``&`
 ``SIGQUIT`` ignored), except ``SIGXFSZ``, which Python itself ignores at start-up.
 
 Windows: ``SIGINT`` (Ctrl+C), ``SIGBREAK`` (Ctrl+Break) and the console control events
-``CTRL_CLOSE_EVENT``, ``CTRL_LOGOFF_EVENT`` and ``CTRL_SHUTDOWN_EVENT``, which Python's :mod:`signal` does not deliver; they arrive through ``SetConsoleCtrlHandler`` (source:
+``CTRL_CLOSE_EVENT``, ``CTRL_LOGOFF_EVENT`` and ``CTRL_SHUTDOWN_EVENT``, which Python's :mod:`signal` does
+not deliver; they arrive through ``SetConsoleCtrlHandler`` (source:
 Microsoft Learn, "HandlerRoutine callback function": the handler runs on a new thread, and on close the
 process is ended when the handler returns, or after about 5 s).
 
