@@ -9,6 +9,7 @@ current child process tree is ended, what the run made is removed, and the exit 
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -49,6 +50,8 @@ class ConsoleReporter(Reporter):
         self._last_text: dict[Stage, str] = {}
 
     def _print(self, text: str) -> None:
+        if self.out is None:  # started with stdout closed: the log file has everything
+            return
         with self._lock:
             try:
                 print(text, file=self.out, flush=True)
@@ -112,6 +115,8 @@ class JsonReporter(Reporter):
     def emit(self, event: str, **fields: Any) -> None:
         """Write one event; ``fields`` must be exactly the documented ones (:data:`app.core.events.EVENT_FIELDS`)."""
         line = event_line(event, **fields)
+        if self.out is None:  # started with stdout closed (cron, daemons): the log file has everything
+            return
         with self._lock:
             try:
                 self.out.write(line + "\n")
@@ -144,13 +149,91 @@ LOG_FILE_FIX = "Choose a writable file path with --log-file (its folder is creat
 
 
 class _StageTracker(Reporter):
-    """Remembers the stage that started last (where a cancel or an unexpected error happened)."""
+    """Remembers the stage that started last (where a cancel or an unexpected error happened), whether it
+    finished, and the warnings it logged after a cancel was asked for (its cleanup: "Removing ...")."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancel: CancelToken | None = None) -> None:
         self.stage: Stage | None = None
+        self.finished = False
+        self.cancel = cancel
+        self.cleanup: list[str] = []
 
     def stage_started(self, stage: Stage, title: str) -> None:
-        self.stage = stage
+        self.stage, self.finished = stage, False
+
+    def stage_finished(self, result: StageResult) -> None:
+        self.finished = True
+
+    def log(self, stage: Stage, line: str, level: str = "info") -> None:
+        if self.cancel is not None and self.cancel.cancelled and level == "warning" and stage is self.stage:
+            self.cleanup.append(line.strip())
+
+
+def _home_short(path: Path) -> str:
+    """``~/miniconda3`` for a path under the home folder, else the path."""
+    try:
+        return "~/" + Path(path).relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipeline.RunState,
+                   prefix_existed: bool) -> str:
+    """What a cancelled run says (console, JSON ``cancelled`` message, log), one line.
+
+    The interrupted step removes what it had half-made (its cleanup lines, from ``tracker``, are quoted);
+    the steps that had finished stay, and each is named with how to undo it (from ``state``), e.g.
+    ``"Cancelled by SIGTERM during the env step; what that step had made is removed (Removing the half-made
+    env ... (cancelled).). Finished steps stay: Miniconda in ~/miniconda3 (remove it with `rm -rf
+    ~/miniconda3`); the shell set-up in ~/.bashrc (undo it with `miniconda-wizard --undo-shell-changes`).
+    To continue, run again with --update-existing."``
+    """
+    by = f"Cancelled by {signal_name}" if signal_name else "Cancelled"
+    stage = tracker.stage
+    if stage is None:
+        where = ""
+    elif tracker.finished:
+        where = f" after the {stage.value} step"
+    else:
+        where = f" during the {stage.value} step"
+    parts = [by + where]
+    if stage is not None and not tracker.finished:
+        if stage is Stage.DOWNLOAD:
+            parts.append("the partial download (.part) stays, and the next run resumes it")
+        elif tracker.cleanup:
+            removed = [re.sub(r"^Removing (.*?)(?: \(cancelled\))?\.?$", r"\1", line) for line in tracker.cleanup
+                       if line.startswith("Removing ")]
+            other = [line[:1].lower() + line[1:].rstrip(".") for line in tracker.cleanup
+                     if not line.startswith("Removing ")]
+            if removed:
+                parts.append("what that step had made is removed: " + ", ".join(removed))
+            parts += other
+        else:
+            parts.append("that step had made nothing that needed removing")
+    text = "; ".join(parts) + "."
+    stays: list[str] = []
+    if state.installer_path is not None and state.choice is not None and state.choice.url is not None:
+        stays.append(f"the downloaded installer {_home_short(state.installer_path)} (kept for the next run)")
+    if state.install is not None:
+        where = _home_short(state.install.prefix)
+        stays.append(f"the updated Miniconda in {where}" if prefix_existed else
+                     f"Miniconda in {where} (remove it with `rm -rf {where}`)")
+    changed = [c for c in state.shell_changes if c.changed]
+    if changed:
+        files = ", ".join(dict.fromkeys(_home_short(c.path) if c.action != "registry" else str(c.path)
+                                        for c in changed))
+        stays.append(f"the shell set-up in {files} (undo it with `miniconda-wizard --undo-shell-changes`)")
+    if state.env is not None:
+        stays.append(f"the env {state.env.name} in {_home_short(state.env.prefix)}")
+    if state.install is not None or changed or state.env is not None:
+        text += " Finished steps stay: " + "; ".join(stays) + "."
+        if state.install is not None and not prefix_existed:
+            text += " To continue, run again with --update-existing."
+    elif stays:
+        text += " Nothing else was changed; " + stays[0] + " stays."
+    else:
+        text += " Nothing else was changed."
+    return text
 
 
 def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
@@ -189,11 +272,15 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         return err.exit_code
     filelog.write_header(argv, config)
     filelog.write("info", "Plan:\n" + plan.summary())
-    tracker = _StageTracker()
+    cancel = cancel or CancelToken()
+    tracker = _StageTracker(cancel)
     reporter = TeeReporter(tracker, console, filelog)
     if not json_events:
-        print(f"Log file: {plan.log_file}", file=out, flush=True)
-    cancel = cancel or CancelToken()
+        _print_quietly(f"Log file: {plan.log_file}", out)
+    try:  # an install that was there before this run is "updated", not "made" (the cancel message)
+        prefix_existed = plan.resolved_prefix.is_dir() and any(plan.resolved_prefix.iterdir())
+    except OSError:
+        prefix_existed = False
     state = pipeline.RunState()
     state.session = session = net.make_session()
     session.on_retry = lambda line: reporter.log(tracker.stage or Stage.CATALOG, line, "warning")  # type: ignore[attr-defined]
@@ -209,9 +296,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
             state = pipeline.run(plan, reporter, cancel, state)
         except Cancelled:
             code, stage = signals.exit_code, tracker.stage
-            where = f" during the {stage.value} step" if stage else ""
-            text = (f"Cancelled by {signals.received}{where}" if signals.received else f"Cancelled{where}") + \
-                "; what this run had made is removed, nothing else was changed."
+            text = cancel_message(signals.received, tracker, state, prefix_existed)
             filelog.write("warning", text, stage or "wizard")
             if json_events:
                 assert isinstance(console, JsonReporter)
@@ -294,7 +379,12 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
     where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
              "official-index": "published by the official index"}.get(choice.hash_source or "", "")
-    sha = f"SHA-256 {choice.sha256} ({where})" if choice.sha256 else "no known SHA-256 (--allow-unverified)"
+    if choice.sha256:
+        sha = f"SHA-256 {choice.sha256} ({where})"
+    elif choice.local_path is not None and choice.url is None:  # --installer-file: no flag was needed for it
+        sha = "no known SHA-256: it is your own file, used with a warning"
+    else:
+        sha = "no known SHA-256 (--allow-unverified)"
     if json_events:
         assert isinstance(console, JsonReporter)
         console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),

@@ -36,6 +36,19 @@ def _env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+#: Starts ``python -m app ARGS`` with every cancelling signal at its default first: a launcher started from a
+#: non-interactive shell's ``&`` job (CI runners, tool wrappers) inherits SIGINT/SIGQUIT ignored, and the
+#: wizard keeps an inherited "ignore" (nohup), so the test would send a signal the child must ignore.
+APP_WITH_DEFAULT_SIGNALS = [
+    sys.executable, "-c",
+    "import os, signal, sys\n"
+    "from app.core.termination import termination_signals\n"
+    "for s in termination_signals():\n"
+    "    signal.signal(s, signal.SIG_DFL)\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'app', *sys.argv[1:]])\n",
+]
+
+
 def run_cli(*args: str, home: Path, extra_env: dict[str, str] | None = None, timeout: float = 240):
     return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=ROOT,
                           env=_env(home, extra_env), timeout=timeout)
@@ -62,12 +75,13 @@ def _name(p: psutil.Process) -> str:
 
 # ---- signals ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1],
+                         ids=lambda s: s.name)
 def test_signal_during_install_cancels_cleanly(tmp_path, isolated_home, mirror, sig):
     prefix = tmp_path / "miniconda3"
     log = tmp_path / "run.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(prefix),
+        [*APP_WITH_DEFAULT_SIGNALS, "--silent", "--json", "--mirror", mirror.base_url, "--prefix", str(prefix),
          "--no-env", "--no-shell-init", "--log-file", str(log), "--download-dir", str(tmp_path / "dl")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env=_env(isolated_home, {"STANDIN_INSTALL_DELAY": "120"}))
@@ -155,7 +169,34 @@ def test_signal_during_argument_handling_exits_quietly(sig, capsys, monkeypatch)
     assert "Traceback" not in err
 
 
+def test_every_catchable_terminating_signal_cancels():
+    names = {s.name for s in termination.termination_signals()}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF",
+                 "SIGXCPU", "SIGXFSZ"):
+        assert name in names
+    assert ("SIGPWR" in names) == hasattr(signal, "SIGPWR")
+    for name in ("SIGPIPE", "SIGCHLD", "SIGWINCH", "SIGURG", "SIGCONT", "SIGKILL", "SIGSTOP", "SIGTSTP"):
+        assert name not in names
+
+
+def test_a_signal_ignored_by_the_parent_stays_ignored():
+    """``nohup`` starts the wizard with SIGHUP ignored: a closed terminal must not cancel that run."""
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        cancel = CancelToken()
+        with termination.TerminationHandler(cancel):
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGQUIT) is not signal.SIG_DFL
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.05)  # not a timing assertion: gives a wrongly installed handler a chance to run
+            assert not cancel.cancelled
+    finally:
+        signal.signal(signal.SIGHUP, old)
+
+
 def test_exit_code_for_each_signal():
+    assert termination.exit_code_for("SIGQUIT") == 128 + signal.SIGQUIT
+    assert termination.exit_code_for("SIGUSR1") == 128 + signal.SIGUSR1
     assert termination.exit_code_for("SIGTERM") == 143
     assert termination.exit_code_for("SIGHUP") == 129
     assert termination.exit_code_for("SIGINT") == 130

@@ -621,7 +621,7 @@ def test_low_but_plausible_space_names_the_override_too(disk, tmp_path):
     disk.update(free=GiB // 2)
     with pytest.raises(PrefixError) as info:
         installer.check_prefix(InstallPlan(platform=LINUX, prefix=tmp_path / "mc"))
-    assert "Only 0.5 GiB" in info.value.message and "--skip-space-check" in info.value.fix
+    assert "Only 512.0 MiB is free" in info.value.message and "--skip-space-check" in info.value.fix
 
 
 def test_implausible_but_large_figure_only_warns(disk, tmp_path):

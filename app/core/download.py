@@ -36,6 +36,7 @@ from app.core import disk_errors, net
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
+from app.core.once import warn_once
 from app.core.plan import InstallPlan
 from app.core.units import format_bytes, format_duration
 
@@ -198,8 +199,9 @@ def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporte
         return
     text = (f"The download needs {format_bytes(needed)} ({needed} bytes) more in {folder}, but only "
             f"{format_bytes(free)} ({free} bytes) is free there.")
-    if skip:
-        reporter.log(Stage.DOWNLOAD, text + " Downloading anyway (the space check is skipped).", "warning")
+    if skip:  # said once per folder and run: the check runs for the whole file and again for each body
+        warn_once(reporter, f"download-space:{folder}", Stage.DOWNLOAD,
+                  text + " Downloading anyway (the space check is skipped).")
         return
     raise DownloadError(
         text,

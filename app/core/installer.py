@@ -23,28 +23,122 @@ Cleanup after a failed or cancelled install removes only what this run created
 starts): a prefix that did not exist is removed; an existing empty folder is
 emptied of what the installer put there and kept (it may be a mount point);
 an existing installation that was being updated is left as it is.
+
+User configuration in an existing installation is kept (:data:`USER_CONFIG_FILES`): the ``.sh``
+installer rewrites ``PREFIX/.condarc`` on ``-u`` (constructor ``header.sh``, "add condarc": ``cat <<EOF
+>"$PREFIX/.condarc"``), so it is backed up before the installer runs and put back afterwards (also after a
+failure or a cancel); the installer's version, when different, is kept beside it as
+``.condarc.installer-default``.
+
+A run that is killed (SIGKILL, the out-of-memory killer, a power loss) cannot clean up. So that the next run
+can say what happened, a fresh install leaves a marker in the user's state folder
+(:func:`in_progress_marker`) while the installer runs; the next :func:`check_prefix` that finds a non-empty
+prefix with a marker whose run is gone refuses it as an *incomplete installation* and names the fix
+(``rm -rf PREFIX``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core import disk_errors
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
+from app.core.file_edit import timestamp, write_new
+from app.core.once import warn_once
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
-from app.core.system import child_env, run_streaming, temp_env
+from app.core.system import can_execute_in, child_env, default_temp_dir, run_streaming, temp_env
+from app.core.units import format_bytes
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
 MIN_FREE_BYTES = 1 * 1024**3
 #: Free space below which we warn: an LLM env with pytorch needs several GB more.
 WARN_FREE_BYTES = 8 * 1024**3
 _VERSION_RE = re.compile(r"conda\s+(\d+(?:\.\d+)+\S*)")
+#: Files of an existing installation that belong to the user but that the installer rewrites when it
+#: updates (``-u``): ``header.sh`` writes ``PREFIX/.condarc`` unconditionally when the build has a condarc
+#: (Miniconda's does: ``channels: [defaults]``). Kept by :func:`install`.
+USER_CONFIG_FILES = (".condarc",)
+#: Suffix of the installer's own version of a user config file that :func:`install` put back.
+INSTALLER_DEFAULT_SUFFIX = ".installer-default"
+
+
+@dataclass(frozen=True)
+class KeptConfig:
+    """A user config file saved before the installer ran: its ``path`` (a link's target), ``data``, ``mode``
+    and the on-disk ``backup`` (kept until the file is put back, so a killed run loses nothing)."""
+
+    path: Path
+    data: bytes
+    mode: int
+    backup: Path
+
+
+def keep_user_config(prefix: Path, reporter: Reporter) -> list[KeptConfig]:
+    """Back up the :data:`USER_CONFIG_FILES` that exist in ``prefix`` (``<file>.miniconda-wizard-<time>.bak``).
+
+    Raises:
+        InstallError: a backup cannot be written (nothing was changed; the installer is not started).
+    """
+    kept: list[KeptConfig] = []
+    for name in USER_CONFIG_FILES:
+        path = prefix / name
+        if not path.is_file():
+            continue
+        path = path.resolve()  # a link: the installer's ``cat >`` writes through it, to the target
+        try:
+            data = path.read_bytes()
+            mode = path.stat().st_mode & 0o7777
+            backup = write_new(f"{path}.miniconda-wizard-{timestamp()}", ".bak", data, mode)
+        except OSError as exc:
+            raise InstallError(f"Cannot back up {path} before updating the installation: {exc.strerror or exc}.",
+                               fix=f"Check the permissions of {prefix}, or copy {path} somewhere safe and run "
+                                   "again.") from exc
+        reporter.log(Stage.INSTALL, f"Backed up {path} to {backup}: the installer rewrites it, and it is put "
+                                    "back afterwards.")
+        kept.append(KeptConfig(path, data, mode, backup))
+    return kept
+
+
+def restore_user_config(kept: list[KeptConfig], reporter: Reporter) -> None:
+    """Put each kept file back byte for byte, after the installer ran (or failed, or was cancelled).
+
+    When the installer left a different version, it is written beside the file as
+    ``<file>.installer-default`` (replacing an older one). The backup is removed once the file is back; if
+    the file cannot be put back, the backup stays and a warning names it.
+    """
+    for k in kept:
+        try:
+            now = k.path.read_bytes() if k.path.is_file() else None
+        except OSError:
+            now = None
+        try:
+            if now != k.data:
+                if now is not None:
+                    default = k.path.with_name(k.path.name + INSTALLER_DEFAULT_SUFFIX)
+                    default.write_bytes(now)
+                    reporter.log(Stage.INSTALL, f"The installer rewrote {k.path}; your version is put back, and "
+                                                f"the installer's is kept beside it as {default}.")
+                tmp = k.path.with_name(f".{k.path.name}.miniconda-wizard.tmp")
+                tmp.write_bytes(k.data)
+                os.chmod(tmp, k.mode)
+                os.replace(tmp, k.path)
+                if now is None:
+                    reporter.log(Stage.INSTALL, f"The installer removed {k.path}; your version is put back.")
+            else:
+                reporter.log(Stage.INSTALL, f"{k.path} is unchanged.")
+            k.backup.unlink()
+        except OSError as exc:
+            reporter.log(Stage.INSTALL, f"Could not put back {k.path} ({exc.strerror or exc}); your version is "
+                                        f"in {k.backup}: copy it back with `cp {k.backup} {k.path}`.", "warning")
 
 
 @dataclass(frozen=True)
@@ -66,6 +160,62 @@ def conda_executable(prefix: Path, os_name: str) -> Path:
         bat = prefix / "condabin" / "conda.bat"
         return bat if bat.exists() else prefix / "Scripts" / "conda.exe"
     return prefix / "bin" / "conda"
+
+
+def in_progress_marker(prefix: Path) -> Path:
+    """``<user state dir>/installing/<hash of prefix>.json``: written while a fresh install runs into
+    ``prefix`` (``{"prefix", "pid", "started", "create_time"}``), removed when it has finished or cleaned up."""
+    import platformdirs  # noqa: PLC0415
+
+    from app import APP_NAME  # noqa: PLC0415
+
+    key = hashlib.sha256(str(Path(prefix).absolute()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)) / "installing" / f"{key}.json"
+
+
+def _write_marker(prefix: Path) -> Path | None:
+    marker = in_progress_marker(prefix)
+    try:
+        import psutil  # noqa: PLC0415
+
+        created = psutil.Process().create_time()
+    except Exception:  # noqa: BLE001 - only a hint for the next run
+        created = None
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"prefix": str(Path(prefix).absolute()), "pid": os.getpid(),
+                                      "started": time.strftime("%Y-%m-%d %H:%M:%S"), "create_time": created}),
+                          encoding="utf-8")
+    except OSError:
+        return None
+    return marker
+
+
+def _remove_marker(marker: Path | None) -> None:
+    if marker is not None:
+        try:
+            marker.unlink()
+        except OSError:
+            pass
+
+
+def _interrupted_run(prefix: Path) -> tuple[dict, bool] | None:
+    """The marker of a run that was installing into ``prefix``, and whether that run is still alive."""
+    try:
+        data = json.loads(in_progress_marker(prefix).read_text(encoding="utf-8"))
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    alive = False
+    if pid != os.getpid():
+        try:
+            import psutil  # noqa: PLC0415
+
+            proc = psutil.Process(pid)
+            alive = data.get("create_time") is None or abs(proc.create_time() - float(data["create_time"])) < 1
+        except Exception:  # noqa: BLE001 - gone, or not ours to see: treat as gone
+            alive = False
+    return data, alive
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -129,6 +279,18 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
             fix="Choose an install location whose parent folders are folders, for example ~/miniconda3.",
         )
     conda = conda_executable(prefix, plan.platform.os)
+    interrupted = _interrupted_run(prefix) if _is_nonempty_dir(prefix) else None
+    if interrupted is not None:
+        data, alive = interrupted
+        if alive:
+            raise PrefixError(f"Another run of the wizard (pid {data['pid']}, started {data.get('started')}) is "
+                              f"installing into {prefix} right now.",
+                              fix="Wait for it to finish, or choose another folder.")
+        raise PrefixError(
+            f"{prefix} holds an incomplete installation: an earlier run of the wizard (pid {data['pid']}, started "
+            f"{data.get('started')}) was stopped before the installer finished (killed with SIGKILL or by the "
+            "out-of-memory killer, or the machine went down), so it could not clean up.",
+            fix=f"Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose another folder.")
     if _is_nonempty_dir(prefix):
         if not plan.update_existing:
             what = "a Miniconda installation" if conda.exists() else "a folder that is not empty"
@@ -164,7 +326,7 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     if plan.skip_space_check:
         warnings.append(
             f"Free-space check skipped (--skip-space-check): the disk of {prefix} reports "
-            f"{free / 1024**3:.1f} GiB free" + (f" and {odd}" if odd else "")
+            f"{format_bytes(free)} free" + (f" and {odd}" if odd else "")
             + f"; Miniconda needs about {MIN_FREE_BYTES / 1024**3:.0f} GiB, an env with pytorch about "
             f"{WARN_FREE_BYTES / 1024**3:.0f} GiB."
         )
@@ -178,7 +340,7 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
                     "skip_space_check = true in an answer file); otherwise choose a location on another disk.",
             )
         raise PrefixError(
-            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; Miniconda needs at least "
+            f"Only {format_bytes(free)} is free on the disk of {prefix}; Miniconda needs at least "
             f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
             fix="Free some space or choose a location on another disk. If the figure is wrong (some network file "
                 "systems report too little), skip the free-space check (--skip-space-check in silent mode).",
@@ -187,10 +349,17 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
         warnings.append(f"The disk of {prefix} {odd}; the free-space figure may be wrong.")
     if free < WARN_FREE_BYTES:
         warnings.append(
-            f"Only {free / 1024**3:.1f} GiB is free on the disk of {prefix}; an env with pytorch needs "
+            f"Only {format_bytes(free)} is free on the disk of {prefix}; an env with pytorch needs "
             f"about {WARN_FREE_BYTES / 1024**3:.0f} GiB."
         )
     return warnings
+
+
+def log_prefix_warnings(plan: InstallPlan, warnings: list[str], reporter: Reporter) -> None:
+    """Log :func:`check_prefix`'s warnings (all about free space) once per run and install location
+    (:func:`app.core.once.warn_once`): the check runs before the download and again before the installer."""
+    if warnings:
+        warn_once(reporter, f"prefix-space:{plan.resolved_prefix}", Stage.INSTALL, warnings)
 
 
 def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
@@ -244,9 +413,25 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
     return m.group(1)
 
 
-def _installer_env(prefix: Path | None = None) -> dict[str, str]:
-    # With ``prefix``: a TMPDIR the installer can run its helpers from (a noexec /tmp breaks it).
-    env = child_env(temp_env(prefix) if prefix is not None else None)
+def _temp_for(prefix: Path, reporter: Reporter) -> dict[str, str]:
+    """:func:`app.core.system.temp_env` for the installer, with a log line when the usual temp folder cannot
+    run programs (a ``noexec`` mount): which folder is used instead and why, or a warning that none could be
+    found."""
+    tmp = temp_env(prefix)
+    usual = default_temp_dir()
+    if tmp:
+        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and the installer "
+                                    f"runs helpers from its temp folder; using {tmp['TMPDIR']} instead.")
+    elif not can_execute_in(usual):
+        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and no folder "
+                                    f"beside {prefix} can either; the installer may fail. Set TMPDIR to a folder "
+                                    "that allows programs and run again if it does.", "warning")
+    return tmp
+
+
+def _installer_env(prefix: Path | None = None, tmp: dict[str, str] | None = None) -> dict[str, str]:
+    # ``tmp`` (or, with ``prefix``, temp_env(prefix)): a TMPDIR the installer can run its helpers from.
+    env = child_env(tmp if tmp is not None else temp_env(prefix) if prefix is not None else None)
     # An activated env or a user CONDARC must not leak into the installer or the verification.
     for key in list(env):
         if key.startswith("CONDA_") or key in ("CONDARC", "MAMBARC", "PYTHONHOME", "PYTHONPATH"):
@@ -281,8 +466,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     installer_path = Path(installer_path)
     prefix = plan.resolved_prefix
     ext = installer_path.suffix.lower()
-    for warning in check_prefix(plan, ext):
-        reporter.log(Stage.INSTALL, warning, "warning")
+    log_prefix_warnings(plan, check_prefix(plan, ext), reporter)
     if ext == ".pkg":
         prefix = Path.home() / "miniconda3"
     # What existed before this run wrote anything. A prefix that is a link to a folder (~/miniconda3 ->
@@ -319,20 +503,29 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         reporter.log(Stage.INSTALL, f"Cleanup of {prefix}: {result.describe()}.",
                      "warning" if result.failed else "info")
 
+    kept = keep_user_config(prefix, reporter) if not fresh else []
+    marker = _write_marker(prefix) if fresh else None
     try:
-        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line, env=_installer_env(prefix))
+        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line,
+                            env=_installer_env(prefix, _temp_for(prefix, reporter)))
     except Cancelled:
+        restore_user_config(kept, reporter)
         cleanup("cancelled")
+        _remove_marker(marker)
         raise
     except OSError as exc:
+        restore_user_config(kept, reporter)
         cleanup("the installer could not be started")
+        _remove_marker(marker)
         kind = disk_errors.classify(exc)
         if kind:
             raise _disk_problem(kind, prefix, str(exc), repr(exc)) from exc
         raise InstallError(f"The installer could not be started: {exc}",
                            fix="Check that the file is a Miniconda installer for this platform.") from exc
+    restore_user_config(kept, reporter)
     if res.returncode != 0:
         cleanup("the installer failed")
+        _remove_marker(marker)
         errors = [t for t in tail if "ERROR" in t or "rror:" in t]
         kind = disk_errors.classify("\n".join(tail))
         if kind:
@@ -342,7 +535,10 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)
-    version = conda_version(conda, cancel)
+    try:
+        version = conda_version(conda, cancel)
+    finally:  # the installer finished: what is there now is a (verified or reported) installation
+        _remove_marker(marker)
     reporter.log(Stage.INSTALL, f"Verified: {conda} --version -> conda {version}")
     reporter.info(Stage.INSTALL, "conda_version", version)
     return InstallResult(prefix, conda, version)

@@ -65,7 +65,10 @@ def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Ca
     assert state.choice is not None, "run the catalog step first"
     state.installer_path = download.fetch_installer(plan, state.choice, state.http(), reporter, cancel)
     verified = state.choice.sha256 is not None
-    summary = f"{state.installer_path.name}: " + ("SHA-256 verified" if verified else "NOT verified (no known SHA-256)")
+    own = state.choice.url is None  # --installer-file
+    summary = f"{state.installer_path.name}: " + (
+        "SHA-256 verified" if verified else
+        "no known SHA-256: it is your own file, used with a warning" if own else "NOT verified (no known SHA-256)")
     return StageResult(Stage.DOWNLOAD, summary,
                        {"path": str(state.installer_path), "sha256": state.choice.sha256, "verified": verified})
 
@@ -207,8 +210,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
             (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
-    for warning in installer.check_prefix(plan):
-        reporter.log(Stage.INSTALL, warning, "warning")
+    installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
     check_download_dir(plan)
     tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)

@@ -1,9 +1,18 @@
 """Termination signals end a run the way Ctrl+C does: as a cancel, with exit code 128 + N.
 
-Unix: ``SIGINT`` (Ctrl+C), ``SIGTERM`` (``timeout``, systemd, Ansible, ``kill``) and ``SIGHUP``
-(the terminal or SSH session closed). Windows: ``SIGINT`` (Ctrl+C), ``SIGBREAK`` (Ctrl+Break) and the
-console control events ``CTRL_CLOSE_EVENT``, ``CTRL_LOGOFF_EVENT`` and ``CTRL_SHUTDOWN_EVENT``, which
-Python's :mod:`signal` does not deliver; they arrive through ``SetConsoleCtrlHandler`` (source:
+Unix: every signal whose default action ends the process and that a program may catch (POSIX
+"Signal Actions" table, ``man 7 signal``): ``SIGINT`` (Ctrl+C), ``SIGTERM`` (``timeout``, systemd, Ansible,
+``kill``), ``SIGHUP`` (the terminal or SSH session closed), ``SIGQUIT`` (Ctrl+\\), ``SIGUSR1``, ``SIGUSR2``,
+``SIGALRM``, ``SIGVTALRM``, ``SIGPROF``, ``SIGXCPU`` (CPU time limit), ``SIGXFSZ`` (file size limit) and
+``SIGPWR`` where the OS has it. Not: ``SIGKILL``/``SIGSTOP`` (cannot be caught), ``SIGPIPE`` (Python ignores
+it; a closed pipe is an ``EPIPE`` error instead), and the signals whose default is to do nothing
+(``SIGCHLD``, ``SIGWINCH``, ``SIGURG``, ``SIGCONT``). A signal that was *ignored* when the wizard started
+stays ignored (``nohup`` ignores ``SIGHUP``; a non-interactive shell starts ``&`` jobs with ``SIGINT`` and
+``SIGQUIT`` ignored), except ``SIGXFSZ``, which Python itself ignores at start-up.
+
+Windows: ``SIGINT`` (Ctrl+C), ``SIGBREAK`` (Ctrl+Break) and the console control events
+``CTRL_CLOSE_EVENT``, ``CTRL_LOGOFF_EVENT`` and ``CTRL_SHUTDOWN_EVENT``, which Python's :mod:`signal` does
+not deliver; they arrive through ``SetConsoleCtrlHandler`` (source:
 Microsoft Learn, "HandlerRoutine callback function": the handler runs on a new thread, and on close the
 process is ended when the handler returns, or after about 5 s).
 
@@ -35,14 +44,29 @@ CLOSE_GRACE = 4.5
 EXIT_CANCELLED = 130
 
 
+#: Unix signals that cancel a run (module docstring), in the order a reader looks for them.
+UNIX_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF",
+                "SIGXCPU", "SIGXFSZ", "SIGPWR")
+#: Signals that Python sets to "ignore" itself at start-up, so an ignore seen there was not the parent's.
+_PYTHON_IGNORES = ("SIGXFSZ",)
+
+
 def termination_signals() -> list[signal.Signals]:
-    """The signals that cancel a run on this OS (see the module docstring)."""
-    names = ("SIGINT", "SIGBREAK") if os.name == "nt" else ("SIGINT", "SIGTERM", "SIGHUP")
+    """The signals that cancel a run on this OS (see the module docstring), whatever their current handler."""
+    names = ("SIGINT", "SIGBREAK") if os.name == "nt" else UNIX_SIGNALS
     return [getattr(signal, n) for n in names if hasattr(signal, n)]
 
 
+def handled_signals() -> list[signal.Signals]:
+    """:func:`termination_signals` less those the parent asked to ignore (``nohup``: ``SIGHUP``), which stay
+    ignored. Main thread only (reads the current handlers)."""
+    return [sig for sig in termination_signals()
+            if signal.getsignal(sig) is not signal.SIG_IGN or sig.name in _PYTHON_IGNORES]
+
+
 def exit_code_for(name: str | None) -> int:
-    """128 + the signal number (SIGTERM 143, SIGHUP 129, SIGINT 130); a console close counts as a hang-up
+    """128 + the signal number (SIGTERM 143, SIGHUP 129, SIGINT 130, SIGQUIT 131, SIGUSR1 138 on Linux); a
+    console close counts as a hang-up
     (129); no signal (a cancel from elsewhere) is 130."""
     if name is None:
         return EXIT_CANCELLED
@@ -128,7 +152,7 @@ class TerminationHandler:
 
     def __enter__(self) -> "TerminationHandler":
         if threading.current_thread() is threading.main_thread():
-            for sig in termination_signals():
+            for sig in handled_signals():
                 self._previous[sig] = signal.signal(sig, self._on_signal)
         if self._console is None and os.name == "nt":
             try:
@@ -176,7 +200,7 @@ def install_startup_handlers() -> dict[signal.Signals, Any]:
     """
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {sig: signal.signal(sig, _raise_signal_exit) for sig in termination_signals()}
+    return {sig: signal.signal(sig, _raise_signal_exit) for sig in handled_signals()}
 
 
 def restore_handlers(previous: dict[signal.Signals, Any]) -> None:
@@ -186,8 +210,10 @@ def restore_handlers(previous: dict[signal.Signals, Any]) -> None:
 
 
 def restore_default_handlers() -> None:
-    """Back to Python's defaults (SIGINT raises KeyboardInterrupt, the others end the process): for the GUI."""
+    """Back to Python's defaults (SIGINT raises KeyboardInterrupt, SIGXFSZ is ignored, the others end the
+    process): for the GUI. Signals the parent had ignored stay ignored."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in termination_signals():
-        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    for sig in handled_signals():
+        default = {"SIGINT": signal.default_int_handler, "SIGXFSZ": signal.SIG_IGN}.get(sig.name, signal.SIG_DFL)
+        signal.signal(sig, default)
