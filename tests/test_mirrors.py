@@ -121,13 +121,15 @@ def test_standin_show_sources_has_the_recorded_shape(standin_prefix):
 
 def test_standin_resolves_custom_channels_and_logs_them(standin_prefix, tmp_path):
     (standin_prefix / ".condarc").write_text(
-        "channels:\n  - conda-forge\ncustom_channels:\n  conda-forge: http://127.0.0.1:9/anaconda/cloud\n")
+        "channels:\n  - conda-forge\ncustom_channels:\n  conda-forge: https://mirror.example.invalid/anaconda/cloud\n")
     log = tmp_path / "channels.jsonl"
     res = conda(standin_prefix, "create", "--yes", "--json", "-n", "x", "python=3.11",
                 STANDIN_CONDA_CHANNEL_LOG=str(log))
     assert res.returncode == 0, res.stdout + res.stderr
     entry = json.loads(log.read_text().splitlines()[-1])
-    assert entry["channels"] == ["http://127.0.0.1:9/anaconda/cloud/conda-forge"]
+    # (a host other than 127.0.0.1: the stand-in really looks only at local channels, and one that does not
+    # answer fails as real conda does, CondaHTTPError 000)
+    assert entry["channels"] == ["https://mirror.example.invalid/anaconda/cloud/conda-forge"]
 
 
 # ---- the table -------------------------------------------------------------------------------------------------------

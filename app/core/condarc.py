@@ -150,7 +150,7 @@ def plan_commands(rc: Path, current: dict[str, Any], channels: mirrors.CondaChan
 
 
 def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter, cancel: CancelToken,
-              conda_version: str | None = None) -> CondarcResult:
+              conda_version: str | None = None, new_install: bool = True) -> CondarcResult:
     """Write the mirror's channels and ``ssl_verify: truststore`` into ``<root_prefix>/.condarc`` with
     ``conda config --file``, then report the other config in force (see the module docstring).
 
@@ -159,6 +159,9 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
         root_prefix: the Miniconda root prefix.
         conda_exe: its conda.
         conda_version: ``conda --version``'s number when already known (else asked).
+        new_install: this run installed ``root_prefix`` (its ``.condarc`` is the installer's). For an existing
+            installation (``--update-existing``, no install step) the user's ``.condarc`` gets only what the plan
+            asks for (a mirror's channels), not ``ssl_verify``: no user setting is changed unasked.
 
     Returns:
         :class:`CondarcResult`.
@@ -175,6 +178,8 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
     version = conda_version or installer.conda_version(conda_exe, cancel)
     os_name = getattr(getattr(plan, "platform", None), "os", "Linux")
     ok, why = truststore_supported(version, _python_version(Path(root_prefix), os_name, cancel))
+    if ok and not new_install and src.conda_channels is None:
+        ok, why = False, "the installation existed before this run and no channels were asked for, so its .condarc is left as it is"
     get_args = ["config", "--file", str(rc), "--get", "--json"]
     code, doc, text = _conda_json(conda_exe, get_args, cancel)
     if code != 0 or doc is None:

@@ -78,7 +78,8 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
     state.install = installer.install(plan, state.installer_path, reporter, cancel)
     r = state.install
     if not wanted(plan, Stage.ENV):  # no env step: the install still gets the mirror's channels (issue 8)
-        state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version)
+        state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version,
+                                          new_install=not plan.update_existing)
     return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
                        {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
 
@@ -94,7 +95,8 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     conda_exe = state.install.conda_exe if state.install else installer.conda_executable(plan.resolved_prefix, plan.platform.os)
     root = state.install.prefix if state.install else plan.resolved_prefix
     state.condarc = condarc.configure(plan, root, conda_exe, reporter, cancel,  # 1. mirror channels + truststore
-                                      conda_version=state.install.conda_version if state.install else None)
+                                      conda_version=state.install.conda_version if state.install else None,
+                                      new_install=state.install is not None and not plan.update_existing)
     tos.accept(plan, conda_exe, reporter, cancel)  # 2. keep an explicit ToS acceptance (conda tos accept)
     state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # 3. conda env create -f when plan.env_file
     report = None
