@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import catalog, conda_env, download, gpu_check, installer, net, shell_setup
-from app.core.errors import DownloadError, Stage, TermsOfServiceError
+from app.core import catalog, conda_env, download, gpu_check, installer, net, plan_checks, shell_setup
+from app.core.errors import DownloadError, PrefixError, Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter, StageResult
-from app.core.plan import InstallPlan
+from app.core.plan import InstallPlan, setting
 
 STAGE_TITLES = {
     Stage.CATALOG: "Choosing the installer",
@@ -154,6 +154,8 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     folder = Path(plan.download_dir).expanduser() if given else download.default_download_dir()
     flag = " (--download-dir)" if given else ""
     fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
+    if problem := plan_checks.stat_problem(folder, "--download-dir" if given else "the default download folder"):
+        raise DownloadError(f"The download folder {problem}", fix=fix)
     if folder.exists() and not folder.is_dir():
         raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
     anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
@@ -178,8 +180,17 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
-    for warning in installer.check_prefix(plan):
-        reporter.log(Stage.INSTALL, warning, "warning")
+    prefix = plan.resolved_prefix
+    fix = "Choose another install location (--prefix in silent mode)."
+    if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))
+                   or plan_checks.stat_problem(prefix, setting("prefix"))):
+        raise PrefixError(problem, fix=fix)
+    try:
+        for warning in installer.check_prefix(plan):
+            reporter.log(Stage.INSTALL, warning, "warning")
+    except OSError as exc:  # any other surprise while looking at the location: named, never a traceback
+        raise PrefixError(f"{prefix} ({setting('prefix')}) cannot be used: it has {plan_checks.os_error_reason(exc)}.",
+                          fix=fix) from None
     check_download_dir(plan)
     if plan.create_env and plan.uses_defaults_channels and not plan.accept_tos and not tos_accepted_elsewhere():
         raise TermsOfServiceError(

@@ -142,7 +142,7 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
     for p in (folder, *folder.parents):
         try:
             st = os.stat(p)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
             return p, os_error_reason(exc)
