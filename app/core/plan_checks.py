@@ -292,18 +292,19 @@ def nesting_problems(plan: Any) -> list[str]:
     from app.core.plan import setting  # noqa: PLC0415 - plan imports this module
 
     out: list[str] = []
-    if plan.prefix is None or not str(plan.prefix).strip() or tilde_problem(plan.prefix, "prefix"):
-        return out
-    prefix = safe_expand(plan.prefix)
-    if not prefix.is_absolute():
-        return out
-    beside = prefix.parent / f"{prefix.name}-downloads"
+    prefix = None
+    if plan.prefix is not None and str(plan.prefix).strip() and not tilde_problem(plan.prefix, "prefix"):
+        prefix = safe_expand(plan.prefix)
+    if prefix is None or not prefix.is_absolute():
+        prefix = None
+    beside = prefix.parent / f"{prefix.name}-downloads" if prefix else "/path/to/downloads"
+    log_example = prefix.parent / "miniconda-wizard.log" if prefix else "/path/to/miniconda-wizard.log"
     if plan.installer_file is None:
         folder = safe_expand(plan.download_dir) if plan.download_dir is not None else default_folder("download")
         if folder is None:
             out.append(f"The default download folder is in the home folder, which is not known (HOME is not set); "
                        f"give one with {setting('download_dir')}, for example {beside}, or set HOME.")
-        elif folder.is_absolute() and is_inside(folder, prefix):
+        elif prefix is not None and folder.is_absolute() and is_inside(folder, prefix):
             given = f"The download folder {folder} ({setting('download_dir')})" if plan.download_dir is not None \
                 else f"The default download folder {folder}"
             out.append(f"{given} is inside the install location {prefix} ({setting('prefix')}); the installer needs "
@@ -312,11 +313,10 @@ def nesting_problems(plan: Any) -> list[str]:
     log = safe_expand(plan.log_file) if plan.log_file is not None else None
     if log is None and default_folder("log") is None:
         out.append(f"The default log folder is in the home folder, which is not known (HOME is not set); give a "
-                   f"log file with {setting('log_file')}, for example {prefix.parent / 'miniconda-wizard.log'}, "
-                   "or set HOME.")
-    elif log is not None and log.is_absolute() and is_inside(log, prefix):
+                   f"log file with {setting('log_file')}, for example {log_example}, or set HOME.")
+    elif prefix is not None and log is not None and log.is_absolute() and is_inside(log, prefix):
         out.append(f"The log file {log} ({setting('log_file')}) is inside the install location {prefix} "
                    f"({setting('prefix')}); the installer needs that location empty, and a failed install's "
                    f"clean-up would remove the log. Leave {setting('log_file')} out for the default log folder, "
-                   f"or choose a file beside the install location, for example {prefix.parent / 'miniconda-wizard.log'}.")
+                   f"or choose a file beside the install location, for example {log_example}.")
     return out
