@@ -175,7 +175,7 @@ def mirror_problem(mirror: str) -> str | None:
             return problem
         if not folder.exists():
             where = "" if folder.is_absolute() else f" (looked for in the current folder {os.getcwd()})"
-            return (f"The mirror folder {folder} ({setting('mirror')}) does not exist: no such folder{where}; "
+            return (f"The mirror folder {folder if folder.is_absolute() else text} ({setting('mirror')}) does not exist: no such folder{where}; "
                     f"check the path ({example}).")
         if not folder.is_dir():
             return (f"The mirror {folder} ({setting('mirror')}) is a file, not a folder; give the folder that holds "
