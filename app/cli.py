@@ -359,7 +359,12 @@ def _write_config(values: dict[str, Any], path: Path, dry_run: bool = False) -> 
     """
     import tomli_w
 
-    plan = plan_from_values(values).validate()
+    plan = plan_from_values(values)
+    # The file is for other machines: a platform this one cannot run is fine there.
+    problems = [p for p in plan.problems() if plan_checks.NOT_THIS_MACHINE not in p]
+    if problems:
+        raise UsageError("The install plan is not valid:\n- " + "\n- ".join(problems),
+                         fix="Fix the problems listed above, then run again.")
     given = {k.replace("-", "_") for k in values}
     mapping = {k: v for k, v in plan.to_mapping().items() if k in given}
     text = tomli_w.dumps(mapping)

@@ -315,3 +315,11 @@ def test_a_mirror_url_with_a_query_or_fragment_is_refused(url, capsys, tmp_path)
 def test_plan_level_checks_hold_without_the_command_line(tmp_path):
     plan = InstallPlan(platform=detect(), prefix=tmp_path / "mc", download_dir=tmp_path / "mc" / "dl")
     assert any("inside the install location" in p for p in plan.problems())
+
+
+def test_write_config_may_name_another_machines_platform(capsys, tmp_path):
+    other = "Linux-aarch64" if detect().arch != "aarch64" else "Linux-x86_64"
+    target = tmp_path / "arm-fleet.toml"
+    code, _, err = cli(capsys, "--platform", other, "--write-config", str(target))
+    assert code == 0, err
+    assert f'platform = "{other}"' in target.read_text()
