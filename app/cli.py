@@ -248,7 +248,8 @@ def settle(args: argparse.Namespace, file_values: dict[str, Any], path: Path | N
     """
     name = Path(path).name if path else "the answer file"
     problems = [f"{_key_text(a)} and {_key_text(b)} in {name} cannot be used together: {why}. Leave one of them out."
-                for a, b, why in _CONFLICTS if _in_file(file_values, a) and _in_file(file_values, b)]
+                for a, b, why in _CONFLICTS if _key_of(a)[0] != _key_of(b)[0]  # one key holds one value
+                and _in_file(file_values, a) and _in_file(file_values, b)]
     if problems:
         raise UsageError(problems[0] if len(problems) == 1 else "Conflicting settings in the answer file:\n- "
                          + "\n- ".join(problems), fix=f"Leave out one setting of each pair named above in {name}.")

@@ -323,3 +323,13 @@ def test_write_config_may_name_another_machines_platform(capsys, tmp_path):
     code, _, err = cli(capsys, "--platform", other, "--write-config", str(target))
     assert code == 0, err
     assert f'platform = "{other}"' in target.read_text()
+
+
+def test_one_key_for_both_flags_of_a_pair_is_no_conflict(tmp_path):
+    # init_shells = [] stands for --no-shell-init, init_shells = ["zsh"] for --init-shells: one key, one value.
+    from app.cli import build_parser, explicit_values
+
+    cfg = tmp_path / "fleet.toml"
+    for text in ("init_shells = []\n", 'init_shells = ["zsh"]\n'):
+        cfg.write_text(text)
+        assert "init_shells" in explicit_values(build_parser().parse_args(["--config", str(cfg)]))

@@ -146,7 +146,8 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
         ``None`` for a local installer file (nothing is downloaded then).
 
     Raises:
-        DownloadError: the folder is a file, lies under a file, or cannot be written.
+        DownloadError: the folder is a file, lies under a file, cannot be looked at (a link loop, no
+            permission: :func:`app.core.plan_checks.stat_problem`), or cannot be written.
     """
     if plan.installer_file is not None:
         return None
@@ -174,7 +175,8 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     exits with the code the real run would.
 
     Raises:
-        PrefixError: the install location cannot be used (a file, under a file, not empty, not
+        PrefixError: the install location cannot be used (a link to nothing, a path the system cannot look
+            at: a link loop, no permission, a name too long; a file, under a file, not empty, not
             writable, too little space; see :func:`app.core.installer.check_prefix`).
         DownloadError: the download folder cannot be used (:func:`check_download_dir`).
         TermsOfServiceError: the env needs Anaconda's defaults channels and their ToS is not accepted.
