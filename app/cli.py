@@ -11,6 +11,7 @@ Precedence: built-in defaults < ``--config FILE`` (TOML, keys as in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 from app import __version__
 from app.core.errors import UsageError
 from app.core.events import error_text, event_line, failed_fields
-from app.core import presets
+from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
@@ -124,60 +125,30 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return ["--silent" if a in ("/S", "/s") else a for a in argv]
 
 
-#: Byte-order marks that say how a text file is encoded (longest first: UTF-32 LE starts like UTF-16 LE).
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with a byte-order mark"),
-         (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
-         (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
-SAVE_AS_UTF8 = ("Save the answer file as UTF-8 (Notepad: File > Save as > Encoding: UTF-8; "
-                "PowerShell: Set-Content -Encoding utf8; iconv -f LATIN1 -t UTF-8 old.toml > new.toml).")
-
-
-def decode_config(data: bytes, path: Path) -> str:
-    """The text of an answer file, from its bytes.
-
-    TOML files are UTF-8 (toml.io, "A TOML file must be a valid UTF-8 encoded Unicode document"), but
-    Windows tools write others: Notepad used to add a UTF-8 byte-order mark, and Windows PowerShell 5's
-    ``>``/``Out-File`` write UTF-16 with one. A byte-order mark says the encoding for certain, so such a
-    file is read as what it says (UTF-8 with BOM, UTF-16, UTF-32). Anything else must be UTF-8: a file
-    that is not (Latin-1/Windows-1252 accents, UTF-16 without a mark) is refused, naming the encoding
-    problem, the line, and how to save it as UTF-8.
-
-    Raises:
-        UsageError: not decodable as above.
-    """
-    for bom, codec, _label in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"The answer file {path} starts like {_label} but is not valid {_label}: {exc.reason}.",
-                                 fix=SAVE_AS_UTF8) from None
-    if len(data) >= 2 and data.count(b"\x00") * 4 >= len(data):
-        raise UsageError(f"The answer file {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
-                         "it must be UTF-8.", fix=SAVE_AS_UTF8)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = data[exc.start]
-        guess = ""
-        if byte >= 0x80:
-            try:
-                guess = f" (in Latin-1/Windows-1252 that byte is {bytes([byte]).decode('cp1252')!r})"
-            except UnicodeDecodeError:
-                pass
-        raise UsageError(f"The answer file {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
-                         f"cannot be read{guess}. TOML files must be UTF-8.", fix=SAVE_AS_UTF8) from None
+# The encoding checks live in app.core.plan_checks (kept importable from here).
+SAVE_AS_UTF8 = plan_checks.SAVE_AS_UTF8
+decode_config = plan_checks.decode_config
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """Read a TOML answer file (encodings: see :func:`decode_config`).
+    """Read a TOML answer file (encodings: see :func:`decode_config`); the same as :func:`read_config`.
 
     Raises:
         UsageError: missing file, a folder, unreadable, not UTF-8 (see :func:`decode_config`), or bad TOML
             (with the line).
     """
+    return read_config(path)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The keys of a TOML answer file as written; ``~`` in ``path`` expanded.
+
+    Raises:
+        UsageError: as :func:`load_config`.
+    """
+    path = plan_checks.expand(path, "--config")
+    if problem := plan_checks.length_problem(path, "--config"):
+        raise UsageError(problem.replace("Choose a shorter path.", "").strip(), fix="Check the --config path.")
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -186,7 +157,7 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"The answer file {path} (--config) is a folder, so it cannot be read.",
                          fix="Give the path of a TOML file with --config, for example --config fleet.toml.") from None
     except OSError as exc:
-        raise UsageError(f"The answer file {path} cannot be read: {exc.strerror or exc}.",
+        raise UsageError(f"The answer file {path} cannot be read: it has {plan_checks.os_error_reason(exc)}.",
                          fix="Give the path of a readable TOML file with --config.") from None
     text = decode_config(data, path)
     try:
@@ -194,15 +165,18 @@ def load_config(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"The answer file {path} is not valid TOML: {exc}",
                          fix="Fix the file and run again (strings need quotes: prefix = \"/opt/miniconda3\").") from None
-    tables = [k for k, v in values.items() if isinstance(v, dict)]
+    # A [section] header is a layout mistake; an inline table (prefix = {a = 1}) is a value of the wrong
+    # type, which the plan's type check names ("prefix must be a string such as ...").
+    tables = [k for k, v in values.items() if isinstance(v, dict) and plan_checks.has_table_header(text, k)]
     if tables:
         raise UsageError(f"The answer file {path} has a [{tables[0]}] table; the settings are plain keys at the top "
                          "of the file.", fix="Remove the [section] line, for example: prefix = \"/opt/miniconda3\".")
     return values
 
 
-#: Pairs of flags that contradict each other: (flag A, flag B, why). Only flags count: an answer-file
-#: key that a flag overrides is not a conflict.
+#: Pairs of flags that contradict each other: (flag A, flag B, why). The same pairs hold for the answer-file
+#: keys that stand for the flags (:data:`_FLAG_KEYS`): both in one source (both flags, or both keys in the
+#: file) is refused; a flag against the file's key is settled for the flag, with a note (:func:`settle`).
 _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--installer-file", "--mirror", "a local installer is not downloaded, so no mirror is used"),
     ("--installer-file", "--installer", "--installer picks a file from the index, --installer-file uses your own"),
@@ -220,6 +194,70 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--env-file", "--channels", "the environment file lists the channels"),
     ("--no-env", "--env-file", "no env is created"),
 )
+
+
+#: How an answer file says what a flag says, when it is not simply the key of the same name being set:
+#: flag -> (key, the value that counts, or ``None`` for "any value").
+_FLAG_KEYS: dict[str, tuple[str, Any]] = {
+    "--no-shell-init": ("init_shells", []), "--no-env": ("create_env", False),
+    "--gpu-check": ("gpu_check", True), "--no-gpu-check": ("gpu_check", False),
+}
+
+
+def _key_of(flag: str) -> tuple[str, Any]:
+    return _FLAG_KEYS.get(flag, (flag.lstrip("-").replace("-", "_"), None))
+
+
+def _key_text(flag: str) -> str:
+    """How a message names the answer-file side of a flag: ``installer_file``, ``create_env = false``."""
+    key, value = _key_of(flag)
+    if value is None:
+        return key
+    return f"{key} = {str(value).lower() if isinstance(value, bool) else value}"
+
+
+def _in_file(values: dict[str, Any], flag: str) -> bool:
+    """Whether the answer file's ``values`` (keys as written, ``-`` or ``_``) say what ``flag`` says."""
+    key, wanted = _key_of(flag)
+    for k, v in values.items():
+        if str(k).replace("-", "_") != key:
+            continue
+        if wanted is None:
+            return v is not None
+        if wanted == [] and key == "init_shells":
+            return v in ([], (), "")
+        return v is wanted or (v == wanted and type(v) is type(wanted))
+    return False
+
+
+def settle(args: argparse.Namespace, file_values: dict[str, Any], path: Path | None) -> tuple[dict[str, Any], list[str]]:
+    """Apply :data:`_CONFLICTS` to the answer file against itself and against the flags.
+
+    Returns:
+        ``(file values without the keys a flag overrides, notes)``: a note per overridden key, such as
+        "--mirror on the command line overrides installer_file from fleet.toml".
+
+    Raises:
+        UsageError: two conflicting keys in the answer file, naming both.
+    """
+    name = Path(path).name if path else "the answer file"
+    problems = [f"{_key_text(a)} and {_key_text(b)} in {name} cannot be used together: {why}. Leave one of them out."
+                for a, b, why in _CONFLICTS if _key_of(a)[0] != _key_of(b)[0]  # one key holds one value
+                and _in_file(file_values, a) and _in_file(file_values, b)]
+    if problems:
+        raise UsageError(problems[0] if len(problems) == 1 else "Conflicting settings in the answer file:\n- "
+                         + "\n- ".join(problems), fix=f"Leave out one setting of each pair named above in {name}.")
+    values = dict(file_values)
+    notes: list[str] = []
+    for a, b, _why in _CONFLICTS:
+        for flag, other in ((a, b), (b, a)):
+            if _given(args, flag) and _in_file(values, other):
+                key = _key_of(other)[0]
+                if key == _key_of(flag)[0]:
+                    continue  # the same key: the flag simply wins, as for every key
+                values = {k: v for k, v in values.items() if str(k).replace("-", "_") != key}
+                notes.append(f"{flag} on the command line overrides {_key_text(other)} from {name}.")
+    return values, notes
 
 
 def _given(args: argparse.Namespace, flag: str) -> bool:
@@ -250,14 +288,20 @@ def check_flags(args: argparse.Namespace) -> None:
                          else "Add --silent to run unattended with JSON events, or leave out --json to open the wizard.")
 
 
-def explicit_values(args: argparse.Namespace) -> dict[str, Any]:
+def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) -> dict[str, Any]:
     """The settings the user gave: the answer file, then the flags (flags win).
 
+    ``notes`` (when given) receives a line per answer-file key that a contradicting flag overrode (:func:`settle`).
+
     Raises:
-        UsageError: a bad answer file; conflicting flags (:func:`check_flags`).
+        UsageError: a bad answer file; conflicting flags (:func:`check_flags`) or keys (:func:`settle`).
     """
     check_flags(args)
-    values: dict[str, Any] = load_config(args.config) if args.config else {}
+    values: dict[str, Any] = {}
+    if args.config:
+        values, settled = settle(args, read_config(args.config), args.config)
+        if notes is not None:
+            notes.extend(settled)
     for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
@@ -299,19 +343,46 @@ def plan_from_args(args: argparse.Namespace) -> InstallPlan:
     return plan_from_values(explicit_values(args))
 
 
-def _write_config(values: dict[str, Any], path: Path) -> None:
+def _write_config(values: dict[str, Any], path: Path, dry_run: bool = False) -> str:
     """Write only the settings the admin gave: each machine keeps its own defaults for the rest
-    (its detected platform and shells, its own home for the prefix)."""
+    (its detected platform and shells, its own home for the prefix). An existing file is never
+    overwritten. With ``dry_run`` nothing is written.
+
+    Returns:
+        The TOML text (written, or that would be written).
+
+    Raises:
+        UsageError: the plan is not valid; ``path`` exists; it cannot be written.
+    """
     import tomli_w
 
-    plan = plan_from_values(values).validate()
+    plan = plan_from_values(values)
+    # The file is for other machines: a platform this one cannot run is fine there.
+    problems = [p for p in plan.problems() if plan_checks.NOT_THIS_MACHINE not in p]
+    if problems:
+        raise UsageError("The install plan is not valid:\n- " + "\n- ".join(problems),
+                         fix="Fix the problems listed above, then run again.")
     given = {k.replace("-", "_") for k in values}
     mapping = {k: v for k, v in plan.to_mapping().items() if k in given}
+    text = tomli_w.dumps(mapping)
+    path = plan_checks.expand(path, "--write-config")
+    exists_fix = "Choose a new file name for --write-config, or remove the file first."
+    if os.path.lexists(path):
+        raise UsageError(f"{path} exists; choose a new file name, or remove it first (--write-config never "
+                         "overwrites a file).", fix=exists_fix)
+    if problem := plan_checks.length_problem(path, "--write-config"):
+        raise UsageError(problem, fix="Choose a shorter path for --write-config.")
+    if dry_run:
+        return text
     try:
-        path.write_text(tomli_w.dumps(mapping), encoding="utf-8")
+        with open(path, "x", encoding="utf-8") as fh:  # "x": never replaces a file made in the meantime
+            fh.write(text)
+    except FileExistsError:
+        raise UsageError(f"{path} exists; choose a new file name, or remove it first.", fix=exists_fix) from None
     except OSError as exc:
-        raise UsageError(f"Cannot write the answer file {path}: {exc.strerror or exc}.",
+        raise UsageError(f"Cannot write the answer file {path}: it has {plan_checks.os_error_reason(exc)}.",
                          fix="Choose a writable path for --write-config.") from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,16 +423,24 @@ def _main(raw: list[str]) -> int:
             print(f"miniconda-wizard {__version__}")
         return 0
     try:
-        values = explicit_values(args)
+        notes: list[str] = []
+        values = explicit_values(args, notes)
         plan = plan_from_values(values)
+        plan.notes = notes
         if args.write_config:
-            _write_config(values, args.write_config)
-            text = f"Wrote the answer file {args.write_config}"
+            toml_text = _write_config(values, args.write_config, dry_run=args.dry_run)
+            if args.dry_run:
+                text = (f"Dry run: nothing was written. The answer file {args.write_config} would hold:\n"
+                        f"{toml_text}").rstrip()
+            else:
+                text = f"Wrote the answer file {args.write_config}"
             if args.json:
                 print(event_line("finished", exit_code=0, message=text), flush=True)
             else:
                 print(text)
             return 0
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr, flush=True)
     except UsageError as exc:
         _print_usage_error(exc, args.json)
         return exc.exit_code

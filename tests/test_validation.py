@@ -82,7 +82,7 @@ def test_paths_with_a_nul_byte_are_refused_without_traceback(key, capsys, tmp_pa
     cfg = write_toml(tmp_path / "a.toml", f'{key} = "/tmp/x\\u0000y.sh"\ncreate_env = false\ngpu_check = false\n')
     code, _, err = cli(capsys, "--silent", "--config", str(cfg), *(["--prefix", str(tmp_path / "p")]
                                                                  if key != "prefix" else []))
-    assert code == 2 and "control characters" in err and key in err
+    assert code == 2 and "control character" in err and key in err
 
 
 # ---- answer-file encodings -------------------------------------------------------------------

@@ -183,8 +183,28 @@ def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
 
-def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporter) -> None:
-    """Refuse to start (or continue) a download of ``needed`` more bytes that the disk of ``folder`` cannot hold.
+def check_space_for(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter) -> None:
+    """The download step's free-space check, run before anything is written (``--dry-run`` calls it after
+    the catalog step): ``choice.size`` less a ``.part`` already there must fit on the disk of the download
+    folder (measured at its nearest existing folder when it is not made yet). Nothing to check for a
+    local installer file or an unknown size.
+
+    Raises:
+        DownloadError: as :func:`_check_space`.
+    """
+    if choice.local_path is not None or not choice.size:
+        return
+    folder = Path(plan.download_dir).expanduser() if plan.download_dir else default_download_dir()
+    part = folder / (choice.filename + ".part")
+    have = part.stat().st_size if part.is_file() else 0
+    anchor = next((p for p in (folder, *folder.parents) if p.is_dir()), None)
+    if anchor is not None:
+        _check_space(folder, choice.size - have, plan.skip_space_check, reporter, measure=anchor)
+
+
+def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporter, measure: Path | None = None) -> None:
+    """Refuse to start (or continue) a download of ``needed`` more bytes that the disk of ``folder`` cannot hold
+    (``measure``: the existing folder whose disk is asked, default ``folder``).
 
     Raises:
         DownloadError: not enough free space (unless ``skip``: then a warning).
@@ -192,7 +212,7 @@ def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporte
     if not needed or needed <= 0:
         return
     try:
-        free = free_bytes(folder)
+        free = free_bytes(measure or folder)
     except OSError:
         return
     if free >= needed:

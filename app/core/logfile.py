@@ -58,16 +58,35 @@ def log_path_problem(path: Path) -> str | None:
     """Why ``path`` cannot be a log file, or ``None`` when it looks usable (nothing is created).
 
     Catches what the OS would only say as "File exists" / "Not a directory": a folder named as the
-    file, or a parent that is a regular file.
+    file, or a parent that is a regular file; a file or folder that cannot be written (``access(2)``,
+    which refuses root too on a read-only mount or an immutable folder); and any OS error while looking
+    (a name over 255 characters, a link loop), named.
     """
+    from app.core import plan_checks  # noqa: PLC0415 - plan_checks imports app (no cycle, kept local)
+
+    if problem := plan_checks.tilde_problem(path, "--log-file"):
+        return problem
     path = Path(path).expanduser()
-    if path.is_dir():
-        return f"Cannot write the log file {path}: it is a folder."
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"Cannot write the log file {path}: {parent} is a file, not a folder."
-            return None
+    if problem := plan_checks.length_problem(path, "--log-file"):
+        return f"Cannot write the log file: {problem}"
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except OSError as exc:
+        return f"Cannot write the log file {path}: it has {plan_checks.os_error_reason(exc)}."
+    if st is not None:
+        if os.path.isdir(path):
+            return f"Cannot write the log file {path}: it is a folder."
+        if not os.access(path, os.W_OK):
+            return f"Cannot write the log file {path}: the file is not writable (read-only, locked, or not yours)."
+        return None
+    blocked = plan_checks.writable_folder_problem(path.parent)
+    if blocked is not None:
+        folder, why = blocked
+        if why.startswith("it is a file"):
+            return f"Cannot write the log file {path}: {folder} is a file, not a folder."
+        return f"Cannot write the log file {path}: the folder {folder} is not writable ({why.removeprefix('it is ')})."
     return None
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
-                      pip_install, presets, shell_setup, tos)
-from app.core.errors import Cancelled, DownloadError, Stage
+                      pip_install, plan_checks, presets, shell_setup, tos)
+from app.core.errors import Cancelled, DownloadError, PrefixError, Stage
 from app.core.events import CancelToken, Reporter, StageResult
-from app.core.plan import InstallPlan
+from app.core.plan import InstallPlan, setting
 
 STAGE_TITLES = {
     Stage.CATALOG: "Choosing the installer",
@@ -179,7 +179,8 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
         ``None`` for a local installer file (nothing is downloaded then).
 
     Raises:
-        DownloadError: the folder is a file, lies under a file, or cannot be written.
+        DownloadError: the folder is a file, lies under a file, cannot be looked at (a link loop, no
+            permission: :func:`app.core.plan_checks.stat_problem`), or cannot be written.
     """
     if plan.installer_file is not None:
         return None
@@ -187,6 +188,8 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     folder = Path(plan.download_dir).expanduser() if given else download.default_download_dir()
     flag = " (--download-dir)" if given else ""
     fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
+    if problem := plan_checks.stat_problem(folder, "--download-dir" if given else "the default download folder"):
+        raise DownloadError(f"The download folder {problem}", fix=fix)
     if folder.exists() and not folder.is_dir():
         raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
     anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
@@ -205,14 +208,24 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     exits with the code the real run would.
 
     Raises:
-        PrefixError: the install location cannot be used (a file, under a file, not empty, not
+        PrefixError: the install location cannot be used (a link to nothing, a path the system cannot look
+            at: a link loop, no permission, a name too long; a file, under a file, not empty, not
             writable, too little space; see :func:`app.core.installer.check_prefix`).
         DownloadError: the download folder cannot be used (:func:`check_download_dir`).
         TermsOfServiceError: the env's channels serve Terms of Service that are not accepted
             (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
-    installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
+    prefix = plan.resolved_prefix
+    fix = "Choose another install location (--prefix in silent mode)."
+    if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))
+                   or plan_checks.stat_problem(prefix, setting("prefix"))):
+        raise PrefixError(problem, fix=fix)
+    try:
+        installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
+    except OSError as exc:  # any other surprise while looking at the location: named, never a traceback
+        raise PrefixError(f"{prefix} ({setting('prefix')}) cannot be used: it has {plan_checks.os_error_reason(exc)}.",
+                          fix=fix) from None
     check_download_dir(plan)
     tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)

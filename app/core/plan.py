@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from app.core import match_spec, mirrors, presets
+from app.core import match_spec, mirrors, plan_checks, presets
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, EXTENSIONS, PlatformInfo, detect
 
@@ -63,7 +63,9 @@ def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
     breaks many conda packages, so on Windows the default then becomes ``C:\\miniconda3``
     (a per-user install may create folders at the root of C:).
     """
-    home = home or Path.home()
+    home = home or plan_checks.home_or_none()
+    if home is None:  # no HOME and no user-database entry: the ~ stays, and the plan says why (tilde_problem)
+        return Path("~/miniconda3")
     candidate = home / "miniconda3"
     if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)):
         return Path("C:\\miniconda3")
@@ -125,7 +127,10 @@ def local_mirror_path(mirror: str) -> Path | None:
             return None
         return Path(unquote(parts.path) or "/")
     if text.startswith(("/", "~", "\\\\")) or re.match(r"^[A-Za-z]:[\\/]", text):
-        return Path(text).expanduser()
+        return plan_checks.safe_expand(text)
+    if "://" not in text and text.lower() not in MIRRORS and (
+            text.startswith(".") or "/" in text or "\\" in text or os.path.isdir(text)):
+        return Path(text)  # a relative folder (``./mirror``, ``mirror``): taken from the current folder
     return None
 
 
@@ -133,7 +138,8 @@ def mirror_problem(mirror: str) -> str | None:
     """Why ``mirror`` is not a usable installer source, or ``None``.
 
     Usable: a name from :data:`MIRRORS`; an ``http(s)://HOST[:PORT]/PATH`` URL (no spaces, a host, a port
-    1-65535); a local folder (absolute path or ``file:///`` URL) that exists.
+    1-65535, no ``?query`` or ``#fragment``); a local folder (a path, absolute or relative to the current
+    folder, or a ``file:///`` URL) that exists.
     """
     example = f"for example --mirror tuna, or --mirror {MIRRORS['tuna']}, or a local folder such as /srv/miniconda"
     text = mirror.strip()
@@ -141,15 +147,25 @@ def mirror_problem(mirror: str) -> str | None:
         return f"The mirror ({setting('mirror')}) is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
     if text.lower() in MIRRORS:
         return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return f"The mirror {text!r} ({setting('mirror')}) contains a control character (a line break or tab?); give it on one line ({example})."
     folder = local_mirror_path(text)
     if folder is not None:
         if text.lower().startswith("file:") and any(c.isspace() for c in text):
             return (f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 "
                     "or give the folder as a plain path.")
-        if not folder.is_absolute():
-            return f"The mirror folder {text!r} ({setting('mirror')}) must be an absolute path ({example})."
+        if text.lower().startswith("file:") and (problem := _query_problem(text)):
+            return problem
+        if problem := plan_checks.tilde_problem(text, setting("mirror")):
+            return problem
+        if problem := plan_checks.length_problem(folder, setting("mirror")):
+            return problem
+        if problem := plan_checks.stat_problem(folder, setting("mirror")):
+            return problem
         if not folder.exists():
-            return f"The mirror folder {folder} ({setting('mirror')}) does not exist; check the path ({example})."
+            where = "" if folder.is_absolute() else f" (looked for in the current folder {os.getcwd()})"
+            return (f"The mirror folder {folder if folder.is_absolute() else text} ({setting('mirror')}) does not exist: no such folder{where}; "
+                    f"check the path ({example}).")
         if not folder.is_dir():
             return (f"The mirror {folder} ({setting('mirror')}) is a file, not a folder; give the folder that holds "
                     "the Miniconda installers, or use --installer-file for one installer.")
@@ -171,6 +187,8 @@ def mirror_problem(mirror: str) -> str | None:
         return f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 ({example})."
     if not parts.hostname:
         return f"The mirror URL {text!r} ({setting('mirror')}) has no host name ({example})."
+    if problem := _query_problem(text):
+        return problem
     try:
         port = parts.port
     except ValueError:
@@ -178,6 +196,17 @@ def mirror_problem(mirror: str) -> str | None:
     if port is not None and not 1 <= port <= 65535:
         return (f"The mirror URL {text!r} ({setting('mirror')}) has an invalid port: ports are 1 to 65535 "
                 f"(for example https://mirror.example.org:8443/miniconda/).")
+    return None
+
+
+def _query_problem(text: str) -> str | None:
+    """Why a mirror URL with a ``?query`` or ``#fragment`` is refused: installer names are appended to the
+    URL's path, so the query would end up in the middle of each file's URL."""
+    parts = urlsplit(text)
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        what = "a query (?...)" if parts.query or "?" in text else "a fragment (#...)"
+        return (f"The mirror URL {text!r} ({setting('mirror')}) has {what}; give the folder that holds the "
+                f"installers, without ? or #, for example {MIRRORS['tuna']}.")
     return None
 
 
@@ -347,14 +376,16 @@ class InstallPlan:
     def __post_init__(self) -> None:
         if self.prefix is None:
             self.prefix = default_prefix(self.platform)
+        #: Notes on how the settings were settled (an answer-file key a flag overrode), shown in the summary.
+        self.notes: list[str] = []
 
     # ---- derived ---------------------------------------------------------------------------
     @property
     def mirror_url(self) -> str:
         """The index URL for :attr:`mirror`, always ending in ``/``; a local folder becomes a ``file:///`` URL."""
         folder = local_mirror_path(self.mirror)
-        if folder is not None and folder.is_absolute():
-            url = folder.as_uri()
+        if folder is not None:
+            url = folder.absolute().as_uri()
         else:
             url = MIRRORS.get(self.mirror.strip().lower(), self.mirror.strip())
         return url if url.endswith("/") else url + "/"
@@ -368,7 +399,7 @@ class InstallPlan:
         """The install location with ``~`` expanded (the platform default when none is set)."""
         if self.prefix is None or str(self.prefix) == "":
             return default_prefix(self.platform)
-        return Path(self.prefix).expanduser()
+        return plan_checks.safe_expand(self.prefix)
 
     # ---- validation ------------------------------------------------------------------------
     def problems(self) -> list[str]:
@@ -382,13 +413,17 @@ class InstallPlan:
                 f"There is no Miniconda installer for {self.platform.describe()}. "
                 f"Supported: {supported}. Use --installer-file with an installer you have."
             )
+        elif problem := plan_checks.platform_problem(self.platform, detect(), setting("platform")):
+            out.append(problem)
         if self.installer_file is None and (problem := mirror_problem(self.mirror)):
             out.append(problem)
         if self.installer is not None and not self.installer.strip():
             out.append(f"The installer name ({setting('installer')}) is empty; give an installer file name from the index, for example "
                        "Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.")
         if self.installer_file is not None:
-            problem = installer_file_problem(Path(self.installer_file).expanduser(), self.platform)
+            problem = plan_checks.tilde_problem(self.installer_file, setting("installer_file")) or \
+                plan_checks.length_problem(self.installer_file, setting("installer_file")) or \
+                installer_file_problem(plan_checks.safe_expand(self.installer_file), self.platform)
             if problem:
                 out.append(problem)
         if self.sha256 is not None and not _SHA_RE.match(self.sha256.strip()):
@@ -438,6 +473,13 @@ class InstallPlan:
             elif value is not None and any(ord(c) < 32 for c in str(value)):
                 out.append(f"The path {str(value)!r} given as {setting(name)} contains control characters; "
                            "give a plain path.")
+            elif value is not None and (problem := plan_checks.tilde_problem(value, setting(name))
+                                        or plan_checks.length_problem(value, setting(name))):
+                out.append(problem)
+        if self.env_file is not None and (problem := plan_checks.tilde_problem(self.env_file, setting("env_file"))
+                                          or plan_checks.length_problem(self.env_file, setting("env_file"))):
+            out.append(problem)
+        out.extend(plan_checks.nesting_problems(self))
         return out
 
     def prefix_problems(self) -> list[str]:
@@ -451,11 +493,19 @@ class InstallPlan:
         prefix = self.resolved_prefix
         ascii_example = "C:\\miniconda3" if windows else "/opt/miniconda3"
         out = []
+        if problem := plan_checks.tilde_problem(raw, setting("prefix")):
+            return [problem]
+        if problem := plan_checks.length_problem(prefix, setting("prefix")):
+            out.append(problem)
+        control = any(ord(c) < 32 or ord(c) == 127 for c in str(prefix))
         absolute = PureWindowsPath(raw).is_absolute() if windows else prefix.is_absolute()
         if not absolute:
             out.append(f"The install location {raw!r} ({setting('prefix')}) must be an absolute path, "
                        f"for example {example}.")
-        if any(c.isspace() for c in str(prefix)):
+        if control:
+            out.append(f"The install location {str(prefix)!r} ({setting('prefix')}) contains a control character "
+                       f"(a line break or tab?); choose a plain path, for example {example}.")
+        elif any(c.isspace() for c in str(prefix)):
             out.append(
                 f"The install location {str(prefix)!r} ({setting('prefix')}) contains a space; conda packages break on such paths. "
                 f"Choose one without spaces, for example {example}."
@@ -466,9 +516,6 @@ class InstallPlan:
                 f"many conda packages fail there. Choose an ASCII path, for example "
                 f"{ascii_example}."
             )
-        if any(ord(c) < 32 for c in str(prefix)) and not any(c.isspace() for c in str(prefix)):
-            out.append(f"The install location {str(prefix)!r} ({setting('prefix')}) contains control characters; choose a plain path, "
-                       f"for example {example}.")
         if not windows and ":" in str(prefix):
             out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
                        f"another, for example {example}.")
@@ -567,7 +614,7 @@ class InstallPlan:
         yes = lambda b: "yes" if b else "no"  # noqa: E731
         lines = [f"Platform:        {self.platform.describe()}"]
         if self.installer_file:
-            lines.append(f"Installer:       local file {Path(self.installer_file).expanduser()}")
+            lines.append(f"Installer:       local file {plan_checks.safe_expand(self.installer_file)}")
         else:
             lines.append(f"Installer:       {self.installer or 'latest for ' + self.platform.tag}")
             lines.append(f"Mirror:          {self.mirror_url}")
@@ -596,6 +643,7 @@ class InstallPlan:
         lines.append(f"GPU check:       {f'{self.gpu_steps} training steps' if self.gpu_check else 'no'}")
         if self.log_file:
             lines.append(f"Log file:        {self.log_file}")
+        lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
         return "\n".join(lines)
 
 
@@ -702,7 +750,13 @@ def _coerce(name: str, value: Any) -> Any:
         if not value.strip():
             raise UsageError(f"The path given as {setting(name)} is empty; give one such as {_STRING_EXAMPLES[name]}, "
                              "or leave it out for the default.")
-        return Path(value).expanduser()
+        return plan_checks.expand(value, setting(name))
+    if name == "mirror" and isinstance(value, str):
+        folder = local_mirror_path(value)
+        if folder is not None and not folder.is_absolute() and not value.strip().lower().startswith("file:") \
+                and os.path.isdir(folder):
+            return str(folder.absolute())  # a relative folder, resolved once against the current folder
+        return value.strip()
     if name in _LIST_KEYS:
         if isinstance(value, str):
             words = match_spec.split_specs(value) if name == "packages" else \

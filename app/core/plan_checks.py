@@ -1,0 +1,326 @@
+"""Checks of plan input that need more than a type: paths (``~user``, lengths, OS errors while looking),
+settings that contradict each other, answer-file encodings, the platform against this machine.
+
+Each ``*_problem`` function returns a sentence naming the setting, what is wrong and what to do, or
+``None``; :mod:`app.core.plan` and :mod:`app.core.pipeline` turn them into errors. Nothing here
+creates or changes a file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+from app.core.errors import UsageError
+from app.core.platform_info import PlatformInfo
+
+#: The longest file or folder name most file systems take, in bytes (``NAME_MAX``: ext4, XFS, btrfs,
+#: APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+#: The longest path Linux system calls take, in bytes (``PATH_MAX`` in ``<linux/limits.h>``, with its NUL).
+PATH_MAX = 4096
+
+
+# ---- ~ and ~user -------------------------------------------------------------------------------------------
+
+def tilde_problem(text: str | os.PathLike, what: str) -> str | None:
+    """Why ``~``/``~user`` at the start of ``text`` cannot be expanded, or ``None`` (also when there is none).
+
+    ``what`` names the setting (``"--prefix / prefix"``). ``~nosuchuser/x`` -> "there is no user
+    nosuchuser"; a bare ``~`` with no ``HOME`` and no passwd entry for this user -> "the home folder is
+    not known".
+    """
+    raw = os.fspath(text)
+    if not raw.startswith("~"):
+        return None
+    if os.path.expanduser(raw) != raw:
+        return None
+    head = raw[1:].split("/", 1)[0].split(os.sep, 1)[0]
+    if head:
+        return (f"{raw[:len(head) + 1]}: there is no user {head}; write the full path "
+                f"(given as {what}: {raw!r}).")
+    return (f"~: the home folder is not known (HOME is not set and this user has no entry in the user "
+            f"database); write the full path, or set HOME (given as {what}: {raw!r}).")
+
+
+def expand(text: str | os.PathLike, what: str) -> Path:
+    """``text`` as a :class:`Path` with ``~``/``~user`` expanded.
+
+    Raises:
+        UsageError: the ``~`` part cannot be expanded (:func:`tilde_problem`).
+    """
+    problem = tilde_problem(text, what)
+    if problem:
+        raise UsageError(problem, fix="Write the full path (for example /home/NAME/miniconda3), without ~.")
+    return Path(os.path.expanduser(os.fspath(text)))
+
+
+def safe_expand(path: str | os.PathLike) -> Path:
+    """``path`` with ``~`` expanded, or unchanged when it cannot be (then :func:`tilde_problem` says why)."""
+    return Path(os.path.expanduser(os.fspath(path)))
+
+
+def home_or_none() -> Path | None:
+    """The home folder, or ``None`` when neither ``HOME`` nor the user database knows it."""
+    home = os.path.expanduser("~")
+    return None if home == "~" else Path(home)
+
+
+# ---- lengths and OS errors ---------------------------------------------------------------------------------
+
+def length_problem(path: str | os.PathLike, what: str) -> str | None:
+    """Why ``path`` is too long for the file system (a name over :data:`NAME_MAX` bytes, or the whole
+    path over :data:`PATH_MAX` bytes), or ``None``."""
+    raw = os.fspath(path)
+    try:
+        data = os.fsencode(raw)
+    except UnicodeError:
+        return None
+    for part in data.replace(b"\\", b"/").split(b"/"):
+        if len(part) > NAME_MAX:
+            shown = part[:20].decode(errors="replace")
+            return (f"The path given as {what} has a folder name longer than {NAME_MAX} characters "
+                    f"({shown}... is {len(part)} bytes); file systems allow at most {NAME_MAX}. "
+                    "Choose a shorter path.")
+    if len(data) >= PATH_MAX:
+        return (f"The path given as {what} is {len(data)} bytes long; paths are limited to {PATH_MAX - 1} bytes. "
+                "Choose a shorter path.")
+    return None
+
+
+_REASONS = {
+    errno.ENAMETOOLONG: f"a folder name longer than {NAME_MAX} characters (or a path that is too long)",
+    errno.ELOOP: "symbolic links that point in a circle (too many levels of links)",
+    errno.EACCES: "a folder on the way that you may not open (permission denied)",
+    errno.EPERM: "a folder on the way that you may not open (operation not permitted)",
+    errno.ENOTDIR: "a file where a folder is expected on the way",
+    errno.EIO: "an input/output error of the disk",
+}
+
+
+def os_error_reason(exc: OSError) -> str:
+    """A short reason for an ``OSError`` met while looking at a path ("a folder name longer than 255 ...")."""
+    return _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+
+
+def stat_problem(path: Path, what: str) -> str | None:
+    """Look at ``path`` and each folder above it (``lstat``, then ``stat`` of an existing entry) and
+    return why that fails with anything but "does not exist" / "not a folder" (which the callers
+    explain better), or ``None``."""
+    for p in (path, *path.parents):
+        try:
+            os.stat(p)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            return f"{path} (given as {what}) cannot be used: it has {os_error_reason(exc)}."
+        except ValueError:
+            return None
+        return None
+    return None
+
+
+def dangling_link_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` is a symbolic link that points nowhere, or ``None``."""
+    try:
+        if not os.path.islink(path) or os.path.exists(path):
+            return None
+        target = os.readlink(path)
+    except (OSError, ValueError):
+        return None
+    return (f"{path} (given as {what}) is a link to {target}, which does not exist. "
+            f"Create {target} first, remove the link, or choose another location.")
+
+
+def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
+    """``(nearest existing folder, reason)`` when no file can be created in ``folder`` (or its missing
+    sub-folders), else ``None``. Uses ``access(2)``, which also refuses root on a read-only mount or an
+    immutable (``chattr +i``) folder."""
+    for p in (folder, *folder.parents):
+        try:
+            st = os.stat(p)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            return p, os_error_reason(exc)
+        if not stat.S_ISDIR(st.st_mode):
+            return p, "it is a file, not a folder"
+        if not os.access(p, os.W_OK | os.X_OK):
+            return p, "it is not writable (read-only, locked, or not yours)"
+        return None
+    return None
+
+
+# ---- paths inside the prefix -------------------------------------------------------------------------------
+
+def is_inside(child: Path, parent: Path) -> bool:
+    """Whether ``child`` is ``parent`` or lies under it (symbolic links of existing parts followed)."""
+    try:
+        c, p = Path(os.path.realpath(child)), Path(os.path.realpath(parent))
+    except (OSError, ValueError):
+        return False
+    return c == p or p in c.parents
+
+
+#: The words that mark :func:`platform_problem`'s sentence (``--write-config`` writes files for other machines).
+NOT_THIS_MACHINE = "is not this machine's"
+
+
+# ---- platform ----------------------------------------------------------------------------------------------
+
+def platform_problem(wanted: PlatformInfo, here: PlatformInfo, what: str) -> str | None:
+    """Why an installer for ``wanted`` cannot run on this machine (``here``), or ``None``.
+
+    Runs: the same OS and architecture; ``MacOSX-x86_64`` on Apple Silicon (Rosetta 2); ``Windows-x86_64``
+    on Windows on Arm (x64 emulation, Windows 11). A platform without installers is left to the caller.
+    """
+    if wanted.tag == here.tag or not wanted.supported:
+        return None
+    if wanted.os == here.os == "MacOSX" and wanted.arch == "x86_64" and here.arch == "arm64":
+        return None
+    if wanted.os == here.os == "Windows" and wanted.arch == "x86_64" and here.arch == "arm64":
+        return None
+    why = (f"a {wanted.os} installer does not run on {here.os}" if wanted.os != here.os
+           else f"a {wanted.arch} installer does not run on a {here.arch} machine")
+    return (f"The platform {wanted.tag} ({what}) {NOT_THIS_MACHINE}: this is {here.tag}, and {why}. "
+            f"Leave {what.split(' / ')[0]} out to use the detected {here.tag}.")
+
+
+# ---- answer-file encodings ---------------------------------------------------------------------------------
+
+SAVE_AS_UTF8 = ("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8 (Notepad: File > Save as > "
+                "Encoding: UTF-8; PowerShell: Set-Content -Encoding utf8); or convert it with "
+                "iconv -f <its encoding> -t UTF-8 old.toml > new.toml (for example -f UTF-16LE, -f SHIFT-JIS, -f GBK).")
+SAVE_LATIN1_AS_UTF8 = ("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
+                       "iconv -f CP1252 -t UTF-8 old.toml > new.toml.")
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with a byte-order mark"),
+         (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
+         (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx?)"), (b"\x1f\x8b", "a gzip archive"),
+          (b"\x7fELF", "a program"), (b"MZ", "a Windows program"), (b"%PDF", "a PDF document"),
+          (b"\xd0\xcf\x11\xe0", "an old Office document"))
+_TEXT_CONTROLS = {9, 10, 12, 13}
+
+
+def _utf16_pattern(data: bytes) -> bool:
+    """NUL bytes mostly at the even or mostly at the odd offsets: UTF-16 of mostly ASCII text."""
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    half = max(1, len(data) // 2)
+    return max(even, odd) * 2 >= half and min(even, odd) * 8 <= max(even, odd)
+
+
+def _probably_latin1(data: bytes) -> bool:
+    """Whether the bytes read as Windows-1252 text: they decode, hold no control characters, and no two
+    bytes over 0x7F stand together (double-byte encodings such as Shift-JIS and GBK pair them)."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    if any(ord(c) < 32 and ord(c) not in _TEXT_CONTROLS for c in text):
+        return False
+    return not any(a >= 0x80 and b >= 0x80 for a, b in zip(data, data[1:]))
+
+
+def decode_config(data: bytes, path: Path | str) -> str:
+    """The text of an answer file, from its bytes.
+
+    TOML files are UTF-8 (toml.io, "A TOML file must be a valid UTF-8 encoded Unicode document"), but
+    Windows tools write others: Notepad used to add a UTF-8 byte-order mark, and Windows PowerShell 5's
+    ``>``/``Out-File`` write UTF-16 with one. A byte-order mark says the encoding for certain, so such a
+    file is read as what it says (UTF-8 with BOM, UTF-16, UTF-32). Anything else must be UTF-8.
+
+    Raises:
+        UsageError: a binary file ("is not a text file"); UTF-16 without a byte-order mark; not UTF-8
+            (the line and column; "probably Latin-1/Windows-1252" only when the bytes read as that).
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"The answer file {path} starts like {label} but is not valid {label}: {exc.reason}.",
+                                 fix=SAVE_AS_UTF8) from None
+    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    if b"\x00" in data and _utf16_pattern(data) and kind is None:
+        raise UsageError(f"The answer file {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
+                         "it must be UTF-8.", fix=SAVE_AS_UTF8)
+    controls = sum(1 for b in data[:4096] if b < 32 and b not in _TEXT_CONTROLS)
+    if kind is not None or b"\x00" in data or controls > 0:
+        raise UsageError(f"The answer file {path} is not a text file" + (f": it looks like {kind}" if kind else
+                         " (it holds binary data)") + "; an answer file is a TOML text file.",
+                         fix="Give the TOML answer file with --config, for example one written with "
+                             "--write-config fleet.toml.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        latin1 = _probably_latin1(data)
+        guess = (f"; it is probably Latin-1/Windows-1252, where that byte is {bytes([byte]).decode('cp1252')!r}"
+                 if latin1 else "")
+        raise UsageError(f"The answer file {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
+                         f"cannot be read{guess}. TOML files must be UTF-8.",
+                         fix=SAVE_LATIN1_AS_UTF8 if latin1 else SAVE_AS_UTF8) from None
+
+
+def has_table_header(text: str, key: str) -> bool:
+    """Whether ``text`` (TOML) has a ``[key]``/``[key.sub]``/``[[key]]`` header line, not only ``key = {...}``."""
+    return re.search(rf"^\s*\[\[?\s*[\"']?{re.escape(key)}[\"']?\s*[.\]]", text, re.MULTILINE) is not None
+
+
+def default_folder(kind: str) -> Path | None:
+    """The default download (``kind="download"``) or log (``"log"``) folder, or ``None`` when it cannot be
+    known (no home folder and no ``XDG_*`` variable)."""
+    import platformdirs
+
+    from app import APP_NAME
+
+    try:
+        if kind == "download":
+            return Path(platformdirs.user_cache_dir(APP_NAME)) / "downloads"
+        return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def nesting_problems(plan: Any) -> list[str]:
+    """The download folder or the log file placed in the install location (the installer then finds
+    the location not empty, and a failed install's clean-up would remove them), and default folders
+    that cannot be known without a home folder."""
+    from app.core.plan import setting  # noqa: PLC0415 - plan imports this module
+
+    out: list[str] = []
+    prefix = None
+    if plan.prefix is not None and str(plan.prefix).strip() and not tilde_problem(plan.prefix, "prefix"):
+        prefix = safe_expand(plan.prefix)
+    if prefix is None or not prefix.is_absolute():
+        prefix = None
+    beside = prefix.parent / f"{prefix.name}-downloads" if prefix else "/path/to/downloads"
+    log_example = prefix.parent / "miniconda-wizard.log" if prefix else "/path/to/miniconda-wizard.log"
+    if plan.installer_file is None:
+        folder = safe_expand(plan.download_dir) if plan.download_dir is not None else default_folder("download")
+        if folder is None:
+            out.append(f"The default download folder is in the home folder, which is not known (HOME is not set); "
+                       f"give one with {setting('download_dir')}, for example {beside}, or set HOME.")
+        elif prefix is not None and folder.is_absolute() and is_inside(folder, prefix):
+            given = f"The download folder {folder} ({setting('download_dir')})" if plan.download_dir is not None \
+                else f"The default download folder {folder}"
+            out.append(f"{given} is inside the install location {prefix} ({setting('prefix')}); the installer needs "
+                       f"that location empty. Leave {setting('download_dir')} out for the default folder, or "
+                       f"choose a folder beside the install location, for example {beside}.")
+    log = safe_expand(plan.log_file) if plan.log_file is not None else None
+    if log is None and default_folder("log") is None:
+        out.append(f"The default log folder is in the home folder, which is not known (HOME is not set); give a "
+                   f"log file with {setting('log_file')}, for example {log_example}, or set HOME.")
+    elif prefix is not None and log is not None and log.is_absolute() and is_inside(log, prefix):
+        out.append(f"The log file {log} ({setting('log_file')}) is inside the install location {prefix} "
+                   f"({setting('prefix')}); the installer needs that location empty, and a failed install's "
+                   f"clean-up would remove the log. Leave {setting('log_file')} out for the default log folder, "
+                   f"or choose a file beside the install location, for example {log_example}.")
+    return out
