@@ -357,8 +357,8 @@ def _write_config(values: dict[str, Any], path: Path, dry_run: bool = False) -> 
     import tomli_w
 
     plan = plan_from_values(values)
-    # The file is for other machines: a platform this one cannot run is fine there.
-    problems = [p for p in plan.problems() if plan_checks.NOT_THIS_MACHINE not in p]
+    # The file is for other machines: whether this one can run the platform is not asked (that is preflight's).
+    problems = plan.problems()
     if problems:
         raise UsageError("The install plan is not valid:\n- " + "\n- ".join(problems),
                          fix="Fix the problems listed above, then run again.")

@@ -65,7 +65,8 @@ def dry(capsys, tmp_path, mirror: Path, *extra: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("flag", ["--prefix", "--download-dir", "--log-file", "--installer-file", "--mirror",
                                   "--env-file", "--config", "--write-config"])
 def test_tilde_of_an_unknown_user_names_the_flag(flag, capsys, tmp_path):
-    args = ["--dry-run", "--no-env", "--prefix", str(tmp_path / "mc"), flag, "~nosuchuser/thing.sh"]
+    no_env = [] if flag == "--env-file" else ["--no-env"]  # --env-file and --no-env contradict each other
+    args = ["--dry-run", *no_env, "--prefix", str(tmp_path / "mc"), flag, "~nosuchuser/thing.sh"]
     code, _, err = cli(capsys, *args)
     assert code == 2, err
     assert "~nosuchuser: there is no user nosuchuser; write the full path" in err
@@ -75,7 +76,8 @@ def test_tilde_of_an_unknown_user_names_the_flag(flag, capsys, tmp_path):
 @pytest.mark.parametrize("key", ["prefix", "download_dir", "log_file", "installer_file", "mirror", "env_file"])
 def test_tilde_of_an_unknown_user_in_the_answer_file_names_the_key(key, capsys, tmp_path):
     cfg = tmp_path / "fleet.toml"
-    cfg.write_text(f'{key} = "~nosuchuser/x"\ncreate_env = false\ngpu_check = false\n', encoding="utf-8")
+    no_env = "" if key == "env_file" else "create_env = false\ngpu_check = false\n"  # env_file needs an env
+    cfg.write_text(f'{key} = "~nosuchuser/x"\n{no_env}', encoding="utf-8")
     code, _, err = cli(capsys, "--dry-run", "--config", str(cfg))
     assert code == 2 and "there is no user nosuchuser" in err and key in err
 
@@ -287,7 +289,8 @@ def test_a_platform_this_machine_cannot_run_is_refused(other, capsys, tmp_path):
     here = detect()
     if other == here.tag:
         other = "Linux-aarch64" if here.arch != "aarch64" else "Linux-x86_64"
-    code, _, err = cli(capsys, "--dry-run", "--no-env", "--prefix", str(tmp_path / "mc"), "--platform", other)
+    prefix = "C:\\mc" if other.startswith("Windows") else str(tmp_path / "mc")
+    code, _, err = cli(capsys, "--dry-run", "--no-env", "--prefix", prefix, "--platform", other)
     assert code == 2 and f"this is {here.tag}" in err and "--platform" in err
 
 

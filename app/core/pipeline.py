@@ -16,9 +16,10 @@ from pathlib import Path
 
 from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
                       pip_install, plan_checks, presets, shell_setup, tos)
-from app.core.errors import Cancelled, DownloadError, PrefixError, Stage
+from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan, setting
+from app.core.platform_info import detect
 
 STAGE_TITLES = {
     Stage.CATALOG: "Choosing the installer",
@@ -216,6 +217,9 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
             (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
+    if problem := plan_checks.platform_problem(plan.platform, detect(), setting("platform")):
+        raise UsageError(problem, fix="Leave out --platform (or platform in the answer file) on this machine; "
+                                      "an answer file written for other machines keeps it.")
     prefix = plan.resolved_prefix
     fix = "Choose another install location (--prefix in silent mode)."
     if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))

@@ -413,8 +413,6 @@ class InstallPlan:
                 f"There is no Miniconda installer for {self.platform.describe()}. "
                 f"Supported: {supported}. Use --installer-file with an installer you have."
             )
-        elif problem := plan_checks.platform_problem(self.platform, detect(), setting("platform")):
-            out.append(problem)
         if self.installer_file is None and (problem := mirror_problem(self.mirror)):
             out.append(problem)
         if self.installer is not None and not self.installer.strip():

@@ -165,10 +165,6 @@ def is_inside(child: Path, parent: Path) -> bool:
     return c == p or p in c.parents
 
 
-#: The words that mark :func:`platform_problem`'s sentence (``--write-config`` writes files for other machines).
-NOT_THIS_MACHINE = "is not this machine's"
-
-
 # ---- platform ----------------------------------------------------------------------------------------------
 
 def platform_problem(wanted: PlatformInfo, here: PlatformInfo, what: str) -> str | None:
@@ -185,7 +181,7 @@ def platform_problem(wanted: PlatformInfo, here: PlatformInfo, what: str) -> str
         return None
     why = (f"a {wanted.os} installer does not run on {here.os}" if wanted.os != here.os
            else f"a {wanted.arch} installer does not run on a {here.arch} machine")
-    return (f"The platform {wanted.tag} ({what}) {NOT_THIS_MACHINE}: this is {here.tag}, and {why}. "
+    return (f"The platform {wanted.tag} ({what}) is not this machine's: this is {here.tag}, and {why}. "
             f"Leave {what.split(' / ')[0]} out to use the detected {here.tag}.")
 
 
