@@ -298,6 +298,11 @@ def test_pip_step_installs_from_the_envs_pip_index_and_finds_torch_installed(tmp
     assert "/simple/tinyllmlib/" in asked and not any("torch" in p for p in asked)  # torch: already there
     logs = " ".join(str(e) for e in rec.of("log"))
     assert "Requirement already satisfied: torch" in logs
+    # the run adds pip's progress flag for this pip (raw from 24.1, else off); stage texts reach the reporter
+    version = pip_install.pip_version(python)
+    assert version and version[0].isdigit()
+    calls = [c for c in rec.of("progress") if c and getattr(c[0], "text", "")]
+    assert calls, "pip's lines gave no stage text"
 
     # a package the index does not have: pip's message, a fix and the command to retry
     own.write_text(own.read_text().replace('pip = ["tinyllmlib"]', 'pip = ["no-such-llm-lib"]'), encoding="utf-8")
