@@ -1,0 +1,248 @@
+"""app.core.plan: the exact texts users read (dry-run summary, problems and their fixes) and the boundaries of
+the input rules. Gaps found by mutation testing (docs/testing.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import UsageError
+from app.core.plan import (
+    InstallPlan,
+    _coerce,
+    channel_problem,
+    channels_use_defaults,
+    env_name_problem,
+    installer_file_problem,
+    mirror_problem,
+    setting,
+)
+from app.core.platform_info import PlatformInfo
+
+WIN = PlatformInfo("Windows", "x86_64")
+LINUX = PlatformInfo("Linux", "x86_64")
+MAC = PlatformInfo("MacOSX", "arm64")
+
+
+# ---- the dry-run summary ------------------------------------------------------------------------
+
+def test_summary_windows_with_everything_on():
+    plan = InstallPlan(platform=WIN, prefix="C:\\mc", update_existing=True, add_to_path=True, register_python=True,
+                       install_type="AllUsers", accept_tos=True, packages=(), gpu_steps=200)
+    assert plan.summary() == "\n".join([
+        "Platform:        Windows x86_64",
+        "Installer:       latest for Windows-x86_64",
+        "Mirror:          https://repo.anaconda.com/miniconda/",
+        "Install to:      C:\\mc  (update existing)",
+        "Install type:    AllUsers",
+        "Add to PATH:     yes",
+        "Register Python: yes",
+        "Create env:      llm (python=3.11; (none))",
+        "Accept ToS:      yes",
+        "GPU check:       200 training steps",
+    ])
+
+
+def test_summary_windows_named_installer_hash_channels_and_log():
+    plan = InstallPlan(platform=WIN, prefix="C:\\mc", installer="M.exe", sha256="AB" * 32,
+                       channels=("conda-forge", "nvidia"), packages=("numpy", "scipy"), log_file=Path("/tmp/l.log"))
+    assert plan.summary() == "\n".join([
+        "Platform:        Windows x86_64",
+        "Installer:       M.exe",
+        "Mirror:          https://repo.anaconda.com/miniconda/",
+        "Expected SHA-256: " + "ab" * 32,
+        "Install to:      C:\\mc",
+        "Install type:    JustMe",
+        "Add to PATH:     no",
+        "Register Python: no",
+        "Create env:      llm (python=3.11; numpy scipy)",
+        "Channels:        conda-forge, nvidia",
+        "Accept ToS:      no",
+        "GPU check:       60 training steps",
+        "Log file:        /tmp/l.log",
+    ])
+
+
+def test_summary_unix_local_file_no_env(monkeypatch):
+    monkeypatch.delenv("ZDOTDIR", raising=False)
+    plan = InstallPlan(platform=LINUX, prefix="/opt/mc", init_shells=("bash",), create_env=False, gpu_check=False,
+                       installer_file="/srv/M.sh")
+    assert plan.summary() == "\n".join([
+        "Platform:        Linux x86_64",
+        "Installer:       local file /srv/M.sh",
+        "Install to:      /opt/mc",
+        "conda init:      bash (~/.bashrc)",
+        "Create env:      no",
+        "GPU check:       no",
+    ])
+    mac = InstallPlan(platform=MAC, prefix="/opt/mc", init_shells=("bash", "zsh"), mirror="tuna")
+    assert mac.summary().splitlines()[:4] == [
+        "Platform:        macOS arm64",
+        "Installer:       latest for MacOSX-arm64",
+        "Mirror:          https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/",
+        "Install to:      /opt/mc",
+    ]
+    assert "conda init:      bash (~/.bash_profile), zsh (~/.zshrc)" in mac.summary().splitlines()
+
+
+# ---- validate, setting, channels ---------------------------------------------------------------
+
+def test_validate_lists_every_problem_with_the_fix():
+    plan = InstallPlan(platform=LINUX, prefix="/opt/mc", env_name="base", gpu_steps=3)
+    problems = plan.problems()
+    assert len(problems) == 2
+    with pytest.raises(UsageError) as exc:
+        plan.validate()
+    assert exc.value.message == "The install plan is not valid:\n- " + "\n- ".join(problems)
+    assert exc.value.fix == "Fix the problems listed above, then run again."
+    ok = InstallPlan(platform=LINUX, prefix="/opt/mc")
+    assert ok.validate() is ok
+
+
+def test_setting_names_flag_and_key_or_just_the_key():
+    assert setting("env_name") == "--env-name / env_name"
+    assert setting("preset") == "preset"
+
+
+@pytest.mark.parametrize("channels, expected", [
+    ((), True), (("defaults",), True), (("https://repo.anaconda.com/pkgs/main",), True),
+    (("conda-forge",), False), (("conda-forge", "defaults"), True), (("DEFAULTS",), False),
+])
+def test_which_channels_reach_the_anaconda_defaults(channels, expected):
+    assert channels_use_defaults(channels) is expected
+
+
+def test_channel_problem_text_and_url_case():
+    assert channel_problem("HTTPS://conda.anaconda.org/conda-forge") is None
+    assert channel_problem("File:///srv/channel") is None
+    assert channel_problem("conda forge") == (
+        "The channel 'conda forge' (--channels / channels) is not a channel name or URL "
+        "(for example conda-forge, defaults, or https://conda.anaconda.org/conda-forge).")
+
+
+# ---- env names ----------------------------------------------------------------------------------
+
+def _env_text(name: str, why: str) -> str:
+    return (f"The env name {name!r} (--env-name / env_name) {why}: use ASCII letters, digits, '_', '.', '+' or '-', "
+            "starting with a letter, digit or '_' (for example 'llm' or 'llm-3.11').")
+
+
+@pytest.mark.parametrize("name, windows, why", [
+    ("-n", False, "starts with '-', which conda reads as an option"),
+    (".", False, "is not a new folder name"),
+    ("..", False, "is not a new folder name"),
+    ("con.txt", True, "is a name Windows reserves"),
+    ("LPT1", True, "is a name Windows reserves"),
+    ("a b", False, "has characters conda or the shell cannot take"),
+    ("a;b", True, "has characters conda or the shell cannot take"),
+])
+def test_env_name_refusals_say_why(name, windows, why):
+    assert env_name_problem(name, windows=windows) == _env_text(name, why)
+
+
+def test_env_name_edges():
+    assert env_name_problem("con") is None  # reserved only on Windows
+    assert env_name_problem("con.d", windows=False) is None
+    assert env_name_problem("llm-3.11", windows=True) is None
+    assert env_name_problem("x" * 64) is None
+    long = "y" * 65
+    assert env_name_problem(long) == (f"The env name {'y' * 20!r}... (--env-name / env_name) is 65 characters long; "
+                                      "keep it to 64 or fewer (for example 'llm').")
+
+
+# ---- mirrors ------------------------------------------------------------------------------------
+
+def test_empty_mirror_names_the_choices():
+    assert mirror_problem("  ") == (
+        "The mirror (--mirror / mirror) is empty; give one of official, tuna, ustc, bfsu, aliyun, a URL or a local "
+        "folder (for example --mirror tuna, or --mirror https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/, "
+        "or a local folder such as /srv/miniconda).")
+
+
+def test_file_url_with_a_space_in_any_case(tmp_path):
+    folder = tmp_path / "my mirror"
+    folder.mkdir()
+    for scheme in ("file", "FILE"):
+        text = f"{scheme}://{folder}"
+        assert mirror_problem(text) == (f"The mirror URL {text!r} (--mirror / mirror) contains a space; write it as %20 "
+                                        "or give the folder as a plain path.")
+
+
+# ---- installer files ----------------------------------------------------------------------------
+
+KEY = "--installer-file / installer_file"
+
+
+def test_installer_file_control_characters_but_not_spaces(tmp_path):
+    bad = Path(str(tmp_path / "a") + "\x1f.sh")
+    assert installer_file_problem(bad) == (f"The installer file {str(bad)!r} ({KEY}) contains control characters; "
+                                           "give a plain path.")
+    spaced = tmp_path / "my installer.sh"
+    spaced.write_bytes(b"#!/bin/sh\n")
+    assert installer_file_problem(spaced) is None
+
+
+def test_installer_file_texts(tmp_path):
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    assert installer_file_problem(folder) == (
+        f"The installer {folder} ({KEY}) is a folder, not a file. Give the installer file itself, for example "
+        f"{folder / 'Miniconda3-latest-Linux-x86_64.sh'}.")
+    zip_ = tmp_path / "M.zip"
+    zip_.write_bytes(b"PK")
+    assert installer_file_problem(zip_) == (
+        f"The installer file {zip_} ({KEY}) is not a Miniconda installer: expected a .sh, .exe or .pkg file "
+        "(for example Miniconda3-latest-Linux-x86_64.sh).")
+    exe = tmp_path / "M.exe"
+    exe.write_bytes(b"MZ")
+    assert installer_file_problem(exe, MAC) == (
+        f"The installer file {exe} ({KEY}) is a .exe installer, which does not run on macOS arm64; "
+        "use the .sh or .pkg installer for it.")
+    empty = tmp_path / "M.sh"
+    empty.write_bytes(b"")
+    assert installer_file_problem(empty) == (
+        f"The installer file {empty} ({KEY}) is empty (0 bytes); download it again (for example "
+        "https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh).")
+
+
+@pytest.mark.parametrize("head, hint", [
+    (b"<!DOCTYPE html><HTML><body>Not Found</body></HTML>", True),
+    (b"\n\n  <?xml version='1.0'?><Error>AccessDenied</Error>", True),
+    (b"PK\x03\x04 a zip", False),
+    (b"x" * 512 + b"<html>", False),  # only the first 512 bytes are looked at
+])
+def test_wrong_content_says_what_it_starts_with(tmp_path, head, hint):
+    path = tmp_path / "Miniconda3-latest-Linux-x86_64.sh"
+    path.write_bytes(head)
+    extra = " It looks like a web page (a failed download?)." if hint else ""
+    assert installer_file_problem(path) == (
+        f"The installer file {path} ({KEY}) is not a shell script: a .sh installer starts with '#!', "
+        f"this file with {head[:2]!r}.{extra} Download the installer again (for example from "
+        "https://repo.anaconda.com/miniconda/).")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_installer_file_names_the_reason(tmp_path):
+    path = tmp_path / "M.sh"
+    path.write_bytes(b"#!/bin/sh\n")
+    path.chmod(0)
+    assert installer_file_problem(path) == f"The installer file {path} ({KEY}) cannot be read: Permission denied."
+
+
+# ---- answer-file types --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, described", [
+    (False, "false"), (True, "true"), ([1], "a list"), ({"a": 1}, "a table"), (None, "a NoneType"),
+])
+def test_wrong_types_are_named(value, described):
+    with pytest.raises(UsageError) as exc:
+        _coerce("env_name", value)
+    assert exc.value.message == f'env_name must be a string such as "llm", not {described}.'
+
+
+def test_to_mapping_writes_paths_as_text():
+    mapping = InstallPlan(platform=LINUX, prefix=Path("/opt/mc")).to_mapping()
+    assert mapping["prefix"] == "/opt/mc" and mapping["platform"] == "Linux-x86_64"
+    assert isinstance(mapping["init_shells"], list)
