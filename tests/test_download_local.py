@@ -85,6 +85,7 @@ def test_copy_from_mirror_folder_with_the_wrong_hash_leaves_nothing(mirror, plan
     with pytest.raises(HashMismatchError) as exc:
         fetch_installer(plan, from_mirror(mirror, OTHER), requests.Session(), RecordingReporter(), CancelToken())
     assert exc.value.message == f"The SHA-256 of {mirror / NAME} is {SHA}, but the index says {OTHER}."
+    assert exc.value.fix == REMOTE_FIX  # a mirror's file, not the user's own
     assert list(plan.download_dir.iterdir()) == []
     assert (mirror / NAME).read_bytes() == DATA
 

@@ -79,7 +79,9 @@ def test_activated_env_and_condarc_do_not_leak_into_the_installer_or_the_check(t
     monkeypatch.setenv("CONDA_PREFIX", "/somewhere/else")
     monkeypatch.setenv("CONDARC", "/somewhere/.condarc")
     monkeypatch.setenv("PYTHONPATH", "/somewhere/lib")
-    check = 'if [ -n "$CONDA_PREFIX$CONDARC$PYTHONPATH" ]; then echo "leaked" >&2; exit 1; fi\n'
+    monkeypatch.setenv("PYTHONHOME", "/somewhere")
+    monkeypatch.setenv("MAMBARC", "/somewhere/.mambarc")
+    check = 'if [ -n "$CONDA_PREFIX$CONDARC$PYTHONPATH$PYTHONHOME$MAMBARC" ]; then echo "leaked" >&2; exit 1; fi\n'
     sh = script(tmp_path, check + 'mkdir -p "$3/bin"\n' + write_conda("#!/bin/sh\n" + check + 'echo "conda 26.7.0"\n')
                 + 'echo "TMPDIR=$TMPDIR PYTHONUTF8=$PYTHONUTF8"\n')
     rec = RecordingReporter()

@@ -134,6 +134,7 @@ def test_posix_entries_compare_case_sensitively_in_every_function():
     assert add_to_path("/opt/conda", ["/opt/Conda"], sep=":") == "/opt/Conda:/opt/conda"
     assert add_to_path("/usr/bin", ["/opt/A", "/opt/a"], sep=":") == "/opt/A:/opt/a:/usr/bin"
     assert remove_from_path("/opt/Conda:/usr/bin", ["/opt/conda"], sep=":") is None
+    assert remove_from_path("/opt/conda/:/usr/bin", ["/opt/conda"], sep=":") == "/usr/bin"
     assert path_contains("/opt/Conda:/usr/bin", "/opt/conda", sep=":") is False
     assert path_contains("/opt/conda/:/usr/bin", "/opt/conda", sep=":") is True
 
