@@ -246,3 +246,61 @@ def test_to_mapping_writes_paths_as_text():
     mapping = InstallPlan(platform=LINUX, prefix=Path("/opt/mc")).to_mapping()
     assert mapping["prefix"] == "/opt/mc" and mapping["platform"] == "Linux-x86_64"
     assert isinstance(mapping["init_shells"], list)
+
+
+EXAMPLE = ("(for example --mirror tuna, or --mirror https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/, "
+           "or a local folder such as /srv/miniconda)")
+PORTS = "has an invalid port: ports are 1 to 65535 (for example https://mirror.example.org:8443/miniconda/)."
+
+
+@pytest.mark.parametrize("mirror, text", [
+    ("nosuch", f"Unknown mirror 'nosuch' (--mirror / mirror): use one of official, tuna, ustc, bfsu, aliyun, a URL or "
+               f"a local folder {EXAMPLE}."),
+    ("file:relative/x", f"The mirror folder 'file:relative/x' (--mirror / mirror) must be an absolute path {EXAMPLE}."),
+    ("/nonexistent/x", f"The mirror folder /nonexistent/x (--mirror / mirror) does not exist; check the path {EXAMPLE}."),
+    ("http://[::1", f"The mirror URL 'http://[::1' (--mirror / mirror) cannot be read: Invalid IPv6 URL {EXAMPLE}."),
+    ("file://host/x", "The mirror URL 'file://host/x' (--mirror / mirror) names another host; a file:// URL must name "
+                      "a local folder, with three slashes: file:///srv/miniconda/."),
+    ("ftp://x/y", f"The mirror URL 'ftp://x/y' (--mirror / mirror) uses ftp://; only http://, https:// and file:// "
+                  f"(a local folder) work {EXAMPLE}."),
+    ("://x", f"The mirror URL '://x' (--mirror / mirror) uses no://; only http://, https:// and file:// "
+             f"(a local folder) work {EXAMPLE}."),
+    ("http://a b/", f"The mirror URL 'http://a b/' (--mirror / mirror) contains a space; write it as %20 {EXAMPLE}."),
+    ("http:///x", f"The mirror URL 'http:///x' (--mirror / mirror) has no host name {EXAMPLE}."),
+    ("http://h:0/", f"The mirror URL 'http://h:0/' (--mirror / mirror) {PORTS}"),
+    ("http://h:65536/", f"The mirror URL 'http://h:65536/' (--mirror / mirror) {PORTS}"),
+    ("http://h:x/", f"The mirror URL 'http://h:x/' (--mirror / mirror) {PORTS}"),
+    ("http://h:1/", None), ("http://h:2/", None), ("http://h:65535/", None), ("TUNA", None),
+])
+def test_mirror_problem_texts_and_port_bounds(mirror, text):
+    assert mirror_problem(mirror) == text
+
+
+def test_mirror_that_is_a_file(tmp_path):
+    path = tmp_path / "Miniconda3-latest-Linux-x86_64.sh"
+    path.write_bytes(b"#!/bin/sh\n")
+    assert mirror_problem(str(path)) == (
+        f"The mirror {path} (--mirror / mirror) is a file, not a folder; give the folder that holds "
+        "the Miniconda installers, or use --installer-file for one installer.")
+
+
+def test_plan_problem_texts():
+    plan = InstallPlan(platform=LINUX, prefix="/opt/mc", installer=" ", sha256="abc", if_env_exists="ask")
+    assert plan.problems() == [
+        "The installer name (--installer / installer) is empty; give an installer file name from the index, for "
+        "example Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.",
+        "The SHA-256 (--sha256 / sha256) must be 64 hexadecimal characters, as published next to the installer "
+        f"(for example {'634d76df' * 8}), not 'abc'.",
+        "The setting --if-env-exists / if_env_exists must be one of fail, reuse, replace, not 'ask'.",
+    ]
+    odd = InstallPlan(platform=PlatformInfo("Linux", "ppc"), prefix="/opt/mc")
+    assert odd.problems() == [
+        "There is no Miniconda installer for Linux ppc. Supported: Linux-x86_64, Linux-aarch64, Linux-ppc64le, "
+        "Linux-s390x, MacOSX-x86_64, MacOSX-arm64, Windows-x86_64, Windows-arm64. Use --installer-file with an "
+        "installer you have."]
+
+
+def test_channel_url_scheme_in_upper_case():
+    assert channel_problem("HTTPS://conda.anaconda.org/conda-forge") is None
+    assert channel_problem("FILE:///srv/channel") is None
+    assert channel_problem("FTP://x/y") is not None and channel_problem("ftp://x/y") is not None
