@@ -210,7 +210,8 @@ def test_installer_file_texts(tmp_path):
     (b"<!DOCTYPE html><HTML><body>Not Found</body></HTML>", True),
     (b"\n\n  <?xml version='1.0'?><Error>AccessDenied</Error>", True),
     (b"PK\x03\x04 a zip", False),
-    (b"x" * 512 + b"<html>", False),  # only the first 512 bytes are looked at
+    (b"\xef\xbb\xbf<html><body>Server Error</body></html>", True),  # a BOM first: "<html" anywhere counts
+    (b"x" * 508 + b"<html>", False),  # only the first 512 bytes are looked at
 ])
 def test_wrong_content_says_what_it_starts_with(tmp_path, head, hint):
     path = tmp_path / "Miniconda3-latest-Linux-x86_64.sh"
@@ -295,3 +296,66 @@ def test_channel_url_scheme_in_upper_case():
     assert channel_problem("HTTPS://conda.anaconda.org/conda-forge") is None
     assert channel_problem("FILE:///srv/channel") is None
     assert channel_problem("FTP://x/y") is not None and channel_problem("ftp://x/y") is not None
+
+
+def test_more_plan_problem_texts_and_bounds():
+    plan = InstallPlan(platform=LINUX, prefix="/opt/mc", install_type="Me", create_env=False, gpu_check=True,
+                       gpu_steps=4, download_dir=Path("."), log_file=Path("/tmp/a\x01b"))
+    assert plan.problems() == [
+        "The install type (--install-type / install_type) must be JustMe or AllUsers, not 'Me'.",
+        "The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the GPU check off "
+        "(--no-gpu-check).",
+        "The GPU-check steps (--gpu-steps / gpu_steps) must be a whole number from 5 to 100000 (for example 60), not 4.",
+        "The path given as --download-dir / download_dir is empty; give one, or leave it out for the default.",
+        "The path '/tmp/a\\x01b' given as --log-file / log_file contains control characters; give a plain path.",
+    ]
+    assert InstallPlan(platform=LINUX, prefix="/opt/mc", env_python="3").problems() == [
+        "The Python version '3' (--env-python / env_python) should look like 3.11 or 3.11.9."]
+    for steps in (5, 100000):
+        assert InstallPlan(platform=LINUX, prefix="/opt/mc", gpu_steps=steps).problems() == []
+    for steps in (100001, True):
+        assert InstallPlan(platform=LINUX, prefix="/opt/mc", gpu_steps=steps).problems() == [
+            "The GPU-check steps (--gpu-steps / gpu_steps) must be a whole number from 5 to 100000 (for example 60), "
+            f"not {steps!r}."]
+    for ok in (Path("/tmp/a b.log"), Path("/tmp/x"), None):
+        assert InstallPlan(platform=LINUX, prefix="/opt/mc", log_file=ok, download_dir=ok).problems() == []
+
+
+KNOWN = ("accept_tos, add_to_path, allow_unverified, channels, create_env, download_dir, env_name, env_python, "
+         "gpu_check, gpu_steps, if_env_exists, init_shells, install_type, installer, installer_file, log_file, mirror, "
+         "packages, platform, prefix, preset, register_python, sha256, skip_space_check, update_existing")
+SETTINGS_FIX = "Fix the settings named above (in the answer file or on the command line), then run again."
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"env-nmae": "x"}, f"Unknown setting 'env-nmae' (did you mean 'env_name'?). Known settings: {KNOWN}."),
+    ({"zzzz": 1}, f"Unknown setting 'zzzz'. Known settings: {KNOWN}."),
+    ({"env_name": 1, "gpu-steps": "x"}, "The settings are not valid:\n- env_name must be a string such as \"llm\", "
+                                         "not the number 1.\n- gpu_steps must be a whole number such as 60, not the text 'x'."),
+])
+def test_apply_refuses_with_every_problem_and_sets_nothing(values, message):
+    plan = InstallPlan(platform=LINUX)
+    before = plan.to_mapping()
+    with pytest.raises(UsageError) as exc:
+        plan.apply({**values, "mirror": "tuna"})
+    assert exc.value.message == message
+    assert exc.value.fix == SETTINGS_FIX
+    assert plan.to_mapping() == before
+
+
+def test_apply_takes_dashes_or_underscores():
+    plan = InstallPlan(platform=LINUX).apply({"env-name": "abc", "gpu_steps": 7, "if-env-exists": "reuse"})
+    assert (plan.env_name, plan.gpu_steps, plan.if_env_exists) == ("abc", 7, "reuse")
+
+
+@pytest.mark.parametrize("value", ["Linux-", "Plan9-x86_64", "Linux"])
+def test_unknown_platform_text(value):
+    with pytest.raises(UsageError) as exc:
+        _coerce("platform", value)
+    assert exc.value.message == (f"Unknown platform {value!r} (--platform / platform): write it like Linux-x86_64, "
+                                 "MacOSX-arm64 or Windows-x86_64.")
+    assert exc.value.fix == "Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64."
+
+
+def test_platform_splits_at_the_first_dash():
+    assert _coerce("platform", "Windows-x86-64") == PlatformInfo("Windows", "x86-64")  # then refused as unsupported
