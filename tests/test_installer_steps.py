@@ -203,3 +203,22 @@ def test_conda_version_errors(tmp_path, monkeypatch):
     cancel.cancel()
     with pytest.raises(Cancelled):
         installer.conda_version(picky, cancel)
+
+
+def test_update_asked_for_an_empty_folder_installs_fresh_with_f(tmp_path):
+    prefix = tmp_path / "mc"
+    prefix.mkdir()
+    rec = RecordingReporter()
+    installer.install(plan_for(prefix, update_existing=True), good_installer(tmp_path), rec, CancelToken())
+    running = [line for _, line, _ in rec.of("log") if line.startswith("Running: ")]
+    assert running == [f"Running: bash {tmp_path / 'Miniconda3-test-Linux-x86_64.sh'} -b -p {prefix} -f"]
+
+
+def test_pkg_installer_runs_macos_installer_into_the_home_folder(tmp_path, isolated_home):
+    pkg = tmp_path / "Miniconda3-latest-MacOSX-arm64.pkg"
+    pkg.write_bytes(b"xar!")
+    rec = RecordingReporter()
+    with pytest.raises(InstallError, match="^The installer could not be started: "):  # no macOS `installer` here
+        installer.install(plan_for(Path.home() / "miniconda3"), pkg, rec, CancelToken())
+    assert rec.of("log") == [
+        (Stage.INSTALL, f"Running: installer -pkg {pkg} -target CurrentUserHomeDirectory", "info")]
