@@ -261,3 +261,49 @@ def test_free_name_takes_the_first_free_number(tmp_path):
     assert download._free_name(base) == tmp_path / "M.sh.bak.1"
     (tmp_path / "M.sh.bak.1").write_text("")
     assert download._free_name(base) == tmp_path / "M.sh.bak.2"
+
+
+# ---- Content-Range and the space check ----------------------------------------------------------
+
+def _with_range(value: str | None) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = 206
+    if value is not None:
+        resp.headers["Content-Range"] = value
+    return resp
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("bytes 100-199/1000", (100, 1000)),
+    ("bytes 100-199/*", (100, None)),  # total unknown (RFC 9110)
+    ("bytes 100-199 / 1000", (100, 1000)),
+    ("Bytes 0-9/10", (0, 10)),
+    ("items 0-1/2", None),
+    ("bytes 5", None),
+    ("bytes */1000", None),  # the form of a 416 answer, not a range
+    ("bytes x-9/10", None),
+    ("", None),
+    (None, None),
+])
+def test_content_range(value, expected):
+    assert download._content_range(_with_range(value)) == expected
+
+
+def test_space_check_bounds_and_texts(tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "free_bytes", lambda folder: 1000)
+    rec = RecordingReporter()
+    for needed in (None, 0, -5, 999, 1000):
+        download._check_space(tmp_path, needed, False, rec)  # nothing to check, or it fits exactly
+    with pytest.raises(DownloadError) as exc:
+        download._check_space(tmp_path, 1001, False, rec)
+    text = f"The download needs 1001 B (1001 bytes) more in {tmp_path}, but only 1000 B (1000 bytes) is free there."
+    assert exc.value.message == text
+    assert exc.value.fix == (f"Free at least 1 B in {tmp_path}, or choose another download folder (--download-dir in "
+                             "silent mode). If the free space shown is wrong (some network filesystems report 0), skip "
+                             "the check (--skip-space-check).")
+    assert rec.of("log") == []
+    download._check_space(tmp_path, 1001, True, rec)
+    assert rec.of("log") == [(Stage.DOWNLOAD, text + " Downloading anyway (the space check is skipped).", "warning")]
+    monkeypatch.setattr(download, "free_bytes", lambda folder: 0)
+    with pytest.raises(DownloadError):
+        download._check_space(tmp_path, 1, False, rec)
