@@ -3,6 +3,7 @@ the input rules. Gaps found by mutation testing (docs/testing.md)."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,7 @@ def test_wrong_content_says_what_it_starts_with(tmp_path, head, hint):
 
 @pytest.mark.parametrize("value, described", [
     (False, "false"), (True, "true"), ([1], "a list"), ({"a": 1}, "a table"), (None, "a NoneType"),
+    (datetime.date(2024, 1, 1), "a date"),  # TOML has dates: env_name = 2024-01-01
 ])
 def test_wrong_types_are_named(value, described):
     with pytest.raises(UsageError) as exc:
