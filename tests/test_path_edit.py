@@ -125,3 +125,43 @@ def test_bad_entries_are_programming_errors(bad):
         add_to_path("C:\\x", [bad])
     with pytest.raises(ValueError):
         remove_from_path("C:\\x", [bad])
+
+
+# ---- rules that mutation testing found unchecked (docs/testing.md) -------------------------
+
+def test_posix_entries_compare_case_sensitively_in_every_function():
+    # ":" rules: "/opt/Conda" and "/opt/conda" are different folders on Linux and macOS (case-sensitive APFS too).
+    assert add_to_path("/opt/conda", ["/opt/Conda"], sep=":") == "/opt/Conda:/opt/conda"
+    assert add_to_path("/usr/bin", ["/opt/A", "/opt/a"], sep=":") == "/opt/A:/opt/a:/usr/bin"
+    assert remove_from_path("/opt/Conda:/usr/bin", ["/opt/conda"], sep=":") is None
+    assert remove_from_path("/opt/conda/:/usr/bin", ["/opt/conda"], sep=":") == "/usr/bin"
+    assert path_contains("/opt/Conda:/usr/bin", "/opt/conda", sep=":") is False
+    assert path_contains("/opt/conda/:/usr/bin", "/opt/conda", sep=":") is True
+
+
+@pytest.mark.parametrize("sep, a, b", [
+    (";", r"C:\tools\BOX", r"C:\tools\BO"),
+    (";", r"C:\X", "C:\\"),
+    (":", "/opt/BOX", "/opt/BO"),
+])
+def test_entries_differing_only_in_trailing_letters_are_different(sep, a, b):
+    assert normalize_entry(a, sep) != normalize_entry(b, sep)
+    assert path_contains(a, b, sep) is False
+    assert add_to_path(a, [b], sep) == f"{b}{sep}{a}"
+
+
+def test_quoted_windows_entry_keeps_its_letters():
+    assert normalize_entry('"C:\\Program Files\\X"') == "c:\\program files\\x"
+    assert normalize_entry("X:\\Tools") == "x:\\tools"
+
+
+def test_no_path_contains_nothing():
+    assert path_contains(None, r"C:\miniconda3") is False
+    assert path_contains("", "/opt/conda", sep=":") is False
+
+
+@pytest.mark.parametrize("entries, match", [([r"C:\a;C:\b"], "contains the separator ';'"), (["  "], "empty")])
+def test_bad_entries_are_refused_with_the_reason(entries, match):
+    for call in (add_to_path, remove_from_path):
+        with pytest.raises(ValueError, match=match):
+            call(r"C:\x", entries)
