@@ -28,9 +28,16 @@ MAC = PlatformInfo("MacOSX", "arm64")
 
 # ---- the dry-run summary ------------------------------------------------------------------------
 
+#: The per-part source lines of the official "mirror" (issue 8: one line per part in the summary).
+SOURCES_OFFICIAL = [
+    "conda channels:  conda's own (defaults: repo.anaconda.com; the .condarc is left as the installer wrote it)",
+    "pip packages:    PyPI (https://pypi.org/simple)",
+    "PyTorch wheels:  official PyTorch index (https://download.pytorch.org/whl/<variant>)",
+]
+
 def test_summary_windows_with_everything_on():
     plan = InstallPlan(platform=WIN, prefix="C:\\mc", update_existing=True, add_to_path=True, register_python=True,
-                       install_type="AllUsers", accept_tos=True, packages=(), gpu_steps=200)
+                       install_type="AllUsers", accept_tos=True, packages=(), gpu_steps=200, preset="minimal")
     assert plan.summary() == "\n".join([
         "Platform:        Windows x86_64",
         "Installer:       latest for Windows-x86_64",
@@ -39,8 +46,11 @@ def test_summary_windows_with_everything_on():
         "Install type:    AllUsers",
         "Add to PATH:     yes",
         "Register Python: yes",
-        "Create env:      llm (python=3.11; (none))",
+        "Create env:      llm (python=3.11; pip)",
+        "Preset:          Minimal Python",
+        "                 Chosen with --preset.",
         "Accept ToS:      yes",
+        *SOURCES_OFFICIAL,
         "GPU check:       200 training steps",
     ])
 
@@ -59,7 +69,10 @@ def test_summary_windows_named_installer_hash_channels_and_log():
         "Register Python: no",
         "Create env:      llm (python=3.11; numpy scipy)",
         "Channels:        conda-forge, nvidia",
+        "Preset:          Custom packages",
+        "                 Chosen automatically: packages were given (--packages), so conda installs just those.",
         "Accept ToS:      no",
+        *SOURCES_OFFICIAL,
         "GPU check:       60 training steps",
         "Log file:        /tmp/l.log",
     ])
@@ -103,7 +116,8 @@ def test_validate_lists_every_problem_with_the_fix():
 
 def test_setting_names_flag_and_key_or_just_the_key():
     assert setting("env_name") == "--env-name / env_name"
-    assert setting("preset") == "preset"
+    assert setting("preset") == "--preset / preset"
+    assert setting("no_such_key") == "no_such_key"
 
 
 @pytest.mark.parametrize("channels, expected", [
@@ -156,7 +170,7 @@ def test_env_name_edges():
 
 def test_empty_mirror_names_the_choices():
     assert mirror_problem("  ") == (
-        "The mirror (--mirror / mirror) is empty; give one of official, tuna, ustc, bfsu, aliyun, a URL or a local "
+        "The mirror (--mirror / mirror) is empty; give one of official, tuna, bfsu, ustc, aliyun, nju, a URL or a local "
         "folder (for example --mirror tuna, or --mirror https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/, "
         "or a local folder such as /srv/miniconda).")
 
@@ -248,10 +262,12 @@ PORTS = "has an invalid port: ports are 1 to 65535 (for example https://mirror.e
 
 
 @pytest.mark.parametrize("mirror, text", [
-    ("nosuch", f"Unknown mirror 'nosuch' (--mirror / mirror): use one of official, tuna, ustc, bfsu, aliyun, a URL or "
+    ("nosuch", f"Unknown mirror 'nosuch' (--mirror / mirror): use one of official, tuna, bfsu, ustc, aliyun, nju, a URL or "
                f"a local folder {EXAMPLE}."),
-    ("file:relative/x", f"The mirror folder 'file:relative/x' (--mirror / mirror) must be an absolute path {EXAMPLE}."),
-    ("/nonexistent/x", f"The mirror folder /nonexistent/x (--mirror / mirror) does not exist; check the path {EXAMPLE}."),
+    ("file:relative/x", f"The mirror folder file:relative/x (--mirror / mirror) does not exist: no such folder (looked "
+                        f"for in the current folder {Path.cwd()}); check the path {EXAMPLE}."),
+    ("/nonexistent/x", f"The mirror folder /nonexistent/x (--mirror / mirror) does not exist: no such folder; check the "
+                       f"path {EXAMPLE}."),
     ("http://[::1", f"The mirror URL 'http://[::1' (--mirror / mirror) cannot be read: Invalid IPv6 URL {EXAMPLE}."),
     ("file://host/x", "The mirror URL 'file://host/x' (--mirror / mirror) names another host; a file:// URL must name "
                       "a local folder, with three slashes: file:///srv/miniconda/."),
@@ -323,9 +339,10 @@ def test_more_plan_problem_texts_and_bounds():
         assert InstallPlan(platform=LINUX, prefix="/opt/mc", log_file=ok, download_dir=ok).problems() == []
 
 
-KNOWN = ("accept_tos, add_to_path, allow_unverified, channels, create_env, download_dir, env_name, env_python, "
-         "gpu_check, gpu_steps, if_env_exists, init_shells, install_type, installer, installer_file, log_file, mirror, "
-         "packages, platform, prefix, preset, register_python, sha256, skip_space_check, update_existing")
+KNOWN = ("accept_tos, add_to_path, allow_unverified, channels, condarc_mirror, create_env, download_dir, env_file, "
+         "env_name, env_python, gpu_check, gpu_steps, if_env_exists, init_shells, install_type, installer, "
+         "installer_file, log_file, mirror, packages, pip_index, platform, prefix, preset, register_python, sha256, "
+         "skip_space_check, torch_variant, update_existing")
 SETTINGS_FIX = "Fix the settings named above (in the answer file or on the command line), then run again."
 
 
