@@ -340,10 +340,11 @@ def test_path_page_windows_options(make_page, tmp_path):
 
 # ---- env page -------------------------------------------------------------------------------------
 
-def test_env_page_inputs_gate_create_and_next(make_page, tmp_path):
+def test_env_page_inputs_gate_create_and_next(make_page, qtbot, tmp_path):
     plan = local_plan(tmp_path, "official", accept_tos=False)
     page = make_page(EnvPage, plan)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)  # the GPU probe runs off the GUI thread
     assert not page.isComplete()
     assert not page.create_button.isEnabled()  # ToS not accepted
     assert "Terms of Service" in page.check_status.plain
@@ -375,6 +376,7 @@ def test_env_page_creates_env_then_next(make_page, qtbot, tmp_path, standin_pref
     state = _installed_state(standin_prefix)
     page = make_page(EnvPage, plan, state)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)
     page.packages_edit.setText("numpy")
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
     assert page.is_busy() and not page.isComplete()
@@ -390,6 +392,7 @@ def test_env_page_shows_condas_own_message(make_page, qtbot, tmp_path, standin_p
     state = _installed_state(standin_prefix)
     page = make_page(EnvPage, plan, state)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)
     page.packages_edit.setText("no-such-package-xyz")
     page.start_create()
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)
