@@ -128,6 +128,7 @@ class EnvPage(WorkPage):
         self._pending_gpu = False
         self._gated: list[str] = []
         self._terms_pending: list[str] = []
+        self._name_before_file: tuple[str, str] | None = None  # (the name typed, the file's name) while a file is used
         self._background = _Background(self)
         self._background.done.connect(self._background_done)
         self.setTitle(self.tr("Create a conda env for LLM work"))
@@ -235,8 +236,11 @@ class EnvPage(WorkPage):
 
         form = QFormLayout(self.group)
         form.setVerticalSpacing(5)
-        form.addRow(self.tr("Preset:"), self.preset_combo)
-        form.addRow("", self.preset_label)
+        preset_box = QVBoxLayout()
+        preset_box.setSpacing(2)
+        preset_box.addWidget(self.preset_combo)
+        preset_box.addWidget(self.preset_label)
+        form.addRow(self.tr("Preset:"), preset_box)
         form.addRow(self.variant_label, self.variant_combo)
         form.addRow(self.tr("Env name:"), name_row)
         form.addRow(self.tr("Packages:"), self.packages_edit)
@@ -283,6 +287,7 @@ class EnvPage(WorkPage):
         lay.addWidget(self.tabs, 1)
         lay.addWidget(self.result)
         self.progress.reset(self.tr("Not started."))
+        self.progress.setVisible(False)  # shown from Create on: until then the room goes to What will run
 
         self._select_preset_for_plan()
         self.preset_combo.currentIndexChanged.connect(self._preset_chosen)
@@ -374,11 +379,17 @@ class EnvPage(WorkPage):
                 declared = env_file.declared_name(path)
             except (OSError, ValueError):
                 declared = None
-            if declared and not self.name_edit.text().strip() or declared and self.name_edit.text() == "llm":
+            before = self._name_before_file
+            if declared and (before is None or self.name_edit.text() == before[1]):  # not typed over
+                self._name_before_file = (before[0] if before else self.name_edit.text(), declared)
                 self.name_edit.setText(declared)
             self.preset_combo.setCurrentIndex(self.preset_combo.findData(_ENV_FILE))
-        elif self.preset_combo.currentData() == _ENV_FILE:
-            self.preset_combo.setCurrentIndex(self.preset_combo.findData(presets.AUTO))
+        else:
+            before, self._name_before_file = self._name_before_file, None
+            if before is not None and self.name_edit.text() == before[1]:  # the file's name, not typed over
+                self.name_edit.setText(before[0])
+            if self.preset_combo.currentData() == _ENV_FILE:
+                self.preset_combo.setCurrentIndex(self.preset_combo.findData(presets.AUTO))
         self.refresh()
 
     def env_file_path(self) -> Path | None:
@@ -483,7 +494,7 @@ class EnvPage(WorkPage):
     def warning_lines(self) -> list[str]:
         return list(self._choice.warnings) if self._choice is not None and not self._pending_gpu else []
 
-    def _show_plan(self) -> None:
+    def _show_plan(self, problems: list[str]) -> None:
         c = self._choice
         if self._choice_error:
             self.preset_label.setText(self._choice_error)
@@ -498,7 +509,10 @@ class EnvPage(WorkPage):
         llm = c is not None and c.preset.kind == "llm"
         self.variant_combo.setVisible(llm)
         self.variant_label.setVisible(llm)
-        text = [self.tr("Where each part comes from (the mirror chosen on the first page applies to all):")]
+        text = []
+        if problems and not self._terms_pending:
+            text += [self.tr("To fix before Create:")] + [f"  - {m}" for m in problems] + [""]
+        text += [self.tr("Where each part comes from (the mirror chosen on the first page applies to all):")]
         text += [f"  {line}" for line in self.source_lines()]
         text += ["", self.tr("Commands that will run, in order (python = the env's own Python):")]
         text += [f"  {line}" for line in self.command_lines()]
@@ -553,12 +567,16 @@ class EnvPage(WorkPage):
         created = self.state.env is not None
         from_file = self.plan.env_file is not None
         self._show_tos()
-        self._show_plan()
+        self._show_plan(problems)
         self.tos_check.setEnabled(not created and not self.is_busy())
+        file_problems = env_file.problems(self.plan.env_file, self.plan.env_name) if from_file else []
+        shown = list(problems)  # what the status line shows: the file's problems as one sentence
         if from_file:
-            file_problems = env_file.problems(self.plan.env_file, self.plan.env_name)
             if file_problems:
-                self.env_file_status.show_text("error", "\n".join(file_problems))
+                summary = self.tr("{n} problem(s) in {file}, listed under What will run; fix the file, then "
+                                  "import it again.").format(n=len(file_problems), file=self.plan.env_file.name)
+                self.env_file_status.show_text("error", summary)
+                shown = [summary, *(m for m in problems if m not in file_problems)]
             else:
                 self.env_file_status.show_text("ok", self.tr("No problems found in {file}.").format(
                     file=self.plan.env_file.name))
@@ -576,7 +594,8 @@ class EnvPage(WorkPage):
         elif pending:
             self.check_status.show_text("info", problems[0])
         elif problems:
-            self.check_status.show_text("error", "\n".join(problems))
+            more = self.tr("and {n} more: see What will run").format(n=len(shown) - 1) if len(shown) > 1 else ""
+            self.check_status.show_text("error", shown[0], more)
         elif created:
             self.check_status.clear_status()
         elif (existing := self.existing_env()) is not None:
@@ -648,6 +667,7 @@ class EnvPage(WorkPage):
         plan, state = self.plan, self.state
         self.log_view.clear()
         self.result.clear_status()
+        self.progress.setVisible(True)
         self.progress.set_busy(True)
         self.progress.detail.setText(self.tr("solving: conda is reading the channels; this takes a few minutes\u2026"))
         self.tabs.setCurrentWidget(self.log_view)
