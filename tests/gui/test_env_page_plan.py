@@ -9,6 +9,7 @@ recorded query (tests/data/gpu/), and NVML (a driver library) is switched off be
 
 from __future__ import annotations
 
+import html
 import shlex
 import sys
 import textwrap
@@ -129,7 +130,7 @@ def test_commands_follow_name_variant_preset_and_packages(make_env_page, tmp_pat
     page.variant_combo.setCurrentIndex(page.variant_combo.findData("cu126"))
     assert plan.torch_variant == "cu126"
     assert "python -m pip install --index-url https://download.pytorch.org/whl/cu126 torch" in page.command_lines()
-    assert "cu126 (CUDA 12.6) was set with --torch-variant" in page.preset_label.text()
+    assert "cu126 (CUDA 12.6) was chosen under PyTorch build" in page.preset_label.text()
     assert page.command_lines() == _expected_commands(plan)
     assert page.command_lines()[1] in _view(page)
 
@@ -175,8 +176,7 @@ def test_gpu_probe_runs_off_the_gui_thread_then_old_driver_warning(make_env_page
     qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)
     choice = presets.resolve(plan)
     assert "440.64" in choice.reason
-    assert page.preset_label.text().endswith(choice.reason.replace("&", "&amp;").replace(">", "&gt;")
-                                             .replace("<", "&lt;"))
+    assert page.preset_label.text().endswith(html.escape(choice.reason))
     assert choice.warnings and all(w in _view(page) for w in choice.warnings)  # the driver is too old
     assert page.check_status.kind == "warning"
     assert page.command_lines() == _expected_commands(plan)
@@ -186,7 +186,8 @@ def test_import_malformed_env_file_shows_its_problems_before_anything_runs(make_
     plan = local_plan(tmp_path, "official")
     page = make_env_page(plan)
     page.import_env_file(MALFORMED)
-    assert plan.env_file == MALFORMED and plan.preset == "env-file"
+    assert plan.env_file == MALFORMED and presets.resolve(plan).name == "env-file"
+    assert "Chosen automatically: an environment.yml was given" in page.preset_label.text()
     problems = env_file.problems(MALFORMED, plan.env_name)
     assert len(problems) == 4 and plan.env_name == "myenv"  # the file's own name
     assert page.env_file_status.kind == "error" and "4 problem(s) in h2oai_h2ogpt__environment.yml" in \
@@ -264,4 +265,12 @@ def test_package_page_says_the_mirror_applies_to_every_part(qtbot, tmp_path):
     for line in mirrors.sources(plan).lines()[1:]:
         assert f"\u2022 {line}" in text
     assert "pip packages: TUNA (https://pypi.tuna.tsinghua.edu.cn/simple)" in text
+    page.shutdown()
+
+    plan = local_plan(tmp_path, "https://example.org/miniconda/")  # a URL: only the installer comes from it
+    page = PackagePage(plan, RunState())
+    qtbot.addWidget(page)
+    text = page.mirror_parts_label.text()
+    assert text.startswith("A mirror URL gives only the installer; the rest of the run downloads from:")
+    assert "\u2022 pip packages: PyPI (https://pypi.org/simple)" in text
     page.shutdown()

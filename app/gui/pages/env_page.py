@@ -176,6 +176,7 @@ class EnvPage(WorkPage):
         name_row.addWidget(self.name_edit, 2)
         name_row.addSpacing(12)
         name_row.addWidget(QLabel(self.tr("Python:")))
+        name_row.addSpacing(4)
         name_row.addWidget(self.python_combo, 1)
         self.packages_edit = QLineEdit(" ".join(plan.packages))
         self.packages_edit.setObjectName("packages_edit")
@@ -245,8 +246,11 @@ class EnvPage(WorkPage):
         form.addRow(self.tr("Env name:"), name_row)
         form.addRow(self.tr("Packages:"), self.packages_edit)
         form.addRow(self.tr("Channels:"), self.channels_combo)
-        form.addRow(self.tr("environment.yml:"), file_row)
-        form.addRow("", self.env_file_status)
+        file_box = QVBoxLayout()
+        file_box.setSpacing(2)
+        file_box.addLayout(file_row)
+        file_box.addWidget(self.env_file_status)
+        form.addRow(self.tr("environment.yml:"), file_box)
         form.addRow("", self.tos_box)
         form.addRow("", self.gpu_check)
         self._form = form
@@ -383,7 +387,8 @@ class EnvPage(WorkPage):
             if declared and (before is None or self.name_edit.text() == before[1]):  # not typed over
                 self._name_before_file = (before[0] if before else self.name_edit.text(), declared)
                 self.name_edit.setText(declared)
-            self.preset_combo.setCurrentIndex(self.preset_combo.findData(_ENV_FILE))
+            if self.preset_combo.currentData() not in (presets.AUTO, _ENV_FILE):
+                self.preset_combo.setCurrentIndex(self.preset_combo.findData(presets.AUTO))  # auto: the file
         else:
             before, self._name_before_file = self._name_before_file, None
             if before is not None and self.name_edit.text() == before[1]:  # the file's name, not typed over
@@ -505,14 +510,14 @@ class EnvPage(WorkPage):
         elif c is not None:
             import html  # noqa: PLC0415
 
-            self.preset_label.setText(f"<b>{html.escape(c.title)}</b><br>{html.escape(c.reason)}")
+            self.preset_label.setText(f"<b>{html.escape(c.title)}</b><br>{html.escape(self.gui_words(c.reason))}")
         llm = c is not None and c.preset.kind == "llm"
         self.variant_combo.setVisible(llm)
         self.variant_label.setVisible(llm)
         text = []
         if problems and not self._terms_pending:
             text += [self.tr("To fix before Create:")] + [f"  - {m}" for m in problems] + [""]
-        text += [self.tr("Where each part comes from (the mirror chosen on the first page applies to all):")]
+        text += [self.tr("Where each part comes from (set by the mirror chosen on the first page):")]
         text += [f"  {line}" for line in self.source_lines()]
         text += ["", self.tr("Commands that will run, in order (python = the env's own Python):")]
         text += [f"  {line}" for line in self.command_lines()]
@@ -523,6 +528,13 @@ class EnvPage(WorkPage):
         bar = self.plan_view.verticalScrollBar().value()
         self.plan_view.setPlainText("\n".join(text))
         self.plan_view.verticalScrollBar().setValue(bar)
+
+    def gui_words(self, text: str) -> str:
+        """The engine's reason names the command-line flags; on this page the same choices are the widgets."""
+        text = re.sub(r"Chosen from the machine \(--preset ([\w.-]+)\)", r"Chosen from the machine (preset \1)", text)
+        text = re.sub(r"Chosen with --preset ([\w.-]+)", r"Chosen by you (preset \1)", text)
+        text = text.replace("Chosen with --preset.", self.tr("Chosen by you."))
+        return text.replace("was set with --torch-variant", self.tr("was chosen under PyTorch build"))
 
     def _show_tos(self) -> None:
         gated = self._gated
@@ -573,10 +585,11 @@ class EnvPage(WorkPage):
         shown = list(problems)  # what the status line shows: the file's problems as one sentence
         if from_file:
             if file_problems:
-                summary = self.tr("{n} problem(s) in {file}, listed under What will run; fix the file, then "
-                                  "import it again.").format(n=len(file_problems), file=self.plan.env_file.name)
-                self.env_file_status.show_text("error", summary)
-                shown = [summary, *(m for m in problems if m not in file_problems)]
+                self.env_file_status.show_text("error", self.tr("{n} problem(s) in {file}, listed under What will "
+                                                                "run.").format(n=len(file_problems),
+                                                                               file=self.plan.env_file.name))
+                shown = [self.tr("Create stays off until the environment.yml is fixed: fix the file, then import "
+                                 "it again."), *(m for m in problems if m not in file_problems)]
             else:
                 self.env_file_status.show_text("ok", self.tr("No problems found in {file}.").format(
                     file=self.plan.env_file.name))

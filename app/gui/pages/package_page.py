@@ -92,9 +92,12 @@ class PackagePage(WorkPage):
 
         form = QFormLayout()
         form.addRow(self.tr("This computer:"), self.platform_label)
-        form.addRow(self.tr("Mirror:"), mirror_row)
-        form.addRow("", self.mirror_url_label)
-        form.addRow("", self.mirror_parts_label)
+        mirror_box = QVBoxLayout()
+        mirror_box.setSpacing(2)
+        mirror_box.addLayout(mirror_row)
+        mirror_box.addWidget(self.mirror_url_label)
+        mirror_box.addWidget(self.mirror_parts_label)
+        form.addRow(self.tr("Mirror:"), mirror_box)
 
         self.table = QTreeWidget()
         self.table.setObjectName("installer_table")
@@ -159,8 +162,10 @@ class PackagePage(WorkPage):
         named = self.plan.mirror.lower() in MIRRORS
         self.mirror_url_label.setText(self.plan.mirror_url if named else "")
         self.mirror_url_label.setVisible(named)
+        head = (self.tr("This mirror choice applies to everything the run downloads:") if mirrors.find(self.plan.mirror)
+                else self.tr("A mirror URL gives only the installer; the rest of the run downloads from:"))
         self.mirror_parts_label.setText("\n".join(
-            [self.tr("This mirror choice applies to everything the run downloads:")]
+            [head]
             + [f"\u2022 {line}" for line in self.mirror_parts()]))
 
     def mirror_parts(self) -> list[str]:
