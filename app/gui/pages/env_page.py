@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -130,6 +130,11 @@ class EnvPage(WorkPage):
         self._terms_pending: list[str] = []
         self._name_before_file: tuple[str, str] | None = None  # (the name typed, the file's name) while a file is used
         self._background = _Background(self)
+        self._terms_wanted: list[str] = []
+        self._terms_timer = QTimer(self)
+        self._terms_timer.setSingleShot(True)
+        self._terms_timer.setInterval(400)
+        self._terms_timer.timeout.connect(self._start_terms_checks)
         self._background.done.connect(self._background_done)
         self.setTitle(self.tr("Create a conda env for LLM work"))
         self.setSubTitle(self.tr("An env keeps the packages for your projects apart from Miniconda itself. "
@@ -320,12 +325,20 @@ class EnvPage(WorkPage):
         self._background.run("gpu", lambda: presets.machine_gpu(platform))
 
     def _check_terms(self, urls: list[str]) -> None:
-        for url in urls:
+        """Ask, on background threads, whether these ``.../terms.json`` URLs exist, once typing has paused
+        (a URL typed letter by letter is not fetched at every letter)."""
+        self._terms_wanted = [u for u in urls if u not in self._terms_asked]
+        if self._terms_wanted:
+            self._terms_timer.start()
+
+    def _start_terms_checks(self) -> None:
+        for url in self._terms_wanted:
             if url in self._terms_asked:
                 continue
             self._terms_asked.add(url)
             base = url.removesuffix("/terms.json")
             self._background.run("terms:" + url, lambda base=base: tos.serves_terms(base))
+        self._terms_wanted = []
 
     def _background_done(self, key: str, value: object) -> None:
         if key == "gpu":
