@@ -274,3 +274,28 @@ def test_package_page_says_the_mirror_applies_to_every_part(qtbot, tmp_path):
     assert text.startswith("A mirror URL gives only the installer; the rest of the run downloads from:")
     assert "\u2022 pip packages: PyPI (https://pypi.org/simple)" in text
     page.shutdown()
+
+
+def test_wizard_start_does_not_wait_for_the_gpu_probe(qtbot, tmp_path, fresh_gpu_probe):
+    """The plan summary in the log names the torch build, which probes the GPU: that runs on a thread, so the
+    window is built while nvidia-smi has not answered (it waits for the test here)."""
+    from app.gui.wizard import InstallerWizard, PageId  # noqa: PLC0415
+
+    gate = tmp_path / "let-nvidia-smi-answer"
+    _fake_nvidia_smi(fresh_gpu_probe, SMI_440, gate)
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    w = InstallerWizard(plan, confirm_close=False)
+    qtbot.addWidget(w)
+    try:
+        text = plan.log_file.read_text()
+        assert "Wizard started." in text and "Plan:" not in text  # the summary waits for the probe, not the window
+        env = w.page(PageId.ENV)
+        env.initializePage()
+        assert env.gpu_pending() and "Checking the GPU" in env.preset_label.text()
+        gate.touch()
+        qtbot.waitUntil(lambda: "Plan:" in plan.log_file.read_text(), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not env.gpu_pending(), timeout=TIMEOUT)
+        assert "440.64" in plan.log_file.read_text() and "440.64" in env.preset_label.text()
+    finally:
+        gate.touch()
+        w.shutdown()
