@@ -25,6 +25,7 @@ from app.core.platform_info import PlatformInfo
 from tests.support.http_server import LocalServer
 from tests.support.mirror import build_mirror
 from tests.support.standin import CONDA_VERSION, _yaml_load, read_calls
+from tests.support.wheels import tiny_wheel
 
 DATA = Path(__file__).parent / "data"
 REAL = DATA / "real-conda"
@@ -395,6 +396,44 @@ def test_silent_install_with_a_named_mirror_uses_it_for_everything(tmp_path, iso
     finished = [e for e in map(json.loads, res.stdout.splitlines()) if e.get("event") == "stage_finished"
                 and e.get("stage") == "env"]
     assert finished and finished[0]["data"]["pip_config"] == str(env_prefix / "pip.conf")
+
+
+def test_llm_preset_gets_pip_and_torch_from_the_named_mirror(tmp_path, isolated_home, standin_installer):
+    """The LLM preset's pip steps follow the mirror too: torch with the mirror's wheel index, the rest through
+    the env's own pip.conf (a real pip install of a tiny wheel that only the mirror's pip index has)."""
+    site = tmp_path / "site"
+    build_mirror(site / "anaconda" / "miniconda", [standin_installer], layout="official")
+    tiny_wheel(site / "pypi", "tinyllmlib")
+    (site / "pypi" / "simple" / "index.html").write_text("<html></html>", encoding="utf-8")
+    presets_file = tmp_path / "presets.toml"
+    presets_file.write_text((ROOT / "tests" / "data" / "presets" / "offline.toml").read_text(encoding="utf-8")
+                            .replace('pip = ["packaging"]', 'pip = ["tinyllmlib"]'), encoding="utf-8")
+    with LocalServer(site) as server:
+        base = server.base_url.rstrip("/")
+        table = tmp_path / "mirrors.toml"
+        table.write_text(
+            f'[mirrors.campus]\ntitle = "Campus"\ninstaller = "{base}/anaconda/miniconda/"\n'
+            f'pip_index = "{base}/pypi/simple"\n'
+            f'[mirrors.campus.conda]\nchannels = ["conda-forge"]\n'
+            f'custom_channels = {{ conda-forge = "{base}/anaconda/cloud" }}\n'
+            f'[mirrors.campus.torch]\nurl = "{base}/pytorch/whl/{{variant}}"\nstyle = "index-url"\n')
+        prefix = tmp_path / "mc"
+        res = run_cli("--silent", "--json", "--mirror", "campus", "--prefix", str(prefix), "--no-gpu-check",
+                      "--preset", "llm-cpu", "--log-file", str(tmp_path / "run.log"), home=isolated_home,
+                      extra_env={mirrors.TABLE_ENV: str(table), "MINICONDA_WIZARD_PRESETS": str(presets_file)})
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        asked = [p for _m, p, _h in server.state.requests]
+    log = (tmp_path / "run.log").read_text(encoding="utf-8")
+    # torch: the mirror's wheel index for the chosen build (already installed in the stand-in env: no download)
+    assert f"-m pip install --index-url {base}/pytorch/whl/cpu torch" in log
+    # the rest: the env's own pip config points at the mirror, and pip really fetched from it
+    env_prefix = prefix / "envs" / "llm"
+    assert f"index-url = {base}/pypi/simple" in (env_prefix / "pip.conf").read_text()
+    assert "/pypi/simple/tinyllmlib/" in asked and any(p.endswith(".whl") for p in asked)
+    out = subprocess.run([str(env_prefix / "bin" / "python"), "-c", "import tinyllmlib; print(tinyllmlib.__file__)"],
+                         capture_output=True, text=True, check=True).stdout
+    assert str(env_prefix) in out
+    assert "pypi.org" not in log and "download.pytorch.org" not in log and "repo.anaconda.com" not in log
 
 
 def test_no_env_still_gets_the_mirrors_channels(tmp_path, isolated_home, mirror):

@@ -3,13 +3,10 @@ capability (resources/torch_variants.toml), the GPU probe, and the env's pip ste
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import site
 import subprocess
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from app.core.plan import InstallPlan
 from app.core.platform_info import PlatformInfo, detect
 from app.resources import resource
 from tests.support.http_server import LocalServer
+from tests.support.wheels import tiny_wheel as _tiny_wheel
 
 DATA = Path(__file__).parent / "data"
 LINUX = PlatformInfo("Linux", "x86_64")
@@ -271,23 +269,6 @@ def _stand_in_env(folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-def _tiny_wheel(index: Path, name: str, version: str = "1.0") -> None:
-    """A real, minimal wheel ``name`` in a PEP 503 simple index under ``index``."""
-    files = {f"{name}/__init__.py": f"__version__ = {version!r}\n".encode(),
-             f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-             f"{name}-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    record = "".join(f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\n"
-                     for p, d in files.items()) + f"{name}-{version}.dist-info/RECORD,,\n"
-    files[f"{name}-{version}.dist-info/RECORD"] = record.encode()
-    pkg = index / "simple" / name
-    pkg.mkdir(parents=True)
-    whl = f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(pkg / whl, "w") as z:
-        for p, d in files.items():
-            z.writestr(p, d)
-    (pkg / "index.html").write_text(f'<html><body><a href="{whl}">{whl}</a></body></html>\n', encoding="utf-8")
-
-
 @pytest.mark.slow
 def test_pip_step_installs_from_the_envs_pip_index_and_finds_torch_installed(tmp_path, monkeypatch):
     root = tmp_path / "index"
@@ -317,6 +298,11 @@ def test_pip_step_installs_from_the_envs_pip_index_and_finds_torch_installed(tmp
     assert "/simple/tinyllmlib/" in asked and not any("torch" in p for p in asked)  # torch: already there
     logs = " ".join(str(e) for e in rec.of("log"))
     assert "Requirement already satisfied: torch" in logs
+    # the run adds pip's progress flag for this pip (raw from 24.1, else off); stage texts reach the reporter
+    version = pip_install.pip_version(python)
+    assert version and version[0].isdigit()
+    calls = [c for c in rec.of("progress") if c and getattr(c[0], "text", "")]
+    assert calls, "pip's lines gave no stage text"
 
     # a package the index does not have: pip's message, a fix and the command to retry
     own.write_text(own.read_text().replace('pip = ["tinyllmlib"]', 'pip = ["no-such-llm-lib"]'), encoding="utf-8")

@@ -195,3 +195,39 @@ def test_standin_cuda_package_on_a_machine_without_driver(standin_prefix):
         create(plan_for(standin_prefix, env_name="cu", channels=("conda-forge",), packages=("pytorch-cuda",)),
                standin_prefix)
     assert exc.value.row_id == "no-nvidia-driver" and "--torch-variant cpu" in exc.value.fix
+
+
+@pytest.mark.parametrize("terms", [True, False])
+def test_a_mirror_that_writes_the_channels_decides_the_gate(tmp_path, monkeypatch, terms):
+    """With no --channels, the channels in force are those the mirror writes into .condarc: a mirror of the
+    defaults channels is gated only when its channels serve terms; a conda-forge-only mirror never is."""
+    from app.core import mirrors
+
+    main = tmp_path / "anaconda" / "pkgs" / "main"
+    main.mkdir(parents=True)
+    if terms:
+        (main / "terms.json").write_text("{}", encoding="utf-8")
+    table = tmp_path / "mirrors.toml"
+    table.write_text(
+        '[mirrors.campus]\ntitle = "Campus"\ninstaller = "http://127.0.0.1:1/anaconda/miniconda/"\n'
+        f'[mirrors.campus.conda]\nchannels = ["defaults"]\ndefault_channels = ["{main.as_uri()}"]\n'
+        '[mirrors.forge]\ntitle = "Forge"\ninstaller = "http://127.0.0.1:1/anaconda/miniconda/"\n'
+        f'[mirrors.forge.conda]\nchannels = ["conda-forge"]\ncustom_channels = {{ conda-forge = "{tmp_path.as_uri()}" }}\n',
+        encoding="utf-8")
+    monkeypatch.setenv(mirrors.TABLE_ENV, str(table))
+    monkeypatch.delenv("CONDA_PLUGINS_AUTO_ACCEPT_TOS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="campus", prefix=tmp_path / "mc")
+    assert tos.channels_with_terms(plan) == ([main.as_uri()] if terms else [])
+    if terms:
+        with pytest.raises(TermsOfServiceError) as info:
+            tos.check_before_install(plan)
+        assert main.as_uri() in info.value.message and "Anaconda's defaults" not in info.value.message
+    else:
+        tos.check_before_install(plan)  # nothing to accept: the mirror's defaults serve no terms
+    forge = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="forge", prefix=tmp_path / "mc")
+    assert tos.channels_with_terms(forge) == []
+    # --channels still wins over the mirror's .condarc: defaults named explicitly are Anaconda's own
+    explicit = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="forge", prefix=tmp_path / "mc",
+                           channels=("defaults",))
+    assert tos.channels_with_terms(explicit)[0].startswith("https://repo.anaconda.com/")

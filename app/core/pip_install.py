@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core import disk_errors, mirrors, presets
+from app.core import disk_errors, env_progress, mirrors, presets
 from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.system import child_env, run_streaming
@@ -144,6 +144,16 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
     return EnvCreateError(f"pip could not install {step.title}: {said}", fix=fix + retry, detail=output[-4000:])
 
 
+def pip_version(python: str | Path, cancel: CancelToken | None = None) -> str | None:
+    """The env's pip version (``"24.2"``) from ``python -m pip --version``, or ``None`` when it cannot be told."""
+    try:
+        res = run_streaming([str(python), "-m", "pip", "--version"], cancel=cancel, env=_env(), timeout=60)
+    except (OSError, ValueError):
+        return None
+    m = re.match(r"pip (\d+(?:\.\d+)+)", res.stdout.strip())
+    return m.group(1) if res.returncode == 0 and m else None
+
+
 def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelToken) -> PipResult:
     """Run the pip steps of ``plan`` in ``env`` (nothing for presets without pip, or a reused env).
 
@@ -168,14 +178,18 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
     reporter.log(Stage.ENV, f"Preset: {choice.title}. {choice.reason}")
     reporter.info(Stage.ENV, "torch_variant", choice.variant.variant)
     done = []
+    # pip >= 24.1 prints "Progress N of M" lines with --progress-bar raw; older pips get "off" (a bar redrawn
+    # with \r is useless through a pipe). The stage text (downloading, installing) comes from pip's lines.
+    progress = env_progress.pip_progress_args(pip_version(env.python, cancel))
+    tracker = env_progress.StageTracker()
     for step in steps(plan, env.python, choice):
         cancel.raise_if_cancelled()
         reporter.log(Stage.ENV, f"Installing {step.title} from {step.source}: {step.text()}")
-        lines: list[str] = []
+        argv = [*step.argv[:4], *progress, *step.argv[4:]]  # [python, -m, pip, install, <progress>, ...]
         try:
-            res = run_streaming(step.argv, cancel=cancel, env=_env(), cwd=str(env.prefix),
-                                on_stdout=lambda line: reporter.log(Stage.ENV, line, "debug"),
-                                on_stderr=lambda line: (lines.append(line), reporter.log(Stage.ENV, line, "warning")))
+            res = run_streaming(argv, cancel=cancel, env=_env(), cwd=str(env.prefix),
+                                on_stdout=env_progress.line_sink(reporter, tracker),
+                                on_stderr=lambda line: reporter.log(Stage.ENV, line, "warning"))
         except OSError as exc:
             raise EnvCreateError(f"The env's Python {env.python} could not be started for pip: {exc}",
                                  fix="Create the env again (--if-env-exists replace).") from exc

@@ -101,7 +101,12 @@ def channels_with_terms(plan: InstallPlan, session=None) -> list[str]:
     """
     if not plan.create_env:
         return []
-    out: list[str] = []
+    mirrored = _mirror_channels(plan)
+    if mirrored is not None:  # the .condarc the mirror writes decides (no --channels, no environment.yml)
+        out = [c for c in mirrored if c.startswith("https://repo.anaconda.com/")]
+        out += [c for c in mirrored if c not in out and "://" in c and serves_terms(c, session)]
+        return list(dict.fromkeys(out))
+    out = []
     if plan.uses_defaults_channels:
         out += [c for c in defaults_for(plan.platform.os)
                 if not plan.channels or "defaults" in plan.channels or any(c in ch for ch in plan.channels)]
@@ -111,6 +116,34 @@ def channels_with_terms(plan: InstallPlan, session=None) -> list[str]:
         if "://" in ch and "repo.anaconda.com" not in ch and serves_terms(ch, session):
             out.append(ch.rstrip("/"))
     return list(dict.fromkeys(out))
+
+
+def _mirror_channels(plan: InstallPlan) -> list[str] | None:
+    """The channel URLs ``conda create`` will use when the chosen mirror writes the new install's ``.condarc``
+    (:mod:`app.core.condarc`) and neither ``--channels`` nor an environment.yml overrides it: its ``channels``,
+    with ``defaults`` standing for its ``default_channels`` (or Anaconda's) and a name for its ``custom_channels``
+    URL; other names live on conda.anaconda.org, which serves no terms. ``None`` when the mirror sets no channels.
+    """
+    from app.core import mirrors  # noqa: PLC0415 - mirrors imports plan, which this module imports
+
+    if plan.channels or plan.env_file is not None:
+        return None
+    try:
+        cc = mirrors.sources(plan).conda_channels
+    except mirrors.MirrorTableError:
+        return None
+    if cc is None or not cc.channels:
+        return None
+    custom = dict(cc.custom_channels)
+    out: list[str] = []
+    for ch in cc.channels:
+        if ch == "defaults":
+            out += [c.rstrip("/") for c in cc.default_channels] or list(defaults_for(plan.platform.os))
+        elif "://" in ch:
+            out.append(ch.rstrip("/"))
+        elif ch in custom:
+            out.append(f"{custom[ch].rstrip('/')}/{ch}")
+    return out
 
 
 def check_before_install(plan: InstallPlan, session=None) -> None:
