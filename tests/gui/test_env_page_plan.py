@@ -95,8 +95,35 @@ def _expected_commands(plan) -> list[str]:
     return [conda, *(step.text() for step in pip_install.steps(plan, "python", choice))]
 
 
-def test_no_gpu_shows_cpu_preset_reason_sources_and_exact_commands(make_env_page, tmp_path, fresh_gpu_probe):
-    plan = local_plan(tmp_path, "tuna")
+@pytest.fixture
+def lab_mirror(tmp_path, monkeypatch):
+    """A named mirror "lab" (the mirror table is data: ``MINICONDA_WIZARD_MIRRORS`` adds a row) whose installer,
+    conda channels and pip index live on a local server; its ``pkgs/main`` serves a ``terms.json``."""
+    root = tmp_path / "lab"
+    (root / "anaconda" / "pkgs" / "main").mkdir(parents=True)
+    (root / "anaconda" / "pkgs" / "main" / "terms.json").write_text('{"name": "Lab terms"}')
+    (root / "anaconda" / "pkgs" / "r").mkdir(parents=True)
+    with LocalServer(root) as server:
+        base = server.base_url.rstrip("/")
+        table = tmp_path / "mirrors.toml"
+        table.write_text(textwrap.dedent(f"""\
+            [mirrors.lab]
+            title = "LAB"
+            installer = "{base}/miniconda/"
+            pip_index = "{base}/pypi/simple"
+            [mirrors.lab.conda]
+            channels = ["defaults"]
+            default_channels = ["{base}/anaconda/pkgs/main", "{base}/anaconda/pkgs/r"]
+            custom_channels = {{ conda-forge = "{base}/anaconda/cloud" }}
+        """), encoding="utf-8")
+        monkeypatch.setenv(mirrors.TABLE_ENV, str(table))
+        yield server
+
+
+def test_no_gpu_shows_cpu_preset_reason_sources_and_exact_commands(make_env_page, tmp_path, qtbot, lab_mirror,
+                                                                   fresh_gpu_probe):
+    base = lab_mirror.base_url.rstrip("/")
+    plan = local_plan(tmp_path, "lab", accept_tos=False)
     page = make_env_page(plan)
     assert page.preset_label.text().startswith("<b>LLM on the CPU</b><br>Chosen from the machine: No NVIDIA GPU "
                                                "driver was found")
@@ -106,7 +133,8 @@ def test_no_gpu_shows_cpu_preset_reason_sources_and_exact_commands(make_env_page
                                                       "PyTorch wheels"]
     for line in lines:
         assert f"  {line}\n" in _view(page) + "\n"
-    assert "conda channels: TUNA (https://mirrors.tuna.tsinghua.edu.cn/anaconda)" in _view(page)
+    assert f"conda channels: LAB ({base}/anaconda)" in _view(page)
+    assert f"pip packages: LAB ({base}/pypi/simple)" in _view(page)
     # the exact commands, in order
     assert page.command_lines() == [
         "conda create --yes --json -n llm python=3.11 pip",
@@ -116,7 +144,15 @@ def test_no_gpu_shows_cpu_preset_reason_sources_and_exact_commands(make_env_page
     view = _view(page)
     assert view.index(page.command_lines()[0]) < view.index(page.command_lines()[1]) < view.index(
         page.command_lines()[2])
-    assert page.variant_combo.isVisibleTo(page) and page.create_button.isEnabled()
+    assert page.variant_combo.isVisibleTo(page)
+    # the mirror's own channels decide the Terms of Service: its pkgs/main serves terms (asked on a thread)
+    qtbot.waitUntil(lambda: page.tos_box.isVisibleTo(page), timeout=TIMEOUT)
+    assert f"{base}/anaconda/pkgs/main" in page.tos_check.text() and f"{base}/anaconda/pkgs/r" not in \
+        page.tos_check.text()
+    assert not page.create_button.isEnabled()
+    page.tos_check.setChecked(True)
+    assert page.create_button.isEnabled()
+    assert ("GET", "/anaconda/pkgs/main/terms.json") in [r[:2] for r in lab_mirror.state.requests]
 
 
 def test_commands_follow_name_variant_preset_and_packages(make_env_page, tmp_path, qtbot):
