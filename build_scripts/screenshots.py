@@ -14,8 +14,10 @@ The GPU check trains for real on whatever torch finds (the CPU here).
 
 Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768), and on
 the way ``03a-install-empty-folder.png`` (an existing empty folder as the location),
-``05a-env-exists.png`` (an env of that name exists) and ``05b-env-exists-question.png`` (what
-Create asks then).
+``05-env.png`` (the env page before Create: preset and reason, where each part comes from, the
+commands that will run), ``05d-env-file-problems.png`` (a malformed environment.yml imported: its
+problems), ``05a-env-exists.png`` (an env of that name exists), ``05b-env-exists-question.png`` (what
+Create asks then) and ``05c-env-created.png`` (after Create: the verification lines).
 """
 
 from __future__ import annotations
@@ -145,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         go_next()
 
         env = wizard.page(PageId.ENV)
+        wait_until(lambda: not env.gpu_pending(), what="the GPU probe")
         env.tos_check.setChecked(True)
+        shot("05-env.png")
+        env.import_env_file(ROOT / "tests" / "data" / "environment_yml" / "h2oai_h2ogpt__environment.yml")
+        shot("05d-env-file-problems.png")
+        env.import_env_file(None)  # back to the preset (and the name "llm")
         existing = plan.prefix / "envs" / plan.env_name
         (existing / "conda-meta").mkdir(parents=True)
         env.refresh()
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         env.refresh()
         env.create_button.click()
         wait_until(lambda: next_button().isEnabled(), what="conda create")
-        shot("05-env.png")
+        shot("05c-env-created.png")
         go_next()
 
         wait_until(lambda: state.gpu is not None or not wizard.page(PageId.GPU_CHECK).is_busy(),

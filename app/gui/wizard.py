@@ -9,6 +9,8 @@ every page's constructor; no other state is shared through the wizard object.
 
 from __future__ import annotations
 
+import copy
+import threading
 from enum import IntEnum
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
@@ -93,7 +95,8 @@ class InstallerWizard(QWizard):
                 self._own_log = FileLogReporter(plan.log_file)
                 self._own_log.write("warning", f"Cannot write the log file {bad} ({exc.strerror or exc}); "
                                                f"logging here instead.")
-            self._own_log.write("info", "Wizard started. Plan:\n" + plan.summary())
+            self._own_log.write("info", "Wizard started.")
+            _log_plan_in_background(self._own_log, plan)
             log = self._own_log
         self.log = log
         self.confirm_close = confirm_close
@@ -187,3 +190,18 @@ class InstallerWizard(QWizard):
     def done(self, result: int) -> None:
         self.shutdown()
         super().done(result)
+
+
+def _log_plan_in_background(log: FileLogReporter, plan: InstallPlan) -> None:
+    """Write the plan's summary to the log from a thread: the summary names the torch build, which probes the
+    GPU (``nvidia-smi`` may take seconds), and the window must not wait for it. A copy of the plan is summarised,
+    as the pages change the plan meanwhile."""
+    snapshot = copy.copy(plan)
+
+    def work() -> None:
+        try:
+            log.write("info", "Plan:\n" + snapshot.summary())
+        except Exception as exc:  # noqa: BLE001 - a summary must never stop the wizard
+            log.write("warning", f"The plan could not be summarised: {exc}")
+
+    threading.Thread(target=work, name="log-plan", daemon=True).start()

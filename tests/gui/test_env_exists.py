@@ -35,6 +35,7 @@ def env_page(qtbot, tmp_path, standin_prefix):
     qtbot.waitExposed(page)
     page.activateWindow()
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)  # the GPU probe runs off the GUI thread
     yield page
     page.shutdown()
 
@@ -73,7 +74,7 @@ def test_status_line_names_the_existing_env(env_page, standin_prefix):
     assert env_page.create_button.isEnabled()
     env_page.name_edit.setText("fresh")
     assert env_page.check_status.kind == "ok"
-    assert "conda create -n fresh" in env_page.check_status.plain
+    assert "conda create --yes --json -n fresh python=3.11 numpy" in env_page.plan_view.toPlainText()
 
 
 @pytest.mark.parametrize("button, expected", [("reuse_button", "reuse"), ("replace_button", "replace")])

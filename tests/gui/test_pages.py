@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -340,10 +341,11 @@ def test_path_page_windows_options(make_page, tmp_path):
 
 # ---- env page -------------------------------------------------------------------------------------
 
-def test_env_page_inputs_gate_create_and_next(make_page, tmp_path):
+def test_env_page_inputs_gate_create_and_next(make_page, qtbot, tmp_path):
     plan = local_plan(tmp_path, "official", accept_tos=False)
     page = make_page(EnvPage, plan)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)  # the GPU probe runs off the GUI thread
     assert not page.isComplete()
     assert not page.create_button.isEnabled()  # ToS not accepted
     assert "Terms of Service" in page.check_status.plain
@@ -370,15 +372,22 @@ def test_env_page_inputs_gate_create_and_next(make_page, tmp_path):
     assert plan.create_env is False and plan.gpu_check is False
 
 
-def test_env_page_creates_env_then_next(make_page, qtbot, tmp_path, standin_prefix):
+def test_env_page_creates_env_then_next(make_page, qtbot, tmp_path, standin_prefix, monkeypatch):
+    monkeypatch.setenv("STANDIN_CONDA_CREATE_DELAY", "2")  # conda "works" long enough for the stage watcher
     plan = local_plan(tmp_path, "official")
     state = _installed_state(standin_prefix)
     page = make_page(EnvPage, plan, state)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)
     page.packages_edit.setText("numpy")
+    shown: list[str] = []  # the stage lines the progress panel showed (solving/downloading/extracting/pip + elapsed)
+    handle = page.handle_progress
+    page.handle_progress = lambda p: (handle(p), shown.append(page.progress.detail.text()))
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
     assert page.is_busy() and not page.isComplete()
     qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    stage_line = re.compile(r"^(solving|downloading|extracting|linking|pip)\b.*\(\d+(:\d\d)? ?[smh]?\)$")
+    assert shown and all(stage_line.match(t) for t in shown), shown
     assert state.env.name == "llm" and state.env.python.exists()
     assert page.result.kind == "ok"
     assert not page.create_button.isEnabled() and not page.name_edit.isEnabled()
@@ -390,6 +399,7 @@ def test_env_page_shows_condas_own_message(make_page, qtbot, tmp_path, standin_p
     state = _installed_state(standin_prefix)
     page = make_page(EnvPage, plan, state)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.gpu_pending(), timeout=TIMEOUT)
     page.packages_edit.setText("no-such-package-xyz")
     page.start_create()
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)

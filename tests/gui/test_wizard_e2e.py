@@ -71,12 +71,16 @@ def test_wizard_end_to_end(qtbot, tmp_path, mirror_server, isolated_home):
     # 5. env: Create runs conda create; Next waits for it
     env = wizard.page(PageId.ENV)
     assert not next_enabled(wizard)
+    qtbot.waitUntil(lambda: not env.gpu_pending(), timeout=TIMEOUT)  # the GPU probe runs off the GUI thread
     assert env.create_button.isEnabled(), env.check_status.plain
     qtbot.mouseClick(env.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
     assert state.env.name == "llm"
     assert state.env.python.exists()
-    assert env.result.kind == "ok"
+    # the verification lines (app.core.env_verify) are on the page; the stand-in env's `conda list` lacks what
+    # pip put there, so a check may fail: that is a warning, never the green "ok" alone
+    assert env.result.plain.startswith("Created the env llm") and env.result.kind in ("ok", "warning")
+    assert "torch " in env.result.plain and "imports" in env.result.plain
     click_next(qtbot, wizard)
 
     # 6. GPU check: starts by itself; the loss curve fills and the loss falls

@@ -117,7 +117,7 @@ def _installs_torch(plan) -> bool:
     from app.core import presets  # noqa: PLC0415
 
     try:
-        if presets.resolve(plan).installs_torch:
+        if presets.resolve(plan, gpu=None).installs_torch:  # the same with any GPU; no probe on the GUI thread
             return True
     except Exception:  # an unknown preset or variant: the plan's problems say so elsewhere
         pass

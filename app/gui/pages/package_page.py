@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import catalog, pipeline
+from app.core import catalog, mirrors, pipeline
 from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
@@ -79,6 +79,11 @@ class PackagePage(WorkPage):
         self.mirror_url_label = QLabel()
         self.mirror_url_label.setObjectName("mirror_url_label")
         self.mirror_url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The one mirror choice applies to every download of the run (app.core.mirrors): one line per part.
+        self.mirror_parts_label = QLabel()
+        self.mirror_parts_label.setObjectName("mirror_parts_label")
+        self.mirror_parts_label.setWordWrap(True)
+        self.mirror_parts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton(self.tr("&Reload list"))
         self.reload_button.clicked.connect(self.load_index)
         mirror_row = QHBoxLayout()
@@ -87,8 +92,12 @@ class PackagePage(WorkPage):
 
         form = QFormLayout()
         form.addRow(self.tr("This computer:"), self.platform_label)
-        form.addRow(self.tr("Mirror:"), mirror_row)
-        form.addRow("", self.mirror_url_label)
+        mirror_box = QVBoxLayout()
+        mirror_box.setSpacing(2)
+        mirror_box.addLayout(mirror_row)
+        mirror_box.addWidget(self.mirror_url_label)
+        mirror_box.addWidget(self.mirror_parts_label)
+        form.addRow(self.tr("Mirror:"), mirror_box)
 
         self.table = QTreeWidget()
         self.table.setObjectName("installer_table")
@@ -153,6 +162,20 @@ class PackagePage(WorkPage):
         named = self.plan.mirror.lower() in MIRRORS
         self.mirror_url_label.setText(self.plan.mirror_url if named else "")
         self.mirror_url_label.setVisible(named)
+        head = (self.tr("This mirror choice applies to everything the run downloads:") if mirrors.find(self.plan.mirror)
+                else self.tr("A mirror URL gives only the installer; the rest of the run downloads from:"))
+        self.mirror_parts_label.setText("\n".join(
+            [head]
+            + [f"\u2022 {line}" for line in self.mirror_parts()]))
+
+    def mirror_parts(self) -> list[str]:
+        """Where the rest of the run downloads from with this mirror, one line per part (conda channels, pip,
+        PyTorch wheels; :meth:`app.core.mirrors.Sources.lines`): the mirror choice applies to all of them."""
+        try:
+            src = mirrors.sources(self.plan)
+            return [line for (label, _t), line in zip(src.parts(), src.lines()) if label != "Installer from"]
+        except mirrors.MirrorTableError as exc:
+            return [str(exc)]
 
     def _mirror_edited(self) -> None:
         """Read the list again only for another mirror (Return on the same one goes on to Next)."""
@@ -162,6 +185,7 @@ class PackagePage(WorkPage):
             self.load_index()
         elif text != self.plan.mirror:
             self.plan.mirror = text  # the same mirror, spelled differently
+            self._show_mirror_url()
 
     # ---- index --------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
