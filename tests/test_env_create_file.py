@@ -104,7 +104,8 @@ def test_verify_names_what_is_missing_and_a_wrong_build(tmp_path, standin_prefix
     report = env_verify.verify(plan, env, rec, CancelToken(), expected_pip=("peft",))
     assert not report.ok and report.missing == ["peft"]
     problems = [line for line in report.lines() if line.startswith("PROBLEM:")]
-    assert problems[0] == f"PROBLEM: conda list of {env.prefix} lacks 1 of the 5 packages asked: peft"
+    assert problems[0] == (f"PROBLEM: {env.prefix} lacks 1 of the 5 packages asked (conda list, and pip's view for "
+                           "the pip packages): peft")
     assert problems[1].startswith("PROBLEM: torch.version.cuda = None, but the cu126 variant means cuda 12.6")
     assert sum(level == "warning" for _s, _l, level in rec.of("log")) == 2
 

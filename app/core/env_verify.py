@@ -4,7 +4,7 @@ Three checks, each shown as one line of :meth:`EnvReport.lines` (the env step's 
 
 1. ``conda list -p ENV --json`` holds every package asked for: the names of the plan's specs (``python`` and
    ``packages``, or the environment.yml's conda and ``pip:`` entries), plus any ``expected_pip`` names of the
-   pip step. Output shape recorded from real conda 26.7 (``tests/data/real-conda/conda-list--json-n-demo.json``:
+   pip step, which may instead be found where pip put them (the env's Python, ``importlib.metadata``). Output shape recorded from real conda 26.7 (``tests/data/real-conda/conda-list--json-n-demo.json``:
    a list of ``{"name", "version", "channel", "build_string", ...}``); pip-installed packages appear there as
    ``channel: "pypi"`` rows (conda's interoperability records). Names compare PEP 503-normalised
    (``huggingface_hub`` = ``huggingface-hub``), and ``pytorch`` (conda) = ``torch`` (pip).
@@ -38,7 +38,13 @@ from app.core.events import CancelToken, Reporter
 #: Printed by the env's Python: one JSON line with versions (``None`` = not importable) and errors.
 PROBE = r"""
 import json, sys
-out = {"python": sys.version.split()[0], "errors": {}}
+from importlib import metadata
+out = {"python": sys.version.split()[0], "errors": {}, "dists": {}}
+for name in sys.argv[1:]:
+    try:
+        out["dists"][name] = metadata.version(name)
+    except Exception:
+        out["dists"][name] = None
 for mod in ("torch", "transformers"):
     try:
         m = __import__(mod)
@@ -152,11 +158,13 @@ def _conda_list(conda_exe: Path, prefix: Path, cancel: CancelToken) -> list[dict
     return [r for r in rows if isinstance(r, dict) and "name" in r]
 
 
-def _probe(python: Path, cancel: CancelToken) -> dict[str, Any] | str:
+def _probe(python: Path, cancel: CancelToken, dists: list[str] | tuple[str, ...] = ()) -> dict[str, Any] | str:
+    """Run :data:`PROBE` in the env's Python; ``dists``: distributions whose installed version to report (what
+    pip sees: ``importlib.metadata``)."""
     from app.core.system import run_streaming
 
     try:
-        res = run_streaming([python, "-c", PROBE], cancel=cancel, timeout=300)
+        res = run_streaming([python, "-c", PROBE, *dists], cancel=cancel, timeout=300)
     except (OSError, TimeoutError) as exc:
         return f"the env's Python could not run: {exc}"
     for line in reversed(res.stdout.splitlines()):
@@ -195,17 +203,21 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
     report = EnvReport(prefix, asked=asked_names(plan, expected_pip), variant=variant)
     lines = report._lines
 
+    # pip's packages are checked where pip put them (the env's Python: importlib.metadata), conda's in conda list
+    pip_names = [_key(n) for n in expected_pip]
+    probe = _probe(Path(env.python), cancel, pip_names)
+    pip_have = {_key(k): v for k, v in probe.get("dists", {}).items() if v} if isinstance(probe, dict) else {}
     rows = _conda_list(conda_exe, prefix, cancel)
     if isinstance(rows, str):
         report.problems.append(rows)
         lines.append(f"PROBLEM: {rows}")
     else:
-        have = {_key(str(r["name"])): str(r.get("version", "?")) for r in rows}
+        have = {**pip_have, **{_key(str(r["name"])): str(r.get("version", "?")) for r in rows}}
         report.installed = {n: have[n] for n in report.asked if n in have}
         report.missing = [n for n in report.asked if n not in have]
         if report.missing:
-            text = (f"conda list of {prefix} lacks {len(report.missing)} of the {len(report.asked)} packages asked: "
-                    f"{', '.join(report.missing)}")
+            text = (f"{prefix} lacks {len(report.missing)} of the {len(report.asked)} packages asked (conda list, and "
+                    f"pip's view for the pip packages): {', '.join(report.missing)}")
             report.problems.append(text)
             lines.append(f"PROBLEM: {text}")
         else:
@@ -213,7 +225,6 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
             more = f" and {len(report.installed) - 6} more" if len(report.installed) > 6 else ""
             lines.append(f"All {len(report.asked)} packages asked are in the env: {shown}{more}.")
 
-    probe = _probe(Path(env.python), cancel)
     if isinstance(probe, str):
         report.problems.append(probe)
         lines.append(f"PROBLEM: {probe}")
