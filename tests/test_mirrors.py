@@ -216,6 +216,26 @@ def test_dry_run_prints_one_line_per_part(tmp_path, isolated_home, mirror):
             "(Local carries no PyTorch wheel index)") in out
 
 
+def test_dry_run_of_an_env_file_and_of_no_env_prints_the_parts_that_apply(tmp_path, isolated_home, mirror):
+    table = tmp_path / "m.toml"
+    table.write_text(f'[mirrors.local]\ntitle = "Local"\ninstaller = "{mirror.base_url}"\n'
+                     'pip_index = "https://pypi.local.example/simple"\n'
+                     '[mirrors.local.conda]\nchannels = ["defaults"]\n'
+                     'default_channels = ["https://c.local.example/anaconda/pkgs/main"]\n')
+    yml = tmp_path / "environment.yml"
+    yml.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - einops\n")
+    conda = "conda channels:  Local (https://c.local.example/anaconda/pkgs/main), written to the new install's .condarc"
+    pip = "pip packages:    Local (https://pypi.local.example/simple), in the env's own pip config"
+    res = run_cli("--dry-run", "--mirror", "local", "--prefix", str(tmp_path / "mc"), "--accept-tos",
+                  "--env-file", str(yml), home=isolated_home, extra_env={mirrors.TABLE_ENV: str(table)})
+    assert res.returncode == 0, res.stderr
+    assert conda in res.stdout and pip in res.stdout and "PyTorch wheels:" not in res.stdout
+    res = run_cli("--dry-run", "--mirror", "local", "--prefix", str(tmp_path / "mc"), "--no-env",
+                  home=isolated_home, extra_env={mirrors.TABLE_ENV: str(table)})
+    assert res.returncode == 0, res.stderr
+    assert conda in res.stdout and "pip packages:" not in res.stdout and "PyTorch wheels:" not in res.stdout
+
+
 # ---- .condarc of the new install ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("conda_version,python,expected", [

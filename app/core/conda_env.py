@@ -53,8 +53,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from app.core import conda_errors, env_file, env_progress
+from app.core import conda_errors, env_file, env_progress, mirrors
 from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
@@ -126,6 +127,28 @@ def _conda_child_env(accept_tos: bool = False) -> dict[str, str]:
     for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL", "CONDA_EXE", "CONDA_PYTHON_EXE"):
         env.pop(key, None)  # an activated env of another installation must not leak in
     return env
+
+
+def pip_child_vars(plan: InstallPlan) -> dict[str, str]:
+    """The pip settings for the pip that ``conda env create -f`` runs for a file's ``pip:`` section.
+
+    That pip runs before the env's own ``pip.conf`` exists (:mod:`app.core.pip_config` writes it after conda),
+    and conda's pip child inherits conda's environment (conda ``env/installers/pip.py``), so the mirror's index
+    is passed as pip's documented environment settings: ``PIP_INDEX_URL`` and, for an ``http://`` index,
+    ``PIP_TRUSTED_HOST`` (pip refuses a plain-http index that is not trusted; source: pip's "Configuration"
+    docs, every option as ``PIP_<NAME>``).
+
+    Returns:
+        ``{}`` when pip uses PyPI (no mirror index), else the variables to add.
+    """
+    index = mirrors.sources(plan).pip_index
+    if not index:
+        return {}
+    out = {"PIP_INDEX_URL": index}
+    parts = urlsplit(index)
+    if parts.scheme.lower() == "http" and parts.hostname:
+        out["PIP_TRUSTED_HOST"] = parts.hostname
+    return out
 
 
 def conda_cwd(root: Path) -> Path:
@@ -311,6 +334,12 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                                 "(--if-env-exists replace): conda deletes everything in it.", "warning")
     argv = [str(conda_exe), *(env_file.conda_args(plan) if plan.env_file is not None else plan.conda_create_args())]
     env = _conda_child_env(plan.accept_tos)
+    if plan.env_file is not None:
+        pip_vars = pip_child_vars(plan)  # the file's pip: section runs before the env's pip.conf exists
+        env.update(pip_vars)
+        if pip_vars:
+            reporter.log(Stage.ENV, f"The file's pip: section uses the pip index {pip_vars['PIP_INDEX_URL']} "
+                                    "(PIP_INDEX_URL for conda's pip).")
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
     target = found or next((p for p in locations if p.is_dir()), locations[0])
