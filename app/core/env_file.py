@@ -47,7 +47,7 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from app.core import match_spec
+from app.core import match_spec, plan_checks
 
 #: Top-level keys conda reads (conda/env/env.py ``VALID_KEYS``).
 VALID_KEYS = ("name", "dependencies", "prefix", "channels", "variables")
@@ -184,6 +184,9 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
     path = Path(path).expanduser().absolute()
     env = EnvFile(path)
     where = _where(path, None)
+    if problem := plan_checks.pseudo_fs_problem(path, "--env-file / env_file", "an environment.yml"):
+        env.problems.append(f"The environment file {problem}")
+        return env
     try:
         text = read_text(path)
     except ValueError as exc:

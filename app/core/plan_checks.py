@@ -154,6 +154,69 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
     return None
 
 
+# ---- pseudo file systems -----------------------------------------------------------------------------------
+
+#: File system types of the kernel's pseudo file systems (names as in ``/proc/self/mountinfo`` and
+#: ``psutil.disk_partitions(all=True)``; macOS ``devfs``): files there are views of kernel state, not data on a
+#: disk, so they cannot hold an installation, a download, a log or an environment file. Source: the Linux
+#: kernel's Documentation/filesystems (proc, sysfs, devtmpfs, cgroup v1/v2, debugfs, tracefs, ...).
+PSEUDO_FILESYSTEMS = frozenset({
+    "proc", "sysfs", "devtmpfs", "devfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs",
+    "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "efivarfs", "binfmt_misc", "rpc_pipefs",
+    "nsfs", "selinuxfs",
+})
+
+
+def filesystem_type(path: str | os.PathLike) -> tuple[str, str] | None:
+    """``(file system type, mount point)`` of the nearest existing folder or file at or above ``path`` (links
+    followed), from ``psutil.disk_partitions(all=True)`` (on Linux the kernel's mount table); the deepest
+    mount point holding the path wins, and of two mounts on the same point the later (the one on top).
+    ``None`` when it cannot be told."""
+    import psutil  # noqa: PLC0415 - only needed here
+
+    try:
+        p = Path(os.path.abspath(os.fspath(path)))
+        anchor = next((q for q in (p, *p.parents) if os.path.lexists(q)), None)
+        if anchor is None:
+            return None
+        real = os.path.realpath(anchor)
+        parts = psutil.disk_partitions(all=True)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    best: tuple[str, str] | None = None
+    for part in parts:
+        mount = part.mountpoint
+        if real == mount or real.startswith(mount.rstrip("/\\") + os.sep) or mount in ("/", os.sep):
+            if best is None or len(mount) >= len(best[1]):
+                best = (part.fstype, mount)
+    return best
+
+
+def pseudo_fs_problem(path: str | os.PathLike, what: str, thing: str, allow_devices: bool = False) -> str | None:
+    """Why ``path`` lies on a pseudo file system of the kernel (:data:`PSEUDO_FILESYSTEMS`: /proc, /sys, /dev,
+    cgroup, ...), or ``None``. Found from the file system type of the nearest existing folder
+    (:func:`filesystem_type`), not from the path's spelling, so a link into /proc or a bind mount counts too.
+
+    Args:
+        what: the setting (``"--prefix / prefix"``); thing: what it would hold (``"an installation"``).
+        allow_devices: a character device or a pipe that exists at ``path`` is fine (``/dev/null``,
+            ``/dev/stderr`` as a log file).
+    """
+    if allow_devices:
+        try:
+            mode = os.stat(path).st_mode
+            if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+                return None
+        except (OSError, ValueError):
+            pass
+    found = filesystem_type(path)
+    if found is None or found[0].lower() not in PSEUDO_FILESYSTEMS:
+        return None
+    fstype, mount = found
+    return (f"{path} (given as {what}) is on {mount}, a {fstype} file system: a view of the kernel's state, "
+            f"not a disk, so it cannot hold {thing}. Choose a path on a disk, for example in your home folder.")
+
+
 # ---- paths inside the prefix -------------------------------------------------------------------------------
 
 def is_inside(child: Path, parent: Path) -> bool:
