@@ -122,6 +122,8 @@ def test_a_failed_pip_section_removes_the_env_this_run_made(tmp_path, standin_pr
     with pytest.raises(EnvCreateError) as info:
         conda_env.create(plan, conda_exe(standin_prefix), rec, CancelToken())
     assert "Pip failed" in info.value.message
+    assert info.value.message.endswith(f"The half-made env {standin_prefix / 'envs' / 'ldm'} was removed (this run "
+                                       "had created it), so nothing is left behind.")
     assert info.value.row_id == "pip-failed" and "Fix or remove the pip line" in info.value.fix
     warnings = [line for _s, line, level in rec.of("log") if level == "warning"]
     assert "Pip subprocess error:" in warnings

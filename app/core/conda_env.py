@@ -347,7 +347,9 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     watcher = env_progress.CondaWatcher(root / "pkgs", target, reporter)
     watcher.start()
 
-    def cleanup(reason: str) -> None:
+    def cleanup(reason: str) -> list[Path]:
+        """Remove what this run's conda made; returns the env folders removed."""
+        removed: list[Path] = []
         for snap in before:
             if snap.was_new_or_empty:
                 if snap.created():
@@ -355,9 +357,12 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                     result = snap.remove_created()
                     if result.failed:
                         reporter.log(Stage.ENV, f"Cleanup of {snap.path}: {result.describe()}.", "warning")
+                    else:
+                        removed.append(snap.path)
             elif found is not None and snap.path == found:
                 reporter.log(Stage.ENV, f"The env {found} was being replaced and may be incomplete ({reason}); "
                                         "create it again before use.", "warning")
+        return removed
 
     try:
         res = run_streaming(
@@ -379,8 +384,12 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         watcher.join(timeout=2)
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
-        cleanup("conda create failed")
-        raise _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
+        removed = cleanup("conda create failed")
+        err = _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
+        if removed:  # say what became of the half-made env (conda leaves it; this run made it, so it is gone)
+            err.message += (f" The half-made env {', '.join(map(str, removed))} was removed (this run had created "
+                            "it), so nothing is left behind.")
+        raise err
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)
     if not python.exists():
