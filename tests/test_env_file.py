@@ -115,7 +115,7 @@ def test_each_kind_of_problem_names_line_and_fix(tmp_path, text, expected):
 @pytest.mark.parametrize("data, expected", [
     (None, "does not exist"),
     ("folder", "is a folder, not a file"),
-    (b"name: caf\xe9\ndependencies: [python]\n", "is not UTF-8 (byte 0xE9"),
+    (b"name: caf\xe9\ndependencies: [python]\n", "is not UTF-8: byte 0xE9"),
 ])
 def test_unreadable_files(tmp_path, data, expected):
     path = tmp_path / "environment.yml"

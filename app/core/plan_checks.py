@@ -285,7 +285,8 @@ def _probably_latin1(data: bytes) -> bool:
     return not any(a >= 0x80 and b >= 0x80 for a, b in zip(data, data[1:]))
 
 
-def decode_config(data: bytes, path: Path | str) -> str:
+def decode_config(data: bytes, path: Path | str, what: str = "answer file", fmt: str = "TOML",
+                  fixes: tuple[str, str] | None = None) -> str:
     """The text of an answer file, from its bytes.
 
     TOML files are UTF-8 (toml.io, "A TOML file must be a valid UTF-8 encoded Unicode document"), but
@@ -293,27 +294,32 @@ def decode_config(data: bytes, path: Path | str) -> str:
     ``>``/``Out-File`` write UTF-16 with one. A byte-order mark says the encoding for certain, so such a
     file is read as what it says (UTF-8 with BOM, UTF-16, UTF-32). Anything else must be UTF-8.
 
+    ``what`` names the file in messages (``"answer file"``, ``"environment file"``), ``fmt`` its format, and
+    ``fixes`` the two fix texts (any encoding, Latin-1); the defaults are the answer file's.
+
     Raises:
         UsageError: a binary file ("is not a text file"); UTF-16 without a byte-order mark; not UTF-8
             (the line and column; "probably Latin-1/Windows-1252" only when the bytes read as that).
     """
+    save_utf8, save_latin1 = fixes or (SAVE_AS_UTF8, SAVE_LATIN1_AS_UTF8)
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise UsageError(f"The answer file {path} starts like {label} but is not valid {label}: {exc.reason}.",
-                                 fix=SAVE_AS_UTF8) from None
+                raise UsageError(f"The {what} {path} starts like {label} but is not valid {label}: {exc.reason}.",
+                                 fix=save_utf8) from None
     kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
     if b"\x00" in data and _utf16_pattern(data) and kind is None:
-        raise UsageError(f"The answer file {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
-                         "it must be UTF-8.", fix=SAVE_AS_UTF8)
+        raise UsageError(f"The {what} {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
+                         "it must be UTF-8.", fix=save_utf8)
     controls = sum(1 for b in data[:4096] if b < 32 and b not in _TEXT_CONTROLS)
     if kind is not None or b"\x00" in data or controls > 0:
-        raise UsageError(f"The answer file {path} is not a text file" + (f": it looks like {kind}" if kind else
-                         " (it holds binary data)") + "; an answer file is a TOML text file.",
-                         fix="Give the TOML answer file with --config, for example one written with "
-                             "--write-config fleet.toml.")
+        raise UsageError(f"The {what} {path} is not a text file" + (f": it looks like {kind}" if kind else
+                         " (it holds binary data)") + f"; an {what} is a {fmt} text file.",
+                         fix=save_utf8 if what != "answer file" else
+                         "Give the TOML answer file with --config, for example one written with "
+                         "--write-config fleet.toml.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -323,9 +329,9 @@ def decode_config(data: bytes, path: Path | str) -> str:
         latin1 = _probably_latin1(data)
         guess = (f"; it is probably Latin-1/Windows-1252, where that byte is {bytes([byte]).decode('cp1252')!r}"
                  if latin1 else "")
-        raise UsageError(f"The answer file {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
-                         f"cannot be read{guess}. TOML files must be UTF-8.",
-                         fix=SAVE_LATIN1_AS_UTF8 if latin1 else SAVE_AS_UTF8) from None
+        raise UsageError(f"The {what} {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
+                         f"cannot be read{guess}. {fmt} files must be UTF-8.",
+                         fix=save_latin1 if latin1 else save_utf8) from None
 
 
 def has_table_header(text: str, key: str) -> bool:
