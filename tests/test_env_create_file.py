@@ -155,6 +155,8 @@ def test_cancel_in_the_pip_stage_ends_the_tree_and_removes_the_new_env(tmp_path,
         cancel.cancel()
         thread.join(60)
     assert isinstance(outcome[0], Cancelled)
+    assert not list(plan.env_file.parent.glob("condaenv.*"))  # conda's temporary file, left by the killed conda
+    assert any("Removed conda's temporary file" in args[1] for args in rec.of("log"))
     pid = int(pid_file.read_text())
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not (standin_prefix / "envs" / "ldm").exists()

@@ -118,7 +118,7 @@ def test_torch_variant_override_wins_and_warns_about_the_driver(real_presets):
     plan = InstallPlan(platform=LINUX, torch_variant="cu130")
     choice = presets.resolve(plan, gpu=gpu("550.127.05", ("NVIDIA GeForce RTX 3090", "8.6")))
     assert choice.variant.variant == "cu130" and choice.name == "llm-gpu"
-    assert "set with --torch-variant" in choice.reason
+    assert choice.reason.startswith("Set with --torch-variant: cu130 (CUDA 13.0).")
     assert any("needs NVIDIA driver >= 580.65.06" in w for w in choice.warnings)
     assert pip_install.steps(plan, PY, choice)[0].argv == (*PIP, "--index-url", WHL + "cu130", "torch")
     cpu = presets.resolve(InstallPlan(platform=LINUX, torch_variant="cpu"),
@@ -434,3 +434,31 @@ def test_a_pip_failure_keeps_any_other_env_and_says_how_to_go_on(tmp_path, creat
     kept = "its conda part" + (" and PyTorch (CPU)" if done else "")
     assert err.message.endswith(f"The env llm ({prefix}, {kept}) is kept.")
     assert "To retry by hand" in err.fix and "--if-env-exists replace to start over" in err.fix
+
+
+# ---- texts that say what really happened (new-user findings) ----------------------------------------------------
+
+def test_a_variant_set_with_the_flag_is_not_said_to_come_from_the_machine(real_presets):
+    plan = InstallPlan(platform=LINUX, torch_variant="cu126")
+    reason = presets.resolve(plan, gpu=None).reason
+    assert reason.startswith("Set with --torch-variant: cu126 (CUDA 12.6).") and "Chosen from the machine" not in reason
+    plan = InstallPlan(platform=LINUX, preset="llm-cpu", torch_variant="cpu")
+    assert presets.resolve(plan, gpu=None).reason.startswith("Set with --torch-variant (--preset llm-cpu): cpu (CPU only).")
+
+
+@pytest.mark.parametrize("spec", ["pytorch", "pytorch::pytorch>=2", "torchvision", "pytorch-cuda=12.1"])
+def test_an_llm_preset_refuses_conda_pytorch_in_the_packages(real_presets, capsys, tmp_path, spec):
+    code = main(["--dry-run", "--preset", "llm-cpu", "--packages", f"numpy {spec}", "--prefix", str(tmp_path / "mc"),
+                 "--accept-tos"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "The LLM presets install torch with pip" in err and "--preset custom" in err
+    assert presets.problems(InstallPlan(platform=LINUX, packages=(spec,))) == []  # custom: conda's pytorch is fine
+
+
+def test_verify_counts_every_package_conda_create_was_given(real_presets):
+    from app.core import env_verify
+
+    assert env_verify.asked_names(InstallPlan(platform=LINUX, preset="minimal")) == ["python", "pip"]
+    assert env_verify.asked_names(InstallPlan(platform=LINUX, preset="custom", packages=("numpy",))) == \
+        ["python", "numpy"]

@@ -165,6 +165,8 @@ def test_log_file_in_a_locked_folder_fails_the_dry_run_like_the_real_run(capsys,
         code, _, err = dry(capsys, tmp_path, folder_mirror, "--log-file", str(logs / "run.log"))
     assert code == 2, err
     assert "Cannot write the log file" in err and "not writable" in err
+    assert f"the folder {logs} is not writable (read-only, locked, or not yours)." in err
+    assert "(not writable (" not in err  # one bracket, not two
 
 
 def test_download_dir_on_a_too_small_disk_fails_the_dry_run_with_4(capsys, tmp_path, folder_mirror, monkeypatch):

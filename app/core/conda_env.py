@@ -342,6 +342,10 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                                     "(PIP_INDEX_URL for conda's pip).")
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
+    # conda env create writes the pip: section to condaenv.XXXX.requirements.txt next to the file and removes it
+    # itself only when pip returns; on a cancel it stays beside the user's file: remove what this run's conda made
+    req_dir = Path(plan.env_file).expanduser().absolute().parent if plan.env_file is not None else None
+    req_before = set(_conda_temp_files(req_dir))
     target = found or next((p for p in locations if p.is_dir()), locations[0])
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
     watcher = env_progress.CondaWatcher(root / "pkgs", target, reporter)
@@ -364,6 +368,14 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                                         "create it again before use.", "warning")
         return removed
 
+    def remove_conda_temp() -> None:
+        for extra in sorted(set(_conda_temp_files(req_dir)) - req_before):
+            try:
+                extra.unlink()
+                reporter.log(Stage.ENV, f"Removed conda's temporary file {extra} (left by the stopped conda).")
+            except OSError as exc:
+                reporter.log(Stage.ENV, f"Could not remove conda's temporary file {extra}: {exc}.", "warning")
+
     try:
         res = run_streaming(
             argv,
@@ -382,6 +394,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     finally:
         watcher.stop.set()
         watcher.join(timeout=2)
+        remove_conda_temp()
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
         removed = cleanup("conda create failed")
@@ -401,6 +414,18 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
     snap = next((b for b in before if b.path == prefix), None)
     return EnvResult(plan.env_name, prefix, python, created=bool(snap and snap.was_new_or_empty), before=snap)
+
+
+def _conda_temp_files(folder: Path | None) -> list[Path]:
+    """conda's ``condaenv.*.requirements.txt`` files in ``folder`` (the environment file's folder): conda
+    ``env/installers/pip.py`` writes the ``pip:`` section there with ``tempfile.NamedTemporaryFile(prefix="condaenv.",
+    suffix=".requirements.txt", dir=...)``."""
+    if folder is None:
+        return []
+    try:
+        return [p for p in folder.glob("condaenv.*.requirements.txt") if p.is_file()]
+    except OSError:
+        return []
 
 
 def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> bool:

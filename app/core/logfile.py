@@ -88,7 +88,9 @@ def log_path_problem(path: Path) -> str | None:
         folder, why = blocked
         if why.startswith("it is a file"):
             return f"Cannot write the log file {path}: {folder} is a file, not a folder."
-        return f"Cannot write the log file {path}: the folder {folder} is not writable ({why.removeprefix('it is ')})."
+        if why.startswith("it is "):  # "it is not writable (read-only, ...)": one sentence, no doubled bracket
+            return f"Cannot write the log file {path}: the folder {folder} {why.removeprefix('it ')}."
+        return f"Cannot write the log file {path}: the folder {folder} cannot be used ({why})."
     return None
 
 

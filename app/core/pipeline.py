@@ -240,8 +240,13 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores
         from app.core import env_file
 
-        for warning in env_file.load(plan.env_file, plan.env_name).warnings:
+        loaded = env_file.load(plan.env_file, plan.env_name)
+        for warning in loaded.warnings:
             reporter.log(Stage.ENV, warning, "warning")
+        if warning := presets.driver_warning(loaded.conda_names(), plan.platform):
+            reporter.log(Stage.ENV, f"The environment file {loaded.path}: {warning}", "warning")
+    elif plan.create_env and (warning := presets.driver_warning(presets.conda_specs(plan), plan.platform)):
+        reporter.log(Stage.ENV, warning, "warning")
 
 
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:

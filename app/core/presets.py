@@ -226,6 +226,27 @@ def machine_gpu(platform: PlatformInfo) -> tuple[gpu_info.GpuInfo | None, str]:
     return gpu_info.detected(), ""
 
 
+#: conda packages that need an NVIDIA driver (the ``__cuda`` virtual package): without one, conda fails with
+#: "nothing provides __cuda" (recorded: tests/data/real-conda-errors/libmamba-nothing-provides-cuda.txt).
+NEEDS_CUDA_DRIVER = frozenset({"pytorch-cuda", "pytorch-gpu"})
+
+
+def driver_warning(names: list[str] | tuple[str, ...], platform: PlatformInfo) -> str | None:
+    """A warning when conda packages in ``names`` need an NVIDIA driver (:data:`NEEDS_CUDA_DRIVER`) and this
+    machine has none (:func:`app.core.gpu_info.detected`); ``None`` otherwise, or when the plan is for another
+    machine, or ``CONDA_OVERRIDE_CUDA`` is set (conda then assumes a driver)."""
+    wanted = sorted({_spec_name(n) for n in names} & NEEDS_CUDA_DRIVER)
+    if not wanted or os.environ.get("CONDA_OVERRIDE_CUDA"):
+        return None
+    here = _here()
+    if (here.os, here.arch) != (platform.os, platform.arch) or gpu_info.detected() is not None:
+        return None
+    return (f"{' and '.join(wanted)} need{'s' if len(wanted) == 1 else ''} an NVIDIA GPU driver, and this machine has "
+            "none (nvidia-ml-py and nvidia-smi found no driver): conda will fail with \"nothing provides __cuda\". "
+            "Use the CPU build instead (--preset llm-cpu, or drop it from the packages), or install the NVIDIA "
+            "driver first.")
+
+
 def channel_warnings(plan: InstallPlan) -> list[str]:
     """:data:`PYTORCH_CHANNEL_NOTE` when the plan's channels or packages ask for the pytorch conda channel
     (``-c pytorch``, a ``.../pytorch`` channel URL, ``pytorch::torch``) or ``pytorch-cuda``."""
