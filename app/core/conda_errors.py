@@ -183,7 +183,8 @@ def _facts(doc: dict[str, Any], stderr: str, returncode: int, where: str) -> dic
     in_text_path = re.search(r"^\s*path:\s*(\S.*?)\s*$", text, re.MULTILINE)
     in_text_url = _URL.search(text)
     in_text_status = re.search(r"\bHTTP (\d{3})\b", text)
-    url = str(doc.get("url") or doc.get("channel_url") or "") or (in_text_url.group(0).rstrip(">.,;:") if in_text_url else "")
+    url = str(doc.get("url") or doc.get("channel_url") or "") or \
+        (in_text_url.group(0).rstrip(">.,;:") if in_text_url else "")
     facts = _Blank(
         exception=name or "conda",
         conda_says=says or "(no message)",

@@ -166,7 +166,8 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError as exc:
             raise ValueError(f"starts like UTF-16 but is not valid UTF-16 ({exc.reason}); save it as UTF-8") from None
     # the answer file's decoding checks (UTF-16 without a byte-order mark, Latin-1, binary), worded for this file
-    return plan_checks.decode_config(data, path, what="environment file", fmt="YAML", fixes=(SAVE_AS_UTF8, SAVE_AS_UTF8))
+    return plan_checks.decode_config(data, path, what="environment file", fmt="YAML",
+                                     fixes=(SAVE_AS_UTF8, SAVE_AS_UTF8))
 
 
 def encoding_note(path: Path) -> str:

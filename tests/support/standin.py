@@ -93,8 +93,8 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   the env's own site-packages. A pip package is known if it is in ``PIP_KNOWN_PACKAGES`` or the comma list
   ``STANDIN_PIP_KNOWN``; the index it uses is ``PIP_INDEX_URL`` (else PyPI): it prints pip's "Looking in indexes:"
   line for any other index, appends the index to the file ``STANDIN_PIP_INDEX_LOG`` when set, and, like real pip,
-  ignores an ``http://`` index whose host is not in ``PIP_TRUSTED_HOST`` (so nothing is found); an unknown one makes pip print its "No matching distribution" error and exit 1, and conda
-  then prints ``Pip subprocess error:`` + pip's stderr on stderr and fails with ``CondaEnvException: Pip failed``,
+  ignores an ``http://`` index whose host is not in ``PIP_TRUSTED_HOST`` (so nothing is found). An unknown package
+  makes pip print its "No matching distribution" error and exit 1, and conda then prints ``Pip subprocess error:`` + pip's stderr on stderr and fails with ``CondaEnvException: Pip failed``,
   leaving the env (real conda does not remove it). ``STANDIN_PIP_DELAY`` (seconds) makes the pip stand-in sleep
   before installing, after writing its pid to ``STANDIN_PID_FILE`` (cancel tests). Success: ``{"success": true,
   "actions": {..., "PIP": ["name-version", ...]}, "prefix": ...}`` (``print_result``: the conda actions plus ``PIP``,
