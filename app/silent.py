@@ -270,7 +270,14 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
                          fix=LOG_FILE_FIX)
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
-    filelog.write_header(argv, config)
+    try:
+        filelog.write_header(argv, config)
+    except OSError as exc:  # a log that cannot be written at the start is a usage error (exit 2)
+        filelog.failed = exc
+        filelog.close()
+        err = UsageError(f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.", fix=LOG_FILE_FIX)
+        _report_error(console, json_events, err, err.exit_code, out)
+        return err.exit_code
     filelog.write("info", "Plan:\n" + plan.summary())
     cancel = cancel or CancelToken()
     tracker = _StageTracker(cancel)

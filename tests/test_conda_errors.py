@@ -211,3 +211,60 @@ def test_http_status_other_than_000():
            "message": "HTTP 403 FORBIDDEN for url <https://mirror.example/pkgs/main/linux-64/repodata.json>\n"}
     err = conda_errors.explain(doc, "", "", 1)
     assert err.row_id == "http-status" and "403" in err.message
+
+
+# ---- texts never have an empty blank, and never a command with an empty or "." argument -------------------------
+
+def test_not_writable_without_a_path_field_takes_the_path_from_the_message():
+    doc = json.loads((DATA / "synth-notwritable.json").read_text())
+    doc.pop("path")
+    for key in ("message", "error"):
+        doc[key] = doc[key].replace("/opt/miniconda3/pkgs/urls.txt", "/opt/shared/pkgs/cache")
+    err = conda_errors.explain(doc, "", "", 1)
+    assert err.message.startswith("conda cannot write to /opt/shared/pkgs/cache: ")
+    assert "sudo chown -R $USER /opt/shared/pkgs/cache." in err.fix
+
+
+@pytest.mark.parametrize("path", [None, "", ".", "./"])
+def test_not_writable_without_any_path_names_the_folder_in_words(path):
+    doc = {"exception_name": "NotWritableError",
+           "message": "The current user does not have write permissions to a required path."}
+    if path is not None:
+        doc["path"] = path
+    err = conda_errors.explain(doc, "", "", 1)
+    assert "to :" not in err.message and "chown -R $USER" not in err.fix and " ." not in err.fix
+    assert err.message.startswith("conda cannot write to a folder it needs: ")
+    assert "the folder that conda names in the log" in err.fix
+
+
+def test_proxy_407_without_url_takes_it_from_the_message_or_says_a_channel_server():
+    doc = {"exception_name": "CondaHTTPError", "status_code": 407,
+           "message": "HTTP 407 Proxy Authentication Required for url <https://repo.example/pkgs/main/repodata.json>\n"}
+    err = conda_errors.explain(doc, "", "", 1)
+    assert "through the proxy to https://repo.example/pkgs/main/repodata.json. conda says:" in err.message
+    doc["message"] = "HTTP 407 Proxy Authentication Required\n"
+    err = conda_errors.explain(doc, "", "", 1)
+    assert "through the proxy to a channel server. conda says: HTTP 407" in err.message
+    assert "to ." not in err.message
+
+
+BLANKS = ("((", "))", "to :", "to .", " . ", " , ", "()", "( ", " )", "HTTP  ", "HTTP )", "package  ", "{", "}", "  ")
+
+
+def test_every_row_renders_with_empty_fields_without_blanks_or_empty_arguments():
+    words = [w for w in conda_errors.UNKNOWN_WORDS.values() if " " in w]  # phrases, not "conda"
+    for row in conda_errors.load_table():
+        for doc in ({}, {"path": ".", "url": "", "channel_url": "", "packages": []}):
+            facts = conda_errors._facts({"exception_name": "", "message": "", **doc}, "", 1, "")
+            facts.update({name: "" for name in row.pattern.groupindex})
+            for template, without in ((row.explanation, row.explanation_without), (row.fix, row.fix_without)):
+                if not template:
+                    continue  # disk rows: the text comes from app/core/disk_errors.py
+                text = conda_errors.render(template, without, facts)
+                assert not any(b in text for b in BLANKS), (row.id, text)
+                assert not text.endswith((" .", ":", ": .")), (row.id, text)
+                for command in text.split("`")[1::2]:  # a command never holds a blank or words for one
+                    assert command.strip() == command and "  " not in command, (row.id, command)
+                    assert not any(w in command for w in words), (row.id, command)
+                    assert not command.rstrip(".").endswith((" .", " -R $USER", "--channel", "-n")), (row.id, command)
+                assert "chown -R $USER ." not in text and not text.rstrip(".").endswith("chown -R $USER"), (row.id, text)

@@ -123,6 +123,8 @@ def test_a_failed_pip_section_removes_the_env_this_run_made(tmp_path, standin_pr
     with pytest.raises(EnvCreateError) as info:
         conda_env.create(plan, conda_exe(standin_prefix), rec, CancelToken())
     assert "Pip failed" in info.value.message
+    assert info.value.message.endswith(f"The half-made env {standin_prefix / 'envs' / 'ldm'} was removed (this run "
+                                       "had created it), so nothing is left behind.")
     assert info.value.row_id == "pip-failed" and "Fix or remove the pip line" in info.value.fix
     warnings = [line for _s, line, level in rec.of("log") if level == "warning"]
     assert "Pip subprocess error:" in warnings
@@ -154,6 +156,8 @@ def test_cancel_in_the_pip_stage_ends_the_tree_and_removes_the_new_env(tmp_path,
         cancel.cancel()
         thread.join(60)
     assert isinstance(outcome[0], Cancelled)
+    assert not list(plan.env_file.parent.glob("condaenv.*"))  # conda's temporary file, left by the killed conda
+    assert any("Removed conda's temporary file" in args[1] for args in rec.of("log"))
     pid = int(pid_file.read_text())
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not (standin_prefix / "envs" / "ldm").exists()
@@ -242,3 +246,30 @@ def test_a_file_with_nodefaults_needs_no_tos_and_one_without_does(tmp_path, stan
     assert env.python.exists()
     (project / "environment.yml").write_text(ENV_YML)
     assert plan.uses_defaults_channels is True
+
+
+@pytest.mark.parametrize("kw, index, trusted", [
+    ({"mirror": "tuna"}, "https://pypi.tuna.tsinghua.edu.cn/simple", None),
+    ({"mirror": "official", "pip_index": "http://127.0.0.1:9/simple"}, "http://127.0.0.1:9/simple", "127.0.0.1"),
+])
+def test_the_files_pip_section_uses_the_mirrors_pip_index(tmp_path, standin_prefix, monkeypatch, kw, index, trusted):
+    # conda runs the pip: section before the env's pip.conf exists: the index must reach conda's pip child
+    index_log = tmp_path / "pip-index.log"
+    monkeypatch.setenv("STANDIN_PIP_INDEX_LOG", str(index_log))
+    plan = plan_for(tmp_path, standin_prefix, **kw)
+    rec = RecordingReporter()
+    env = conda_env.create(plan, conda_exe(standin_prefix), rec, CancelToken())
+    assert index_log.read_text().splitlines() == [index]
+    call = [c for c in read_calls(standin_prefix) if c["argv"][:2] == ["env", "create"]][-1]
+    assert call["env"]["PIP_INDEX_URL"] == index and call["env"]["PIP_TRUSTED_HOST"] == trusted
+    assert (env.prefix / "lib").exists()
+
+
+def test_the_files_pip_section_without_a_mirror_gets_no_pip_variables(tmp_path, standin_prefix, monkeypatch):
+    index_log = tmp_path / "pip-index.log"
+    monkeypatch.setenv("STANDIN_PIP_INDEX_LOG", str(index_log))
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    plan = plan_for(tmp_path, standin_prefix, mirror="official")
+    conda_env.create(plan, conda_exe(standin_prefix), RecordingReporter(), CancelToken())
+    assert index_log.read_text().splitlines() == ["https://pypi.org/simple"]
+    assert conda_env.pip_child_vars(plan) == {}

@@ -115,7 +115,7 @@ def test_each_kind_of_problem_names_line_and_fix(tmp_path, text, expected):
 @pytest.mark.parametrize("data, expected", [
     (None, "does not exist"),
     ("folder", "is a folder, not a file"),
-    (b"name: caf\xe9\ndependencies: [python]\n", "is not UTF-8 (byte 0xE9"),
+    (b"name: caf\xe9\ndependencies: [python]\n", "is not UTF-8: byte 0xE9"),
 ])
 def test_unreadable_files(tmp_path, data, expected):
     path = tmp_path / "environment.yml"
@@ -179,3 +179,56 @@ def test_a_bad_name_from_the_file_is_reported_once_with_its_line(tmp_path):
     plan = cli.plan_from_values({"env_file": str(path), "prefix": str(tmp_path / "mc"), "platform": "Linux-x86_64"})
     named = [p for p in plan.problems() if "my env" in p]
     assert len(named) == 1 and "line 1, names the env 'my env'" in named[0] and "--env-name" in named[0]
+
+
+# ---- encodings, as the answer-file check reports them -------------------------------------------------------------
+
+YML = "name: x\ndependencies:\n  - python=3.11\n  - pip\n"
+
+
+@pytest.mark.parametrize("data, words", [
+    (YML.encode("utf-16-le"), "looks like UTF-16 without a byte-order mark (every other byte is 0); it must be UTF-8"),
+    ("name: café\ndependencies: [python]\n".encode("cp1252"), "it is probably Latin-1/Windows-1252"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "is not a text file: it looks like a PNG image; an environment file is a "
+                                          "YAML text file"),
+])
+def test_an_environment_file_in_another_encoding_is_named_by_its_encoding(tmp_path, data, words):
+    path = tmp_path / "environment.yml"
+    path.write_bytes(data)
+    problems = env_file.load(path).problems
+    assert len(problems) == 1 and words in problems[0] and "not a mapping" not in problems[0]
+    assert "Save the environment.yml as UTF-8" in problems[0]
+
+
+def test_utf16_with_a_byte_order_mark_is_read_as_conda_reads_it_and_says_so(tmp_path):
+    path = tmp_path / "environment.yml"
+    path.write_bytes(YML.encode("utf-16"))
+    assert env_file.load(path).problems == []
+    path.write_bytes("na".encode("utf-16"))
+    assert env_file.load(path).problems[0].startswith(f"The environment file {path} (read as UTF-16) (--env-file / "
+                                                      "env_file), line 1, is not a mapping")
+
+
+def test_dry_run_of_pytorch_cuda_without_a_driver_warns_that_it_will_fail(tmp_path, capsys, monkeypatch):
+    from app.core import gpu_info
+
+    if gpu_info.detect() is not None:
+        pytest.skip("this machine has an NVIDIA driver")
+    monkeypatch.delenv("CONDA_OVERRIDE_CUDA", raising=False)
+    path = tmp_path / "environment.yml"
+    path.write_text("name: x\nchannels: [pytorch, nvidia]\ndependencies:\n  - python=3.11\n  - pytorch\n"
+                    "  - pytorch-cuda=12.1\n", encoding="utf-8")
+    from app.core.platform_info import detect
+
+    installer = tmp_path / f"Miniconda3-latest-{detect().tag}.sh"
+    installer.write_bytes(b"#!/bin/sh\n")
+    code = cli.main(["--dry-run", "--env-file", str(path), "--accept-tos", "--prefix", str(tmp_path / "mc"),
+                     "--installer-file", str(installer)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert ("pytorch-cuda needs an NVIDIA GPU driver, and this machine has none (nvidia-ml-py and nvidia-smi found "
+            "no driver): conda will fail with \"nothing provides __cuda\"") in out
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.1")  # conda then assumes a driver: no warning
+    cli.main(["--dry-run", "--env-file", str(path), "--accept-tos", "--prefix", str(tmp_path / "mc"),
+              "--installer-file", str(installer)])
+    assert "nothing provides __cuda" not in capsys.readouterr().out

@@ -112,6 +112,59 @@ def test_log_file_under_a_regular_file_is_a_clear_usage_error(tmp_path, capsys):
     assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
 
 
+def test_a_log_that_cannot_be_written_at_the_start_is_a_usage_error(tmp_path, capsys):
+    from app import cli
+    from app.core import termination
+
+    code = cli.main(["--silent", "--no-env", "--prefix", str(tmp_path / "mc"), "--log-file", "/dev/full"])
+    termination.restore_default_handlers()
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert "Cannot write the log file /dev/full: No space left on device." in err and "--log-file" in err
+    assert "Traceback" not in err + out and not (tmp_path / "mc").exists()
+
+
+def test_a_log_that_fails_mid_run_warns_once_and_never_changes_the_outcome(tmp_path, isolated_home, mirror):
+    # a real mid-run write error: the log is a FIFO whose reader goes away after the plan (EPIPE from then on)
+    fifo = tmp_path / "run.log"
+    os.mkfifo(fifo)
+    seen: list[str] = []
+
+    def reader() -> None:
+        with open(fifo, encoding="utf-8") as fh:
+            for line in fh:
+                seen.append(line)
+                if "Plan:" in line:
+                    return
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_")}
+    env.update({"HOME": str(isolated_home), "XDG_STATE_HOME": str(isolated_home / ".local/state")})
+    res = subprocess.run([sys.executable, "-m", "app", "--silent", "--mirror", mirror.base_url, "--prefix",
+                          str(tmp_path / "mc"), "--no-env", "--no-shell-init", "--log-file", str(fifo),
+                          "--download-dir", str(tmp_path / "dl")], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=240)
+    thread.join(10)
+    assert res.returncode == 0, res.stderr
+    assert any("Plan:" in line for line in seen)
+    warning = f"miniconda-wizard: warning: the log file {fifo} could not be written from here on: Broken pipe."
+    assert res.stderr.count(warning) == 1, res.stderr
+    assert "Traceback" not in res.stderr and (tmp_path / "mc" / "bin" / "conda").exists()
+
+
+def test_file_log_reporter_after_a_failed_write_writes_nothing_more(tmp_path, capsys):
+    rep = logfile.FileLogReporter(Path("/dev/full"))
+    with pytest.raises(OSError):
+        rep.write_header(["x"])
+    rep.failed = None
+    rep.log(Stage.ENV, "one")  # the line buffer flushes at the newline: ENOSPC, warned once
+    rep.log(Stage.ENV, "two")
+    rep.close()
+    err = capsys.readouterr().err
+    assert err.count("could not be written from here on: No space left on device") == 1
+
+
 def test_header_has_what_an_admin_needs(tmp_path, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://alice:s3cret@proxy.corp:3128")
     monkeypatch.setenv("no_proxy", "localhost,.corp")

@@ -216,6 +216,26 @@ def test_dry_run_prints_one_line_per_part(tmp_path, isolated_home, mirror):
             "(Local carries no PyTorch wheel index)") in out
 
 
+def test_dry_run_of_an_env_file_and_of_no_env_prints_the_parts_that_apply(tmp_path, isolated_home, mirror):
+    table = tmp_path / "m.toml"
+    table.write_text(f'[mirrors.local]\ntitle = "Local"\ninstaller = "{mirror.base_url}"\n'
+                     'pip_index = "https://pypi.local.example/simple"\n'
+                     '[mirrors.local.conda]\nchannels = ["defaults"]\n'
+                     'default_channels = ["https://c.local.example/anaconda/pkgs/main"]\n')
+    yml = tmp_path / "environment.yml"
+    yml.write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - einops\n")
+    conda = "conda channels:  Local (https://c.local.example/anaconda/pkgs/main), written to the new install's .condarc"
+    pip = "pip packages:    Local (https://pypi.local.example/simple), in the env's own pip config"
+    res = run_cli("--dry-run", "--mirror", "local", "--prefix", str(tmp_path / "mc"), "--accept-tos",
+                  "--env-file", str(yml), home=isolated_home, extra_env={mirrors.TABLE_ENV: str(table)})
+    assert res.returncode == 0, res.stderr
+    assert conda in res.stdout and pip in res.stdout and "PyTorch wheels:" not in res.stdout
+    res = run_cli("--dry-run", "--mirror", "local", "--prefix", str(tmp_path / "mc"), "--no-env",
+                  home=isolated_home, extra_env={mirrors.TABLE_ENV: str(table)})
+    assert res.returncode == 0, res.stderr
+    assert conda in res.stdout and "pip packages:" not in res.stdout and "PyTorch wheels:" not in res.stdout
+
+
 # ---- .condarc of the new install ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("conda_version,python,expected", [
@@ -458,3 +478,25 @@ def test_config_modifiers_are_batched_and_never_mixed(standin_prefix, tmp_path):
         assert {a for a in c if a.startswith("--") and a not in ("--file", "--json")} == {c[3]}
     mixed = conda(standin_prefix, "config", "--file", str(rc), "--set", "a", "1", "--append", "channels", "x")
     assert mixed.returncode == 2 and "argument --append: not allowed with argument --set" in mixed.stderr
+
+
+def test_update_existing_warns_which_user_channels_the_mirror_replaces(standin_prefix):
+    rc = standin_prefix / ".condarc"
+    rc.write_text("channels:\n  - conda-forge\n  - bioconda\ncustom_channels:\n  conda-forge: https://old.example/cloud\n")
+    rep = RecordingReporter()
+    plan = InstallPlan(platform=LINUX, mirror="bfsu", prefix=standin_prefix, update_existing=True)
+    result = condarc.configure(plan, standin_prefix, standin_prefix / "bin" / "conda", rep, CancelToken(),
+                               new_install=False)
+    warnings = [line for _s, line, level in rep.of("log") if level == "warning"]
+    assert result.backup is not None
+    assert (f"The existing {rc} set channels to [conda-forge, bioconda]; the mirror replaces it with [defaults] "
+            f"(the old file is kept as {result.backup}).") in warnings
+    assert any(w.startswith(f"The existing {rc} set custom_channels.conda-forge to https://old.example/cloud; the "
+                            "mirror replaces it with https://mirrors.bfsu.edu.cn/anaconda/cloud") for w in warnings)
+
+
+def test_a_condarc_mirror_url_is_named_as_the_anaconda_endpoint_url():
+    plan = InstallPlan(platform=LINUX, mirror="official", condarc_mirror="https://mirror.example/anaconda")
+    text = dict(mirrors.sources(plan).parts())["conda channels"]
+    assert text.startswith("the anaconda endpoint URL given with --condarc-mirror (https://mirror.example/anaconda), "
+                           "written to the new install's .condarc")

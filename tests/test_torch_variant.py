@@ -118,7 +118,7 @@ def test_torch_variant_override_wins_and_warns_about_the_driver(real_presets):
     plan = InstallPlan(platform=LINUX, torch_variant="cu130")
     choice = presets.resolve(plan, gpu=gpu("550.127.05", ("NVIDIA GeForce RTX 3090", "8.6")))
     assert choice.variant.variant == "cu130" and choice.name == "llm-gpu"
-    assert "set with --torch-variant" in choice.reason
+    assert choice.reason.startswith("Set with --torch-variant: cu130 (CUDA 13.0).")
     assert any("needs NVIDIA driver >= 580.65.06" in w for w in choice.warnings)
     assert pip_install.steps(plan, PY, choice)[0].argv == (*PIP, "--index-url", WHL + "cu130", "torch")
     cpu = presets.resolve(InstallPlan(platform=LINUX, torch_variant="cpu"),
@@ -369,3 +369,96 @@ def test_a_mirror_of_the_torch_wheels_is_used_as_it_says(real_presets):
     assert torch_step.argv == (*PIP, "--find-links", "https://mirrors.aliyun.com/pytorch-wheels/cu130", "torch")
     assert "a mirror of the PyTorch wheels" in torch_step.source
     assert rest.argv == REST  # the rest: the env's own pip config (PyPI or its mirror), no index named here
+
+
+# ---- a pip failure: never suggest what is already chosen; say what becomes of the env --------------------------
+
+NOT_FOUND = ("ERROR: Could not find a version that satisfies the requirement {0} (from versions: none)\n"
+             "ERROR: No matching distribution found for {0}")
+
+
+def test_a_failed_torch_step_never_suggests_the_variant_or_python_already_chosen():
+    step = pip_install.PipStep("PyTorch (CPU)", (*PIP, "--index-url", WHL + "cpu", "torch"), "x", WHL + "cpu",
+                               "cpu", ("torch",))
+    err = pip_install.error_for(step, 1, NOT_FOUND.format("torch"), InstallPlan(platform=LINUX, env_python="3.11"))
+    assert "--torch-variant" not in err.fix and "--env-python 3.11" not in err.fix
+    assert "has no torch for Python 3.11" in err.fix and "another Python (--env-python 3.12)" in err.fix
+    cu = pip_install.PipStep("PyTorch (CUDA 13.0)", (*PIP, "--index-url", WHL + "cu130", "torch"), "x", WHL + "cu130",
+                             "cu130", ("torch",))
+    err = pip_install.error_for(cu, 1, NOT_FOUND.format("torch"), InstallPlan(platform=LINUX, env_python="3.12"))
+    assert "--torch-variant (cpu exists" in err.fix and "--env-python 3.11" in err.fix
+
+
+def test_a_dependency_missing_from_a_mirrors_torch_index_says_the_mirror_is_incomplete():
+    url = "https://mirrors.example/pytorch-wheels/cpu"
+    step = pip_install.PipStep("PyTorch (CPU)", (*PIP, "--index-url", url, "torch"), "x", url, "cpu", ("torch",))
+    err = pip_install.error_for(step, 1, NOT_FOUND.format("filelock"), InstallPlan(platform=LINUX))
+    assert err.fix.startswith(f"The mirror's PyTorch wheel index {url} is incomplete: it has no filelock, which "
+                              "torch needs. Use the official PyTorch index (--mirror official")
+    assert "--torch-variant" not in err.fix
+    err = pip_install.error_for(step, 1, NOT_FOUND.format("torch"), InstallPlan(platform=LINUX))
+    assert "the official PyTorch index (--mirror official)" in err.fix and "--torch-variant" not in err.fix
+
+
+def _failed(step):
+    return pip_install.error_for(step, 1, NOT_FOUND.format("torch"), InstallPlan(platform=LINUX))
+
+
+def test_a_pip_failure_removes_an_env_this_run_created_with_nothing_from_pip(tmp_path):
+    from app.core.snapshot import Snapshot
+
+    prefix = tmp_path / "envs" / "llm"
+    before = Snapshot.take(prefix)
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "python").write_text("")
+    env = EnvResult("llm", prefix, prefix / "bin" / "python", created=True, before=before)
+    step = pip_install.PipStep("PyTorch (CPU)", (*PIP, "--index-url", WHL + "cpu", "torch"), "x", WHL + "cpu", "cpu",
+                               ("torch",))
+    err = pip_install.settle_env_after_failure(_failed(step), env, [], RecordingReporter())
+    assert not prefix.exists()
+    assert err.message.endswith(f"The env llm that this run created ({prefix}) was removed, so running again "
+                                "starts clean.")
+    assert "To retry by hand" not in err.fix
+
+
+@pytest.mark.parametrize("created, done", [(False, []), (True, ["torch"])])
+def test_a_pip_failure_keeps_any_other_env_and_says_how_to_go_on(tmp_path, created, done):
+    prefix = tmp_path / "envs" / "llm"
+    (prefix / "bin").mkdir(parents=True)
+    env = EnvResult("llm", prefix, prefix / "bin" / "python", created=created)
+    step = pip_install.PipStep("PyTorch (CPU)", (*PIP, "--index-url", WHL + "cpu", "torch"), "x", WHL + "cpu", "cpu",
+                               ("torch",))
+    finished = [step] if done else []
+    err = pip_install.settle_env_after_failure(_failed(step), env, finished, RecordingReporter())
+    assert prefix.is_dir()
+    kept = "its conda part" + (" and PyTorch (CPU)" if done else "")
+    assert err.message.endswith(f"The env llm ({prefix}, {kept}) is kept.")
+    assert "To retry by hand" in err.fix and "--if-env-exists replace to start over" in err.fix
+
+
+# ---- texts that say what really happened (new-user findings) ----------------------------------------------------
+
+def test_a_variant_set_with_the_flag_is_not_said_to_come_from_the_machine(real_presets):
+    plan = InstallPlan(platform=LINUX, torch_variant="cu126")
+    reason = presets.resolve(plan, gpu=None).reason
+    assert reason.startswith("Set with --torch-variant: cu126 (CUDA 12.6).") and "Chosen from the machine" not in reason
+    plan = InstallPlan(platform=LINUX, preset="llm-cpu", torch_variant="cpu")
+    assert presets.resolve(plan, gpu=None).reason.startswith("Set with --torch-variant (--preset llm-cpu): cpu (CPU only).")
+
+
+@pytest.mark.parametrize("spec", ["pytorch", "pytorch::pytorch>=2", "torchvision", "pytorch-cuda=12.1"])
+def test_an_llm_preset_refuses_conda_pytorch_in_the_packages(real_presets, capsys, tmp_path, spec):
+    code = main(["--dry-run", "--preset", "llm-cpu", "--packages", f"numpy {spec}", "--prefix", str(tmp_path / "mc"),
+                 "--accept-tos"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "The LLM presets install torch with pip" in err and "--preset custom" in err
+    assert presets.problems(InstallPlan(platform=LINUX, packages=(spec,))) == []  # custom: conda's pytorch is fine
+
+
+def test_verify_counts_every_package_conda_create_was_given(real_presets):
+    from app.core import env_verify
+
+    assert env_verify.asked_names(InstallPlan(platform=LINUX, preset="minimal")) == ["python", "pip"]
+    assert env_verify.asked_names(InstallPlan(platform=LINUX, preset="custom", packages=("numpy",))) == \
+        ["python", "numpy"]

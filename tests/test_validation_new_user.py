@@ -165,6 +165,8 @@ def test_log_file_in_a_locked_folder_fails_the_dry_run_like_the_real_run(capsys,
         code, _, err = dry(capsys, tmp_path, folder_mirror, "--log-file", str(logs / "run.log"))
     assert code == 2, err
     assert "Cannot write the log file" in err and "not writable" in err
+    assert f"the folder {logs} is not writable (read-only, locked, or not yours)." in err
+    assert "(not writable (" not in err  # one bracket, not two
 
 
 def test_download_dir_on_a_too_small_disk_fails_the_dry_run_with_4(capsys, tmp_path, folder_mirror, monkeypatch):
@@ -336,3 +338,57 @@ def test_one_key_for_both_flags_of_a_pair_is_no_conflict(tmp_path):
     for text in ("init_shells = []\n", 'init_shells = ["zsh"]\n'):
         cfg.write_text(text)
         assert "init_shells" in explicit_values(build_parser().parse_args(["--config", str(cfg)]))
+
+
+# ---- pseudo file systems (/proc, /sys, /dev): refused by their type, in the dry run and the real run ------------
+
+def _pseudo_cases(tmp_path: Path) -> list[tuple[list[str], int, str]]:
+    link = tmp_path / "kernel"
+    link.symlink_to("/proc")  # found by the file system type, not by the path's spelling
+    yml = ["--env-file", "/proc/version", "--accept-tos", "--no-gpu-check"]
+    return [
+        (["--no-env", "--prefix", "/proc/mc", "--skip-space-check"], 6, "/proc/mc (given as --prefix / prefix) is on "
+                                                                        "/proc, a proc file system"),
+        (["--no-env", "--prefix", str(link / "mc")], 6, "a proc file system"),
+        (["--no-env", "--download-dir", "/sys/kernel/dl"], 4, "The download folder /sys/kernel/dl (given as "
+                                                              "--download-dir) is on /sys, a sysfs file system"),
+        (["--no-env", "--log-file", "/proc/version"], 2, "Cannot write the log file: /proc/version (given as "
+                                                          "--log-file) is on /proc, a proc file system"),
+        (yml, 2, "The environment file /proc/version (given as --env-file / env_file) is on /proc"),
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/version").exists() or not Path("/sys/kernel").is_dir(), reason="Linux /proc, /sys")
+@pytest.mark.parametrize("case", range(5))
+@pytest.mark.parametrize("mode", ["--dry-run", "--silent"])
+def test_paths_on_pseudo_file_systems_are_refused_before_anything(tmp_path, folder_mirror, isolated_home, case, mode):
+    args, code, words = _pseudo_cases(tmp_path)[case]
+    extra = [a for a in ("--prefix", "--download-dir") if a not in args]
+    defaults = {"--prefix": str(tmp_path / "mc"), "--download-dir": str(tmp_path / "dl")}
+    res = child(mode, "--mirror", str(folder_mirror), *args, *(x for a in extra for x in (a, defaults[a])),
+                env={"HOME": str(isolated_home), "XDG_STATE_HOME": str(isolated_home / "state")})
+    assert res.returncode == code, res.stderr
+    assert words in res.stderr and "not a disk" in res.stderr
+    assert "Lustre" not in res.stderr and "Traceback" not in res.stderr and "Free some" not in res.stderr
+    assert not (tmp_path / "dl").exists() and not (tmp_path / "mc").exists()
+
+
+def test_devices_and_pipes_stay_usable_as_log_files(tmp_path):
+    assert plan_checks.pseudo_fs_problem("/dev/null", "--log-file", "a log file", allow_devices=True) is None
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert plan_checks.pseudo_fs_problem(fifo, "--log-file", "a log file", allow_devices=True) is None
+    assert plan_checks.pseudo_fs_problem("/sys/no/such", "--prefix", "an installation") is not None
+    assert plan_checks.pseudo_fs_problem(tmp_path / "a" / "b", "--prefix", "an installation") is None
+
+
+def test_the_installers_error_line_is_reported_without_its_own_error_tag(tmp_path, standin_installer, monkeypatch):
+    from app.core import installer
+    from app.core.errors import InstallError
+    from app.core.events import CancelToken, RecordingReporter
+
+    monkeypatch.setenv("STANDIN_INSTALL_FAIL", "ERROR: Could not create directory: '/x/mc'.")
+    plan = InstallPlan(platform=detect(), prefix=tmp_path / "mc", skip_space_check=True)
+    with pytest.raises(InstallError) as info:
+        installer.install(plan, standin_installer, RecordingReporter(), CancelToken())
+    assert info.value.message == "The installer stopped: Could not create directory: '/x/mc'."

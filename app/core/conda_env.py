@@ -53,8 +53,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from app.core import conda_errors, env_file, env_progress
+from app.core import conda_errors, env_file, env_progress, mirrors
 from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
@@ -126,6 +127,28 @@ def _conda_child_env(accept_tos: bool = False) -> dict[str, str]:
     for key in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL", "CONDA_EXE", "CONDA_PYTHON_EXE"):
         env.pop(key, None)  # an activated env of another installation must not leak in
     return env
+
+
+def pip_child_vars(plan: InstallPlan) -> dict[str, str]:
+    """The pip settings for the pip that ``conda env create -f`` runs for a file's ``pip:`` section.
+
+    That pip runs before the env's own ``pip.conf`` exists (:mod:`app.core.pip_config` writes it after conda),
+    and conda's pip child inherits conda's environment (conda ``env/installers/pip.py``), so the mirror's index
+    is passed as pip's documented environment settings: ``PIP_INDEX_URL`` and, for an ``http://`` index,
+    ``PIP_TRUSTED_HOST`` (pip refuses a plain-http index that is not trusted; source: pip's "Configuration"
+    docs, every option as ``PIP_<NAME>``).
+
+    Returns:
+        ``{}`` when pip uses PyPI (no mirror index), else the variables to add.
+    """
+    index = mirrors.sources(plan).pip_index
+    if not index:
+        return {}
+    out = {"PIP_INDEX_URL": index}
+    parts = urlsplit(index)
+    if parts.scheme.lower() == "http" and parts.hostname:
+        out["PIP_TRUSTED_HOST"] = parts.hostname
+    return out
 
 
 def conda_cwd(root: Path) -> Path:
@@ -311,14 +334,26 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                                 "(--if-env-exists replace): conda deletes everything in it.", "warning")
     argv = [str(conda_exe), *(env_file.conda_args(plan) if plan.env_file is not None else plan.conda_create_args())]
     env = _conda_child_env(plan.accept_tos)
+    if plan.env_file is not None:
+        pip_vars = pip_child_vars(plan)  # the file's pip: section runs before the env's pip.conf exists
+        env.update(pip_vars)
+        if pip_vars:
+            reporter.log(Stage.ENV, f"The file's pip: section uses the pip index {pip_vars['PIP_INDEX_URL']} "
+                                    "(PIP_INDEX_URL for conda's pip).")
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
+    # conda env create writes the pip: section to condaenv.XXXX.requirements.txt next to the file and removes it
+    # itself only when pip returns; on a cancel it stays beside the user's file: remove what this run's conda made
+    req_dir = Path(plan.env_file).expanduser().absolute().parent if plan.env_file is not None else None
+    req_before = set(_conda_temp_files(req_dir))
     target = found or next((p for p in locations if p.is_dir()), locations[0])
     reporter.log(Stage.ENV, "Running: " + " ".join(argv))
     watcher = env_progress.CondaWatcher(root / "pkgs", target, reporter)
     watcher.start()
 
-    def cleanup(reason: str) -> None:
+    def cleanup(reason: str) -> list[Path]:
+        """Remove what this run's conda made; returns the env folders removed."""
+        removed: list[Path] = []
         for snap in before:
             if snap.was_new_or_empty:
                 if snap.created():
@@ -326,9 +361,20 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                     result = snap.remove_created()
                     if result.failed:
                         reporter.log(Stage.ENV, f"Cleanup of {snap.path}: {result.describe()}.", "warning")
+                    else:
+                        removed.append(snap.path)
             elif found is not None and snap.path == found:
                 reporter.log(Stage.ENV, f"The env {found} was being replaced and may be incomplete ({reason}); "
                                         "create it again before use.", "warning")
+        return removed
+
+    def remove_conda_temp() -> None:
+        for extra in sorted(set(_conda_temp_files(req_dir)) - req_before):
+            try:
+                extra.unlink()
+                reporter.log(Stage.ENV, f"Removed conda's temporary file {extra} (left by the stopped conda).")
+            except OSError as exc:
+                reporter.log(Stage.ENV, f"Could not remove conda's temporary file {extra}: {exc}.", "warning")
 
     try:
         res = run_streaming(
@@ -348,10 +394,15 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     finally:
         watcher.stop.set()
         watcher.join(timeout=2)
+        remove_conda_temp()
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
-        cleanup("conda create failed")
-        raise _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
+        removed = cleanup("conda create failed")
+        err = _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
+        if removed:  # say what became of the half-made env (conda leaves it; this run made it, so it is gone)
+            err.message += (f" The half-made env {', '.join(map(str, removed))} was removed (this run had created "
+                            "it), so nothing is left behind.")
+        raise err
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)
     if not python.exists():
@@ -363,6 +414,18 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
     snap = next((b for b in before if b.path == prefix), None)
     return EnvResult(plan.env_name, prefix, python, created=bool(snap and snap.was_new_or_empty), before=snap)
+
+
+def _conda_temp_files(folder: Path | None) -> list[Path]:
+    """conda's ``condaenv.*.requirements.txt`` files in ``folder`` (the environment file's folder): conda
+    ``env/installers/pip.py`` writes the ``pip:`` section there with ``tempfile.NamedTemporaryFile(prefix="condaenv.",
+    suffix=".requirements.txt", dir=...)``."""
+    if folder is None:
+        return []
+    try:
+        return [p for p in folder.glob("condaenv.*.requirements.txt") if p.is_file()]
+    except OSError:
+        return []
 
 
 def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> bool:

@@ -17,6 +17,7 @@ conda may crash with a traceback and no JSON at all (a spec it cannot parse).
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,10 @@ class Row:
     fix: str
     source: str
     kind: str = ""
+    #: The texts used when a placeholder of ``explanation`` / ``fix`` has no value (conda's document lacked the
+    #: field): the same advice worded without it ("" = fill the blank with :data:`UNKNOWN_WORDS`).
+    explanation_without: str = ""
+    fix_without: str = ""
 
 
 def _compile(text: str, where: str, flags: int = 0) -> re.Pattern[str]:
@@ -77,6 +82,8 @@ def load_table(path: Path | None = None) -> list[Row]:
             fix=str(raw["fix"]),
             source=str(raw["source"]),
             kind=str(raw.get("kind", "")),
+            explanation_without=str(raw.get("explanation_without", "")),
+            fix_without=str(raw.get("fix_without", "")),
         ))
     return rows
 
@@ -89,6 +96,38 @@ def _table() -> tuple[Row, ...]:
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+#: Words for a placeholder without a value, where a row has no ``*_without`` text: the sentence then names the
+#: thing in words, never with an empty blank ("to : ...") or a command with an empty or "." argument.
+UNKNOWN_WORDS = {
+    "url": "the channel server", "channel_url": "a channel", "channels": "the channels in use",
+    "path": "a folder conda needs (its path is in conda's message in the log)", "where": "the env folder",
+    "packages": "a package asked for", "status_code": "an error", "reason": "", "http_status": "an error",
+    "python_pkg": "the python package", "spec_error": "a spec it could not parse", "exception": "conda",
+    "conda_says": "(no message)", "last_line": "(nothing)", "returncode": "?",
+}
+#: A value that names no real place: treated as missing (a recursive command on "." would act on the current folder).
+_NO_VALUE = {"", ".", "./", "..", "/", "~", "None", "none", "null"}
+
+
+def placeholders(template: str) -> list[str]:
+    """The placeholder names in ``template`` (``"to {url}: {conda_says}"`` -> ``["url", "conda_says"]``)."""
+    return [name for _text, name, _spec, _conv in string.Formatter().parse(template) if name]
+
+
+def render(template: str, without: str, facts: dict[str, str]) -> str:
+    """``template`` with ``facts`` filled in; when one of its placeholders has no value (empty, ``"."``, ...),
+    ``without`` instead (the same advice without that fact), or, if the row has none, the placeholder in words
+    (:data:`UNKNOWN_WORDS`)."""
+    missing = [k for k in placeholders(template) if str(facts.get(k, "")).strip() in _NO_VALUE]
+    if missing and without:
+        template = without
+    filled = _Blank({k: v for k, v in facts.items() if str(v).strip() not in _NO_VALUE})
+    for k in placeholders(template):
+        if k not in filled:
+            filled[k] = UNKNOWN_WORDS.get(k, "")
+    return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", template.format_map(filled))).strip()
 
 
 def _text_of(value: Any) -> str:
@@ -139,14 +178,21 @@ def _facts(doc: dict[str, Any], stderr: str, returncode: int, where: str) -> dic
     unsat = doc.get("unsatisfiable")
     conflicts = "; ".join(" -> ".join(map(str, group)) for group in unsat if group) if isinstance(unsat, list) else ""
     says = _first_lines(message, 6) or conflicts or _first_lines(guidance, 1) or _first_lines(str(doc.get("error") or ""))
+    text = "\n".join((message, str(doc.get("error") or "")))
+    # fields conda's document may lack, taken from its message: "  path: /opt/x/pkgs", "for url <https://...>"
+    in_text_path = re.search(r"^\s*path:\s*(\S.*?)\s*$", text, re.MULTILINE)
+    in_text_url = _URL.search(text)
+    in_text_status = re.search(r"\bHTTP (\d{3})\b", text)
+    url = str(doc.get("url") or doc.get("channel_url") or "") or \
+        (in_text_url.group(0).rstrip(">.,;:") if in_text_url else "")
     facts = _Blank(
         exception=name or "conda",
         conda_says=says or "(no message)",
-        url=str(doc.get("url") or doc.get("channel_url") or ""),
+        url=url,
         channel_url=str(doc.get("channel_url") or doc.get("url") or ""),
-        status_code=str(doc.get("status_code") or ""),
+        status_code=str(doc.get("status_code") or "") or (in_text_status.group(1) if in_text_status else ""),
         reason=str(doc.get("reason") or ""),
-        path=str(doc.get("path") or ""),
+        path=str(doc.get("path") or "") or (in_text_path.group(1).strip("'\"") if in_text_path else ""),
         where=where,
         returncode=str(returncode),
         last_line=(stderr.strip().splitlines() or ["(nothing)"])[-1].strip(),
@@ -164,9 +210,12 @@ def _facts(doc: dict[str, Any], stderr: str, returncode: int, where: str) -> dic
     facts["channels"] = ", ".join(channels) or "the channels in use"
     facts["tos_commands"] = "; ".join(f"conda tos accept --override-channels --channel {c}" for c in channels) \
         or "conda tos accept --override-channels --channel CHANNEL"
-    if facts["path"]:
+    if facts["path"].strip() not in _NO_VALUE:
         p = Path(facts["path"])
-        facts["path_root"] = str(p.parent if p.suffix else p)
+        root = p.parent if p.suffix else p
+        facts["path_root"] = str(root) if str(root) not in _NO_VALUE and root.is_absolute() else ""
+    else:
+        facts["path"] = ""
     facts["python_pkg"] = str(doc.get("python_pkg") or "")
     return facts
 
@@ -225,11 +274,11 @@ def explain(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: in
         what, fix = disk_errors.advice(row.kind, where, "choose another install location")
         name = facts["exception"]
         return EnvCreateError(f"{what} conda said: {name}: {facts['conda_says']}", fix=fix, detail=detail)
-    message = row.explanation.format_map(facts)
+    message = render(row.explanation, row.explanation_without, facts)
     name = str(doc.get("exception_name") or "")
     if name and name != ENV_WITHOUT_PYTHON and name not in message:
         message = f"{message} (conda: {name})"  # conda's own name, to search for or report
-    fix = row.fix.format_map(facts)
+    fix = render(row.fix, row.fix_without, facts)
     cls = TermsOfServiceError if row.kind == "tos" else EnvCreateError
     err = cls(message, fix=fix, detail=detail)
     err.row_id = row.id  # type: ignore[attr-defined]  # which row matched, for the log and tests

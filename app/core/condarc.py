@@ -149,6 +149,23 @@ def plan_commands(rc: Path, current: dict[str, Any], channels: mirrors.CondaChan
     return [[*base, *ops, "--json"] for ops in (removes, appends, sets) if ops]
 
 
+def replaced_settings(current: dict[str, Any], channels: mirrors.CondaChannels | None) -> list[tuple[str, str, str]]:
+    """``(key, old, new)`` for each setting of ``current`` (a ``.condarc``'s) that :func:`plan_commands` changes:
+    ``channels`` / ``default_channels`` lists and ``custom_channels.NAME`` entries that had another value."""
+    out: list[tuple[str, str, str]] = []
+    if channels is None:
+        return out
+    for key, items in (("channels", channels.channels), ("default_channels", channels.default_channels)):
+        old = current.get(key)
+        if items and old and list(old) != list(items):
+            out.append((key, "[" + ", ".join(map(str, old)) + "]", "[" + ", ".join(items) + "]"))
+    have = current.get("custom_channels") or {}
+    for name, url in channels.custom_channels:
+        if have.get(name) not in (None, url):
+            out.append((f"custom_channels.{name}", str(have[name]), url))
+    return out
+
+
 def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter, cancel: CancelToken,
               conda_version: str | None = None, new_install: bool = True) -> CondarcResult:
     """Write the mirror's channels and ``ssl_verify: truststore`` into ``<root_prefix>/.condarc`` with
@@ -196,6 +213,11 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
         shutil.copy2(rc, backup)
         result.backup = backup
         reporter.log(Stage.ENV, f"Backed up {rc} to {backup.name}.")
+    if not new_install:  # the user's own settings that the mirror replaces: say what they were, and where they are kept
+        for key, old, new in replaced_settings(current, src.conda_channels):
+            reporter.log(Stage.ENV, f"The existing {rc} set {key} to {old}; the mirror replaces it with {new} "
+                                    + (f"(the old file is kept as {result.backup})." if result.backup else "."),
+                         "warning")
     for args in cmds:
         cancel.raise_if_cancelled()
         code, doc, text = _conda_json(conda_exe, args, cancel)

@@ -47,7 +47,8 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from app.core import match_spec
+from app.core import match_spec, plan_checks
+from app.core.errors import UsageError
 
 #: Top-level keys conda reads (conda/env/env.py ``VALID_KEYS``).
 VALID_KEYS = ("name", "dependencies", "prefix", "channels", "variables")
@@ -132,12 +133,19 @@ def _requirement(line: str) -> Requirement | None:
         return None
 
 
+SAVE_AS_UTF8 = ("Save the environment.yml as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
+                "iconv -f <its encoding> -t UTF-8 environment.yml > environment-utf8.yml (for example -f UTF-16LE, "
+                "-f CP1252, -f GBK).")
+
+
 def read_text(path: Path) -> str:
     """The file's text: UTF-8 (a byte-order mark allowed), else UTF-16 with a byte-order mark, as conda's
     ``from_file`` tries utf-8 and then utf-16.
 
     Raises:
         ValueError: the reason it cannot be read, as a sentence part (``"does not exist"``).
+        UsageError: the bytes are not text conda reads (UTF-16 without a byte-order mark, Latin-1, binary):
+            a whole sentence naming the encoding (:func:`app.core.plan_checks.decode_config`).
     """
     try:
         if path.is_dir():
@@ -152,20 +160,32 @@ def read_text(path: Path) -> str:
         raise ValueError("does not exist: a folder on its path is a file") from None
     except OSError as exc:
         raise ValueError(f"cannot be read: {exc.strerror or exc}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"starts like UTF-16 but is not valid UTF-16 ({exc.reason}); save it as UTF-8") from None
+    # the answer file's decoding checks (UTF-16 without a byte-order mark, Latin-1, binary), worded for this file
+    return plan_checks.decode_config(data, path, what="environment file", fmt="YAML",
+                                     fixes=(SAVE_AS_UTF8, SAVE_AS_UTF8))
+
+
+def encoding_note(path: Path) -> str:
+    """``" (read as UTF-16)"`` when the file has a UTF-16 byte-order mark (conda reads it so too), else ``""``:
+    for messages about its content, so an odd encoding shows."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"is not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start}); save it as UTF-8") \
-            from None
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return ""
+    return " (read as UTF-16)" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
 
 
 def declared_name(path: Path | str) -> str | None:
     """The file's ``name:`` when it is a non-empty string, else ``None``; never raises."""
     try:
         doc = yaml.safe_load(read_text(Path(path).expanduser()))
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, UsageError, yaml.YAMLError):
         return None
     name = doc.get("name") if isinstance(doc, dict) else None
     return name.strip() if isinstance(name, str) and name.strip() else None
@@ -184,10 +204,16 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
     path = Path(path).expanduser().absolute()
     env = EnvFile(path)
     where = _where(path, None)
+    if problem := plan_checks.pseudo_fs_problem(path, "--env-file / env_file", "an environment.yml"):
+        env.problems.append(f"The environment file {problem}")
+        return env
     try:
         text = read_text(path)
     except ValueError as exc:
         env.problems.append(f"{where} {exc}. Give the path of an environment.yml.")
+        return env
+    except UsageError as exc:
+        env.problems.append(f"{exc.message} {exc.fix}")
         return env
     loader = yaml.SafeLoader(text)
     try:
@@ -208,8 +234,9 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
                             "environment.yml).")
         return env
     if not isinstance(root, yaml.MappingNode):
-        env.problems.append(f"{_where(path, _line(root))} is not a mapping of keys (name, channels, dependencies): "
-                            "it is a plain value or a list. Check that it is an environment.yml, not a requirements.txt.")
+        env.problems.append(f"The environment file {path}{encoding_note(path)} (--env-file / env_file), line "
+                            f"{_line(root)}, is not a mapping of keys (name, channels, dependencies): it is a plain "
+                            "value or a list. Check that it is an environment.yml, not a requirements.txt.")
         return env
 
     def value(node: yaml.Node) -> Any:

@@ -127,8 +127,10 @@ def asked_names(plan, expected_pip: tuple[str, ...] | list[str] = ()) -> list[st
         loaded = env_file.load(plan.env_file)
         names += loaded.conda_names() + loaded.pip_names()
     else:
+        from app.core import presets  # noqa: PLC0415
+
         names.append("python")
-        for spec in plan.packages:
+        for spec in presets.conda_specs(plan):  # what conda create was given: the preset's (pip) and the plan's
             try:
                 names.append(match_spec.parse(spec).name)
             except match_spec.SpecError:

@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import disk_errors
+from app.core import disk_errors, plan_checks
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.file_edit import timestamp, write_new
@@ -225,6 +225,11 @@ def _existing_ancestor(path: Path) -> Path:
     return Path(path.anchor or "/")
 
 
+def _untagged(line: str) -> str:
+    """An installer output line without its leading ``ERROR:`` / ``Error:`` tag(s)."""
+    return re.sub(r"^(?:\s*(?:ERROR|Error|error)\s*:\s*)+", "", line.strip()) or line.strip()
+
+
 def _is_nonempty_dir(path: Path) -> bool:
     return path.is_dir() and any(path.iterdir())
 
@@ -270,6 +275,9 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     if problems:
         raise PrefixError(problems[0], fix="Choose another install location.")
     warnings: list[str] = []
+    if problem := plan_checks.pseudo_fs_problem(prefix, "the install location", "an installation"):
+        raise PrefixError(problem, fix="Choose another install location (--prefix in silent mode), for example "
+                                       "~/miniconda3.")
     if prefix.exists() and not prefix.is_dir():
         raise PrefixError(f"{prefix} exists and is a file, not a folder.", fix="Choose another install location.")
     anchor = _existing_ancestor(prefix)
@@ -442,7 +450,7 @@ def _installer_env(prefix: Path | None = None, tmp: dict[str, str] | None = None
 def _disk_problem(kind: str, prefix: Path, line: str | None, detail: str) -> InstallError:
     message, fix = disk_errors.advice(kind, str(prefix), "--prefix in silent mode")
     if line:
-        message = f"{message} The installer said: {line.strip()}"
+        message = f"{message} The installer said: {_untagged(line)}"
     return InstallError(message, fix=fix, detail=detail)
 
 
@@ -531,7 +539,9 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         if kind:
             marked = [t for t in tail if disk_errors.classify(t) == kind]
             raise _disk_problem(kind, prefix, marked[-1] if marked else None, "\n".join(tail))
-        message = errors[-1] if errors else f"The installer exited with code {res.returncode}."
+        # the installer's own "ERROR: ..." line, without its tag (the report adds "ERROR (install):" itself)
+        message = (f"The installer stopped: {_untagged(errors[-1])}" if errors
+                   else f"The installer exited with code {res.returncode}.")
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)

@@ -69,6 +69,8 @@ def log_path_problem(path: Path) -> str | None:
     path = Path(path).expanduser()
     if problem := plan_checks.length_problem(path, "--log-file"):
         return f"Cannot write the log file: {problem}"
+    if problem := plan_checks.pseudo_fs_problem(path, "--log-file", "a log file", allow_devices=True):
+        return f"Cannot write the log file: {problem}"
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -86,7 +88,9 @@ def log_path_problem(path: Path) -> str | None:
         folder, why = blocked
         if why.startswith("it is a file"):
             return f"Cannot write the log file {path}: {folder} is a file, not a folder."
-        return f"Cannot write the log file {path}: the folder {folder} is not writable ({why.removeprefix('it is ')})."
+        if why.startswith("it is "):  # "it is not writable (read-only, ...)": one sentence, no doubled bracket
+            return f"Cannot write the log file {path}: the folder {folder} {why.removeprefix('it ')}."
+        return f"Cannot write the log file {path}: the folder {folder} cannot be used ({why})."
     return None
 
 
@@ -158,14 +162,35 @@ class FileLogReporter(Reporter):
         self._lock = threading.RLock()
         self._last_progress: dict[Stage, float] = {}
         self._fh = open(self.path, "a", encoding="utf-8", errors="replace", buffering=1)
+        #: The first error writing the file after the header (``None`` while it works): from then on nothing
+        #: more is written and the run goes on (a log never changes the outcome of a run).
+        self.failed: OSError | None = None
 
-    def _write(self, stage: Stage | str, level: str, text: str) -> None:
+    def _write(self, stage: Stage | str, level: str, text: str, strict: bool = False) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         name = stage.value if isinstance(stage, Stage) else stage
         with self._lock:
-            if not self._fh.closed:
+            if self._fh.closed or self.failed is not None:
+                return
+            try:
                 for line in text.splitlines() or [""]:
                     self._fh.write(f"{stamp} {level.upper():7} [{name}] {line}\n")
+                if strict:
+                    self._fh.flush()
+            except OSError as exc:
+                if strict:
+                    raise
+                self._give_up(exc)
+
+    def _give_up(self, exc: OSError) -> None:
+        """The file failed mid-run (disk full, quota, a removed mount): warn once on stderr, write no more."""
+        self.failed = exc
+        try:
+            sys.stderr.write(f"{APP_NAME}: warning: the log file {self.path} could not be written from here on: "
+                             f"{exc.strerror or exc}. The run goes on without it.\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
     def write(self, level: str, text: str, stage: Stage | str = "wizard") -> None:
         """Write a line that does not come from a stage (start, plan, final result)."""
@@ -173,8 +198,14 @@ class FileLogReporter(Reporter):
 
     def write_header(self, argv: Sequence[str] | None = None, config: Path | str | None = None,
                      mode: str = "silent mode") -> None:
-        """Write :func:`header_lines` (the GUI calls this with ``mode="wizard"``)."""
-        self._write("wizard", "info", "\n".join(header_lines(argv, config, mode=mode)))
+        """Write :func:`header_lines` (the GUI calls this with ``mode="wizard"``) and flush it.
+
+        Raises:
+            OSError: the file cannot be written (``/dev/full``, a full disk): a log that cannot be written at the
+                start is the caller's usage error. Every later write that fails only warns once on stderr
+                (:attr:`failed`) and the run goes on.
+        """
+        self._write("wizard", "info", "\n".join(header_lines(argv, config, mode=mode)), strict=True)
 
     def write_footer(self, exit_code: int, stage: Stage | str | None) -> None:
         """The last line: ``exit code N (stage S)``; ``stage`` is where the run stopped (``None``: it finished)."""
@@ -204,5 +235,14 @@ class FileLogReporter(Reporter):
         self._write(stage, "info", f"{key} = {value}")
 
     def close(self) -> None:
+        """Close the file; an error flushing the last lines only warns (see :attr:`failed`)."""
         with self._lock:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:
+                if self.failed is None:
+                    self._give_up(exc)
+                try:
+                    self._fh.close()  # the buffer is dropped on the second close attempt
+                except OSError:
+                    pass

@@ -316,7 +316,8 @@ def sources(plan: Any) -> Sources:
             if named.conda is None:
                 conda_name = None
         else:
-            conda_name, conda_channels, conda_label = cm, CondaChannels.from_endpoint(cm), "endpoint"
+            conda_name, conda_channels, conda_label = cm, CondaChannels.from_endpoint(cm), \
+                "the anaconda endpoint URL given with --condarc-mirror"
 
     pip_index = base.pip_index if base else None
     pip_label = base.title if base and base.pip_index else ""

@@ -48,6 +48,10 @@ class PipStep:
     argv: tuple[str, ...]
     source: str
     index: str | None = None
+    #: the torch variant of a PyTorch step (``"cpu"``, ``"cu130"``; ``""`` for other steps) and the
+    #: requirements it names (``("torch",)``): a failure's fix never suggests what is already chosen.
+    variant: str = ""
+    requirements: tuple[str, ...] = ()
 
     def text(self) -> str:
         """The command as one line a user can paste (POSIX quoting)."""
@@ -85,10 +89,11 @@ def steps(plan: InstallPlan, python: str | Path = "python", choice: presets.Pres
         where = f"{url}, " + ("the official PyTorch wheel index" if official else "a mirror of the PyTorch wheels")
         if style == "find-links":
             where += " (torch's own dependencies from the env's pip index)"
-        out.append(PipStep(f"PyTorch ({v.title})", (*base, flag, url, *v.requirements), where, url))
+        out.append(PipStep(f"PyTorch ({v.title})", (*base, flag, url, *v.requirements), where, url,
+                           v.variant, tuple(v.requirements)))
     else:
         out.append(PipStep(f"PyTorch ({v.title})", (*base, *v.requirements),
-                           "the env's pip index: PyPI or its mirror"))
+                           "the env's pip index: PyPI or its mirror", None, v.variant, tuple(v.requirements)))
     if choice.pip:
         out.append(PipStep("LLM libraries", (*base, *choice.pip), "the env's pip index: PyPI or its mirror"))
     return out
@@ -118,13 +123,28 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
     disk = disk_errors.classify(output[-4000:])
     if disk:
         what, fix = disk_errors.advice(disk, "the env folder", "choose another install location")
-        return EnvCreateError(f"pip could not install {step.title}: {what}", fix=fix + retry, detail=output[-4000:])
+        err = EnvCreateError(f"pip could not install {step.title}: {what}", fix=fix + retry, detail=output[-4000:])
+        err.retry = retry  # type: ignore[attr-defined]  # settle_env_after_failure drops it when the env is gone
+        return err
     if m := _NOT_FOUND_RE.search(output):
         name = m.group(1) or m.group(2)
-        if step.index:
+        own = {_req_name(r) for r in step.requirements}
+        mirror = bool(step.index) and not step.index.startswith(OFFICIAL_TORCH_INDEX)
+        if step.index and mirror and own and _req_name(name) not in own:
+            # torch itself was found; one of ITS dependencies was not: the mirror's copy is incomplete
+            fix = (f"The mirror's PyTorch wheel index {step.index} is incomplete: it has no {name}, which torch "
+                   "needs. Use the official PyTorch index (--mirror official; to keep the mirror for the other "
+                   "parts, add --condarc-mirror NAME and --pip-index URL).")
+        elif step.index:
+            options = []
+            if step.variant != "cpu":
+                options.append("another build with --torch-variant (cpu exists for every platform)")
+            other_python = "3.12" if plan.env_python == "3.11" else "3.11"
+            options.append(f"another Python (--env-python {other_python})")
+            if mirror:
+                options.append("the official PyTorch index (--mirror official)")
             fix = (f"{where} has no {name} for Python {plan.env_python} on {plan.platform.describe()}. Choose "
-                   "another build with --torch-variant (cpu exists for every platform), or another Python "
-                   "(--env-python 3.11).")
+                   + ", or ".join(options) + ".")
         else:
             fix = (f"Check the package name {name}, or the pip index ({where}): a mirror may lag behind PyPI; "
                    "give another with --pip-index.")
@@ -141,7 +161,41 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
         fix = "A download was damaged or changed on the way (hash mismatch); run again, or use another mirror."
     else:
         fix = "Read pip's output in the log."
-    return EnvCreateError(f"pip could not install {step.title}: {said}", fix=fix + retry, detail=output[-4000:])
+    err = EnvCreateError(f"pip could not install {step.title}: {said}", fix=fix + retry, detail=output[-4000:])
+    err.retry = retry  # type: ignore[attr-defined]  # settle_env_after_failure drops it when the env is gone
+    return err
+
+
+def _req_name(text: str) -> str:
+    """The canonical project name of a requirement (``"Torch==2.5"`` -> ``"torch"``)."""
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    return canonicalize_name(re.split(r"[<>=!~;\[ @(]", text.strip(), maxsplit=1)[0])
+
+
+def settle_env_after_failure(err: EnvCreateError, env: EnvResult, done: list[PipStep] | tuple[PipStep, ...],
+                             reporter: Reporter) -> EnvCreateError:
+    """What becomes of the env when a pip step failed, said in ``err`` (returned, changed).
+
+    The rule is "remove only what this run created": an env this run created, into which no pip step got
+    anything, is removed (:func:`app.core.conda_env.discard_created`), so running the same command again starts
+    clean (pip keeps its downloads in its cache). An env that holds a finished pip step (torch, gigabytes), or
+    that this run did not create, is kept, and the error says how to go on with it.
+    """
+    from app.core import conda_env  # noqa: PLC0415 - conda_env is heavier and imports this module's callers
+
+    retry = getattr(err, "retry", "")
+    if env.created and not done and conda_env.discard_created(env, reporter, "pip failed"):
+        err.message += (f" The env {env.name} that this run created ({env.prefix}) was removed, so running "
+                        "again starts clean.")
+        if retry:
+            err.fix = err.fix.replace(retry, "")
+        return err
+    kept = "its conda part" + (" and " + ", ".join(s.title for s in done) if done else "")
+    err.message += f" The env {env.name} ({env.prefix}, {kept}) is kept."
+    err.fix += (f" To continue, run the command above in it; or run the wizard again with --if-env-exists replace "
+                "to start over (--if-env-exists reuse keeps the env as it is and installs nothing with pip).")
+    return err
 
 
 def pip_version(python: str | Path, cancel: CancelToken | None = None) -> str | None:
@@ -161,8 +215,8 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
         :class:`PipResult` with the steps run.
 
     Raises:
-        EnvCreateError: a pip step failed (pip's message, a fix, the command to retry); the env is kept,
-            so the command can be run again by hand.
+        EnvCreateError: a pip step failed (pip's message, a fix); an env this run created with nothing from
+            pip in it yet is removed, any other is kept with the command to retry (:func:`settle_env_after_failure`).
         Cancelled: the pip process tree was ended.
     """
     choice = presets.resolve(plan)
@@ -194,6 +248,7 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
             raise EnvCreateError(f"The env's Python {env.python} could not be started for pip: {exc}",
                                  fix="Create the env again (--if-env-exists replace).") from exc
         if res.returncode != 0:
-            raise error_for(step, res.returncode, res.stdout + "\n" + res.stderr, plan)
+            raise settle_env_after_failure(error_for(step, res.returncode, res.stdout + "\n" + res.stderr, plan),
+                                           env, done, reporter)
         done.append(step)
     return PipResult(tuple(done))

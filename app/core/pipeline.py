@@ -191,6 +191,9 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
     if problem := plan_checks.stat_problem(folder, "--download-dir" if given else "the default download folder"):
         raise DownloadError(f"The download folder {problem}", fix=fix)
+    if problem := plan_checks.pseudo_fs_problem(folder, "--download-dir" if given else "the default download folder",
+                                                "downloads"):
+        raise DownloadError(f"The download folder {problem}", fix=fix)
     if folder.exists() and not folder.is_dir():
         raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
     anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
@@ -223,7 +226,8 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     prefix = plan.resolved_prefix
     fix = "Choose another install location (--prefix in silent mode)."
     if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))
-                   or plan_checks.stat_problem(prefix, setting("prefix"))):
+                   or plan_checks.stat_problem(prefix, setting("prefix"))
+                   or plan_checks.pseudo_fs_problem(prefix, setting("prefix"), "an installation")):
         raise PrefixError(problem, fix=fix)
     try:
         installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
@@ -236,8 +240,13 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores
         from app.core import env_file
 
-        for warning in env_file.load(plan.env_file, plan.env_name).warnings:
+        loaded = env_file.load(plan.env_file, plan.env_name)
+        for warning in loaded.warnings:
             reporter.log(Stage.ENV, warning, "warning")
+        if warning := presets.driver_warning(loaded.conda_names(), plan.platform):
+            reporter.log(Stage.ENV, f"The environment file {loaded.path}: {warning}", "warning")
+    elif plan.create_env and (warning := presets.driver_warning(presets.conda_specs(plan), plan.platform)):
+        reporter.log(Stage.ENV, warning, "warning")
 
 
 def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunState | None = None) -> RunState:

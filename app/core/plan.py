@@ -628,6 +628,8 @@ class InstallPlan:
         if self.create_env and self.env_file is not None:
             lines.append(f"Create env:      {self.env_name} from {Path(self.env_file).expanduser().absolute()}")
             lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+            # the file's conda packages use the .condarc channels; its pip: section gets the pip index
+            lines.extend(_sources_summary(self, ("conda channels", "pip packages")))
         elif self.create_env:
             pk = " ".join(presets.conda_specs(self)) or "(none)"
             lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
@@ -638,6 +640,7 @@ class InstallPlan:
             lines.extend(_sources_summary(self))
         else:
             lines.append("Create env:      no")
+            lines.extend(_sources_summary(self, ("conda channels",)))  # the run still writes the .condarc
         lines.append(f"GPU check:       {f'{self.gpu_steps} training steps' if self.gpu_check else 'no'}")
         if self.log_file:
             lines.append(f"Log file:        {self.log_file}")
@@ -664,13 +667,15 @@ def _preset_summary(plan: InstallPlan) -> list[str]:
     return lines
 
 
-def _sources_summary(plan: InstallPlan) -> list[str]:
-    """One line per part (conda channels, pip, PyTorch wheels): where each comes from (:mod:`app.core.mirrors`)."""
+def _sources_summary(plan: InstallPlan,
+                     which: tuple[str, ...] = ("conda channels", "pip packages", "PyTorch wheels")) -> list[str]:
+    """One line per part that the run uses (``which``: labels of :meth:`app.core.mirrors.Sources.parts`):
+    where each comes from (:mod:`app.core.mirrors`)."""
     try:
         parts = mirrors.sources(plan).parts()
     except mirrors.MirrorTableError as exc:
         return [f"Sources:         {exc}"]
-    return [f"{label + ':':<17}{text}" for label, text in parts if label != "Installer from"]
+    return [f"{label + ':':<17}{text}" for label, text in parts if label in which]
 
 
 def _shell_problems(init_shells: tuple[str, ...], prefix: Path) -> list[str]:

@@ -154,6 +154,69 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
     return None
 
 
+# ---- pseudo file systems -----------------------------------------------------------------------------------
+
+#: File system types of the kernel's pseudo file systems (names as in ``/proc/self/mountinfo`` and
+#: ``psutil.disk_partitions(all=True)``; macOS ``devfs``): files there are views of kernel state, not data on a
+#: disk, so they cannot hold an installation, a download, a log or an environment file. Source: the Linux
+#: kernel's Documentation/filesystems (proc, sysfs, devtmpfs, cgroup v1/v2, debugfs, tracefs, ...).
+PSEUDO_FILESYSTEMS = frozenset({
+    "proc", "sysfs", "devtmpfs", "devfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs",
+    "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "efivarfs", "binfmt_misc", "rpc_pipefs",
+    "nsfs", "selinuxfs",
+})
+
+
+def filesystem_type(path: str | os.PathLike) -> tuple[str, str] | None:
+    """``(file system type, mount point)`` of the nearest existing folder or file at or above ``path`` (links
+    followed), from ``psutil.disk_partitions(all=True)`` (on Linux the kernel's mount table); the deepest
+    mount point holding the path wins, and of two mounts on the same point the later (the one on top).
+    ``None`` when it cannot be told."""
+    import psutil  # noqa: PLC0415 - only needed here
+
+    try:
+        p = Path(os.path.abspath(os.fspath(path)))
+        anchor = next((q for q in (p, *p.parents) if os.path.lexists(q)), None)
+        if anchor is None:
+            return None
+        real = os.path.realpath(anchor)
+        parts = psutil.disk_partitions(all=True)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    best: tuple[str, str] | None = None
+    for part in parts:
+        mount = part.mountpoint
+        if real == mount or real.startswith(mount.rstrip("/\\") + os.sep) or mount in ("/", os.sep):
+            if best is None or len(mount) >= len(best[1]):
+                best = (part.fstype, mount)
+    return best
+
+
+def pseudo_fs_problem(path: str | os.PathLike, what: str, thing: str, allow_devices: bool = False) -> str | None:
+    """Why ``path`` lies on a pseudo file system of the kernel (:data:`PSEUDO_FILESYSTEMS`: /proc, /sys, /dev,
+    cgroup, ...), or ``None``. Found from the file system type of the nearest existing folder
+    (:func:`filesystem_type`), not from the path's spelling, so a link into /proc or a bind mount counts too.
+
+    Args:
+        what: the setting (``"--prefix / prefix"``); thing: what it would hold (``"an installation"``).
+        allow_devices: a character device or a pipe that exists at ``path`` is fine (``/dev/null``,
+            ``/dev/stderr`` as a log file).
+    """
+    if allow_devices:
+        try:
+            mode = os.stat(path).st_mode
+            if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+                return None
+        except (OSError, ValueError):
+            pass
+    found = filesystem_type(path)
+    if found is None or found[0].lower() not in PSEUDO_FILESYSTEMS:
+        return None
+    fstype, mount = found
+    return (f"{path} (given as {what}) is on {mount}, a {fstype} file system: a view of the kernel's state, "
+            f"not a disk, so it cannot hold {thing}. Choose a path on a disk, for example in your home folder.")
+
+
 # ---- paths inside the prefix -------------------------------------------------------------------------------
 
 def is_inside(child: Path, parent: Path) -> bool:
@@ -222,7 +285,8 @@ def _probably_latin1(data: bytes) -> bool:
     return not any(a >= 0x80 and b >= 0x80 for a, b in zip(data, data[1:]))
 
 
-def decode_config(data: bytes, path: Path | str) -> str:
+def decode_config(data: bytes, path: Path | str, what: str = "answer file", fmt: str = "TOML",
+                  fixes: tuple[str, str] | None = None) -> str:
     """The text of an answer file, from its bytes.
 
     TOML files are UTF-8 (toml.io, "A TOML file must be a valid UTF-8 encoded Unicode document"), but
@@ -230,27 +294,32 @@ def decode_config(data: bytes, path: Path | str) -> str:
     ``>``/``Out-File`` write UTF-16 with one. A byte-order mark says the encoding for certain, so such a
     file is read as what it says (UTF-8 with BOM, UTF-16, UTF-32). Anything else must be UTF-8.
 
+    ``what`` names the file in messages (``"answer file"``, ``"environment file"``), ``fmt`` its format, and
+    ``fixes`` the two fix texts (any encoding, Latin-1); the defaults are the answer file's.
+
     Raises:
         UsageError: a binary file ("is not a text file"); UTF-16 without a byte-order mark; not UTF-8
             (the line and column; "probably Latin-1/Windows-1252" only when the bytes read as that).
     """
+    save_utf8, save_latin1 = fixes or (SAVE_AS_UTF8, SAVE_LATIN1_AS_UTF8)
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise UsageError(f"The answer file {path} starts like {label} but is not valid {label}: {exc.reason}.",
-                                 fix=SAVE_AS_UTF8) from None
+                raise UsageError(f"The {what} {path} starts like {label} but is not valid {label}: {exc.reason}.",
+                                 fix=save_utf8) from None
     kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
     if b"\x00" in data and _utf16_pattern(data) and kind is None:
-        raise UsageError(f"The answer file {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
-                         "it must be UTF-8.", fix=SAVE_AS_UTF8)
+        raise UsageError(f"The {what} {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
+                         "it must be UTF-8.", fix=save_utf8)
     controls = sum(1 for b in data[:4096] if b < 32 and b not in _TEXT_CONTROLS)
     if kind is not None or b"\x00" in data or controls > 0:
-        raise UsageError(f"The answer file {path} is not a text file" + (f": it looks like {kind}" if kind else
-                         " (it holds binary data)") + "; an answer file is a TOML text file.",
-                         fix="Give the TOML answer file with --config, for example one written with "
-                             "--write-config fleet.toml.")
+        raise UsageError(f"The {what} {path} is not a text file" + (f": it looks like {kind}" if kind else
+                         " (it holds binary data)") + f"; an {what} is a {fmt} text file.",
+                         fix=save_utf8 if what != "answer file" else
+                         "Give the TOML answer file with --config, for example one written with "
+                         "--write-config fleet.toml.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -260,9 +329,9 @@ def decode_config(data: bytes, path: Path | str) -> str:
         latin1 = _probably_latin1(data)
         guess = (f"; it is probably Latin-1/Windows-1252, where that byte is {bytes([byte]).decode('cp1252')!r}"
                  if latin1 else "")
-        raise UsageError(f"The answer file {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
-                         f"cannot be read{guess}. TOML files must be UTF-8.",
-                         fix=SAVE_LATIN1_AS_UTF8 if latin1 else SAVE_AS_UTF8) from None
+        raise UsageError(f"The {what} {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
+                         f"cannot be read{guess}. {fmt} files must be UTF-8.",
+                         fix=save_latin1 if latin1 else save_utf8) from None
 
 
 def has_table_header(text: str, key: str) -> bool:

@@ -147,6 +147,16 @@ def conda_specs(plan: InstallPlan) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*preset.conda, *plan.packages]))
 
 
+#: conda package names of PyTorch itself: with an LLM preset (torch from pip) they would be installed twice.
+CONDA_TORCH_NAMES = frozenset({"pytorch", "torch", "pytorch-cuda", "pytorch-gpu", "pytorch-cpu", "pytorch-mutex",
+                               "torchvision", "torchaudio", "libtorch"})
+
+
+def _spec_name(spec: str) -> str:
+    """The package name of a conda spec (``"pytorch::pytorch>=2"`` -> ``"pytorch"``), lower case."""
+    return re.split(r"[\s=<>!~\[]", spec.strip().lower().split("::")[-1], maxsplit=1)[0]
+
+
 def problems(plan: InstallPlan) -> list[str]:
     """The preset and torch-variant problems of ``plan`` (sentences naming the setting and the fix); needs no
     GPU probe."""
@@ -174,6 +184,13 @@ def problems(plan: InstallPlan) -> list[str]:
                    "torch from the PyTorch wheel index (your packages are then added with conda), or leave out "
                    "--torch-variant.")
     if preset.kind == "llm":
+        torch_specs = [s for s in plan.packages if _spec_name(s) in CONDA_TORCH_NAMES]
+        if torch_specs:
+            out.append(f"The LLM presets install torch with pip, from the PyTorch wheel index of the chosen build; "
+                       f"{', '.join(torch_specs)} in {setting('packages')} would add conda's PyTorch packages to "
+                       "the same env, and the two overwrite each other. Leave "
+                       f"{'it' if len(torch_specs) == 1 else 'them'} out of the packages (choose the build with "
+                       "--torch-variant), or use --preset custom to install everything with conda.")
         if preset.device == "cuda" and plan.platform.os == "MacOSX":
             out.append(f"There is no CUDA build of PyTorch for macOS: choose --preset llm-mps or llm-cpu "
                        f"({setting('preset')}).")
@@ -207,6 +224,27 @@ def machine_gpu(platform: PlatformInfo) -> tuple[gpu_info.GpuInfo | None, str]:
         return None, (f"The plan is for {platform.describe()}, not this machine, so its GPU is unknown; "
                       "set --torch-variant for it.")
     return gpu_info.detected(), ""
+
+
+#: conda packages that need an NVIDIA driver (the ``__cuda`` virtual package): without one, conda fails with
+#: "nothing provides __cuda" (recorded: tests/data/real-conda-errors/libmamba-nothing-provides-cuda.txt).
+NEEDS_CUDA_DRIVER = frozenset({"pytorch-cuda", "pytorch-gpu"})
+
+
+def driver_warning(names: list[str] | tuple[str, ...], platform: PlatformInfo) -> str | None:
+    """A warning when conda packages in ``names`` need an NVIDIA driver (:data:`NEEDS_CUDA_DRIVER`) and this
+    machine has none (:func:`app.core.gpu_info.detected`); ``None`` otherwise, or when the plan is for another
+    machine, or ``CONDA_OVERRIDE_CUDA`` is set (conda then assumes a driver)."""
+    wanted = sorted({_spec_name(n) for n in names} & NEEDS_CUDA_DRIVER)
+    if not wanted or os.environ.get("CONDA_OVERRIDE_CUDA"):
+        return None
+    here = _here()
+    if (here.os, here.arch) != (platform.os, platform.arch) or gpu_info.detected() is not None:
+        return None
+    return (f"{' and '.join(wanted)} need{'s' if len(wanted) == 1 else ''} an NVIDIA GPU driver, and this machine has "
+            "none (nvidia-ml-py and nvidia-smi found no driver): conda will fail with \"nothing provides __cuda\". "
+            "Use the CPU build instead (--preset llm-cpu, or drop it from the packages), or install the NVIDIA "
+            "driver first.")
 
 
 def channel_warnings(plan: InstallPlan) -> list[str]:
@@ -257,5 +295,8 @@ def resolve(plan: InstallPlan, gpu: gpu_info.GpuInfo | None | str = "detect",
                         conda=base.conda, pip=base.pip)
     how = "Chosen from the machine" if base.hardware and asked == AUTO else \
         "Chosen from the machine (--preset " + asked + ")" if base.hardware else f"Chosen with --preset {asked}"
+    if plan.torch_variant and plan.torch_variant != torch_variant.AUTO:  # the user's choice, not the machine's
+        how = "Set with --torch-variant" + (f" (--preset {asked})" if asked != AUTO else "")
+        note = ""  # the machine's GPU was not what decided
     reason = f"{how}: {choice.reason}" + (f" {note}" if note else "")
     return PresetChoice(preset, asked, reason, conda, choice, preset.pip, tuple([*warnings, *choice.warnings]))

@@ -221,7 +221,7 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
                                 f"{v.compute_capability[1]}.")
         elif v.cuda and gpu is None:
             warnings.append(f"No NVIDIA driver was found; the {v.title} build needs one to use a GPU.")
-        return _choice(v, f"{v.name} ({v.title}) was set with --torch-variant.", warnings)
+        return _choice(v, f"{v.name} ({v.title}).", warnings)  # the caller says it was set with --torch-variant
 
     variants = table.for_platform(platform)
     if not variants:

@@ -290,7 +290,7 @@ def test_install_page_installer_failure_is_shown(make_page, qtbot, tmp_path):
     page.start_install()
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)
     assert page.result.kind == "error"
-    assert "ERROR: this installer is broken" in page.result.plain
+    assert "The installer stopped: this installer is broken" in page.result.plain
     assert not page.isComplete()
     assert page.install_button.isEnabled() and page.prefix_edit.isEnabled()  # try again
 

@@ -91,8 +91,10 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   ``Installing collected packages``/``Successfully installed`` lines (captured by conda, as the real one does), writes
   a ``NAME-VERSION.dist-info`` (and, for names that are not importable already, a module with ``__version__``) into
   the env's own site-packages. A pip package is known if it is in ``PIP_KNOWN_PACKAGES`` or the comma list
-  ``STANDIN_PIP_KNOWN``; an unknown one makes pip print its "No matching distribution" error and exit 1, and conda
-  then prints ``Pip subprocess error:`` + pip's stderr on stderr and fails with ``CondaEnvException: Pip failed``,
+  ``STANDIN_PIP_KNOWN``; the index it uses is ``PIP_INDEX_URL`` (else PyPI): it prints pip's "Looking in indexes:"
+  line for any other index, appends the index to the file ``STANDIN_PIP_INDEX_LOG`` when set, and, like real pip,
+  ignores an ``http://`` index whose host is not in ``PIP_TRUSTED_HOST`` (so nothing is found). An unknown package
+  makes pip print its "No matching distribution" error and exit 1, and conda then prints ``Pip subprocess error:`` + pip's stderr on stderr and fails with ``CondaEnvException: Pip failed``,
   leaving the env (real conda does not remove it). ``STANDIN_PIP_DELAY`` (seconds) makes the pip stand-in sleep
   before installing, after writing its pid to ``STANDIN_PID_FILE`` (cancel tests). Success: ``{"success": true,
   "actions": {..., "PIP": ["name-version", ...]}, "prefix": ...}`` (``print_result``: the conda actions plus ``PIP``,
@@ -153,7 +155,8 @@ KNOWN_PACKAGES = ("python", "pytorch", "transformers", "numpy", "datasets", "acc
 #: Environment variables recorded with each call in ``conda-meta/standin-calls.log``.
 LOGGED_ENV = (
     "CONDA_PLUGINS_AUTO_ACCEPT_TOS", "CI", "PYTHONUTF8", "PYTHONIOENCODING", "CONDARC", "CONDA_PREFIX",
-    "HOME", "LD_LIBRARY_PATH", "STANDIN_CONDA_KNOWN", "STANDIN_CONDA_CREATE_DELAY",
+    "HOME", "LD_LIBRARY_PATH", "STANDIN_CONDA_KNOWN", "STANDIN_CONDA_CREATE_DELAY", "PIP_INDEX_URL",
+    "PIP_TRUSTED_HOST",
 )
 
 #: The Linux ``defaults`` channels (main, r; ``msys2`` only on Windows - conda_outputs ToS fixtures).
@@ -1114,6 +1117,18 @@ known |= {p.strip().lower() for p in os.environ.get("STANDIN_PIP_KNOWN", "").spl
 if os.environ.get("STANDIN_PID_FILE"):
     Path(os.environ["STANDIN_PID_FILE"]).write_text(str(os.getpid()))
 req = sys.argv[sys.argv.index("-r") + 1]
+index = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
+if os.environ.get("STANDIN_PIP_INDEX_LOG"):
+    with open(os.environ["STANDIN_PIP_INDEX_LOG"], "a", encoding="utf-8") as fh:
+        fh.write(index + "\n")
+if index != "https://pypi.org/simple":
+    print(f"Looking in indexes: {index}", flush=True)
+host = re.sub(r"^[a-z]+://([^/:]+).*$", r"\1", index)
+if index.startswith("http://") and host not in os.environ.get("PIP_TRUSTED_HOST", "").split():
+    sys.stderr.write(f"WARNING: The repository located at {host} is not a trusted or secure host and is being "
+                     "ignored. If this repository is available via HTTPS we recommend you use HTTPS instead, "
+                     f"otherwise you may silence this warning and allow it anyway with '--trusted-host {host}'.\n")
+    known = set()
 lines = [l.strip() for l in open(req, encoding="utf-8") if l.strip() and not l.strip().startswith(("#", "-"))]
 site = Path(sysconfig.get_paths()["purelib"])
 found = []
