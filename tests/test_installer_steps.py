@@ -99,7 +99,8 @@ def test_failed_installer_message_fix_detail_and_cleanup(tmp_path):
     with pytest.raises(InstallError) as exc:
         installer.install(plan_for(prefix), sh, rec, CancelToken())
     tail = [f"line{i}" for i in range(7, 45)] + ["tar: Error: cannot extract", "cleaning up"]
-    assert exc.value.message == "tar: Error: cannot extract"  # the last error line, "ERROR" or "...rror:"
+    # the last error line ("ERROR" or "...rror:"), said as the installer's
+    assert exc.value.message == "The installer stopped: tar: Error: cannot extract"
     assert exc.value.fix == "Read the installer output in the log; fix the cause and install again."
     assert exc.value.detail == "\n".join(tail)  # the last 40 lines
     assert not prefix.exists()
@@ -129,7 +130,7 @@ def test_failed_update_leaves_the_existing_installation_and_says_so(tmp_path):
     (prefix / "bin" / "conda").write_text(FAKE_CONDA)
     sh = script(tmp_path, 'echo "ERROR: update failed"\nexit 1\n')
     rec = RecordingReporter()
-    with pytest.raises(InstallError, match="ERROR: update failed"):
+    with pytest.raises(InstallError, match="The installer stopped: update failed"):
         installer.install(plan_for(prefix, update_existing=True), sh, rec, CancelToken())
     assert (prefix / "bin" / "conda").read_text() == FAKE_CONDA
     assert rec.of("log")[-1] == (

@@ -88,6 +88,7 @@ def test_summary_unix_local_file_no_env(monkeypatch):
         "Install to:      /opt/mc",
         "conda init:      bash (~/.bashrc)",
         "Create env:      no",
+        SOURCES_OFFICIAL[0],  # the .condarc is still set up from the mirror without an env
         "GPU check:       no",
     ])
     mac = InstallPlan(platform=MAC, prefix="/opt/mc", init_shells=("bash", "zsh"), mirror="tuna")

@@ -193,7 +193,7 @@ def settle_env_after_failure(err: EnvCreateError, env: EnvResult, done: list[Pip
         return err
     kept = "its conda part" + (" and " + ", ".join(s.title for s in done) if done else "")
     err.message += f" The env {env.name} ({env.prefix}, {kept}) is kept."
-    err.fix += (f" To continue, run the command above in it; or run the wizard again with --if-env-exists replace "
+    err.fix += (" To continue, run the command above in it; or run the wizard again with --if-env-exists replace "
                 "to start over (--if-env-exists reuse keeps the env as it is and installs nothing with pip).")
     return err
 

@@ -166,7 +166,7 @@ def test_commands_follow_name_variant_preset_and_packages(make_env_page, tmp_pat
     page.variant_combo.setCurrentIndex(page.variant_combo.findData("cu126"))
     assert plan.torch_variant == "cu126"
     assert "python -m pip install --index-url https://download.pytorch.org/whl/cu126 torch" in page.command_lines()
-    assert "cu126 (CUDA 12.6) was chosen under PyTorch build" in page.preset_label.text()
+    assert "Chosen by you under PyTorch build: cu126 (CUDA 12.6)" in page.preset_label.text()
     assert page.command_lines() == _expected_commands(plan)
     assert page.command_lines()[1] in _view(page)
 

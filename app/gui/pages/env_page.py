@@ -547,7 +547,7 @@ class EnvPage(WorkPage):
         text = re.sub(r"Chosen from the machine \(--preset ([\w.-]+)\)", r"Chosen from the machine (preset \1)", text)
         text = re.sub(r"Chosen with --preset ([\w.-]+)", r"Chosen by you (preset \1)", text)
         text = text.replace("Chosen with --preset.", self.tr("Chosen by you."))
-        return text.replace("was set with --torch-variant", self.tr("was chosen under PyTorch build"))
+        return text.replace("Set with --torch-variant:", self.tr("Chosen by you under PyTorch build:"))
 
     def _show_tos(self) -> None:
         gated = self._gated
