@@ -500,3 +500,16 @@ def test_a_condarc_mirror_url_is_named_as_the_anaconda_endpoint_url():
     text = dict(mirrors.sources(plan).parts())["conda channels"]
     assert text.startswith("the anaconda endpoint URL given with --condarc-mirror (https://mirror.example/anaconda), "
                            "written to the new install's .condarc")
+
+
+def test_a_mirror_url_is_said_once_to_give_only_the_installer():
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="https://example.org/miniconda/",
+                       prefix=Path("/opt/mc"), accept_tos=True)
+    src = mirrors.sources(plan)
+    assert src.url_only and not src.notes  # no per-part note: one line in the summary says it
+    lines = plan.summary().splitlines()
+    assert sum("gives only the installer" in line for line in lines) == 1
+    assert not any("names only an installer folder" in line for line in lines)
+    named = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="tuna", prefix=Path("/opt/mc"))
+    assert not mirrors.sources(named).url_only
+    assert not any("gives only the installer" in line for line in named.summary().splitlines())

@@ -246,6 +246,9 @@ class Sources:
     torch_url: str | None = None
     torch_style: str = "index-url"
     notes: dict[str, str] = field(default_factory=dict)
+    #: ``plan.mirror`` is a URL or folder, not a named mirror: it gives only the installer (said once, by the
+    #: caller, rather than on every part).
+    url_only: bool = False
 
     def torch_index(self, variant: str) -> tuple[str, str]:
         """``(url, style)`` of the PyTorch wheels for ``variant`` (``cpu``, ``cu126``, ...); style is
@@ -297,8 +300,6 @@ def sources(plan: Any) -> Sources:
     notes: dict[str, str] = {}
     installer_label = picked.title if picked else ""
     base = picked
-    if picked is None:
-        notes["conda"] = notes["pip"] = "the --mirror URL names only an installer folder"
 
     conda_name: str | None = base.name if base and base.conda else None
     conda_channels = base.conda if base else None
@@ -330,13 +331,11 @@ def sources(plan: Any) -> Sources:
     torch_url = base.torch_url if base else None
     if torch_url is None and base is not None and base.name != "official":
         notes["torch"] = f"{base.title} carries no PyTorch wheel index"
-    elif torch_url is None and base is None:
-        notes["torch"] = "the --mirror URL names only an installer folder"
     return Sources(
         installer=plan.mirror_url, conda=conda_name, pip_index=pip_index, conda_channels=conda_channels,
         installer_label=installer_label, conda_label=conda_label, pip_label=pip_label,
         torch_label=base.title if base and torch_url else "", torch_url=torch_url,
-        torch_style=base.torch_style if base else "index-url", notes=notes,
+        torch_style=base.torch_style if base else "index-url", notes=notes, url_only=picked is None,
     )
 
 

@@ -672,10 +672,14 @@ def _sources_summary(plan: InstallPlan,
     """One line per part that the run uses (``which``: labels of :meth:`app.core.mirrors.Sources.parts`):
     where each comes from (:mod:`app.core.mirrors`)."""
     try:
-        parts = mirrors.sources(plan).parts()
+        src = mirrors.sources(plan)
     except mirrors.MirrorTableError as exc:
         return [f"Sources:         {exc}"]
-    return [f"{label + ':':<17}{text}" for label, text in parts if label in which]
+    lines = [f"{label + ':':<17}{text}" for label, text in src.parts() if label in which]
+    if src.url_only and plan.installer_file is None and lines:
+        lines.append(f"{'':17}(the --mirror URL gives only the installer; name a mirror, or use --condarc-mirror and "
+                     "--pip-index, for the other parts)")
+    return lines
 
 
 def _shell_problems(init_shells: tuple[str, ...], prefix: Path) -> list[str]:
