@@ -90,6 +90,26 @@ def test_copy_from_mirror_folder_with_the_wrong_hash_leaves_nothing(mirror, plan
     assert (mirror / NAME).read_bytes() == DATA
 
 
+def test_a_users_file_in_the_download_folder_is_set_aside_for_a_mirror_copy(mirror, plan):
+    plan.download_dir.mkdir()
+    (plan.download_dir / NAME).write_bytes(b"the user's own file")
+    plan.allow_unverified = True
+    rec = RecordingReporter()
+    fetch_installer(plan, from_mirror(mirror, None), requests.Session(), rec, CancelToken())
+    assert (plan.download_dir / NAME).read_bytes() == DATA
+    assert (plan.download_dir / (NAME + ".bak")).read_bytes() == b"the user's own file"
+
+
+@pytest.mark.parametrize("sha", [SHA, None])
+def test_download_folder_that_is_the_mirror_folder_uses_the_file_in_place(mirror, plan, sha):
+    plan.download_dir, plan.allow_unverified = mirror, True
+    rec = RecordingReporter()
+    path = fetch_installer(plan, from_mirror(mirror, sha), requests.Session(), rec, CancelToken())
+    assert path == mirror / NAME and sorted(p.name for p in mirror.iterdir()) == [NAME]  # nothing copied or renamed
+    assert (mirror / NAME).read_bytes() == DATA
+    assert (Stage.DOWNLOAD, "sha256", SHA) in rec.of("info")
+
+
 @pytest.mark.parametrize("make", ["missing", "folder"])
 def test_unreadable_mirror_file_names_the_mirror(mirror, plan, make):
     (mirror / NAME).unlink()
@@ -111,10 +131,9 @@ def test_copy_that_cannot_be_written_or_renamed(mirror, plan):
     assert exc.value.message == f"Could not write {part}: Is a directory."
     part.rmdir()
     final = plan.download_dir / NAME
-    (final / "sub").mkdir(parents=True)  # the final name is a non-empty folder: the rename fails
-    with pytest.raises(DownloadError) as exc:
-        fetch_installer(plan, from_mirror(mirror, SHA), requests.Session(), RecordingReporter(), CancelToken())
-    assert exc.value.message.startswith(f"Could not write {final}: ")
+    (final / "sub").mkdir(parents=True)  # the final name is the user's folder (a folder they chose): set aside
+    fetch_installer(plan, from_mirror(mirror, SHA), requests.Session(), RecordingReporter(), CancelToken())
+    assert final.read_bytes() == DATA and (plan.download_dir / (NAME + ".bak") / "sub").is_dir()
     assert not part.exists()
 
 

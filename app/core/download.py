@@ -330,7 +330,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
 
     if choice.url.lower().startswith("file:"):  # a local mirror folder (catalog.list_folder): a verified copy
-        return _copy_from_folder(choice, final, part, expected, reporter, cancel)
+        return _copy_from_folder(choice, final, part, expected, reporter, cancel, theirs)
     resumed_from_old_part = part.is_file() and part.stat().st_size > 0
     hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
     actual = hasher.hexdigest()
@@ -346,6 +346,18 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     if expected is not None and actual != expected:
         _remove(part)
         raise _mismatch(choice, expected, actual, choice.filename, local=False)
+    return _put_in_place(part, final, theirs, reporter, expected, actual, size, keep_part=True)
+
+
+def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, expected: str | None, actual: str,
+                  size: int, keep_part: bool) -> Path:
+    """Rename the checked ``part`` to ``final`` and report it. A file of that name that is the user's
+    (``theirs``: a folder the user chose) is set aside as ``NAME.bak`` first, never overwritten.
+
+    Raises:
+        DownloadError: the rename failed (disk full, quota, permissions); ``part`` is kept for a resume when
+            ``keep_part``, else removed.
+    """
     try:
         if theirs and os.path.lexists(final):
             backup = _free_name(final.with_name(final.name + ".bak"))
@@ -354,6 +366,8 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
                          "warning")
         os.replace(part, final)
     except OSError as exc:
+        if not keep_part:
+            _remove(part)
         raise _disk_error(final, exc) from exc
     reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
     reporter.info(Stage.DOWNLOAD, "path", str(final))
@@ -373,7 +387,7 @@ def _free_name(path: Path) -> Path:
 
 
 def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected: str | None, reporter: Reporter,
-                      cancel: CancelToken) -> Path:
+                      cancel: CancelToken, theirs: bool = False) -> Path:
     """"Download" from a local mirror folder (a ``file:///`` URL from :func:`app.core.catalog.list_folder`):
     copy into ``part`` in 1 MiB pieces, hashing as it goes (progress, cancel), check the SHA-256, then
     rename to ``final``. The mirror's file is never changed; a mismatch or failure leaves no ``.part``.
@@ -384,6 +398,16 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
     from app.core.plan import local_mirror_path
 
     source = local_mirror_path(choice.url or "") or Path(choice.url or "")
+    if os.path.lexists(final) and os.path.realpath(final) == os.path.realpath(source):
+        # the download folder is the mirror folder: use the mirror's own file, never copy over or set it aside
+        actual = sha256_file(source, cancel, reporter)
+        reporter.info(Stage.DOWNLOAD, "sha256", actual)
+        if expected is not None and actual != expected:
+            raise _mismatch(choice, expected, actual, str(source), local=False)
+        reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
+        reporter.info(Stage.DOWNLOAD, "path", str(final))
+        reporter.log(Stage.DOWNLOAD, f"Using {final} in place: the download folder is the mirror folder.")
+        return final
     reporter.log(Stage.DOWNLOAD, f"Copying {source} from the local mirror folder.")
     hasher = hashlib.sha256()
     try:
@@ -422,17 +446,7 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
     if expected is not None and actual != expected:
         _remove(part)
         raise _mismatch(choice, expected, actual, str(source), local=False)
-    try:
-        os.replace(part, final)
-    except OSError as exc:
-        _remove(part)
-        raise _disk_error(final, exc) from exc
-    reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
-    reporter.info(Stage.DOWNLOAD, "path", str(final))
-    if expected is not None:
-        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
-    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(done)}).")
-    return final
+    return _put_in_place(part, final, theirs, reporter, expected, actual, done, keep_part=False)
 
 
 def _remove(path: Path) -> None:
