@@ -165,6 +165,8 @@ class FileLogReporter(Reporter):
         #: The first error writing the file after the header (``None`` while it works): from then on nothing
         #: more is written and the run goes on (a log never changes the outcome of a run).
         self.failed: OSError | None = None
+        #: The stage started last (``None`` before the first): where a run that stops now stopped.
+        self.last_stage: Stage | None = None
 
     def _write(self, stage: Stage | str, level: str, text: str, strict: bool = False) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -213,6 +215,7 @@ class FileLogReporter(Reporter):
         self._write(name or "wizard", "info", f"exit code {exit_code}" + (f" (stage {name})" if name else ""))
 
     def stage_started(self, stage: Stage, title: str) -> None:
+        self.last_stage = stage  # where a run that stops now stopped (the wizard's footer names it)
         self._write(stage, "info", f"== {title}")
 
     def stage_finished(self, result: StageResult) -> None:

@@ -10,6 +10,7 @@ every page's constructor; no other state is shared through the wizard object.
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 from enum import IntEnum
 
@@ -89,13 +90,19 @@ class InstallerWizard(QWizard):
                 plan.log_file = default_log_file()
             try:
                 self._own_log = FileLogReporter(plan.log_file)
+                self._own_log.write_header(sys.argv, None, mode="wizard")  # the same header as silent mode
             except OSError as exc:
                 # A bad --log-file must not stop the wizard: log to the default place and say so.
                 bad, plan.log_file = plan.log_file, default_log_file()
                 self._own_log = FileLogReporter(plan.log_file)
+                self._own_log.write_header(sys.argv, None, mode="wizard")
                 self._own_log.write("warning", f"Cannot write the log file {bad} ({exc.strerror or exc}); "
                                                f"logging here instead.")
             self._own_log.write("info", "Wizard started.")
+            # every HTTP retry (index, download) reaches the log as it happens, as in silent mode
+            session = self.state.http()
+            own_log = self._own_log
+            session.on_retry = lambda line: own_log.write("warning", line, "network")  # type: ignore[attr-defined]
             _log_plan_in_background(self._own_log, plan)
             log = self._own_log
         self.log = log
@@ -164,12 +171,14 @@ class InstallerWizard(QWizard):
         """True while any page's worker runs."""
         return any(p.is_busy() for p in self.work_pages())
 
-    def shutdown(self) -> None:
-        """Cancel every running worker and wait for it; close the log file."""
+    def shutdown(self, exit_code: int = 1) -> None:
+        """Cancel every running worker and wait for it; end the log file with ``exit code N (stage S)`` (as
+        silent mode's: 0 when the wizard finished, 1 when it was closed before) and close it."""
         for p in self.work_pages():
             p.shutdown()
         if self._own_log is not None:
-            self._own_log.write("info", "Wizard closed.")
+            self._own_log.write("info", "Wizard finished." if exit_code == 0 else "Wizard closed before the end.")
+            self._own_log.write_footer(exit_code, None if exit_code == 0 else self._own_log.last_stage)
             self._own_log.close()
             self._own_log = None
 
@@ -188,7 +197,7 @@ class InstallerWizard(QWizard):
         super().reject()
 
     def done(self, result: int) -> None:
-        self.shutdown()
+        self.shutdown(0 if result == QWizard.DialogCode.Accepted else 1)
         super().done(result)
 
 

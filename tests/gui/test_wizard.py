@@ -206,3 +206,18 @@ def test_gc_guard_collects_on_its_thread_and_restores(qtbot):
         assert gc.isenabled()
     finally:
         gc.disable()  # the GUI test session keeps automatic gc off (tests/gui/conftest.py)
+
+
+def test_wizard_log_has_the_silent_mode_header_footer_and_retries(qtbot, tmp_path):
+    """The wizard's own log file starts with the same header as silent mode (version, host, user, OS, Python,
+    argv, proxies, time zone), shows HTTP retries, and ends with the exit code (issue 10, section 9)."""
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    w = InstallerWizard(plan, confirm_close=False)
+    qtbot.addWidget(w)
+    w.state.http().on_retry("retry 1/3 of GET http://127.0.0.1:9/ after the connection was refused")
+    w.reject()  # closed before the end
+    text = plan.log_file.read_text(encoding="utf-8")
+    for field in ("wizard", "host:", "user:", "os:", "python:", "argv:", "time zone:"):
+        assert field in text.split("Wizard started.")[0], field
+    assert "[network] retry 1/3 of GET http://127.0.0.1:9/" in text
+    assert text.rstrip().splitlines()[-1].endswith("exit code 1")
