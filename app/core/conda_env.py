@@ -342,7 +342,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
                                     "(PIP_INDEX_URL for conda's pip).")
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
-    # conda env create writes the pip: section to condaenv.XXXX.requirements.txt next to the file and removes it
+    # conda env create writes the pip: section to condaenv.<random>.requirements.txt next to the file and removes it
     # itself only when pip returns; on a cancel it stays beside the user's file: remove what this run's conda made
     req_dir = Path(plan.env_file).expanduser().absolute().parent if plan.env_file is not None else None
     req_before = set(_conda_temp_files(req_dir))
