@@ -78,10 +78,14 @@ def test_no_old_path(old):
     assert add_to_path(old, MINICONDA[:2]) == ";".join(MINICONDA[:2])
 
 
-def test_empty_segments_cleaned_only_at_the_join_point():
+def test_empty_segments_are_kept_even_at_the_join_point():
+    # The old value stays byte for byte (empty entries at its start included), so that removing our
+    # entries later gives it back exactly (issue 11: "comes back identical").
     old = ";;C:\\a;;C:\\b;%USERPROFILE%\\bin;"
-    assert add_to_path(old, ["C:\\m"]) == "C:\\m;C:\\a;;C:\\b;%USERPROFILE%\\bin;"
-    assert add_to_path(";;;", ["C:\\m"]) == "C:\\m"
+    assert add_to_path(old, ["C:\\m"]) == "C:\\m;" + old
+    assert remove_from_path(add_to_path(old, ["C:\\m"]), ["C:\\m"]) == old
+    assert add_to_path(";;;", ["C:\\m"]) == "C:\\m;;;;"
+    assert add_to_path("", ["C:\\m"]) == "C:\\m"
 
 
 def test_percent_references_and_odd_entries_are_kept_verbatim():

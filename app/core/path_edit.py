@@ -3,8 +3,8 @@
 Why pure: the Windows user PATH lives in the registry, and the way it gets lost
 is a tool rewriting the whole value carelessly (``setx`` truncates it to 1,024
 characters; see openframeworks/openFrameworks#6907 and nvm-windows#662). Keeping
-the string work here, apart from the thin registry applier in
-:mod:`app.core.shell_setup`, lets the tests prove on any OS that nothing is
+the string work here, apart from the thin registry adapter in
+:mod:`app.core.win_registry` (used by :mod:`app.core.windows_setup`), lets the tests prove on any OS that nothing is
 dropped, reordered or cut. The split follows rustup's ``windows.rs``
 (``_add_to_path(old, new) -> Option<new>``, ``None`` when there is nothing to do).
 
@@ -15,14 +15,22 @@ Rules (both functions):
 * Entries compare, on Windows (``sep=";"``), case-insensitively, ignoring
   surrounding whitespace and double quotes, trailing ``\\``/``/`` and the
   ``/`` vs ``\\`` spelling. Elsewhere (``sep=":"``) they compare exactly except
-  for a trailing ``/``. ``%VAR%`` references are not expanded.
-* Empty segments (``;;``) are only cleaned up where we join our entries to the
-  old value; the rest of the old value is kept as is.
+  for a trailing ``/``.
+* ``%VAR%`` references are kept as written. For the question "is this directory
+  already there?" (:func:`add_to_path`, :func:`path_contains`) the caller may pass
+  ``expand`` (Windows' ``ExpandEnvironmentStrings``), so that ``%USERPROFILE%\\miniconda3``
+  counts as ``C:\\Users\\me\\miniconda3``. :func:`remove_from_path` never expands: a
+  ``%USERPROFILE%\\...`` entry is always someone else's (we only write plain paths).
+* The old value is kept byte for byte, empty segments included (also at its start), so
+  that :func:`remove_from_path` after :func:`add_to_path` gives back exactly the old value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+#: Expands ``%VAR%`` references in one PATH entry (e.g. ``winreg.ExpandEnvironmentStrings``).
+Expand = Callable[[str], str]
 
 
 def _is_windows(sep: str) -> bool:
@@ -37,6 +45,12 @@ def normalize_entry(entry: str, sep: str = ";") -> str:
         return e.casefold()
     stripped = e.rstrip("/")
     return stripped if stripped or not e else "/"
+
+
+def _key(entry: str, sep: str, expand: Expand | None) -> str:
+    if expand is not None and _is_windows(sep) and "%" in entry:
+        entry = expand(entry)
+    return normalize_entry(entry, sep)
 
 
 def _check_entries(entries: Iterable[str], sep: str) -> list[str]:
@@ -54,18 +68,19 @@ def _check_entries(entries: Iterable[str], sep: str) -> list[str]:
     return out
 
 
-def add_to_path(old: str | None, entries: list[str], sep: str = ";") -> str | None:
+def add_to_path(old: str | None, entries: list[str], sep: str = ";", expand: Expand | None = None) -> str | None:
     """Prepend the ``entries`` that ``old`` lacks, in their order.
 
     Args:
         old: the current PATH value (``None`` or ``""`` when there is none).
         entries: directories to put first, highest priority first.
         sep: ``";"`` (Windows rules) or ``":"``.
+        expand: expands ``%VAR%`` in old entries for the comparison only (Windows rules).
 
     Returns:
         The new value, or ``None`` when every entry is already present
-        (so the caller writes nothing). The new value always ends with ``old``
-        unchanged, apart from empty segments at its start (the join point).
+        (so the caller writes nothing). The new value is ``<missing entries><sep><old>``,
+        ``old`` unchanged byte for byte (or just the entries when ``old`` is empty).
 
     Raises:
         ValueError: an entry is empty or contains ``sep`` (a programming error:
@@ -73,13 +88,12 @@ def add_to_path(old: str | None, entries: list[str], sep: str = ";") -> str | No
     """
     wanted = _check_entries(entries, sep)
     old = old or ""
-    present = {normalize_entry(e, sep) for e in old.split(sep)}
+    present = {_key(e, sep, expand) for e in old.split(sep)}
     missing = [e for e in wanted if normalize_entry(e, sep) not in present]
     if not missing:
         return None
     head = sep.join(missing)
-    rest = old.lstrip(sep)
-    return f"{head}{sep}{rest}" if rest else head
+    return f"{head}{sep}{old}" if old else head
 
 
 def remove_from_path(old: str | None, entries: list[str], sep: str = ";") -> str | None:
@@ -102,7 +116,8 @@ def remove_from_path(old: str | None, entries: list[str], sep: str = ";") -> str
     return sep.join(kept)
 
 
-def path_contains(value: str | None, entry: str, sep: str = ";") -> bool:
-    """Whether ``value`` already has ``entry`` (by the comparison rules above)."""
+def path_contains(value: str | None, entry: str, sep: str = ";", expand: Expand | None = None) -> bool:
+    """Whether ``value`` already has ``entry`` (by the comparison rules above; ``expand`` as in
+    :func:`add_to_path`)."""
     key = normalize_entry(entry, sep)
-    return any(normalize_entry(s, sep) == key for s in (value or "").split(sep))
+    return any(_key(s, sep, expand) == key for s in (value or "").split(sep))
