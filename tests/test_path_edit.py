@@ -169,3 +169,74 @@ def test_bad_entries_are_refused_with_the_reason(entries, match):
     for call in (add_to_path, remove_from_path):
         with pytest.raises(ValueError, match=match):
             call(r"C:\x", entries)
+
+
+# ---- issue 11: a long Windows PATH with odd entries, %VAR% forms, exact round trip ----------------
+
+#: Entries of the kinds real PATHs have (trailing "\", "(x86)", spaces, %VARS%, quotes, an empty entry,
+#: duplicates in other spellings), repeated with numbers until the value is over 2,048 characters.
+ODD = [
+    r"C:\Program Files (x86)\Common Files\Oracle\Java\javapath",
+    r"%SystemRoot%\system32",
+    r"%SystemRoot%",
+    r"%SYSTEMROOT%\System32\Wbem",
+    r"C:\Program Files\Git\cmd\\",
+    r"C:\Tools\trailing\\",
+    r"  C:\Program Files\spaced dir  ",
+    r'"C:\Program Files\Quoted App\bin"',
+    "",
+    r"%USERPROFILE%\AppData\Local\Microsoft\WindowsApps",
+    r"c:\program files\git\CMD",
+    r"%USERPROFILE%\.dotnet\tools",
+    r"C:\Program Files (x86)\NVIDIA Corporation\PhysX\Common",
+]
+
+
+def odd_windows_path() -> str:
+    entries = list(ODD)
+    n = 0
+    while len(";".join(entries)) <= 2100:
+        n += 1
+        entries.append(rf"C:\Program Files (x86)\Vendor {n}\bin\\")
+        entries.append(rf"%LOCALAPPDATA%\Programs\Tool {n}")
+    return ";" + ";".join(entries) + ";"  # an empty entry at both ends too
+
+
+def test_odd_long_path_round_trip_is_byte_identical():
+    old = odd_windows_path()
+    assert len(old) > 2048
+    new = add_to_path(old, MINICONDA)
+    assert new == ";".join(MINICONDA) + ";" + old
+    assert remove_from_path(new, MINICONDA) == old
+
+
+WIN_VARS = {"USERPROFILE": r"C:\Users\<USER>", "SystemRoot": r"C:\Windows", "LOCALAPPDATA": r"C:\Users\<USER>\AppData\Local"}
+
+
+def expand(value: str) -> str:
+    from app.core.win_registry import expand_vars
+
+    return expand_vars(value, WIN_VARS)
+
+
+@pytest.mark.parametrize("present", [
+    r"%USERPROFILE%\miniconda3\Scripts",
+    r"%userprofile%\MINICONDA3\scripts\\",
+    r'"%USERPROFILE%\miniconda3\Scripts\"',
+])
+def test_percent_forms_count_as_their_expansion(present):
+    old = r"%SystemRoot%\system32;" + present
+    new = add_to_path(old, MINICONDA, expand=expand)
+    assert new == ";".join(MINICONDA[:4]) + ";" + old  # Scripts is there already, as a %USERPROFILE% form
+    assert path_contains(old, MINICONDA[4], expand=expand)
+    assert not path_contains(old, MINICONDA[4])  # without expansion it would be added twice
+    assert remove_from_path(new, MINICONDA[:4]) == old  # their %USERPROFILE% entry stays
+
+
+def test_unknown_variables_stay_unexpanded():
+    assert expand(r"%NOPE%\x;%USERPROFILE%") == r"%NOPE%\x;C:\Users\<USER>"
+    assert add_to_path(r"%NOPE%\miniconda3", [r"C:\Users\<USER>\miniconda3"], expand=expand) is not None
+
+
+def test_posix_paths_are_never_expanded():
+    assert add_to_path("%HOME%/bin", ["/home/u/bin"], sep=":", expand=lambda v: "/home/u/bin") == "/home/u/bin:%HOME%/bin"

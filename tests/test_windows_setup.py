@@ -477,3 +477,41 @@ def test_next_steps_group_policy_and_cmd(docs, journal):
 def test_next_steps_with_no_step_4_result():
     text = "\n".join(next_steps_header(plan(), [], PureWindowsPath(r"C:\mc")))
     assert r"C:\mc\Scripts\conda.exe init powershell" in text and "Anaconda Prompt" in text
+
+
+# ---- PATH: the done-when case through the registry ----------------------------------------
+
+
+def odd_path():
+    from tests.test_path_edit import odd_windows_path
+
+    return odd_windows_path()
+
+
+@pytest.mark.parametrize("kind", [REG_EXPAND_SZ, REG_SZ])
+def test_long_odd_user_path_add_then_undo_is_byte_identical(docs, journal, kind):
+    old = odd_path()
+    assert len(old) > 2048
+    env = fake(docs, values={"Path": (old, kind)}, variables={"USERPROFILE": r"C:\Users\<USER>"})
+    [c] = run(plan(add_to_path=True), env, journal)
+    assert env.get("Path") == (";".join(windows_setup.windows_path_entries(PREFIX)) + ";" + old, kind)
+    undo(c.entries, None, user_env=env, journal_path=journal)
+    assert env.get("Path") == (old, kind)
+
+
+def test_long_odd_user_path_changed_since_still_comes_back_exactly(docs, journal):
+    old = odd_path()
+    env = fake(docs, values={"Path": (old, REG_EXPAND_SZ)})
+    [c] = run(plan(add_to_path=True), env, journal)
+    env.set("Path", r"C:\NodeJS;" + env.get("Path")[0], REG_EXPAND_SZ)  # another installer, after us
+    undo(c.entries, None, user_env=env, journal_path=journal)
+    assert env.get("Path") == (r"C:\NodeJS;" + old, REG_EXPAND_SZ)
+
+
+def test_userprofile_form_of_our_entry_is_not_added_again(docs, journal):
+    old = r"%USERPROFILE%\miniconda3;%USERPROFILE%\miniconda3\Scripts\;C:\Windows"
+    env = fake(docs, values={"Path": (old, REG_EXPAND_SZ)}, variables={"USERPROFILE": r"C:\Users\<USER>"})
+    [c] = run(plan(add_to_path=True), env, journal)
+    entries = windows_setup.windows_path_entries(PREFIX)
+    assert env.get("Path") == (";".join(entries[1:4]) + ";" + old, REG_EXPAND_SZ)
+    assert c.entries[0].added == entries[1:4]
