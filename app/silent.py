@@ -442,7 +442,14 @@ def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
         lines.append(f"Miniconda (conda {state.install.conda_version}) is in {state.install.prefix}.")
     if state.gpu:
         lines.append(state.gpu.headline)
-    if state.env:
+    if plan.platform.os == "Windows":  # only where conda activate works (app.core.windows_setup)
+        from app.core.windows_setup import next_steps_header  # noqa: PLC0415
+
+        prefix = state.install.prefix if state.install else plan.resolved_prefix
+        lines.extend(next_steps_header(plan, state.shell_changes, prefix))
+        if state.env:
+            lines.append(f"conda activate {state.env.name}")
+    elif state.env:
         lines.append(f"Open a new terminal, then run: conda activate {state.env.name}")
     lines.append(f"Log file: {plan.log_file}")
     return "\n".join(lines)

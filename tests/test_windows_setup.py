@@ -515,3 +515,21 @@ def test_userprofile_form_of_our_entry_is_not_added_again(docs, journal):
     entries = windows_setup.windows_path_entries(PREFIX)
     assert env.get("Path") == (";".join(entries[1:4]) + ";" + old, REG_EXPAND_SZ)
     assert c.entries[0].added == entries[1:4]
+
+
+def test_silent_summary_on_windows_is_worded_for_the_terminals(docs, journal, tmp_path):
+    from app import silent
+    from app.core.conda_env import EnvResult
+    from app.core.pipeline import RunState
+
+    p = plan("powershell", add_to_path=True)
+    state = RunState()
+    state.env = EnvResult("llm", tmp_path, tmp_path / "python.exe")
+    text = silent._next_steps(p, state)  # step 4 did not run: nothing set up
+    assert "Open a new terminal" not in text
+    assert "init powershell" in text and "Anaconda Prompt (miniconda3)" in text
+    assert text.split("\n").index("conda activate llm") > text.split("\n").index(
+        next(x for x in text.split("\n") if "Anaconda Prompt" in x))
+    state.shell_changes = run(p, fake(docs), journal)
+    text = silent._next_steps(p, state)
+    assert "# Open a new PowerShell or Windows Terminal window (conda is set up there), then:\nconda activate llm" in text

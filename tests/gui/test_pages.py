@@ -18,6 +18,7 @@ from app.core import catalog, installer
 from app.core.catalog import InstallerChoice
 from app.core.conda_env import EnvResult
 from app.core.events import RecordingReporter
+from app.core.journal import Change
 from app.core.pipeline import RunState
 from app.core.platform_info import PlatformInfo
 from app.gui.pages.download_page import DownloadPage
@@ -496,9 +497,12 @@ def test_finish_page_windows_commands(make_page, tmp_path):
     page.initializePage()
     commands = page.commands.toPlainText()
     assert "Anaconda Prompt" in commands and "conda activate llm" in commands
-    plan.add_to_path = True
+    plan.add_to_path = True  # PATH alone does not make "conda activate" work in PowerShell (issue 11)
     page.initializePage()
-    assert "new terminal" in page.commands.toPlainText()
+    assert "init powershell" in page.commands.toPlainText() and "Anaconda Prompt" in page.commands.toPlainText()
+    state.shell_changes = [Change(Path("profile.ps1"), None, True, "added", shell="powershell")]
+    page.initializePage()
+    assert page.commands.toPlainText().startswith("# Open a new PowerShell or Windows Terminal window")
 
 
 def test_catalog_contract_used_by_package_page():

@@ -89,11 +89,10 @@ class FinishPage(WorkPage):
         prefix = s.install.prefix if s.install is not None else p.resolved_prefix
         env = s.env.name if s.env is not None else None
         lines: list[str] = []
-        if p.platform.os == "Windows":
-            if p.add_to_path:
-                lines.append(self.tr("# Open a new terminal (PATH changes reach new windows only), then:"))
-            else:
-                lines.append(self.tr("# Open \u201cAnaconda Prompt (miniconda3)\u201d from the Start menu, then:"))
+        if p.platform.os == "Windows":  # worded for the terminals step 4 set up (PowerShell, cmd.exe)
+            from app.core.windows_setup import next_steps_header  # noqa: PLC0415
+
+            lines.extend(next_steps_header(p, s.shell_changes, prefix))
         elif p.init_shells:
             lines.append(self.tr("# Open a new terminal first (it reads the changed start-up file), then:"))
         else:
