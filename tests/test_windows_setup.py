@@ -533,3 +533,26 @@ def test_silent_summary_on_windows_is_worded_for_the_terminals(docs, journal, tm
     state.shell_changes = run(p, fake(docs), journal)
     text = silent._next_steps(p, state)
     assert "# Open a new PowerShell or Windows Terminal window (conda is set up there), then:\nconda activate llm" in text
+
+
+def test_find_program_on_path_then_standard_folders():
+    from app.core.win_registry import find_program
+
+    def expand(v):
+        return v.replace("%SystemRoot%", r"C:\Windows").replace("%ProgramFiles%", r"C:\Program Files")
+
+    assert find_program("pwsh", expand, which=lambda n: r"D:\bin\pwsh.exe", exists=lambda p: False) == r"D:\bin\pwsh.exe"
+    assert find_program("powershell", expand, which=lambda n: None, exists=lambda p: p == PS51) == PS51
+    assert find_program("pwsh", expand, which=lambda n: None, exists=lambda p: p == PWSH) == PWSH
+    assert find_program("pwsh", lambda v: v, which=lambda n: None, exists=lambda p: True) is None  # unexpanded
+    assert find_program("pwsh", expand, which=lambda n: None, exists=lambda p: False) is None
+
+
+def test_created_profile_edited_since_names_powershell_in_the_fix(docs, journal):
+    env = fake(docs, pwsh=False)
+    run(plan("powershell"), env, journal)
+    ps51_profile(docs).write_text("edited", "utf-8")
+    with pytest.raises(ShellSetupError) as err:
+        undo(last_run(journal), None, user_env=env, journal_path=journal)
+    assert "conda init --reverse powershell" in err.value.fix
+    assert ps51_profile(docs).read_text("utf-8") == "edited"

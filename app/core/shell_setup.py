@@ -441,6 +441,8 @@ def undo(
 
 def _shell_of(path: str) -> str:
     """The shell an rc file belongs to, for ``conda init --reverse SHELL`` (the journal does not record it)."""
+    if Path(path).suffix.casefold() == ".ps1":
+        return "powershell"
     return "zsh" if "zsh" in Path(path).name else "bash"
 
 

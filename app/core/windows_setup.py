@@ -58,7 +58,6 @@ from app.core.file_edit import (
 )
 from app.core.journal import Change, Journal, JournalEntry
 from app.core.plan import AUTO_SHELLS, InstallPlan
-from app.core.powershell import PowerShellKind
 from app.core.win_registry import REG_EXPAND_SZ, REG_SZ, UserEnvironment
 
 #: constructor's classic "Add to PATH" list, relative to the prefix, highest priority first.
