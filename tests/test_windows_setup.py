@@ -324,6 +324,8 @@ def test_autorun_hook_is_condas():
     ('"C:\\Anaconda3\\condabin\\conda_hook.bat" & "C:\\Anaconda3\\condabin\\conda_hook.bat"', HOOK),
     (HOOK, None),
     ("doskey ls=dir & " + HOOK, None),
+    ('if exist "C:\\a\\condabin\\conda_hook.bat" "C:\\a\\condabin\\conda_hook.bat" & '
+     'if exist "C:\\b\\condabin\\conda_hook.bat" "C:\\b\\condabin\\conda_hook.bat"', HOOK),
 ])
 def test_autorun_value_as_conda_computes_it(old, new):
     assert autorun_with_hook(old, PREFIX)[0] == new

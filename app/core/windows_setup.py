@@ -112,7 +112,7 @@ def autorun_with_hook(old: str | None, prefix: str | os.PathLike[str]) -> tuple[
     hook = autorun_hook(prefix)
     value = (old or "").strip()
     replaced = [m.group(0) for m in _HOOK_IF.finditer(value)]
-    new = _HOOK_IF.sub(_PLACEHOLDER, value, count=1)
+    new = _HOOK_IF.sub(_PLACEHOLDER, value)  # conda replaces only the first; two would leave "if exist HOOK HOOK"
     replaced += [m.group(0) for m in _HOOK_BARE.finditer(new)]
     new = _HOOK_BARE.sub(_PLACEHOLDER, new)
     double = f"{_PLACEHOLDER} & {_PLACEHOLDER}"
