@@ -473,7 +473,7 @@ def test_next_steps_restricted_policy_gives_the_command(docs, journal):
 def test_next_steps_group_policy_and_cmd(docs, journal):
     text = header(docs, journal, "powershell", "cmd", policy=(0, policy_output(UserPolicy="Restricted")))
     assert "Group Policy" in text and "Set-ExecutionPolicy" not in text
-    assert "open a new cmd.exe window" in text
+    assert "# Open a new cmd.exe window (conda is set up there), then:" in text
 
 
 def test_next_steps_with_no_step_4_result():

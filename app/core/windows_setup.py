@@ -414,20 +414,22 @@ def next_steps_header(plan: InstallPlan, changes: list[Change], prefix: Path | s
         where = "PowerShell or Windows Terminal" + (" or cmd.exe" if cmd_ok else "")
         lines.append(f"# Open a new {where} window (conda is set up there), then:")
         return lines
-    if ps_ok and ps_blocked:
-        group = any("Group Policy" in n for c in ps_blocked for n in c.notes)
-        if group:
-            lines.append("# PowerShell will not run conda's profile block: Group Policy forbids scripts.")
-        else:
-            lines.append("# PowerShell will not run conda's profile block until you allow it, once, in PowerShell:")
-            lines.append(powershell.FIX_COMMAND)
+    group = any("Group Policy" in n for c in ps_blocked for n in c.notes)
+    if ps_ok and ps_blocked and group:
+        lines.append("# PowerShell will not run conda's profile block: Group Policy forbids scripts there.")
+        lead = "# Open"
+    elif ps_ok and ps_blocked:
+        lines.append("# PowerShell will not run conda's profile block until you allow it, once, in PowerShell:")
+        lines.append(powershell.FIX_COMMAND)
+        lead = "# then open a new PowerShell window, or open"
     else:
         lines.append(f"# PowerShell is not set up for conda ('conda activate' does nothing there): run '{conda} "
-                     "init powershell' once,")
+                     "init powershell' once and open a new PowerShell window,")
+        lead = "# or open"
     if cmd_ok:
-        lines.append("# or open a new cmd.exe window (conda is set up there), then:")
+        lines.append(f"{lead} a new cmd.exe window (conda is set up there), then:")
     else:
-        lines.append(f"# or open \u201c{ANACONDA_PROMPT}\u201d from the Start menu, then:")
+        lines.append(f"{lead} \u201c{ANACONDA_PROMPT}\u201d from the Start menu, then:")
     return lines
 
 
