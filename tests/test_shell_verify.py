@@ -99,8 +99,10 @@ def test_rc_file_that_returns_early_fails_with_a_warning_not_an_error(odd_home, 
 
 @need("bash")
 def test_block_that_cannot_work_is_an_error_and_is_undone(odd_home, journal, tmp_path):
-    prefix = tmp_path / "broken-miniconda3"  # no bin/conda, no conda.sh: the block has nothing to find
+    prefix = tmp_path / "broken-miniconda3"  # bin/conda is there, but its hook sets nothing up
     (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "conda").write_text("#!/bin/sh\necho true\n", encoding="utf-8")
+    (prefix / "bin" / "conda").chmod(0o755)
     (odd_home / ".bashrc").write_text("export KEEP=1\n", encoding="utf-8")
     with pytest.raises(ShellSetupError) as err:
         set_up(("bash",), prefix, odd_home, journal)
@@ -108,6 +110,15 @@ def test_block_that_cannot_work_is_an_error_and_is_undone(odd_home, journal, tmp
     assert "does not make conda available even on its own" in err.value.message
     assert "were undone" in err.value.message and "Reinstall Miniconda" in err.value.fix
     assert (odd_home / ".bashrc").read_text() == "export KEEP=1\n"
+
+
+@need("bash")
+def test_prefix_without_conda_is_a_warning_for_the_install_step(odd_home, journal, tmp_path):
+    prefix = tmp_path / "empty-miniconda3"
+    changes, [proof], rec = set_up(("bash",), prefix, odd_home, journal)
+    assert proof.status == "failed" and not proof.block_at_fault
+    assert f"there is no conda at {prefix / 'bin' / 'conda'}: the install in {prefix} is incomplete" in proof.detail
+    assert BEGIN_MARKER in (odd_home / ".bashrc").read_text()
 
 
 def test_missing_shell_is_reported_not_run(odd_home, standin_prefix, monkeypatch):

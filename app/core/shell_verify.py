@@ -22,9 +22,12 @@ Each shell gets a :class:`ShellProof`: ``works``, ``failed`` (with the tail of i
 wrote (from a scratch file). If that works too, our block is fine and something else in the user's
 files stops it (an early ``return``, ``exec``, a ``PATH`` reset): the proof is ``failed`` with a
 warning that says so, the step succeeds and the block stays (the user's files are theirs to fix; the
-block will work once they do). If the block fails on its own, the block we wrote (or the prefix it
-points at) is at fault: :class:`~app.core.errors.ShellSetupError` (exit 8), and the caller undoes the
-step's changes, because a block that cannot work must not be left behind.
+block will work once they do). If there is no ``<prefix>/bin/conda`` at all, the install is incomplete:
+``failed`` with a warning (finding and repairing a broken install is the install step's job; the shell
+step cannot fix it). If the block fails on its own although ``<prefix>/bin/conda`` is there, what we
+set up (the block with this prefix's hook) is at fault: :class:`~app.core.errors.ShellSetupError`
+(exit 8), and the caller undoes the step's changes, because a block that cannot work must not be left
+behind.
 """
 
 from __future__ import annotations
@@ -184,6 +187,11 @@ def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | 
                           f"it reads stops it (an early return, exec, or a PATH reset after the block): {tail}",
                           tail)
     b_tail = _tail(b_err) or f"exit code {b_code}, no output"
+    conda = Path(prefix) / "bin" / "conda"
+    if not os.access(conda, os.X_OK):
+        return ShellProof(shell, "failed", rc_file, tuple(argv),
+                          f"there is no conda at {conda}: the install in {prefix} is incomplete, so the block has "
+                          "nothing to find", tail)
     return ShellProof(shell, "failed", rc_file, tuple(argv),
                       f"the conda initialize block does not make conda available even on its own: {b_tail}",
                       tail, block_at_fault=True)

@@ -173,7 +173,7 @@ def unsupported_message(shell: str, prefix: Path | str, source: str = "") -> str
     """The warning for a login shell the wizard cannot set up."""
     why = f" ({source})" if source else ""
     return (f"Your login shell is {shell}{why}, which the wizard cannot set up (it sets up "
-            f"{', '.join(UNIX_SHELLS[:-1])} and {UNIX_SHELLS[-1]} here), so 'conda' will not work in new {shell} terminals. "
+            f"{', '.join(UNIX_SHELLS[:-1])} and {UNIX_SHELLS[-1]} only), so 'conda' will not work in new {shell} terminals. "
             f"To set it up: {manual_advice(shell, prefix)}")
 
 
