@@ -316,10 +316,10 @@ def test_dry_run_summary_names_each_file(isolated_home, tmp_path):
             "on Linux the wizard sets up bash, zsh, fish") in out
 
 
-def test_windows_summary_names_profile_and_autorun(isolated_home, tmp_path):
-    plan = InstallPlan(platform=WINDOWS, init_shells=("powershell", "cmd"), prefix=Path(r"C:\mc"))
-    line = next(x for x in plan.summary().splitlines() if x.startswith("conda init:"))
-    assert line == "conda init:      powershell (your PowerShell profile), cmd (the cmd.exe AutoRun value)"
+def test_windows_summary_text_names_profile_and_autorun(isolated_home):
+    # For the Windows summary (h-win's part of the plan summary): what each Windows shell changes.
+    lines = shells.summary_text(("powershell", "cmd"), "Windows", r"C:\mc")
+    assert lines == ["powershell (your PowerShell profile), cmd (the cmd.exe AutoRun value)"]
 
 
 def test_fish_syntax_check_runs_fish_without_its_config(tmp_path):

@@ -422,7 +422,6 @@ class InstallPlan:
             lines.append(f"Install type:    {self.install_type}")
             lines.append(f"Add to PATH:     {yes(self.add_to_path)}")
             lines.append(f"Register Python: {yes(self.register_python)}")
-            lines.extend(_shell_summary(self))  # PowerShell profile / cmd AutoRun (issue 11)
         else:
             lines.extend(_shell_summary(self))
         if self.create_env and self.env_file is not None:
