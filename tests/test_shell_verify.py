@@ -144,6 +144,20 @@ def test_proof_argv_are_lists_per_shell():
     assert shell_verify.proof_argv("bash", "/bin/bash") == ["/bin/bash", "-ic", "type conda"]
     assert shell_verify.proof_argv("zsh", "/bin/zsh") == ["/bin/zsh", "-ic", "type conda"]
     assert shell_verify.proof_argv("fish", "/bin/fish") == ["/bin/fish", "-i", "-c", "type conda"]
+    # macOS: the block is in ~/.bash_profile, which only a login shell reads (Terminal.app starts those)
+    assert shell_verify.proof_argv("bash", "/bin/bash", "MacOSX") == ["/bin/bash", "-lic", "type conda"]
+    assert shell_verify.proof_argv("zsh", "/bin/zsh", "MacOSX") == ["/bin/zsh", "-ic", "type conda"]
+
+
+@need("bash")
+def test_macos_bash_proof_reads_bash_profile(odd_home, journal, standin_prefix):
+    plan = InstallPlan(platform=PlatformInfo("MacOSX", "arm64"), init_shells=("bash",))
+    env = environ_for(odd_home)
+    rec = RecordingReporter()
+    changes = shell_setup.apply(plan, standin_prefix, rec, home=odd_home, environ=env, journal_path=journal)
+    assert changes[0].path == odd_home / ".bash_profile"
+    [proof] = shell_setup.prove(plan, standin_prefix, changes, rec, home=odd_home, environ=env, journal_path=journal)
+    assert (proof.status, proof.command[1:]) == ("works", ("-lic", "type conda"))
 
 
 def test_pipeline_step_returns_and_reports_the_proofs(isolated_home, tmp_path, standin_prefix, monkeypatch):

@@ -143,7 +143,8 @@ def prove(plan: InstallPlan, prefix: Path, changes: list[Change], reporter: Repo
     if plan.platform.os == "Windows":
         return []
     try:
-        return shell_verify.prove_changes(changes, prefix, reporter, home=home, environ=environ, cancel=cancel)
+        return shell_verify.prove_changes(changes, prefix, reporter, home=home, environ=environ, cancel=cancel,
+                                          os_name=plan.platform.os)
     except ShellSetupError as e:
         _roll_back(changes, e, reporter, Journal(journal_path), None)
         raise

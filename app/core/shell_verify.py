@@ -6,7 +6,8 @@ user without ``conda``. So after the block is written, each shell that exists on
 started the way a new terminal starts it and asked for conda:
 
 * ``bash -ic 'type conda'``, ``zsh -ic 'type conda'``, ``fish -ic 'type conda'`` (``-i``: interactive,
-  so each reads its rc file as a terminal does, fish's ``if status is-interactive`` included),
+  so each reads its rc file as a terminal does, fish's ``if status is-interactive`` included; bash on
+  macOS ``-lic``, a login shell as Terminal.app starts it, which reads ``~/.bash_profile``),
 * as argument lists (no shell string), stdin ``/dev/null``, with a timeout (:data:`PROOF_TIMEOUT`),
 * in a scratch environment (:func:`scratch_env`): ``HOME`` is the user's home, ``PATH`` a minimal
   system path without the prefix, no ``CONDA_*`` / ``BASH_ENV`` / ``ENV`` / ``PYTHON*`` (``PYTHONUTF8=1``
@@ -116,9 +117,17 @@ def scratch_env(home: Path, shell_exe: str, prefix: Path | str,
     return system.child_env(base=base)
 
 
-def proof_argv(shell: str, exe: str) -> list[str]:
-    """``[exe, "-ic", "type conda"]`` (fish: ``-i -c``): a new terminal asked for conda."""
-    return [exe, "-i", "-c", "type conda"] if shell == "fish" else [exe, "-ic", "type conda"]
+def proof_argv(shell: str, exe: str, os_name: str = "Linux") -> list[str]:
+    """``[exe, "-ic", "type conda"]`` (fish: ``-i -c``): a new terminal asked for conda.
+
+    bash on macOS: ``-lic``: Terminal.app starts login shells, which read ``~/.bash_profile`` (where the
+    block goes there) and not ``~/.bashrc``; a plain ``-ic`` would read the wrong file.
+    """
+    if shell == "fish":
+        return [exe, "-i", "-c", "type conda"]
+    if shell == "bash" and os_name == "MacOSX":
+        return [exe, "-lic", "type conda"]
+    return [exe, "-ic", "type conda"]
 
 
 def block_only_argv(shell: str, exe: str, block_file: Path) -> list[str]:
@@ -150,7 +159,8 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cancel: CancelToken | None
 
 
 def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | None = None,
-          environ: Mapping[str, str] | None = None, cancel: CancelToken | None = None) -> ShellProof:
+          environ: Mapping[str, str] | None = None, cancel: CancelToken | None = None,
+          os_name: str = "Linux") -> ShellProof:
     """Start ``shell`` as a new terminal would and ask ``type conda`` (see the module docstring).
 
     Args:
@@ -159,6 +169,7 @@ def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | 
         rc_file: the file the block was written to (for the message).
         home / environ: the user's home and environment (default :func:`app.core.system.home`, ``os.environ``).
         cancel: ends a running proof (the shell's process tree) within 0.1 s.
+        os_name: ``Linux`` or ``MacOSX`` (see :func:`proof_argv`).
 
     Returns:
         ``works``, ``failed`` (``block_at_fault`` set when the block fails on its own too) or ``missing``.
@@ -170,7 +181,7 @@ def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | 
         return ShellProof(shell, "missing", rc_file, detail=f"{shell} is not installed; the block is written "
                           "and will work when it is")
     env = scratch_env(home, exe, prefix, environ)
-    argv = proof_argv(shell, exe)
+    argv = proof_argv(shell, exe, os_name)
     code, out, err = _run(argv, env, cancel)
     said = out.strip().splitlines()[0].strip() if out.strip() else ""  # "conda is a function" / "conda is /p/bin/conda"
     if code == 0 and said:
@@ -199,7 +210,7 @@ def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | 
 
 def prove_changes(changes: Iterable[Change], prefix: Path | str, reporter: Reporter | None = None, *,
                   home: Path | None = None, environ: Mapping[str, str] | None = None,
-                  cancel: CancelToken | None = None) -> list[ShellProof]:
+                  cancel: CancelToken | None = None, os_name: str = "Linux") -> list[ShellProof]:
     """Prove each bash/zsh/fish that :func:`app.core.shell_setup.apply` set up (``changes``), in order.
 
     Every result is logged (a warning when it failed) and sent as ``info(Stage.SHELL, "shell_proof", dict)``.
@@ -219,7 +230,8 @@ def prove_changes(changes: Iterable[Change], prefix: Path | str, reporter: Repor
         if change.action == "skipped":
             proof = ShellProof(change.shell, "skipped", None, detail=change.detail)
         else:
-            proof = prove(change.shell, prefix, change.path, home=home, environ=environ, cancel=cancel)
+            proof = prove(change.shell, prefix, change.path, home=home, environ=environ, cancel=cancel,
+                          os_name=os_name)
         proofs.append(proof)
         if reporter is not None:
             reporter.log(Stage.SHELL, proof.describe(), "warning" if proof.status == "failed" else "info")
