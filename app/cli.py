@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
 
     g = p.add_argument_group("PATH and shells")
-    g.add_argument("--init-shells", metavar="LIST", help="shells to set up for conda, comma-separated (bash,zsh)")
-    g.add_argument("--no-shell-init", action="store_true", default=None, help="change no shell start-up file")
+    g.add_argument("--init-shells", metavar="LIST", help="shells to set up for conda, comma-separated: bash,zsh,fish,powershell,cmd, "
+                   "or auto (every shell you have; cmd only when named) or none")
+    g.add_argument("--no-shell-init", action="store_true", default=None, help="change no shell start-up file (= --init-shells none)")
     _bool_pair(g, "add-to-path", "Windows: add Miniconda to the user PATH", "Windows: leave PATH alone")
     _bool_pair(g, "register-python", "Windows: register as the default Python", "Windows: do not register")
 

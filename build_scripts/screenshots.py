@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         plan.prefix = work / "home" / "miniconda3"
         plan.download_dir = work / "downloads"
         plan.log_file = work / "home" / ".local" / "state" / "miniconda-wizard" / "log" / "install.log"
-        plan.init_shells = ("bash",)
+        plan.init_shells = ("bash", "zsh", "fish")
         plan.gpu_steps = args.steps
         wizard = InstallerWizard(plan, confirm_close=False)
         wizard.resize(width, height)
@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         go_next()
 
         shot("04-path.png")
+        go_next()
+        wait_until(lambda: wizard.currentId() == PageId.ENV, what="the shell step")
+        wizard.back()  # the PATH page again: each shell's `type conda` proof next to it (issue 11)
+        shot("04a-path-verified.png")
         go_next()
 
         env = wizard.page(PageId.ENV)

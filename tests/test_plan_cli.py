@@ -81,7 +81,7 @@ def test_bad_toml_names_the_file(tmp_path):
         ({"prefix": "/home/张三/miniconda3"}, "non-ASCII"),
         ({"mirror": "nowhere"}, "Unknown mirror"),
         ({"sha256": "abc"}, "64 hexadecimal"),
-        ({"init_shells": ["fish"]}, "fish"),
+        ({"init_shells": ["tcsh"]}, "tcsh"),
         ({"installer_file": "/does/not/exist.sh"}, "does not exist"),
     ],
 )

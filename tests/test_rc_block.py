@@ -170,5 +170,5 @@ def test_broken_block_errors_name_the_right_lines(text, line, message):
 
 
 def test_unknown_shell_is_named():
-    with pytest.raises(ValueError, match="no conda initialize block for shell 'fish'"):
-        conda_block(P, "fish")
+    with pytest.raises(ValueError, match="no conda initialize block for shell 'tcsh'"):
+        conda_block(P, "tcsh")

@@ -132,8 +132,12 @@ def test_rc_file_locations_follow_conda(tmp_path):
     assert rc_file("zsh", "Linux", h, {}) == h / ".zshrc"
     assert rc_file("zsh", "MacOSX", h, {"ZDOTDIR": str(h / "zdot")}) == h / "zdot" / ".zshrc"
     assert rc_file("zsh", "Linux", h, {"ZDOTDIR": ""}) == h / ".zshrc"
-    with pytest.raises(ValueError):
-        rc_file("fish", "Linux", h, {})
+    assert rc_file("fish", "Linux", h, {}) == h / ".config" / "fish" / "config.fish"
+    assert rc_file("fish", "MacOSX", h, {"XDG_CONFIG_HOME": str(h / "xdg")}) == h / "xdg" / "fish" / "config.fish"
+    assert rc_file("fish", "Linux", h, {"XDG_CONFIG_HOME": "relative"}) == h / ".config" / "fish" / "config.fish"
+    for shell in ("powershell", "cmd", "tcsh"):  # Windows shells are windows_setup's; tcsh is not set up
+        with pytest.raises(ValueError):
+            rc_file(shell, "Linux", h, {})
 
 
 def test_zdotdir_is_used(home, prefix, journal, tmp_path):

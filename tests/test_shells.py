@@ -183,7 +183,6 @@ def test_auto_again_changes_nothing(home, prefix, journal, machine):
 
 
 @pytest.mark.parametrize("login,advice", [
-    ("/usr/bin/fish", "init fish"),
     ("/bin/tcsh", "init tcsh"),
     ("/bin/csh", "init tcsh"),
     ("/usr/bin/xonsh", "init xonsh"),
@@ -196,7 +195,7 @@ def test_unsupported_login_shell_is_warned_about(home, prefix, journal, machine,
     rec = RecordingReporter()
     changes = run(InstallPlan(platform=LINUX), prefix, journal, home, environ, rec)
     [warning] = infos(rec, "warning")
-    assert warning.startswith(f"Your login shell is {name} ($SHELL is {login}), which the wizard cannot set up yet")
+    assert warning.startswith(f"Your login shell is {name} ($SHELL is {login}), which the wizard cannot set up (it sets up bash, zsh and fish only)")
     assert f"'conda' will not work in new {name} terminals" in warning
     if advice:
         assert f"after the install, run: {prefix / 'bin' / 'conda'} {advice}" in warning
@@ -205,52 +204,56 @@ def test_unsupported_login_shell_is_warned_about(home, prefix, journal, machine,
     assert [c.shell for c in changes] == ["bash", name]
     skipped = changes[-1]
     assert (skipped.action, skipped.changed, skipped.path, skipped.entries) == ("skipped", False, Path(name), ())
-    assert skipped.describe().startswith(f"{name}: not set up: the wizard cannot set up {name} yet")
+    assert skipped.describe().startswith(f"{name}: not set up: the wizard cannot set up {name};")
     assert summarize(changes) == f"bash: 1 file(s) changed; not set up: {name} (see the warning)"
 
 
-def test_fish_warning_reaches_the_stage_result(home, prefix, journal, machine, monkeypatch):
-    monkeypatch.setenv("SHELL", "/usr/bin/fish")
+def test_tcsh_warning_reaches_the_stage_result(home, prefix, journal, machine, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/tcsh")
+    monkeypatch.setenv("PATH", machine("bash")["PATH"])
     plan = InstallPlan(platform=LINUX, prefix=prefix)
     rec = RecordingReporter()
     state = pipeline.RunState()
     result = pipeline.run_step(Stage.SHELL, plan, state, rec, CancelToken())
-    assert result.summary.endswith("; not set up: fish (see the warning)")
-    assert any(f"{prefix / 'bin' / 'conda'} init fish" in c for c in result.data["changes"])
-    assert any(lv == "warning" and "fish" in line for _s, line, lv in rec.of("log"))
+    assert result.summary.endswith("; not set up: tcsh (see the warning)")
+    assert any(f"{prefix / 'bin' / 'conda'} init tcsh" in c for c in result.data["changes"])
+    assert any(lv == "warning" and "tcsh" in line for _s, line, lv in rec.of("log"))
 
 
-def test_fish_chosen_explicitly_is_refused_before_anything(capsys, tmp_path):
-    code = cli.main(["--silent", "--dry-run", "--init-shells", "fish", "--prefix", str(tmp_path / "mc")])
+def test_tcsh_chosen_explicitly_is_refused_before_anything(capsys, tmp_path):
+    code = cli.main(["--silent", "--dry-run", "--init-shells", "tcsh", "--prefix", str(tmp_path / "mc")])
     captured = capsys.readouterr()
     err = captured.err + captured.out
     assert code == 2
-    assert "the wizard cannot set up fish yet" in err
-    assert f"{tmp_path / 'mc' / 'bin' / 'conda'} init fish" in err
+    assert "the wizard cannot set up tcsh" in err
+    assert f"{tmp_path / 'mc' / 'bin' / 'conda'} init tcsh" in err
     assert "--init-shells auto" in err
 
 
 @pytest.mark.parametrize("value,needle", [
-    (["fish"], "cannot set up fish yet"),
-    (["bash", "tcsh"], "cannot set up tcsh yet"),
-    (["ksh"], "cannot set up the shell 'ksh'; use bash, zsh or auto"),
+    (["bash", "tcsh"], "cannot set up tcsh; it sets up bash, zsh, fish, powershell, cmd"),
+    (["ksh"], "cannot set up the shell 'ksh'; use bash, zsh, fish, powershell, cmd, auto or none"),
+    (["none", "bash"], "'none' cannot be combined with other shells"),
+    (["cmd.exe"], "write 'cmd' for 'cmd.exe'"),
+    (["pwsh"], "write 'powershell' for 'pwsh'"),
 ])
 def test_unsupported_shells_are_refused_by_validation(value, needle):
     problems = InstallPlan(platform=LINUX).apply({"init_shells": value}).problems()
     assert any(needle in p for p in problems), problems
 
 
-@pytest.mark.parametrize("value", [["auto"], ["bash", "zsh"], ["auto", "bash"], []])
+@pytest.mark.parametrize("value", [["auto"], ["bash", "zsh"], ["auto", "bash"], [], ["fish"], ["none"],
+                                   ["bash", "zsh", "fish", "powershell", "cmd"], ["auto", "cmd"]])
 def test_valid_shell_choices(value):
     assert not [p for p in InstallPlan(platform=LINUX).apply({"init_shells": value}).problems() if "shell" in p]
 
 
-def test_apply_refuses_fish_given_directly(home, prefix, journal, machine):
+def test_apply_refuses_an_unknown_shell_given_directly(home, prefix, journal, machine):
     from app.core.errors import ShellSetupError
 
     with pytest.raises(ShellSetupError) as err:
-        run(InstallPlan(platform=LINUX, init_shells=("bash", "fish")), prefix, journal, home, machine("bash"))
-    assert "init fish" in err.value.message and not (home / ".bashrc").exists()
+        run(InstallPlan(platform=LINUX, init_shells=("bash", "tcsh")), prefix, journal, home, machine("bash"))
+    assert "init tcsh" in err.value.message and not (home / ".bashrc").exists()
 
 
 # ---- one place says which file each shell uses --------------------------------------------------
@@ -276,15 +279,18 @@ def test_macos_summary_names_bash_profile(isolated_home, tmp_path):
     assert changes[0].path == isolated_home / ".bash_profile"
 
 
-def test_dry_run_summary_lists_auto_choice_and_fish(isolated_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("SHELL", "/usr/bin/fish")
+def test_dry_run_summary_lists_auto_choice_and_tcsh(isolated_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/tcsh")
+    monkeypatch.setattr(shells, "installed", lambda shell, environ=None: None)  # only the rc files decide
     (isolated_home / ".zshrc").write_text("# mine\n")
     prefix = tmp_path / "mc"
     plan = cli.plan_from_values({"platform": "Linux-x86_64", "prefix": str(prefix)})
     lines = plan.summary().splitlines()  # the text --dry-run and the wizard's summary show
     i = next(n for n, x in enumerate(lines) if x.startswith("conda init:"))
-    assert lines[i].startswith("conda init:      bash (~/.bashrc), zsh (~/.zshrc)  (auto: ")
-    assert lines[i + 1] == f"                 not set up: fish: after the install, run: {prefix / 'bin' / 'conda'} init fish"
+    assert lines[i].startswith("conda init:      zsh (~/.zshrc)  (auto: ")
+    assert lines[i + 1] == "                 not set up: bash: bash is not installed and there is no ~/.bashrc"
+    assert lines[i + 2] == "                 not set up: fish: fish is not installed and there is no ~/.config/fish/config.fish"
+    assert lines[i + 3] == f"                 not set up: tcsh: after the install, run: {prefix / 'bin' / 'conda'} init tcsh"
     assert not (isolated_home / ".bashrc").exists()  # a dry run writes nothing
 
 
@@ -304,10 +310,10 @@ def test_syntax_check_reports_the_line(tmp_path):
 
 
 def test_unsupported_message_names_source():
-    text = shells.unsupported_message("fish", "/opt/mc", "$SHELL is /usr/bin/fish")
-    assert text == ("Your login shell is fish ($SHELL is /usr/bin/fish), which the wizard cannot set up yet "
-                    "(it sets up bash and zsh only), so 'conda' will not work in new fish terminals. "
-                    "To set it up: after the install, run: /opt/mc/bin/conda init fish")
+    text = shells.unsupported_message("tcsh", "/opt/mc", "$SHELL is /bin/tcsh")
+    assert text == ("Your login shell is tcsh ($SHELL is /bin/tcsh), which the wizard cannot set up "
+                    "(it sets up bash, zsh and fish only), so 'conda' will not work in new tcsh terminals. "
+                    "To set it up: after the install, run: /opt/mc/bin/conda init tcsh")
 
 
 def test_write_config_keeps_auto_implicit(tmp_path):
@@ -335,7 +341,7 @@ def test_real_conda_init_zsh_modified_the_file_rc_file_names():
 
 
 @pytest.mark.parametrize("login,script", [
-    ("fish", "etc/fish/conf.d/conda.fish"), ("tcsh", "etc/profile.d/conda.csh"),
+    ("tcsh", "etc/profile.d/conda.csh"),
     ("xonsh", "xontrib/conda.xsh"), ("pwsh", "shell/condabin/conda-hook.ps1"),
 ])
 def test_advice_for_shells_real_conda_init_supports(login, script):

@@ -39,6 +39,7 @@ class RunState:
     installer_path: Path | None = None
     install: installer.InstallResult | None = None
     shell_changes: list[shell_setup.Change] = field(default_factory=list)
+    shell_proofs: list[shell_setup.ShellProof] = field(default_factory=list)  # issue 11: `type conda` per shell
     env: conda_env.EnvResult | None = None
     gpu: gpu_check.GpuCheckResult | None = None
     condarc: condarc.CondarcResult | None = None  # the new install's .condarc (issue 8, mirrors)
@@ -88,8 +89,10 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
 def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     prefix = state.install.prefix if state.install else plan.resolved_prefix
     state.shell_changes = shell_setup.apply(plan, prefix, reporter)
+    state.shell_proofs = shell_setup.prove(plan, prefix, state.shell_changes, reporter, cancel=cancel)
     return StageResult(Stage.SHELL, shell_setup.summarize(state.shell_changes),
-                       {"changes": [c.describe() for c in state.shell_changes]})
+                       {"changes": [c.describe() for c in state.shell_changes],
+                        "proofs": [p.to_dict() for p in state.shell_proofs]})
 
 
 def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:

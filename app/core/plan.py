@@ -37,10 +37,14 @@ from app.core.plan_rules import (  # noqa: F401 - re-exported: callers import th
 
 # Env presets are data: resources/presets.toml, read by app.core.presets (plan field ``preset``).
 
-#: Shells whose rc file the wizard sets up (conda's own block; see :mod:`app.core.rc_block`).
-SUPPORTED_SHELLS = ("bash", "zsh")
+#: Shells the wizard can set up: bash, zsh and fish get conda's block in their rc file on Linux/macOS
+#: (:mod:`app.core.rc_block`); powershell (its profile) and cmd (the AutoRun value) on Windows
+#: (:mod:`app.core.windows_setup`). Which of them apply on an OS: :mod:`app.core.shells`.
+SUPPORTED_SHELLS = ("bash", "zsh", "fish", "powershell", "cmd")
 #: The ``init_shells`` value meaning "every supported shell this user has" (see :mod:`app.core.shells`).
 AUTO_SHELLS = "auto"
+#: The ``init_shells`` word meaning "no shell" (``--init-shells none``, the same as ``--no-shell-init``).
+NO_SHELLS = "none"
 INSTALL_TYPES = ("JustMe", "AllUsers")
 #: What to do when the env to create already exists: refuse (silent default), use it as it is, or
 #: let conda replace it (real ``conda create --yes`` replaces silently; recorded in errors-2026-11-30/exists.*).
@@ -110,8 +114,8 @@ class InstallPlan:
             (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
 
     Shell (PATH options):
-        init_shells: shells whose rc file gets the conda initialize block (bash, zsh), or ``auto``
-            (default): every supported shell the user has (see :mod:`app.core.shells`).
+        init_shells: shells that get conda's init (bash, zsh, fish; powershell, cmd on Windows), or ``auto``
+            (default): every supported shell the user has, cmd only when named (see :mod:`app.core.shells`).
         add_to_path: Windows: add the prefix to the user PATH.
         register_python: Windows: register as the default Python (PEP 514 keys).
 

@@ -318,6 +318,8 @@ def _coerce(name: str, value: Any) -> Any:
                              f"not {_describe(value)}.")
         if name == "packages":
             words = [_canonical_spec(w) for w in words]
+        if name == "init_shells" and [w.lower() for w in words] == ["none"]:
+            return ()  # --init-shells none = --no-shell-init (app.core.shells)
         return tuple(words)
     if name in _BOOL_KEYS:
         if not isinstance(value, bool):

@@ -1,4 +1,4 @@
-"""The ``conda initialize`` block in bash/zsh rc files: its text, where it goes, and pure text edits.
+"""The ``conda initialize`` block in bash/zsh/fish rc files: its text, where it goes, and pure text edits.
 
 Split out of :mod:`app.core.shell_setup` so that the block logic (what conda writes,
 how we find, replace and remove it in rc-file text) can be read and tested without
@@ -9,7 +9,8 @@ For each shell we write the very block ``conda init`` writes (conda/conda
 ``conda/core/initialize.py``: ``_bashrc_content`` and ``init_sh_user``), byte for
 byte, so that ``conda init --reverse`` recognises and removes it (its regex wants
 ``# >>> conda initialize >>>`` at the start of a line). The only difference between
-shells is the hook, ``shell.bash`` or ``shell.zsh``. Files are conda's choice
+bash and zsh is the hook, ``shell.bash`` or ``shell.zsh``; fish gets conda's fish block
+(``_config_fish_content`` and ``init_fish_user``), with the same markers. Files are conda's choice
 (``make_initialize_plan``): bash -> ``~/.bashrc`` on Linux, ``~/.bash_profile`` on
 macOS; zsh -> ``$ZDOTDIR/.zshrc`` or ``~/.zshrc``.
 
@@ -62,22 +63,29 @@ from app.core import system
 BEGIN_MARKER = "# >>> conda initialize >>>"
 END_MARKER = "# <<< conda initialize <<<"
 
-#: The ``conda shell.<name> hook`` used in each shell's block (conda ``_bashrc_content``).
-SHELL_HOOKS = {"bash": "shell.bash", "zsh": "shell.zsh"}
+#: The ``conda shell.<name> hook`` used in each shell's block (conda ``_bashrc_content``, ``_config_fish_content``).
+SHELL_HOOKS = {"bash": "shell.bash", "zsh": "shell.zsh", "fish": "shell.fish"}
+
+#: Shells whose start-up file gets a ``conda initialize`` block here (Linux/macOS).
+RC_SHELLS = tuple(SHELL_HOOKS)
 
 #: Characters that would break the quoting of conda's block if the prefix contained them.
 UNSAFE_IN_BLOCK = frozenset("'\"$`\\\n\r")
+#: conda's fish block writes ``<prefix>/bin/conda`` without quotes (``if test -f /p/bin/conda``), so
+#: there a blank or a fish special character in the prefix breaks it too.
+UNSAFE_IN_FISH_BLOCK = UNSAFE_IN_BLOCK | frozenset(" \t;|&<>(){}[]*?~#%")
 
 #: What an rc-text edit did.
 RcAction = Literal["added", "replaced", "unchanged", "removed"]
 
 _FOREIGN_BEGIN = re.compile(r"^# >>> (?P<name>\S.*?) initialize >>>$")
 _STRAY_CONDA = re.compile(
-    r"shell\.(?:bash|zsh|posix)['\"]?\s+['\"]?hook"
-    r"|etc/profile\.d/conda\.sh"
+    r"shell\.(?:bash|zsh|posix|fish)['\"]?\s+['\"]?hook"
+    r"|etc/profile\.d/conda\.sh|etc/fish/conf\.d/conda\.fish"
     r"|(?:conda|forge)\d*/bin\b"
 )
 _BLOCK_PREFIX = re.compile(r"""^__conda_setup="\$\((?:[A-Z_]+=\S+\s+)?'(?P<prefix>[^']+)/bin/conda'""")
+_FISH_BLOCK_PREFIX = re.compile(r"^if test -f (?P<prefix>\S+)/bin/conda$")
 
 
 # ==============================================================================================
@@ -87,10 +95,12 @@ def conda_block(prefix: str | os.PathLike[str], shell: str, newline: str = "\n")
     """The ``conda initialize`` block ``conda init <shell>`` writes for ``prefix``, ending in ``newline``.
 
     Source: conda/conda ``conda/core/initialize.py`` ``_bashrc_content`` (non-Windows, bash/zsh),
-    checked against ``conda init bash`` output of conda 26.7 (``bashrc-after-conda-init-bash.sh``).
+    checked against ``conda init bash`` output of conda 26.7 (``bashrc-after-conda-init-bash.sh``); fish:
+    ``_config_fish_content`` of the same file (``conda init fish``; real copies of it in
+    ``tests/data/shell/real/fish_*``).
 
     Raises:
-        ValueError: ``shell`` is not bash or zsh.
+        ValueError: ``shell`` is not bash, zsh or fish.
     """
     return newline.join(_block_lines(str(prefix), shell)) + newline
 
@@ -100,6 +110,22 @@ def _block_lines(prefix: str, shell: str) -> list[str]:
         hook = SHELL_HOOKS[shell]
     except KeyError:
         raise ValueError(f"no conda initialize block for shell {shell!r}") from None
+    if shell == "fish":
+        # conda quotes the prefix in the fallbacks but not in the first two lines (UNSAFE_IN_FISH_BLOCK).
+        return [
+            BEGIN_MARKER,
+            "# !! Contents within this block are managed by 'conda init' !!",
+            f"if test -f {prefix}/bin/conda",
+            f'    eval {prefix}/bin/conda "{hook}" "hook" $argv | source',
+            "else",
+            f'    if test -f "{prefix}/etc/fish/conf.d/conda.fish"',
+            f'        . "{prefix}/etc/fish/conf.d/conda.fish"',
+            "    else",
+            f'        set -x PATH "{prefix}/bin" $PATH',
+            "    end",
+            "end",
+            END_MARKER,
+        ]
     return [
         BEGIN_MARKER,
         "# !! Contents within this block are managed by 'conda init' !!",
@@ -122,10 +148,15 @@ def rc_file(shell: str, os_name: str, home: Path | None = None, environ: Mapping
     """The rc file ``conda init`` edits for ``shell`` on ``os_name`` (``Linux``/``MacOSX``).
 
     bash: ``~/.bash_profile`` on macOS, ``~/.bashrc`` elsewhere; zsh: ``$ZDOTDIR/.zshrc`` when
-    ``ZDOTDIR`` is set (and not empty), else ``~/.zshrc`` (conda ``make_initialize_plan``).
+    ``ZDOTDIR`` is set (and not empty), else ``~/.zshrc`` (conda ``make_initialize_plan``); fish:
+    ``$XDG_CONFIG_HOME/fish/config.fish`` when ``XDG_CONFIG_HOME`` is an absolute path, else
+    ``~/.config/fish/config.fish``. conda itself always writes ``~/.config/fish/config.fish``, but fish
+    reads its config from ``$XDG_CONFIG_HOME`` (fish docs, "Configuration files"), so a block there would
+    never run for a user who moved it.
 
     Raises:
-        ValueError: ``shell`` is not bash or zsh.
+        ValueError: ``shell`` is not bash, zsh or fish (PowerShell and cmd are set up on Windows, by
+            :mod:`app.core.windows_setup`).
     """
     home = Path(home) if home is not None else system.home()
     environ = os.environ if environ is None else environ
@@ -134,7 +165,11 @@ def rc_file(shell: str, os_name: str, home: Path | None = None, environ: Mapping
     if shell == "zsh":
         zdotdir = environ.get("ZDOTDIR", "")
         return (Path(zdotdir).expanduser() if zdotdir else home) / ".zshrc"
-    raise ValueError(f"no rc file for shell {shell!r}; supported: bash, zsh")
+    if shell == "fish":
+        xdg = environ.get("XDG_CONFIG_HOME", "")
+        config = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
+        return config / "fish" / "config.fish"
+    raise ValueError(f"no rc file for shell {shell!r}; supported: {', '.join(RC_SHELLS)}")
 
 
 def rc_file_label(shell: str, os_name: str, home: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -142,7 +177,7 @@ def rc_file_label(shell: str, os_name: str, home: Path | None = None, environ: M
     path when it is not in the home (``$ZDOTDIR/.zshrc``).
 
     Raises:
-        ValueError: ``shell`` is not bash or zsh.
+        ValueError: ``shell`` is not bash, zsh or fish.
     """
     home = Path(home) if home is not None else system.home()
     return home_label(rc_file(shell, os_name, home, environ), home)
@@ -300,7 +335,8 @@ def _without_ranges(lines: list[str], blocks: Iterable[Block]) -> list[str]:
 
 def _describe_old_block(block_lines: list[str], shell: str) -> str:
     stripped = [_content(x).strip() for x in block_lines]
-    m = _BLOCK_PREFIX.match(stripped[2]) if len(stripped) > 2 else None
+    pattern = _FISH_BLOCK_PREFIX if shell == "fish" else _BLOCK_PREFIX
+    m = pattern.match(stripped[2]) if len(stripped) > 2 else None
     if m and [x.strip() for x in _block_lines(m.group("prefix"), shell)] == stripped:
         return f"replaced the conda initialize block written for {m.group('prefix')}"
     return "replaced a hand-edited conda initialize block"
@@ -316,7 +352,7 @@ def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEd
     Args:
         text: the file's content ("" for a missing file), BOM and CRLF allowed.
         prefix: the Miniconda root prefix, as it will appear in the block.
-        shell: ``bash`` or ``zsh``.
+        shell: ``bash``, ``zsh`` or ``fish``.
         preamble: lines to put before the block when it is appended (the macOS
             ``~/.profile`` guard), ending in ``"\\n"``.
 

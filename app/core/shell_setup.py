@@ -44,9 +44,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from app.core import shells, system, windows_setup
+from app.core import shell_verify, shells, system, windows_setup
 from app.core.errors import ShellSetupError, Stage
-from app.core.events import Reporter
+from app.core.events import CancelToken, Reporter
 from app.core.file_edit import (
     RcState,
     atomic_write,
@@ -59,11 +59,12 @@ from app.core.file_edit import (
     sha256_file,
 )
 from app.core.journal import Change, Journal, JournalEntry, last_run, read_journal
-from app.core.plan import SUPPORTED_SHELLS, InstallPlan
+from app.core.plan import InstallPlan
 from app.core.rc_block import (
     BEGIN_MARKER,
     END_MARKER,
     UNSAFE_IN_BLOCK,
+    UNSAFE_IN_FISH_BLOCK,
     BlockError,
     RcEdit,
     edit_rc_text,
@@ -71,10 +72,12 @@ from app.core.rc_block import (
     rc_file,
     remove_blocks_text,
 )
+from app.core.shell_verify import ShellProof
 from app.core.shells import SyntaxResult
 from app.core.win_registry import UserEnvironment
 
-__all__ = ["Change", "JournalEntry", "apply", "last_run", "read_journal", "remove_block", "summarize", "undo"]
+__all__ = ["Change", "JournalEntry", "ShellProof", "apply", "last_run", "prove", "read_journal", "remove_block",
+           "summarize", "undo"]
 
 
 def apply(
@@ -122,6 +125,29 @@ def apply(
     for note in journal.notes:
         reporter.log(Stage.SHELL, note, "warning")
     return changes
+
+
+def prove(plan: InstallPlan, prefix: Path, changes: list[Change], reporter: Reporter, *,
+          home: Path | None = None, environ: Mapping[str, str] | None = None,
+          cancel: CancelToken | None = None, journal_path: Path | None = None) -> list[ShellProof]:
+    """After :func:`apply`: prove that conda works in a new terminal of each shell set up (Linux/macOS;
+    see :mod:`app.core.shell_verify`). Windows: ``[]`` (nothing is run).
+
+    Returns:
+        One :class:`~app.core.shell_verify.ShellProof` per bash/zsh/fish in ``changes``.
+
+    Raises:
+        ShellSetupError: a block we wrote does not work even on its own; the changes of ``changes`` are
+            undone first (each file back as it was), and the message says so.
+    """
+    if plan.platform.os == "Windows":
+        return []
+    try:
+        return shell_verify.prove_changes(changes, prefix, reporter, home=home, environ=environ, cancel=cancel,
+                                          os_name=plan.platform.os)
+    except ShellSetupError as e:
+        _roll_back(changes, e, reporter, Journal(journal_path), None)
+        raise
 
 
 def summarize(changes: Iterable[Change]) -> str:
@@ -179,14 +205,21 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     choice = shells.resolve(plan.init_shells, os_name, prefix, home, environ)
     for note in choice.notes:
         reporter.log(Stage.SHELL, note + ".")
+    bad_fish = sorted(UNSAFE_IN_FISH_BLOCK & set(prefix_s))
+    if "fish" in choice.shells and bad_fish:
+        raise refuse(f"The install location {prefix_s} contains {' '.join(map(repr, bad_fish))}, which would break "
+                     "conda's fish block (it writes the path of conda without quotes).",
+                     "Install Miniconda to a location without blanks or special characters (for example "
+                     "~/miniconda3), or leave fish out (untick it on the PATH options page, or name the other "
+                     "shells in --init-shells).")
 
     # Phase 1: read and plan every file, so that a refusal leaves all of them untouched.
     planned: list[tuple[str, RcState, RcEdit, SyntaxResult | None]] = []
     skipped = list(choice.skipped)
     for shell, reason in choice.chosen:
-        if shell not in SUPPORTED_SHELLS:
+        if shell not in shells.UNIX_SHELLS:
             raise refuse(" ".join(shells.problems([shell], prefix)),
-                         f"Choose {' or '.join(SUPPORTED_SHELLS)} on the PATH options page (or --init-shells auto).")
+                         f"Choose {', '.join(shells.UNIX_SHELLS)} on the PATH options page (or --init-shells auto).")
         path = rc_file(shell, os_name, home, environ)
         state = read_rc(path)
         same = [s.path for _sh, s, _e, _b in planned
@@ -195,9 +228,10 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
             if choice.auto and reason != "chosen":
                 skipped.append((shell, f"{path} is the same file as {same[0]}, which gets the block already"))
                 continue
+            other = next(sh for sh, s, _e, _b in planned if s.path == same[0])
             raise refuse(f"{path} and {same[0]} are the same file ({state.target}), which can hold only one "
                          "conda initialize block.",
-                         "Choose only one of bash and zsh on the PATH options page.")
+                         f"Choose only one of {other} and {shell} on the PATH options page.")
         preamble = ""
         if shell == "bash" and os_name == "MacOSX" and not state.existed:
             preamble = _bash_profile_preamble(path, home)
@@ -228,7 +262,7 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
         reporter.log(Stage.SHELL, "Setting up conda for " + ", ".join(
             f"{shell} ({home_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
             for shell, state, _e, _b in planned) + ".")
-    for shell, why in skipped:
+    for shell, why in skipped + list(choice.elsewhere):
         reporter.log(Stage.SHELL, f"Not setting up {shell}: {why}.")
     for _shell, message in choice.unsupported:
         reporter.log(Stage.SHELL, message, "warning")
@@ -239,9 +273,11 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     changes = _run_steps([partial(_commit_checked, shell, state, edit, before, journal, run_id, environ, prefix_s)
                           for shell, state, edit, before in planned], reporter, journal, None)
     return changes + [Change(Path(shell), None, False, "skipped",
-                             f"not set up: the wizard cannot set up {shell} yet; "
+                             f"not set up: the wizard cannot set up {shell}; "
                              f"{shells.manual_advice(shell, prefix)}", shell=shell)
-                      for shell, _m in choice.unsupported]
+                      for shell, _m in choice.unsupported] + [
+        Change(Path(shell), None, False, "skipped", f"skipped: {why}", shell=shell)
+        for shell, why in choice.elsewhere]
 
 
 def _commit_checked(shell: str, state: RcState, edit: RcEdit, before: SyntaxResult | None, journal: Journal,
@@ -441,9 +477,10 @@ def undo(
 
 def _shell_of(path: str) -> str:
     """The shell an rc file belongs to, for ``conda init --reverse SHELL`` (the journal does not record it)."""
+    name = Path(path).name
     if Path(path).suffix.casefold() == ".ps1":
         return "powershell"
-    return "zsh" if "zsh" in Path(path).name else "bash"
+    return "fish" if name.endswith(".fish") else "zsh" if "zsh" in name else "bash"
 
 
 def _check_files_unchanged(groups: Mapping[tuple[str, ...], list[JournalEntry]]) -> None:

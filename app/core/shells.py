@@ -3,22 +3,31 @@
 Split out of :mod:`app.core.shell_setup` so that the wizard's PATH page, the plan's summary and
 validation, and the step itself ask one place (Qt-free, no file is written here).
 
-**Which shells.** ``plan.init_shells`` is a list of shell names or ``auto`` (the default,
-:data:`app.core.plan.AUTO_SHELLS`). ``auto`` means every supported shell (bash, zsh) the user
-*has*: one whose start-up file exists in the home, or that is installed (on ``PATH`` or in
-``/etc/shells``), plus the login shell. The login shell is ``$SHELL``; when that is unset or
-``/bin/sh`` (cron, systemd, device management set it so), the user database entry
-(``pwd.getpwuid(uid).pw_shell``) is used instead. An explicit list means exactly those shells.
+**Which shells.** ``plan.init_shells`` is a list of shell names, ``auto`` (the default,
+:data:`app.core.plan.AUTO_SHELLS`) or empty (``--init-shells none`` / ``--no-shell-init``). The
+names are :data:`app.core.plan.SUPPORTED_SHELLS`: bash, zsh and fish are set up on Linux/macOS
+(:data:`UNIX_SHELLS`, an rc-file block), powershell and cmd on Windows (:data:`WINDOWS_SHELLS`, the
+profile and the AutoRun value, written by :mod:`app.core.windows_setup`). A name for the other OS is
+not an error (one answer file may serve a mixed fleet): it is reported as skipped, with why.
 
-**Shells we cannot set up yet** (fish, tcsh, xonsh, PowerShell, nushell ...): when one is the login
-shell it is reported with what to do by hand. conda itself can set up fish, tcsh, xonsh and
+``auto`` means every shell of this OS the user *has*: one whose start-up file exists in the home,
+or that is installed (on ``PATH`` or in ``/etc/shells``; PowerShell as ``powershell`` or ``pwsh``),
+plus the login shell. cmd is never picked by ``auto``: its AutoRun value runs for every cmd.exe,
+scripts included (the issue's "a previous install's AutoRun" problem), so it is set only when named.
+The login shell is ``$SHELL``; when that is unset or ``/bin/sh`` (cron, systemd, device management
+set it so), the user database entry (``pwd.getpwuid(uid).pw_shell``) is used instead. An explicit
+list means exactly those shells.
+
+**Shells we cannot set up** (tcsh, xonsh, nushell, PowerShell on Linux/macOS ...): when one is the
+login shell it is reported with what to do by hand. conda itself can set up tcsh, xonsh and
 powershell (``conda init --help`` of conda 26.7 lists ``bash, fish, powershell, tcsh, xonsh, zsh``;
-a Miniconda prefix ships ``etc/fish/conf.d/conda.fish``, ``etc/profile.d/conda.csh``,
-``xontrib/conda.xsh``: see the real ``conda init zsh`` output in ``tests/data/shell/conda-init-zsh.txt``), so the advice is
-``<prefix>/bin/conda init fish``. For other shells the advice is to put ``<prefix>/bin`` on PATH.
+a Miniconda prefix ships ``etc/profile.d/conda.csh``, ``xontrib/conda.xsh``: see the real ``conda init
+zsh`` output in ``tests/data/shell/conda-init-zsh.txt``), so the advice is ``<prefix>/bin/conda init
+tcsh``. For other shells the advice is to put ``<prefix>/bin`` on PATH.
 
-**Syntax check.** :func:`check_syntax` runs ``bash -n FILE`` / ``zsh -n FILE`` (parse only, nothing
-runs; neither reads start-up files with ``-n``), when that shell is installed.
+**Syntax check.** :func:`check_syntax` runs ``bash -n FILE`` / ``zsh -n FILE`` / ``fish --no-config
+-n FILE`` (parse only, nothing runs; none of them reads start-up files then), when that shell is
+installed.
 """
 
 from __future__ import annotations
@@ -31,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import system
-from app.core.plan import AUTO_SHELLS, SUPPORTED_SHELLS
-from app.core.rc_block import home_label, rc_file_label
+from app.core.plan import AUTO_SHELLS, NO_SHELLS, SUPPORTED_SHELLS
+from app.core.rc_block import RC_SHELLS, home_label, rc_file_label
 
 #: The list of login shells (``man 5 shells``); entries are used only if the program exists.
 ETC_SHELLS = Path("/etc/shells")
@@ -41,13 +50,26 @@ ETC_SHELLS = Path("/etc/shells")
 NOT_A_USER_SHELL = frozenset({"", "sh", "dash", "ash", "busybox", "nologin", "false", "true", "sync",
                               "halt", "shutdown", "git-shell", "rbash"})
 
-#: Shells ``conda init`` supports but this wizard does not set up yet: login-shell name -> conda's name.
-CONDA_INIT_ONLY = {"fish": "fish", "tcsh": "tcsh", "csh": "tcsh", "xonsh": "xonsh",
+#: Shells set up on Linux/macOS (a block in their rc file, :mod:`app.core.rc_block`).
+UNIX_SHELLS = RC_SHELLS
+#: Shells set up on Windows (PowerShell profile, cmd.exe AutoRun: :mod:`app.core.windows_setup`).
+WINDOWS_SHELLS = ("powershell", "cmd")
+#: Shells ``auto`` never picks: set up only when named.
+EXPLICIT_ONLY = frozenset({"cmd"})
+#: Other spellings of a shell name -> the name used here (conda says ``cmd.exe``; PowerShell 7 is ``pwsh``).
+ALIASES = {"cmd.exe": "cmd", "pwsh": "powershell", "powershell.exe": "powershell", "pwsh.exe": "powershell"}
+#: Programs that count as the shell being installed.
+PROGRAMS = {"powershell": ("pwsh", "powershell"), "cmd": ("cmd",)}
+
+#: Shells ``conda init`` supports but this wizard does not set up (on this OS): login-shell name -> conda's name.
+CONDA_INIT_ONLY = {"tcsh": "tcsh", "csh": "tcsh", "xonsh": "xonsh",
                    "pwsh": "powershell", "powershell": "powershell"}
 
-#: Start-up files per supported shell that show the user uses it (relative to home, or ``$ZDOTDIR`` for zsh).
+#: Start-up files per supported shell that show the user uses it (relative to home, ``$ZDOTDIR`` for zsh,
+#: the config folder for fish).
 STARTUP_FILES = {"bash": (".bashrc", ".bash_profile", ".bash_login"),
-                 "zsh": (".zshrc", ".zshenv", ".zprofile", ".zlogin")}
+                 "zsh": (".zshrc", ".zshenv", ".zprofile", ".zlogin"),
+                 "fish": ("fish/config.fish", "fish/conf.d")}
 
 #: Seconds one ``bash -n`` / ``zsh -n`` may take.
 SYNTAX_CHECK_TIMEOUT = 30.0
@@ -80,7 +102,13 @@ class LoginShell:
 
     @property
     def supported(self) -> bool:
-        return self.name in SUPPORTED_SHELLS
+        """Whether the wizard sets this shell up on Linux/macOS (where a login shell matters)."""
+        return self.name in UNIX_SHELLS
+
+
+def shells_for(os_name: str) -> tuple[str, ...]:
+    """The shells set up on ``os_name``: :data:`WINDOWS_SHELLS` on ``Windows``, else :data:`UNIX_SHELLS`."""
+    return WINDOWS_SHELLS if os_name == "Windows" else UNIX_SHELLS
 
 
 def login_shell(environ: Mapping[str, str] | None = None) -> LoginShell:
@@ -99,11 +127,12 @@ def login_shell(environ: Mapping[str, str] | None = None) -> LoginShell:
 
 def installed(shell: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Where ``shell`` is installed: on ``PATH`` (of ``environ``, else the default path), or listed in
-    ``/etc/shells`` and present. ``None`` when neither."""
+    ``/etc/shells`` and present. ``None`` when neither. PowerShell counts as ``pwsh`` or ``powershell``."""
     environ = os.environ if environ is None else environ
-    found = shutil.which(shell, path=environ.get("PATH") or os.defpath)
-    if found:
-        return found
+    for program in PROGRAMS.get(shell, (shell,)):
+        found = shutil.which(program, path=environ.get("PATH") or os.defpath)
+        if found:
+            return found
     try:
         lines = ETC_SHELLS.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -116,10 +145,14 @@ def installed(shell: str, environ: Mapping[str, str] | None = None) -> str | Non
 
 
 def startup_file(shell: str, home: Path, environ: Mapping[str, str]) -> Path | None:
-    """The first existing start-up file of ``shell`` in ``home`` (zsh: in ``$ZDOTDIR`` when set)."""
+    """The first existing start-up file of ``shell`` in ``home`` (zsh: in ``$ZDOTDIR`` when set; fish: in
+    ``$XDG_CONFIG_HOME`` when set, else ``~/.config``)."""
     base = home
     if shell == "zsh" and environ.get("ZDOTDIR"):
         base = Path(environ["ZDOTDIR"]).expanduser()
+    if shell == "fish":
+        xdg = environ.get("XDG_CONFIG_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
     for name in STARTUP_FILES.get(shell, ()):
         if (base / name).exists():
             return base / name
@@ -133,14 +166,14 @@ def manual_advice(shell: str, prefix: Path | str) -> str:
     if conda_name:
         return f"after the install, run: {conda} init {conda_name}"
     return (f"conda init does not support {shell}; add {Path(prefix) / 'bin'} to PATH in its start-up file "
-            "by hand, or use conda from bash or zsh")
+            "by hand, or use conda from bash, zsh or fish")
 
 
 def unsupported_message(shell: str, prefix: Path | str, source: str = "") -> str:
     """The warning for a login shell the wizard cannot set up."""
     why = f" ({source})" if source else ""
-    return (f"Your login shell is {shell}{why}, which the wizard cannot set up yet (it sets up "
-            f"{' and '.join(SUPPORTED_SHELLS)} only), so 'conda' will not work in new {shell} terminals. "
+    return (f"Your login shell is {shell}{why}, which the wizard cannot set up (it sets up "
+            f"{', '.join(UNIX_SHELLS[:-1])} and {UNIX_SHELLS[-1]} only), so 'conda' will not work in new {shell} terminals. "
             f"To set it up: {manual_advice(shell, prefix)}")
 
 
@@ -150,10 +183,12 @@ class ShellChoice:
 
     Attributes:
         auto: the choice was ``auto`` (detected), not an explicit list.
-        chosen: ``(shell, reason)`` for each shell to set up, in order (explicit names are kept as given,
-            even unsupported ones, so that the step can refuse them).
-        skipped: ``(shell, reason)`` for each supported shell not set up.
+        chosen: ``(shell, reason)`` for each shell to set up on this OS, in order (explicit names are kept
+            as given, even unknown ones, so that the step can refuse them).
+        skipped: ``(shell, reason)`` for each shell of this OS not set up (logged).
         unsupported: ``(shell, message)`` for a login shell the wizard cannot set up (with the advice).
+        elsewhere: ``(shell, reason)`` for each named shell of the other OS (powershell or cmd on
+            Linux/macOS, bash/zsh/fish on Windows): not set up, reported as a ``skipped`` change.
         notes: other things worth saying (``$SHELL`` is ``/bin/sh`` ...).
     """
 
@@ -162,10 +197,20 @@ class ShellChoice:
     skipped: tuple[tuple[str, str], ...] = ()
     unsupported: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = field(default=())
+    elsewhere: tuple[tuple[str, str], ...] = ()
 
     @property
     def shells(self) -> tuple[str, ...]:
         return tuple(s for s, _r in self.chosen)
+
+
+def elsewhere_reason(shell: str, os_name: str) -> str:
+    """Why a named shell of the other OS is skipped on ``os_name``."""
+    if shell in WINDOWS_SHELLS:
+        what = "the PowerShell profile" if shell == "powershell" else "the cmd.exe AutoRun value"
+        return (f"{shell} is set up on Windows only ({what}); on {os_name} the wizard sets up "
+                f"{', '.join(UNIX_SHELLS)}")
+    return f"{shell} is set up on Linux and macOS only; on Windows the wizard sets up {', '.join(WINDOWS_SHELLS)}"
 
 
 def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: Path | None = None,
@@ -173,69 +218,84 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
     """Turn ``plan.init_shells`` into the shells to set up on this machine (see the module docstring).
 
     Args:
-        init_shells: shell names and/or ``auto``; empty means none (nothing is reported either).
-        os_name: ``Linux`` / ``MacOSX`` (the rc file names depend on it).
+        init_shells: shell names and/or ``auto``; empty (or ``none``) means none (nothing is reported either).
+        os_name: ``Linux`` / ``MacOSX`` / ``Windows`` (which shells apply, and the rc file names).
         prefix: the Miniconda root prefix (for the advice on unsupported shells).
         home / environ: default :func:`app.core.system.home` and ``os.environ``.
     """
-    if not init_shells:
+    names = list(dict.fromkeys(ALIASES.get(n, n) for n in init_shells))
+    if not names or names == [NO_SHELLS]:
         return ShellChoice(auto=False)
     home = Path(home) if home is not None else system.home()
     environ = os.environ if environ is None else environ
-    names = list(dict.fromkeys(init_shells))
     auto = AUTO_SHELLS in names
-    login = login_shell(environ)
+    windows = os_name == "Windows"
+    login = LoginShell("", "not used on Windows") if windows else login_shell(environ)
     notes: list[str] = []
-    if auto and shell_name(login.shell_var) in NOT_A_USER_SHELL:
+    if auto and not windows and shell_name(login.shell_var) in NOT_A_USER_SHELL:
         var = login.shell_var or "not set"
         notes.append(f"$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen "
                      f"from what this machine has" + (f"; {login.source}" if login.name else ""))
     chosen: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
-    for shell in SUPPORTED_SHELLS:
-        rc_label = rc_file_label(shell, os_name, home, environ)
-        found = startup_file(shell, home, environ)
+    for shell in shells_for(os_name):
+        found = None if windows else startup_file(shell, home, environ)
         found_label = home_label(found, home) if found else ""
-        where = installed(shell, environ)
         if shell in names:
             chosen.append((shell, "chosen"))
+        elif auto and shell in EXPLICIT_ONLY:
+            skipped.append((shell, f"{shell} is set up only when named (--init-shells {shell}): its AutoRun "
+                                   "value runs in every cmd.exe, scripts included"))
         elif auto:
+            where = installed(shell, environ)
             if login.name == shell:
                 chosen.append((shell, f"your login shell; {login.source}"))
             elif found:
                 chosen.append((shell, f"{found_label} exists"))
             elif where:
                 chosen.append((shell, f"{shell} is installed ({where})"))
+            elif windows:
+                skipped.append((shell, f"{shell} is not installed"))
             else:
-                skipped.append((shell, f"{shell} is not installed and there is no {rc_label}"))
+                skipped.append((shell, f"{shell} is not installed and there is no "
+                                       f"{rc_file_label(shell, os_name, home, environ)}"))
         elif login.name == shell:
             skipped.append((shell, f"not chosen, although it is your login shell ({login.source})"))
         elif found:
             skipped.append((shell, f"not chosen, although {found_label} exists"))
-    # Explicit names that are not supported stay in the list, for the step to refuse.
+    elsewhere = [(shell, elsewhere_reason(shell, os_name)) for shell in names
+                 if shell in SUPPORTED_SHELLS and shell not in shells_for(os_name)]
+    # Unknown names stay in the list, for the step to refuse.
     for shell in names:
-        if shell != AUTO_SHELLS and shell not in SUPPORTED_SHELLS:
+        if shell not in (AUTO_SHELLS, NO_SHELLS) and shell not in SUPPORTED_SHELLS:
             chosen.append((shell, "chosen"))
     unsupported: list[tuple[str, str]] = []
-    if login.name and not login.supported and login.name not in names:
+    if login.name and not login.supported and login.name not in names and ALIASES.get(login.name) not in names:
         unsupported.append((login.name, unsupported_message(login.name, prefix, login.source)))
-    return ShellChoice(auto, tuple(chosen), tuple(skipped), tuple(unsupported), tuple(notes))
+    return ShellChoice(auto, tuple(chosen), tuple(skipped), tuple(unsupported), tuple(notes), tuple(elsewhere))
 
 
 def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
     """Validation of ``init_shells`` (for :meth:`app.core.plan.InstallPlan.problems`): each problem names the fix."""
     out = []
-    allowed = f"{', '.join(SUPPORTED_SHELLS)} or {AUTO_SHELLS}"
-    for shell in dict.fromkeys(init_shells):
-        if shell == AUTO_SHELLS or shell in SUPPORTED_SHELLS:
+    allowed = f"{', '.join(SUPPORTED_SHELLS)}, {AUTO_SHELLS} or {NO_SHELLS}"
+    names = list(dict.fromkeys(init_shells))
+    if NO_SHELLS in names and len(names) > 1:
+        out.append(f"init_shells / --init-shells: {NO_SHELLS!r} cannot be combined with other shells; use "
+                   f"{NO_SHELLS} alone (set up no shell) or leave it out.")
+    for shell in names:
+        if shell in (AUTO_SHELLS, NO_SHELLS) or shell in SUPPORTED_SHELLS:
             continue
-        if shell in CONDA_INIT_ONLY:
-            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell} yet; it sets up "
-                       f"{' and '.join(SUPPORTED_SHELLS)} (use {allowed}, for example --init-shells auto). "
+        if shell in ALIASES:
+            out.append(f"init_shells / --init-shells: write {ALIASES[shell]!r} for {shell!r} "
+                       f"(for example --init-shells {ALIASES[shell]}).")
+        elif shell in CONDA_INIT_ONLY:
+            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell}; it sets up "
+                       f"{', '.join(SUPPORTED_SHELLS)} (use {allowed}, for example --init-shells auto). "
                        f"Leave {shell} out and, {manual_advice(shell, prefix)}.")
         else:
             out.append(f"init_shells / --init-shells: cannot set up the shell {shell!r}; use "
-                       f"{allowed} (for example --init-shells bash,zsh).")
+                       f"{allowed} (for example --init-shells bash,zsh,fish).")
     return out
 
 
@@ -245,12 +305,18 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
 
     The first line has no label (the caller puts ``conda init:`` in front); the others are indented.
     """
-    if not init_shells:
+    if not init_shells or list(init_shells) == [NO_SHELLS]:
         return ["none"]
     home = Path(home) if home is not None else system.home()
     choice = resolve(init_shells, os_name, prefix, home, environ)
     parts = []
     for shell in choice.shells:
+        if shell == "powershell":
+            parts.append(f"{shell} (your PowerShell profile)")
+            continue
+        if shell == "cmd":
+            parts.append(f"{shell} (the cmd.exe AutoRun value)")
+            continue
         try:
             parts.append(f"{shell} ({rc_file_label(shell, os_name, home, environ)})")
         except ValueError:
@@ -260,6 +326,7 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
         first += "  (auto: the shells found on this machine)"
     lines = [first]
     lines += [f"not set up: {shell}: {why}" for shell, why in choice.skipped]
+    lines += [f"not set up: {shell}: {why}" for shell, why in choice.elsewhere]
     lines += [f"not set up: {shell}: {manual_advice(shell, prefix)}" for shell, _m in choice.unsupported]
     return lines
 
@@ -282,7 +349,7 @@ _OPEN_HEREDOC = re.compile(r"here-document at line (\d+) delimited by end-of-fil
 
 
 def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = None) -> SyntaxResult | None:
-    """Parse ``path`` with ``<shell> -n`` (nothing runs). ``None`` when the shell is not installed, or
+    """Parse ``path`` with ``<shell> -n`` (fish: ``fish --no-config -n``; nothing runs). ``None`` when the shell is not installed, or
     the check could not run (a timeout, the program could not start).
 
     Output is in the C locale so that messages are stable; ``BASH_ENV`` / ``ENV`` are removed.
@@ -293,8 +360,9 @@ def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = Non
     env = system.child_env({"LC_ALL": "C"})
     for name in ("BASH_ENV", "ENV"):
         env.pop(name, None)
+    argv = [exe, "--no-config", "-n", str(path)] if shell == "fish" else [exe, "-n", str(path)]
     try:
-        result = system.run_streaming([exe, "-n", str(path)], env=env, timeout=SYNTAX_CHECK_TIMEOUT)
+        result = system.run_streaming(argv, env=env, timeout=SYNTAX_CHECK_TIMEOUT)
     except (OSError, TimeoutError):
         return None
     if result.returncode == 0:

@@ -335,7 +335,8 @@ def test_path_page_refusal_keeps_user_on_page(qtbot, make_page, tmp_path, isolat
 def test_path_page_windows_options(make_page, tmp_path):
     plan = local_plan(tmp_path, "official", platform=PlatformInfo("Windows", "x86_64"))
     page = make_page(PathPage, plan)
-    assert not page.shell_checks
+    assert set(page.shell_checks) == {"powershell", "cmd"}  # issue 11: explicit choices on Windows
+    assert not page.shell_checks["cmd"].isChecked()
     assert not page.path_check.isChecked() and not page.python_check.isChecked()
     page.path_check.setChecked(True)
     page.write_plan()

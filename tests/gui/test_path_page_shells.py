@@ -70,11 +70,55 @@ def test_auto_ticks_the_shells_the_user_has(page_for, tmp_path, isolated_home, o
     assert plan.init_shells == ("bash", "zsh")
 
 
-def test_fish_login_shell_is_explained_on_the_page(page_for, tmp_path, only_bash, monkeypatch):
-    monkeypatch.setenv("SHELL", "/usr/bin/fish")
+def test_tcsh_login_shell_is_explained_on_the_page(page_for, tmp_path, only_bash, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/tcsh")
     plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=tmp_path / "mc")
     page = page_for(plan)
     assert page.shell_checks["bash"].isChecked() and not page.shell_checks["zsh"].isChecked()
+    assert not page.shell_checks["fish"].isChecked()
     assert not page.unsupported_label.isHidden()
     text = page.unsupported_label.text()
-    assert "Your login shell is fish" in text and f"{Path(tmp_path) / 'mc' / 'bin' / 'conda'} init fish" in text
+    assert "Your login shell is tcsh" in text and f"{Path(tmp_path) / 'mc' / 'bin' / 'conda'} init tcsh" in text
+
+
+def test_fish_is_offered_with_its_config_file(page_for, tmp_path, isolated_home, only_bash, monkeypatch):
+    (isolated_home / ".config" / "fish").mkdir(parents=True)
+    (isolated_home / ".config" / "fish" / "config.fish").write_text("# fish user\n")
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), prefix=tmp_path / "mc")
+    page = page_for(plan)
+    assert page.shell_checks["fish"].text() == "fish  (edits ~/.config/fish/config.fish)"
+    assert page.shell_checks["fish"].isChecked()
+    assert "~/.config/fish/config.fish exists" in page.shell_checks["fish"].toolTip()
+    page.write_plan()
+    assert plan.init_shells == ("bash", "fish")
+
+
+def test_windows_page_offers_powershell_and_cmd(page_for, tmp_path, only_bash):
+    plan = InstallPlan(platform=PlatformInfo("Windows", "x86_64"), prefix=tmp_path / "mc")
+    page = page_for(plan)
+    assert set(page.shell_checks) == {"powershell", "cmd"}
+    assert not page.shell_checks["cmd"].isChecked()  # never by auto
+    page.shell_checks["cmd"].setChecked(True)
+    page.shell_checks["powershell"].setChecked(True)
+    page.write_plan()
+    assert plan.init_shells == ("powershell", "cmd")
+
+
+def test_proofs_are_shown_next_to_each_shell(page_for, tmp_path):
+    from app.core.shell_verify import ShellProof
+
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), init_shells=("bash", "zsh", "fish"),
+                       prefix=tmp_path / "mc")
+    page = page_for(plan)
+    page.state.shell_proofs = [
+        ShellProof("bash", "works", tmp_path / ".bashrc", ("/bin/bash", "-ic", "type conda"), "conda is a function"),
+        ShellProof("zsh", "failed", tmp_path / ".zshrc", ("/bin/zsh", "-ic", "type conda"),
+                   "the conda initialize block works on its own, so something else stops it: conda not found"),
+        ShellProof("fish", "missing", tmp_path / "config.fish"),
+    ]
+    page._show_changes()
+    assert page.proof_labels["bash"].text() == "\u2714 conda works in a new terminal"
+    assert page.proof_labels["bash"].toolTip() == "/bin/bash -ic type conda\nconda is a function"
+    assert page.proof_labels["zsh"].text().startswith("\u2718 conda does not work in a new terminal\n"
+                                                      "the conda initialize block works on its own")
+    assert page.proof_labels["fish"].text() == "\u2013 fish is not installed: not checked"

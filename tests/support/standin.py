@@ -76,7 +76,7 @@ What the stand-in ``conda`` answers, in the shapes real conda 26.7.2.dev56 gives
   prints ``accepted Terms of Service for URL`` (``Terms of Service not found for URL`` for channels without terms).
 * ``conda env list [--json]``: ``envs`` + ``envs_details`` (``conda-env-list--json.json``): the root prefix, the envs
   in ``PREFIX/envs`` and those registered in ``~/.conda/environments.txt`` (``create`` registers each env there).
-* ``conda shell.bash hook`` (also zsh/posix): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
+* ``conda shell.bash hook`` (also zsh/posix, and fish in fish syntax): a SHORT stand-in of the real hook - exports ``CONDA_EXE``,
   ``CONDA_PYTHON_EXE``, activates base (``PREFIX/bin`` and ``PREFIX/condabin`` on PATH, ``CONDA_PREFIX``,
   ``CONDA_DEFAULT_ENV=base``, ``CONDA_SHLVL=1``). No ``conda`` shell function.
 * ``conda env create [-f FILE] (-n NAME | -p PATH) [--yes] [--json]`` (ENVFILE block; source: conda 26.x
@@ -447,6 +447,16 @@ class _Conda:
         return 0
 
     def shell_hook(self, shell: str) -> int:
+        if shell == "fish":  # the same short stand-in, in fish syntax (real: conda's FishActivator hook)
+            def q(value: object) -> str:
+                return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+            self.out(
+                f"set -gx CONDA_EXE {q(self.root / 'bin' / 'conda')}\n"
+                f"set -gx CONDA_PYTHON_EXE {q(self.root / 'bin' / 'python')}\n"
+                f"set -gx PATH {q(self.root / 'bin')} {q(self.root / 'condabin')} $PATH\n"
+                f"set -gx CONDA_PREFIX {q(self.root)}\nset -gx CONDA_DEFAULT_ENV base\nset -gx CONDA_SHLVL 1\n"
+            )
+            return 0
         if shell not in ("bash", "zsh", "posix"):
             self.usage_error(f"argument COMMAND: invalid choice: 'shell.{shell}' (stand-in conda)")
         r = shlex.quote(str(self.root))
