@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import disk_errors, plan_checks
+from app.core import conda_cmd, disk_errors, plan_checks
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.file_edit import timestamp, write_new
@@ -151,15 +151,14 @@ class InstallResult:
 
 
 def conda_executable(prefix: Path, os_name: str) -> Path:
-    """The conda entry point of a Miniconda root prefix.
+    """The conda entry point of a Miniconda root prefix (:func:`app.core.conda_cmd.entry_point`).
 
-    ``bin/conda`` on Linux/macOS; on Windows ``condabin\\conda.bat`` when present
-    (it sets up the environment that conda's DLLs need), else ``Scripts\\conda.exe``.
+    ``bin/conda`` on Linux/macOS; on Windows ``python.exe`` (started as ``python.exe -m conda``), else
+    ``Scripts\\conda.exe``. Never ``condabin\\conda.bat``: that runs through cmd.exe, which parses ``<``, ``>``,
+    ``&``, ``|``, ``^`` in the arguments and runs a stale ``AutoRun`` hook first (see :mod:`app.core.conda_cmd`).
+    Start it with :func:`app.core.conda_cmd.argv_for`.
     """
-    if os_name == "Windows":
-        bat = prefix / "condabin" / "conda.bat"
-        return bat if bat.exists() else prefix / "Scripts" / "conda.exe"
-    return prefix / "bin" / "conda"
+    return Path(conda_cmd.entry_point(Path(prefix), os_name))
 
 
 def in_progress_marker(prefix: Path) -> Path:
@@ -407,7 +406,8 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
         InstallError: conda is missing, fails, or prints something unexpected.
     """
     try:
-        res = run_streaming([conda_exe, "--version"], cancel=cancel, env=_installer_env(), timeout=120)
+        res = run_streaming([*conda_cmd.argv_for(conda_exe), "--version"], cancel=cancel, env=_installer_env(),
+                            timeout=120)
     except (FileNotFoundError, PermissionError, OSError) as exc:
         raise InstallError(f"conda could not be started at {conda_exe}: {exc}",
                            fix="The installation is incomplete; install again into an empty folder.") from exc
