@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import conda_cmd, disk_errors, plan_checks
+from app.core import conda_cmd, disk_errors, elevation, plan_checks
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.file_edit import timestamp, write_new
@@ -268,11 +268,14 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     Raises:
         PrefixError: the location cannot be used (bad characters, a file, a folder *under* a file,
             not empty, not writable, too little free space); the message names the fix.
+        ElevationError: ``AllUsers`` on Windows without administrator rights (:func:`app.core.elevation.problem`).
     """
     prefix = plan.resolved_prefix
     problems = plan.prefix_problems()
     if problems:
         raise PrefixError(problems[0], fix="Choose another install location.")
+    if refusal := elevation.problem(plan):  # AllUsers without admin: the .exe would show a box and exit 2
+        raise refusal
     warnings: list[str] = []
     if problem := plan_checks.pseudo_fs_problem(prefix, "the install location", "an installation"):
         raise PrefixError(problem, fix="Choose another install location (--prefix in silent mode), for example "
