@@ -457,6 +457,115 @@ def _disk_problem(kind: str, prefix: Path, line: str | None, detail: str) -> Ins
     return InstallError(message, fix=fix, detail=detail)
 
 
+def tree_size(folder: Path) -> tuple[int, int]:
+    """``(files, bytes)`` under ``folder`` (links not followed; ``(0, 0)`` when it is missing). Files that vanish
+    while they are counted (the installer's own temp files) are skipped."""
+    files = size = 0
+    stack = [os.fspath(folder)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            files += 1
+                            size += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return files, size
+
+
+class InstallerWatch:
+    """Ends a stuck installer: a :class:`~app.core.events.CancelToken` for :func:`run_streaming` that is set when
+    the user cancels (``outer``), when the run passes ``timeout`` seconds, or when for ``stall`` seconds there
+    was no output line (:meth:`saw_output`) AND the prefix's file count and size did not grow (:func:`tree_size`,
+    looked at every ``stall / 10`` seconds, at most every 5 s). ``reason`` then says which ("timeout"/"stall");
+    it stays ``None`` for a user's cancel. ``clock`` and ``measure`` are injectable for tests.
+
+    Why: an NSIS installer that shows a message box under ``/S`` (AllUsers without admin, a folder it refuses)
+    waits for a click forever; in silent mode on a machine without a desktop nobody clicks.
+    """
+
+    def __init__(self, outer: CancelToken, prefix: Path, timeout: float, stall: float,
+                 measure=tree_size, clock=time.monotonic) -> None:
+        self.outer, self.prefix, self.timeout, self.stall = outer, prefix, timeout, stall
+        self.measure, self.clock = measure, clock
+        self.token = CancelToken()
+        self.reason: str | None = None
+        self.started = self.last_activity = clock()
+        self._last_size: tuple[int, int] | None = None
+        self._next_measure = self.started
+        self._done = False
+        self._thread = None
+
+    def saw_output(self) -> None:
+        self.last_activity = self.clock()
+
+    def check(self) -> None:
+        """One look: the user's cancel, the timeout, the prefix's growth, the stall. Sets :attr:`token`."""
+        if self.token.cancelled:
+            return
+        if self.outer.cancelled:
+            self.token.cancel()
+            return
+        now = self.clock()
+        if now - self.started >= self.timeout:
+            self.reason = "timeout"
+            self.token.cancel()
+            return
+        if now >= self._next_measure:
+            self._next_measure = now + min(5.0, max(0.1, self.stall / 10))
+            size = self.measure(self.prefix)
+            if size != self._last_size:
+                if self._last_size is not None:
+                    self.last_activity = now
+                self._last_size = size
+        if now - self.last_activity >= self.stall:
+            self.reason = "stall"
+            self.token.cancel()
+
+    def __enter__(self) -> "InstallerWatch":
+        import threading  # noqa: PLC0415
+
+        def loop() -> None:
+            while not self._done and not self.token.cancelled:
+                self.check()
+                self.outer.wait(0.1)
+
+        self._thread = threading.Thread(target=loop, name="installer-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done = True
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def error(self, installer_name: str, prefix: Path, tail: list[str]) -> InstallError:
+        """The :class:`InstallError` (exit 7) for :attr:`reason`."""
+        last = f" Its last output was: {_untagged(tail[-1])}" if tail else " It printed nothing."
+        if self.reason == "timeout":
+            return InstallError(
+                f"The installer {installer_name} was still running after {self.timeout:.0f} s, so it was stopped "
+                f"(with every process it started).{last}",
+                fix="Look at the installer output in the log. If the machine is just slow, run again with a longer "
+                    "limit (--installer-timeout SECONDS, installer_timeout in an answer file); if it waits for "
+                    "something (a message box, a locked file), fix that first.",
+                detail="\n".join(tail))
+        return InstallError(
+            f"The installer {installer_name} printed nothing and wrote nothing into {prefix} for "
+            f"{self.stall:.0f} s, so it was stopped as stuck (with every process it started); a Windows installer "
+            f"does that when it shows a message box that nobody can see.{last}",
+            fix="Run the installer by hand once to see what it asks (for example an AllUsers install needs "
+                "administrator rights), fix that, and run again; on a very slow disk, allow longer "
+                "(--installer-stall SECONDS, installer_stall in an answer file).",
+            detail="\n".join(tail))
+
+
 def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel: CancelToken) -> InstallResult:
     """Run the installer in batch mode, stream its output to the log, then verify the prefix.
 
@@ -471,7 +580,10 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     Raises:
         PrefixError: the location is unusable (nothing was written).
         InstallError: the installer failed (a full disk or a used-up quota is named as such,
-            with its own fix), or conda does not answer ``--version``.
+            with its own fix), ran longer than ``plan.installer_timeout`` seconds, or was stuck (no output and
+            no growth of the prefix for ``plan.installer_stall`` seconds: :class:`InstallerWatch`; its process
+            tree is ended and what this run created is removed, as after a cancel), or conda does not answer
+            ``--version``.
         Cancelled: the tree was ended; what this run created was removed.
     """
     installer_path = Path(installer_path)
@@ -492,8 +604,11 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     lines = 0
     tail: list[str] = []
 
+    watch = InstallerWatch(cancel, prefix, plan.installer_timeout, plan.installer_stall)
+
     def on_line(line: str) -> None:
         nonlocal lines
+        watch.saw_output()
         lines += 1
         tail.append(line)
         del tail[:-40]
@@ -517,13 +632,18 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     kept = keep_user_config(prefix, reporter) if not fresh else []
     marker = _write_marker(prefix) if fresh else None
     try:
-        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line,
-                            env=_installer_env(prefix, _temp_for(prefix, reporter)))
+        env = _installer_env(prefix, _temp_for(prefix, reporter))
+        with watch:
+            res = run_streaming(cmd, cancel=watch.token, on_stdout=on_line, on_stderr=on_line, env=env)
     except Cancelled:
         restore_user_config(kept, reporter)
-        cleanup("cancelled")
+        if watch.reason is None:
+            cleanup("cancelled")
+            _remove_marker(marker)
+            raise
+        cleanup("the installer was stopped: " + ("it ran too long" if watch.reason == "timeout" else "it was stuck"))
         _remove_marker(marker)
-        raise
+        raise watch.error(installer_path.name, prefix, tail) from None
     except OSError as exc:
         restore_user_config(kept, reporter)
         cleanup("the installer could not be started")

@@ -108,6 +108,9 @@ class InstallPlan:
         install_type: ``JustMe`` or ``AllUsers`` (Windows ``/InstallationType``).
         skip_space_check: do not refuse a location whose disk reports too little free space
             (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
+        installer_timeout: seconds the installer may run before its process tree is ended (InstallError).
+        installer_stall: seconds without installer output AND without growth of the prefix before the
+            installer counts as stuck (a hidden message box) and is ended (InstallError).
 
     Shell (PATH options):
         init_shells: shells whose rc file gets the conda initialize block (bash, zsh), or ``auto``
@@ -145,6 +148,8 @@ class InstallPlan:
     update_existing: bool = False
     install_type: str = "JustMe"
     skip_space_check: bool = False
+    installer_timeout: int = 1800
+    installer_stall: int = 300
 
     init_shells: tuple[str, ...] = field(default_factory=default_shells)
     add_to_path: bool = False
@@ -223,6 +228,7 @@ class InstallPlan:
             out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
                        f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
         out.extend(self.prefix_problems())
+        out.extend(plan_checks.installer_limit_problems(self))  # --installer-timeout, --installer-stall
         if self.if_env_exists not in IF_ENV_EXISTS:
             out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:

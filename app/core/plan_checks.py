@@ -154,6 +154,31 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
     return None
 
 
+# ---- installer time limits ---------------------------------------------------------------------------------
+
+#: Bounds of ``installer_timeout`` / ``installer_stall`` (seconds): a real install takes 1-10 minutes, NSIS can
+#: be silent for a minute while it extracts; a day is longer than any real install.
+INSTALLER_LIMIT_RANGE = (1, 86400)
+
+
+def installer_limit_problems(plan: Any) -> list[str]:
+    """``installer_timeout`` and ``installer_stall`` must be whole seconds in :data:`INSTALLER_LIMIT_RANGE`, and
+    the stall limit not above the timeout."""
+    from app.core.plan_rules import setting  # noqa: PLC0415 - plan_rules imports this module
+
+    lo, hi = INSTALLER_LIMIT_RANGE
+    out = []
+    for name, example in (("installer_timeout", 1800), ("installer_stall", 300)):
+        value = getattr(plan, name, None)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            out.append(f"The setting {setting(name)} must be a whole number of seconds from {lo} to {hi} "
+                       f"(for example {example}), not {value!r}.")
+    if not out and plan.installer_stall > plan.installer_timeout:
+        out.append(f"The stall limit {setting('installer_stall')} ({plan.installer_stall} s) is longer than the "
+                   f"installer timeout {setting('installer_timeout')} ({plan.installer_timeout} s); make it shorter.")
+    return out
+
+
 # ---- pseudo file systems -----------------------------------------------------------------------------------
 
 #: File system types of the kernel's pseudo file systems (names as in ``/proc/self/mountinfo`` and
