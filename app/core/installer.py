@@ -273,7 +273,10 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     prefix = plan.resolved_prefix
     problems = plan.prefix_problems()
     if problems:
-        raise PrefixError(problems[0], fix="Choose another install location.")
+        safe = plan_checks.safe_location(plan.platform.os, plan.install_type,
+                                         plan.env_name if plan.create_env else None, current=prefix)
+        raise PrefixError(problems[0], fix="Choose another install location" + (
+            f", for example {safe} (--prefix {safe} in silent mode)." if safe else "."))
     if refusal := elevation.problem(plan):  # AllUsers without admin: the .exe would show a box and exit 2
         raise refusal
     warnings: list[str] = []

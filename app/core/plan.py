@@ -47,7 +47,6 @@ INSTALL_TYPES = ("JustMe", "AllUsers")
 IF_ENV_EXISTS = ("fail", "reuse", "replace")
 _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-_WIN_FORBIDDEN = set("^%!=,()")  # constructor's NSIS OnDirectoryLeave check
 
 
 def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
@@ -61,7 +60,8 @@ def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
     if home is None:  # no HOME and no user-database entry: the ~ stays, and the plan says why (tilde_problem)
         return Path("~/miniconda3")
     candidate = home / "miniconda3"
-    if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)):
+    if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)
+                                     or plan_checks.location_problems(str(candidate), "Windows", "prefix", "llm")):
         return Path("C:\\miniconda3")
     return candidate
 
@@ -318,10 +318,7 @@ class InstallPlan:
         if not windows and ":" in str(prefix):
             out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
                        f"another, for example {example}.")
-        if windows and _WIN_FORBIDDEN & set(str(prefix)):
-            out.append(
-                f"The install location {prefix} ({setting('prefix')}) contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
-            )
+        out.extend(plan_checks.prefix_rule_problems(self))  # the installers' refused characters, Desktop, length
         return out
 
     def validate(self) -> "InstallPlan":
