@@ -89,8 +89,8 @@ def test_failed_installer_cleans_up_new_prefix(tmp_path):
 
 def test_broken_conda_fails_verification(tmp_path):
     fake = tmp_path / "Miniconda3-fake-Linux-x86_64.sh"
-    fake.write_text('#!/bin/bash\nmkdir -p "$3/bin"; printf "#!/bin/sh\\nexit 3\\n" > "$3/bin/conda"; '
-                    'chmod +x "$3/bin/conda"\n')
+    fake.write_text('#!/bin/bash\nmkdir -p "$3/bin" "$3/condabin"; ln -s /bin/sh "$3/bin/python"; '
+                    'printf "#!/bin/sh\\nexit 3\\n" > "$3/bin/conda"; chmod +x "$3/bin/conda"\n')
     with pytest.raises(InstallError, match="--version failed"):
         installer.install(make_plan(tmp_path), fake, RecordingReporter(), CancelToken())
 

@@ -149,3 +149,48 @@ def test_installer_timeout_flag_and_answer_file(tmp_path):
     assert plan.installer_timeout == 600
     with pytest.raises(Exception, match="whole number of seconds"):
         make_plan(tmp_path).apply({"installer_timeout": "10m"})
+
+
+# ---- the installer's own reason in the message (issue 5) ------------------------------------------------------------
+
+def test_the_glibc_requirement_line_is_in_the_error(tmp_path, standin_installer, monkeypatch):
+    monkeypatch.setenv("STANDIN_SYSTEM_GLIBC", "2.17")
+    plan = make_plan(tmp_path)
+    with pytest.raises(InstallError) as err:
+        installer.install(plan, standin_installer, RecordingReporter(), CancelToken())
+    assert err.value.message == "The installer stopped: Installer requires GLIBC >=2.28, but system has 2.17."
+    assert err.value.exit_code == 7
+    assert not plan.resolved_prefix.exists()
+
+
+def test_error_lines_are_picked_from_the_tail():
+    tail = ["PREFIX=/x", "Unpacking payload...", "ERROR: could not extract", "Installer requires macOS >=11.0, "
+            "but system has 10.15.", "ERROR: could not extract"]
+    assert installer.installer_error_lines(tail) == [
+        "ERROR: could not extract", "Installer requires macOS >=11.0, but system has 10.15."]
+    assert installer.installer_error_lines(["Installing base environment...", "done"]) == []
+
+
+# ---- verification whatever the exit code says ------------------------------------------------------------------------
+
+def test_a_missing_condabin_is_named_even_when_the_installer_succeeds(tmp_path, standin_installer):
+    broken = script(tmp_path, f'bash {standin_installer} -b -p "$PREFIX" >/dev/null && rm -rf "$PREFIX/condabin"\n')
+    with pytest.raises(InstallError) as err:
+        installer.install(make_plan(tmp_path), broken, RecordingReporter(), CancelToken())
+    assert err.value.message.startswith(f"The installation in {tmp_path / 'miniconda3'} is incomplete: "
+                                        f"{tmp_path / 'miniconda3' / 'condabin'} is missing")
+
+
+def test_verify_reads_conda_info_root_prefix(tmp_path, standin_prefix):
+    assert installer.verify_install(standin_prefix, "Linux")
+    other = tmp_path / "other"
+    other.mkdir()
+    for rel in ("bin", "condabin"):
+        (other / rel).mkdir()
+    (other / "bin" / "python").symlink_to(standin_prefix / "bin" / "python")
+    conda = other / "bin" / "conda"  # hands over to the conda of another install (as a stale CONDA_EXE would)
+    conda.write_text(f'#!/bin/sh\nexec "{standin_prefix}/bin/conda" "$@"\n')
+    conda.chmod(0o755)
+    with pytest.raises(InstallError) as err:
+        installer.verify_install(other, "Linux")
+    assert f"says its root is {standin_prefix}" in err.value.message

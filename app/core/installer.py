@@ -453,6 +453,66 @@ def _installer_env(prefix: Path | None = None, tmp: dict[str, str] | None = None
     return env
 
 
+#: Lines of an installer's output that say why it stopped: its ``ERROR:`` lines, and the requirement checks of
+#: constructor's ``header.sh``, which print no tag ("Installer requires GLIBC >=2.28, but system has 2.17.",
+#: "Installer requires macOS >=11.0, but system has 10.15.") and exit 1.
+_ERROR_LINE = re.compile(r"\bERROR\b|rror:|^\s*Installer requires\b|\brequires .*\bbut (?:the )?system has\b")
+
+
+def installer_error_lines(tail: list[str], most: int = 3) -> list[str]:
+    """The installer's own error and requirement lines among its last output lines (:data:`_ERROR_LINE`), the last
+    ``most`` of them without repeats, oldest first."""
+    found = list(dict.fromkeys(t.strip() for t in tail if _ERROR_LINE.search(t)))
+    return found[-most:]
+
+
+def required_files(prefix: Path, os_name: str) -> list[Path]:
+    """The files and folders a finished Miniconda root prefix has: its Python, conda, and ``condabin`` (which
+    ``conda init`` and the activation scripts use). Windows: ``python.exe``, ``Scripts\\conda.exe``, ``condabin``;
+    elsewhere ``bin/python``, ``bin/conda``, ``condabin``."""
+    if os_name == "Windows":
+        return [prefix / "python.exe", prefix / "Scripts" / "conda.exe", prefix / "condabin"]
+    return [prefix / "bin" / "python", prefix / "bin" / "conda", prefix / "condabin"]
+
+
+def verify_install(prefix: Path, os_name: str, cancel: CancelToken | None = None) -> str:
+    """Check a finished installation whatever the installer's exit code said: :func:`required_files` exist,
+    ``conda --version`` answers, and ``conda info --json`` parses with ``root_prefix`` equal to ``prefix``
+    (links resolved). Returns conda's version.
+
+    Raises:
+        InstallError: naming the missing file, or what conda said.
+    """
+    missing = [p for p in required_files(prefix, os_name) if not os.path.lexists(p)]
+    if missing:
+        raise InstallError(f"The installation in {prefix} is incomplete: {', '.join(map(str, missing))} "
+                           f"{'is' if len(missing) == 1 else 'are'} missing, although the installer reported success.",
+                           fix=f"Remove {prefix} and install again into an empty folder; if it happens again, keep "
+                               "the log and report it.")
+    version = conda_version(conda_executable(prefix, os_name), cancel)
+    argv = [*conda_cmd.argv_for(conda_executable(prefix, os_name)), "info", "--json"]
+    try:
+        res = run_streaming(argv, cancel=cancel, env=_installer_env(), timeout=120)
+    except (OSError, TimeoutError) as exc:
+        raise InstallError(f"conda info --json could not run in {prefix}: {exc}",
+                           fix=f"Remove {prefix} and install again into an empty folder.") from exc
+    try:
+        doc = json.loads(res.stdout)
+    except ValueError:
+        doc = None
+    root = doc.get("root_prefix") if isinstance(doc, dict) else None
+    if res.returncode != 0 or not isinstance(root, str):
+        raise InstallError(f"conda info --json of {prefix} failed or printed no JSON (exit code {res.returncode}).",
+                           fix=f"Remove {prefix} and install again into an empty folder.",
+                           detail=(res.stdout + res.stderr)[-4000:])
+    if os.path.normcase(os.path.realpath(root)) != os.path.normcase(os.path.realpath(prefix)):
+        raise InstallError(f"The conda in {prefix} says its root is {root}: it is not the installation just made "
+                           "(a CONDA_* setting or a .condarc points elsewhere?).",
+                           fix=f"Remove {prefix} and install again into an empty folder, from a terminal without an "
+                               "activated conda.")
+    return version
+
+
 def _disk_problem(kind: str, prefix: Path, line: str | None, detail: str) -> InstallError:
     message, fix = disk_errors.advice(kind, str(prefix), "--prefix in silent mode")
     if line:
@@ -660,21 +720,22 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     if res.returncode != 0:
         cleanup("the installer failed")
         _remove_marker(marker)
-        errors = [t for t in tail if "ERROR" in t or "rror:" in t]
+        errors = installer_error_lines(tail)
         kind = disk_errors.classify("\n".join(tail))
         if kind:
             marked = [t for t in tail if disk_errors.classify(t) == kind]
             raise _disk_problem(kind, prefix, marked[-1] if marked else None, "\n".join(tail))
         # the installer's own "ERROR: ..." line, without its tag (the report adds "ERROR (install):" itself)
-        message = (f"The installer stopped: {_untagged(errors[-1])}" if errors
+        message = (f"The installer stopped: {' '.join(_untagged(e) for e in errors)}" if errors
                    else f"The installer exited with code {res.returncode}.")
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)
     try:
-        version = conda_version(conda, cancel)
+        version = verify_install(prefix, plan.platform.os, cancel)
     finally:  # the installer finished: what is there now is a (verified or reported) installation
         _remove_marker(marker)
-    reporter.log(Stage.INSTALL, f"Verified: {conda} --version -> conda {version}")
+    reporter.log(Stage.INSTALL, f"Verified: {' '.join(conda_cmd.argv_for(conda))} --version -> conda {version}; "
+                                f"python, conda and condabin are there, and conda info --json names {prefix}")
     reporter.info(Stage.INSTALL, "conda_version", version)
     return InstallResult(prefix, conda, version)
