@@ -194,3 +194,17 @@ def test_verify_reads_conda_info_root_prefix(tmp_path, standin_prefix):
     with pytest.raises(InstallError) as err:
         installer.verify_install(other, "Linux")
     assert f"says its root is {standin_prefix}" in err.value.message
+
+
+# ---- macOS .pkg: its conda init --all choice is turned off (issue 11) ---------------------------------------------------
+
+def test_pkg_command_turns_off_conda_init(tmp_path):
+    import plistlib
+
+    xml = tmp_path / "M.pkg.choices.xml"
+    xml.write_bytes(installer.pkg_choice_changes_xml())
+    assert installer.build_command(Path("/d/M.pkg"), Path.home() / "miniconda3", "MacOSX", choices_xml=xml) == [
+        "installer", "-pkg", "/d/M.pkg", "-applyChoiceChangesXML", str(xml), "-target", "CurrentUserHomeDirectory"]
+    assert plistlib.loads(xml.read_bytes()) == [
+        {"choiceAttribute": "selected", "attributeSetting": 0, "choiceIdentifier": "io.continuum.pkg.pathupdate"}]
+    assert b"<key>choiceIdentifier</key>" in xml.read_bytes()

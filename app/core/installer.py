@@ -375,8 +375,27 @@ def log_prefix_warnings(plan: InstallPlan, warnings: list[str], reporter: Report
         warn_once(reporter, f"prefix-space:{plan.resolved_prefix}", Stage.INSTALL, warnings)
 
 
+#: The choice of a constructor ``.pkg`` that runs ``conda init --all`` ("Add conda initialization to the shell",
+#: default on): its sub-package is built as ``<reverse_domain_identifier>.pkg.pathupdate``, and the identifier
+#: defaults to ``io.continuum`` (conda/constructor ``constructor/osxpkg.py``: ``pkgbuild_script('pathupdate', ...)``,
+#: ``pkgbuild()``'s ``"%s.pkg.%s" % (identifier, name)``; ``productbuild --synthesize`` names each choice after
+#: its package identifier).
+PKG_CONDA_INIT_CHOICE = "io.continuum.pkg.pathupdate"
+
+
+def pkg_choice_changes_xml(choice_ids: tuple[str, ...] = (PKG_CONDA_INIT_CHOICE,)) -> bytes:
+    """The ``installer -applyChoiceChangesXML`` file that turns the given choices off: a property list of
+    ``{choiceAttribute: selected, attributeSetting: 0, choiceIdentifier: ID}`` (``man installer``). Step 4 does
+    the shell set-up itself, reversibly; the pkg's own ``conda init --all`` would edit every shell's file
+    unjournalled, even with ``--no-shell-init``."""
+    import plistlib  # noqa: PLC0415
+
+    return plistlib.dumps([{"choiceAttribute": "selected", "attributeSetting": 0, "choiceIdentifier": cid}
+                           for cid in choice_ids])
+
+
 def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
-                  install_type: str = "JustMe", exists: bool = False) -> list[str]:
+                  install_type: str = "JustMe", exists: bool = False, choices_xml: Path | None = None) -> list[str]:
     """The batch-mode command line for ``installer_path`` (see the module docstring for sources).
 
     Args:
@@ -400,7 +419,10 @@ def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool
         return [str(installer_path), "/S", f"/InstallationType={install_type}", "/AddToPath=0",
                 "/RegisterPython=0", f"/D={prefix}"]
     if ext == ".pkg":
-        return ["installer", "-pkg", str(installer_path), "-target", "CurrentUserHomeDirectory"]
+        cmd = ["installer", "-pkg", str(installer_path), "-target", "CurrentUserHomeDirectory"]
+        if choices_xml is not None:  # conda init --all off (pkg_choice_changes_xml)
+            cmd[3:3] = ["-applyChoiceChangesXML", str(choices_xml)]
+        return cmd
     raise InstallError(f"{installer_path.name} is not a Miniconda installer (.sh, .exe or .pkg).",
                        fix="Choose the installer file for your platform.")
 
@@ -659,8 +681,12 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     # /scratch/me/miniconda3, common on clusters) is judged by that folder; the link itself is never removed.
     before = Snapshot.take(prefix.resolve() if prefix.is_symlink() and prefix.is_dir() else prefix)
     fresh = before.was_new_or_empty
+    choices = None
+    if ext == ".pkg":  # the pkg's default choices include `conda init --all`: turned off, step 4 does the shells
+        choices = installer_path.with_name(installer_path.name + ".choices.xml")
+        choices.write_bytes(pkg_choice_changes_xml())
     cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
-                        plan.install_type, exists=before.was_empty_dir)
+                        plan.install_type, exists=before.was_empty_dir, choices_xml=choices)
     if before.was_empty_dir:
         reporter.log(Stage.INSTALL, f"{prefix} exists and is empty; installing into it.")
     reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
