@@ -226,4 +226,5 @@ def test_pkg_installer_runs_macos_installer_into_the_home_folder(tmp_path, isola
     with pytest.raises(InstallError, match="^The installer could not be started: "):  # no macOS `installer` here
         installer.install(plan_for(Path.home() / "miniconda3"), pkg, rec, CancelToken())
     assert rec.of("log") == [
-        (Stage.INSTALL, f"Running: installer -pkg {pkg} -target CurrentUserHomeDirectory", "info")]
+        (Stage.INSTALL, f"Running: installer -pkg {pkg} -applyChoiceChangesXML {pkg}.choices.xml "
+                        "-target CurrentUserHomeDirectory", "info")]  # the pkg's conda init --all is turned off
