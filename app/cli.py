@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
     g.add_argument("--skip-space-check", action="store_true", default=None,
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
+    g.add_argument("--installer-timeout", metavar="SECONDS", type=int,
+                   help="end the installer after this many seconds (default 1800)")
+    g.add_argument("--installer-stall", metavar="SECONDS", type=int,
+                   help="end the installer after this many seconds without output or new files (default 300)")
 
     g = p.add_argument_group("PATH and shells")
     g.add_argument("--init-shells", metavar="LIST", help="shells to set up for conda, comma-separated: bash,zsh,fish,powershell,cmd, "
@@ -306,7 +310,7 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
     for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
-                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file"):
+                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value

@@ -38,10 +38,12 @@ def test_build_command_for_each_installer_kind(tmp_path):
 
 def test_conda_executable_per_os(tmp_path):
     assert installer.conda_executable(tmp_path, "Linux") == tmp_path / "bin" / "conda"
-    assert installer.conda_executable(tmp_path, "Windows") == tmp_path / "Scripts" / "conda.exe"
+    assert installer.conda_executable(tmp_path, "Windows") == tmp_path / "python.exe"  # nothing there yet
     (tmp_path / "condabin").mkdir()
-    (tmp_path / "condabin" / "conda.bat").write_text("")
-    assert installer.conda_executable(tmp_path, "Windows") == tmp_path / "condabin" / "conda.bat"
+    (tmp_path / "condabin" / "conda.bat").write_text("")  # never used: it runs through cmd.exe (issue 11)
+    (tmp_path / "Scripts").mkdir()
+    (tmp_path / "Scripts" / "conda.exe").write_text("")
+    assert installer.conda_executable(tmp_path, "Windows") == tmp_path / "Scripts" / "conda.exe"
 
 
 def test_install_streams_output_and_verifies(tmp_path, standin_installer):
@@ -87,8 +89,8 @@ def test_failed_installer_cleans_up_new_prefix(tmp_path):
 
 def test_broken_conda_fails_verification(tmp_path):
     fake = tmp_path / "Miniconda3-fake-Linux-x86_64.sh"
-    fake.write_text('#!/bin/bash\nmkdir -p "$3/bin"; printf "#!/bin/sh\\nexit 3\\n" > "$3/bin/conda"; '
-                    'chmod +x "$3/bin/conda"\n')
+    fake.write_text('#!/bin/bash\nmkdir -p "$3/bin" "$3/condabin"; ln -s /bin/sh "$3/bin/python"; '
+                    'printf "#!/bin/sh\\nexit 3\\n" > "$3/bin/conda"; chmod +x "$3/bin/conda"\n')
     with pytest.raises(InstallError, match="--version failed"):
         installer.install(make_plan(tmp_path), fake, RecordingReporter(), CancelToken())
 

@@ -17,7 +17,9 @@ from app.core.platform_info import PlatformInfo
 LINUX = PlatformInfo("Linux", "x86_64")
 GIB = 1024**3
 LONG = "x" * 130  # longer than the 120 characters a progress text keeps
-FAKE_CONDA = '#!/bin/sh\necho "conda 26.7.0"\n'
+# answers --version, and info --json with its own root (the install verification reads root_prefix)
+FAKE_CONDA = ('#!/bin/sh\nif [ "$1" = info ]; then root=$(cd "$(dirname "$0")/.." && pwd); '
+              'printf \'{"root_prefix": "%s"}\\n\' "$root"; else echo "conda 26.7.0"; fi\n')
 
 
 def script(tmp_path: Path, body: str, name: str = "Miniconda3-test-Linux-x86_64.sh") -> Path:
@@ -28,7 +30,7 @@ def script(tmp_path: Path, body: str, name: str = "Miniconda3-test-Linux-x86_64.
 
 
 def good_installer(tmp_path: Path) -> Path:
-    return script(tmp_path, f'mkdir -p "$3/bin"\necho "PREFIX=$3"\necho {LONG}\necho "installation finished."\n'
+    return script(tmp_path, f'mkdir -p "$3/bin" "$3/condabin"\nln -sfn /bin/sh "$3/bin/python"\necho "PREFIX=$3"\necho {LONG}\necho "installation finished."\n'
                             + write_conda(FAKE_CONDA))
 
 
@@ -58,7 +60,8 @@ def test_install_reports_every_step_in_order(tmp_path, five_gib_free):
          "warning"),
         (Stage.INSTALL, f"Running: bash {sh} -b -p {prefix}", "info"),
         *[(Stage.INSTALL, line, "info") for line in output],
-        (Stage.INSTALL, f"Verified: {prefix / 'bin' / 'conda'} --version -> conda 26.7.0", "info"),
+        (Stage.INSTALL, f"Verified: {prefix / 'bin' / 'conda'} --version -> conda 26.7.0; python, conda and condabin "
+                        f"are there, and conda info --json names {prefix}", "info"),
     ]
     assert [p for (p,) in rec.of("progress")] == [
         Progress(Stage.INSTALL, n, None, text=line[:120]) for n, line in enumerate(output, 1)]
@@ -82,7 +85,8 @@ def test_activated_env_and_condarc_do_not_leak_into_the_installer_or_the_check(t
     monkeypatch.setenv("PYTHONHOME", "/somewhere")
     monkeypatch.setenv("MAMBARC", "/somewhere/.mambarc")
     check = 'if [ -n "$CONDA_PREFIX$CONDARC$PYTHONPATH$PYTHONHOME$MAMBARC" ]; then echo "leaked" >&2; exit 1; fi\n'
-    sh = script(tmp_path, check + 'mkdir -p "$3/bin"\n' + write_conda("#!/bin/sh\n" + check + 'echo "conda 26.7.0"\n')
+    sh = script(tmp_path, check + 'mkdir -p "$3/bin" "$3/condabin"\nln -sfn /bin/sh "$3/bin/python"\n'
+                + write_conda("#!/bin/sh\n" + check + FAKE_CONDA.split("\n", 1)[1])
                 + 'echo "TMPDIR=$TMPDIR PYTHONUTF8=$PYTHONUTF8"\n')
     rec = RecordingReporter()
     installer.install(plan_for(tmp_path / "mc"), sh, rec, CancelToken())
@@ -222,4 +226,5 @@ def test_pkg_installer_runs_macos_installer_into_the_home_folder(tmp_path, isola
     with pytest.raises(InstallError, match="^The installer could not be started: "):  # no macOS `installer` here
         installer.install(plan_for(Path.home() / "miniconda3"), pkg, rec, CancelToken())
     assert rec.of("log") == [
-        (Stage.INSTALL, f"Running: installer -pkg {pkg} -target CurrentUserHomeDirectory", "info")]
+        (Stage.INSTALL, f"Running: installer -pkg {pkg} -applyChoiceChangesXML {pkg}.choices.xml "
+                        "-target CurrentUserHomeDirectory", "info")]  # the pkg's conda init --all is turned off

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.core import conda_errors, env_file, env_progress, mirrors
+from app.core import conda_cmd, conda_errors, env_file, env_progress, mirrors
 from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
@@ -187,7 +187,7 @@ def envs_dirs(root: Path, os_name: str, conda_exe: Path | None = None,
     """
     if conda_exe is not None and Path(conda_exe).exists():
         try:
-            res = run_streaming([conda_exe, "info", "--json"], cancel=cancel, env=_conda_child_env(),
+            res = run_streaming([*conda_cmd.argv_for(conda_exe), "info", "--json"], cancel=cancel, env=_conda_child_env(),
                                 cwd=conda_cwd(root), timeout=120)
             doc = parse_conda_json(res.stdout) if res.returncode == 0 else None
             dirs = doc.get("envs_dirs") if doc else None
@@ -297,6 +297,14 @@ def _error_from(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode
     return conda_errors.explain(doc, stdout, stderr, returncode, where=where)
 
 
+def create_argv(plan: InstallPlan, conda_exe: Path | str) -> list[str]:
+    """The whole ``conda create`` (or ``conda env create -f``) command line for ``plan``, as an argument list:
+    :func:`app.core.conda_cmd.argv_for` of ``conda_exe`` (on Windows ``python.exe -m conda``, never cmd.exe),
+    then the plan's arguments unchanged (``numpy>=1.26``, ``numpy<2``, a channel URL with ``&``)."""
+    return [*conda_cmd.argv_for(conda_exe),
+            *(env_file.conda_args(plan) if plan.env_file is not None else plan.conda_create_args())]
+
+
 def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: CancelToken) -> EnvResult:
     """Create the env of ``plan`` with the conda of the new installation (or reuse/replace an existing one).
 
@@ -318,7 +326,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
             (:func:`app.core.conda_errors.env_without_python`). What this run created is removed.
         Cancelled: the conda process tree was ended; what this run created is removed.
     """
-    root = conda_exe.parent.parent
+    root = conda_cmd.root_of(conda_exe)
     os_name = plan.platform.os
     locations = env_locations(root, plan.env_name, os_name, conda_exe, cancel)
     found = check_existing(plan, conda_exe, cancel, locations)
@@ -332,7 +340,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     if found is not None:
         reporter.log(Stage.ENV, f"Replacing the existing env {plan.env_name} in {found} as asked "
                                 "(--if-env-exists replace): conda deletes everything in it.", "warning")
-    argv = [str(conda_exe), *(env_file.conda_args(plan) if plan.env_file is not None else plan.conda_create_args())]
+    argv = create_argv(plan, conda_exe)
     env = _conda_child_env(plan.accept_tos)
     if plan.env_file is not None:
         pip_vars = pip_child_vars(plan)  # the file's pip: section runs before the env's pip.conf exists

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
 
-from app.core import mirrors
+from app.core import conda_cmd, mirrors
 from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.file_edit import BACKUP_TAG, timestamp, unique_path
@@ -88,7 +88,7 @@ def truststore_supported(conda_version: str, python_version: tuple[int, int] | N
 def _conda_json(conda_exe: Path, args: list[str], cancel: CancelToken) -> tuple[int, dict | None, str]:
     from app.core.conda_env import parse_conda_json  # noqa: PLC0415 - conda_env is heavier
 
-    res = run_streaming([conda_exe, *args], cancel=cancel, env=child_env(), timeout=300)
+    res = run_streaming([*conda_cmd.argv_for(conda_exe), *args], cancel=cancel, env=child_env(), timeout=300)
     return res.returncode, parse_conda_json(res.stdout), res.stdout + res.stderr
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from app.core import match_spec
+from app.core import conda_cmd, match_spec
 from app.core.errors import Stage
 from app.core.events import CancelToken, Reporter
 
@@ -144,8 +144,8 @@ def _conda_list(conda_exe: Path, prefix: Path, cancel: CancelToken) -> list[dict
     from app.core.system import run_streaming
 
     try:
-        res = run_streaming([conda_exe, "list", "-p", prefix, "--json"], cancel=cancel, env=_conda_child_env(),
-                            cwd=conda_cwd(Path(conda_exe).parent.parent), timeout=300)
+        res = run_streaming([*conda_cmd.argv_for(conda_exe), "list", "-p", prefix, "--json"], cancel=cancel,
+                            env=_conda_child_env(), cwd=conda_cwd(conda_cmd.root_of(conda_exe)), timeout=300)
     except (OSError, TimeoutError) as exc:
         return f"conda list could not run: {exc}"
     try:

@@ -93,6 +93,13 @@ class PrefixError(WizardError):
     exit_code = 6
 
 
+class ElevationError(PrefixError):
+    """An ``AllUsers`` install on Windows without administrator rights: the NSIS installer would show a message
+    box even under ``/S`` and exit 2, or hang on a machine with no desktop (see :mod:`app.core.elevation`)."""
+
+    exit_code = 12
+
+
 class InstallError(WizardError):
     """The installer failed, or the prefix it left does not answer ``conda --version``."""
 
@@ -136,6 +143,7 @@ EXIT_CODES: dict[str, int] = {
     DownloadError.__name__: DownloadError.exit_code,
     HashMismatchError.__name__: HashMismatchError.exit_code,
     PrefixError.__name__: PrefixError.exit_code,
+    ElevationError.__name__: ElevationError.exit_code,
     InstallError.__name__: InstallError.exit_code,
     ShellSetupError.__name__: ShellSetupError.exit_code,
     EnvCreateError.__name__: EnvCreateError.exit_code,

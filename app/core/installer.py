@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import disk_errors, plan_checks
+from app.core import conda_cmd, disk_errors, elevation, plan_checks
 from app.core.errors import Cancelled, InstallError, PrefixError, Stage
 from app.core.events import CancelToken, Progress, Reporter
 from app.core.file_edit import timestamp, write_new
@@ -151,15 +151,14 @@ class InstallResult:
 
 
 def conda_executable(prefix: Path, os_name: str) -> Path:
-    """The conda entry point of a Miniconda root prefix.
+    """The conda entry point of a Miniconda root prefix (:func:`app.core.conda_cmd.entry_point`).
 
-    ``bin/conda`` on Linux/macOS; on Windows ``condabin\\conda.bat`` when present
-    (it sets up the environment that conda's DLLs need), else ``Scripts\\conda.exe``.
+    ``bin/conda`` on Linux/macOS; on Windows ``python.exe`` (started as ``python.exe -m conda``), else
+    ``Scripts\\conda.exe``. Never ``condabin\\conda.bat``: that runs through cmd.exe, which parses ``<``, ``>``,
+    ``&``, ``|``, ``^`` in the arguments and runs a stale ``AutoRun`` hook first (see :mod:`app.core.conda_cmd`).
+    Start it with :func:`app.core.conda_cmd.argv_for`.
     """
-    if os_name == "Windows":
-        bat = prefix / "condabin" / "conda.bat"
-        return bat if bat.exists() else prefix / "Scripts" / "conda.exe"
-    return prefix / "bin" / "conda"
+    return Path(conda_cmd.entry_point(Path(prefix), os_name))
 
 
 def in_progress_marker(prefix: Path) -> Path:
@@ -269,11 +268,17 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     Raises:
         PrefixError: the location cannot be used (bad characters, a file, a folder *under* a file,
             not empty, not writable, too little free space); the message names the fix.
+        ElevationError: ``AllUsers`` on Windows without administrator rights (:func:`app.core.elevation.problem`).
     """
     prefix = plan.resolved_prefix
     problems = plan.prefix_problems()
     if problems:
-        raise PrefixError(problems[0], fix="Choose another install location.")
+        safe = plan_checks.safe_location(plan.platform.os, plan.install_type,
+                                         plan.env_name if plan.create_env else None, current=prefix)
+        raise PrefixError(problems[0], fix="Choose another install location" + (
+            f", for example {safe} (--prefix {safe} in silent mode)." if safe else "."))
+    if refusal := elevation.problem(plan):  # AllUsers without admin: the .exe would show a box and exit 2
+        raise refusal
     warnings: list[str] = []
     if problem := plan_checks.pseudo_fs_problem(prefix, "the install location", "an installation"):
         raise PrefixError(problem, fix="Choose another install location (--prefix in silent mode), for example "
@@ -370,8 +375,27 @@ def log_prefix_warnings(plan: InstallPlan, warnings: list[str], reporter: Report
         warn_once(reporter, f"prefix-space:{plan.resolved_prefix}", Stage.INSTALL, warnings)
 
 
+#: The choice of a constructor ``.pkg`` that runs ``conda init --all`` ("Add conda initialization to the shell",
+#: default on): its sub-package is built as ``<reverse_domain_identifier>.pkg.pathupdate``, and the identifier
+#: defaults to ``io.continuum`` (conda/constructor ``constructor/osxpkg.py``: ``pkgbuild_script('pathupdate', ...)``,
+#: ``pkgbuild()``'s ``"%s.pkg.%s" % (identifier, name)``; ``productbuild --synthesize`` names each choice after
+#: its package identifier).
+PKG_CONDA_INIT_CHOICE = "io.continuum.pkg.pathupdate"
+
+
+def pkg_choice_changes_xml(choice_ids: tuple[str, ...] = (PKG_CONDA_INIT_CHOICE,)) -> bytes:
+    """The ``installer -applyChoiceChangesXML`` file that turns the given choices off: a property list of
+    ``{choiceAttribute: selected, attributeSetting: 0, choiceIdentifier: ID}`` (``man installer``). Step 4 does
+    the shell set-up itself, reversibly; the pkg's own ``conda init --all`` would edit every shell's file
+    unjournalled, even with ``--no-shell-init``."""
+    import plistlib  # noqa: PLC0415
+
+    return plistlib.dumps([{"choiceAttribute": "selected", "attributeSetting": 0, "choiceIdentifier": cid}
+                           for cid in choice_ids])
+
+
 def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool = False,
-                  install_type: str = "JustMe", exists: bool = False) -> list[str]:
+                  install_type: str = "JustMe", exists: bool = False, choices_xml: Path | None = None) -> list[str]:
     """The batch-mode command line for ``installer_path`` (see the module docstring for sources).
 
     Args:
@@ -395,7 +419,10 @@ def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool
         return [str(installer_path), "/S", f"/InstallationType={install_type}", "/AddToPath=0",
                 "/RegisterPython=0", f"/D={prefix}"]
     if ext == ".pkg":
-        return ["installer", "-pkg", str(installer_path), "-target", "CurrentUserHomeDirectory"]
+        cmd = ["installer", "-pkg", str(installer_path), "-target", "CurrentUserHomeDirectory"]
+        if choices_xml is not None:  # conda init --all off (pkg_choice_changes_xml)
+            cmd[3:3] = ["-applyChoiceChangesXML", str(choices_xml)]
+        return cmd
     raise InstallError(f"{installer_path.name} is not a Miniconda installer (.sh, .exe or .pkg).",
                        fix="Choose the installer file for your platform.")
 
@@ -407,7 +434,8 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
         InstallError: conda is missing, fails, or prints something unexpected.
     """
     try:
-        res = run_streaming([conda_exe, "--version"], cancel=cancel, env=_installer_env(), timeout=120)
+        res = run_streaming([*conda_cmd.argv_for(conda_exe), "--version"], cancel=cancel, env=_installer_env(),
+                            timeout=120)
     except (FileNotFoundError, PermissionError, OSError) as exc:
         raise InstallError(f"conda could not be started at {conda_exe}: {exc}",
                            fix="The installation is incomplete; install again into an empty folder.") from exc
@@ -447,11 +475,180 @@ def _installer_env(prefix: Path | None = None, tmp: dict[str, str] | None = None
     return env
 
 
+#: Lines of an installer's output that say why it stopped: its ``ERROR:`` lines, and the requirement checks of
+#: constructor's ``header.sh``, which print no tag ("Installer requires GLIBC >=2.28, but system has 2.17.",
+#: "Installer requires macOS >=11.0, but system has 10.15.") and exit 1.
+_ERROR_LINE = re.compile(r"\bERROR\b|rror:|^\s*Installer requires\b|\brequires .*\bbut (?:the )?system has\b")
+
+
+def installer_error_lines(tail: list[str], most: int = 3) -> list[str]:
+    """The installer's own error and requirement lines among its last output lines (:data:`_ERROR_LINE`), the last
+    ``most`` of them without repeats, oldest first."""
+    found = list(dict.fromkeys(t.strip() for t in tail if _ERROR_LINE.search(t)))
+    return found[-most:]
+
+
+def required_files(prefix: Path, os_name: str) -> list[Path]:
+    """The files and folders a finished Miniconda root prefix has: its Python, conda, and ``condabin`` (which
+    ``conda init`` and the activation scripts use). Windows: ``python.exe``, ``Scripts\\conda.exe``, ``condabin``;
+    elsewhere ``bin/python``, ``bin/conda``, ``condabin``."""
+    if os_name == "Windows":
+        return [prefix / "python.exe", prefix / "Scripts" / "conda.exe", prefix / "condabin"]
+    return [prefix / "bin" / "python", prefix / "bin" / "conda", prefix / "condabin"]
+
+
+def verify_install(prefix: Path, os_name: str, cancel: CancelToken | None = None) -> str:
+    """Check a finished installation whatever the installer's exit code said: :func:`required_files` exist,
+    ``conda --version`` answers, and ``conda info --json`` parses with ``root_prefix`` equal to ``prefix``
+    (links resolved). Returns conda's version.
+
+    Raises:
+        InstallError: naming the missing file, or what conda said.
+    """
+    missing = [p for p in required_files(prefix, os_name) if not os.path.lexists(p)]
+    if missing:
+        raise InstallError(f"The installation in {prefix} is incomplete: {', '.join(map(str, missing))} "
+                           f"{'is' if len(missing) == 1 else 'are'} missing, although the installer reported success.",
+                           fix=f"Remove {prefix} and install again into an empty folder; if it happens again, keep "
+                               "the log and report it.")
+    version = conda_version(conda_executable(prefix, os_name), cancel)
+    argv = [*conda_cmd.argv_for(conda_executable(prefix, os_name)), "info", "--json"]
+    try:
+        res = run_streaming(argv, cancel=cancel, env=_installer_env(), timeout=120)
+    except (OSError, TimeoutError) as exc:
+        raise InstallError(f"conda info --json could not run in {prefix}: {exc}",
+                           fix=f"Remove {prefix} and install again into an empty folder.") from exc
+    try:
+        doc = json.loads(res.stdout)
+    except ValueError:
+        doc = None
+    root = doc.get("root_prefix") if isinstance(doc, dict) else None
+    if res.returncode != 0 or not isinstance(root, str):
+        raise InstallError(f"conda info --json of {prefix} failed or printed no JSON (exit code {res.returncode}).",
+                           fix=f"Remove {prefix} and install again into an empty folder.",
+                           detail=(res.stdout + res.stderr)[-4000:])
+    if os.path.normcase(os.path.realpath(root)) != os.path.normcase(os.path.realpath(prefix)):
+        raise InstallError(f"The conda in {prefix} says its root is {root}: it is not the installation just made "
+                           "(a CONDA_* setting or a .condarc points elsewhere?).",
+                           fix=f"Remove {prefix} and install again into an empty folder, from a terminal without an "
+                               "activated conda.")
+    return version
+
+
 def _disk_problem(kind: str, prefix: Path, line: str | None, detail: str) -> InstallError:
     message, fix = disk_errors.advice(kind, str(prefix), "--prefix in silent mode")
     if line:
         message = f"{message} The installer said: {_untagged(line)}"
     return InstallError(message, fix=fix, detail=detail)
+
+
+def tree_size(folder: Path) -> tuple[int, int]:
+    """``(files, bytes)`` under ``folder`` (links not followed; ``(0, 0)`` when it is missing). Files that vanish
+    while they are counted (the installer's own temp files) are skipped."""
+    files = size = 0
+    stack = [os.fspath(folder)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            files += 1
+                            size += entry.stat(follow_symlinks=False).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return files, size
+
+
+class InstallerWatch:
+    """Ends a stuck installer: a :class:`~app.core.events.CancelToken` for :func:`run_streaming` that is set when
+    the user cancels (``outer``), when the run passes ``timeout`` seconds, or when for ``stall`` seconds there
+    was no output line (:meth:`saw_output`) AND the prefix's file count and size did not grow (:func:`tree_size`,
+    looked at every ``stall / 10`` seconds, at most every 5 s). ``reason`` then says which ("timeout"/"stall");
+    it stays ``None`` for a user's cancel. ``clock`` and ``measure`` are injectable for tests.
+
+    Why: an NSIS installer that shows a message box under ``/S`` (AllUsers without admin, a folder it refuses)
+    waits for a click forever; in silent mode on a machine without a desktop nobody clicks.
+    """
+
+    def __init__(self, outer: CancelToken, prefix: Path, timeout: float, stall: float,
+                 measure=tree_size, clock=time.monotonic) -> None:
+        self.outer, self.prefix, self.timeout, self.stall = outer, prefix, timeout, stall
+        self.measure, self.clock = measure, clock
+        self.token = CancelToken()
+        self.reason: str | None = None
+        self.started = self.last_activity = clock()
+        self._last_size: tuple[int, int] | None = None
+        self._next_measure = self.started
+        self._done = False
+        self._thread = None
+
+    def saw_output(self) -> None:
+        self.last_activity = self.clock()
+
+    def check(self) -> None:
+        """One look: the user's cancel, the timeout, the prefix's growth, the stall. Sets :attr:`token`."""
+        if self.token.cancelled:
+            return
+        if self.outer.cancelled:
+            self.token.cancel()
+            return
+        now = self.clock()
+        if now - self.started >= self.timeout:
+            self.reason = "timeout"
+            self.token.cancel()
+            return
+        if now >= self._next_measure:
+            self._next_measure = now + min(5.0, max(0.1, self.stall / 10))
+            size = self.measure(self.prefix)
+            if size != self._last_size:
+                if self._last_size is not None:
+                    self.last_activity = now
+                self._last_size = size
+        if now - self.last_activity >= self.stall:
+            self.reason = "stall"
+            self.token.cancel()
+
+    def __enter__(self) -> "InstallerWatch":
+        import threading  # noqa: PLC0415
+
+        def loop() -> None:
+            while not self._done and not self.token.cancelled:
+                self.check()
+                self.outer.wait(0.1)
+
+        self._thread = threading.Thread(target=loop, name="installer-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done = True
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def error(self, installer_name: str, prefix: Path, tail: list[str]) -> InstallError:
+        """The :class:`InstallError` (exit 7) for :attr:`reason`."""
+        last = f" Its last output was: {_untagged(tail[-1])}" if tail else " It printed nothing."
+        if self.reason == "timeout":
+            return InstallError(
+                f"The installer {installer_name} was still running after {self.timeout:.0f} s, so it was stopped "
+                f"(with every process it started).{last}",
+                fix="Look at the installer output in the log. If the machine is just slow, run again with a longer "
+                    "limit (--installer-timeout SECONDS, installer_timeout in an answer file); if it waits for "
+                    "something (a message box, a locked file), fix that first.",
+                detail="\n".join(tail))
+        return InstallError(
+            f"The installer {installer_name} printed nothing and wrote nothing into {prefix} for "
+            f"{self.stall:.0f} s, so it was stopped as stuck (with every process it started); a Windows installer "
+            f"does that when it shows a message box that nobody can see.{last}",
+            fix="Run the installer by hand once to see what it asks (for example an AllUsers install needs "
+                "administrator rights), fix that, and run again; on a very slow disk, allow longer "
+                "(--installer-stall SECONDS, installer_stall in an answer file).",
+            detail="\n".join(tail))
 
 
 def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel: CancelToken) -> InstallResult:
@@ -468,7 +665,10 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     Raises:
         PrefixError: the location is unusable (nothing was written).
         InstallError: the installer failed (a full disk or a used-up quota is named as such,
-            with its own fix), or conda does not answer ``--version``.
+            with its own fix), ran longer than ``plan.installer_timeout`` seconds, or was stuck (no output and
+            no growth of the prefix for ``plan.installer_stall`` seconds: :class:`InstallerWatch`; its process
+            tree is ended and what this run created is removed, as after a cancel), or conda does not answer
+            ``--version``.
         Cancelled: the tree was ended; what this run created was removed.
     """
     installer_path = Path(installer_path)
@@ -481,16 +681,23 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     # /scratch/me/miniconda3, common on clusters) is judged by that folder; the link itself is never removed.
     before = Snapshot.take(prefix.resolve() if prefix.is_symlink() and prefix.is_dir() else prefix)
     fresh = before.was_new_or_empty
+    choices = None
+    if ext == ".pkg":  # the pkg's default choices include `conda init --all`: turned off, step 4 does the shells
+        choices = installer_path.with_name(installer_path.name + ".choices.xml")
+        choices.write_bytes(pkg_choice_changes_xml())
     cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
-                        plan.install_type, exists=before.was_empty_dir)
+                        plan.install_type, exists=before.was_empty_dir, choices_xml=choices)
     if before.was_empty_dir:
         reporter.log(Stage.INSTALL, f"{prefix} exists and is empty; installing into it.")
     reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
     lines = 0
     tail: list[str] = []
 
+    watch = InstallerWatch(cancel, prefix, plan.installer_timeout, plan.installer_stall)
+
     def on_line(line: str) -> None:
         nonlocal lines
+        watch.saw_output()
         lines += 1
         tail.append(line)
         del tail[:-40]
@@ -514,13 +721,18 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     kept = keep_user_config(prefix, reporter) if not fresh else []
     marker = _write_marker(prefix) if fresh else None
     try:
-        res = run_streaming(cmd, cancel=cancel, on_stdout=on_line, on_stderr=on_line,
-                            env=_installer_env(prefix, _temp_for(prefix, reporter)))
+        env = _installer_env(prefix, _temp_for(prefix, reporter))
+        with watch:
+            res = run_streaming(cmd, cancel=watch.token, on_stdout=on_line, on_stderr=on_line, env=env)
     except Cancelled:
         restore_user_config(kept, reporter)
-        cleanup("cancelled")
+        if watch.reason is None:
+            cleanup("cancelled")
+            _remove_marker(marker)
+            raise
+        cleanup("the installer was stopped: " + ("it ran too long" if watch.reason == "timeout" else "it was stuck"))
         _remove_marker(marker)
-        raise
+        raise watch.error(installer_path.name, prefix, tail) from None
     except OSError as exc:
         restore_user_config(kept, reporter)
         cleanup("the installer could not be started")
@@ -534,21 +746,22 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     if res.returncode != 0:
         cleanup("the installer failed")
         _remove_marker(marker)
-        errors = [t for t in tail if "ERROR" in t or "rror:" in t]
+        errors = installer_error_lines(tail)
         kind = disk_errors.classify("\n".join(tail))
         if kind:
             marked = [t for t in tail if disk_errors.classify(t) == kind]
             raise _disk_problem(kind, prefix, marked[-1] if marked else None, "\n".join(tail))
         # the installer's own "ERROR: ..." line, without its tag (the report adds "ERROR (install):" itself)
-        message = (f"The installer stopped: {_untagged(errors[-1])}" if errors
+        message = (f"The installer stopped: {' '.join(_untagged(e) for e in errors)}" if errors
                    else f"The installer exited with code {res.returncode}.")
         raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)
     try:
-        version = conda_version(conda, cancel)
+        version = verify_install(prefix, plan.platform.os, cancel)
     finally:  # the installer finished: what is there now is a (verified or reported) installation
         _remove_marker(marker)
-    reporter.log(Stage.INSTALL, f"Verified: {conda} --version -> conda {version}")
+    reporter.log(Stage.INSTALL, f"Verified: {' '.join(conda_cmd.argv_for(conda))} --version -> conda {version}; "
+                                f"python, conda and condabin are there, and conda info --json names {prefix}")
     reporter.info(Stage.INSTALL, "conda_version", version)
     return InstallResult(prefix, conda, version)

@@ -51,7 +51,6 @@ INSTALL_TYPES = ("JustMe", "AllUsers")
 IF_ENV_EXISTS = ("fail", "reuse", "replace")
 _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-_WIN_FORBIDDEN = set("^%!=,()")  # constructor's NSIS OnDirectoryLeave check
 
 
 def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
@@ -65,7 +64,8 @@ def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
     if home is None:  # no HOME and no user-database entry: the ~ stays, and the plan says why (tilde_problem)
         return Path("~/miniconda3")
     candidate = home / "miniconda3"
-    if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)):
+    if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)
+                                     or plan_checks.location_problems(str(candidate), "Windows", "prefix", "llm")):
         return Path("C:\\miniconda3")
     return candidate
 
@@ -112,6 +112,9 @@ class InstallPlan:
         install_type: ``JustMe`` or ``AllUsers`` (Windows ``/InstallationType``).
         skip_space_check: do not refuse a location whose disk reports too little free space
             (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
+        installer_timeout: seconds the installer may run before its process tree is ended (InstallError).
+        installer_stall: seconds without installer output AND without growth of the prefix before the
+            installer counts as stuck (a hidden message box) and is ended (InstallError).
 
     Shell (PATH options):
         init_shells: shells that get conda's init (bash, zsh, fish; powershell, cmd on Windows), or ``auto``
@@ -149,6 +152,8 @@ class InstallPlan:
     update_existing: bool = False
     install_type: str = "JustMe"
     skip_space_check: bool = False
+    installer_timeout: int = 1800
+    installer_stall: int = 300
 
     init_shells: tuple[str, ...] = field(default_factory=default_shells)
     add_to_path: bool = False
@@ -227,6 +232,7 @@ class InstallPlan:
             out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
                        f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
         out.extend(self.prefix_problems())
+        out.extend(plan_checks.installer_limit_problems(self))  # --installer-timeout, --installer-stall
         if self.if_env_exists not in IF_ENV_EXISTS:
             out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
         if self.install_type not in INSTALL_TYPES:
@@ -316,10 +322,7 @@ class InstallPlan:
         if not windows and ":" in str(prefix):
             out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
                        f"another, for example {example}.")
-        if windows and _WIN_FORBIDDEN & set(str(prefix)):
-            out.append(
-                f"The install location {prefix} ({setting('prefix')}) contains one of ^ % ! = , ( ), which the Miniconda installer refuses."
-            )
+        out.extend(plan_checks.prefix_rule_problems(self))  # the installers' refused characters, Desktop, length
         return out
 
     def validate(self) -> "InstallPlan":

@@ -12,7 +12,8 @@ import errno
 import os
 import re
 import stat
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 from app.core.errors import UsageError
 from app.core.platform_info import PlatformInfo
@@ -152,6 +153,200 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
             return p, "it is not writable (read-only, locked, or not yours)"
         return None
     return None
+
+
+# ---- install location rules (all checked at the plan, before any download) ------------------------------------
+
+#: Characters the Windows installer refuses in the install location: constructor's NSIS template refuses
+#: ``^ % ! = , ( )`` (``OnDirectoryLeave``; parentheses since constructor#699) and its "special character" test
+#: the rest (``: / $ & | { } [ ] < > ~ " ' ; ? @ * #`` and the backtick; issue 11, checked against
+#: constructor ``nsis/main.nsi.tmpl``). ``:`` is allowed only as the drive colon (``C:``); ``/`` is a separator
+#: (the path is read as a Windows path, so ``C:/x`` is ``C:\x``).
+WINDOWS_REFUSED = frozenset("^%!=,()") | frozenset(":/$&|{}[]<>~\"';?@*#`")
+#: Characters that break the quoting of conda's own ``conda initialize`` block in ``~/.bashrc``/``~/.zshrc``
+#: (``'PREFIX/bin/conda'`` in single quotes, ``"PREFIX/etc/profile.d/conda.sh"`` in double quotes: conda's
+#: ``initialize.py`` does not escape them), which step 4 refused only after Miniconda was installed
+#: (:data:`app.core.rc_block.UNSAFE_IN_BLOCK`); spaces (the ``.sh`` installer's "Cannot install into
+#: directories with spaces") and ``:`` (PATH's separator) are refused by :meth:`InstallPlan.prefix_problems`.
+UNIX_REFUSED = frozenset("'\"$`\\")
+#: The longest file of an LLM env below its ``Lib\site-packages`` folder, in characters: 171 measured in the
+#: torch 2.13.0+cpu wheel's file list (RECORD: ``torch-2.13.0+cpu.dist-info/licenses/third_party/kineto/libkineto/
+#: third_party/dynolog/third_party/prometheus-cpp/3rdparty/civetweb/src/third_party/duktape-1.5.2/LICENSE.txt``),
+#: plus 2 for a CUDA build's longer local tag (``+cu130`` against ``+cpu``).
+LLM_ENV_LONGEST_RELATIVE = 173
+#: Windows' classic path limit: ``MAX_PATH`` is 260 with the terminating NUL, so 259 characters (the NSIS check
+#: is ``len(INSTDIR) + 1 + longest > 259``; constructor 3.16, "Improved error handling of long paths").
+WINDOWS_MAX_PATH = 259
+
+
+@dataclass(frozen=True)
+class WindowsFacts:
+    """What the location rules need from a Windows machine (``None``: not known, e.g. on another OS):
+    the ``desktop`` folder, whether ``LongPathsEnabled`` is set, and ``%ProgramData%``."""
+
+    desktop: PureWindowsPath | None = None
+    long_paths_enabled: bool | None = None
+    program_data: PureWindowsPath | None = None
+
+
+def windows_facts() -> WindowsFacts:
+    """This machine's :class:`WindowsFacts`: the Desktop from platformdirs, ``LongPathsEnabled`` from
+    ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem`` (``winreg``), ``%ProgramData%``. All ``None``
+    elsewhere. The one place that reads them (a test passes its own)."""
+    if os.name != "nt":
+        return WindowsFacts()
+    import platformdirs  # noqa: PLC0415
+
+    desktop = long_paths = None
+    try:
+        desktop = PureWindowsPath(platformdirs.user_desktop_dir())
+    except Exception:  # noqa: BLE001 - not known
+        desktop = None
+    try:
+        import winreg  # noqa: PLC0415 - Windows only
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+            long_paths = bool(winreg.QueryValueEx(key, "LongPathsEnabled")[0])
+    except OSError:
+        long_paths = False  # no value: long paths are off (the Windows default)
+    data = os.environ.get("ProgramData")
+    return WindowsFacts(desktop, long_paths, PureWindowsPath(data) if data else None)
+
+
+def _refused(text: str, refused: frozenset[str]) -> list[str]:
+    return sorted(set(text) & refused, key=text.index)
+
+
+def location_problems(prefix: str | os.PathLike, os_name: str, what: str, env_name: str | None = None,
+                      facts: WindowsFacts | None = None) -> list[str]:
+    """The install-location rules of the official installers and of conda's shell hook, as sentences:
+
+    * Windows: any of :data:`WINDOWS_REFUSED` (``:`` only as the drive colon); a folder on the Desktop (the
+      NSIS installer refuses it, ``.onVerifyInstDir``); with ``LongPathsEnabled`` off, a location so long that
+      the longest file of the env ``env_name`` (``envs\\NAME\\Lib\\site-packages\\`` +
+      :data:`LLM_ENV_LONGEST_RELATIVE`) passes :data:`WINDOWS_MAX_PATH`.
+    * Linux/macOS: any of :data:`UNIX_REFUSED`.
+
+    Spaces, control characters, non-ASCII text and ``:`` on Unix are :meth:`InstallPlan.prefix_problems`'s.
+    """
+    raw = os.fspath(prefix)
+    out = []
+    if os_name == "Windows":
+        win = PureWindowsPath(raw)
+        text = str(win)
+        rest = text[2:] if re.match(r"^[A-Za-z]:", text) else text
+        bad = _refused(rest, WINDOWS_REFUSED)
+        if bad:
+            out.append(f"The install location {text} ({what}) contains {' '.join(bad)}, which the Windows "
+                       "installer refuses (it refuses ^ % ! = , ( ) and : / $ & | { } [ ] < > ~ \" ' ; ? @ * # ` "
+                       "in a location).")
+        facts = facts if facts is not None else windows_facts()
+        if facts.desktop is not None and (win == facts.desktop or facts.desktop in win.parents) \
+                or facts.desktop is not None and str(win).lower().startswith(str(facts.desktop).lower() + "\\"):
+            out.append(f"The install location {text} ({what}) is on the Desktop ({facts.desktop}), which the "
+                       "Windows installer refuses.")
+        if env_name is not None and facts.long_paths_enabled is not True:
+            tail = len(f"\\envs\\{env_name}\\Lib\\site-packages\\") + LLM_ENV_LONGEST_RELATIVE
+            longest = len(text) + tail
+            if longest > WINDOWS_MAX_PATH:
+                out.append(f"The install location {text} ({what}) is too long: the longest file of the env "
+                           f"{env_name} (PyTorch's) would have a path of {longest} characters, and Windows allows "
+                           f"{WINDOWS_MAX_PATH} while long paths are off (LongPathsEnabled=0). Use a location of at "
+                           f"most {WINDOWS_MAX_PATH - tail} characters, or turn on long paths (an administrator: "
+                           "HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem, LongPathsEnabled=1).")
+    else:
+        bad = _refused(raw, UNIX_REFUSED)
+        if bad:
+            out.append(f"The install location {raw} ({what}) contains {' '.join(bad)}, which breaks the quoting "
+                       "of conda's shell start-up block (conda init writes the path unescaped into quotes).")
+    return out
+
+
+def location_candidates(os_name: str, install_type: str = "JustMe", home: Path | None = None,
+                        facts: WindowsFacts | None = None) -> list[PurePath]:
+    """Where Miniconda may go instead, best first: Windows JustMe ``C:\\miniconda3``, ``%USERPROFILE%\\miniconda3``;
+    AllUsers ``%ProgramData%\\miniconda3``, ``C:\\miniconda3``; elsewhere ``~/miniconda3``, ``/opt/miniconda3``."""
+    if os_name == "Windows":
+        facts = facts if facts is not None else windows_facts()
+        data = facts.program_data or PureWindowsPath("C:\\ProgramData")
+        root = PureWindowsPath("C:\\miniconda3")
+        if install_type == "AllUsers":
+            return [data / "miniconda3", root]
+        return [root] + ([PureWindowsPath(str(home)) / "miniconda3"] if home is not None else [])
+    return ([home / "miniconda3"] if home is not None else []) + [Path("/opt/miniconda3")]
+
+
+def safe_location(os_name: str, install_type: str = "JustMe", env_name: str | None = None,
+                  home: Path | None = None, facts: WindowsFacts | None = None,
+                  current: str | os.PathLike | None = None) -> PurePath | None:
+    """The first of :func:`location_candidates` that passes every rule (:func:`location_problems`, no space,
+    ASCII), is not ``current``, is not a non-empty folder and (on this machine's own OS) can be written;
+    ``None`` when none does."""
+    home = home if home is not None else home_or_none()
+    here = (os_name == "Windows") == (os.name == "nt")
+    for cand in location_candidates(os_name, install_type, home, facts):
+        text = str(cand)
+        if current is not None and text == os.fspath(current):
+            continue
+        if not text.isascii() or any(c.isspace() for c in text) or (os_name != "Windows" and ":" in text):
+            continue
+        if location_problems(text, os_name, "a candidate", env_name, facts):
+            continue
+        if here:
+            p = Path(text)
+            try:
+                if p.is_dir() and any(p.iterdir()) or p.exists() and not p.is_dir():
+                    continue
+            except OSError:
+                continue
+            if writable_folder_problem(p) is not None:
+                continue
+        return cand
+    return None
+
+
+def prefix_rule_problems(plan: Any, facts: WindowsFacts | None = None) -> list[str]:
+    """:func:`location_problems` of ``plan.prefix`` (the env's longest file counted when the plan creates one),
+    each sentence ending with a safe location to use instead (:func:`safe_location`), when one is found."""
+    from app.core.plan_rules import setting  # noqa: PLC0415 - plan_rules imports this module
+
+    if plan.prefix is None or not str(plan.prefix).strip() or tilde_problem(plan.prefix, "prefix"):
+        return []
+    os_name = plan.platform.os
+    env_name = plan.env_name if plan.create_env and isinstance(plan.env_name, str) else None
+    prefix = plan.resolved_prefix
+    problems = location_problems(prefix, os_name, setting("prefix"), env_name, facts)
+    if not problems:
+        return []
+    safe = safe_location(os_name, plan.install_type, env_name, facts=facts, current=prefix)
+    hint = f" Use {safe} instead, or another folder without these." if safe else \
+        " Choose a folder without these."
+    return [p + hint for p in problems]
+
+
+# ---- installer time limits ---------------------------------------------------------------------------------
+
+#: Bounds of ``installer_timeout`` / ``installer_stall`` (seconds): a real install takes 1-10 minutes, NSIS can
+#: be silent for a minute while it extracts; a day is longer than any real install.
+INSTALLER_LIMIT_RANGE = (1, 86400)
+
+
+def installer_limit_problems(plan: Any) -> list[str]:
+    """``installer_timeout`` and ``installer_stall`` must be whole seconds in :data:`INSTALLER_LIMIT_RANGE`, and
+    the stall limit not above the timeout."""
+    from app.core.plan_rules import setting  # noqa: PLC0415 - plan_rules imports this module
+
+    lo, hi = INSTALLER_LIMIT_RANGE
+    out = []
+    for name, example in (("installer_timeout", 1800), ("installer_stall", 300)):
+        value = getattr(plan, name, None)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            out.append(f"The setting {setting(name)} must be a whole number of seconds from {lo} to {hi} "
+                       f"(for example {example}), not {value!r}.")
+    if not out and plan.installer_stall > plan.installer_timeout:
+        out.append(f"The stall limit {setting('installer_stall')} ({plan.installer_stall} s) is longer than the "
+                   f"installer timeout {setting('installer_timeout')} ({plan.installer_timeout} s); make it shorter.")
+    return out
 
 
 # ---- pseudo file systems -----------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ FLAGS: dict[str, str] = {
     "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
     "log_file": "--log-file", "condarc_mirror": "--condarc-mirror", "pip_index": "--pip-index",
     "torch_variant": "--torch-variant", "env_file": "--env-file", "preset": "--preset",
+    "installer_timeout": "--installer-timeout", "installer_stall": "--installer-stall",
 }
 
 
@@ -328,6 +329,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "gpu_steps":
         if isinstance(value, bool) or not isinstance(value, int):
             raise UsageError(f"gpu_steps must be a whole number such as 60, not {_describe(value)}.")
+        return value
+    if name in ("installer_timeout", "installer_stall"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{name} must be a whole number of seconds such as 1800, not {_describe(value)}.")
         return value
     if name == "installer" and value is None:
         return None

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from app.core import conda_cmd
 from app.core.errors import Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
@@ -181,7 +182,7 @@ def configured_channels(conda_exe: Path, cancel: CancelToken | None = None, cwd:
     from app.core.conda_env import _conda_child_env, parse_conda_json
 
     try:
-        res = run_streaming([conda_exe, "info", "--json"], cancel=cancel, env=_conda_child_env(), cwd=cwd,
+        res = run_streaming([*conda_cmd.argv_for(conda_exe), "info", "--json"], cancel=cancel, env=_conda_child_env(), cwd=cwd,
                             timeout=120)
     except (OSError, ValueError):
         return []
@@ -212,12 +213,12 @@ def accept(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     result = TosResult()
     if not plan.create_env or not plan.accept_tos:
         return result
-    root = Path(conda_exe).parent.parent
+    root = conda_cmd.root_of(conda_exe)
     cwd = conda_cwd(root)
     cwd = cwd if cwd.is_dir() else None
     channels = list(dict.fromkeys([*plan.channels, *configured_channels(conda_exe, cancel, cwd)]))
     for ch in channels:
-        argv = [str(conda_exe), "tos", "accept", "--override-channels", "--channel", ch]
+        argv = [*conda_cmd.argv_for(conda_exe), "tos", "accept", "--override-channels", "--channel", ch]
         reporter.log(Stage.ENV, "Running: " + " ".join(argv))
         try:
             res = run_streaming(argv, cancel=cancel, env=_conda_child_env(), cwd=cwd, timeout=300,

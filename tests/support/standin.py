@@ -20,7 +20,8 @@ lines ``PREFIX=...``, ``Unpacking bootstrapper...``, ``Unpacking payload...``, `
 ``channels: [defaults]`` (overwritten on ``-u``, as the real one does), ``envs/``. Test switches (not in the real
 header): ``STANDIN_INSTALL_DELAY`` (seconds in a child ``sleep``; pids to ``STANDIN_PID_FILE``, then a line
 ``stand-in: waiting N s``) and ``STANDIN_INSTALL_FAIL`` (printed on stderr, then exit 1, with the prefix half
-made). Interactive mode (no ``-b``) asks
+made); its variant ``STANDIN_SYSTEM_GLIBC`` (a glibc version below the header's minimum 2.28: the real "Installer
+requires GLIBC >=2.28, but system has 2.17." on stdout, exit 1, before anything is written). Interactive mode (no ``-b``) asks
 for the licence like the real one; with stdin closed ``read`` fails under ``set -eu`` and it exits 1 right after
 "Please, press ENTER to continue" - as the real installer does. Not emulated: the glibc/disk-space/MD5 checks, the
 payload, ``-t`` tests and ``-c``'s ``conda init`` (it prints the real "Initializing ..." line, then says on stderr
@@ -1575,6 +1576,17 @@ EOF
         esac
     fi
 fi # !BATCH
+# Test switch (a STANDIN_INSTALL_FAIL variant): STANDIN_SYSTEM_GLIBC="2.17" makes the minimum-glibc check of the
+# real header fail the way it does on an old system, before anything is written (constructor header.sh: stdout,
+# "Installer requires GLIBC >=${min_glibc_version}, but system has ${system_glibc_version}.", exit 1).
+if [ -n "${STANDIN_SYSTEM_GLIBC:-}" ]; then
+    min_glibc_version="2.28"
+    system_glibc_version="$STANDIN_SYSTEM_GLIBC"
+    if [ "$(printf "%s\\n%s" "$min_glibc_version" "$system_glibc_version" | sort -V | head -1)" != "$min_glibc_version" ]; then
+        echo "Installer requires GLIBC >=${min_glibc_version}, but system has ${system_glibc_version}."
+        exit 1
+    fi
+fi
 case "$PREFIX" in
     *\ * )
         printf "ERROR: Cannot install into directories with spaces\\n" >&2

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app.core import installer, pipeline
-from app.core.errors import PrefixError, Stage
+from app.core import elevation, installer, pipeline, plan_checks
+from app.core.errors import ElevationError, PrefixError, Stage
 from app.core.events import Progress
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
@@ -69,6 +69,21 @@ class InstallPage(WorkPage):
 
         self.check_status = StatusLabelWidget()
         self.check_status.setObjectName("prefix_status")
+        # Offered next to a refusal: the first safe location (plan_checks.safe_location), and on Windows a restart
+        # of the wizard as administrator for an AllUsers install (app.core.elevation).
+        self.use_safe_button = QPushButton()
+        self.use_safe_button.setObjectName("use_safe_button")
+        self.use_safe_button.clicked.connect(self._use_safe)
+        self.use_safe_button.hide()
+        self.elevate_button = QPushButton(self.tr("Restart as administrator"))
+        self.elevate_button.setObjectName("elevate_button")
+        self.elevate_button.clicked.connect(self._restart_elevated)
+        self.elevate_button.hide()
+        self._safe: str | None = None
+        fixes = QHBoxLayout()
+        fixes.addWidget(self.use_safe_button)
+        fixes.addWidget(self.elevate_button)
+        fixes.addStretch(1)
         self.install_button = QPushButton(self.tr("&Install"))
         self.install_button.setObjectName("install_button")
         self.install_button.clicked.connect(self.start_install)
@@ -89,6 +104,7 @@ class InstallPage(WorkPage):
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.check_status)
+        lay.addLayout(fixes)
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
         lay.addWidget(self.log_view, 1)
@@ -113,6 +129,7 @@ class InstallPage(WorkPage):
         self.plan.update_existing = self.update_check.isChecked()
         self.plan.install_type = self.type_combo.currentData() or "JustMe"
         ok = False
+        self._offer_fixes(None)
         if self.state.install is not None:  # done: the folder now holds it, which is no problem any more
             self.check_status.clear_status()
             self.install_button.setEnabled(False)
@@ -125,6 +142,7 @@ class InstallPage(WorkPage):
                 warnings = installer.check_prefix(self.plan, self._installer_ext())
             except PrefixError as exc:
                 self.check_status.show_error(exc)
+                self._offer_fixes(exc)
             else:
                 ok = True
                 if warnings:
@@ -139,6 +157,32 @@ class InstallPage(WorkPage):
         done = self.state.install is not None
         self.install_button.setEnabled(ok and not self.is_busy() and not done)
         return ok
+
+    def _offer_fixes(self, error: PrefixError | None) -> None:
+        """Show "Use <safe location>" for a location that cannot be used, and "Restart as administrator" for an
+        AllUsers install without rights (Windows only: elsewhere there is nothing to restart with)."""
+        elevate = isinstance(error, ElevationError)
+        self.elevate_button.setVisible(elevate and elevation.can_relaunch())
+        self._safe = None
+        if error is not None and not elevate:
+            safe = plan_checks.safe_location(self.plan.platform.os, self.plan.install_type,
+                                             self.plan.env_name if self.plan.create_env else None,
+                                             current=self.plan.resolved_prefix)
+            self._safe = str(safe) if safe is not None else None
+        if self._safe:
+            self.use_safe_button.setText(self.tr("Use {path}").format(path=self._safe))
+        self.use_safe_button.setVisible(bool(self._safe))
+
+    def _use_safe(self) -> None:
+        if self._safe:
+            self.prefix_edit.setText(self._safe)
+
+    def _restart_elevated(self) -> None:
+        if elevation.adapter().relaunch_elevated(elevation.relaunch_argv()):
+            self.wizard().close()
+        else:
+            self.check_status.show_text("error", self.tr("The wizard could not be started as administrator (the "
+                                                         "prompt was declined?)."), elevation.FIX)
 
     @staticmethod
     def _is_empty_folder(path: Path) -> bool:
