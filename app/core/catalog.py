@@ -25,7 +25,7 @@ import requests
 import urllib3
 from packaging.version import InvalidVersion, Version
 
-from app.core import net
+from app.core import mirror_probe, net
 from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
@@ -536,6 +536,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
             official_url: str | None = None, entries: list[InstallerEntry] | None = None) -> InstallerChoice:
     """Decide the installer and its expected SHA-256 (step 1 of the wizard).
 
+    ``plan.mirror == "auto"``: the mirrors are probed first (:func:`app.core.mirror_probe.resolve_auto`) and
+    ``plan.mirror`` becomes the fastest one's name, for this and every later step.
     Local file (``plan.installer_file``): used in place; hash from ``plan.sha256``, else the pinned table.
     Otherwise the index at ``plan.mirror_url`` is read and :func:`choose` picks the installer;
     the hash comes from, in order: ``plan.sha256`` (a warning is logged when the index disagrees),
@@ -555,6 +557,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         Cancelled: on cancel.
     """
     cancel.raise_if_cancelled()
+    if plan.installer_file is None and mirror_probe.is_auto(plan.mirror):
+        mirror_probe.resolve_auto(plan, reporter, cancel)  # plan.mirror becomes the fastest mirror's name
     user_sha = plan.sha256.strip().lower() if plan.sha256 else None
     if plan.installer_file is not None:
         path = Path(plan.installer_file).expanduser()
