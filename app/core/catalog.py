@@ -629,12 +629,18 @@ def explain(entries: list[InstallerEntry], platform: PlatformInfo, chosen: Insta
 
     First, when newer installers for this platform need a newer glibc / macOS than this machine has:
     ``"The newest installers need glibc ≥ 2.28 and this machine has glibc 2.17; chosen: the newest that runs
-    here, X (needs glibc ≥ 2.17)."`` (with ``named``: the user's pick, with what it needs). Then
+    here, X (needs glibc ≥ 2.17)."`` (with ``named`` and another file than :func:`choose` picks: the user's pick,
+    with what it needs). Then
     :meth:`Screening.lines` (hidden installers, grouped by reason). Empty when nothing is hidden.
     """
     sc = screen(entries, platform)
     out: list[str] = []
     newer = [(e, r) for e, r in sc.too_old if (e.is_latest, _version_key(e)) > (chosen.is_latest, _version_key(chosen))]
+    if named and newer:  # a name the wizard preselected (the page passes the row it picked) is explained too
+        try:
+            named = choose(entries, platform).filename != chosen.filename
+        except CatalogError:
+            pass
     if newer and not named:
         req = max((r for _e, r in newer), key=lambda r: _v(r.minimum))
         have = platform.glibc if req.library == "glibc" else platform.macos
