@@ -67,8 +67,8 @@ class PackagePage(WorkPage):
     def __init__(self, plan, state, log=None, parent=None):
         super().__init__(plan, state, log, parent)
         self.setTitle(self.tr("Choose the Miniconda installer"))
-        self.setSubTitle(self.tr("The wizard reads the list of installers from a mirror and picks the latest one "
-                                 "for this computer. You can pick another one, or use an installer you already have."))
+        self.setSubTitle(self.tr("The wizard reads the list of installers from a mirror and picks the newest one "
+                                 "that runs on this computer. You can pick another one, or use an installer you already have."))
         self.entries: list[catalog.InstallerEntry] = []
         # every row of the index last read, and the URL it was read from (handed to catalog.resolve)
         self._index: tuple[str, list[catalog.InstallerEntry]] | None = None
