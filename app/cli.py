@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="restore the shell start-up files (and Windows PATH) changed by the last run, byte for byte")
 
     g = p.add_argument_group("installer")
-    g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)} or a Miniconda directory URL")
+    g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)}, auto (probe them all, use the fastest) or a Miniconda directory URL")
     g.add_argument("--installer", metavar="NAME", help="installer file name from the index (default: latest)")
     g.add_argument("--installer-file", metavar="FILE", help="use a local installer instead of downloading")
     g.add_argument("--sha256", metavar="HEX", help="expected SHA-256 when the index publishes none")

@@ -398,11 +398,14 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
         console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),
                      installer={"filename": choice.filename, "url": choice.url,
                                 "path": str(choice.local_path) if choice.local_path else None,
-                                "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size},
+                                "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size,
+                                "notes": list(choice.notes)},  # why this installer, what is hidden (issue 5)
                      warnings=warnings)
     else:
         print(plan.summary(), file=out)
         print(f"Chosen installer: {choice.filename}, {sha}", file=out)
+        for note in (n for n in choice.notes if n not in warnings):  # why this installer, what is hidden (issue 5)
+            print(f"  {note}", file=out)
         for warning in warnings:
             print(f"warning: {warning}", file=out)
         print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)

@@ -2,7 +2,9 @@
 
 The installer list comes from the mirror's directory page, read by :func:`fetch_index`
 and understood by :mod:`app.core.index_page` (:func:`parse_index`, re-exported here).
-:func:`choose` picks the installer. Hashes for mirrors come from (in order) the user,
+:func:`choose` picks the newest installer that *runs here*: each installer's minimum glibc / macOS is in
+:data:`REQUIREMENTS` (sources there), compared with :class:`~app.core.platform_info.PlatformInfo`'s
+``glibc`` / ``macos``; :func:`screen` says why each hidden installer is hidden. Hashes for mirrors come from (in order) the user,
 the index row, the pinned table ``resources/miniconda_hashes.csv`` (conda-docs
 ``miniconda_hashes.rst`` of 2023-07-13, 777 installers) and, for a mirror, the official
 index. ``latest`` names are never looked up in the pinned table: they move.
@@ -23,7 +25,7 @@ import requests
 import urllib3
 from packaging.version import InvalidVersion, Version
 
-from app.core import net
+from app.core import mirror_probe, net
 from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
@@ -31,7 +33,7 @@ from app.core.platform_info import EXTENSIONS, PlatformInfo
 from app.core.plan import MIRRORS, InstallPlan, local_mirror_path, setting
 
 __all__ = [
-    "InstallerChoice", "InstallerEntry", "choose", "fetch_index", "parse_index", "parse_installer_name",
+    "InstallerChoice", "InstallerEntry", "Requirement", "Screening", "choose", "requirement", "screen", "fetch_index", "parse_index", "parse_installer_name",
     "pinned_sha256", "resolve",
 ]
 
@@ -64,6 +66,8 @@ class InstallerChoice:
             page), ``"pinned"`` (resources/miniconda_hashes.csv), ``"official-index"``
             (repo.anaconda.com, for a mirror without hashes) or ``None``.
         entry: the index row, when it came from an index.
+        notes: why this installer: the machine's glibc / macOS when it hid newer installers, and one
+            line per kind of hidden installer (:meth:`Screening.lines`); shown on the page and by --dry-run.
     """
 
     filename: str
@@ -73,6 +77,142 @@ class InstallerChoice:
     size: int | None
     hash_source: str | None
     entry: InstallerEntry | None = None
+    notes: tuple[str, ...] = ()
+
+
+# ---- what runs here ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Requirement:
+    """The oldest C library / OS an installer runs on.
+
+    Attributes:
+        os, arches: the installers it applies to (``arches`` empty = every architecture).
+        since: the first conda version it applies to (inclusive; ``latest`` always counts as newest);
+            ``None`` = every version.
+        library: ``"glibc"`` (Linux) or ``"macOS"``.
+        minimum: ``"2.28"``.
+        source: where the value comes from.
+    """
+
+    os: str
+    arches: tuple[str, ...]
+    since: str | None
+    library: str
+    minimum: str
+    source: str
+
+    def text(self) -> str:
+        return f"{self.library} \u2265 {self.minimum}"
+
+
+#: Each installer's minimum, first matching row wins (newest rows first).
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement("Linux", (), "24.1", "glibc", "2.28",
+                "the installer's own check: constructor header.sh of Miniconda3 py313_25.9.1-3 linux-64 has "
+                "min_glibc_version=\"2.28\" and stops with \"Installer requires GLIBC >=2.28, but system has 2.17.\"; "
+                "public build notes: installers from 24.11 on check it (JuliaPackaging/Yggdrasil Miniconda recipe), "
+                "and 'from 24.x on glibc >= 2.28' while 23.10.0-1 / 23.11.0-2 install on CentOS 7 (glibc 2.17); "
+                "24.1-24.9 carry no check but are counted as 2.28 so that CentOS 7 gets a release known to work"),
+    Requirement("Linux", ("aarch64",), None, "glibc", "2.26",
+                "conda-docs miniconda.rst of 2023-07-13: 'The linux-aarch64 Miniconda installer requires glibc >=2.26'"),
+    Requirement("Linux", (), None, "glibc", "2.17",
+                "CentOS 7 (glibc 2.17) baseline of Anaconda's builds before 24.1; py310_23.11.0-2 and py38_4.12.0 "
+                "install there (public build notes)"),
+    Requirement("MacOSX", ("arm64",), None, "macOS", "11.0",
+                "Apple Silicon starts at macOS 11; osx-arm64 builds target MACOSX_DEPLOYMENT_TARGET 11.0 "
+                "(conda-forge pinnings)"),
+)
+
+
+def _v(text: str | None) -> Version:
+    try:
+        return Version(text) if text else Version("0")
+    except InvalidVersion:
+        return Version("0")
+
+
+def requirement(entry: InstallerEntry) -> Requirement | None:
+    """The :class:`Requirement` of ``entry`` (first row of :data:`REQUIREMENTS` that matches), or ``None``."""
+    for req in REQUIREMENTS:
+        if req.os != entry.os or (req.arches and entry.arch not in req.arches):
+            continue
+        if req.since is not None and not entry.is_latest and _v(entry.conda_version) < _v(req.since):
+            continue
+        return req
+    return None
+
+
+def unmet(entry: InstallerEntry, platform: PlatformInfo) -> Requirement | None:
+    """The requirement of ``entry`` this machine does not meet, or ``None`` (met, or the machine's
+    version is unknown: then nothing is hidden)."""
+    req = requirement(entry)
+    if req is None:
+        return None
+    have = platform.glibc if req.library == "glibc" else platform.macos if req.library == "macOS" else None
+    if not have or entry.os != platform.os:
+        return None
+    return req if _v(have) < _v(req.minimum) else None
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Which Miniconda3 installers of an index, for this OS, run here (:func:`screen`).
+
+    Attributes:
+        runnable: this architecture, and the machine meets the requirement.
+        too_old: ``(entry, requirement)``: this architecture, but the machine's glibc / macOS is older.
+        other_arch: the same OS, another architecture.
+        platform: the machine they were screened for.
+    """
+
+    runnable: tuple[InstallerEntry, ...]
+    too_old: tuple[tuple[InstallerEntry, Requirement], ...]
+    other_arch: tuple[InstallerEntry, ...]
+    platform: PlatformInfo
+
+    def lines(self) -> list[str]:
+        """One sentence per kind of hidden installer, e.g. ``"Hidden: 24 installers for Linux-x86_64 need
+        glibc ≥ 2.28 (this machine has 2.17), among them Miniconda3-latest-Linux-x86_64.sh."``"""
+        p = self.platform
+        out: list[str] = []
+        by_req: dict[Requirement, list[InstallerEntry]] = {}
+        for e, req in self.too_old:
+            by_req.setdefault(req, []).append(e)
+        for req, items in by_req.items():
+            have = p.glibc if req.library == "glibc" else p.macos
+            newest = max(items, key=lambda e: (e.is_latest, _version_key(e)))
+            out.append(f"Hidden: {_count(len(items))} for {p.tag} need{'s' if len(items) == 1 else ''} {req.text()} "
+                       f"(this machine has {req.library} {have}), among them {newest.filename}.")
+        if self.other_arch:
+            arches = sorted({e.arch for e in self.other_arch})
+            why = f"this machine is {p.arch}"
+            if p.kernel_arch and p.kernel_arch != p.arch:
+                why += (f": its kernel is {p.kernel_arch}, but the programs (the userland that runs the installer) "
+                        f"are {p.arch}")
+            out.append(f"Hidden: {_count(len(self.other_arch))} for other architectures ({', '.join(arches)}); {why}.")
+        return out
+
+
+def _count(n: int) -> str:
+    return "1 installer" if n == 1 else f"{n} installers"
+
+
+def screen(entries: list[InstallerEntry], platform: PlatformInfo) -> Screening:
+    """Sort the Miniconda3 installers for ``platform.os`` (with its file types) into those that run here and
+    those hidden, with why (:class:`Screening`). Installers for other OSes and Miniconda2 are left out."""
+    exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
+    runnable, too_old, other = [], [], []
+    for e in entries:
+        if e.flavor != "Miniconda3" or e.os != platform.os or (exts and e.ext not in exts):
+            continue
+        if e.arch != platform.arch:
+            other.append(e)
+        elif (req := unmet(e, platform)) is not None:
+            too_old.append((e, req))
+        else:
+            runnable.append(e)
+    return Screening(tuple(runnable), tuple(too_old), tuple(other), platform)
 
 
 # ---- fetching and choosing -----------------------------------------------------------------
@@ -238,33 +378,44 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
 
     Args:
         entries: from :func:`fetch_index` / :func:`parse_index`.
-        platform: the target OS and architecture.
+        platform: the target OS and architecture, with the machine's glibc / macOS version.
         name: an exact installer file name; when given it wins over everything else.
 
     Returns:
         ``name`` if given; else the ``Miniconda3-latest`` installer for ``platform`` (``.sh``
-        preferred over ``.pkg`` on macOS); else the newest versioned Miniconda3 one (conda
-        version, then Python version, then build; compared with :mod:`packaging.version`).
+        preferred over ``.pkg`` on macOS) when it runs here; else the newest versioned Miniconda3 one
+        that runs here (conda version, then Python version, then build; compared with
+        :mod:`packaging.version`). "Runs here": :func:`unmet` finds no requirement the machine misses.
 
     Raises:
-        CatalogError: ``name`` is not listed, or nothing is listed for ``platform`` (the message
-            lists the platforms that are).
+        CatalogError: ``name`` is not listed, or is for this platform but needs a newer glibc / macOS;
+            nothing is listed for ``platform`` (the message lists the platforms that are); nothing
+            listed for ``platform`` runs on this machine's glibc / macOS.
     """
     if name:
-        for e in entries:
-            if e.filename == name:
-                return e
-        for e in entries:
-            if e.filename.lower() == name.lower():
-                return e
-        raise CatalogError(
-            f"The installer {name} is not listed in the index.{_suggestions(entries, platform, name)}",
-            fix="Choose an installer the index lists (the name given with --installer in silent mode must "
-                "match exactly), or leave the name out to get the latest installer.",
-        )
+        found = next((e for e in entries if e.filename == name), None) or \
+            next((e for e in entries if e.filename.lower() == name.lower()), None)
+        if found is None:
+            raise CatalogError(
+                f"The installer {name} is not listed in the index.{_suggestions(entries, platform, name)}",
+                fix="Choose an installer the index lists (the name given with --installer in silent mode must "
+                    "match exactly), or leave the name out to get the latest installer.",
+            )
+        if found.arch == platform.arch and (req := unmet(found, platform)) is not None:
+            have = platform.glibc if req.library == "glibc" else platform.macos
+            newest = _newest_runnable(screen(entries, platform).runnable)
+            raise CatalogError(
+                f"The installer {found.filename} needs {req.text()}, but this machine has {req.library} {have}; "
+                f"it would stop at once (\"Installer requires {req.library.upper() if req.library == 'glibc' else req.library} "
+                f">={req.minimum}, but system has {have}.\").",
+                fix=(f"Choose an installer that runs here, for example {newest.filename} (--installer in silent mode), "
+                     "or leave the name out to get the newest one that runs." if newest else
+                     f"Update the system to {req.text()}, or use an installer you have (--installer-file)."),
+            )
+        return found
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
-    mine = [e for e in entries if e.flavor == "Miniconda3" and e.os == platform.os and e.arch == platform.arch
-            and (not exts or e.ext in exts)]
+    sc = screen(entries, platform)
+    mine = [*sc.runnable, *(e for e, _r in sc.too_old)]
     if not mine:
         available = sorted({e.platform_tag for e in entries if e.flavor == "Miniconda3"})
         raise CatalogError(
@@ -273,14 +424,35 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
             fix="Choose another mirror, or download an installer yourself and use it as a local file "
                 "(--installer-file in silent mode).",
         )
+    chosen = _newest_runnable(sc.runnable, exts)
+    if chosen is None:
+        oldest = min(sc.too_old, key=lambda t: _v(t[1].minimum))[1]
+        have = platform.glibc if oldest.library == "glibc" else platform.macos
+        raise CatalogError(
+            f"No Miniconda3 installer for {platform.tag} in the index runs on this machine: the oldest "
+            f"requirement among them is {oldest.text()}, and this machine has {oldest.library} {have}.",
+            fix=(f"Update the operating system to one with {oldest.text()}, or use an installer you have that runs "
+                 "here (--installer-file in silent mode)." + (
+                     " Miniforge (conda-forge) installers need only glibc 2.17." if oldest.library == "glibc" else "")),
+        )
+    return chosen
+
+
+def _newest_runnable(runnable: tuple[InstallerEntry, ...] | list[InstallerEntry],
+                     exts: list[str] | None = None) -> InstallerEntry | None:
+    """The ``latest`` installer if it is among ``runnable`` (first in ``exts`` order), else the newest
+    versioned one; ``None`` for none."""
+    if not runnable:
+        return None
+    exts = exts or []
 
     def ext_rank(e: InstallerEntry) -> int:
         return exts.index(e.ext) if e.ext in exts else len(exts)
 
-    latest = [e for e in mine if e.is_latest]
+    latest = [e for e in runnable if e.is_latest]
     if latest:
         return min(latest, key=ext_rank)
-    return max(mine, key=lambda e: (_version_key(e), -ext_rank(e)))
+    return max(runnable, key=lambda e: (_version_key(e), -ext_rank(e)))
 
 
 def _suggestions(entries: list[InstallerEntry], platform: PlatformInfo, name: str) -> str:
@@ -364,6 +536,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
             official_url: str | None = None, entries: list[InstallerEntry] | None = None) -> InstallerChoice:
     """Decide the installer and its expected SHA-256 (step 1 of the wizard).
 
+    ``plan.mirror == "auto"``: the mirrors are probed first (:func:`app.core.mirror_probe.resolve_auto`) and
+    ``plan.mirror`` becomes the fastest one's name, for this and every later step.
     Local file (``plan.installer_file``): used in place; hash from ``plan.sha256``, else the pinned table.
     Otherwise the index at ``plan.mirror_url`` is read and :func:`choose` picks the installer;
     the hash comes from, in order: ``plan.sha256`` (a warning is logged when the index disagrees),
@@ -383,6 +557,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         Cancelled: on cancel.
     """
     cancel.raise_if_cancelled()
+    if plan.installer_file is None and mirror_probe.is_auto(plan.mirror):
+        mirror_probe.resolve_auto(plan, reporter, cancel)  # plan.mirror becomes the fastest mirror's name
     user_sha = plan.sha256.strip().lower() if plan.sha256 else None
     if plan.installer_file is not None:
         path = Path(plan.installer_file).expanduser()
@@ -407,9 +583,15 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
     else:
         reporter.log(Stage.CATALOG, f"Using the installer index {url} read before.")
     reporter.log(Stage.CATALOG, f"The index lists {len(entries)} installers.")
+    reporter.log(Stage.CATALOG, f"This machine: {plan.platform.describe()}.")
     entry = choose(entries, plan.platform, plan.installer)
     if entry.is_latest and not plan.installer:
         reporter.log(Stage.CATALOG, f"Latest installer for {plan.platform.tag}: {entry.filename}.")
+    notes = explain(entries, plan.platform, entry, named=bool(plan.installer))
+    for i, note in enumerate(notes):
+        # the first note says why a newer installer was passed over: worth a warning
+        skipped_newer = i == 0 and not plan.installer and not entry.is_latest and note.startswith("The newest")
+        reporter.log(Stage.CATALOG, note, "warning" if skipped_newer else "info")
 
     sha: str | None
     source: str | None
@@ -436,9 +618,42 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         if not plan.mirror_is_official and official and official.rstrip("/") != url.rstrip("/"):
             sha = _official_sha256(entry.filename, session, cancel, reporter, official)
             source = "official-index" if sha else None
-    choice = InstallerChoice(entry.filename, entry.url, None, sha, entry.size, source, entry)
+    choice = InstallerChoice(entry.filename, entry.url, None, sha, entry.size, source, entry, tuple(notes))
     _report_choice(choice, reporter)
     return choice
+
+
+def explain(entries: list[InstallerEntry], platform: PlatformInfo, chosen: InstallerEntry, *,
+            named: bool = False) -> list[str]:
+    """Why ``chosen`` and not another: sentences for the log, the package page and ``--dry-run``.
+
+    First, when newer installers for this platform need a newer glibc / macOS than this machine has:
+    ``"The newest installers need glibc ≥ 2.28 and this machine has glibc 2.17; chosen: the newest that runs
+    here, X (needs glibc ≥ 2.17)."`` (with ``named`` and another file than :func:`choose` picks: the user's pick,
+    with what it needs). Then
+    :meth:`Screening.lines` (hidden installers, grouped by reason). Empty when nothing is hidden.
+    """
+    sc = screen(entries, platform)
+    out: list[str] = []
+    newer = [(e, r) for e, r in sc.too_old if (e.is_latest, _version_key(e)) > (chosen.is_latest, _version_key(chosen))]
+    if named and newer:  # a name the wizard preselected (the page passes the row it picked) is explained too
+        try:
+            named = choose(entries, platform).filename != chosen.filename
+        except CatalogError:
+            pass
+    if newer and not named:
+        req = max((r for _e, r in newer), key=lambda r: _v(r.minimum))
+        have = platform.glibc if req.library == "glibc" else platform.macos
+        mine = requirement(chosen)
+        needs = f" (needs {mine.text()})" if mine else ""
+        out.append(f"The newest installers for {platform.tag} need {req.text()} and this machine has {req.library} "
+                   f"{have}; chosen: the newest that runs here, {chosen.filename}{needs}.")
+    elif (mine := requirement(chosen)) is not None and (platform.glibc or platform.macos):
+        have = platform.glibc if mine.library == "glibc" else platform.macos
+        if have and chosen.os == platform.os:
+            out.append(f"{chosen.filename} needs {mine.text()}; this machine has {mine.library} {have}.")
+    out.extend(sc.lines())
+    return out
 
 
 def _report_choice(choice: InstallerChoice, reporter: Reporter) -> None:

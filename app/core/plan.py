@@ -417,7 +417,8 @@ class InstallPlan:
             lines.append(f"Installer:       local file {plan_checks.safe_expand(self.installer_file)}")
         else:
             lines.append(f"Installer:       {self.installer or 'latest for ' + self.platform.tag}")
-            lines.append(f"Mirror:          {self.mirror_url}")
+            lines.append("Mirror:          auto (the fastest mirror that has the installer, probed before the download)"
+                         if self.mirror.strip().lower() == "auto" else f"Mirror:          {self.mirror_url}")
         if self.sha256:
             lines.append(f"Expected SHA-256: {self.sha256.lower()}")
         lines.append(f"Install to:      {self.resolved_prefix}" + ("  (update existing)" if self.update_existing else ""))
@@ -473,6 +474,8 @@ def _sources_summary(plan: InstallPlan,
                      which: tuple[str, ...] = ("conda channels", "pip packages", "PyTorch wheels")) -> list[str]:
     """One line per part that the run uses (``which``: labels of :meth:`app.core.mirrors.Sources.parts`):
     where each comes from (:mod:`app.core.mirrors`)."""
+    if plan.mirror.strip().lower() == "auto":  # issue 5: known once the mirrors are probed
+        return [f"{'Sources:':<17}the mirror that --mirror auto picks, for every part it carries (else the official ones)"]
     try:
         src = mirrors.sources(plan)
     except mirrors.MirrorTableError as exc:

@@ -89,6 +89,8 @@ def mirror_problem(mirror: str) -> str | None:
         return f"The mirror ({setting('mirror')}) is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
     if text.lower() in MIRRORS:
         return None
+    if text.lower() == "auto":  # --mirror auto: the fastest named mirror, probed before the download (issue 5)
+        return None
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return f"The mirror {text!r} ({setting('mirror')}) contains a control character (a line break or tab?); give it on one line ({example})."
     folder = local_mirror_path(text)

@@ -22,12 +22,14 @@ class Fault:
     cut_after: send only this many bytes of the body, then close (a dropped connection).
     times: how many requests the fault applies to (then the path is served normally); None = always.
     delay_per_chunk: seconds to sleep after each 64 KiB chunk (slow mirror).
+    delay_before: seconds to sleep before answering (a far or busy mirror; also slows a 64 KiB probe).
     """
 
     status: int | None = None
     cut_after: int | None = None
     times: int | None = None
     delay_per_chunk: float = 0.0
+    delay_before: float = 0.0
 
 
 @dataclass
@@ -66,6 +68,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         fault = self._fault(path)
+        if fault is not None and fault.delay_before:
+            time.sleep(fault.delay_before)
         if fault is not None and fault.status is not None:
             self.send_response(fault.status)
             self.send_header("Content-Length", "0")

@@ -1,4 +1,5 @@
-"""Step 1 page: choose the Miniconda installer (mirror, list of installers for this platform, or a local file)."""
+"""Step 1 page: choose the Miniconda installer (mirror, list of installers that run on this machine, or a local
+file), with why the others are hidden, and ``--mirror auto``'s probe table."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
 )
 
-from app.core import catalog, mirrors, pipeline
+from app.core import catalog, mirror_probe, mirrors, pipeline
 from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
@@ -52,13 +56,19 @@ class PackagePage(WorkPage):
     to ``state.choice``. Writes ``plan.mirror``, ``plan.installer``, ``plan.installer_file`` and
     ``plan.allow_unverified``.
     Next is enabled once a choice is resolved (and it has a SHA-256, or unverified is allowed).
+
+    Only installers that run here are listed (:func:`app.core.catalog.screen`: this architecture, a glibc /
+    macOS the machine has); a line says why the chosen one, and "Why not the others?" lists what is hidden.
+    "Find the fastest" (or ``plan.mirror == "auto"``) probes every named mirror in a worker
+    (:func:`app.core.mirror_probe.probe_all`), shows the answers in a table and takes the fastest that has
+    the file; clicking another row (or the mirror box) overrides it.
     """
 
     def __init__(self, plan, state, log=None, parent=None):
         super().__init__(plan, state, log, parent)
         self.setTitle(self.tr("Choose the Miniconda installer"))
-        self.setSubTitle(self.tr("The wizard reads the list of installers from a mirror and picks the latest one "
-                                 "for this computer. You can pick another one, or use an installer you already have."))
+        self.setSubTitle(self.tr("The wizard reads the list of installers from a mirror and picks the newest one "
+                                 "that runs on this computer. You can pick another one, or use an installer you already have."))
         self.entries: list[catalog.InstallerEntry] = []
         # every row of the index last read, and the URL it was read from (handed to catalog.resolve)
         self._index: tuple[str, list[catalog.InstallerEntry]] | None = None
@@ -74,7 +84,11 @@ class PackagePage(WorkPage):
         for name, url in MIRRORS.items():
             self.mirror_combo.addItem(name, url)
             self.mirror_combo.setItemData(self.mirror_combo.count() - 1, url, Qt.ItemDataRole.ToolTipRole)
-        self.mirror_combo.setToolTip(self.tr("A mirror name, or the URL of a folder that lists Miniconda installers."))
+        self.mirror_combo.addItem(mirror_probe.AUTO, "")
+        self.mirror_combo.setItemData(self.mirror_combo.count() - 1,
+                                      self.tr("Ask every mirror at once and use the fastest that has the installer"),
+                                      Qt.ItemDataRole.ToolTipRole)
+        self.mirror_combo.setToolTip(self.tr("A mirror name, auto, or the URL of a folder that lists Miniconda installers."))
         self.mirror_combo.setMinimumContentsLength(28)
         self.mirror_url_label = QLabel()
         self.mirror_url_label.setObjectName("mirror_url_label")
@@ -86,9 +100,33 @@ class PackagePage(WorkPage):
         self.mirror_parts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton(self.tr("&Reload list"))
         self.reload_button.clicked.connect(self.load_index)
+        self.probe_button = QPushButton(self.tr("Find the &fastest"))
+        self.probe_button.setObjectName("probe_button")
+        self.probe_button.setToolTip(self.tr("Ask every mirror for the first 64 KiB of the installer at once and "
+                                             "use the fastest that has it"))
+        self.probe_button.clicked.connect(self.probe_mirrors)
         mirror_row = QHBoxLayout()
         mirror_row.addWidget(self.mirror_combo, 1)
         mirror_row.addWidget(self.reload_button)
+        mirror_row.addWidget(self.probe_button)
+        # the probe's answers, one row per mirror (hidden until a probe ran); a click picks that mirror
+        self.probe_table = QTableWidget(0, 5)
+        self.probe_table.setObjectName("probe_table")
+        self.probe_table.setHorizontalHeaderLabels([self.tr("Mirror"), self.tr("Has the file"), self.tr("Time"),
+                                                    self.tr("Speed"), self.tr("Answer")])
+        self.probe_table.verticalHeader().setVisible(False)
+        self.probe_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.probe_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.probe_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        ph = self.probe_table.horizontalHeader()
+        for col in range(4):
+            ph.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        ph.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.probe_table.setMaximumHeight(190)
+        self.probe_table.setVisible(False)
+        self.probe_table.cellClicked.connect(self._probe_row_clicked)
+        self.probe_results: list[mirror_probe.ProbeResult] = []
+        self._probing = False
 
         form = QFormLayout()
         form.addRow(self.tr("This computer:"), self.platform_label)
@@ -97,6 +135,7 @@ class PackagePage(WorkPage):
         mirror_box.addLayout(mirror_row)
         mirror_box.addWidget(self.mirror_url_label)
         mirror_box.addWidget(self.mirror_parts_label)
+        mirror_box.addWidget(self.probe_table)
         form.addRow(self.tr("Mirror:"), mirror_box)
 
         self.table = QTreeWidget()
@@ -130,9 +169,31 @@ class PackagePage(WorkPage):
         self.unverified_check.setChecked(plan.allow_unverified)
         self.unverified_check.toggled.connect(self._unverified_toggled)
 
+        # why this installer (the machine's glibc / macOS), and an expander with the hidden ones
+        self.why_label = QLabel()
+        self.why_label.setObjectName("why_label")
+        self.why_label.setWordWrap(True)
+        self.why_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hidden_button = QToolButton()
+        self.hidden_button.setObjectName("hidden_button")
+        self.hidden_button.setText(self.tr("Why not the others?"))
+        self.hidden_button.setCheckable(True)
+        self.hidden_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.hidden_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.hidden_button.toggled.connect(self._hidden_toggled)
+        self.hidden_label = QLabel()
+        self.hidden_label.setObjectName("hidden_label")
+        self.hidden_label.setWordWrap(True)
+        self.hidden_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hidden_label.setVisible(False)
+        self.hidden_lines: list[str] = []
+
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.table, 1)
+        lay.addWidget(self.why_label)
+        lay.addWidget(self.hidden_button)
+        lay.addWidget(self.hidden_label)
         lay.addLayout(local_row)
         lay.addWidget(self.status)
         lay.addWidget(self.unverified_check)
@@ -142,6 +203,7 @@ class PackagePage(WorkPage):
         self.mirror_combo.lineEdit().editingFinished.connect(self._mirror_edited)
         self._update_local_widgets()
         self._update_unverified()
+        self._show_hidden([])
 
     # ---- mirror -------------------------------------------------------------------------------
     def _prefill_mirror(self) -> None:
@@ -159,6 +221,11 @@ class PackagePage(WorkPage):
 
     def _show_mirror_url(self) -> None:
         # a named mirror shows its URL; a typed URL is already on screen
+        if mirror_probe.is_auto(self.plan.mirror):
+            self.mirror_url_label.setVisible(False)
+            self.mirror_parts_label.setText(self.tr("Every mirror is asked at once; the fastest that has the "
+                                                    "installer is used for everything the run downloads."))
+            return
         named = self.plan.mirror.lower() in MIRRORS
         self.mirror_url_label.setText(self.plan.mirror_url if named else "")
         self.mirror_url_label.setVisible(named)
@@ -180,6 +247,9 @@ class PackagePage(WorkPage):
     def _mirror_edited(self) -> None:
         """Read the list again only for another mirror (Return on the same one goes on to Next)."""
         text = self.mirror_text()
+        if mirror_probe.is_auto(text):
+            self.probe_mirrors()
+            return
         url = MIRRORS.get(text.lower(), text)
         if (url if url.endswith("/") else url + "/") != self.plan.mirror_url:
             self.load_index()
@@ -190,7 +260,10 @@ class PackagePage(WorkPage):
     # ---- index --------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         if not self.entries and not self.is_busy() and self.plan.installer_file is None:
-            self.load_index()
+            if mirror_probe.is_auto(self.plan.mirror):
+                self.probe_mirrors()
+            else:
+                self.load_index()
         elif self.plan.installer_file is not None and self.state.choice is None and not self.is_busy():
             self.resolve_choice()
 
@@ -202,11 +275,15 @@ class PackagePage(WorkPage):
         self.entries = []
         self._index = None
         self.table.clear()
+        self.why_label.clear()
+        self.why_label.setVisible(False)
+        self._show_hidden([])
         self.status.show_text("info", self.tr("Reading the list of installers from {url} …").format(
             url=self.plan.mirror_url))
         self.reload_button.setEnabled(False)
         plan, state = self.plan, self.state
         self._want_resolve = False
+        self._probing = False
 
         def fetch(reporter, cancel):
             url = plan.mirror_url
@@ -216,10 +293,10 @@ class PackagePage(WorkPage):
 
     def _fill_table(self, entries: list[catalog.InstallerEntry]) -> None:
         p = self.plan.platform
-        exts = {"Linux": ("sh",), "MacOSX": ("sh", "pkg"), "Windows": ("exe",)}.get(p.os, ())
-        mine = [e for e in entries if e.os == p.os and e.arch == p.arch and e.flavor == "Miniconda3"
-                and (not exts or e.ext in exts)]
+        screening = catalog.screen(entries, p)  # only installers that run here; the rest are explained
+        mine = list(screening.runnable)
         mine.sort(key=_sort_key)
+        self._show_hidden(screening.lines())
         self.entries = mine
         self.table.blockSignals(True)
         self.table.clear()
@@ -277,6 +354,7 @@ class PackagePage(WorkPage):
         plan, state = self.plan, self.state
         state.index = self._index  # rows already read: the catalog step does not fetch them again
         self._want_resolve = True
+        self._probing = False
         self.status.show_text("info", self.tr("Checking the installer and its SHA-256 …"))
         self.start_worker(lambda r, c: pipeline.run_step(Stage.CATALOG, plan, state, r, c), name="catalog")
         self._update_unverified()
@@ -320,9 +398,79 @@ class PackagePage(WorkPage):
         self.plan.allow_unverified = on
         self.completeChanged.emit()
 
+    # ---- why / hidden installers --------------------------------------------------------------
+    def _show_hidden(self, lines: list[str]) -> None:
+        self.hidden_lines = list(lines)
+        self.hidden_label.setText("\n".join(f"\u2022 {line}" for line in lines))
+        self.hidden_button.setVisible(bool(lines))
+        self.hidden_label.setVisible(bool(lines) and self.hidden_button.isChecked())
+
+    def _hidden_toggled(self, on: bool) -> None:
+        self.hidden_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.hidden_label.setVisible(on and bool(self.hidden_lines))
+
+    # ---- mirror probe (--mirror auto) ---------------------------------------------------------
+    def probe_mirrors(self) -> None:
+        """Ask every named mirror for the first 64 KiB of the installer in a worker; the answers fill the
+        probe table and the fastest mirror that has the file is taken (:meth:`_show_probe`)."""
+        filename = mirror_probe.probe_file_name(self.plan)
+        self.state.choice = None
+        self.entries = []
+        self._index = None
+        self.table.clear()
+        self.probe_table.setRowCount(0)
+        self.probe_table.setVisible(False)
+        self.status.show_text("info", self.tr("Asking every mirror for the first 64 KiB of {name} …").format(
+            name=filename))
+        self.reload_button.setEnabled(False)
+        self.probe_button.setEnabled(False)
+        self._want_resolve = False
+        self._probing = True
+        self.start_worker(lambda r, c: mirror_probe.probe_all(filename, c), name="mirror-probe")
+
+    def _show_probe(self, results: list[mirror_probe.ProbeResult]) -> None:
+        self.probe_results = list(results)
+        self.probe_table.setRowCount(len(results))
+        for row, r in enumerate(results):
+            cells = [r.name, self.tr("yes") if r.ok else self.tr("no"),
+                     f"{r.seconds:.2f} s" if r.ok and r.seconds is not None else "—",
+                     f"{format_bytes(int(r.speed))}/s" if r.ok and r.speed else "—",
+                     (f"HTTP {r.status}, " + self.tr("file {size}").format(size=format_bytes(r.total))
+                      if r.ok and r.total else f"HTTP {r.status}") if r.ok else (r.error or "")]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(r.describe())
+                self.probe_table.setItem(row, col, item)
+        self.probe_table.setVisible(True)
+        best = results[0] if results and results[0].ok else None
+        if best is None:
+            self.status.show_text("error", self.tr("No mirror answered with the installer."),
+                                  self.tr("Check the network connection (or the proxy), or choose a mirror by name."))
+            return
+        self.probe_table.selectRow(0)
+        self._use_mirror(best.name)
+
+    def _probe_row_clicked(self, row: int, _col: int) -> None:
+        """The user overrides the probe's choice: use the mirror of this row."""
+        if 0 <= row < len(self.probe_results) and not self.is_busy():
+            self._use_mirror(self.probe_results[row].name)
+
+    def _use_mirror(self, name: str) -> None:
+        idx = self.mirror_combo.findText(name, Qt.MatchFlag.MatchFixedString)
+        if idx >= 0:
+            self.mirror_combo.setCurrentIndex(idx)
+        else:
+            self.mirror_combo.setEditText(name)
+        self.load_index()
+
     # ---- worker hooks -------------------------------------------------------------------------
     def handle_finished(self, result) -> None:
         self.reload_button.setEnabled(True)
+        self.probe_button.setEnabled(True)
+        if self._probing:
+            self._probing = False
+            self._show_probe(result)
+            return
         if not self._want_resolve:
             self._index = result
             self._fill_table(result[1])
@@ -334,6 +482,10 @@ class PackagePage(WorkPage):
         c = self.state.choice
         if c is None:
             return
+        why = [n for n in c.notes if not n.startswith("Hidden:")]
+        self.why_label.setText("\n".join(why))
+        self.why_label.setVisible(bool(why))
+        self._show_hidden([n for n in c.notes if n.startswith("Hidden:")] or self.hidden_lines)
         size = format_bytes(c.size) if c.size else self.tr("size unknown")
         if c.sha256:
             source = {"user": self.tr("given by you"), "index": self.tr("published by the mirror"),
@@ -349,11 +501,15 @@ class PackagePage(WorkPage):
 
     def handle_failed(self, error) -> None:
         self.reload_button.setEnabled(True)
+        self.probe_button.setEnabled(True)
+        self._probing = False
         self.status.show_error(error)
         self._update_unverified()
 
     def handle_cancelled(self) -> None:
         self.reload_button.setEnabled(True)
+        self.probe_button.setEnabled(True)
+        self._probing = False
         self.status.show_text("warning", self.tr("Stopped."))
 
     # ---- wizard hooks -------------------------------------------------------------------------
@@ -369,5 +525,7 @@ class PackagePage(WorkPage):
         return bool(c.sha256) or self.plan.allow_unverified
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt API
+        if mirror_probe.is_auto(self.mirror_text()):
+            return False  # the probe has not chosen yet
         self.plan.mirror = self.mirror_text()
         return self.isComplete()
