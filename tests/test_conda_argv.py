@@ -144,7 +144,7 @@ def _shell_uses(tree: ast.AST) -> list[tuple[int, str]]:
             for kw in node.keywords:
                 if kw.arg == "shell" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
                     hits.append((node.lineno, "shell="))
-        elif isinstance(node, (ast.List, ast.Tuple)) and node.elts and isinstance(node.elts[0], ast.Constant) \
+        elif isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) >= 2 and isinstance(node.elts[0], ast.Constant) \
                 and str(node.elts[0].value).lower() in ("cmd", "cmd.exe", "%comspec%"):
             hits.append((node.lineno, "cmd list"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
