@@ -71,7 +71,8 @@ def test_pause_stops_the_transfer_and_resume_completes_it(qtbot, page, slow_serv
     assert not page.is_busy() and not page.isComplete()
     assert page.pause_button.isVisible() and page.pause_button.isEnabled() and page.pause_button.text() == "&Resume"
     assert not page.cancel_button.isVisible() and not page.retry_button.isVisible()
-    assert page.result.kind == "info" and page.result.plain.startswith("Paused at ")
+    assert page.result.kind == "info" and page.result.plain.startswith("Paused.\nNo data is downloaded while paused")
+    assert page.progress.detail.text().startswith("Paused at ") and page.progress.detail.text().endswith(" of 3.0 MiB.")
     folder = page.plan.download_dir
     before, requests_before = snapshot(folder), len(server.state.requests)
     assert 0 < before[NAME + ".part"][0] < size  # the resumable state is kept

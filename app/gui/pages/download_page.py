@@ -247,8 +247,8 @@ class DownloadPage(WorkPage):
                                                                      total=format_bytes(p.total))
                      if p is not None and p.total else self.tr("Paused."))
             self.progress.detail.setText(where)
-            self.result.show_text("info", where, self.tr("No data is downloaded while paused; Resume continues "
-                                                         "where it stopped."))
+            self.result.show_text("info", self.tr("Paused."), self.tr("No data is downloaded while paused; Resume "
+                                                                    "continues where it stopped."))
             self.completeChanged.emit()
             return
         self._set_buttons(running=False, can_retry=True)
