@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import cache, net, pipeline
+from app.core import cache, download, net, pipeline
 from app.core.catalog import InstallerChoice
 from app.core.errors import HashMismatchError, Stage
 from app.core.events import CancelToken, RecordingReporter
@@ -96,10 +96,12 @@ def test_a_damaged_cache_entry_is_rehashed_removed_and_downloaded_again(tmp_path
     assert not any(line.startswith("Reused from cache") for line in log_lines(rec))
 
 
-def test_the_same_bytes_under_another_name_are_reused(tmp_path, server):
+@pytest.mark.parametrize("sub", ["dl", None])
+def test_the_same_bytes_under_another_name_are_reused_under_the_chosen_name(tmp_path, server, sub):
     cache.store(_file(tmp_path / "x" / "Miniconda3-latest-Linux-x86_64.sh", DATA), SHA, RecordingReporter())
-    path = download_step(plan_for(tmp_path, "dl"), server, RecordingReporter())
-    assert path == tmp_path / "dl" / NAME and path.read_bytes() == DATA and gets(server) == 0
+    path = download_step(plan_for(tmp_path, sub), server, RecordingReporter())
+    folder = tmp_path / sub if sub else download.default_download_dir()
+    assert path == folder / NAME and path.read_bytes() == DATA and gets(server) == 0
 
 
 def test_no_cache_neither_writes_nor_reads_it(tmp_path, server):

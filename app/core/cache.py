@@ -187,7 +187,8 @@ def fetch(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
 
     Used when ``plan.use_cache`` and the expected SHA-256 is known and the installer is not a local file;
     otherwise this is ``fetch_installer`` itself. A verified hit is used without a download: in place when no
-    download folder was given, else copied (hashed as it goes) to ``plan.download_dir/<file name>``, where a
+    download folder was given and it has the chosen name, else copied (hashed as it goes) to
+    ``<plan.download_dir or the default download folder>/<file name>``, where a
     different file of that name is first set aside as ``NAME.bak``. The log says "Reused from cache". A miss
     downloads as usual and then keeps the verified file (:func:`store`).
 
@@ -207,9 +208,11 @@ def fetch(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
         path = download.fetch_installer(plan, choice, session, reporter, cancel)
         store(path, sha256, reporter, root)
         return path
-    if plan.download_dir is None:
+    if plan.download_dir is None and hit.name == choice.filename:
         return _reused(hit, hit, sha256, reporter, "")
-    dest = Path(plan.download_dir).expanduser() / choice.filename
+    # the file is used under the chosen name (the pages and the installer step go by it)
+    folder = Path(plan.download_dir).expanduser() if plan.download_dir else download.default_download_dir()
+    dest = folder / choice.filename
     try:
         if dest.is_file() and os.path.samefile(dest, hit):
             return _reused(hit, dest, sha256, reporter, "")

@@ -186,7 +186,9 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
 def stage_summary(folder: Path, name: str) -> str:
     """The last line of a download-only run: where the installer is and how machines install from it."""
     staged = Path(folder) / name
-    return (f"Staged {staged} and its line in {Path(folder) / SHA256SUMS}. Install from it (offline) with:\n"
+    where = f" and its line in {Path(folder) / SHA256SUMS}" if listed_sha256(staged) else \
+        f" (unverified: no line in {SHA256SUMS})"
+    return (f"Staged {staged}{where}. Install from it (offline) with:\n"
             f"  miniconda-wizard --silent --installer-file {staged}")
 
 
