@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-unverified", action="store_true", default=None,
                    help="accept an installer whose SHA-256 cannot be checked (not recommended)")
     g.add_argument("--download-dir", metavar="DIR", help="where to keep downloads")
+    g.add_argument("--download-only", action="store_true", default=None,
+                   help="silent mode: only download and verify the installer into --download-dir and add its line "
+                   "to the SHA256SUMS there (for a share; install later with --installer-file DIR/NAME)")
+    g.add_argument("--no-cache", dest="use_cache", action="store_false", default=None,
+                   help="neither reuse nor keep installers in the cache (keyed by SHA-256; see README.md)")
     g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
 
     g = p.add_argument_group("install")
@@ -185,6 +190,7 @@ def read_config(path: Path) -> dict[str, Any]:
 _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--installer-file", "--mirror", "a local installer is not downloaded, so no mirror is used"),
     ("--installer-file", "--installer", "--installer picks a file from the index, --installer-file uses your own"),
+    ("--installer-file", "--download-only", "a local installer is not downloaded"),
     ("--no-shell-init", "--init-shells", "one sets up no shell, the other names shells to set up"),
     ("--no-env", "--gpu-check", "the GPU check runs in the new env"),
     ("--no-env", "--env-name", "no env is created"),
@@ -287,6 +293,11 @@ def check_flags(args: argparse.Namespace) -> None:
     if args.json and not (args.silent or args.dry_run or args.undo_shell_changes or args.write_config):
         problems.append("--json needs --silent (or --dry-run): JSON events are for unattended runs, and without "
                         "--silent the wizard window would open.")
+    if args.download_only and not (args.silent or args.dry_run):
+        problems.append("--download-only needs --silent (or --dry-run): it stages the installer unattended, and "
+                        "without --silent the wizard window would open.")
+    if len(problems) == 1 and problems[0].startswith("--download-only needs"):
+        raise UsageError(problems[0], fix="Add --silent: miniconda-wizard --silent --download-only --download-dir DIR.")
     if problems:
         raise UsageError(problems[0] if len(problems) == 1 else "Conflicting flags:\n- " + "\n- ".join(problems),
                          fix="Leave out one flag of each pair named above" if not (len(problems) == 1 and "--json" in problems[0])
@@ -310,7 +321,8 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
     for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
-                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall"):
+                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall",
+                "download_only", "use_cache"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value

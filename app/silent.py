@@ -370,7 +370,7 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
                     f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
                     fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
                         "publishes it), or allow unverified installers (--allow-unverified).")
-            for warning in installer.check_prefix(plan, Path(choice.filename).suffix.lower()):
+            for warning in ([] if plan.download_only else installer.check_prefix(plan, Path(choice.filename).suffix.lower())):
                 record.log(Stage.INSTALL, warning, "warning")
         except Cancelled:
             text = f"Cancelled by {signals.received}; nothing was changed." if signals.received else \
@@ -386,7 +386,8 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
             return exc.exit_code
     warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
     where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
-             "official-index": "published by the official index"}.get(choice.hash_source or "", "")
+             "official-index": "published by the official index",
+             "sha256sums": "listed in the SHA256SUMS beside it"}.get(choice.hash_source or "", "")
     if choice.sha256:
         sha = f"SHA-256 {choice.sha256} ({where})"
     elif choice.local_path is not None and choice.url is None:  # --installer-file: no flag was needed for it
@@ -441,6 +442,10 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
 
 def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
     lines = ["Done."]
+    if plan.download_only and state.installer_path is not None:  # issue 5: what was staged, and how to use it
+        from app.core import staging
+
+        lines.append(staging.stage_summary(state.installer_path.parent, state.installer_path.name))
     if state.install:
         lines.append(f"Miniconda (conda {state.install.conda_version}) is in {state.install.prefix}.")
     if state.gpu:

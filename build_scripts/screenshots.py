@@ -13,7 +13,7 @@ HOME, so nothing on this machine is changed and nothing is fetched from the inte
 The GPU check trains for real on whatever torch finds (the CPU here).
 
 Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768), and on
-the way ``03a-install-empty-folder.png`` (an existing empty folder as the location),
+the way ``02a-download-paused.png`` (the download paused), ``03a-install-empty-folder.png`` (an existing empty folder as the location),
 ``05-env.png`` (the env page before Create: preset and reason, where each part comes from, the
 commands that will run), ``05d-env-file-problems.png`` (a malformed environment.yml imported: its
 problems), ``05a-env-exists.png`` (an env of that name exists), ``05b-env-exists-question.png`` (what
@@ -125,8 +125,17 @@ def main(argv: list[str] | None = None) -> int:
 
         wait_until(lambda: next_button().isEnabled(), what="the installer list")
         shot("01-package.png")
+        from tests.support.http_server import Fault
+
+        server.fault("/" + DEFAULT_FILENAME, Fault(delay_per_chunk=2.0, times=1))  # slow, so it can be paused
         go_next()
 
+        dl = wizard.page(PageId.DOWNLOAD)
+        wait_until(lambda: dl.progress.bar.value() > 0, what="the first bytes")
+        dl.pause_button.click()
+        wait_until(dl.is_paused, what="the pause")
+        shot("02a-download-paused.png")
+        dl.pause_button.click()  # resume
         wait_until(lambda: next_button().isEnabled(), what="the download")
         shot("02-download.png")
         go_next()

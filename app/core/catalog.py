@@ -64,7 +64,8 @@ class InstallerChoice:
         size: bytes (exact for a local file, as listed otherwise) or ``None``.
         hash_source: where ``sha256`` came from: ``"user"`` (--sha256), ``"index"`` (the mirror's
             page), ``"pinned"`` (resources/miniconda_hashes.csv), ``"official-index"``
-            (repo.anaconda.com, for a mirror without hashes) or ``None``.
+            (repo.anaconda.com, for a mirror without hashes), ``"sha256sums"`` (the ``SHA256SUMS`` beside a
+            local installer file, as ``--download-only`` stages it) or ``None``.
         entry: the index row, when it came from an index.
         notes: why this installer: the machine's glibc / macOS when it hid newer installers, and one
             line per kind of hidden installer (:meth:`Screening.lines`); shown on the page and by --dry-run.
@@ -538,7 +539,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
 
     ``plan.mirror == "auto"``: the mirrors are probed first (:func:`app.core.mirror_probe.resolve_auto`) and
     ``plan.mirror`` becomes the fastest one's name, for this and every later step.
-    Local file (``plan.installer_file``): used in place; hash from ``plan.sha256``, else the pinned table.
+    Local file (``plan.installer_file``): used in place; hash from ``plan.sha256``, else a ``SHA256SUMS``
+    beside it that lists it (:mod:`app.core.staging`), else the pinned table.
     Otherwise the index at ``plan.mirror_url`` is read and :func:`choose` picks the installer;
     the hash comes from, in order: ``plan.sha256`` (a warning is logged when the index disagrees),
     the index row, the pinned table, and for a mirror other than the official one the official
@@ -569,6 +571,8 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
                                fix="Check that the local installer file you chose exists and is readable "
                                    "(--installer-file in silent mode).") from exc
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
+        if not user_sha and (listed := _read_sha256sums(path.parent).get(path.name)):
+            sha, source = listed, "sha256sums"  # a staged share (--download-only): verified against it (issue 5)
         if sha is None:
             source = None
         choice = InstallerChoice(path.name, None, path, sha, size, source, None)
@@ -666,7 +670,8 @@ def _report_choice(choice: InstallerChoice, reporter: Reporter) -> None:
     reporter.info(Stage.CATALOG, "hash_source", choice.hash_source)
     if choice.sha256:
         where = {"user": "given by you", "index": "published by the index", "pinned": "from the pinned hash table",
-                 "official-index": "published by the official index"}.get(choice.hash_source or "", "")
+                 "official-index": "published by the official index",
+                 "sha256sums": "listed in the SHA256SUMS beside it"}.get(choice.hash_source or "", "")
         reporter.log(Stage.CATALOG, f"Expected SHA-256 ({where}): {choice.sha256}")
     else:
         reporter.log(Stage.CATALOG, f"No SHA-256 is published for {choice.filename}.", "warning")

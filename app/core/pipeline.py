@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
-                      pip_install, plan_checks, presets, shell_setup, tos)
+                      pip_install, plan_checks, presets, shell_setup, staging, tos)
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan, setting
@@ -65,7 +65,8 @@ def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
 
 def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     assert state.choice is not None, "run the catalog step first"
-    state.installer_path = download.fetch_installer(plan, state.choice, state.http(), reporter, cancel)
+    # the cache, a staged share's SHA256SUMS, and --download-only around download.fetch_installer (issue 5)
+    state.installer_path = staging.fetch(plan, state.choice, state.http(), reporter, cancel)
     verified = state.choice.sha256 is not None
     own = state.choice.url is None  # --installer-file
     summary = f"{state.installer_path.name}: " + (
@@ -147,6 +148,8 @@ STEPS: dict[Stage, Callable[[InstallPlan, RunState, Reporter, CancelToken], Stag
 
 def wanted(plan: InstallPlan, stage: Stage) -> bool:
     """Whether ``stage`` has work to do under ``plan``."""
+    if plan.download_only and stage not in (Stage.CATALOG, Stage.DOWNLOAD):
+        return False  # --download-only: stage the installer, nothing else (issue 5)
     if stage is Stage.ENV:
         return plan.create_env
     if stage is Stage.GPU_CHECK:
@@ -218,11 +221,15 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         PrefixError: the install location cannot be used (a link to nothing, a path the system cannot look
             at: a link loop, no permission, a name too long; a file, under a file, not empty, not
             writable, too little space; see :func:`app.core.installer.check_prefix`).
-        DownloadError: the download folder cannot be used (:func:`check_download_dir`).
+        DownloadError: the download folder cannot be used (:func:`check_download_dir`). With
+            ``plan.download_only`` that is the only check (the installer is staged for other machines).
         TermsOfServiceError: the env's channels serve Terms of Service that are not accepted
             (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
+    if plan.download_only:  # staged for other machines: any platform; no install location, env or ToS here
+        check_download_dir(plan)
+        return
     if problem := plan_checks.platform_problem(plan.platform, detect(), setting("platform")):
         raise UsageError(problem, fix="Leave out --platform (or platform in the answer file) on this machine; "
                                       "an answer file written for other machines keeps it.")

@@ -105,6 +105,10 @@ class InstallPlan:
         sha256: the expected SHA-256 (hex) when the index does not publish one.
         allow_unverified: accept an installer whose SHA-256 cannot be checked.
         download_dir: where ``.part`` files and finished downloads go.
+        download_only: only download and verify the installer into ``download_dir`` and add its line to the
+            ``SHA256SUMS`` there (a share to install from later with ``installer_file``); no other step runs.
+        use_cache: keep verified installers in the cache keyed by SHA-256 and reuse them
+            (:mod:`app.core.cache`; ``--no-cache`` turns it off).
 
     Install:
         prefix: the Miniconda install location (root prefix).
@@ -147,6 +151,8 @@ class InstallPlan:
     sha256: str | None = None
     allow_unverified: bool = False
     download_dir: Path | None = None
+    download_only: bool = False
+    use_cache: bool = True
 
     prefix: Path | None = None
     update_existing: bool = False
@@ -231,7 +237,14 @@ class InstallPlan:
         if self.sha256 is not None and not _SHA_RE.match(self.sha256.strip()):
             out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
                        f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
-        out.extend(self.prefix_problems())
+        if not self.download_only:  # --download-only installs nothing here (issue 5)
+            out.extend(self.prefix_problems())
+        if self.download_only and self.download_dir is None:
+            out.append(f"Download only ({setting('download_only')}) stages the installer in a folder you name: give "
+                       f"it with {setting('download_dir')}, for example --download-dir /srv/share/miniconda.")
+        if self.download_only and self.installer_file is not None:
+            out.append(f"Download only ({setting('download_only')}) downloads an installer; a local installer file "
+                       f"({setting('installer_file')}) is not downloaded. Leave one of them out.")
         out.extend(plan_checks.installer_limit_problems(self))  # --installer-timeout, --installer-stall
         if self.if_env_exists not in IF_ENV_EXISTS:
             out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
@@ -421,6 +434,16 @@ class InstallPlan:
                          if self.mirror.strip().lower() == "auto" else f"Mirror:          {self.mirror_url}")
         if self.sha256:
             lines.append(f"Expected SHA-256: {self.sha256.lower()}")
+        if not self.use_cache:
+            lines.append("Cache:           off (--no-cache): the installer is not kept or reused")
+        if self.download_only:  # nothing else runs (issue 5, app.core.staging)
+            where = plan_checks.safe_expand(self.download_dir) if self.download_dir else "(no --download-dir)"
+            lines.append(f"Download only:   into {where}, with its line in SHA256SUMS there; "
+                         "no install, PATH, env or GPU check")
+            if self.log_file:
+                lines.append(f"Log file:        {self.log_file}")
+            lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
+            return "\n".join(lines)
         lines.append(f"Install to:      {self.resolved_prefix}" + ("  (update existing)" if self.update_existing else ""))
         if self.platform.os == "Windows":
             lines.append(f"Install type:    {self.install_type}")

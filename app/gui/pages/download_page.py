@@ -1,26 +1,67 @@
-"""Step 2 page: download the installer (or check the local one) and verify its SHA-256."""
+"""Step 2 page: download the installer (or check the local one) and verify its SHA-256.
+
+Shows what a throttled, flaky link needs the user to see (issue 5): the bar, bytes, speed and time left,
+the connections in use, the retries so far and the mirror; with Pause/Resume and Cancel. Pause is a
+cancel that keeps the resumable state (the ``.part``); Resume starts the download step again, which
+continues from it.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.core import pipeline
+from app.core import download, pipeline
 from app.core.errors import HashMismatchError, Stage
 from app.core.events import Progress
+from app.core.units import format_bytes
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget, describe_download
 from app.gui.widgets.status_label import StatusLabelWidget
 
 
-class DownloadPage(WorkPage):
-    """Runs the download step as soon as the page opens; shows bytes, speed and time left.
+#: A downloader log line that announces a retry: "... retrying (1/4)." or "... resuming (2/4).".
+_RETRY_RE = re.compile(r"\b(retrying|resuming|reconnecting)\b.*\(\d+/\d+\)", re.IGNORECASE)
 
-    Cancel keeps the ``.part`` file, so Retry resumes where it stopped. The verified file's
-    path goes to ``state.installer_path``; Next is enabled once it is there for the chosen
-    installer.
+
+def download_stats(connections: int | None, retries: int, mirror: str) -> str:
+    """``"2 connections · 1 retry · mirror tuna (mirrors.tuna.tsinghua.edu.cn)"`` (connections left out when unknown)."""
+    tr = QCoreApplication.translate
+    parts = []
+    if connections is not None:
+        parts.append(tr("DownloadPage", "1 connection") if connections == 1 else
+                     tr("DownloadPage", "{n} connections").format(n=connections))
+    parts.append(tr("DownloadPage", "1 retry") if retries == 1 else tr("DownloadPage", "{n} retries").format(n=retries))
+    if mirror:
+        parts.append(tr("DownloadPage", "mirror {mirror}").format(mirror=mirror))
+    return " · ".join(parts)
+
+
+def mirror_text(mirror: str, url: str | None) -> str:
+    """How the page names the source: ``"tuna (mirrors.tuna.tsinghua.edu.cn)"``, or just the host for a URL."""
+    host = urlsplit(url).hostname if url else None
+    host = f"{host}:{urlsplit(url).port}" if host and urlsplit(url).port else host
+    name = (mirror or "").strip()
+    if not name or "/" in name or ":" in name:  # a URL or a folder: the host says it
+        return host or name
+    return f"{name} ({host})" if host else name
+
+
+class DownloadPage(WorkPage):
+    """Runs the download step as soon as the page opens; shows bytes, speed, time left, connections,
+    retries and the mirror.
+
+    Pause stops the worker and keeps the ``.part`` file; Resume (and Retry after Cancel or a failure)
+    starts the step again, which continues where it stopped. The verified file's path goes to
+    ``state.installer_path``; Next is enabled once it is there for the chosen installer.
+
+    Progress fields ``connections`` and ``retries`` are read when the downloader reports them
+    (segmented download); otherwise one connection, and the retries are counted from its log lines.
     """
 
     def __init__(self, plan, state, log=None, parent=None):
@@ -32,6 +73,18 @@ class DownloadPage(WorkPage):
         self.what.setObjectName("download_what")
         self.what.setWordWrap(True)
         self.progress = ProgressPanelWidget()
+        self.stats = QLabel()
+        self.stats.setObjectName("download_stats")
+        self.stats.setWordWrap(True)
+        self._connections: int | None = None
+        self._retries = 0
+        self._logged_retries = 0
+        self._last: Progress | None = None
+        self._pausing = False
+        self._paused = False
+        self.pause_button = QPushButton(self.tr("&Pause"))
+        self.pause_button.setObjectName("pause_download_button")
+        self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button = QPushButton(self.tr("&Cancel download"))
         self.cancel_button.setObjectName("cancel_download_button")
         self.cancel_button.clicked.connect(self.cancel_download)
@@ -40,6 +93,7 @@ class DownloadPage(WorkPage):
         self.retry_button.clicked.connect(self.start_download)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.pause_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.retry_button)
         self.result = StatusLabelWidget()
@@ -52,6 +106,7 @@ class DownloadPage(WorkPage):
         lay.addWidget(self.what)
         lay.addSpacing(6)
         lay.addWidget(self.progress)
+        lay.addWidget(self.stats)
         lay.addLayout(buttons)
         lay.addWidget(self.result)
         lay.addWidget(QLabel(self.tr("Details:")))
@@ -64,15 +119,29 @@ class DownloadPage(WorkPage):
         c, p = self.state.choice, self.state.installer_path
         return c is not None and p is not None and Path(p).name == c.filename and Path(p).is_file()
 
-    def _set_buttons(self, running: bool, can_retry: bool) -> None:
+    def _set_buttons(self, running: bool, can_retry: bool, paused: bool = False) -> None:
+        remote = self.state.choice is not None and self.state.choice.url is not None
         self.cancel_button.setEnabled(running)
         self.cancel_button.setVisible(running)
+        self.pause_button.setText(self.tr("&Resume") if paused else self.tr("&Pause"))
+        self.pause_button.setVisible(remote and (running or paused))
+        self.pause_button.setEnabled(remote and (running or paused))
         self.retry_button.setVisible(can_retry)
         self.retry_button.setEnabled(can_retry)
+
+    def _show_stats(self) -> None:
+        c = self.state.choice
+        self.stats.setText(download_stats(self._connections, max(self._retries, self._logged_retries),
+                                          mirror_text(self.plan.mirror, c.url if c else None)))
+
+    def is_paused(self) -> bool:
+        """True while the download is paused (the worker has stopped; the ``.part`` is kept)."""
+        return self._paused
 
     # ---- wizard hooks ---------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         c = self.state.choice
+        self.stats.setVisible(c is not None and c.url is not None)
         if c is not None and c.local_path is not None:
             self.setTitle(self.tr("Check the installer"))
             self.what.setText(self.tr("Checking the local file {path}").format(path=c.local_path))
@@ -95,20 +164,53 @@ class DownloadPage(WorkPage):
         if self.is_busy():
             return
         plan, state = self.plan, self.state
+        self._pausing = self._paused = False
+        self._connections, self._retries, self._logged_retries = None, 0, 0
         self.result.clear_status()
-        self.progress.reset(self.tr("Connecting…"))
+        if self._last is not None and self._last.total:
+            self.progress.show_progress(self._last, self.tr("Resuming from {done}…").format(
+                done=format_bytes(self._last.done)))
+        else:
+            self.progress.reset(self.tr("Connecting…"))
+        self._show_stats()
         self._set_buttons(running=True, can_retry=False)
         self.start_worker(lambda r, c: pipeline.run_step(Stage.DOWNLOAD, plan, state, r, c), name="download")
 
     def cancel_download(self) -> None:
         self.cancel_button.setEnabled(False)
+        self.pause_button.setEnabled(False)
         self.cancel_worker()
 
+    def toggle_pause(self) -> None:
+        """Pause a running download (stop the worker, keep the ``.part``), or resume a paused one."""
+        if self._paused:
+            self.start_download()
+        elif self.is_busy() and not self._pausing:
+            self._pausing = True
+            self.pause_button.setEnabled(False)
+            self.pause_button.setText(self.tr("Pausing…"))
+            self.cancel_button.setEnabled(False)
+            self.cancel_worker()
+
     def handle_progress(self, p: Progress) -> None:
+        connections = getattr(p, "connections", None)  # the segmented downloader reports these
+        retries = getattr(p, "retries", None)
+        if connections is not None:
+            self._connections = int(connections)
+        elif self._connections is None and p.text.startswith(download.DOWNLOADING_TEXT):
+            self._connections = 1  # the single-stream downloader
+        if retries is not None:
+            self._retries = int(retries)
+        if p.text.startswith(download.DOWNLOADING_TEXT) or p.total:
+            self._last = p
         self.progress.show_progress(p, describe_download(p))
+        self._show_stats()
 
     def handle_log(self, line: str, level: str) -> None:
         self.log_view.append_line(line, level)
+        if level == "warning" and _RETRY_RE.search(line):
+            self._logged_retries += 1
+            self._show_stats()
 
     def _show_verified(self) -> None:
         c = self.state.choice
@@ -127,6 +229,7 @@ class DownloadPage(WorkPage):
         self._show_verified()
 
     def handle_failed(self, error) -> None:
+        self._pausing = False
         self._set_buttons(running=False, can_retry=True)
         self.progress.set_busy(False)
         if isinstance(error, HashMismatchError):
@@ -135,7 +238,19 @@ class DownloadPage(WorkPage):
             self.result.show_error(error)
 
     def handle_cancelled(self) -> None:
-        self._set_buttons(running=False, can_retry=True)
         self.progress.set_busy(False)
+        if self._pausing:
+            self._pausing, self._paused = False, True
+            self._set_buttons(running=False, can_retry=False, paused=True)
+            p = self._last
+            where = (self.tr("Paused at {done} of {total}.").format(done=format_bytes(p.done),
+                                                                     total=format_bytes(p.total))
+                     if p is not None and p.total else self.tr("Paused."))
+            self.progress.detail.setText(where)
+            self.result.show_text("info", self.tr("Paused."), self.tr("No data is downloaded while paused; Resume "
+                                                                    "continues where it stopped."))
+            self.completeChanged.emit()
+            return
+        self._set_buttons(running=False, can_retry=True)
         self.result.show_text("warning", self.tr("Cancelled."),
                               self.tr("The partial download is kept; Retry continues where it stopped."))
