@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-unverified", action="store_true", default=None,
                    help="accept an installer whose SHA-256 cannot be checked (not recommended)")
     g.add_argument("--download-dir", metavar="DIR", help="where to keep downloads")
+    g.add_argument("--connections", metavar="N", type=int,
+                   help="HTTP connections of a segmented download, 1-16 (default: measured, see docs/benchmarks.md)")
+    g.add_argument("--stall-timeout", metavar="SECONDS", type=float,
+                   help="reconnect a download connection that made no progress for this long (default 30)")
     g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
 
     g = p.add_argument_group("install")
@@ -305,7 +309,7 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
     for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
-                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file"):
+                "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "connections", "stall_timeout"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value

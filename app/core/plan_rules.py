@@ -47,6 +47,7 @@ FLAGS: dict[str, str] = {
     "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
     "log_file": "--log-file", "condarc_mirror": "--condarc-mirror", "pip_index": "--pip-index",
     "torch_variant": "--torch-variant", "env_file": "--env-file", "preset": "--preset",
+    "connections": "--connections", "stall_timeout": "--stall-timeout",
 }
 
 
@@ -327,6 +328,14 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise UsageError(f"gpu_steps must be a whole number such as 60, not {_describe(value)}.")
         return value
+    if name == "connections":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise UsageError(f"connections must be a whole number such as 8, not {_describe(value)}.")
+        return value
+    if name == "stall_timeout":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"stall_timeout must be a number of seconds such as 30, not {_describe(value)}.")
+        return float(value)
     if name == "installer" and value is None:
         return None
     if name == "sha256" and value is None:
