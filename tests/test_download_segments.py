@@ -321,7 +321,9 @@ def test_disk_full_mid_segmented_download_is_clear_and_nothing_looks_complete(sr
     part = plan.download_dir / (NAME + ".part")
     assert part.exists() and segments.state_path(part).exists()
     state = json.loads(segments.state_path(part).read_text())
-    assert 0 < sum(n - a for a, _, n in state["segments"]) <= SIZE * 3 // 10
+    have = sum(n - a for a, _, n in state["segments"])
+    assert 0 < have <= SIZE * 3 // 10
+    assert f"The partial download {NAME}.part ({download.format_bytes(have)}) is kept" in info.value.message
     assert seg_threads() == []
 
 

@@ -163,12 +163,14 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
     )
 
 
-def _disk_error(path: Path, exc: OSError) -> DownloadError:
+def _disk_error(path: Path, exc: OSError, have: int | None = None) -> DownloadError:
     """A write/create failure: a used-up quota and a full disk get their own message and fix; a ``.part``
-    that stays is named (it is kept, never renamed, so it is never taken for a complete file)."""
+    that stays is named (it is kept, never renamed, so it is never taken for a complete file). ``have``: the
+    bytes it really holds when that is not its length (a segmented ``.part`` is made full-size up front)."""
     kept = ""
     if path.name.endswith(".part") and path.is_file():
-        kept = (f" The partial download {path.name} ({format_bytes(path.stat().st_size)}) is kept and is "
+        have = path.stat().st_size if have is None else have
+        kept = (f" The partial download {path.name} ({format_bytes(have)}) is kept and is "
                 "continued by the next run; delete it to get that space back.")
     kind = disk_errors.classify(exc)
     if kind:
@@ -402,7 +404,9 @@ def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Rep
             complete = False
         except OSError as exc:
             if getattr(exc, "_disk", False):
-                raise _disk_error(part, exc) from exc
+                state = segments.load_state(part, url)
+                have = sum(seg.next - seg.start for seg in state["segments"]) if state else None
+                raise _disk_error(part, exc, have) from exc
             raise
         if complete:
             hasher = hashlib.sha256()
