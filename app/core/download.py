@@ -16,6 +16,8 @@ overwritten (in the wizard's own cache folder a stale file is simply replaced).
 
 Speed: 1 MiB reads (``read1``, so a slow link still reports and checks cancel often) and
 hashing on the fly; on loopback this runs near ``curl`` (see benchmarks/RESULTS.md).
+Large files from a server that accepts byte ranges come over several connections
+(:mod:`app.core.segments`, ``--connections``); measurements: docs/benchmarks.md, "Downloads".
 """
 
 from __future__ import annotations
