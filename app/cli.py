@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "to the SHA256SUMS there (for a share; install later with --installer-file DIR/NAME)")
     g.add_argument("--no-cache", dest="use_cache", action="store_false", default=None,
                    help="neither reuse nor keep installers in the cache (keyed by SHA-256; see README.md)")
+    g.add_argument("--connections", metavar="N", type=int,
+                   help="HTTP connections of a segmented download, 1-16 (default: measured, see docs/benchmarks.md)")
+    g.add_argument("--stall-timeout", metavar="SECONDS", type=float,
+                   help="reconnect a download connection that made no progress for this long (default 30)")
     g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
 
     g = p.add_argument_group("install")
@@ -322,7 +326,7 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall",
-                "download_only", "use_cache"):
+                "download_only", "use_cache", "connections", "stall_timeout"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value

@@ -16,6 +16,8 @@ overwritten (in the wizard's own cache folder a stale file is simply replaced).
 
 Speed: 1 MiB reads (``read1``, so a slow link still reports and checks cancel often) and
 hashing on the fly; on loopback this runs near ``curl`` (see benchmarks/RESULTS.md).
+Large files from a server that accepts byte ranges come over several connections
+(:mod:`app.core.segments`, ``--connections``); measurements: docs/benchmarks.md, "Downloads".
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import requests
 import urllib3
 
 from app import APP_NAME
-from app.core import disk_errors, net
+from app.core import disk_errors, net, segments
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
 from app.core.events import CancelToken, Progress, Reporter
@@ -78,7 +80,7 @@ class _Meter:
         self.samples: deque[tuple[float, int]] = deque([(time.monotonic(), start_done)])
         self.last_report = 0.0
 
-    def update(self, done: int, force: bool = False) -> None:
+    def update(self, done: int, force: bool = False, connections: int = 0, retries: int = 0) -> None:
         if self.reporter is None:
             return
         now = time.monotonic()
@@ -101,8 +103,12 @@ class _Meter:
             text += f", {format_bytes(rate)}/s"
         if eta is not None and done < (self.total or 0):
             text += f", {format_duration(eta)} left"
+        if connections > 1:
+            text += f", {connections} connections"
+        if retries:
+            text += f", {retries} {'retry' if retries == 1 else 'retries'}"
         self.reporter.progress(Progress(Stage.DOWNLOAD, float(done), float(self.total) if self.total is not None
-                                        else None, rate, eta, text))
+                                        else None, rate, eta, text, connections=connections, retries=retries))
 
 
 def _hash_into(path: Path, hasher, cancel: CancelToken, reporter: Reporter | None, verb: str) -> int:
@@ -159,12 +165,14 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
     )
 
 
-def _disk_error(path: Path, exc: OSError) -> DownloadError:
+def _disk_error(path: Path, exc: OSError, have: int | None = None) -> DownloadError:
     """A write/create failure: a used-up quota and a full disk get their own message and fix; a ``.part``
-    that stays is named (it is kept, never renamed, so it is never taken for a complete file)."""
+    that stays is named (it is kept, never renamed, so it is never taken for a complete file). ``have``: the
+    bytes it really holds when that is not its length (a segmented ``.part`` is made full-size up front)."""
     kept = ""
     if path.name.endswith(".part") and path.is_file():
-        kept = (f" The partial download {path.name} ({format_bytes(path.stat().st_size)}) is kept and is "
+        have = path.stat().st_size if have is None else have
+        kept = (f" The partial download {path.name} ({format_bytes(have)}) is kept and is "
                 "continued by the next run; delete it to get that space back.")
     kind = disk_errors.classify(exc)
     if kind:
@@ -332,7 +340,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     if choice.url.lower().startswith("file:"):  # a local mirror folder (catalog.list_folder): a verified copy
         return _copy_from_folder(choice, final, part, expected, reporter, cancel, theirs)
     resumed_from_old_part = part.is_file() and part.stat().st_size > 0
-    hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
+    hasher, size = _fetch_remote(choice.url, part, session, reporter, cancel, choice.size, plan)
     actual = hasher.hexdigest()
     if expected is not None and actual != expected and resumed_from_old_part:
         # The .part came from an earlier run: the file on the server may have changed since
@@ -340,13 +348,78 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
         reporter.log(Stage.DOWNLOAD, "The resumed download does not match; the old partial file may be from "
                                      "another version. Downloading again from the start.", "warning")
         _remove(part)
-        hasher, size = _download(choice.url, part, session, reporter, cancel, choice.size, plan.skip_space_check)
+        hasher, size = _fetch_remote(choice.url, part, session, reporter, cancel, choice.size, plan)
         actual = hasher.hexdigest()
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if expected is not None and actual != expected:
         _remove(part)
         raise _mismatch(choice, expected, actual, choice.filename, local=False)
-    return _put_in_place(part, final, theirs, reporter, expected, actual, size, keep_part=True)
+    path = _put_in_place(part, final, theirs, reporter, expected, actual, size, keep_part=True)
+    segments.remove_state(part)
+    return path
+
+
+def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Reporter, cancel: CancelToken,
+                  size_hint: int | None, plan: InstallPlan):
+    """Fill ``part`` with the file at ``url``; returns ``(sha256 hasher, bytes)``.
+
+    Segmented (:mod:`app.core.segments`) when a sidecar of an earlier segmented run is there, or when more than one
+    connection is allowed (``plan.connections``, default :data:`segments.DEFAULT_CONNECTIONS`), the index gives a
+    size of at least :data:`segments.MIN_SEGMENTED_SIZE` and no one-stream ``.part`` waits to be continued; the
+    SHA-256 is then computed over the whole file once it is complete. Otherwise, or when the server ignores
+    ``Range``, or when the first request fails before anything is written: one stream (:func:`_download`).
+
+    Raises:
+        DownloadError, Cancelled: as :func:`fetch_installer`.
+    """
+    connections = plan.connections or segments.DEFAULT_CONNECTIONS
+    stall = float(plan.stall_timeout or net.READ_TIMEOUT)
+    has_state = segments.state_path(part).is_file()
+    if has_state or (connections > 1 and size_hint and size_hint >= segments.MIN_SEGMENTED_SIZE
+                     and not (part.is_file() and part.stat().st_size > 0)):
+        meter = _Meter(reporter, size_hint, DOWNLOADING_TEXT)
+        started = {}
+
+        def on_progress(done: int, total: int, conns: int, retries: int) -> None:
+            if not started:
+                started["yes"] = True
+                reporter.info(Stage.DOWNLOAD, "url", url)
+                reporter.info(Stage.DOWNLOAD, "size", total)
+            meter.total = total
+            meter.update(done, force=conns == 0, connections=conns, retries=retries)
+
+        try:
+            complete = segments.download(url, part, session, reporter, cancel, size_hint or 0, connections, stall,
+                                         on_progress)
+        except segments._HttpError as exc:
+            raise _http_error(url, exc.response) from None
+        except _NETWORK_ERRORS as exc:
+            if has_state:
+                raise DownloadError(
+                    f"Downloading {url} failed: {net.describe_error(exc)}. The partial download {part.name} is "
+                    "kept and is continued by the next run.",
+                    fix="Check the network connection and proxy settings (HTTPS_PROXY), then try again; or choose "
+                        "another mirror (--mirror in silent mode).",
+                    detail=str(exc)) from exc
+            reporter.log(Stage.DOWNLOAD, f"The first request failed ({net.describe_error(exc)}); trying one "
+                                         "stream.", "warning")
+            complete = False
+        except OSError as exc:
+            if getattr(exc, "_disk", False):
+                state = segments.load_state(part, url)
+                have = sum(seg.next - seg.start for seg in state["segments"]) if state else None
+                raise _disk_error(part, exc, have) from exc
+            raise
+        if complete:
+            hasher = hashlib.sha256()
+            try:
+                size = _hash_into(part, hasher, cancel, reporter, CHECKING_FILE_TEXT)
+            except OSError as exc:
+                raise _disk_error(part, exc) from exc
+            return hasher, size
+        if not has_state:
+            reporter.log(Stage.DOWNLOAD, "The server does not send parts of the file; downloading in one stream.")
+    return _download(url, part, session, reporter, cancel, size_hint, plan.skip_space_check, stall)
 
 
 def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, expected: str | None, actual: str,
@@ -450,6 +523,8 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
 
 
 def _remove(path: Path) -> None:
+    if path.name.endswith(".part"):
+        segments.remove_state(path)
     try:
         path.unlink()
     except FileNotFoundError:
@@ -484,8 +559,12 @@ def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
 
 
 def _download(url: str, part: Path, session: requests.Session, reporter: Reporter, cancel: CancelToken,
-              size_hint: int | None, skip_space_check: bool = False):
-    """Fill ``part`` with the whole body of ``url``; returns ``(sha256 hasher, bytes)``.
+              size_hint: int | None, skip_space_check: bool = False, stall_timeout: float = net.READ_TIMEOUT):
+    """Fill ``part`` with the whole body of ``url`` in one stream; returns ``(sha256 hasher, bytes)``.
+
+    Stall detector: nothing for ``stall_timeout`` s (the read timeout), or less than
+    :data:`segments.STALL_MIN_RATE` bytes/s over ``stall_timeout`` s, counts as a dropped connection
+    (resumed with ``Range``, at most :data:`MAX_RESUMES` times; each retry logged as ``retry N/M: ...``).
 
     Before each body is written, the bytes still to come (``Content-Length``) are checked against the free
     space of the folder (:func:`_check_space`)."""
@@ -507,7 +586,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
         if offset:
             headers["Range"] = f"bytes={offset}-"
         try:
-            resp = net.get(session, url, cancel, headers=headers)
+            resp = net.get(session, url, cancel, headers=headers, timeout=(net.CONNECT_TIMEOUT, stall_timeout))
         except _NETWORK_ERRORS as exc:
             failures += 1
             if failures > MAX_RESUMES or net.is_proxy_auth(exc):
@@ -520,8 +599,9 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                         "(--mirror in silent mode).",
                     detail=str(exc),
                 ) from exc
-            reporter.log(Stage.DOWNLOAD, f"Request failed ({net.describe_error(exc)}); retrying "
-                                         f"({failures}/{MAX_RESUMES}).", "warning")
+            reporter.log(Stage.DOWNLOAD, f"retry {failures}/{MAX_RESUMES}: Request failed "
+                                         f"({net.describe_error(exc)}); retrying.", "warning")
+            reporter.info(Stage.DOWNLOAD, "retries", failures)
             if cancel.wait(min(0.5 * 2 ** (failures - 1), 4.0)):
                 raise Cancelled("cancelled by the user") from None
             continue
@@ -575,6 +655,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             except OSError as exc:
                 raise _disk_error(part, exc) from exc
             got = 0
+            window_start, window_got = time.monotonic(), 0
             error: BaseException | None = None
             write_error: OSError | None = None
             try:
@@ -588,7 +669,15 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                                 break
                             hasher.update(chunk)
                             got += len(chunk)
-                            meter.update(offset + got)
+                            meter.update(offset + got, connections=1, retries=failures)
+                            now = time.monotonic()
+                            if now - window_start >= stall_timeout:
+                                if got - window_got < segments.STALL_MIN_RATE * (now - window_start):
+                                    error = TimeoutError(
+                                        f"the connection stalled ({format_bytes(got - window_got)} in "
+                                        f"{now - window_start:.0f} s, under {format_bytes(segments.STALL_MIN_RATE)}/s)")
+                                    break
+                                window_start, window_got = now, got
                     except _NETWORK_ERRORS as exc:
                         error = exc
                     except OSError as exc:  # socket errors not wrapped by urllib3
@@ -627,9 +716,10 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                     "continued. Or choose another mirror (--mirror in silent mode).",
                 detail=str(error),
             )
-        reporter.log(Stage.DOWNLOAD, f"The connection dropped after {format_bytes(offset)} "
-                                     f"({net.describe_error(error)}); resuming ({failures}/{MAX_RESUMES}).",
+        reporter.log(Stage.DOWNLOAD, f"retry {failures}/{MAX_RESUMES}: The connection dropped after "
+                                     f"{format_bytes(offset)} ({net.describe_error(error)}); resuming.",
                      "warning")
+        reporter.info(Stage.DOWNLOAD, "retries", failures)
         if cancel.wait(min(0.25 * 2 ** (failures - 1), 4.0)):
             raise Cancelled("cancelled by the user")
 

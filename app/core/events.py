@@ -29,6 +29,8 @@ class Progress:
         rate: units per second, or ``None`` before it can be measured.
         eta: seconds left, or ``None`` when unknown.
         text: a short human line ("12.3 MiB of 98.4 MiB").
+        connections: downloads: HTTP connections open now (0 when not a download).
+        retries: downloads: reconnects and resumes so far in this download (0 when not a download).
     """
 
     stage: Stage
@@ -37,6 +39,8 @@ class Progress:
     rate: float | None = None
     eta: float | None = None
     text: str = ""
+    connections: int = 0
+    retries: int = 0
 
     @property
     def fraction(self) -> float | None:

@@ -56,6 +56,9 @@ USER_AGENT = f"miniconda-wizard/{__version__}"
 #: Statuses worth retrying: rate limited, or a server/gateway error that is often transient.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
+#: Connections kept open per host: enough for a segmented download's 16 (``--connections``).
+POOL_SIZE = 16
+
 _POLL = 0.05  # seconds between cancel checks while waiting for a helper thread
 
 
@@ -179,7 +182,8 @@ def make_session(retry: Retry | None = None, ssl_context: ssl.SSLContext | None 
         ssl_context: another SSL context (default: :func:`default_ssl_context`).
     """
     session = requests.Session()
-    adapter = TruststoreAdapter(ssl_context=ssl_context, max_retries=retry if retry is not None else make_retry())
+    adapter = TruststoreAdapter(ssl_context=ssl_context, max_retries=retry if retry is not None else make_retry(),
+                                pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -355,6 +359,8 @@ def _reason(exc: BaseException) -> str:
         m = re.search(r"read timeout=([0-9.]+)", text)
         seconds = float(m.group(1)) if m else READ_TIMEOUT
         return f"the server sent nothing for {seconds:g} s"
+    if type(exc) in (ConnectionError, TimeoutError) and text.startswith("the connection "):
+        return text  # the downloader's own words ("the connection stalled (...)")
     for needle, reason in (
         ("name or service not known", "the host name could not be resolved"),
         ("nodename nor servname", "the host name could not be resolved"),

@@ -109,6 +109,9 @@ class InstallPlan:
             ``SHA256SUMS`` there (a share to install from later with ``installer_file``); no other step runs.
         use_cache: keep verified installers in the cache keyed by SHA-256 and reuse them
             (:mod:`app.core.cache`; ``--no-cache`` turns it off).
+        connections: HTTP connections of a segmented download, 1..16 (``None``: the measured default,
+            :data:`app.core.segments.DEFAULT_CONNECTIONS`; 1 = one stream).
+        stall_timeout: seconds without progress on a connection before it is reconnected (default 30).
 
     Install:
         prefix: the Miniconda install location (root prefix).
@@ -153,6 +156,8 @@ class InstallPlan:
     download_dir: Path | None = None
     download_only: bool = False
     use_cache: bool = True
+    connections: int | None = None
+    stall_timeout: float = 30.0
 
     prefix: Path | None = None
     update_existing: bool = False
@@ -282,6 +287,14 @@ class InstallPlan:
                 or not 5 <= self.gpu_steps <= 100000:
             out.append(f"The GPU-check steps ({setting('gpu_steps')}) must be a whole number from 5 to 100000 (for example 60), "
                        f"not {self.gpu_steps!r}.")
+        if self.connections is not None and (isinstance(self.connections, bool) or not isinstance(self.connections, int)
+                                             or not 1 <= self.connections <= 16):
+            out.append(f"The number of download connections ({setting('connections')}) must be a whole number from 1 "
+                       f"to 16 (for example 8), not {self.connections!r}.")
+        if isinstance(self.stall_timeout, bool) or not isinstance(self.stall_timeout, (int, float)) \
+                or not 1 <= self.stall_timeout <= 3600:
+            out.append(f"The stall timeout ({setting('stall_timeout')}) must be a number of seconds from 1 to 3600 "
+                       f"(for example 30), not {self.stall_timeout!r}.")
         for name in ("download_dir", "log_file"):
             value = getattr(self, name)
             if value is not None and str(value).strip() in ("", "."):

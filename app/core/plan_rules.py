@@ -49,6 +49,7 @@ FLAGS: dict[str, str] = {
     "torch_variant": "--torch-variant", "env_file": "--env-file", "preset": "--preset",
     "installer_timeout": "--installer-timeout", "installer_stall": "--installer-stall",
     "download_only": "--download-only", "use_cache": "--no-cache",
+    "connections": "--connections", "stall_timeout": "--stall-timeout",
 }
 
 
@@ -337,6 +338,14 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise UsageError(f"{name} must be a whole number of seconds such as 1800, not {_describe(value)}.")
         return value
+    if name == "connections":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise UsageError(f"connections must be a whole number such as 8, not {_describe(value)}.")
+        return value
+    if name == "stall_timeout":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"stall_timeout must be a number of seconds such as 30, not {_describe(value)}.")
+        return float(value)
     if name == "installer" and value is None:
         return None
     if name == "sha256" and value is None:

@@ -23,6 +23,11 @@ class Fault:
     times: how many requests the fault applies to (then the path is served normally); None = always.
     delay_per_chunk: seconds to sleep after each 64 KiB chunk (slow mirror).
     delay_before: seconds to sleep before answering (a far or busy mirror; also slows a 64 KiB probe).
+    chunk_size: bytes per write (with ``delay_per_chunk``: a trickle, e.g. 100 bytes per 0.1 s).
+    ignore_range: answer 200 with the whole file even to a ``Range`` request.
+    headers: extra response headers (e.g. ``{"Retry-After": "1"}`` with ``status=429``).
+    cut_at_byte: close the connection once the body reaches this offset of the file (a drop at a
+        fixed place of one segment, whichever request carries it).
     """
 
     status: int | None = None
@@ -30,6 +35,10 @@ class Fault:
     times: int | None = None
     delay_per_chunk: float = 0.0
     delay_before: float = 0.0
+    chunk_size: int = 65536
+    ignore_range: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    cut_at_byte: int | None = None
 
 
 @dataclass
@@ -38,6 +47,11 @@ class ServerState:
     faults: dict[str, Fault] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: body bytes sent, over all requests; connections open now and at most at once.
+    bytes_sent: int = 0
+    request_times: list[float] = field(default_factory=list)  # time.monotonic() of each entry of ``requests``
+    open_connections: int = 0
+    max_open_connections: int = 0
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -47,13 +61,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - quiet test output
         pass
 
+    def handle(self):
+        with self.state.lock:
+            self.state.open_connections += 1
+            self.state.max_open_connections = max(self.state.max_open_connections, self.state.open_connections)
+        try:
+            super().handle()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with self.state.lock:
+                self.state.open_connections -= 1
+
     def _fault(self, path: str) -> Fault | None:
         with self.state.lock:
             self.state.requests.append((self.command, path, dict(self.headers)))
+            self.state.request_times.append(time.monotonic())
             fault = self.state.faults.get(path)
             if fault is None:
                 return None
-            if fault.times is not None:
+            if fault.times is not None and fault.cut_at_byte is None:  # cut_at_byte counts where it applies
                 if fault.times <= 0:
                     return None
                 fault.times -= 1
@@ -72,6 +99,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(fault.delay_before)
         if fault is not None and fault.status is not None:
             self.send_response(fault.status)
+            for key, value in fault.headers.items():
+                self.send_header(key, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -92,7 +121,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         start, end = 0, size - 1
         status = 200
         rng = self.headers.get("Range")
-        if rng and rng.startswith("bytes="):
+        if rng and rng.startswith("bytes=") and not (fault is not None and fault.ignore_range):
             a, _, b = rng[6:].partition("-")
             start = int(a) if a else 0
             end = int(b) if b else size - 1
@@ -118,11 +147,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if head:
             return
         limit = length if fault is None or fault.cut_after is None else min(length, fault.cut_after)
+        if fault is not None and fault.cut_at_byte is not None and start <= fault.cut_at_byte <= end:
+            with self.state.lock:
+                applies = fault.times is None or fault.times > 0
+                if applies and fault.times is not None:
+                    fault.times -= 1
+            if applies:
+                limit = min(limit, fault.cut_at_byte - start)
+        step = 65536 if fault is None else fault.chunk_size
         with open(target, "rb") as fh:
             fh.seek(start)
             sent = 0
             while sent < limit:
-                chunk = fh.read(min(65536, limit - sent))
+                chunk = fh.read(min(step, limit - sent))
                 if not chunk:
                     break
                 try:
@@ -130,6 +167,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 except (BrokenPipeError, ConnectionResetError):
                     return
                 sent += len(chunk)
+                with self.state.lock:
+                    self.state.bytes_sent += len(chunk)
                 if fault is not None and fault.delay_per_chunk:
                     time.sleep(fault.delay_per_chunk)
         if sent < length:
