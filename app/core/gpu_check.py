@@ -579,7 +579,7 @@ def run(
     )
     reporter.info(_STAGE, "verdict", {"status": status, "title": result.title, "headline": result.headline,
                                       "message": message, "fix": fix, "diagnosis": kind})
-    reporter.log(_STAGE, verdict_text)
+    reporter.log(_STAGE, verdict_text, "debug")  # the verdict itself is shown once, by the caller
     return result
 
 
