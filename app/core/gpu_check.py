@@ -583,4 +583,64 @@ def run(
     return result
 
 
-__all__ = ["GpuCheckResult", "STATUS_TITLES", "diagnose", "run", "LOSS_FALL_RATIO"]
+# --------------------------------------------------------------------------- report
+
+#: Version of the saved JSON report (``report_json``); bump on a change of meaning.
+REPORT_SCHEMA = 1
+
+
+def report_json(result: GpuCheckResult | None, error: Any = None, hardware: dict[str, Any] | None = None,
+                log: list[str] | None = None, python: Path | str | None = None) -> dict[str, Any]:
+    """The GPU check as a JSON-ready dict: ``schema``, ``python``, ``hardware``, ``verdict`` (status, title,
+    headline, message, fix), ``result`` (:meth:`GpuCheckResult.to_dict`, or ``None``), ``error`` (message,
+    fix, detail of a :class:`~app.core.errors.WizardError`, or ``None``) and the ``log`` lines."""
+    if result is not None:
+        verdict = {"status": result.status, "title": result.title, "headline": result.headline,
+                   "message": result.reason, "fix": result.fix, "diagnosis": result.diagnosis}
+        hardware = hardware or result.hardware
+    elif error is not None:
+        verdict = {"status": "failed", "title": "Check failed", "headline": getattr(error, "message", str(error)),
+                   "message": getattr(error, "message", str(error)), "fix": getattr(error, "fix", ""),
+                   "diagnosis": None}
+    else:
+        verdict = {"status": "cancelled", "title": "Cancelled", "headline": "The check was cancelled.",
+                   "message": "", "fix": "", "diagnosis": None}
+    return {"schema": REPORT_SCHEMA, "python": str(python) if python else None, "hardware": hardware or {},
+            "verdict": verdict, "result": result.to_dict() if result is not None else None,
+            "error": None if error is None else {"message": getattr(error, "message", str(error)),
+                                                 "fix": getattr(error, "fix", ""),
+                                                 "detail": getattr(error, "detail", "")},
+            "log": list(log or [])}
+
+
+def report_markdown(doc: dict[str, Any]) -> str:
+    """A readable Markdown report of :func:`report_json`'s dict (for an issue or a helpdesk ticket)."""
+    v = doc["verdict"]
+    hw = doc.get("hardware") or {}
+    r = doc.get("result") or {}
+    lines = ["# GPU check report", "", f"**{v['title']}** — {v['headline']}", ""]
+    if v.get("fix"):
+        lines += [f"**Fix:** {v['fix']}", ""]
+    lines += ["## Hardware", "", f"- {hw.get('description') or 'not detected'}"]
+    for d in hw.get("devices") or []:
+        lines.append(f"- {d.get('name')}: compute capability {d.get('compute_capability') or '?'}, "
+                     f"memory {round((d.get('memory_bytes') or 0) / 1024 ** 3, 1) or '?'} GiB")
+    if r:
+        lines += ["", "## Training", "",
+                  f"- Python: `{doc.get('python')}` ({r.get('python_version')}), torch {r.get('torch_version')} "
+                  f"(CUDA {r.get('cuda_version') or 'none'})",
+                  f"- Device: {r.get('device')} ({r.get('device_name')}), model {r.get('model')}, {r.get('precision')}",
+                  f"- {r.get('steps')} steps, loss {r.get('loss_first', 0):.3f} -> {r.get('loss_last', 0):.3f}, "
+                  f"{r.get('steps_per_second', 0):.2f} steps/s, {r.get('tokens_per_second', 0):,.0f} tokens/s",
+                  f"- Matmul: fp32 {r.get('tflops_fp32') or 'n/a'} TFLOP/s, bf16 {r.get('tflops_bf16') or 'n/a'} TFLOP/s"]
+        if r.get("sample"):
+            lines += ["", "## Sample", "", "```", r["sample"], "```"]
+    if doc.get("error"):
+        lines += ["", "## Error", "", "```", doc["error"].get("detail") or doc["error"].get("message") or "", "```"]
+    if doc.get("log"):
+        lines += ["", "## Log", "", "```", *doc["log"][-200:], "```"]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["GpuCheckResult", "STATUS_TITLES", "diagnose", "run", "LOSS_FALL_RATIO", "report_json",
+           "report_markdown"]
