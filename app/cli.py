@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no arguments the wizard opens; --silent runs unattended.",
         epilog="Exit codes (silent mode): 0 ok, 2 usage/config error, 3 installer index, 4 download, "
         "5 SHA-256 mismatch or unverified, 6 install location, 7 installer, 8 PATH/shell, 9 conda create, "
-        "10 Terms of Service not accepted, 11 GPU check, 130 cancelled. See README.md.",
+        "10 Terms of Service not accepted, 11 GPU check, 13 --require-gpu and no working GPU, 130 cancelled. See README.md.",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit (a JSON event with --json)")
     p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
