@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no arguments the wizard opens; --silent runs unattended.",
         epilog="Exit codes (silent mode): 0 ok, 2 usage/config error, 3 installer index, 4 download, "
         "5 SHA-256 mismatch or unverified, 6 install location, 7 installer, 8 PATH/shell, 9 conda create, "
-        "10 Terms of Service not accepted, 11 GPU check, 130 cancelled. See README.md.",
+        "10 Terms of Service not accepted, 11 GPU check, 13 --require-gpu and no working GPU, 130 cancelled. See README.md.",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit (a JSON event with --json)")
     p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
@@ -131,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("GPU check")
     _bool_pair(g, "gpu-check", "train a small model in the new env (default)", "skip the GPU check")
     g.add_argument("--gpu-steps", metavar="N", type=int, help="training steps of the GPU check (default 60)")
+    g.add_argument("--require-gpu", action="store_true", default=None,
+                   help="exit 13 when the GPU check's verdict is not \"GPU works\" (CPU only, or a broken GPU)")
+    g.add_argument("--gpu-check-only", action="store_true",
+                   help="only re-check an existing env (--python PATH, or --env NAME with --prefix P); "
+                   "headless with --silent, else the wizard opens on the GPU page")
+    g.add_argument("--python", metavar="PATH", help="with --gpu-check-only: the env's python to check")
+    g.add_argument("--env", metavar="NAME", help="with --gpu-check-only: the env to check, in --prefix "
+                   "(default: --env-name, llm; base = the Miniconda itself)")
     return p
 
 
@@ -326,7 +334,8 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
                 "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall",
-                "download_only", "use_cache", "connections", "stall_timeout"):
+                "download_only", "use_cache", "connections", "stall_timeout",
+                "require_gpu"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value
@@ -432,6 +441,31 @@ def main(argv: list[str] | None = None) -> int:
         termination.restore_handlers(previous)
 
 
+def _gpu_check_only(args: argparse.Namespace, plan: InstallPlan, raw: list[str]) -> int:
+    """``--gpu-check-only``: re-check an existing env (:mod:`app.gpu_recheck`), headless with ``--silent``."""
+    from app import gpu_recheck
+
+    try:
+        if not args.gpu_check_only:
+            raise UsageError(f"{'--python' if args.python else '--env'} is for --gpu-check-only.",
+                             fix="Add --gpu-check-only to re-check that env, or use --env-name to name a new env.")
+        if args.python and args.env:
+            raise UsageError("--python and --env cannot be used together: both name the env to check. "
+                             "Leave one of them out.", fix="Give --python PATH, or --env NAME (with --prefix).")
+        state = gpu_recheck.prepare(plan, args.python, args.env)
+    except UsageError as exc:
+        _print_usage_error(exc, args.json)
+        return exc.exit_code
+    plan.gpu_check = True
+    if args.silent or args.json:
+        return gpu_recheck.run_silent(plan, state, json_events=args.json, argv=["miniconda-wizard", *raw])
+    from app import gui
+    from app.core import termination
+
+    termination.restore_default_handlers()
+    return gui.run(plan, normalize_argv(raw), state=state, start_gpu_check=True)
+
+
 def _main(raw: list[str]) -> int:
     argv = normalize_argv(raw)
     parser = build_parser()
@@ -465,6 +499,8 @@ def _main(raw: list[str]) -> int:
     except UsageError as exc:
         _print_usage_error(exc, args.json)
         return exc.exit_code
+    if args.gpu_check_only or args.python or args.env:
+        return _gpu_check_only(args, plan, raw)
     if args.undo_shell_changes:
         from app import silent
 

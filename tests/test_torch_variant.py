@@ -240,7 +240,8 @@ def _fake_nvidia_smi(folder: Path, recording: Path) -> Path:
 def test_nvidia_smi_fallback_reads_a_real_recorded_answer(tmp_path):
     exe = _fake_nvidia_smi(tmp_path, DATA / "gpu" / "nvidia-smi_query_gpu_csv_noheader_nounits__gpu-utils-issue-83.txt")
     info = gpu_info.read_nvidia_smi(str(exe))
-    assert info == GpuInfo("440.64", (GpuDevice("GeForce RTX 2080", None),), "nvidia-smi")
+    # issue 6: the query also asks memory.total (7979 MiB in the recording)
+    assert info == GpuInfo("440.64", (GpuDevice("GeForce RTX 2080", None, 7979 * 1024 * 1024),), "nvidia-smi")
     choice = torch_variant.choose(LINUX, info)
     assert choice.variant == "cpu" and "update the driver to >= 525.60.13, or use the CPU" in choice.reason
 

@@ -134,6 +134,13 @@ class GpuCheckError(WizardError):
     exit_code = 11
 
 
+class NoWorkingGpuError(GpuCheckError):
+    """``--require-gpu`` was given and the GPU check's verdict is not "GPU works" (CPU only, or a GPU present
+    but broken); ``message`` is the verdict, ``fix`` its fix."""
+
+    exit_code = 13
+
+
 #: Exit codes of silent mode, documented in README.md. Order matters for the table only.
 EXIT_CODES: dict[str, int] = {
     "success": 0,
@@ -149,6 +156,7 @@ EXIT_CODES: dict[str, int] = {
     EnvCreateError.__name__: EnvCreateError.exit_code,
     TermsOfServiceError.__name__: TermsOfServiceError.exit_code,
     GpuCheckError.__name__: GpuCheckError.exit_code,
+    NoWorkingGpuError.__name__: NoWorkingGpuError.exit_code,
     Cancelled.__name__: 130,
 }
 EXIT_CANCELLED = 130

@@ -26,19 +26,30 @@ collected in /work/shared/research/ecosystem.md §6.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import GpuCheckError, Stage
+import time
+
+from app.core import gpu_diagnosis, gpu_info
+from app.core.errors import Cancelled, GpuCheckError, Stage
 from app.core.events import CancelToken, Progress, Reporter, TrainStep
+from app.core.gpu_info import Hardware
 from app.core.system import child_env, run_streaming
 from app.resources import resource
 
 #: Seconds allowed before the first step (torch import, CUDA init, possible PTX JIT) ...
-TIMEOUT_BASE = 600.0
+TIMEOUT_BASE = 300.0
+#: The probe's training time budget (s); it stops after the plan's steps or this, whichever comes first.
+TRAIN_BUDGET = 20.0
+#: Seconds the probe's process may take to exit after its final ``verdict`` line before it is ended
+#: (the probe leaves at once with ``os._exit``; this guards old or stuck probes). The verdict is judged
+#: on the event, not on the exit.
+EXIT_GRACE = 0.5
+#: Lines of the probe's stderr quoted in a failure's message.
+STDERR_TAIL = 8
 #: ... plus this many seconds per step (the slowest CPU we expect does ~2 steps/s).
 TIMEOUT_PER_STEP = 2.0
 #: The loss "fell" when the mean of the last k steps is below this fraction of the first k (k = min(5, steps//2)).
@@ -88,6 +99,29 @@ class GpuCheckResult:
     loss_last_mean: float = 0.0
     seconds: float = 0.0
     losses: list[float] = field(default_factory=list)
+    #: "gpu_works", "cpu_only" or "gpu_broken" (see :data:`STATUS_TITLES`).
+    status: str = "cpu_only"
+    #: the verdict's reason and fix ("" when a GPU works); ``diagnosis``: the table row's kind.
+    reason: str = ""
+    fix: str = ""
+    diagnosis: str | None = None
+    #: what :func:`app.core.gpu_info.detect_hardware` found before training (``Hardware.to_dict()``).
+    hardware: dict[str, Any] = field(default_factory=dict)
+    tokens_per_second: float = 0.0
+    #: dense matmul throughput in TFLOP/s (``None``: not measured / not supported).
+    tflops_fp32: float | None = None
+    tflops_bf16: float | None = None
+    sample: str = ""
+    model: str = ""
+    precision: str = ""
+    compute_capability: str | None = None
+    memory_bytes: int | None = None
+    probe_schema: int | None = None
+
+    @property
+    def gpu_works(self) -> bool:
+        """True when the verdict is "GPU works" (what ``--require-gpu`` asks for)."""
+        return self.status == "gpu_works"
 
     @property
     def gpu(self) -> bool:
@@ -96,158 +130,49 @@ class GpuCheckResult:
 
     @property
     def headline(self) -> str:
-        """The verdict's first sentence ("GPU works: ..." / "Trained on the CPU only (...): ..."), for one-line summaries."""
-        return self.verdict_text.split(". ", 1)[0].rstrip(".") + "."
+        """The verdict's first sentence ("GPU works: ..." / "CPU only: ..." / "GPU present but broken: ..."),
+        for one-line summaries."""
+        return self.verdict_text.split("\n", 1)[0].split(". ", 1)[0].rstrip(".") + "."
+
+    @property
+    def title(self) -> str:
+        """``"GPU works"``, ``"CPU only"`` or ``"GPU present but broken"``."""
+        return STATUS_TITLES.get(self.status, self.status)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field, plus ``gpu``."""
+        """A JSON-ready dict of every field, plus ``gpu``, ``gpu_works`` and ``title``."""
         d = asdict(self)
         d["gpu"] = self.gpu
+        d["gpu_works"] = self.gpu_works
+        d["title"] = self.title
         return d
+
+
+#: The three verdicts (the probe's ``verdict`` event uses the same status names).
+STATUS_TITLES = {"gpu_works": "GPU works", "cpu_only": "CPU only", "gpu_broken": "GPU present but broken"}
 
 
 # --------------------------------------------------------------------------- diagnosis
 
 
-def _env_target(python: Path | None, env_name: str | None) -> tuple[str, str]:
-    """(conda's env argument, the env's python as a command) for fix texts."""
-    if python is None:
-        return (f"-n {env_name}" if env_name else "-n <env>"), "python"
-    py = Path(python)
-    prefix = py.parent.parent if py.parent.name == "bin" else py.parent
-    if env_name:
-        arg = f"-n {env_name}"
-    elif prefix.parent.name == "envs":
-        arg = f"-n {prefix.name}"
-    else:
-        arg = f'-p "{prefix}"' if " " in str(prefix) else f"-p {prefix}"
-    cmd = f'"{py}"' if " " in str(py) else str(py)
-    return arg, cmd
-
-
-def _cuda_from_driver_code(code: str) -> str:
-    """torch's "found version 11040" is CUDA 11.4 (major*1000 + minor*10)."""
-    n = int(code)
-    return f"{n // 1000}.{(n % 1000) // 10}"
-
-
-def _sm_number(sm: str) -> int:
-    m = re.search(r"(\d+)", sm)
-    return int(m.group(1)) if m else 0
-
-
-def diagnose(text: str, python: Path | None = None, env_name: str | None = None) -> tuple[str, str]:
-    """Explain a failed probe from its stderr (and error message) text.
+def diagnose(text: str, python: Path | None = None, env_name: str | None = None,
+             hardware: Hardware | None = None, torch_cuda: str | None = None) -> tuple[str, str]:
+    """Explain a failed probe from its stderr (and error message) text, by the table in
+    :mod:`app.core.gpu_diagnosis`.
 
     Args:
         text: what the probe or torch printed: tracebacks, warnings, the ``error`` event's message.
         python: the env's Python, to name the env and the commands in ``fix``.
         env_name: the env's name, when known (else taken from ``.../envs/NAME/...``).
+        hardware: what was detected before the run (``None``: not looked at).
+        torch_cuda: the env torch's ``torch.version.cuda``.
 
     Returns:
         ``(message, fix)``: what went wrong and what to do, each a sentence or two.
         Unknown texts give a generic message quoting the last error line.
     """
-    arg, py = _env_target(python, env_name)
-    pip_cuda = f"{py} -m pip install --force-reinstall torch --index-url {WHEEL_INDEX}"
-
-    if re.search(r"No module named '?torch'?|cannot import torch", text):
-        return (
-            "PyTorch is not installed in the env, so the training check cannot run.",
-            f"Install PyTorch in the env: conda install {arg} pytorch  "
-            f"(or with pip: {py} -m pip install torch), then run the check again.",
-        )
-
-    if re.search(r"Torch not compiled with CUDA enabled|not linked with support for cuda", text, re.I):
-        return (
-            "The env's PyTorch is a CPU-only build, so it cannot use an NVIDIA GPU.",
-            f"Install a CUDA build of PyTorch in the env: {pip_cuda}cu126 (driver 525 or newer; use cu130 "
-            f"with driver 580 or newer, required for RTX 50xx), or: conda install {arg} -c conda-forge pytorch-gpu.",
-        )
-
-    incompatible = re.search(r"(\S[^\n]*?) with CUDA capability (sm_\d+) is not compatible", text)
-    if incompatible or re.search(r"no kernel image is available for execution on the device", text):
-        supported = re.search(r"supports CUDA capabilities ((?:sm_\d+\s*)+)", text)
-        sup = " ".join(supported.group(1).split()) if supported else ""
-        if incompatible:
-            name = incompatible.group(1).strip()
-            name = re.sub(r"^.*UserWarning:\s*", "", name)
-            sm = incompatible.group(2)
-            message = f"The env's PyTorch has no GPU code for the {name} ({sm})"
-        else:
-            sm = ""
-            message = "The env's PyTorch has no GPU code (\"no kernel image\") for this GPU's architecture"
-        message += f"; it was built for {sup}." if sup else "."
-        n = _sm_number(sm)
-        if n >= 100:
-            fix = (f"Install a PyTorch built for CUDA 12.8 or newer, which includes {sm} (Blackwell): "
-                   f"{pip_cuda}cu130 (needs NVIDIA driver 580 or newer).")
-        elif 0 < n < 75:
-            fix = (f"Install a PyTorch build that still includes {sm}: {pip_cuda}cu126 "
-                   "(cu130 and newer builds dropped GPUs older than sm_75).")
-        else:
-            which = sm or "your GPU's compute capability"
-            fix = (f"Install a newer PyTorch build that lists {which}: {pip_cuda}cu126 (sm_50-sm_90) "
-                   "or cu130 (sm_75-sm_120, driver 580 or newer).")
-        return message, fix
-
-    too_old = re.search(r"NVIDIA driver on your system is too old \(found version (\d+)\)", text)
-    if too_old:
-        cuda = _cuda_from_driver_code(too_old.group(1))
-        return (
-            f"The NVIDIA driver is too old for the env's PyTorch (the driver supports CUDA {cuda} at most).",
-            "Update the NVIDIA driver (https://www.nvidia.com/Download/index.aspx; CUDA 12 builds need "
-            f"driver {MIN_DRIVER['12']}+, CUDA 13 builds {MIN_DRIVER['13']}+), or install a PyTorch "
-            f"built for CUDA {cuda} or older.",
-        )
-    if re.search(r"CUDA driver version is insufficient for CUDA runtime version", text):
-        return (
-            "The NVIDIA driver is older than the CUDA runtime of the env's PyTorch.",
-            "Update the NVIDIA driver (https://www.nvidia.com/Download/index.aspx; CUDA 12 builds need "
-            f"driver {MIN_DRIVER['12']}+, CUDA 13 builds {MIN_DRIVER['13']}+), or install a PyTorch "
-            f"built for an older CUDA: {pip_cuda}cu126.",
-        )
-    if re.search(r"Found no NVIDIA driver|NVIDIA driver.*not (?:found|loaded)", text, re.I):
-        return (
-            "No NVIDIA driver was found, so PyTorch cannot use the GPU.",
-            "Install the NVIDIA driver for your GPU (https://www.nvidia.com/Download/index.aspx), restart, "
-            "and run the check again.",
-        )
-
-    if re.search(r"MPS backend is supported on macOS|MPS available\?:\s*False", text):
-        return (
-            "Apple's MPS GPU backend is built into the env's PyTorch but is not available on this Mac "
-            "(it needs macOS 14 or newer on Apple silicon).",
-            "Update macOS to 14 or newer. If the Mac already runs macOS 14 or newer, upgrade PyTorch in the env "
-            f"to a release that supports this macOS version: {py} -m pip install --upgrade torch. "
-            "Until then PyTorch trains on the CPU.",
-        )
-    if re.search(r"not linked with support for mps", text, re.I):
-        return (
-            "The env's PyTorch has no Apple MPS support.",
-            f"Install the arm64 build of PyTorch from PyPI in the env: {py} -m pip install --force-reinstall torch.",
-        )
-
-    if re.search(r"CUDA out of memory|OutOfMemoryError|out of memory", text, re.I):
-        return (
-            "The GPU ran out of memory during the training check.",
-            "Close other programs that use the GPU (nvidia-smi lists them) and run the check again.",
-        )
-
-    if re.search(r"the loss became (nan|inf)", text, re.I):
-        return (
-            "The training loss became NaN or infinite.",
-            "Run the check again; if it happens again, update the GPU driver.",
-        )
-
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception|Warning)\b", ln)]
-    last = (errors or lines or ["no output"])[-1][:300]
-    return (
-        f"The training check failed: {last}",
-        f"See the log for the probe's full output; to see it yourself run: {py} gpu_probe.py --steps 5 "
-        "(from the wizard's resources folder).",
-    )
+    d = gpu_diagnosis.diagnose(text, gpu_diagnosis.Context(python, env_name, hardware, torch_cuda=torch_cuda))
+    return d.message, d.fix
 
 
 # --------------------------------------------------------------------------- running
@@ -261,19 +186,50 @@ def _loss_fell(losses: list[float]) -> tuple[bool, float, float]:
     return last < LOSS_FALL_RATIO * first, first, last
 
 
+class _FinishToken(CancelToken):
+    """The caller's cancel token, plus "the verdict has arrived": once :meth:`finish` was called, the
+    probe's process gets :data:`EXIT_GRACE` seconds to exit by itself, then it is ended. The result is
+    judged on the final event, never on waiting for torch's teardown."""
+
+    def __init__(self, parent: CancelToken, grace: float = EXIT_GRACE) -> None:
+        super().__init__()
+        self.parent = parent
+        self.grace = grace
+        self.finished_at: float | None = None
+
+    def finish(self) -> None:
+        if self.finished_at is None:
+            self.finished_at = time.monotonic()
+
+    @property
+    def cancelled(self) -> bool:  # type: ignore[override]
+        if self.parent.cancelled or self._event.is_set():
+            return True
+        return self.finished_at is not None and time.monotonic() - self.finished_at >= self.grace
+
+    def wait(self, seconds: float) -> bool:
+        return self.parent.wait(seconds)
+
+
 class _Collector:
     """Turns probe lines into reporter calls and remembers what the result needs."""
 
-    def __init__(self, reporter: Reporter, steps: int) -> None:
+    def __init__(self, reporter: Reporter, steps: int, token: _FinishToken | None = None) -> None:
         self.reporter = reporter
         self.steps = steps
+        self.token = token
+        self.info: dict[str, Any] | None = None
         self.start: dict[str, Any] | None = None
         self.done: dict[str, Any] | None = None
         self.error: dict[str, Any] | None = None
+        self.matmul: dict[str, Any] | None = None
+        self.sample: str = ""
+        self.verdict: dict[str, Any] | None = None
         self.fallback_reason: str | None = None
         self.losses: list[float] = []
         self.last_rate: float | None = None
         self.last_samples_rate: float | None = None
+        self.last_tokens_rate: float | None = None
         self.stderr: list[str] = []
         self.lock = threading.Lock()
 
@@ -281,6 +237,10 @@ class _Collector:
         with self.lock:
             self.stderr.append(line)
         self.reporter.log(_STAGE, f"probe: {line}", "info")
+
+    def stderr_tail(self, n: int = STDERR_TAIL) -> str:
+        with self.lock:
+            return "\n".join(x.rstrip() for x in self.stderr[-n:])
 
     def on_stdout(self, line: str) -> None:
         try:
@@ -291,7 +251,16 @@ class _Collector:
             self.reporter.log(_STAGE, f"probe (not JSON): {line}", "debug")
             return
         kind = ev["event"]
-        if kind == "start":
+        if kind == "info":
+            self.info = ev
+            devices = ", ".join(f"{d.get('name')} ({d.get('compute_capability')})" for d in ev.get("devices") or [])
+            self.reporter.log(_STAGE, f"torch {ev.get('torch')} (CUDA {ev.get('cuda_version') or 'none'}"
+                              f"{', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else ''}), Python "
+                              f"{ev.get('python')}; devices torch sees: {devices or 'none'}; transformers "
+                              f"{ev.get('transformers') or 'not installed'}.")
+            for w in ev.get("cuda_warnings") or []:
+                self.reporter.log(_STAGE, f"CUDA said: {w}", "warning")
+        elif kind == "start":
             self._on_start(ev)
         elif kind == "step":
             self._on_step(ev)
@@ -299,7 +268,7 @@ class _Collector:
             self.fallback_reason = str(ev.get("reason") or "unknown reason")
             self.reporter.log(
                 _STAGE,
-                f"The {ev.get('from', 'GPU')} device failed ({self.fallback_reason.splitlines()[0]}); "
+                f"The {ev.get('from', 'GPU')} device failed ({self.fallback_reason.splitlines()[-1]}); "
                 "training on the CPU instead.",
                 "warning",
             )
@@ -307,9 +276,23 @@ class _Collector:
         elif kind == "done":
             self.done = ev
             self.reporter.log(_STAGE, f"Training done: {len(self.losses)} steps in {ev.get('seconds', 0):.1f} s.")
+        elif kind == "matmul":
+            self.matmul = ev
+            self.reporter.info(_STAGE, "matmul", {"tflops_fp32": ev.get("tflops_fp32"),
+                                                  "tflops_bf16": ev.get("tflops_bf16"), "size": ev.get("size")})
+            bf16 = f", bf16 {ev['tflops_bf16']:.2f}" if ev.get("tflops_bf16") else ""
+            fp32 = f"{ev['tflops_fp32']:.2f}" if ev.get("tflops_fp32") else "n/a"
+            self.reporter.log(_STAGE, f"Matmul {ev.get('size')}x{ev.get('size')}: fp32 {fp32}{bf16} TFLOP/s.")
+        elif kind == "sample":
+            self.sample = str(ev.get("text") or "")
+            self.reporter.info(_STAGE, "sample", self.sample)
         elif kind == "error":
             self.error = ev
             self.reporter.log(_STAGE, f"Probe error ({ev.get('kind')}): {ev.get('message')}", "error")
+        elif kind == "verdict":
+            self.verdict = ev
+            if self.token is not None:
+                self.token.finish()
         else:
             self.reporter.log(_STAGE, f"probe: {line}", "debug")
 
@@ -321,10 +304,15 @@ class _Collector:
         self.reporter.info(_STAGE, "device", device)
         self.reporter.info(_STAGE, "device_name", name)
         self.reporter.info(_STAGE, "torch_version", ev.get("torch"))
+        self.reporter.info(_STAGE, "device_card", {
+            "device": device, "device_name": name, "torch": ev.get("torch"), "cuda_version": ev.get("cuda_version"),
+            "compute_capability": ev.get("compute_capability"), "memory_bytes": ev.get("memory_bytes"),
+            "model": ev.get("model"), "precision": ev.get("precision"), "python": ev.get("python")})
         self.reporter.log(
             _STAGE,
             f"Training on {device} ({name}) with torch {ev.get('torch')} (CUDA {ev.get('cuda_version') or 'none'}), "
-            f"Python {ev.get('python')}, {ev.get('params')} parameters.",
+            f"Python {ev.get('python')}, model {ev.get('model') or 'torch.nn'} in {ev.get('precision') or 'fp32'}, "
+            f"{ev.get('params')} parameters.",
         )
         if ev.get("cpu_reason"):
             self.reporter.log(_STAGE, f"Using the CPU: {ev['cpu_reason']}", "warning")
@@ -336,31 +324,73 @@ class _Collector:
         rate = ev.get("steps_per_second")
         rate = float(rate) if rate else (step / elapsed if elapsed > 0 else None)
         samples = ev.get("samples_per_second")
+        tokens = ev.get("tokens_per_second")
         self.losses.append(loss)
         self.last_rate = rate
         self.last_samples_rate = float(samples) if samples else None
+        self.last_tokens_rate = float(tokens) if tokens else None
         self.reporter.train_step(TrainStep(step, loss, elapsed, rate, self.last_samples_rate))
         eta = (self.steps - step) / rate if rate else None
         self.reporter.progress(Progress(_STAGE, done=step, total=self.steps, rate=rate, eta=eta,
                                         text=f"step {step} of {self.steps}, loss {loss:.3f}"))
 
 
-def _verdict(device: str, name: str, steps: int, rate: float, first: float, last: float,
-             cpu_reason: str | None, fallback_reason: str | None, python: Path, env_name: str | None) -> str:
-    trained = f"{steps} steps at {rate:.1f} steps/s (loss {first:.2f} -> {last:.2f})"
-    if device in ("cuda", "mps"):
-        return f"GPU works: {name} trained {trained}."
-    if fallback_reason:
-        message, fix = diagnose(fallback_reason, python, env_name)
-        return (f"Trained on the CPU only ({name}): {trained}. The GPU failed, so the check fell back to the CPU: "
-                f"{message} {fix}")
-    if cpu_reason:
-        text = f"Trained on the CPU only ({name}): {trained}. No GPU was used: {cpu_reason}."
-        if "CPU-only build" in cpu_reason:
-            text += " If this machine has an NVIDIA GPU: " + diagnose("Torch not compiled with CUDA enabled",
-                                                                       python, env_name)[1]
-        return text
-    return f"Trained on the CPU only ({name}): {trained}, as asked."
+def _judge(c: _Collector, hardware: Hardware, python: Path, env_name: str | None) -> tuple[str, str, str, str | None]:
+    """(status, message, fix, diagnosis kind) from the probe's verdict and the detected hardware."""
+    verdict = c.verdict or {}
+    info = c.info or {}
+    start = c.start or {}
+    torch_cuda = info.get("cuda_version") or start.get("cuda_version")
+    ctx = gpu_diagnosis.Context(python, env_name, hardware, torch_cuda=torch_cuda)
+    status = str(verdict.get("status") or ("gpu_works" if start.get("device") in ("cuda", "mps") else "cpu_only"))
+    if status == "gpu_works":
+        return status, "", "", None
+    reason = str(verdict.get("reason") or c.fallback_reason or start.get("cpu_reason") or "")
+    if status == "gpu_broken" or c.fallback_reason:
+        d = gpu_diagnosis.diagnose(reason + "\n" + c.stderr_tail(40), ctx)
+        if d.kind != "unknown":
+            return ("gpu_broken" if d.status == "broken" else "cpu_only"), d.message, d.fix, d.kind
+        return "gpu_broken", f"The GPU failed: {reason.splitlines()[-1] if reason else 'no message'}", d.fix, None
+    # the probe trained on the CPU without trying a GPU: say why, from what the machine has
+    hip = info.get("hip_version")
+    if hardware.kind == "nvidia" and not torch_cuda and not hip:
+        d = gpu_diagnosis.diagnose("CPU-only build", ctx)
+        return "cpu_only", d.message, d.fix, d.kind
+    if hardware.kind == "nvidia" and torch_cuda:
+        need = ctx.min_driver(torch_cuda)
+        have = hardware.nvidia.driver if hardware.nvidia else None
+        from packaging.version import InvalidVersion, Version
+        try:
+            too_old = bool(need and have and have < Version(need))
+        except InvalidVersion:
+            too_old = False
+        if too_old:
+            d = gpu_diagnosis.diagnose("NVIDIA driver on your system is too old", ctx)
+            return "gpu_broken", d.message, d.fix, d.kind
+        return ("gpu_broken", f"{hardware.describe()[0].upper()}{hardware.describe()[1:]} is present, but the env's "
+                f"PyTorch (CUDA {torch_cuda}) found no usable GPU.",
+                "Run nvidia-smi: if it fails, reinstall the NVIDIA driver and restart; if it works, check "
+                "CUDA_VISIBLE_DEVICES and run the check again.", None)
+    if hardware.kind == "amd" and not hip:
+        return ("cpu_only", f"{hardware.describe()[0].upper()}{hardware.describe()[1:]} is present, but the env's "
+                "PyTorch is not a ROCm build, so it trains on the CPU.",
+                f"Install PyTorch's ROCm build (Linux only) from the selector at https://pytorch.org/get-started/locally/ "
+                f"in the env with {ctx.target()[1]} -m pip install, then run the check again.", None)
+    if hardware.kind == "apple":
+        d = gpu_diagnosis.diagnose("MPS available?: False" if info.get("mps_available") is False else reason, ctx)
+        if d.kind != "unknown":
+            return "cpu_only", d.message, d.fix, d.kind
+    if hardware.kind == "none":
+        if not torch_cuda and not hip:
+            d = gpu_diagnosis.diagnose("CPU-only build", ctx)
+            return "cpu_only", d.message, d.fix, d.kind
+        return ("cpu_only", f"No GPU was found on this machine (NVML, nvidia-smi, rocm-smi), so PyTorch "
+                f"(CUDA {torch_cuda or hip}) trains on the CPU.",
+                "Nothing to fix if this machine has no GPU. If it has an NVIDIA GPU, install its driver "
+                f"({gpu_diagnosis.DRIVER_PAGE}), restart, and run the check again.", "no_driver")
+    if start.get("cpu_reason") == "the CPU was asked for" or verdict.get("reason") == "the CPU was asked for":
+        return "cpu_only", "The check trained on the CPU, as asked.", "", None
+    return "cpu_only", f"The check trained on the CPU: {reason}.", "", None
 
 
 def run(
@@ -372,42 +402,64 @@ def run(
     timeout: float | None = None,
     env_name: str | None = None,
     fallback: bool = True,
+    hardware: Hardware | None = None,
+    budget: float = TRAIN_BUDGET,
+    extras: bool = True,
 ) -> GpuCheckResult:
-    """Run the training probe with the env's Python and judge the result.
+    """Detect the GPU hardware, run the training probe with the env's Python and judge the result.
 
     Args:
         python: the env's Python executable (``<env>/bin/python`` or ``<env>\\python.exe``).
-        steps: training steps (one ``train_step`` and one ``progress`` report each).
-        reporter: gets ``info(GPU_CHECK, "device"/"device_name"/"torch_version"/"fallback_reason", ...)``,
-            ``train_step``, ``progress`` (unit: steps) and a ``log`` line per probe stderr line.
+        steps: most training steps (one ``train_step`` and one ``progress`` report each).
+        reporter: gets ``info(GPU_CHECK, key, value)`` for ``hardware`` (dict), ``device``, ``device_name``,
+            ``torch_version``, ``device_card`` (dict), ``fallback_reason``, ``matmul`` (dict), ``sample``
+            (str) and ``verdict`` (dict: status, title, headline, message, fix); ``train_step``, ``progress``
+            (unit: steps) and a ``log`` line per probe stderr line.
         cancel: checked every 0.1 s; cancel ends the probe's process tree.
         device: ``auto`` (cuda, then mps, then cpu), ``cuda``, ``mps`` or ``cpu``.
-        timeout: seconds for the whole run; None = ``TIMEOUT_BASE + TIMEOUT_PER_STEP * steps``.
+        timeout: seconds for the whole run; None = ``TIMEOUT_BASE + budget + TIMEOUT_PER_STEP * steps``.
         env_name: the env's name for fix texts (else taken from the path).
         fallback: when the GPU fails, let the probe train on the CPU instead (else that is a GpuCheckError).
+        hardware: what :func:`app.core.gpu_info.detect_hardware` found; ``None`` = detect now.
+        budget: the probe's training time budget in seconds.
+        extras: measure matmul TFLOP/s and write a sample after training.
 
     Returns:
-        :class:`GpuCheckResult` with ``ok`` True (a CPU-only result is ok; its verdict says so).
+        :class:`GpuCheckResult` with ``ok`` True and ``status`` "gpu_works", "cpu_only" or "gpu_broken".
 
     Raises:
         GpuCheckError: the Python cannot be started, torch is missing, the probe failed or
-            timed out, or the loss did not fall. ``message``/``fix`` from :func:`diagnose`.
+            timed out (the message quotes the last lines of its stderr), or the loss did not fall.
         Cancelled: ``cancel`` was set (the probe is gone when this is raised).
     """
     python = Path(python)
     steps = int(steps)
     if timeout is None:
-        timeout = TIMEOUT_BASE + TIMEOUT_PER_STEP * steps
+        timeout = TIMEOUT_BASE + budget + TIMEOUT_PER_STEP * steps
+    cancel.raise_if_cancelled()
+    if hardware is None:
+        hardware = gpu_info.detect_hardware()
+    reporter.info(_STAGE, "hardware", hardware.to_dict())
+    reporter.log(_STAGE, f"Hardware: {hardware.describe()}.")
     probe = resource("gpu_probe.py")
-    argv = [str(python), str(probe), "--steps", str(steps), "--device", device]
+    argv = [str(python), str(probe), "--steps", str(steps), "--device", device, "--seconds", f"{budget:g}"]
     if not fallback:
         argv.append("--no-fallback")
-    collector = _Collector(reporter, steps)
+    if not extras:
+        argv.append("--no-extras")
+    token = _FinishToken(cancel)
+    collector = _Collector(reporter, steps, token)
     reporter.log(_STAGE, "Running: " + " ".join(argv))
     cancel.raise_if_cancelled()
+    returncode: int | None = None
     try:
-        proc = run_streaming(argv, cancel=cancel, on_stdout=collector.on_stdout, on_stderr=collector.on_stderr,
+        proc = run_streaming(argv, cancel=token, on_stdout=collector.on_stdout, on_stderr=collector.on_stderr,
                              env=child_env(), timeout=timeout)
+        returncode = proc.returncode
+    except Cancelled:
+        if cancel.cancelled or collector.verdict is None:
+            raise
+        # the verdict arrived and the process did not leave within the grace: judged on the event
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         raise GpuCheckError(
             f"The env's Python could not be started: {python} ({exc.strerror or exc}).",
@@ -419,25 +471,33 @@ def run(
             fix="Create the env again (the env step), or check that this path is a working python.",
         ) from exc
     except TimeoutError as exc:
+        tail = collector.stderr_tail()
         raise GpuCheckError(
             f"The training check did not finish within {timeout:.0f} s (after {len(collector.losses)} of "
-            f"{steps} steps).",
+            f"{steps} steps)." + (f" The probe's last output:\n{tail}" if tail else " The probe printed nothing."),
             fix="Run it again with fewer steps; if it hangs before the first step, the GPU driver may be stuck: "
                 "restart the machine.",
             detail="\n".join(collector.stderr[-50:]),
         ) from exc
 
-    stderr_text = proc.stderr
-    if proc.returncode != 0 or collector.done is None:
+    stderr_text = "".join(x if x.endswith("\n") else x + "\n" for x in collector.stderr)
+    verdict = collector.verdict or {}
+    if collector.done is None or verdict.get("status") == "failed" or (returncode not in (0, None) and not verdict):
         err = collector.error or {}
         text = "\n".join(x for x in (stderr_text, str(err.get("message") or "")) if x)
+        torch_cuda = (collector.info or {}).get("cuda_version")
         if err.get("kind") == "no_torch":
-            message, fix = diagnose("cannot import torch\n" + text, python, env_name)
+            message, fix = diagnose("cannot import torch\n" + text, python, env_name, hardware)
         elif not text.strip():
-            message, fix = (f"The training check exited with code {proc.returncode} and printed nothing.",
+            message, fix = (f"The training check exited with code {returncode} and printed nothing.",
                             "Run the check again; see the log for details.")
         else:
-            message, fix = diagnose(text, python, env_name)
+            d = gpu_diagnosis.diagnose(text, gpu_diagnosis.Context(python, env_name, hardware, torch_cuda=torch_cuda))
+            message, fix = d.message, d.fix
+            if d.kind == "unknown" or not verdict:
+                tail = collector.stderr_tail()
+                if tail and tail not in message:
+                    message += f" The probe's last output (exit code {returncode}):\n{tail}"
         raise GpuCheckError(message, fix=fix, detail=stderr_text[-8000:])
 
     start = collector.start or {}
@@ -460,11 +520,29 @@ def run(
         )
     rate = float(done.get("steps_per_second") or collector.last_rate or 0.0)
     samples = float(done.get("samples_per_second") or collector.last_samples_rate or 0.0)
+    tokens = float(done.get("tokens_per_second") or collector.last_tokens_rate or 0.0)
+    mm = collector.matmul or {}
     cpu_reason = start.get("cpu_reason")
     if dev == "cpu" and not cpu_reason and device == "cpu":
         cpu_reason = "the CPU was asked for"
-    verdict = _verdict(dev, name, len(losses), rate, losses[0], losses[-1], cpu_reason if dev == "cpu" else None,
-                       collector.fallback_reason, python, env_name)
+    if dev in ("cuda", "mps"):
+        status, message, fix, kind = "gpu_works", "", "", None
+    else:
+        status, message, fix, kind = _judge(collector, hardware, python, env_name)
+    trained = (f"{len(losses)} steps on {'the ' + dev.upper() if dev == 'cpu' else dev} ({name}) at {rate:.1f} steps/s, "
+               f"{tokens:,.0f} tokens/s (loss {losses[0]:.2f} -> {losses[-1]:.2f})")
+    figures = ""
+    if mm.get("tflops_bf16"):
+        figures = f", matmul {mm['tflops_bf16']:.1f} TFLOP/s bf16"
+    elif mm.get("tflops_fp32"):
+        figures = f", matmul {mm['tflops_fp32']:.2f} TFLOP/s fp32"
+    if status == "gpu_works":
+        verdict_text = f"GPU works: {name} trained {len(losses)} steps at {tokens:,.0f} tokens/s{figures} " \
+                       f"(loss {losses[0]:.2f} -> {losses[-1]:.2f}; {rate:.1f} steps/s)."
+    else:
+        verdict_text = f"{STATUS_TITLES[status]}: {message}\nTrained {trained}{figures}."
+        if fix:
+            verdict_text += f"\nFix: {fix}"
     result = GpuCheckResult(
         device=dev,
         device_name=name,
@@ -476,7 +554,7 @@ def run(
         samples_per_second=samples,
         fallback_reason=collector.fallback_reason,
         ok=True,
-        verdict_text=verdict,
+        verdict_text=verdict_text,
         python_version=str(start.get("python") or ""),
         cuda_version=start.get("cuda_version"),
         cpu_reason=cpu_reason if dev == "cpu" else None,
@@ -484,9 +562,85 @@ def run(
         loss_last_mean=last_mean,
         seconds=float(done.get("seconds") or 0.0),
         losses=losses,
+        status=status,
+        reason=message,
+        fix=fix,
+        diagnosis=kind,
+        hardware=hardware.to_dict(),
+        tokens_per_second=tokens,
+        tflops_fp32=mm.get("tflops_fp32"),
+        tflops_bf16=mm.get("tflops_bf16"),
+        sample=collector.sample,
+        model=str(start.get("model") or ""),
+        precision=str(start.get("precision") or ""),
+        compute_capability=start.get("compute_capability"),
+        memory_bytes=start.get("memory_bytes"),
+        probe_schema=verdict.get("schema"),
     )
-    reporter.log(_STAGE, verdict)
+    reporter.info(_STAGE, "verdict", {"status": status, "title": result.title, "headline": result.headline,
+                                      "message": message, "fix": fix, "diagnosis": kind})
+    reporter.log(_STAGE, verdict_text, "debug")  # the verdict itself is shown once, by the caller
     return result
 
 
-__all__ = ["GpuCheckResult", "diagnose", "run", "LOSS_FALL_RATIO"]
+# --------------------------------------------------------------------------- report
+
+#: Version of the saved JSON report (``report_json``); bump on a change of meaning.
+REPORT_SCHEMA = 1
+
+
+def report_json(result: GpuCheckResult | None, error: Any = None, hardware: dict[str, Any] | None = None,
+                log: list[str] | None = None, python: Path | str | None = None) -> dict[str, Any]:
+    """The GPU check as a JSON-ready dict: ``schema``, ``python``, ``hardware``, ``verdict`` (status, title,
+    headline, message, fix), ``result`` (:meth:`GpuCheckResult.to_dict`, or ``None``), ``error`` (message,
+    fix, detail of a :class:`~app.core.errors.WizardError`, or ``None``) and the ``log`` lines."""
+    if result is not None:
+        verdict = {"status": result.status, "title": result.title, "headline": result.headline,
+                   "message": result.reason, "fix": result.fix, "diagnosis": result.diagnosis}
+        hardware = hardware or result.hardware
+    elif error is not None:
+        verdict = {"status": "failed", "title": "Check failed", "headline": getattr(error, "message", str(error)),
+                   "message": getattr(error, "message", str(error)), "fix": getattr(error, "fix", ""),
+                   "diagnosis": None}
+    else:
+        verdict = {"status": "cancelled", "title": "Cancelled", "headline": "The check was cancelled.",
+                   "message": "", "fix": "", "diagnosis": None}
+    return {"schema": REPORT_SCHEMA, "python": str(python) if python else None, "hardware": hardware or {},
+            "verdict": verdict, "result": result.to_dict() if result is not None else None,
+            "error": None if error is None else {"message": getattr(error, "message", str(error)),
+                                                 "fix": getattr(error, "fix", ""),
+                                                 "detail": getattr(error, "detail", "")},
+            "log": list(log or [])}
+
+
+def report_markdown(doc: dict[str, Any]) -> str:
+    """A readable Markdown report of :func:`report_json`'s dict (for an issue or a helpdesk ticket)."""
+    v = doc["verdict"]
+    hw = doc.get("hardware") or {}
+    r = doc.get("result") or {}
+    lines = ["# GPU check report", "", f"**{v['title']}** — {v['headline']}", ""]
+    if v.get("fix"):
+        lines += [f"**Fix:** {v['fix']}", ""]
+    lines += ["## Hardware", "", f"- {hw.get('description') or 'not detected'}"]
+    for d in hw.get("devices") or []:
+        lines.append(f"- {d.get('name')}: compute capability {d.get('compute_capability') or '?'}, "
+                     f"memory {round((d.get('memory_bytes') or 0) / 1024 ** 3, 1) or '?'} GiB")
+    if r:
+        lines += ["", "## Training", "",
+                  f"- Python: `{doc.get('python')}` ({r.get('python_version')}), torch {r.get('torch_version')} "
+                  f"(CUDA {r.get('cuda_version') or 'none'})",
+                  f"- Device: {r.get('device')} ({r.get('device_name')}), model {r.get('model')}, {r.get('precision')}",
+                  f"- {r.get('steps')} steps, loss {r.get('loss_first', 0):.3f} -> {r.get('loss_last', 0):.3f}, "
+                  f"{r.get('steps_per_second', 0):.2f} steps/s, {r.get('tokens_per_second', 0):,.0f} tokens/s",
+                  f"- Matmul: fp32 {r.get('tflops_fp32') or 'n/a'} TFLOP/s, bf16 {r.get('tflops_bf16') or 'n/a'} TFLOP/s"]
+        if r.get("sample"):
+            lines += ["", "## Sample", "", "```", r["sample"], "```"]
+    if doc.get("error"):
+        lines += ["", "## Error", "", "```", doc["error"].get("detail") or doc["error"].get("message") or "", "```"]
+    if doc.get("log"):
+        lines += ["", "## Log", "", "```", *doc["log"][-200:], "```"]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["GpuCheckResult", "STATUS_TITLES", "diagnose", "run", "LOSS_FALL_RATIO", "report_json",
+           "report_markdown"]

@@ -133,6 +133,12 @@ def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     assert state.env is not None, "run the env step first"
     state.gpu = gpu_check.run(state.env.python, plan.gpu_steps, reporter, cancel, env_name=plan.env_name)
     g = state.gpu
+    if plan.require_gpu and not g.gpu_works:  # issue 6: --require-gpu turns "no working GPU" into exit 13
+        from app.core.errors import NoWorkingGpuError
+
+        raise NoWorkingGpuError(f"No working GPU (--require-gpu): {g.headline}",
+                                fix=g.fix or "Run the GPU check on a machine with a supported GPU, or leave out "
+                                              "--require-gpu.", detail=g.verdict_text)
     return StageResult(Stage.GPU_CHECK, g.headline, g.to_dict())
 
 

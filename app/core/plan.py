@@ -143,6 +143,7 @@ class InstallPlan:
     GPU check:
         gpu_check: run the training probe in the new env.
         gpu_steps: training steps (each one JSON line).
+        require_gpu: a verdict other than "GPU works" ends the run with exit code 13 (``--require-gpu``).
 
     log_file: where the run's log goes (``None``: the platform log dir).
     """
@@ -185,6 +186,7 @@ class InstallPlan:
 
     gpu_check: bool = True
     gpu_steps: int = 60
+    require_gpu: bool = False
 
     log_file: Path | None = None
 

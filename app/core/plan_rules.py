@@ -45,6 +45,7 @@ FLAGS: dict[str, str] = {
     "register_python": "--register-python", "create_env": "--no-env", "env_name": "--env-name",
     "env_python": "--env-python", "packages": "--packages", "channels": "--channels", "accept_tos": "--accept-tos",
     "if_env_exists": "--if-env-exists", "gpu_check": "--gpu-check", "gpu_steps": "--gpu-steps",
+    "require_gpu": "--require-gpu",
     "log_file": "--log-file", "condarc_mirror": "--condarc-mirror", "pip_index": "--pip-index",
     "torch_variant": "--torch-variant", "env_file": "--env-file", "preset": "--preset",
     "installer_timeout": "--installer-timeout", "installer_stall": "--installer-stall",
@@ -243,7 +244,7 @@ def channel_problem(channel: str) -> str | None:
 #: The type each answer-file key must have (TOML gives real types): see :func:`_coerce`.
 _PATH_KEYS = ("installer_file", "prefix", "download_dir", "log_file", "env_file")
 _BOOL_KEYS = ("allow_unverified", "update_existing", "add_to_path", "register_python", "create_env", "accept_tos",
-              "gpu_check", "skip_space_check", "download_only", "use_cache")
+              "gpu_check", "skip_space_check", "download_only", "use_cache", "require_gpu")
 _LIST_KEYS = ("init_shells", "packages", "channels")
 _STRING_EXAMPLES = {
     "platform": '"Linux-x86_64"', "mirror": '"tuna"', "installer": '"Miniconda3-latest-Linux-x86_64.sh"',

@@ -56,7 +56,7 @@ def _qapplication_exists() -> bool:
     return bool(qtwidgets is not None and qtwidgets.QApplication.instance() is not None)
 
 
-def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
+def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_check: bool = False) -> int:
     """Show the wizard for ``plan`` and run the event loop.
 
     Returns the exit code: 0 finished, 1 cancelled, 2 when the window cannot open here (no
@@ -75,7 +75,7 @@ def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QStyleFactory
 
     from app import APP_NAME, __version__
-    from app.gui.wizard import InstallerWizard
+    from app.gui.wizard import InstallerWizard, PageId
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
     app.setApplicationName(APP_NAME)
@@ -89,7 +89,7 @@ def run(plan: InstallPlan, argv: list[str] | None = None) -> int:
     from app.gui.gc_guard import GarbageCollectorGuard
 
     gc_guard = GarbageCollectorGuard(app)  # cycles are collected on the GUI thread only
-    wizard = InstallerWizard(plan)
+    wizard = InstallerWizard(plan, state=state, start_id=PageId.GPU_CHECK if start_gpu_check else None)
     # Quit when the wizard is done, exactly once: also with other top-level windows open, and
     # without a second Quit event (last window closed) left queued behind exec().
     quit_on_last = app.quitOnLastWindowClosed()

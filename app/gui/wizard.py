@@ -80,7 +80,7 @@ class InstallerWizard(QWizard):
     """
 
     def __init__(self, plan: InstallPlan, state: pipeline.RunState | None = None, log: Reporter | None = None,
-                 confirm_close: bool = True, parent: QWidget | None = None) -> None:
+                 confirm_close: bool = True, parent: QWidget | None = None, start_id: int | None = None) -> None:
         super().__init__(parent)
         self.plan = plan
         self.state = state if state is not None else pipeline.RunState()
@@ -126,7 +126,7 @@ class InstallerWizard(QWizard):
         ]
         for page_id, cls in pages:
             self.setPage(page_id, cls(plan, self.state, log))
-        self.setStartId(PageId.PACKAGE)
+        self.setStartId(PageId.PACKAGE if start_id is None else start_id)  # GPU_CHECK: --gpu-check-only
         self._return_passer = _ReturnPasser(self)
         for combo in self.findChildren(QComboBox):
             if combo.isEditable():

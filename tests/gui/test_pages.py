@@ -438,8 +438,10 @@ def test_gpu_check_page_trains_and_shows_verdict(make_page, qtbot, tmp_path):
     qtbot.waitUntil(page.isComplete, timeout=120_000)
     assert state.gpu is not None, page.verdict.plain
     assert len(page.curve.points()) == 10
-    assert page.verdict.plain.replace("\n", " ") == state.gpu.verdict_text
-    assert page.verdict.kind == ("ok" if state.gpu.gpu else "warning")
+    g = state.gpu
+    assert page.verdict.plain == (g.verdict_text if g.gpu_works else
+                                  f"{g.title}: {g.reason}" + (f"\nFix: {g.fix}" if g.fix else ""))
+    assert page.verdict.kind == {"gpu_works": "ok", "cpu_only": "warning", "gpu_broken": "error"}[g.status]
     assert page.device_label.text().startswith(state.gpu.device)
     assert "steps/s" in page.speed_label.text()
     assert page.again_button.isEnabled() and not page.cancel_button.isEnabled()
