@@ -274,7 +274,8 @@ def test_cancel_mid_segment_closes_every_connection_and_resumes_per_segment(srv,
     assert stamps["open"] >= 4
     assert seg_threads() == []  # every connection's thread was joined before Cancelled was raised
     assert returned < 2.0  # generous: the promise is within a second
-    assert wait_until(lambda: srv.state.open_connections == 0, 3.0)  # the server saw every connection close
+    # the server saw every connection close (it notices at its next write; generous for a loaded machine)
+    assert wait_until(lambda: srv.state.open_connections == 0, 15.0)
     part = plan.download_dir / (NAME + ".part")
     state = json.loads(segments.state_path(part).read_text())
     assert [(a, b) for a, b, _ in state["segments"]] == bounds()

@@ -93,7 +93,9 @@ def test_wizard_end_to_end(qtbot, tmp_path, mirror_server, isolated_home):
     points = gpu.curve.points()
     assert len(points) == 20
     assert state.gpu.loss_last_mean < state.gpu.loss_first_mean
-    assert gpu.verdict.plain.replace("\n", " ") == state.gpu.verdict_text
+    g = state.gpu  # the banner: the verdict once, with its fix (this machine has no GPU: "CPU only")
+    assert g.status == "cpu_only"
+    assert gpu.verdict.plain == f"{g.title}: {g.reason}" + (f"\nFix: {g.fix}" if g.fix else "")
     click_next(qtbot, wizard)
 
     # 7. finish: summary, log file, next commands

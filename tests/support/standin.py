@@ -299,10 +299,11 @@ class _Conda:
                 default_channels = parsed["default_channels"]
         return channels, default_channels
 
-    def channels(self, cli: list[str], override: bool) -> list[str]:
+    def channels(self, cli: list[str], override: bool, log: bool = True) -> list[str]:
         """Effective channel base URLs, in priority order (names resolved with ``custom_channels`` and
         ``channel_alias`` of the merged .condarc files; see :meth:`rc_maps`). Logged to
-        ``STANDIN_CONDA_CHANNEL_LOG`` when that is set."""
+        ``STANDIN_CONDA_CHANNEL_LOG`` when that is set and ``log`` (``conda info`` lists channels without
+        contacting them, so it does not log)."""
         rc_channels, rc_defaults = self.condarc_lists()
         custom, alias = self.rc_maps()
         names = list(cli)
@@ -317,7 +318,8 @@ class _Conda:
                 url = _channel_url(n, custom, alias)
                 if url not in urls:
                     urls.append(url)
-        _log_channels(self.argv, urls)
+        if log:
+            _log_channels(self.argv, urls)
         return urls
 
     # ---- commands -----------------------------------------------------------------------------------------------
@@ -352,7 +354,7 @@ class _Conda:
 
     def info(self, rest: list[str]) -> int:
         home = _home()
-        rc_channels = self.channels([], False)
+        rc_channels = self.channels([], False, log=False)
         channel_urls = [f"{u}/{s}" for u in rc_channels for s in (_SUBDIR, "noarch")]
         envs = self.all_envs()
         py = f"{sys.version_info[0]}.{sys.version_info[1]}"

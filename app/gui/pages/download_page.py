@@ -26,7 +26,9 @@ from app.gui.widgets.status_label import StatusLabelWidget
 
 
 #: A downloader log line that announces a retry: "... retrying (1/4)." or "... resuming (2/4).".
-_RETRY_RE = re.compile(r"\b(retrying|resuming|reconnecting)\b.*\(\d+/\d+\)", re.IGNORECASE)
+#: A retry line of the downloader: ``retry 2/5: ...`` (app.core.download / segments / net), or the older
+#: ``... retrying (2/5)`` wording.
+_RETRY_RE = re.compile(r"^retry \d+/\d+\b|\b(retrying|resuming|reconnecting)\b.*\(\d+/\d+\)", re.IGNORECASE)
 
 
 def download_stats(connections: int | None, retries: int, mirror: str) -> str:
@@ -195,12 +197,12 @@ class DownloadPage(WorkPage):
     def handle_progress(self, p: Progress) -> None:
         connections = getattr(p, "connections", None)  # the segmented downloader reports these
         retries = getattr(p, "retries", None)
-        if connections is not None:
+        if connections:  # 0: the final, forced update, which does not say; keep what was shown
             self._connections = int(connections)
         elif self._connections is None and p.text.startswith(download.DOWNLOADING_TEXT):
             self._connections = 1  # the single-stream downloader
-        if retries is not None:
-            self._retries = int(retries)
+        if retries:
+            self._retries = max(self._retries, int(retries))
         if p.text.startswith(download.DOWNLOADING_TEXT) or p.total:
             self._last = p
         self.progress.show_progress(p, describe_download(p))
