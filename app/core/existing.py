@@ -126,19 +126,19 @@ class WinregUninstallKeys:
         return out
 
 
-def prefix_from_uninstall_entry(row: Mapping[str, str]) -> PureWindowsPath | None:
+def prefix_from_uninstall_entry(row: Mapping[str, str]) -> str | None:
     """The prefix an uninstall key names: ``InstallLocation``, else the folder of the ``UninstallString``
     program (constructor writes ``"<prefix>\\Uninstall-<Name>.exe"``, quoted). ``None`` for other products."""
     if not str(row.get("key", "")).lower().startswith(PRODUCTS):
         return None
     location = (row.get("InstallLocation") or "").strip().strip('"')
     if location:
-        return PureWindowsPath(location)
+        return location
     command = (row.get("UninstallString") or row.get("QuietUninstallString") or "").strip()
     m = re.match(r'^"([^"]+)"', command) or re.match(r"^(\S+)", command)
     if not m:
         return None
-    return PureWindowsPath(m.group(1)).parent
+    return str(PureWindowsPath(m.group(1)).parent)
 
 
 def usual_prefixes(os_name: str, home: Path, environ: Mapping[str, str] | None = None) -> list[Path]:
@@ -343,6 +343,25 @@ def _legacy(onexc: Callable) -> Callable:
     return lambda func, path, exc_info: onexc(func, path, exc_info[1])
 
 
+def _marked_prefixes() -> list[Path]:
+    """The prefixes named by in-progress markers (:func:`app.core.installer.in_progress_marker`)."""
+    import json  # noqa: PLC0415
+
+    from app.core import installer  # noqa: PLC0415
+
+    out: list[Path] = []
+    try:
+        files = sorted(installer.in_progress_marker(Path("x")).parent.glob("*.json"))
+    except OSError:
+        return out
+    for path in files:
+        try:
+            out.append(Path(json.loads(path.read_text(encoding="utf-8"))["prefix"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
 def find_installs(*, os_name: str | None = None, home: Path | None = None,
                   environ: Mapping[str, str] | None = None, registry: UninstallKeys | None = None,
                   which: Callable[..., str | None] = shutil.which) -> list[FoundInstall]:
@@ -395,9 +414,11 @@ def find_installs(*, os_name: str | None = None, home: Path | None = None,
     for row in (registry.entries() if registry is not None else []):
         where = prefix_from_uninstall_entry(row)
         if where is not None:
-            note(Path(str(where)), f"registry {row.get('hive', '?')} ...\\Uninstall\\{row.get('key')}")
+            note(Path(where), f"registry {row.get('hive', '?')} ...\\Uninstall\\{row.get('key')}")
     for m in manifest.all_manifests():
         note(Path(m.prefix), "the wizard's install record")
+    for prefix in _marked_prefixes():
+        note(prefix, "a run of the wizard that was stopped")
     for prefix in usual_prefixes(os_name, home, environ):
         note(prefix, "usual location")
 
