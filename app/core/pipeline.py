@@ -50,6 +50,7 @@ class RunState:
     index: tuple[str, list[catalog.InstallerEntry]] | None = None
     #: What this run does with the install location (:func:`app.core.existing.decide`): ``"install"``,
     #: ``"reuse"`` (no catalog, download or installer) or ``"reinstall"`` (repair); ``None`` = not decided yet.
+    #: Each of those steps decides again (the wizard's install page may change the location or the choice).
     existing: str | None = None
     #: The install was made by this run, or by an earlier run of the wizard that this run reuses: its
     #: ``.condarc`` is the installer's, not the user's (:func:`app.core.condarc.configure`'s ``new_install``).
@@ -64,8 +65,9 @@ class RunState:
 
 
 def _decision(plan: InstallPlan, state: RunState) -> str:
-    if state.existing is None:
-        state.existing = existing.decide(plan)
+    # Decided again by each step: the wizard's install page may change the location or the choice after the
+    # catalog and download pages ran.
+    state.existing = existing.decide(plan)
     return state.existing
 
 
