@@ -99,3 +99,20 @@ def test_an_incomplete_install_of_ours_offers_only_repair(qtbot, page_for, tmp_p
     assert page.result.kind == "ok", page.result.plain
     assert (prefix / "bin" / "conda").exists() and not (prefix / "pkgs" / "half.tar.bz2").exists()
     assert manifest.load(prefix).made_by_us and not marker.exists()
+
+
+def test_uninstall_without_silent_asks_in_a_dialog(qtbot, standin_prefix, tmp_path, monkeypatch):
+    from app import gui
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(("warning", a[2])))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: shown.append(("information", a[2])))
+    plan = local_plan(tmp_path, "official", prefix=standin_prefix)
+    assert gui.run_uninstall(plan) == 14  # no record: nothing asked, nothing changed
+    assert shown[-1][0] == "warning" and "There is no record" in shown[-1][1] and standin_prefix.exists()
+    manifest.save(manifest.Manifest(str(standin_prefix), made_by_us=True))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert gui.run_uninstall(plan) == 1 and standin_prefix.exists()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert gui.run_uninstall(plan) == 0
+    assert not standin_prefix.exists() and shown[-1][0] == "information"

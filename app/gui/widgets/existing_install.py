@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton,
                                QRadioButton, QVBoxLayout, QWidget)
 
 from app.core import existing, installer, manifest
@@ -38,16 +38,16 @@ def check(plan, installer_ext: str | None = None) -> list[str]:
     return [f"The incomplete installation in {plan.resolved_prefix} is removed and installed again."]
 
 
-def confirm_uninstall(parent: QWidget | None, prefix: Path, os_name: str) -> bool:
-    """Ask, listing what ``--uninstall`` would do for ``prefix`` (its dry run). ``False`` when there is
-    nothing to uninstall (said in a message box) or the user says no."""
+def confirm_uninstall(parent: QWidget | None, prefix: Path, os_name: str) -> bool | None:
+    """Ask, listing what ``--uninstall`` would do for ``prefix`` (its dry run). ``True``: go ahead;
+    ``False``: the user said no; ``None``: there is nothing to uninstall (said in a message box)."""
     from app.core import uninstall  # noqa: PLC0415
 
     try:
         plan = uninstall.run(prefix, os_name=os_name, dry_run=True)
     except WizardError as exc:
-        QMessageBox.warning(parent, parent.tr("Uninstall") if parent else "Uninstall", f"{exc.message}\n\n{exc.fix}")
-        return False
+        QMessageBox.warning(parent, "Uninstall", f"{exc.message}\n\n{exc.fix}")
+        return None
     text = "\n".join(f"• {line}" for line in plan.lines) or "Nothing to do."
     answer = QMessageBox.question(
         parent, "Uninstall", f"Uninstall {prefix}? The wizard will:\n\n{text}\n\nFiles you edited since are kept.",
@@ -191,3 +191,47 @@ class ExistingInstallWidget(QWidget):
         self.refresh()
         self.changed.emit()
 
+
+
+class UninstallRunner(QObject):
+    """Runs :func:`app.core.uninstall.run` in a worker with a busy dialog, then shows the result
+    (``--uninstall`` without ``--silent``). :meth:`exec` returns 0, or 14 when something was kept."""
+
+    def __init__(self, prefix: Path, os_name: str) -> None:
+        super().__init__()
+        self.prefix, self.os_name = prefix, os_name
+        self.code = 0
+        self.loop = QEventLoop()
+        self.worker = None
+
+    def exec(self) -> int:
+        from app.core import uninstall  # noqa: PLC0415
+        from app.gui.worker import EngineWorker  # noqa: PLC0415
+
+        busy = QProgressDialog(f"Uninstalling {self.prefix}…", "", 0, 0)
+        busy.setCancelButton(None)
+        busy.setWindowTitle("Uninstall")
+        busy.show()
+        prefix, os_name = self.prefix, self.os_name
+        self.worker = EngineWorker(lambda r, c: uninstall.run(prefix, r, os_name=os_name), name="uninstall")
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self.worker.start()
+        self.loop.exec()
+        busy.close()
+        self.worker.teardown()
+        if self.code == 0:
+            QMessageBox.information(None, "Uninstall", f"Uninstalled {prefix}: every change the wizard made for it "
+                                                       "is reversed. Open a new terminal to use the restored settings.")
+        return self.code
+
+    @Slot(object)
+    def _finished(self, _result) -> None:
+        self.loop.quit()
+
+    @Slot(object)
+    def _failed(self, error) -> None:
+        self.code = getattr(error, "exit_code", 1)
+        text = f"{error.message}\n\n{error.fix}" if isinstance(error, WizardError) else str(error)
+        self.loop.quit()
+        QMessageBox.warning(None, "Uninstall", text)
