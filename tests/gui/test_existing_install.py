@@ -39,11 +39,12 @@ def page_for(qtbot, tmp_path, standin_installer):
 def test_another_conda_offers_reuse_and_update_and_reuse_skips_the_installer(qtbot, page_for, standin_prefix):
     page = page_for(standin_prefix)
     w = page.existing
-    assert w.isVisible() and f"{standin_prefix} already holds conda" in w.summary.text()
+    assert w.isVisible() and w.summary.text() == f"{standin_prefix} already holds a conda installation."
     assert w.reuse.isVisible() and w.update.isVisible() and w.other_button.isVisible()
     assert not w.repair.isVisible() and not w.uninstall_button.isVisible()
-    assert page.check_status.kind == "error" and "--if-exists reuse" in page.check_status.plain
-    assert not page.install_button.isEnabled()
+    assert page.check_status.kind == "error"
+    assert "Choose what to do with it above, or choose another folder." in page.check_status.plain
+    assert not page.install_button.isEnabled() and not page.update_check.isVisible()
     w.reuse.setChecked(True)
     assert page.plan.if_exists == "reuse" and not page.plan.update_existing
     assert page.check_status.plain == f"The installation in {standin_prefix} is reused as it is: the installer does not run."
@@ -91,7 +92,8 @@ def test_an_incomplete_install_of_ours_offers_only_repair(qtbot, page_for, tmp_p
     assert "holds an incomplete installation made by this wizard" in w.summary.text()
     assert w.repair.isVisible() and w.repair.text() == "Repair it: remove the incomplete installation and install again"
     assert not w.reuse.isVisible() and not w.update.isVisible()
-    assert page.check_status.kind == "error" and "--if-exists repair" in page.check_status.plain
+    assert page.check_status.kind == "error" and "incomplete installation" in page.check_status.plain
+    assert "Choose what to do with it above" in page.check_status.plain
     w.repair.setChecked(True)
     assert page.install_button.isEnabled()
     page.start_install()

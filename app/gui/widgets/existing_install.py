@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QMe
                                QRadioButton, QVBoxLayout, QWidget)
 
 from app.core import existing, installer, manifest
-from app.core.errors import WizardError
+from app.core.errors import PrefixError, WizardError
 
 
 def check(plan, installer_ext: str | None = None) -> list[str]:
@@ -32,7 +32,15 @@ def check(plan, installer_ext: str | None = None) -> list[str]:
     """
     decision = existing.decide(plan)
     if decision == "install":
-        return existing.check_prefix(plan, installer_ext)
+        try:
+            return existing.check_prefix(plan, installer_ext)
+        except PrefixError as exc:
+            prefix = plan.resolved_prefix
+            if existing.mode(plan) == "fail" and existing.occupied(prefix) and (
+                    installer.conda_executable(prefix, plan.platform.os).exists()
+                    or existing.incomplete_reason(prefix, plan.platform.os)):
+                exc.fix = "Choose what to do with it above, or choose another folder."
+            raise
     if decision == "reuse":
         return [f"The installation in {plan.resolved_prefix} is reused as it is: the installer does not run."]
     return [f"The incomplete installation in {plan.resolved_prefix} is removed and installed again."]
@@ -112,7 +120,11 @@ class ExistingInstallWidget(QWidget):
             self.plan.if_exists = "update"  # the page's "update" checkbox was ticked
         if not existing.occupied(prefix):
             self.hide()
+            if self.update_check is not None:
+                self.update_check.show()
             return
+        if self.update_check is not None:  # the choices below replace the page's own "update" box
+            self.update_check.hide()
         os_name = self.plan.platform.os
         ours = existing.made_by_us(prefix)
         why = existing.incomplete_reason(prefix, os_name)
@@ -121,7 +133,8 @@ class ExistingInstallWidget(QWidget):
         if why is not None:
             text = self.tr("{prefix} holds an incomplete installation made by this wizard ({why}).")
         elif conda:
-            text = self.tr("{prefix} already holds conda {version}") + (
+            text = (self.tr("{prefix} already holds conda {version}") if version else
+                    self.tr("{prefix} already holds a conda installation")) + (
                 self.tr(", installed by this wizard.") if ours else self.tr("."))
         else:
             text = self.tr("{prefix} is not empty and holds no conda installation.")
