@@ -194,3 +194,13 @@ def test_dry_run_of_reuse_names_no_installer(tmp_path, isolated_home):
     assert res.returncode == 0, res.stderr
     assert f"Installer: none: the installation in {prefix} is reused as it is." in res.stdout
     assert "If it exists:    reuse" in res.stdout
+
+
+def test_reuse_of_a_conda_that_does_not_answer_is_exit_7(tmp_path, isolated_home):
+    prefix = _conda_root(tmp_path / "mc")
+    (prefix / "bin" / "conda").write_text("#!/bin/sh\necho 'Traceback: broken' >&2\nexit 1\n")
+    res = run_cli("--silent", "--prefix", str(prefix), "--if-exists", "reuse", "--no-env", "--no-shell-init",
+                  home=isolated_home)
+    assert res.returncode == 7, res.stdout[-2000:] + res.stderr[-2000:]
+    assert f"{prefix / 'bin' / 'conda'} --version failed (exit code 1)" in res.stderr
+    assert "Running: bash" not in res.stdout
