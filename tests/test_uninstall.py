@@ -71,13 +71,15 @@ def test_install_twice_then_uninstall_leaves_home_byte_identical(tmp_path, isola
     prefix = home / "miniconda3"
     res = _install(home, prefix, standin_installer, tmp_path)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    res = _install(home, prefix, standin_installer, tmp_path, "--if-exists", "reuse", "--if-env-exists", "reuse")
+    # the second install runs the installer again over it (-u); reuse is the other route (test_reuse.py)
+    res = _install(home, prefix, standin_installer, tmp_path, "--if-exists", "update", "--if-env-exists", "reuse")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     for rc in (".bashrc", ".zshrc"):  # installing twice leaves one block per shell
         assert (home / rc).read_text().count("# >>> conda initialize >>>") == 1
     # the manifest (issue 11, item 4): installer and its SHA-256, journal runs, env, the copy in the prefix
     m = manifest.load(prefix)
     assert m.made_by_us and m.status == "complete" and m.installer == standin_installer.name
+    assert [u["how"] for u in m.updates] == ["update"]  # an update keeps the record that the wizard made it
     assert m.installer_sha256 == hashlib.sha256(standin_installer.read_bytes()).hexdigest()
     assert len(m.shell_runs) == 1 and {Path(c["path"]).name for c in m.shell_changes} == {".bashrc", ".zshrc"}
     assert all(c["backup"] and Path(c["backup"]).exists() for c in m.shell_changes)
