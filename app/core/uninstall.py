@@ -125,7 +125,8 @@ def _undo_shell(m: manifest.Manifest, result: UninstallResult, reporter: Reporte
         try:
             shell_setup.undo(group, reporter, user_env=user_env, journal_path=journal_path)
         except ShellSetupError as exc:
-            result.kept.append(f"{exc.message} {exc.fix}")
+            # one file at a time: undo's "Nothing was undone" is about this file only
+            result.kept.append(f"{exc.message.removeprefix('Nothing was undone: ')} {exc.fix}")
             continue
         if first.kind == "file" and first.existed_before and first.backup:
             backup = Path(first.backup)
