@@ -21,7 +21,7 @@ from app import __version__
 from app.core.errors import UsageError
 from app.core.events import error_text, event_line, failed_fields
 from app.core import plan_checks, presets
-from app.core.plan import IF_ENV_EXISTS, MIRRORS, InstallPlan, default_prefix
+from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
 def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no arguments the wizard opens; --silent runs unattended.",
         epilog="Exit codes (silent mode): 0 ok, 2 usage/config error, 3 installer index, 4 download, "
         "5 SHA-256 mismatch or unverified, 6 install location, 7 installer, 8 PATH/shell, 9 conda create, "
-        "10 Terms of Service not accepted, 11 GPU check, 13 --require-gpu and no working GPU, 130 cancelled. See README.md.",
+        "10 Terms of Service not accepted, 11 GPU check, 13 --require-gpu and no working GPU, 14 uninstall, 130 cancelled. See README.md.",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit (a JSON event with --json)")
     p.add_argument("--silent", action="store_true", help="run without a window and without questions (alias: /S)")
@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", metavar="FILE", help="where to write the log (default: the platform log dir)")
     p.add_argument("--undo-shell-changes", action="store_true",
                    help="restore the shell start-up files (and Windows PATH) changed by the last run, byte for byte")
+    p.add_argument("--uninstall", action="store_true",
+                   help="reverse what the wizard did for --prefix (shell files, envs) and remove the prefix if the "
+                   "wizard made it; --silent needs --yes; with --dry-run, list what would be done")
+    p.add_argument("--yes", action="store_true", help="confirm --uninstall in silent mode")
 
     g = p.add_argument_group("installer")
     g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)}, auto (probe them all, use the fastest) or a Miniconda directory URL")
@@ -93,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("install")
     g.add_argument("--prefix", metavar="DIR", help="install location (default ~/miniconda3)")
     g.add_argument("--update-existing", action="store_true", default=None,
-                   help="install over an existing Miniconda in --prefix")
+                   help="install over an existing Miniconda in --prefix (the same as --if-exists update)")
+    g.add_argument("--if-exists", choices=list(IF_EXISTS),
+                   help="when --prefix holds an installation: fail (default), reuse it (no installer; PATH, env and "
+                   "GPU steps only), update it, or repair one this wizard made (an incomplete one is reinstalled)")
     g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
     g.add_argument("--skip-space-check", action="store_true", default=None,
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
@@ -302,6 +309,12 @@ def check_flags(args: argparse.Namespace) -> None:
     """
     problems = [f"{a} and {b} cannot be used together: {why}. Leave one of them out."
                 for a, b, why in _CONFLICTS if _given(args, a) and _given(args, b)]
+    if args.update_existing and args.if_exists not in (None, "update"):
+        problems.append(f"--update-existing and --if-exists {args.if_exists} cannot be used together: "
+                        "--update-existing means --if-exists update. Leave one of them out.")
+    if getattr(args, "uninstall", False) and args.silent and not args.dry_run and not args.yes:
+        problems.append("--uninstall in silent mode needs --yes: it removes the installation and puts your shell "
+                        "files back. Add --yes to confirm, or --dry-run to see what it would do.")
     if args.json and not (args.silent or args.dry_run or args.undo_shell_changes or args.write_config):
         problems.append("--json needs --silent (or --dry-run): JSON events are for unattended runs, and without "
                         "--silent the wizard window would open.")
@@ -310,6 +323,8 @@ def check_flags(args: argparse.Namespace) -> None:
                         "without --silent the wizard window would open.")
     if len(problems) == 1 and problems[0].startswith("--download-only needs"):
         raise UsageError(problems[0], fix="Add --silent: miniconda-wizard --silent --download-only --download-dir DIR.")
+    if len(problems) == 1 and problems[0].startswith("--uninstall in silent mode needs --yes"):
+        raise UsageError(problems[0], fix="Add --yes to confirm the uninstall, or --dry-run to list what it would do.")
     if problems:
         raise UsageError(problems[0] if len(problems) == 1 else "Conflicting flags:\n- " + "\n- ".join(problems),
                          fix="Leave out one flag of each pair named above" if not (len(problems) == 1 and "--json" in problems[0])
@@ -331,7 +346,7 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
         if notes is not None:
             notes.extend(settled)
     for key in ("preset", "mirror", "installer", "installer_file", "sha256", "allow_unverified", "download_dir", "platform",
-                "prefix", "update_existing", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
+                "prefix", "update_existing", "if_exists", "install_type", "skip_space_check", "init_shells", "add_to_path", "register_python",
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall",
                 "download_only", "use_cache", "connections", "stall_timeout",
@@ -339,6 +354,16 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value
+    if args.update_existing and "if_exists" in values and values["if_exists"] not in ("fail", "update"):
+        if notes is not None:
+            notes.append(f"--update-existing on the command line overrides if_exists = {values['if_exists']!r} "
+                         f"from {Path(args.config).name if args.config else 'the answer file'}.")
+        values["if_exists"] = "update"
+    elif args.if_exists is not None and args.if_exists != "update" and values.get("update_existing") is True:
+        if notes is not None:
+            notes.append(f"--if-exists {args.if_exists} on the command line overrides update_existing from "
+                         f"{Path(args.config).name if args.config else 'the answer file'}.")
+        values["update_existing"] = False
     if args.no_shell_init:
         values["init_shells"] = []
     if args.no_env:
@@ -499,6 +524,17 @@ def _main(raw: list[str]) -> int:
     except UsageError as exc:
         _print_usage_error(exc, args.json)
         return exc.exit_code
+    if args.uninstall:
+        from app import silent
+
+        if args.silent or args.dry_run:
+            return silent.uninstall(plan.resolved_prefix, json_events=args.json, dry_run=args.dry_run,
+                                    os_name=plan.platform.os)
+        from app import gui  # the wizard path asks first, in a dialog
+        from app.core import termination
+
+        termination.restore_default_handlers()
+        return gui.run_uninstall(plan, argv)
     if args.gpu_check_only or args.python or args.env:
         return _gpu_check_only(args, plan, raw)
     if args.undo_shell_changes:

@@ -228,7 +228,8 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
     if state.install is not None or changed or state.env is not None:
         text += " Finished steps stay: " + "; ".join(stays) + "."
         if state.install is not None and not prefix_existed:
-            text += " To continue, run again with --update-existing."
+            text += (" To continue, run again with --update-existing. To go on from where it stopped without "
+                     "running the installer again: --if-exists reuse.")
     elif stays:
         text += " Nothing else was changed; " + stays[0] + " stays."
     else:
@@ -354,7 +355,7 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     Output: the plan summary, the chosen installer and the warnings, or one JSON ``plan`` event
     (``plan``, ``summary``, ``installer``, ``warnings``).
     """
-    from app.core import catalog, download, installer, net
+    from app.core import catalog, download, existing, net
     from app.core.errors import UnverifiedInstallerError
     from app.core.events import RecordingReporter
 
@@ -362,6 +363,8 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     with TerminationHandler(cancel) as signals:
         try:
             pipeline.preflight(plan, record)
+            if existing.decide(plan) == "reuse":  # the real run reads no index and runs no installer
+                return _dry_run_reuse(plan, console, json_events, out, record)
             with net.make_session() as session:
                 choice = catalog.resolve(plan, session, record, cancel)
             download.check_space_for(plan, choice, record)  # the download step's own free-space check
@@ -370,8 +373,9 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
                     f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
                     fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
                         "publishes it), or allow unverified installers (--allow-unverified).")
-            for warning in ([] if plan.download_only else installer.check_prefix(plan, Path(choice.filename).suffix.lower())):
-                record.log(Stage.INSTALL, warning, "warning")
+            if not plan.download_only and existing.decide(plan) == "install":  # a repair removes the incomplete installation first
+                for warning in existing.check_prefix(plan, Path(choice.filename).suffix.lower()):
+                    record.log(Stage.INSTALL, warning, "warning")
         except Cancelled:
             text = f"Cancelled by {signals.received}; nothing was changed." if signals.received else \
                 "Cancelled; nothing was changed."
@@ -410,6 +414,46 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
         for warning in warnings:
             print(f"warning: {warning}", file=out)
         print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)
+    return 0
+
+
+def _dry_run_reuse(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, record) -> int:
+    """``--dry-run --if-exists reuse`` on an existing installation: the plan, without an installer."""
+    warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
+    if json_events:
+        assert isinstance(console, JsonReporter)
+        console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(), installer=None, warnings=warnings)
+    else:
+        print(plan.summary(), file=out)
+        print(f"Installer: none: the installation in {plan.resolved_prefix} is reused as it is.", file=out)
+        for warning in warnings:
+            print(f"warning: {warning}", file=out)
+        print("\nDry run: every check the real run makes passed; nothing was changed.", file=out)
+    return 0
+
+
+def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, out: TextIO | None = None,
+              os_name: str | None = None) -> int:
+    """``--uninstall`` (``--yes`` already checked by the command line): reverse what the wizard did for ``prefix``
+    (:func:`app.core.uninstall.run`). Returns 0, or 14 (:class:`~app.core.errors.UninstallError`) when there is no
+    record of ``prefix`` or something could not be reversed. With ``dry_run`` the actions are listed, nothing done.
+    """
+    from app.core import uninstall as uninstall_mod
+
+    out = out or sys.stdout
+    console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
+    try:
+        result = uninstall_mod.run(prefix, None if dry_run else console, os_name=os_name, dry_run=dry_run)
+    except WizardError as exc:
+        _report_error(console, json_events, exc, exc.exit_code, out)
+        return exc.exit_code
+    if dry_run:
+        text = "\n".join([f"Dry run: --uninstall --prefix {prefix} would:", *(f"- {line}" for line in result.lines),
+                          "Nothing was changed."])
+    else:
+        text = f"Uninstalled: {prefix}" + (" is removed" if result.prefix_removed else " is kept") + \
+            "; every change the wizard made for it is reversed. Open a new terminal to use the restored settings."
+    _report(console, json_events, out, "finished", 0, text)
     return 0
 
 

@@ -13,7 +13,8 @@ HOME, so nothing on this machine is changed and nothing is fetched from the inte
 The GPU check trains for real on whatever torch finds (the CPU here).
 
 Writes ``01-package.png`` ... ``07-finish.png`` (window size ``--size``, default 1024x768), and on
-the way ``02a-download-paused.png`` (the download paused), ``03a-install-empty-folder.png`` (an existing empty folder as the location),
+the way ``02a-download-paused.png`` (the download paused), ``03a-install-empty-folder.png`` (an existing empty folder as the location), ``03b-install-existing-other.png``
+(a conda the wizard did not make: reuse or update), ``03c-install-existing-ours.png`` (one it made: repair or uninstall),
 ``05-env.png`` (the env page before Create: preset and reason, where each part comes from, the
 commands that will run), ``05d-env-file-problems.png`` (a malformed environment.yml imported: its
 problems), ``05a-env-exists.png`` (an env of that name exists), ``05b-env-exists-question.png`` (what
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.gui.wizard import InstallerWizard, PageId
     from tests.support.http_server import LocalServer
     from tests.support.mirror import build_mirror
-    from tests.support.standin import DEFAULT_FILENAME, build_standin_installer
+    from tests.support.standin import DEFAULT_FILENAME, build_standin_installer, run_installer
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setStyle("Fusion")
@@ -145,6 +146,15 @@ def main(argv: list[str] | None = None) -> int:
         empty.mkdir()
         install.prefix_edit.setText(str(empty))
         shot("03a-install-empty-folder.png")
+        other = work / "home" / "anaconda3"  # issue 11: a conda the wizard did not make, then one it made
+        run_installer(standin, "-b", "-p", str(other))
+        install.prefix_edit.setText(str(other))
+        shot("03b-install-existing-other.png")
+        from app.core import manifest
+        manifest.save(manifest.Manifest(str(other), made_by_us=True))
+        install.prefix_edit.setText(str(empty))
+        install.prefix_edit.setText(str(other))
+        shot("03c-install-existing-ours.png")
         install.prefix_edit.setText(str(prefix))
         empty.rmdir()
         install.install_button.click()

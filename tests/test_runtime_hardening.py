@@ -328,8 +328,9 @@ def test_after_sigkill_the_next_run_names_the_incomplete_install_and_the_fix(tmp
     assert last["event"] == "failed" and last["error"] == "PrefixError"
     assert last["message"].startswith(f"{prefix} holds an incomplete installation: an earlier run of the wizard")
     assert "SIGKILL" in last["message"]
-    assert last["fix"] == (f"Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose "
-                           "another folder.")
+    assert last["fix"] == ("Repair it: run again with --if-exists repair (the incomplete installation, which this "
+                           "wizard made, is removed and installed again); or remove the incomplete installation "
+                           f"with `rm -rf {prefix}` and run again, or choose another folder.")  # issue 11: repair
     # the fix works
     import shutil
 

@@ -24,6 +24,7 @@ class Stage(str, enum.Enum):
     SHELL = "shell"
     ENV = "env"
     GPU_CHECK = "gpu_check"
+    UNINSTALL = "uninstall"  # --uninstall (not a pipeline step)
 
 
 class Cancelled(Exception):
@@ -141,6 +142,14 @@ class NoWorkingGpuError(GpuCheckError):
     exit_code = 13
 
 
+class UninstallError(WizardError):
+    """``--uninstall`` could not reverse everything (a file edited since is kept, a folder not removed), or
+    there is no record that the wizard installed or set up the prefix."""
+
+    stage = Stage.UNINSTALL
+    exit_code = 14
+
+
 #: Exit codes of silent mode, documented in README.md. Order matters for the table only.
 EXIT_CODES: dict[str, int] = {
     "success": 0,
@@ -157,6 +166,7 @@ EXIT_CODES: dict[str, int] = {
     TermsOfServiceError.__name__: TermsOfServiceError.exit_code,
     GpuCheckError.__name__: GpuCheckError.exit_code,
     NoWorkingGpuError.__name__: NoWorkingGpuError.exit_code,
+    UninstallError.__name__: UninstallError.exit_code,
     Cancelled.__name__: 130,
 }
 EXIT_CANCELLED = 130

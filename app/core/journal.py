@@ -208,3 +208,14 @@ def last_run(journal_path: Path | None = None) -> list[JournalEntry]:
         return []
     run_id = entries[-1].run_id
     return [e for e in entries if e.run_id == run_id]
+
+
+def entries_of_runs(run_ids: Iterable[str], journal_path: Path | None = None) -> list[JournalEntry]:
+    """The entries of the given runs (:attr:`JournalEntry.run_id`), oldest first, undone ones included
+    (for ``--uninstall``, which reverses the runs its install manifest names; :mod:`app.core.uninstall`).
+
+    Raises:
+        ShellSetupError: the journal is damaged (see :meth:`Journal.entries`).
+    """
+    wanted = set(run_ids)
+    return [e for e in read_journal(journal_path) if e.run_id in wanted]

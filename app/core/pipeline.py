@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
-                      pip_install, plan_checks, presets, shell_setup, staging, tos)
+from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer, manifest,
+                      net, pip_config, pip_install, plan_checks, presets, shell_setup, staging, tos)
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
+from app.core.file_edit import iso_now
 from app.core.plan import InstallPlan, setting
 from app.core.platform_info import detect
 
@@ -48,6 +49,15 @@ class RunState:
     #: Index rows already read, with the URL they came from: (mirror_url, entries). The catalog
     #: step uses them instead of reading the index again when the URL still matches.
     index: tuple[str, list[catalog.InstallerEntry]] | None = None
+    #: What this run does with the install location (:func:`app.core.existing.decide`): ``"install"``,
+    #: ``"reuse"`` (no catalog, download or installer) or ``"reinstall"`` (repair); ``None`` = not decided yet.
+    #: Each of those steps decides again (the wizard's install page may change the location or the choice).
+    existing: str | None = None
+    #: The install was made by this run, or by an earlier run of the wizard that this run reuses: its
+    #: ``.condarc`` is the installer's, not the user's (:func:`app.core.condarc.configure`'s ``new_install``).
+    new_install: bool = False
+    #: ``~/.conda`` before this run's install step (:func:`app.core.manifest.snapshot_dir`), for the manifest.
+    conda_dir_before: dict[str, str] | None = None
 
     def http(self):
         if self.session is None:
@@ -55,7 +65,25 @@ class RunState:
         return self.session
 
 
+def _decision(plan: InstallPlan, state: RunState) -> str:
+    # Decided again by each step: the wizard's install page may change the location or the choice after the
+    # catalog and download pages ran.
+    state.existing = existing.decide(plan)
+    return state.existing
+
+
+def _reusing(stage: Stage, plan: InstallPlan, state: RunState, reporter: Reporter) -> StageResult | None:
+    """The result of a catalog or download step that has nothing to do: the installation is reused."""
+    if _decision(plan, state) != "reuse":
+        return None
+    text = f"Skipped: {plan.resolved_prefix} is reused as it is (--if-exists reuse)."
+    reporter.log(stage, text)
+    return StageResult(stage, text, {"skipped": True, "reason": "reuse"})
+
+
 def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    if skipped := _reusing(Stage.CATALOG, plan, state, reporter):
+        return skipped
     entries = state.index[1] if state.index is not None and state.index[0] == plan.mirror_url else None
     state.choice = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
     c = state.choice
@@ -64,6 +92,8 @@ def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
 
 
 def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    if skipped := _reusing(Stage.DOWNLOAD, plan, state, reporter):
+        return skipped
     assert state.choice is not None, "run the catalog step first"
     # the cache, a staged share's SHA256SUMS, and --download-only around download.fetch_installer (issue 5)
     state.installer_path = staging.fetch(plan, state.choice, state.http(), reporter, cancel)
@@ -77,20 +107,106 @@ def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Ca
 
 
 def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
+    decision = _decision(plan, state)
+    prefix = plan.resolved_prefix
+    state.conda_dir_before = manifest.snapshot_dir(_conda_user_dir())
+    if decision == "reuse":  # --if-exists reuse: verify, never run the installer (issue 11)
+        conda = installer.conda_executable(prefix, plan.platform.os)
+        reporter.log(Stage.INSTALL, f"Reusing the installation in {prefix} (--if-exists reuse); the installer "
+                                    "does not run. Checking it: " + " ".join([*conda_cmd.argv_for(conda), "--version"]))
+        version = installer.conda_version(conda, cancel)
+        state.install = installer.InstallResult(prefix, conda, version)
+        state.new_install = existing.made_by_us(prefix)
+        _record_install(plan, state, "reuse", reporter)
+        reporter.info(Stage.INSTALL, "conda_version", version)
+        return StageResult(Stage.INSTALL, f"reused conda {version} in {prefix}",
+                           {"prefix": str(prefix), "conda": str(conda), "conda_version": version, "reused": True})
     assert state.installer_path is not None, "run the download step first"
-    state.install = installer.install(plan, state.installer_path, reporter, cancel)
+    if decision == "reinstall":  # --if-exists repair of an incomplete installation this wizard made
+        reporter.log(Stage.INSTALL, f"Repairing {prefix}: {existing.incomplete_reason(prefix, plan.platform.os)}; "
+                                    "removing the incomplete installation and installing again.", "warning")
+        existing.remove_incomplete(prefix)
+    fresh = not existing.occupied(prefix)
+    if fresh:  # recorded before the installer runs, so that a killed run's prefix is known to be ours
+        _save_manifest(manifest.Manifest(str(prefix), made_by_us=True, status="installing",
+                                         installed=iso_now()), reporter)
+    try:
+        state.install = installer.install(existing.installer_plan(plan), state.installer_path, reporter, cancel)
+    except BaseException:
+        if fresh and not existing.occupied(prefix):  # the installer's cleanup removed it: nothing to record
+            manifest.forget(prefix)
+        raise
+    state.new_install = fresh
+    _record_install(plan, state, "install" if fresh else existing.mode(plan), reporter)
     r = state.install
     if not wanted(plan, Stage.ENV):  # no env step: the install still gets the mirror's channels (issue 8)
         state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version,
-                                          new_install=not plan.update_existing)
+                                          new_install=state.new_install)
     return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
                        {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
+
+
+def _conda_user_dir() -> Path:
+    """conda's user folder ``~/.conda`` (``environments.txt``, ToS acceptances), which the installer and conda
+    write to; the manifest records what a run made there (:mod:`app.core.uninstall` takes it out again)."""
+    from app.core import system  # noqa: PLC0415
+
+    return system.home() / ".conda"
+
+
+def _save_manifest(m: manifest.Manifest, reporter: Reporter) -> None:
+    try:
+        manifest.save(m)
+    except OSError as exc:  # the record helps a later repair or uninstall; it never stops an install
+        reporter.log(Stage.INSTALL, f"Could not write the install record {manifest.manifest_path(Path(m.prefix))}: "
+                                    f"{exc.strerror or exc}; --uninstall and --if-exists repair will not know "
+                                    "this installation.", "warning")
+
+
+def _record_install(plan: InstallPlan, state: RunState, how: str, reporter: Reporter) -> None:
+    """Write the manifest after the install step: a fresh install is ``made_by_us``; an update, reuse or
+    repair is added to ``updates`` of the existing record (a new record for an installation the wizard did
+    not make says ``made_by_us: false``)."""
+    assert state.install is not None
+    prefix = state.install.prefix
+    m = manifest.load(prefix) or manifest.Manifest(str(prefix), made_by_us=False, installed=iso_now())
+    name = state.installer_path.name if state.installer_path else None
+    sha = (state.choice.sha256 if state.choice and state.choice.sha256 else
+           manifest.file_sha256(state.installer_path) if state.installer_path else None)
+    if how == "install":
+        m.made_by_us, m.status, m.installer, m.installer_sha256 = True, "complete", name, sha
+    else:
+        m.status = "complete"
+        m.updates.append({"time": iso_now(), "how": how, "installer": name, "installer_sha256": sha})
+    m.conda_version = state.install.conda_version
+    _note_conda_dir(m, state)
+    _save_manifest(m, reporter)
+
+
+def _note_conda_dir(m: manifest.Manifest, state: RunState) -> None:
+    """Add to the manifest the files this run made in ``~/.conda`` (new since :attr:`RunState.conda_dir_before`)."""
+    if state.conda_dir_before is None:
+        return
+    folder = _conda_user_dir()
+    now = manifest.snapshot_dir(folder)
+    record = m.conda_user_dir or {"path": str(folder), "existed": bool(state.conda_dir_before),
+                                  "files_before": dict(state.conda_dir_before), "files_made": {}}
+    made = record.setdefault("files_made", {})
+    for rel, sha in now.items():
+        if rel not in state.conda_dir_before:
+            made[rel] = sha
+        elif rel in made and rel != "environments.txt":
+            made[rel] = sha  # ours, rewritten by a later step of ours
+    m.conda_user_dir = record
 
 
 def _shell(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     prefix = state.install.prefix if state.install else plan.resolved_prefix
     state.shell_changes = shell_setup.apply(plan, prefix, reporter)
     state.shell_proofs = shell_setup.prove(plan, prefix, state.shell_changes, reporter, cancel=cancel)
+    if (m := manifest.load(prefix)) is not None:  # the journal entries of this step, for --uninstall
+        m.add_shell_changes([e.to_dict() for c in state.shell_changes for e in c.entries])
+        _save_manifest(m, reporter)
     return StageResult(Stage.SHELL, shell_setup.summarize(state.shell_changes),
                        {"changes": [c.describe() for c in state.shell_changes],
                         "proofs": [p.to_dict() for p in state.shell_proofs]})
@@ -101,9 +217,16 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     root = state.install.prefix if state.install else plan.resolved_prefix
     state.condarc = condarc.configure(plan, root, conda_exe, reporter, cancel,  # 1. mirror channels + truststore
                                       conda_version=state.install.conda_version if state.install else None,
-                                      new_install=state.install is not None and not plan.update_existing)
+                                      new_install=state.install is not None and state.new_install)
     tos.accept(plan, conda_exe, reporter, cancel)  # 2. keep an explicit ToS acceptance (conda tos accept)
-    state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # 3. conda env create -f when plan.env_file
+    try:
+        state.env = conda_env.create(plan, conda_exe, reporter, cancel)  # 3. conda env create -f when plan.env_file
+    finally:  # the envs and ~/.conda files this run made, for --uninstall (also when a later part fails)
+        if (m := manifest.load(root)) is not None:
+            if state.env is not None and not state.env.reused:
+                m.add_env(state.env.name, state.env.prefix)
+            _note_conda_dir(m, state)
+            _save_manifest(m, reporter)
     report = None
     try:
         if not state.env.reused:  # a reused env is the user's: its pip config and packages stay as they are
@@ -246,7 +369,8 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
                    or plan_checks.pseudo_fs_problem(prefix, setting("prefix"), "an installation")):
         raise PrefixError(problem, fix=fix)
     try:
-        installer.log_prefix_warnings(plan, installer.check_prefix(plan), reporter)
+        if existing.decide(plan) == "install":  # reuse / repair: PrefixError when the folder does not qualify
+            installer.log_prefix_warnings(plan, existing.check_prefix(plan), reporter)
     except OSError as exc:  # any other surprise while looking at the location: named, never a traceback
         raise PrefixError(f"{prefix} ({setting('prefix')}) cannot be used: it has {plan_checks.os_error_reason(exc)}.",
                           fix=fix) from None

@@ -49,6 +49,8 @@ INSTALL_TYPES = ("JustMe", "AllUsers")
 #: What to do when the env to create already exists: refuse (silent default), use it as it is, or
 #: let conda replace it (real ``conda create --yes`` replaces silently; recorded in errors-2026-11-30/exists.*).
 IF_ENV_EXISTS = ("fail", "reuse", "replace")
+#: What to do when the install location holds an installation already (see :mod:`app.core.existing`).
+IF_EXISTS = ("fail", "reuse", "update", "repair")
 _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -115,7 +117,11 @@ class InstallPlan:
 
     Install:
         prefix: the Miniconda install location (root prefix).
-        update_existing: install over an existing Miniconda (the installer's ``-u``).
+        update_existing: install over an existing Miniconda (the installer's ``-u``); the same as
+            ``if_exists = "update"``.
+        if_exists: when the location holds an installation: ``fail`` (default), ``reuse`` (no installer; go on
+            with PATH, env, GPU), ``update`` or ``repair`` (an installation this wizard made; see
+            :mod:`app.core.existing`).
         install_type: ``JustMe`` or ``AllUsers`` (Windows ``/InstallationType``).
         skip_space_check: do not refuse a location whose disk reports too little free space
             (Lustre and some network mounts report 0 bytes free); a warning is logged instead.
@@ -162,6 +168,7 @@ class InstallPlan:
 
     prefix: Path | None = None
     update_existing: bool = False
+    if_exists: str = "fail"
     install_type: str = "JustMe"
     skip_space_check: bool = False
     installer_timeout: int = 1800
@@ -255,6 +262,11 @@ class InstallPlan:
         out.extend(plan_checks.installer_limit_problems(self))  # --installer-timeout, --installer-stall
         if self.if_env_exists not in IF_ENV_EXISTS:
             out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
+        if self.if_exists not in IF_EXISTS:
+            out.append(f"The setting {setting('if_exists')} must be one of {', '.join(IF_EXISTS)}, not {self.if_exists!r}.")
+        elif self.update_existing and self.if_exists not in ("fail", "update"):
+            out.append(f"{setting('update_existing')} means --if-exists update, which contradicts "
+                       f"{setting('if_exists')} = {self.if_exists}; give only one of them.")
         if self.install_type not in INSTALL_TYPES:
             out.append(f"The install type ({setting('install_type')}) must be JustMe or AllUsers, not {self.install_type!r}.")
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
@@ -398,6 +410,8 @@ class InstallPlan:
                              fix="Fix the settings named above (in the answer file or on the command line), then run again.")
         for name, value in updates.items():
             setattr(self, name, value)
+        if updates.get("if_exists") == "update":  # --if-exists update and --update-existing are one setting
+            self.update_existing = True
         return self
 
     def to_mapping(self) -> dict[str, Any]:
@@ -460,6 +474,10 @@ class InstallPlan:
             lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
             return "\n".join(lines)
         lines.append(f"Install to:      {self.resolved_prefix}" + ("  (update existing)" if self.update_existing else ""))
+        if self.if_exists in ("reuse", "repair"):
+            lines.append(f"If it exists:    {self.if_exists}" + (
+                " (no installer; PATH, env and GPU steps only)" if self.if_exists == "reuse" else
+                " (an installation this wizard made: an incomplete one is removed and installed again)"))
         if self.platform.os == "Windows":
             lines.append(f"Install type:    {self.install_type}")
             lines.append(f"Add to PATH:     {yes(self.add_to_path)}")

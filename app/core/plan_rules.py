@@ -40,7 +40,7 @@ _WIN_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
 FLAGS: dict[str, str] = {
     "platform": "--platform", "mirror": "--mirror", "installer": "--installer", "installer_file": "--installer-file",
     "sha256": "--sha256", "allow_unverified": "--allow-unverified", "download_dir": "--download-dir",
-    "prefix": "--prefix", "update_existing": "--update-existing", "install_type": "--install-type",
+    "prefix": "--prefix", "update_existing": "--update-existing", "if_exists": "--if-exists", "install_type": "--install-type",
     "skip_space_check": "--skip-space-check", "init_shells": "--init-shells", "add_to_path": "--add-to-path",
     "register_python": "--register-python", "create_env": "--no-env", "env_name": "--env-name",
     "env_python": "--env-python", "packages": "--packages", "channels": "--channels", "accept_tos": "--accept-tos",
@@ -249,7 +249,7 @@ _LIST_KEYS = ("init_shells", "packages", "channels")
 _STRING_EXAMPLES = {
     "platform": '"Linux-x86_64"', "mirror": '"tuna"', "installer": '"Miniconda3-latest-Linux-x86_64.sh"',
     "sha256": '"634d76df...5817"', "install_type": '"JustMe"', "env_name": '"llm"', "env_python": '"3.10"',
-    "if_env_exists": '"fail"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
+    "if_env_exists": '"fail"', "if_exists": '"reuse"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
     "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
     "condarc_mirror": '"tuna"', "pip_index": '"https://pypi.tuna.tsinghua.edu.cn/simple"', "torch_variant": '"cu126"',
     "env_file": '"~/project/environment.yml"', "preset": '"llm"',

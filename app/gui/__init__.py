@@ -102,3 +102,33 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
         app.setQuitOnLastWindowClosed(quit_on_last)
         gc_guard.stop()
     return 0 if wizard.result() == 1 else 1
+
+
+def run_uninstall(plan: InstallPlan, argv: list[str] | None = None) -> int:
+    """``--uninstall`` without ``--silent``: ask in a dialog, listing what will be done, then uninstall
+    ``plan.resolved_prefix`` off the GUI thread (:mod:`app.core.uninstall`) and show the result.
+
+    Returns the exit code: 0 uninstalled, 1 the user said no, 14 nothing to uninstall or something was kept
+    (:class:`~app.core.errors.UninstallError`), 2 no window can open here.
+    """
+    from app.gui.preflight import DisplayUnavailable, check_display, report
+
+    if not _qapplication_exists():
+        try:
+            check_display()
+        except DisplayUnavailable as exc:
+            report(exc, json_events="--json" in (argv or []), log_file=plan.log_file)
+            return exc.exit_code
+    from PySide6.QtWidgets import QApplication
+
+    from app import APP_NAME
+    from app.gui.widgets.existing_install import UninstallRunner, confirm_uninstall
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
+    app.setApplicationDisplayName("Miniconda Setup Wizard")
+    answer = confirm_uninstall(None, plan.resolved_prefix, plan.platform.os)
+    if answer is None:
+        return 14
+    if not answer:
+        return 1
+    return UninstallRunner(plan.resolved_prefix, plan.platform.os).exec()

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app.core import elevation, installer, pipeline, plan_checks
+from app.core import elevation, pipeline, plan_checks
 from app.core.errors import ElevationError, PrefixError, Stage
 from app.core.events import Progress
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+from app.gui.widgets.existing_install import ExistingInstallWidget, check as check_location
 
 
 class InstallPage(WorkPage):
@@ -62,6 +63,8 @@ class InstallPage(WorkPage):
         form = QFormLayout()
         form.addRow(self.tr("Install location:"), row)
         form.addRow("", self.update_check)
+        self.existing = ExistingInstallWidget(plan, self.update_check)  # issue 11: reuse/update/repair/uninstall
+        form.addRow("", self.existing)
         if plan.platform.os == "Windows":
             form.addRow(self.tr("Install for:"), self.type_combo)
         else:
@@ -112,6 +115,8 @@ class InstallPage(WorkPage):
 
         self.prefix_edit.textChanged.connect(self.refresh_checks)
         self.update_check.toggled.connect(self.refresh_checks)
+        self.existing.changed.connect(self.refresh_checks)
+        self.existing.another_folder.connect(self.prefix_edit.setFocus)
         self.type_combo.currentIndexChanged.connect(self.refresh_checks)
         self.progress.reset(self.tr("Not started."))
 
@@ -131,6 +136,7 @@ class InstallPage(WorkPage):
         ok = False
         self._offer_fixes(None)
         if self.state.install is not None:  # done: the folder now holds it, which is no problem any more
+            self.existing.hide()
             self.check_status.clear_status()
             self.install_button.setEnabled(False)
             return False
@@ -138,8 +144,9 @@ class InstallPage(WorkPage):
             self.check_status.show_text("error", self.tr("Enter the folder to install Miniconda into."))
         else:
             self.plan.prefix = Path(text)
+            self.existing.refresh()
             try:
-                warnings = installer.check_prefix(self.plan, self._installer_ext())
+                warnings = check_location(self.plan, self._installer_ext())
             except PrefixError as exc:
                 self.check_status.show_error(exc)
                 self._offer_fixes(exc)

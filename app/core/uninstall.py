@@ -1,0 +1,332 @@
+"""``--uninstall``: reverse exactly what the wizard did for one prefix, then remove the prefix if the wizard made it.
+
+What is reversed, from the prefix's install manifest (:mod:`app.core.manifest`):
+
+1. The PATH/shell changes of the runs the manifest names (their journal entries,
+   :func:`app.core.journal.entries_of_runs`), one file or registry value at a time through
+   :func:`app.core.shell_setup.undo`: a file goes back byte for byte from its backup (or is deleted when the
+   wizard created it), and the backup is deleted once the file is back. A file edited since the wizard wrote
+   it is **kept** as it is and reported, with its backup left in place; the rest goes on.
+2. What the runs made in conda's user folder ``~/.conda``: the lines of ``environments.txt`` that name the
+   removed prefix or envs, files conda made during the run (ToS acceptances) that are unchanged since, and
+   folders left empty that did not exist before. A file changed since is kept.
+3. The prefix, **only** when the manifest says the wizard made it (and the folder still looks like that
+   installation: ``conda-meta`` or the manifest copy inside it). On Windows the prefix's own uninstaller runs
+   first (``Uninstall-<Name>.exe /S _?=<prefix>``: ``_?=`` makes NSIS run in place and wait; constructor's
+   NSIS template; through the :data:`RunUninstaller` adapter), then what is left is removed. An installation
+   the wizard did not make (reused or updated) stays; only the envs the wizard created in it are removed.
+
+Anything that could not be reversed ends the run with :class:`~app.core.errors.UninstallError` (exit 14),
+after everything else was done; the message names each kept file and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import manifest, shell_setup
+from app.core.errors import ShellSetupError, Stage, UninstallError
+from app.core.events import Reporter
+from app.core.file_edit import atomic_write, sha256_file
+from app.core.journal import JournalEntry, entries_of_runs
+from app.core.win_registry import UserEnvironment
+
+#: Runs a Windows uninstaller argv and returns its exit code (the narrow door; a fake in tests).
+RunUninstaller = Callable[[Sequence[str]], int]
+
+
+@dataclass
+class UninstallResult:
+    """What an uninstall did (or, with ``dry_run``, would do): one human line per action in ``lines``, the
+    things left as they were in ``kept`` (each a sentence with its fix), and whether the prefix is gone."""
+
+    prefix: Path
+    lines: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    prefix_removed: bool = False
+
+
+def windows_uninstaller_argv(prefix: Path) -> list[str] | None:
+    """``[<prefix>\\Uninstall-<Name>.exe, "/S", "_?=<prefix>"]`` when the prefix has its uninstaller, else ``None``.
+
+    ``/S``: silent; ``_?=<dir>``: NSIS runs the uninstaller in place and waits for it, instead of copying it to
+    the temp folder and returning at once (so the folder and the uninstaller itself are left for us to delete).
+    """
+    try:
+        exes = sorted(Path(prefix).glob("Uninstall-*.exe"))
+    except OSError:
+        return None
+    return [str(exes[0]), "/S", f"_?={prefix}"] if exes else None
+
+
+def _run_uninstaller(argv: Sequence[str]) -> int:  # pragma: no cover - Windows only
+    from app.core.system import run_streaming  # noqa: PLC0415
+
+    return run_streaming(list(argv), timeout=1800).returncode
+
+
+def _group_key(e: JournalEntry) -> tuple[str, ...]:
+    if e.kind == "file":
+        return ("file", os.path.normcase(e.target or e.path))
+    if e.kind == "registry_value":
+        return ("registry_value", (e.name or "").casefold())
+    return (e.kind, (e.subkey or "").casefold(), (e.name or "").casefold())
+
+
+def _shell_groups(m: manifest.Manifest, journal_path: Path | None) -> list[list[JournalEntry]]:
+    """The manifest's journal entries not undone yet, grouped per file / registry value, in the order made."""
+    try:
+        entries = entries_of_runs(m.shell_runs, journal_path)
+        known = {e.id for e in entries}
+    except ShellSetupError:  # a damaged journal: the manifest's copies (undo still checks every hash)
+        entries, known = [], set()
+    entries += [JournalEntry.from_dict(d) for d in m.shell_changes if d.get("id") not in known]
+    groups: dict[tuple[str, ...], list[JournalEntry]] = {}
+    for e in entries:
+        if not e.undone:
+            groups.setdefault(_group_key(e), []).append(e)
+    return list(groups.values())
+
+
+def _edited_since(group: list[JournalEntry]) -> str | None:
+    first, last = group[0], group[-1]
+    if first.kind != "file":
+        return None
+    now = sha256_file(Path(last.target or last.path))
+    if now == last.sha256_after or (now is None and not first.existed_before):
+        return None
+    return f"{first.path} was changed after the wizard edited it"
+
+
+def _describe_group(group: list[JournalEntry]) -> str:
+    first = group[0]
+    if first.kind != "file":
+        where = first.name if first.kind == "registry_value" else f"{first.subkey}\\{first.name}"
+        return f"put the registry value {where} back as it was"
+    if first.existed_before:
+        return f"restore {first.path} from its backup {first.backup}"
+    return f"delete {first.path} (the wizard created it)"
+
+
+def _undo_shell(m: manifest.Manifest, result: UninstallResult, reporter: Reporter | None, dry_run: bool,
+                user_env: UserEnvironment | None, journal_path: Path | None) -> None:
+    for group in reversed(_shell_groups(m, journal_path)):
+        first = group[0]
+        edited = _edited_since(group)
+        if dry_run:
+            result.lines.append(f"Would keep {first.path}: edited since (its backup {first.backup} stays)"
+                                if edited else "Would " + _describe_group(group))
+            continue
+        try:
+            shell_setup.undo(group, reporter, user_env=user_env, journal_path=journal_path)
+        except ShellSetupError as exc:
+            # one file at a time: undo's "Nothing was undone" is about this file only
+            result.kept.append(f"{exc.message.removeprefix('Nothing was undone: ')} {exc.fix}")
+            continue
+        if first.kind == "file" and first.existed_before and first.backup:
+            backup = Path(first.backup)
+            if sha256_file(backup) == sha256_file(Path(group[-1].target or group[-1].path)):
+                try:  # the file is back byte for byte: its backup is no longer needed
+                    backup.unlink()
+                except OSError:
+                    pass
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        return True
+    except ValueError:
+        return False
+
+
+def _undo_conda_dir(m: manifest.Manifest, gone: list[Path], result: UninstallResult, dry_run: bool) -> None:
+    """Take out of ``~/.conda`` what the runs made there (see the module docstring, item 2)."""
+    rec = m.conda_user_dir
+    if not rec:
+        return
+    folder = Path(rec["path"])
+    made: dict[str, str] = dict(rec.get("files_made") or {})
+    envs_txt = folder / "environments.txt"
+    try:
+        lines = envs_txt.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError):
+        lines = None
+    if lines is not None and gone:
+        kept = [line for line in lines if not any(_under(Path(line.strip()), g) for g in gone if line.strip())]
+        if kept != lines:
+            if dry_run:
+                result.lines.append(f"Would take {len(lines) - len(kept)} line(s) out of {envs_txt}")
+            elif not kept and "environments.txt" in made:
+                envs_txt.unlink()
+                result.lines.append(f"Deleted {envs_txt} (conda made it during the install)")
+            else:
+                atomic_write(envs_txt, "".join(kept).encode("utf-8"), 0o644, None, sha256_file(envs_txt))
+                result.lines.append(f"Took {len(lines) - len(kept)} line(s) naming the removed folders out of "
+                                    f"{envs_txt}")
+    for rel, sha in sorted(made.items(), key=lambda kv: -kv[0].count(os.sep)):
+        path = folder / rel
+        if rel == "environments.txt" or sha == "dir" or not path.is_file():
+            continue
+        if sha256_file(path) != sha:
+            result.lines.append(f"Kept {path}: changed since conda wrote it during the install")
+            continue
+        if dry_run:
+            result.lines.append(f"Would delete {path} (conda made it during the install)")
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            result.kept.append(f"{path} could not be deleted ({exc.strerror or exc}); delete it by hand.")
+    before = rec.get("files_before") or {}
+    dirs = sorted((rel for rel, sha in made.items() if sha == "dir" and rel not in before),
+                  key=lambda rel: -rel.count(os.sep))
+    for rel in dirs + ([] if rec.get("existed") else ["."]):
+        path = folder / rel if rel != "." else folder
+        if dry_run or not path.is_dir():
+            continue
+        try:
+            path.rmdir()  # only when empty: anything the user put there stays
+        except OSError:
+            pass
+    if not dry_run and not rec.get("existed") and not folder.exists():
+        result.lines.append(f"Removed {folder} (the installer made it; nothing else was in it)")
+
+
+def _rmtree(path: Path) -> list[str]:
+    problems: list[str] = []
+
+    def onexc(_func, where, exc):
+        problems.append(f"{where}: {getattr(exc, 'strerror', None) or exc}")
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=onexc)
+    else:
+        shutil.rmtree(path, onerror=lambda f, p, info: onexc(f, p, info[1]))
+    return problems
+
+
+def _looks_like_ours(prefix: Path) -> bool:
+    return (prefix / "conda-meta").is_dir() or manifest.marker_path(prefix).exists()
+
+
+def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run: bool,
+                   run_uninstaller: RunUninstaller | None) -> None:
+    home = Path.home()
+    if os.path.abspath(prefix) in (os.path.abspath(home), os.path.abspath(prefix.anchor or "/")):
+        result.kept.append(f"{prefix} is your home folder or a drive root; it is never removed.")
+        return
+    if not prefix.exists() and not prefix.is_symlink():
+        result.lines.append(f"{prefix} is gone already")
+        result.prefix_removed = True
+        return
+    if not _looks_like_ours(prefix):
+        result.kept.append(f"{prefix} no longer looks like the installation the wizard made (no conda-meta and no "
+                           f"{manifest.MARKER_NAME}), so it was kept; check it and delete it by hand if you are sure.")
+        return
+    argv = windows_uninstaller_argv(prefix) if os_name == "Windows" else None
+    if dry_run:
+        result.lines.append(f"Would run {' '.join(argv)}, then remove what is left of {prefix}" if argv
+                            else f"Would remove {prefix} (installed by miniconda-wizard)")
+        return
+    if argv is not None:
+        code = (run_uninstaller or _run_uninstaller)(argv)
+        result.lines.append(f"Ran {' '.join(argv)}: exit code {code}")
+    target = prefix
+    if prefix.is_symlink():  # a link the user made (~/miniconda3 -> /scratch/...): its target's contents go
+        target = prefix.resolve()
+        problems = [p for child in target.iterdir() for p in
+                    (_rmtree(child) if child.is_dir() and not child.is_symlink() else _unlink(child))]
+    else:
+        problems = _rmtree(target) if target.exists() else []
+    if problems:
+        result.kept.append(f"{prefix} could not be removed completely ({'; '.join(problems[:3])}); delete what is "
+                           "left by hand.")
+        return
+    result.prefix_removed = True
+    result.lines.append(f"Removed {prefix}" + (" (its contents; the link stays)" if prefix.is_symlink() else ""))
+
+
+def _unlink(path: Path) -> list[str]:
+    try:
+        path.unlink()
+    except OSError as exc:
+        return [f"{path}: {exc.strerror or exc}"]
+    return []
+
+
+def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None = None, dry_run: bool = False,
+        user_env: UserEnvironment | None = None, journal_path: Path | None = None,
+        run_uninstaller: RunUninstaller | None = None) -> UninstallResult:
+    """Uninstall ``prefix`` (see the module docstring); with ``dry_run`` only list what would be done.
+
+    Args:
+        prefix: the Miniconda root prefix (``--prefix``).
+        reporter: gets one ``log(Stage.UNINSTALL, ...)`` line per action.
+        os_name: ``Linux``/``MacOSX``/``Windows`` (default: this machine's).
+        user_env / journal_path: as for :func:`app.core.shell_setup.undo`.
+        run_uninstaller: runs the Windows uninstaller argv (default: :func:`app.core.system.run_streaming`).
+
+    Returns:
+        :class:`UninstallResult` (``kept`` is empty).
+
+    Raises:
+        UninstallError (exit 14): there is no install record for ``prefix`` (nothing was changed); or
+            something could not be reversed (raised after everything else was done; the message lists it).
+    """
+    from app.core.platform_info import detect  # noqa: PLC0415
+
+    prefix = Path(os.path.abspath(Path(prefix).expanduser()))
+    os_name = os_name or detect().os
+    m = manifest.load(prefix)
+    if m is None:
+        raise UninstallError(
+            f"There is no record that miniconda-wizard installed or set up {prefix} (no install manifest in "
+            f"{manifest.state_dir()} and no {manifest.MARKER_NAME} in the folder); nothing was changed.",
+            fix="Check the folder (--prefix). An installation the wizard did not make is removed with its own "
+                "uninstaller or by deleting the folder; shell changes of the last run are undone with "
+                "--undo-shell-changes.")
+    result = UninstallResult(prefix)
+    _undo_shell(m, result, reporter, dry_run, user_env, journal_path)
+    gone: list[Path] = []
+    if m.made_by_us:
+        _remove_prefix(prefix, os_name, result, dry_run, run_uninstaller)
+        if result.prefix_removed or dry_run:
+            gone.append(prefix)
+    else:
+        result.lines.append(f"{'Would keep' if dry_run else 'Kept'} {prefix}: the wizard did not install it "
+                            "(it reused or updated it)")
+    for env in m.envs:
+        env_prefix = Path(env["prefix"])
+        if any(_under(env_prefix, g) for g in gone):
+            continue
+        if dry_run:
+            result.lines.append(f"Would remove the env {env['name']} in {env_prefix} (the wizard created it)")
+            gone.append(env_prefix)
+            continue
+        if env_prefix.exists():
+            problems = _rmtree(env_prefix)
+            if problems:
+                result.kept.append(f"The env {env_prefix} could not be removed completely; delete it by hand.")
+                continue
+        result.lines.append(f"Removed the env {env['name']} in {env_prefix} (the wizard created it)")
+        gone.append(env_prefix)
+    _undo_conda_dir(m, gone, result, dry_run)
+    if reporter is not None:
+        for line in result.lines:
+            reporter.log(Stage.UNINSTALL, line)
+    if dry_run:
+        return result
+    if result.kept:
+        if result.prefix_removed:
+            manifest.forget(prefix)
+        raise UninstallError("The uninstall reversed everything else, but left these as they were: "
+                             + " ".join(result.kept),
+                             fix="Do what each item above says; nothing you edited was overwritten.")
+    manifest.forget(prefix)
+    return result
