@@ -395,6 +395,10 @@ def download(url: str, part: Path, session: requests.Session, reporter: Reporter
             for t in threads:
                 if t.ident is not None:
                     t.join()
+            if run.stop.cancelled or cancel.cancelled:
+                # Close the pool too: a finished segment's keep-alive connection waits there, and a request that
+                # was still connecting closes when it comes back. requests keeps the session usable (new pools).
+                session.close()
         on_progress(run.done(), size, 0, run.retries)
         _checkpoint(fd, part, url, size, validator, segs)
         if run.error is not None and not cancel.cancelled:
