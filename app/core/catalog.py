@@ -143,6 +143,8 @@ def _v(text: str | None) -> Version:
 
 def requirement(entry: InstallerEntry) -> Requirement | None:
     """The :class:`Requirement` of ``entry`` (first row of :data:`REQUIREMENTS` that matches), or ``None``."""
+    if entry.flavor == distributions.MINIFORGE.flavor:
+        return None  # the rows are Miniconda's; Miniforge runs from glibc 2.17 (installer-anchors.md 1.9)
     for req in REQUIREMENTS:
         if req.os != entry.os or (req.arches and entry.arch not in req.arches):
             continue
@@ -213,7 +215,8 @@ def screen(entries: list[InstallerEntry], platform: PlatformInfo) -> Screening:
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
     runnable, too_old, other = [], [], []
     for e in entries:
-        if e.flavor != "Miniconda3" or e.os != platform.os or (exts and e.ext not in exts):
+        if e.flavor not in ("Miniconda3", distributions.MINIFORGE.flavor) or e.os != platform.os \
+                or (exts and e.ext not in exts):
             continue
         if e.arch != platform.arch:
             other.append(e)
@@ -854,3 +857,25 @@ def _listdir(folder: Path) -> list[str]:
         return os.listdir(folder)
     except OSError:
         return []
+
+
+def release_entries(plan: InstallPlan, session: requests.Session, cancel: CancelToken) -> list[InstallerEntry]:
+    """The one row the wizard's installer list shows for a release-folder distribution (Miniforge): its asset for
+    ``plan.platform`` in ``plan.mirror_url``, with the SHA-256 of the published ``.sha256`` (the mirror's, else
+    GitHub's) or ``None``. Nothing lists a release folder, so no other rows exist.
+
+    Raises:
+        Cancelled: on cancel.
+    """
+    dist = _distribution(plan)
+    filename = dist.default_filename(plan.platform) or ""
+    folder = plan.mirror_url
+    sha, _why = fetch_sha256_file(folder, filename, session, cancel)
+    row = mirrors.find("official")
+    official = row.folder(dist.name) if row is not None else None
+    if sha is None and official and official.rstrip("/") != folder.rstrip("/"):
+        sha, _why = fetch_sha256_file(official, filename, session, cancel)
+    stem, _, ext = filename.rpartition(".")
+    return [InstallerEntry(filename=filename, url=_join(folder, filename), size=None, last_modified=None, sha256=sha,
+                           flavor=dist.flavor, version="latest", python_tag=None, conda_version=None, build=None,
+                           os=plan.platform.os, arch=plan.platform.arch, ext=ext)]
