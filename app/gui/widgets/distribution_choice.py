@@ -40,7 +40,6 @@ class DistributionChoiceWidget(QWidget):
             line.setObjectName(f"distribution_{dist.name}_line")
             line.setWordWrap(True)
             line.setIndent(22)
-            line.setStyleSheet("color: palette(mid);")
             self.group.addButton(button, i)
             self.buttons[dist.name] = button
             lay.addWidget(button)
