@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = p.add_argument_group("installer")
     g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)}, auto (probe them all, use the fastest) or a Miniconda directory URL")
+    g.add_argument("--distribution", type=str.lower, choices=["miniconda", "miniforge"],
+                   help="miniconda (default: Anaconda's defaults channels, Terms of Service) or miniforge "
+                   "(conda-forge only, no Terms of Service, default prefix ~/miniforge3)")
     g.add_argument("--installer", metavar="NAME", help="installer file name from the index (default: latest)")
     g.add_argument("--installer-file", metavar="FILE", help="use a local installer instead of downloading")
     g.add_argument("--sha256", metavar="HEX", help="expected SHA-256 when the index publishes none")
@@ -350,7 +353,7 @@ def explicit_values(args: argparse.Namespace, notes: list[str] | None = None) ->
                 "env_name", "env_python", "packages", "channels", "accept_tos", "if_env_exists", "gpu_check", "gpu_steps",
                 "log_file", "condarc_mirror", "pip_index", "torch_variant", "env_file", "installer_timeout", "installer_stall",
                 "download_only", "use_cache", "connections", "stall_timeout",
-                "require_gpu"):
+                "require_gpu", "distribution"):
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value
@@ -383,7 +386,7 @@ def plan_from_values(values: dict[str, Any]) -> InstallPlan:
     if "platform" in values:
         # The default prefix depends on the platform, so set the platform first.
         plan.apply({"platform": values.pop("platform")})
-        plan.prefix = default_prefix(plan.platform)
+        plan.prefix = default_prefix(plan.platform, distribution=plan.distribution)
     plan.apply(values)
     if plan.env_file is not None and "env_name" not in {str(k).replace("-", "_") for k in values}:
         # --env-name wins over the file's name:, as conda's -n does; without it the file names the env.

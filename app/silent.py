@@ -391,7 +391,9 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
     where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
              "official-index": "published by the official index",
-             "sha256sums": "listed in the SHA256SUMS beside it"}.get(choice.hash_source or "", "")
+             "sha256sums": "listed in the SHA256SUMS beside it",
+             "sha256-file": "the .sha256 file published beside it",  # issue 7: Miniforge
+             "official-sha256-file": "the .sha256 file published on GitHub Releases"}.get(choice.hash_source or "", "")
     if choice.sha256:
         sha = f"SHA-256 {choice.sha256} ({where})"
     elif choice.local_path is not None and choice.url is None:  # --installer-file: no flag was needed for it

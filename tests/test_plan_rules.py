@@ -340,7 +340,7 @@ def test_more_plan_problem_texts_and_bounds():
         assert InstallPlan(platform=LINUX, prefix="/opt/mc", log_file=ok, download_dir=ok).problems() == []
 
 
-KNOWN = ("accept_tos, add_to_path, allow_unverified, channels, condarc_mirror, connections, create_env, "
+KNOWN = ("accept_tos, add_to_path, allow_unverified, channels, condarc_mirror, connections, create_env, distribution, "
          "download_dir, download_only, env_file, env_name, env_python, gpu_check, gpu_steps, if_env_exists, "
          "if_exists, init_shells, install_type, installer, installer_file, installer_stall, installer_timeout, log_file, "
          "mirror, packages, pip_index, platform, prefix, preset, register_python, require_gpu, sha256, skip_space_check, "

@@ -8,6 +8,12 @@ and understood by :mod:`app.core.index_page` (:func:`parse_index`, re-exported h
 the index row, the pinned table ``resources/miniconda_hashes.csv`` (conda-docs
 ``miniconda_hashes.rst`` of 2023-07-13, 777 installers) and, for a mirror, the official
 index. ``latest`` names are never looked up in the pinned table: they move.
+
+Miniforge (``plan.distribution == "miniforge"``, issue 7) has no index: :func:`resolve_release` takes the fixed
+asset name ``Miniforge3-<OS>-<arch>.<ext>`` from the release folder (GitHub Releases
+``releases/latest/download/`` or a mirror's copy, :mod:`app.core.mirrors`) and its SHA-256 from the
+``<asset>.sha256`` published beside it (``sha256sum`` output, ``HEX  NAME``); a mirror without that file falls
+back to GitHub's, as a Miniconda mirror falls back to the pinned table and the official index.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import requests
 import urllib3
 from packaging.version import InvalidVersion, Version
 
-from app.core import mirror_probe, net
+from app.core import distributions, mirror_probe, mirrors, net
 from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
@@ -65,7 +71,9 @@ class InstallerChoice:
         hash_source: where ``sha256`` came from: ``"user"`` (--sha256), ``"index"`` (the mirror's
             page), ``"pinned"`` (resources/miniconda_hashes.csv), ``"official-index"``
             (repo.anaconda.com, for a mirror without hashes), ``"sha256sums"`` (the ``SHA256SUMS`` beside a
-            local installer file, as ``--download-only`` stages it) or ``None``.
+            local installer file, as ``--download-only`` stages it), ``"sha256-file"`` (the ``<asset>.sha256``
+            beside a Miniforge installer), ``"official-sha256-file"`` (GitHub's ``.sha256``, for a mirror
+            without one) or ``None``.
         entry: the index row, when it came from an index.
         notes: why this installer: the machine's glibc / macOS when it hid newer installers, and one
             line per kind of hidden installer (:meth:`Screening.lines`); shown on the page and by --dry-run.
@@ -135,6 +143,8 @@ def _v(text: str | None) -> Version:
 
 def requirement(entry: InstallerEntry) -> Requirement | None:
     """The :class:`Requirement` of ``entry`` (first row of :data:`REQUIREMENTS` that matches), or ``None``."""
+    if entry.flavor == distributions.MINIFORGE.flavor:
+        return None  # the rows are Miniconda's; Miniforge runs from glibc 2.17 (installer-anchors.md 1.9)
     for req in REQUIREMENTS:
         if req.os != entry.os or (req.arches and entry.arch not in req.arches):
             continue
@@ -205,7 +215,8 @@ def screen(entries: list[InstallerEntry], platform: PlatformInfo) -> Screening:
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
     runnable, too_old, other = [], [], []
     for e in entries:
-        if e.flavor != "Miniconda3" or e.os != platform.os or (exts and e.ext not in exts):
+        if e.flavor not in ("Miniconda3", distributions.MINIFORGE.flavor) or e.os != platform.os \
+                or (exts and e.ext not in exts):
             continue
         if e.arch != platform.arch:
             other.append(e)
@@ -559,8 +570,13 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         Cancelled: on cancel.
     """
     cancel.raise_if_cancelled()
+    dist = _distribution(plan)
     if plan.installer_file is None and mirror_probe.is_auto(plan.mirror):
-        mirror_probe.resolve_auto(plan, reporter, cancel)  # plan.mirror becomes the fastest mirror's name
+        rows = None if dist.name == "miniconda" else {  # issue 7: only the mirrors that carry this distribution
+            n: (m.title, f) for n, m in mirrors.load().items() if (f := m.folder(dist.name))}
+        mirror_probe.resolve_auto(plan, reporter, cancel, mirror_urls=rows)  # plan.mirror: the fastest mirror's name
+    if plan.installer_file is None and dist.listing == "release":
+        return resolve_release(plan, session, reporter, cancel)
     user_sha = plan.sha256.strip().lower() if plan.sha256 else None
     if plan.installer_file is not None:
         path = Path(plan.installer_file).expanduser()
@@ -573,6 +589,9 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
         if not user_sha and (listed := _read_sha256sums(path.parent).get(path.name)):
             sha, source = listed, "sha256sums"  # a staged share (--download-only): verified against it (issue 5)
+        elif not user_sha and sha is None and (own := _read_sha256_file(path.with_name(path.name + ".sha256"),
+                                                                          path.name)):
+            sha, source = own, "sha256-file"  # a Miniforge installer saved with its published .sha256 (issue 7)
         if sha is None:
             source = None
         choice = InstallerChoice(path.name, None, path, sha, size, source, None)
@@ -671,7 +690,192 @@ def _report_choice(choice: InstallerChoice, reporter: Reporter) -> None:
     if choice.sha256:
         where = {"user": "given by you", "index": "published by the index", "pinned": "from the pinned hash table",
                  "official-index": "published by the official index",
-                 "sha256sums": "listed in the SHA256SUMS beside it"}.get(choice.hash_source or "", "")
+                 "sha256sums": "listed in the SHA256SUMS beside it",
+                 "sha256-file": "the .sha256 file published beside it",
+                 "official-sha256-file": "the .sha256 file published on GitHub Releases"}.get(choice.hash_source or "", "")
         reporter.log(Stage.CATALOG, f"Expected SHA-256 ({where}): {choice.sha256}")
     else:
         reporter.log(Stage.CATALOG, f"No SHA-256 is published for {choice.filename}.", "warning")
+
+
+# ---- Miniforge: a release folder with a .sha256 per asset (issue 7) ----------------------------
+
+#: A ``.sha256`` asset larger than this is not one (it holds one line: ``HEX  NAME``).
+MAX_SHA256_FILE_BYTES = 4096
+
+
+def _distribution(plan: InstallPlan) -> distributions.Distribution:
+    try:
+        return distributions.get(getattr(plan, "distribution", None))
+    except KeyError:
+        return distributions.MINICONDA
+
+
+def parse_sha256_file(text: str, filename: str | None = None) -> str | None:
+    """The SHA-256 (lowercase hex) in a published ``<asset>.sha256``, or ``None``.
+
+    Accepts ``sha256sum`` output (``HEX  NAME`` or ``HEX *NAME``, conda-forge/miniforge's build writes it) and a
+    bare ``HEX``. A line naming another file than ``filename`` is not taken.
+    """
+    for line in text.splitlines():
+        m = re.match(r"^\s*([0-9a-fA-F]{64})(?:\s+\*?(.+?))?\s*$", line)
+        if not m:
+            continue
+        named = m.group(2)
+        if filename and named and Path(named.replace("\\", "/")).name != filename:
+            continue
+        return m.group(1).lower()
+    return None
+
+
+def _read_sha256_file(path: Path, filename: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SHA256_FILE_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_SHA256_FILE_BYTES:
+        return None
+    return parse_sha256_file(data.decode("utf-8", errors="replace"), filename)
+
+
+def _join(folder: str, filename: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    return (folder if folder.endswith("/") else folder + "/") + quote(filename)
+
+
+def fetch_sha256_file(folder: str, filename: str, session: requests.Session, cancel: CancelToken, *,
+                      timeout: float | tuple[float, float] | None = OFFICIAL_LOOKUP_TIMEOUT) -> tuple[str | None, str]:
+    """Read ``<folder><filename>.sha256`` (http(s) or a ``file:///`` folder).
+
+    Returns:
+        ``(sha256, "")`` when it holds one for ``filename``; ``(None, why)`` otherwise (``"HTTP 404"``,
+        ``"no such file"``, the network error), for the log.
+
+    Raises:
+        Cancelled: on cancel.
+    """
+    url = _join(folder, filename + ".sha256")
+    if (local := local_mirror_path(folder)) is not None and folder.lower().startswith("file:"):
+        path = local / (filename + ".sha256")
+        if not path.is_file():
+            return None, "no such file"
+        sha = _read_sha256_file(path, filename)
+        return (sha, "") if sha else (None, "no SHA-256 for this file in it")
+    try:
+        resp = net.get(session, url, cancel, timeout=timeout)
+    except requests.RequestException as exc:
+        return None, net.describe_error(exc)
+    with resp:
+        if resp.status_code != 200:
+            return None, f"HTTP {resp.status_code}"
+        body = bytearray()
+        try:
+            for chunk in net.iter_body(resp, cancel, 4096):
+                body += chunk
+                if len(body) > MAX_SHA256_FILE_BYTES:
+                    return None, f"larger than {MAX_SHA256_FILE_BYTES} bytes: not a .sha256 file"
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            return None, net.describe_error(exc)
+    sha = parse_sha256_file(bytes(body).decode("utf-8", errors="replace"), filename)
+    return (sha, "") if sha else (None, "no SHA-256 for this file in it")
+
+
+def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Reporter, cancel: CancelToken, *,
+                    official_folder: str | None = None) -> InstallerChoice:
+    """The installer and its SHA-256 for a distribution published as a release folder (Miniforge).
+
+    The file is ``plan.installer`` or ``<flavor>-<OS>-<arch>.<ext>`` (``Miniforge3-Linux-x86_64.sh``) in
+    ``plan.mirror_url``; its hash comes from, in order: ``plan.sha256`` (refused when the published ``.sha256``
+    disagrees), the ``.sha256`` beside it, and for a mirror other than GitHub the ``.sha256`` on GitHub
+    (``official_folder``, default the ``official`` row's ``miniforge`` folder of the mirror table). No hash gives
+    ``sha256=None``: :mod:`app.core.download` then refuses unless ``plan.allow_unverified``.
+
+    Raises:
+        CatalogError: a local mirror folder without the installer.
+        UsageError: ``plan.sha256`` is not the published hash.
+        Cancelled: on cancel.
+    """
+    dist = _distribution(plan)
+    folder = plan.mirror_url
+    filename = plan.installer.strip() if plan.installer and plan.installer.strip() else \
+        dist.default_filename(plan.platform) or ""
+    size = None
+    local = local_mirror_path(folder) if folder.lower().startswith("file:") else None
+    if local is not None:
+        path = local / filename
+        if not path.is_file():
+            present = sorted(n for n in _listdir(local) if dist.owns_filename(n) and not n.endswith(".sha256"))
+            raise CatalogError(
+                f"The mirror folder {local} has no {filename}."
+                + (f" It has: {', '.join(present[:6])}." if present else f" It has no {dist.title} installers."),
+                fix=f"Put {filename} there with its {filename}.sha256 (as GitHub Releases of conda-forge/miniforge "
+                    "publish them), or use one installer as a local file (--installer-file in silent mode).")
+        size = path.stat().st_size
+        url = path.absolute().as_uri()
+    else:
+        url = _join(folder, filename)
+    reporter.log(Stage.CATALOG, f"{dist.title}: {filename} from the release folder {folder}")
+    reporter.log(Stage.CATALOG, f"This machine: {plan.platform.describe()}.")
+    user_sha = plan.sha256.strip().lower() if plan.sha256 else None
+    official = official_folder
+    if official is None:
+        row = mirrors.find("official")
+        official = row.folder(dist.name) if row is not None else None
+    is_official = bool(official) and folder.rstrip("/") == (official or "").rstrip("/")
+
+    published, why = fetch_sha256_file(folder, filename, session, cancel)
+    source: str | None = "sha256-file" if published else None
+    if published is None:
+        reporter.log(Stage.CATALOG, f"No {filename}.sha256 in {folder} ({why}).",
+                     "info" if user_sha else "warning")
+        if official and not is_official:
+            reporter.log(Stage.CATALOG, f"The mirror publishes no SHA-256; reading {filename}.sha256 from {official}.")
+            published, why = fetch_sha256_file(official, filename, session, cancel)
+            source = "official-sha256-file" if published else None
+            if published is None:
+                reporter.log(Stage.CATALOG, f"No {filename}.sha256 at {official} either ({why}).", "warning")
+    if user_sha:
+        if published and published != user_sha:
+            raise UsageError(
+                f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one published in {filename}.sha256 "
+                f"({published}). Nothing was downloaded.",
+                fix="Check which installer and hash you meant: copy the SHA-256 from the .sha256 file published next "
+                    "to this installer, or leave out --sha256 to use the published one.")
+        sha, source = user_sha, "user"
+    else:
+        sha = published
+    choice = InstallerChoice(filename, url, None, sha, size, source, None,
+                             (f"{dist.title}: {dist.summary}",))
+    _report_choice(choice, reporter)
+    return choice
+
+
+def _listdir(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def release_entries(plan: InstallPlan, session: requests.Session, cancel: CancelToken) -> list[InstallerEntry]:
+    """The one row the wizard's installer list shows for a release-folder distribution (Miniforge): its asset for
+    ``plan.platform`` in ``plan.mirror_url``, with the SHA-256 of the published ``.sha256`` (the mirror's, else
+    GitHub's) or ``None``. Nothing lists a release folder, so no other rows exist.
+
+    Raises:
+        Cancelled: on cancel.
+    """
+    dist = _distribution(plan)
+    filename = dist.default_filename(plan.platform) or ""
+    folder = plan.mirror_url
+    sha, _why = fetch_sha256_file(folder, filename, session, cancel)
+    row = mirrors.find("official")
+    official = row.folder(dist.name) if row is not None else None
+    if sha is None and official and official.rstrip("/") != folder.rstrip("/"):
+        sha, _why = fetch_sha256_file(official, filename, session, cancel)
+    stem, _, ext = filename.rpartition(".")
+    return [InstallerEntry(filename=filename, url=_join(folder, filename), size=None, last_modified=None, sha256=sha,
+                           flavor=dist.flavor, version="latest", python_tag=None, conda_version=None, build=None,
+                           os=plan.platform.os, arch=plan.platform.arch, ext=ext)]

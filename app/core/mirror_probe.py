@@ -101,6 +101,10 @@ def probe_file_name(plan) -> str:
     if plan.installer:
         return plan.installer.strip()
     platform: PlatformInfo = plan.platform
+    if getattr(plan, "distribution", "miniconda") == "miniforge":  # issue 7: Miniforge3-<tag>.<ext>
+        from app.core import distributions  # noqa: PLC0415
+
+        return distributions.MINIFORGE.default_filename(platform) or ""
     ext = (EXTENSIONS.get(platform.os) or (".sh",))[0]
     return f"Miniconda3-latest-{platform.tag}{ext}"
 

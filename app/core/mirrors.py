@@ -57,6 +57,16 @@ class CondaChannels:
                    custom_channels=(("conda-forge", f"{ep}/cloud"), ("pytorch", f"{ep}/cloud")),
                    settings=(("show_channel_urls", True),))
 
+    def conda_forge_only(self) -> "CondaChannels | None":
+        """The same mirror for a Miniforge install: ``channels: [conda-forge]`` with ``conda-forge`` mapped to this
+        mirror's conda-forge (its ``custom_channels`` entry), the plain settings kept; ``None`` when the mirror
+        does not carry conda-forge (issue 7: "a chosen mirror maps conda-forge to the mirror")."""
+        custom = dict(self.custom_channels)
+        if "conda-forge" not in custom:
+            return None
+        return CondaChannels(channels=("conda-forge",), custom_channels=(("conda-forge", custom["conda-forge"]),),
+                             settings=self.settings)
+
     def urls(self) -> list[str]:
         """Every URL named (for reports and tests)."""
         return [*self.default_channels, *(u for _n, u in self.custom_channels)]
@@ -87,6 +97,13 @@ class Mirror:
     torch_url: str | None = None
     torch_style: str = "index-url"
     source: str = ""
+    #: The Miniforge release folder (``.../github-release/conda-forge/miniforge/LatestRelease/``), or ``None``
+    #: when the mirror carries no Miniforge installers (issue 7).
+    miniforge: str | None = None
+
+    def folder(self, distribution: str = "miniconda") -> str | None:
+        """The installer folder of ``distribution`` on this mirror (ends in ``/``), or ``None`` when it has none."""
+        return self.miniforge if distribution == "miniforge" else self.installer
 
 
 def _table_path() -> Path:
@@ -149,9 +166,13 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
             raise MirrorTableError(f"The mirror table {path}: [mirrors.{name}.torch] style must be one of "
                                    f"{', '.join(TORCH_STYLES)}, not {style!r}.")
         installer = row["installer"] if row["installer"].endswith("/") else row["installer"] + "/"
+        forge = row.get("miniforge") or None
+        if forge is not None and not isinstance(forge, str):
+            raise MirrorTableError(f"The mirror table {path}: [mirrors.{name}] miniforge must be a URL string.")
         out[name.lower()] = Mirror(name.lower(), row.get("title", name), installer, conda,
                                    row.get("pip_index") or None, torch.get("url") or None, style,
-                                   row.get("source", ""))
+                                   row.get("source", ""),
+                                   (forge if forge.endswith("/") else forge + "/") if forge else None)
     if not out:
         raise MirrorTableError(f"The mirror table {path} names no mirrors ([mirrors.NAME] tables).")
     from app.resources import resource  # noqa: PLC0415
@@ -161,6 +182,12 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
         out = {**load(builtin), **out}
     _cache[key] = out
     return out
+
+
+def carrying(distribution: str) -> dict[str, str]:
+    """Mirror name -> installer folder URL of ``distribution`` (``miniconda`` / ``miniforge``), for the mirrors
+    that carry it, in table order."""
+    return {n: f for n, m in load().items() if (f := m.folder(distribution))}
 
 
 def installer_urls() -> dict[str, str]:
@@ -205,7 +232,7 @@ def find(name_or_url: str | None) -> Mirror | None:
     if text in table:
         return table[text]
     for m in table.values():
-        if _norm(m.installer) == _norm(text):
+        if _norm(m.installer) == _norm(text) or (m.miniforge and _norm(m.miniforge) == _norm(text)):
             return m
     return None
 
@@ -249,6 +276,8 @@ class Sources:
     #: ``plan.mirror`` is a URL or folder, not a named mirror: it gives only the installer (said once, by the
     #: caller, rather than on every part).
     url_only: bool = False
+    #: ``plan.distribution``: what conda's own channels are when nothing is written (issue 7).
+    distribution: str = "miniconda"
 
     def torch_index(self, variant: str) -> tuple[str, str]:
         """``(url, style)`` of the PyTorch wheels for ``variant`` (``cpu``, ``cu126``, ...); style is
@@ -268,9 +297,14 @@ class Sources:
             return text + (f" ({self.notes[key]})" if key in self.notes else "")
 
         installer = f"{self.installer_label} {self.installer}".strip() if self.installer_label else self.installer
-        conda = (f"{self.conda_label} ({self.conda_channels.describe()}), written to the new install's .condarc"
+        forge = dict(self.conda_channels.custom_channels).get("conda-forge") if self.conda_channels else None
+        conda = (f"conda-forge from {self.conda_label} ({forge.rstrip('/')}/conda-forge), written to the new install's "
+                 ".condarc" if self.distribution == "miniforge" and forge else
+                 f"{self.conda_label} ({self.conda_channels.describe()}), written to the new install's .condarc"
                  if self.conda_channels is not None
-                 else "conda's own (defaults: repo.anaconda.com; the .condarc is left as the installer wrote it)")
+                 else "conda's own (defaults: repo.anaconda.com; the .condarc is left as the installer wrote it)"
+                 if self.distribution != "miniforge"
+                 else "conda-forge (conda.anaconda.org; the .condarc is left as the Miniforge installer wrote it)")
         pip = f"{self.pip_label} ({self.pip_index}), in the env's own pip config" if self.pip_index else f"PyPI ({PYPI})"
         torch_url = (self.torch_url or OFFICIAL_TORCH).replace("{variant}", "<variant>")
         torch = (f"{self.torch_label} ({torch_url}, pip --{self.torch_style})" if self.torch_url
@@ -306,6 +340,7 @@ def sources(plan: Any) -> Sources:
     conda_label = base.title if base else ""
     if base is not None and base.conda is None and base.name != "official":
         notes["conda"] = f"{base.title} has no conda channels"
+    forge = getattr(plan, "distribution", "miniconda") == "miniforge"
     cm = (plan.condarc_mirror or "").strip()
     if cm:
         notes.pop("conda", None)
@@ -319,6 +354,11 @@ def sources(plan: Any) -> Sources:
         else:
             conda_name, conda_channels, conda_label = cm, CondaChannels.from_endpoint(cm), \
                 "the anaconda endpoint URL given with --condarc-mirror"
+    if forge and conda_channels is not None:  # Miniforge: only conda-forge, mapped to the mirror (issue 7)
+        conda_channels = conda_channels.conda_forge_only()
+        if conda_channels is None:
+            notes["conda"] = f"{conda_label or 'the mirror'} does not carry conda-forge"
+            conda_name, conda_label = None, ""
 
     pip_index = base.pip_index if base else None
     pip_label = base.title if base and base.pip_index else ""
@@ -336,6 +376,7 @@ def sources(plan: Any) -> Sources:
         installer_label=installer_label, conda_label=conda_label, pip_label=pip_label,
         torch_label=base.title if base and torch_url else "", torch_url=torch_url,
         torch_style=base.torch_style if base else "index-url", notes=notes, url_only=picked is None,
+        distribution=getattr(plan, "distribution", "miniconda"),
     )
 
 

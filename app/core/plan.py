@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-from app.core import match_spec, mirrors, plan_checks, presets
+from app.core import distributions, match_spec, mirrors, plan_checks, presets
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, PlatformInfo, detect
 
@@ -55,20 +55,21 @@ _PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def default_prefix(platform: PlatformInfo, home: Path | None = None) -> Path:
-    """Where Miniconda goes when the user does not say: ``~/miniconda3``.
+def default_prefix(platform: PlatformInfo, home: Path | None = None, distribution: str = "miniconda") -> Path:
+    """Where Miniconda goes when the user does not say: ``~/miniconda3`` (``~/miniforge3`` for Miniforge).
 
     A home path with non-ASCII characters or spaces (a Chinese user name, ``John Smith``)
     breaks many conda packages, so on Windows the default then becomes ``C:\\miniconda3``
-    (a per-user install may create folders at the root of C:).
+    (``C:\\miniforge3``; a per-user install may create folders at the root of C:).
     """
+    folder = distributions.get(distribution).prefix_name if not distributions.problem(distribution) else "miniconda3"
     home = home or plan_checks.home_or_none()
     if home is None:  # no HOME and no user-database entry: the ~ stays, and the plan says why (tilde_problem)
-        return Path("~/miniconda3")
-    candidate = home / "miniconda3"
+        return Path(f"~/{folder}")
+    candidate = home / folder
     if platform.os == "Windows" and (not str(candidate).isascii() or " " in str(candidate)
                                      or plan_checks.location_problems(str(candidate), "Windows", "prefix", "llm")):
-        return Path("C:\\miniconda3")
+        return Path(f"C:\\{folder}")
     return candidate
 
 
@@ -114,6 +115,8 @@ class InstallPlan:
         connections: HTTP connections of a segmented download, 1..16 (``None``: the measured default,
             :data:`app.core.segments.DEFAULT_CONNECTIONS`; 1 = one stream).
         stall_timeout: seconds without progress on a connection before it is reconnected (default 30).
+        distribution: ``miniconda`` (default) or ``miniforge`` (conda-forge only, no Terms of Service; installer
+            from GitHub Releases or a mirror's copy, hash from its ``.sha256``): :mod:`app.core.distributions`.
 
     Install:
         prefix: the Miniconda install location (root prefix).
@@ -165,6 +168,7 @@ class InstallPlan:
     use_cache: bool = True
     connections: int | None = None
     stall_timeout: float = 30.0
+    distribution: str = "miniconda"
 
     prefix: Path | None = None
     update_existing: bool = False
@@ -199,7 +203,7 @@ class InstallPlan:
 
     def __post_init__(self) -> None:
         if self.prefix is None:
-            self.prefix = default_prefix(self.platform)
+            self.prefix = default_prefix(self.platform, distribution=self.distribution)
         #: Notes on how the settings were settled (an answer-file key a flag overrode), shown in the summary.
         self.notes: list[str] = []
 
@@ -212,10 +216,16 @@ class InstallPlan:
             url = folder.absolute().as_uri()
         else:
             url = MIRRORS.get(self.mirror.strip().lower(), self.mirror.strip())
+            if self.distribution != "miniconda" and (named := mirrors.find(self.mirror.strip().lower())) is not None \
+                    and self.mirror.strip().lower() in MIRRORS:  # issue 7: the mirror's Miniforge release folder
+                url = named.folder(self.distribution) or url
         return url if url.endswith("/") else url + "/"
 
     @property
     def mirror_is_official(self) -> bool:
+        if self.distribution != "miniconda":
+            official = mirrors.find("official")
+            return official is not None and self.mirror_url == official.folder(self.distribution)
         return self.mirror_url == MIRRORS.get("official")
 
     @property
@@ -239,6 +249,7 @@ class InstallPlan:
             )
         if self.installer_file is None and (problem := mirror_problem(self.mirror)):
             out.append(problem)
+        out.extend(_distribution_problems(self))  # --distribution, and a named mirror that carries it (issue 7)
         if self.installer is not None and not self.installer.strip():
             out.append(f"The installer name ({setting('installer')}) is empty; give an installer file name from the index, for example "
                        "Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.")
@@ -408,10 +419,15 @@ class InstallPlan:
             raise UsageError(problems[0] if len(problems) == 1 else
                              "The settings are not valid:\n- " + "\n- ".join(problems),
                              fix="Fix the settings named above (in the answer file or on the command line), then run again.")
+        # issue 7: the default prefix follows the distribution (~/miniforge3) unless a prefix is given too
+        old_default = (default_prefix(self.platform, distribution=self.distribution)
+                       if "distribution" in updates and "prefix" not in updates else None)
         for name, value in updates.items():
             setattr(self, name, value)
         if updates.get("if_exists") == "update":  # --if-exists update and --update-existing are one setting
             self.update_existing = True
+        if old_default is not None and self.prefix is not None and Path(self.prefix) == old_default:
+            self.prefix = default_prefix(self.platform, distribution=self.distribution)
         return self
 
     def to_mapping(self) -> dict[str, Any]:
@@ -449,6 +465,8 @@ class InstallPlan:
             from app.core import env_file  # noqa: PLC0415 - env_file imports this module
 
             return env_file.load(self.env_file).uses_defaults
+        if not self.channels and not _distribution(self).tos:  # Miniforge: conda-forge (issue 7)
+            return False
         return channels_use_defaults(self.channels)
 
     def summary(self) -> str:
@@ -461,6 +479,7 @@ class InstallPlan:
             lines.append(f"Installer:       {self.installer or 'latest for ' + self.platform.tag}")
             lines.append("Mirror:          auto (the fastest mirror that has the installer, probed before the download)"
                          if self.mirror.strip().lower() == "auto" else f"Mirror:          {self.mirror_url}")
+        lines.extend(_distribution_summary(self))  # Miniforge: what it is and where its hash comes from (issue 7)
         if self.sha256:
             lines.append(f"Expected SHA-256: {self.sha256.lower()}")
         if not self.use_cache:
@@ -486,7 +505,7 @@ class InstallPlan:
             lines.extend(_shell_summary(self))
         if self.create_env and self.env_file is not None:
             lines.append(f"Create env:      {self.env_name} from {Path(self.env_file).expanduser().absolute()}")
-            lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+            lines.append(_tos_line(self))
             # the file's conda packages use the .condarc channels; its pip: section gets the pip index
             lines.extend(_sources_summary(self, ("conda channels", "pip packages")))
         elif self.create_env:
@@ -495,7 +514,7 @@ class InstallPlan:
             if self.channels:
                 lines.append(f"Channels:        {', '.join(self.channels)}")
             lines.extend(_preset_summary(self))
-            lines.append(f"Accept ToS:      {yes(self.accept_tos)}")
+            lines.append(_tos_line(self))
             lines.extend(_sources_summary(self))
         else:
             lines.append("Create env:      no")
@@ -505,6 +524,50 @@ class InstallPlan:
             lines.append(f"Log file:        {self.log_file}")
         lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
         return "\n".join(lines)
+
+
+def _distribution(plan: InstallPlan) -> distributions.Distribution:
+    """The plan's :class:`~app.core.distributions.Distribution` (Miniconda while the name is not valid:
+    :meth:`InstallPlan.problems` reports that)."""
+    return distributions.MINICONDA if distributions.problem(plan.distribution) else distributions.get(plan.distribution)
+
+
+def _distribution_problems(plan: InstallPlan) -> list[str]:
+    """An unknown ``distribution``, and a named mirror that does not carry its installers (issue 7)."""
+    if problem := distributions.problem(plan.distribution):
+        return [problem]
+    dist = distributions.get(plan.distribution)
+    name = plan.mirror.strip().lower()
+    if plan.installer_file is not None or dist.name == "miniconda" or name not in MIRRORS:
+        return []
+    try:
+        carrying = mirrors.carrying(dist.name)
+    except mirrors.MirrorTableError:
+        return []  # mirrors.problems() reports the table
+    if name in carrying or name == "auto":
+        return []
+    return [f"The mirror {name} ({setting('mirror')}) carries no {dist.title} installers; for "
+            f"{setting('distribution')} {dist.name} choose one that does: {', '.join(carrying)} (or auto), or the URL "
+            f"of a {dist.title} release folder."]
+
+
+def _distribution_summary(plan: InstallPlan) -> list[str]:
+    """``Distribution:`` and ``SHA-256 from:`` lines for a distribution other than the default (issue 7)."""
+    dist = _distribution(plan)
+    if dist.name == distributions.DEFAULT:
+        return []
+    lines = [f"Distribution:    {dist.title} (channels: {', '.join(dist.channels)}; {dist.licence})"]
+    if not plan.installer_file:
+        lines.append(f"SHA-256 from:    {dist.hash_source}")
+    return lines
+
+
+def _tos_line(plan: InstallPlan) -> str:
+    """``Accept ToS:`` of the summary; for a distribution without Terms of Service, why none is needed."""
+    if _distribution(plan).tos or plan.env_file is not None or (plan.channels and channels_use_defaults(plan.channels)):
+        return f"Accept ToS:      {'yes' if plan.accept_tos else 'no'}"
+    note = " (--accept-tos has no effect)" if plan.accept_tos else ""
+    return f"Accept ToS:      not needed: {_distribution(plan).title}'s conda-forge has no Terms of Service{note}"
 
 
 def _preset_summary(plan: InstallPlan) -> list[str]:

@@ -51,6 +51,7 @@ FLAGS: dict[str, str] = {
     "installer_timeout": "--installer-timeout", "installer_stall": "--installer-stall",
     "download_only": "--download-only", "use_cache": "--no-cache",
     "connections": "--connections", "stall_timeout": "--stall-timeout",
+    "distribution": "--distribution",
 }
 
 
@@ -252,7 +253,7 @@ _STRING_EXAMPLES = {
     "if_env_exists": '"fail"', "if_exists": '"reuse"', "installer_file": '"/srv/Miniconda3-latest-Linux-x86_64.sh"',
     "prefix": '"~/miniconda3"', "download_dir": '"~/Downloads"', "log_file": '"/var/log/miniconda-wizard.log"',
     "condarc_mirror": '"tuna"', "pip_index": '"https://pypi.tuna.tsinghua.edu.cn/simple"', "torch_variant": '"cu126"',
-    "env_file": '"~/project/environment.yml"', "preset": '"llm"',
+    "env_file": '"~/project/environment.yml"', "preset": '"llm"', "distribution": '"miniforge"',
 }
 _LIST_EXAMPLES = {"init_shells": '["bash", "zsh"]', "packages": '["numpy>=1.26", "pytorch"]',
                   "channels": '["conda-forge"]'}
@@ -291,6 +292,8 @@ def _coerce(name: str, value: Any) -> Any:
                              "MacOSX-arm64 or Windows-x86_64.",
                              fix="Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64.")
         return PlatformInfo(os_name, arch)
+    if name == "distribution" and isinstance(value, str):  # issue 7: miniconda | miniforge, any case
+        return value.strip().lower()
     if name in _PATH_KEYS:
         if isinstance(value, Path):
             value = str(value)

@@ -156,7 +156,7 @@ def check_before_install(plan: InstallPlan, session=None) -> None:
     """
     if not plan.create_env or plan.accept_tos or accepted_elsewhere():
         return
-    gated = channels_with_terms(plan, session)
+    gated = channels_with_terms(plan, session)  # Miniforge: conda-forge only, no defaults (issue 7)
     if not gated:
         return
     defaults = [c for c in gated if c.startswith("https://repo.anaconda.com/")]
@@ -212,6 +212,11 @@ def accept(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
 
     result = TosResult()
     if not plan.create_env or not plan.accept_tos:
+        return result
+    if getattr(plan, "distribution", "miniconda") == "miniforge" and not plan.uses_defaults_channels:
+        # issue 7: Miniforge's conda-forge has no Terms of Service (and its conda has no `tos` command)
+        reporter.log(Stage.ENV, "--accept-tos has no effect: Miniforge uses conda-forge, which has no Terms of "
+                                "Service; nothing to accept.")
         return result
     root = conda_cmd.root_of(conda_exe)
     cwd = conda_cwd(root)

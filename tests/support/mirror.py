@@ -165,3 +165,24 @@ def _fancyindex(rows: list[Row]) -> str:
         )
     out += ["</tbody></table>", "</body>", "</html>", ""]
     return "\n".join(out)
+
+
+def build_release_folder(root: Path, installers: list[Path], *, with_sha256: bool = True) -> Path:
+    """A Miniforge-style release folder (issue 7): each installer under its asset name, and (``with_sha256``)
+    ``<asset>.sha256`` beside it holding ``sha256sum`` output, ``HEX  NAME`` and a newline - what GitHub Releases of
+    conda-forge/miniforge publish per asset and what ``…/github-release/conda-forge/miniforge/LatestRelease/`` on
+    TUNA and USTC copies. No index page: nothing lists the assets (GitHub's ``releases/latest/download/`` is a
+    redirect, not a listing). A mirror without the hash files is ``with_sha256=False``.
+
+    Returns:
+        ``root`` (serve it with ``LocalServer``; the installer is at ``/<asset>``).
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for src in installers:
+        dest = root / Path(src).name
+        if Path(src).resolve() != dest.resolve():
+            shutil.copy2(src, dest)
+        if with_sha256:
+            (root / (dest.name + ".sha256")).write_text(f"{sha256_file(dest)}  {dest.name}\n", encoding="utf-8")
+    return root

@@ -148,6 +148,9 @@ from pathlib import Path
 CONDA_VERSION = "26.7.2.dev56"  # tests/data/real-conda/conda--version.txt
 INSTALLER_NAME = "Miniconda3"
 DEFAULT_FILENAME = "Miniconda3-latest-Linux-x86_64.sh"
+#: Issue 7: the stand-in Miniforge installer's flavor and the asset name GitHub Releases give it.
+MINIFORGE_NAME = "Miniforge3"
+MINIFORGE_FILENAME = "Miniforge3-Linux-x86_64.sh"
 
 #: Packages the stand-in channels "have" (plus the comma list in ``STANDIN_CONDA_KNOWN``).
 KNOWN_PACKAGES = ("python", "pytorch", "transformers", "numpy", "datasets", "accelerate", "tokenizers", "pip",
@@ -172,7 +175,7 @@ _EOF_MARK = "STANDIN_CONDA_" + "SOURCE_END"
 # ==== building and driving the installer (test side) =============================================================
 
 def build_standin_installer(
-    dest_dir: Path, filename: str = DEFAULT_FILENAME, python: str = sys.executable
+    dest_dir: Path, filename: str = DEFAULT_FILENAME, python: str = sys.executable, flavor: str = INSTALLER_NAME
 ) -> Path:
     """Write the stand-in installer ``dest_dir/filename`` (a bash script of about 60 KB) and return its path.
 
@@ -181,8 +184,12 @@ def build_standin_installer(
         filename: the installer's file name (``.sh``, as the real header requires of ``$0``).
         python: the interpreter the installed ``conda`` runs with and that ``bin/python`` links to; envs made by
             the stand-in conda are venvs of it that also see its site-packages (so ``torch`` imports).
+        flavor: ``"Miniconda3"`` (default) or ``"Miniforge3"`` (issue 7): Miniforge's layout as its
+            ``Miniforge3/construct.yaml`` gives it: ``INSTALLER_NAME`` Miniforge3, version ``<conda>-0`` (no
+            ``pyXY_`` part), default prefix ``~/miniforge3``, ``.condarc`` ``channels: [conda-forge]``, history from
+            conda-forge, and ``mamba`` next to ``conda`` in ``bin/`` and ``condabin/`` (the stand-in conda again).
 
-    The bytes depend only on ``python`` (no timestamps), so equal inputs give equal SHA-256.
+    The bytes depend only on ``python`` and ``flavor`` (no timestamps), so equal inputs give equal SHA-256.
     """
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -190,8 +197,13 @@ def build_standin_installer(
     if any(line.strip() == _EOF_MARK for line in source.splitlines()):
         raise RuntimeError("the heredoc delimiter occurs in the embedded source")
     py_tag = _python_tag(python)
+    template, version = _INSTALLER_TEMPLATE, f"py{py_tag}_{CONDA_VERSION}-0"
+    if flavor == MINIFORGE_NAME:
+        template, version = _miniforge_template(template), f"{CONDA_VERSION}-0"
+    elif flavor != INSTALLER_NAME:
+        raise ValueError(f"flavor must be {INSTALLER_NAME} or {MINIFORGE_NAME}, not {flavor!r}")
     text = (
-        _INSTALLER_TEMPLATE.replace("@@INSTALLER_VER@@", f"py{py_tag}_{CONDA_VERSION}-0")
+        template.replace("@@INSTALLER_VER@@", version)
         .replace("@@PYTHON@@", shlex.quote(str(python)))
         .replace("@@EOF_MARK@@", _EOF_MARK)
         .replace("@@CONDA_SOURCE@@", source.rstrip("\n"))
@@ -200,6 +212,26 @@ def build_standin_installer(
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
     return path
+
+
+def _miniforge_template(template: str) -> str:
+    """The installer template with Miniforge3's name, prefix, channels and mamba (before the conda source is put
+    in, so that source is not touched)."""
+    for old, new in (
+        ("# NAME:  Miniconda3", "# NAME:  Miniforge3"),
+        ("export INSTALLER_NAME='Miniconda3'", "export INSTALLER_NAME='Miniforge3'"),
+        ('PREFIX="${HOME:-/opt}/miniconda3"', 'PREFIX="${HOME:-/opt}/miniforge3"'),
+        ("channels:\n  - defaults\n", "channels:\n  - conda-forge\n"),
+        ("+https://repo.anaconda.com/pkgs/main/linux-64::conda-", "+https://conda.anaconda.org/conda-forge/linux-64::conda-"),
+        ('chmod +x "$PREFIX/bin/conda" "$PREFIX/condabin/conda"\n',
+         'chmod +x "$PREFIX/bin/conda" "$PREFIX/condabin/conda"\n'
+         'cp "$PREFIX/bin/conda" "$PREFIX/bin/mamba"\ncp "$PREFIX/bin/conda" "$PREFIX/condabin/mamba"\n'
+         'chmod +x "$PREFIX/bin/mamba" "$PREFIX/condabin/mamba"\n'),
+    ):
+        if template.count(old) != 1:
+            raise RuntimeError(f"the installer template changed: {old!r} occurs {template.count(old)} times")
+        template = template.replace(old, new)
+    return template
 
 
 def _python_tag(python: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +29,7 @@ from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
+from app.gui.widgets.distribution_choice import DistributionChoiceWidget
 from app.gui.widgets.status_label import StatusLabelWidget
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
@@ -130,6 +131,9 @@ class PackagePage(WorkPage):
 
         form = QFormLayout()
         form.addRow(self.tr("This computer:"), self.platform_label)
+        self.distribution_choice = DistributionChoiceWidget(plan.distribution)  # issue 7: Miniconda or Miniforge
+        self.distribution_choice.changed.connect(self._distribution_changed)
+        form.addRow(self.tr("Distribution:"), self.distribution_choice)
         mirror_box = QVBoxLayout()
         mirror_box.setSpacing(2)
         mirror_box.addLayout(mirror_row)
@@ -267,6 +271,13 @@ class PackagePage(WorkPage):
         elif self.plan.installer_file is not None and self.state.choice is None and not self.is_busy():
             self.resolve_choice()
 
+    @Slot(str)
+    def _distribution_changed(self, name: str) -> None:
+        """Another distribution: its default prefix and installer folder, then its list (issue 7)."""
+        self.plan.apply({"distribution": name})
+        self.plan.installer = None
+        self.load_index()
+
     def load_index(self) -> None:
         """Read the mirror's index in a worker, then resolve the preselected installer."""
         self.plan.mirror = self.mirror_text()
@@ -287,6 +298,8 @@ class PackagePage(WorkPage):
 
         def fetch(reporter, cancel):
             url = plan.mirror_url
+            if plan.distribution == "miniforge":  # a release folder: one asset and its .sha256 (issue 7)
+                return url, catalog.release_entries(plan, state.http(), cancel)
             return url, catalog.fetch_index(url, state.http(), cancel)
 
         self.start_worker(fetch, name="catalog")
@@ -490,7 +503,9 @@ class PackagePage(WorkPage):
         if c.sha256:
             source = {"user": self.tr("given by you"), "index": self.tr("published by the mirror"),
                       "pinned": self.tr("from the wizard's pinned hash table"),
-                      "official-index": self.tr("published by repo.anaconda.com")}.get(c.hash_source or "", "")
+                      "official-index": self.tr("published by repo.anaconda.com"),
+                      "sha256-file": self.tr("from the .sha256 file beside it"),
+                      "official-sha256-file": self.tr("from the .sha256 file on GitHub Releases")}.get(c.hash_source or "", "")
             self.status.show_text("ok", self.tr("{name} ({size}). Expected SHA-256 {source}:").format(
                 name=c.filename, size=size, source=source), c.sha256)
         else:

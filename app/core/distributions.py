@@ -1,0 +1,121 @@
+"""Which conda distribution the run installs: Miniconda (Anaconda's) or Miniforge (conda-forge's).
+
+Both are built by conda/constructor, so their installers take the same batch command lines (``-b -p PREFIX``,
+NSIS ``/S /D=...``, ``installer -pkg``) and lay out the same ``bin/conda``; what differs is where the installer
+and its SHA-256 come from, which channels the new install uses, whether Anaconda's Terms of Service apply, and
+the default folder name. Those facts live here, one :class:`Distribution` per name, so the catalog, the mirror
+table, the ToS check and the plan ask one place.
+
+Sources: ``/work/shared/research/installer-anchors.md`` §1.9 (conda-forge/miniforge ``Miniforge3/construct.yaml``:
+conda-forge only, mamba included, BSD-3 installer; GitHub Releases
+``https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-<OS>-<arch>.<ext>`` with a
+``<asset>.sha256`` beside each asset) and §1.8 (Anaconda's ToS gate on the defaults channels).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.core.platform_info import EXTENSIONS, PlatformInfo
+
+#: The plan's default distribution (the tutorial this product grew from teaches Miniconda).
+DEFAULT = "miniconda"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One conda distribution.
+
+    Attributes:
+        name: the plan / flag value (``miniconda``, ``miniforge``).
+        title: shown to people (``Miniforge``).
+        flavor: the installer file names' first word (``Miniforge3``).
+        prefix_name: the default install folder's name under the home folder (``miniforge3``).
+        channels: the channels its installer writes into ``<prefix>/.condarc``.
+        tos: whether Anaconda's Terms of Service gate those channels (a non-interactive ``conda create`` is
+            refused until they are accepted).
+        listing: ``"index"``: a directory page lists every installer with its SHA-256 (repo.anaconda.com);
+            ``"release"``: a release folder with fixed asset names and a ``<asset>.sha256`` per asset
+            (GitHub Releases and the mirrors that copy them); nothing lists them.
+        mirror_key: the key of a mirror row in ``resources/mirrors.toml`` that gives this distribution's
+            installer folder (``installer`` / ``miniforge``).
+        hash_source: where the expected SHA-256 comes from, in words (``--dry-run``, the first page).
+        licence: its licence terms, in words.
+        size: the usual Linux x86_64 download, in words (an approximate, not a promise).
+        summary: one line for the first page: licence / ToS, channels, size.
+        extras: what else the base install has (``mamba``).
+    """
+
+    name: str
+    title: str
+    flavor: str
+    prefix_name: str
+    channels: tuple[str, ...]
+    tos: bool
+    listing: str
+    mirror_key: str
+    hash_source: str
+    licence: str
+    size: str
+    summary: str
+    extras: tuple[str, ...] = ()
+
+    def default_filename(self, platform: PlatformInfo) -> str | None:
+        """The installer name without a version for ``platform`` (``Miniforge3-Linux-x86_64.sh``), its
+        first file type (``.sh`` before ``.pkg`` on macOS); ``None`` for Miniconda's ``latest`` names, which
+        the index decides."""
+        ext = (EXTENSIONS.get(platform.os) or (".sh",))[0]
+        if self.listing == "release":
+            return f"{self.flavor}-{platform.tag}{ext}"
+        return f"{self.flavor}-latest-{platform.tag}{ext}"
+
+    def owns_filename(self, name: str) -> bool:
+        """Whether ``name`` is one of this distribution's installer names (``Miniforge3-24.7.1-0-Linux-x86_64.sh``)."""
+        return re.match(rf"^{re.escape(self.flavor)}-", name or "") is not None
+
+
+MINICONDA = Distribution(
+    name="miniconda", title="Miniconda", flavor="Miniconda3", prefix_name="miniconda3", channels=("defaults",),
+    tos=True, listing="index", mirror_key="installer",
+    hash_source="the SHA256 column of the installer index (repo.anaconda.com), else resources/miniconda_hashes.csv, "
+                "else the official index",
+    licence="Anaconda's Terms of Service (organisations over 200 people need a paid licence for the defaults "
+            "channels)",
+    size="about 150 MB",
+    summary="Anaconda's defaults channels: Terms of Service to accept, a paid licence for organisations over "
+            "200 people; about 150 MB.",
+)
+
+MINIFORGE = Distribution(
+    name="miniforge", title="Miniforge", flavor="Miniforge3", prefix_name="miniforge3", channels=("conda-forge",),
+    tos=False, listing="release", mirror_key="miniforge",
+    hash_source="the <installer>.sha256 published beside each installer (GitHub Releases of conda-forge/miniforge; "
+                "a mirror without it falls back to GitHub's)",
+    licence="BSD-3-Clause installer; conda-forge packages under their own open licences; no Terms of Service",
+    size="about 90 MB",
+    summary="conda-forge channel only, no Terms of Service, free for any organisation (BSD-3); includes mamba; "
+            "about 90 MB.",
+    extras=("mamba",),
+)
+
+#: Every distribution by name, the default first.
+DISTRIBUTIONS: dict[str, Distribution] = {d.name: d for d in (MINICONDA, MINIFORGE)}
+
+
+def get(name: str | None) -> Distribution:
+    """The distribution called ``name`` (any case; ``None`` or empty: :data:`DEFAULT`).
+
+    Raises:
+        KeyError: an unknown name (:func:`problem` gives the sentence for people).
+    """
+    return DISTRIBUTIONS[(name or DEFAULT).strip().lower()]
+
+
+def problem(name: object) -> str | None:
+    """Why ``name`` is not a distribution (a sentence naming ``--distribution`` and the choices), or ``None``."""
+    if isinstance(name, str) and name.strip().lower() in DISTRIBUTIONS:
+        return None
+    return (f"Unknown distribution {name!r} (--distribution / distribution): use one of "
+            f"{', '.join(DISTRIBUTIONS)} (for example --distribution miniforge for conda-forge without Anaconda's "
+            "Terms of Service).")
