@@ -11,7 +11,9 @@ that every child gets the same treatment:
 * when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
   saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
   docs), so that bash, conda and the installer do not load our bundled libraries;
-* output decoded as UTF-8 with ``errors="replace"``, split into lines;
+* output split into lines, each decoded as UTF-8, or, when it is not UTF-8 (cmd, NSIS and other native tools
+  write in the console's code page: GBK on a Chinese Windows), with that code page, bad bytes replaced
+  (:func:`app.core.codepage.decode_output`; never an exception);
 * cancel checked every 0.1 s, ending the whole process tree (psutil) within a second.
 """
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import psutil
 
+from app.core import codepage
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 
@@ -120,10 +123,11 @@ def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Proce
     return alive
 
 
-def _pump(stream, sink: LineSink | None, chunks: list[str]) -> None:
+def _pump(stream, sink: LineSink | None, chunks: list[str], fallback: str | None = None) -> None:
     # conda's tty progress records end in "\n\0"; NULs are never meaningful to us.
+    # Per line: b"\n" never occurs inside a UTF-8 or GBK (or other DBCS) character.
     for raw in iter(stream.readline, b""):
-        text = raw.decode("utf-8", errors="replace")
+        text = codepage.decode_output(raw, fallback)
         chunks.append(text)
         if sink is not None:
             line = text.rstrip("\r\n").replace("\0", "")
@@ -141,6 +145,7 @@ def run_streaming(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    encoding: str | None = None,
 ) -> ProcessResult:
     """Run ``argv``, calling the sinks with each output line as it arrives.
 
@@ -151,6 +156,8 @@ def run_streaming(
         env: the complete environment; :func:`child_env` when omitted.
         cwd: working directory.
         timeout: seconds before the tree is ended and ``TimeoutError`` raised.
+        encoding: the codec for output lines that are not UTF-8; :func:`app.core.codepage.console_codec`
+            (the console's code page, ``cp936`` on a Chinese Windows) when omitted.
 
     Returns:
         :class:`ProcessResult` with the full output.
@@ -175,9 +182,10 @@ def run_streaming(
     )
     out: list[str] = []
     err: list[str] = []
+    fallback = encoding or codepage.console_codec()
     readers = [
-        threading.Thread(target=_pump, args=(proc.stdout, on_stdout, out), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, on_stderr, err), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stdout, on_stdout, out, fallback), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, on_stderr, err, fallback), daemon=True),
     ]
     for t in readers:
         t.start()
