@@ -7,7 +7,11 @@ that every child gets the same treatment:
 * none of the wizard's own ``PYTHON*`` variables (``PYTHONPATH``, ``PYTHONHOME``, ``PYTHONSTARTUP``,
   ``PYTHONNOUSERSITE`` ...): a user's ``PYTHONPATH`` would make the env's Python import the wrong packages
   (or none: "PyTorch is not installed");
-* ``PYTHONUTF8=1`` (a Chinese Windows console is GBK; conda and our probe are Python);
+* ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8`` (a Chinese Windows console is GBK; conda and our probe are
+  Python);
+* the system proxy (Windows registry, macOS settings) as ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, so conda
+  and pip use the proxy the wizard uses (:func:`app.core.proxy.child_env_vars`; a proxy from the environment is
+  inherited as it is);
 * when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
   saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
   docs), so that bash, conda and the installer do not load our bundled libraries;
@@ -57,11 +61,17 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
 
     Returns:
         A new dict; ``base`` is not changed. Every ``PYTHON*`` variable of ``base`` is dropped (see the
-        module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``.
+        module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``. Without
+        ``base``, the system proxy is added (:func:`app.core.proxy.child_env_vars`; never over a variable
+        already set).
     """
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.upper().startswith("PYTHON")}
     env["PYTHONUTF8"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    if base is None:
+        for key, value in _system_proxy_vars().items():
+            if not any(k.upper() == key for k in env):
+                env[key] = value
     if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
         orig = env.pop("LD_LIBRARY_PATH_ORIG", None)
         if orig:
@@ -71,6 +81,15 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
     if extra:
         env.update(extra)
     return env
+
+
+def _system_proxy_vars() -> dict[str, str]:
+    from app.core import proxy  # noqa: PLC0415 - proxy's error types import nothing of ours back
+
+    try:
+        return proxy.child_env_vars()
+    except Exception:  # noqa: BLE001 - an unreadable setting must not stop a child from starting
+        return {}
 
 
 @dataclass
