@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 
 import psutil
 
@@ -313,9 +313,55 @@ def exec_temp_dir(prefix: Path, environ: Mapping[str, str] | None = None,
     return side if can_execute(side) else None
 
 
+def non_ascii_temp(environ: Mapping[str, str] | None = None) -> str | None:
+    """The first of ``TMP`` and ``TEMP`` (the order of Windows' ``GetTempPath``) whose value has non-ASCII
+    characters, e.g. ``C:\\Users\\张三\\AppData\\Local\\Temp`` under a Chinese user name; else ``None``."""
+    env = os.environ if environ is None else environ
+    for name in ("TMP", "TEMP"):
+        value = env.get(name)
+        if value and not value.isascii():
+            return value
+    return None
+
+
+def ascii_temp_dir(prefix: PurePath | str, environ: Mapping[str, str] | None = None) -> PurePath | None:
+    """Where the Windows installer unpacks instead when ``TMP``/``TEMP`` is not ASCII (the NSIS installer and
+    conda's post-install steps break under ``C:\\Users\\张三\\AppData\\Local\\Temp``). Pure: nothing is made.
+
+    Returns:
+        ``None`` when :func:`non_ascii_temp` finds nothing; else ``<prefix's parent>\\`` :data:`SIDE_TEMP_NAME`
+        when that parent is ASCII without spaces (``C:\\miniconda3`` -> ``C:\\.miniconda-wizard-tmp``), else the
+        same name at the root of the prefix's drive (``C:\\`` when the prefix names none).
+    """
+    if non_ascii_temp(environ) is None:
+        return None
+    p = prefix if isinstance(prefix, PurePath) else PureWindowsPath(prefix)
+    parent = p.parent
+    if str(parent).isascii() and not any(c.isspace() for c in str(parent)) and parent != p:
+        return parent / SIDE_TEMP_NAME
+    anchor = p.anchor if p.anchor and p.anchor.isascii() else "C:\\"
+    return type(p)(anchor) / SIDE_TEMP_NAME
+
+
 def temp_env(prefix: Path, environ: Mapping[str, str] | None = None,
-             can_execute: Callable[[Path], bool] = can_execute_in) -> dict[str, str]:
-    """``{"TMPDIR": d, "TMP": d, "TEMP": d}`` for :func:`exec_temp_dir`, or ``{}`` when it is ``None``."""
+             can_execute: Callable[[Path], bool] = can_execute_in, windows: bool | None = None) -> dict[str, str]:
+    """``{"TMPDIR": d, "TMP": d, "TEMP": d}`` for the installer, or ``{}`` to leave its temp folder alone.
+
+    Windows (``windows``, default: this machine is Windows): ``d`` is :func:`ascii_temp_dir` (created if
+    missing, removed when this process exits) when ``TMP``/``TEMP`` is not ASCII. Elsewhere ``d`` is
+    :func:`exec_temp_dir` (a ``noexec`` temp folder)."""
+    if windows if windows is not None else os.name == "nt":
+        side = ascii_temp_dir(Path(prefix).absolute(), environ)
+        if side is None:
+            return {}
+        folder = Path(side)
+        try:
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                _made_temp_dirs.append(folder)
+        except OSError:
+            return {}
+        return {name: str(folder) for name in ("TMPDIR", "TMP", "TEMP")}
     folder = exec_temp_dir(prefix, environ, can_execute)
     return {} if folder is None else {name: str(folder) for name in ("TMPDIR", "TMP", "TEMP")}
 
