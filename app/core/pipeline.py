@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import (catalog, conda_env, condarc, download, env_verify, gpu_check, installer, net, pip_config,
-                      pip_install, plan_checks, presets, proxy, shell_setup, staging, tos)
+                      mirrors, pip_install, plan_checks, presets, proxy, shell_setup, staging, tos)
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.plan import InstallPlan, setting
@@ -57,6 +57,8 @@ class RunState:
 
 def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelToken) -> StageResult:
     entries = state.index[1] if state.index is not None and state.index[0] == plan.mirror_url else None
+    if entries is None:  # zh_* locale, official mirror, slow official host: a warning proposing a Chinese mirror
+        mirrors.propose_for_locale(plan, reporter, cancel)
     state.choice = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
     c = state.choice
     return StageResult(Stage.CATALOG, f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
