@@ -264,3 +264,15 @@ def test_silent_cli_exits_4_when_the_env_proxy_is_not_answering(tmp_path, isolat
     assert f"The proxy 127.0.0.1:{port} set in HTTP_PROXY is not answering; start it or remove HTTP_PROXY" \
         in last["message"]
     assert not mirror.state.requests  # nothing was asked of the mirror
+
+
+def test_a_proxy_password_is_never_shown():
+    s = proxy.resolve({"HTTPS_PROXY": "http://bob:hunter2@127.0.0.1:9", "HTTP_PROXY": "http://bob:hunter2@p:8"})
+    assert "hunter2" not in s.describe() and "http://bob:****@127.0.0.1:9" in s.describe()
+    w = proxy.resolve({}, RegistryValues(1, "http://bob:hunter2@127.0.0.1:9", None))
+    rec = RecordingReporter()
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="https://repo.anaconda.com/miniconda/")
+    with pytest.raises(DownloadError) as info:
+        proxy.check_before_download(plan, rec, w, connect=lambda h, p, t: (_ for _ in ()).throw(ConnectionRefusedError()))
+    logs = "\n".join(line for _st, line, _lv in rec.of("log"))
+    assert "hunter2" not in logs + info.value.message + info.value.fix and "bob:****@" in logs

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from app.core.errors import DownloadError, Stage
 from app.core.events import Reporter
+from app.core.logfile import mask_url_password
 
 #: The registry key of the per-user (Internet Explorer / WinINet) proxy settings.
 INTERNET_SETTINGS = r"Software\Microsoft\Windows\CurrentVersion\Internet Settings"
@@ -189,12 +190,13 @@ class ProxySettings:
 
     def describe(self) -> str:
         """One line for the log and the first page: ``"http://127.0.0.1:7890 (from the Windows system proxy
-        setting; not for: localhost, <local>)"`` or ``"none (direct connection)"``."""
+        setting; not for: localhost, <local>)"`` or ``"none (direct connection)"``; a password in a proxy URL
+        is shown as ``****`` (:func:`app.core.logfile.mask_url_password`)."""
         if not self.active:
             return "none (direct connection)"
-        urls = list(dict.fromkeys(u for s in ("https", "http") if (u := self.proxies.get(s))))
+        urls = list(dict.fromkeys(mask_url_password(u) for s in ("https", "http") if (u := self.proxies.get(s))))
         text = ", ".join(urls if len(urls) == 1 else
-                         [f"{s} {u}" for s in ("https", "http") if (u := self.proxies.get(s))])
+                         [f"{s} {mask_url_password(u)}" for s in ("https", "http") if (u := self.proxies.get(s))])
         text += f" (from {self.source_text()}"
         if self.bypass:
             shown = ", ".join(self.bypass[:6]) + (f" and {len(self.bypass) - 6} more" if len(self.bypass) > 6 else "")
@@ -419,7 +421,8 @@ def check_before_download(plan: Any, reporter: Reporter, settings: ProxySettings
     if not settings.active:
         return settings
     if child := child_env_vars(settings):
-        reporter.log(stage, "conda and pip get it as " + ", ".join(f"{k}={v}" for k, v in child.items()) + ".")
+        reporter.log(stage, "conda and pip get it as "
+                     + ", ".join(f"{k}={mask_url_password(v)}" for k, v in child.items()) + ".")
     for where, reason in not_answering(settings, plan_urls(plan), timeout=timeout, connect=connect):
         raise not_answering_error(settings, where, reason)
     return settings
