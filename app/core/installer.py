@@ -55,7 +55,7 @@ from app.core.file_edit import timestamp, write_new
 from app.core.once import warn_once
 from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
-from app.core.system import can_execute_in, child_env, default_temp_dir, run_streaming, temp_env
+from app.core.system import can_execute_in, child_env, default_temp_dir, non_ascii_temp, run_streaming, temp_env
 from app.core.units import format_bytes
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
@@ -455,7 +455,11 @@ def _temp_for(prefix: Path, reporter: Reporter) -> dict[str, str]:
     found."""
     tmp = temp_env(prefix)
     usual = default_temp_dir()
-    if tmp:
+    if tmp and os.name == "nt" and (bad := non_ascii_temp()):  # a Chinese user name: TEMP under C:\Users\张三
+        reporter.log(Stage.INSTALL, f"The temp folder {bad} contains non-ASCII characters (a Chinese user name?), "
+                                    f"where the installer cannot unpack; using {tmp['TEMP']} instead (removed "
+                                    "afterwards). 临时文件夹路径含中文字符，安装程序改用该文件夹。")
+    elif tmp:
         reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and the installer "
                                     f"runs helpers from its temp folder; using {tmp['TMPDIR']} instead.")
     elif not can_execute_in(usual):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -405,3 +405,127 @@ def problems(plan: Any) -> list[str]:
                             "https://pypi.tuna.tsinghua.edu.cn/simple"):
             out.append(p)
     return out
+
+
+# ---- a Chinese mirror proposed by locale (issue 7; h-zh) ---------------------------------------------------------
+
+#: The mirrors proposed on a Chinese system, best first (each carries the installer, conda channels and PyPI).
+LOCALE_MIRRORS = ("tuna", "ustc", "bfsu", "aliyun")
+#: The official host counts as slow when its 64 KiB probe (:mod:`app.core.mirror_probe`) takes longer (seconds).
+SLOW_PROBE_SECONDS = 2.0
+
+
+def is_chinese_locale(name: str | None) -> bool:
+    """Whether a locale name is Chinese: POSIX ``zh_CN.UTF-8`` / ``zh_TW``, BCP 47 ``zh-Hans-CN`` (Windows
+    ``GetUserDefaultLocaleName``, Qt), or the Windows C-runtime form ``Chinese (Simplified)_China``."""
+    text = (name or "").strip().lower().replace("-", "_")
+    return text == "zh" or text.startswith("zh_") or text.startswith("chinese")
+
+
+def system_locale(environ: Mapping[str, str] | None = None) -> str:
+    """The user's locale name: ``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` when set, else on Windows
+    ``GetUserDefaultLocaleName`` (``zh-CN``), else :func:`locale.getlocale`; ``""`` when none is known."""
+    env = os.environ if environ is None else environ
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(key):
+            return env[key]
+    if os.name == "nt":  # pragma: no cover - Windows only
+        import ctypes  # noqa: PLC0415
+
+        buf = ctypes.create_unicode_buffer(85)
+        try:
+            if ctypes.windll.kernel32.GetUserDefaultLocaleName(buf, len(buf)):  # type: ignore[attr-defined]
+                return buf.value
+        except (AttributeError, OSError):
+            pass
+    import locale  # noqa: PLC0415
+
+    try:
+        return locale.getlocale()[0] or ""
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class MirrorSuggestion:
+    """A Chinese mirror to propose: its table ``name`` and ``title``, and ``why`` (a sentence about the official
+    host's probe)."""
+
+    name: str
+    title: str
+    why: str
+
+    def line(self) -> str:
+        """The log / page line: English, then Chinese."""
+        return (f"{self.why}; the {self.title} mirror answered faster: use it with --mirror {self.name} (or choose "
+                f"it on the first page). 官方服务器较慢，建议使用 {self.title} 镜像（--mirror {self.name}）。")
+
+
+def locale_suggestion(locale_name: str | None, results: list[Any],
+                      slow_seconds: float = SLOW_PROBE_SECONDS) -> MirrorSuggestion | None:
+    """The Chinese mirror to propose, or ``None`` (pure).
+
+    Args:
+        locale_name: :func:`system_locale`; nothing is proposed unless :func:`is_chinese_locale`.
+        results: :class:`app.core.mirror_probe.ProbeResult` rows (``name``, ``title``, ``ok``, ``seconds``,
+            ``describe()``), one of them ``official``.
+        slow_seconds: the official probe counts as slow above this.
+
+    Returns:
+        The fastest of :data:`LOCALE_MIRRORS` that has the file, when the official host has not (no answer, an
+        error) or was slower than ``slow_seconds`` and than that mirror; else ``None``.
+    """
+    if not is_chinese_locale(locale_name):
+        return None
+    official = next((r for r in results if r.name == "official"), None)
+    if official is not None and official.ok and (official.seconds or 0.0) <= slow_seconds:
+        return None
+    good = sorted((r for r in results if r.ok and r.name in LOCALE_MIRRORS), key=lambda r: r.seconds or 0.0)
+    if not good:
+        return None
+    best = good[0]
+    if official is not None and official.ok and (official.seconds or 0.0) <= (best.seconds or 0.0):
+        return None
+    if official is None:
+        why = "The official host was not asked"
+    elif official.ok:
+        why = f"The official host took {official.seconds:.1f} s for the first 64 KiB"
+    else:
+        why = f"The official host is slow or unreachable ({official.describe()})"
+    return MirrorSuggestion(best.name, best.title, why)
+
+
+def propose_for_locale(plan: Any, reporter: Any, cancel: Any, *, locale_name: str | None = None,
+                       mirror_urls: dict[str, tuple[str, str]] | None = None,
+                       timeout: tuple[float, float] | None = None, deadline: float | None = None,
+                       slow_seconds: float | None = None) -> MirrorSuggestion | None:
+    """On a Chinese system using the official mirror, probe it and the Chinese mirrors once
+    (:func:`app.core.mirror_probe.probe_all`) and, when it is slow or unreachable, log a warning proposing the
+    fastest Chinese mirror (:meth:`MirrorSuggestion.line`). Never changes ``plan.mirror``.
+
+    Does nothing (returns ``None``, no network) for another locale, another mirror, or a local installer file.
+
+    Raises:
+        Cancelled: on cancel.
+    """
+    from app.core import mirror_probe  # noqa: PLC0415 - mirror_probe imports this module
+    from app.core.errors import Stage  # noqa: PLC0415
+
+    locale_name = system_locale() if locale_name is None else locale_name
+    if (not is_chinese_locale(locale_name) or getattr(plan, "installer_file", None) is not None
+            or str(getattr(plan, "mirror", "")).strip().lower() != "official"):
+        return None
+    rows = mirror_urls if mirror_urls is not None else {
+        n: v for n, v in mirror_probe.candidates().items() if n == "official" or n in LOCALE_MIRRORS}
+    kwargs: dict[str, Any] = {}
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if deadline is not None:
+        kwargs["deadline"] = deadline
+    results = mirror_probe.probe_all(mirror_probe.probe_file_name(plan), cancel, mirror_urls=rows, **kwargs)
+    suggestion = locale_suggestion(locale_name, results, SLOW_PROBE_SECONDS if slow_seconds is None else slow_seconds)
+    if suggestion is not None:
+        for line in mirror_probe.table_lines(results):
+            reporter.log(Stage.CATALOG, line)
+        reporter.log(Stage.CATALOG, suggestion.line(), "warning")
+    return suggestion

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer, manifest,
-                      net, pip_config, pip_install, plan_checks, presets, shell_setup, staging, tos)
+from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer,
+                      manifest, mirrors, net, pip_config, pip_install, plan_checks, presets, proxy, shell_setup, staging,
+                      tos)
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.file_edit import iso_now
@@ -85,6 +86,8 @@ def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
     if skipped := _reusing(Stage.CATALOG, plan, state, reporter):
         return skipped
     entries = state.index[1] if state.index is not None and state.index[0] == plan.mirror_url else None
+    if entries is None:  # zh_* locale, official mirror, slow official host: a warning proposing a Chinese mirror
+        mirrors.propose_for_locale(plan, reporter, cancel)
     state.choice = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
     c = state.choice
     return StageResult(Stage.CATALOG, f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
@@ -352,12 +355,15 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
             writable, too little space; see :func:`app.core.installer.check_prefix`).
         DownloadError: the download folder cannot be used (:func:`check_download_dir`). With
             ``plan.download_only`` that is the only check (the installer is staged for other machines).
+            Also: a proxy the run goes through (environment or system setting) does not answer
+            (:func:`app.core.proxy.check_before_download`).
         TermsOfServiceError: the env's channels serve Terms of Service that are not accepted
             (:func:`app.core.tos.check_before_install`; the message names the channels).
         EnvExistsError: the env exists and ``plan.if_env_exists`` is ``"fail"`` (see :func:`conda_env.check_existing`).
     """
     if plan.download_only:  # staged for other machines: any platform; no install location, env or ToS here
         check_download_dir(plan)
+        proxy.check_before_download(plan, reporter)  # a set proxy that does not answer: DownloadError (exit 4)
         return
     if problem := plan_checks.platform_problem(plan.platform, detect(), setting("platform")):
         raise UsageError(problem, fix="Leave out --platform (or platform in the answer file) on this machine; "
@@ -375,6 +381,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         raise PrefixError(f"{prefix} ({setting('prefix')}) cannot be used: it has {plan_checks.os_error_reason(exc)}.",
                           fix=fix) from None
     check_download_dir(plan)
+    proxy.check_before_download(plan, reporter)  # logs the proxy; one that does not answer: DownloadError (exit 4)
     tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
     if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores

@@ -12,6 +12,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
@@ -584,3 +585,41 @@ def nesting_problems(plan: Any) -> list[str]:
                    f"clean-up would remove the log. Leave {setting('log_file')} out for the default log folder, "
                    f"or choose a file beside the install location, for example {log_example}.")
     return out
+
+
+# ---- a Chinese or spaced user profile (Windows) --------------------------------------------------------------
+
+def profile_note(os_name: str, home: PurePath | str | None, prefix: PurePath | str,
+                 environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the install location is not under the user's profile, in Chinese and English, for the install page;
+    ``None`` when nothing moved (not Windows, an ASCII profile without spaces, or a prefix inside the profile).
+
+    Example (home ``C:\\Users\\张三``, prefix ``C:\\miniconda3``): "你的用户名含中文字符（C:\\Users\\张三），conda
+    在这样的路径下会出错，所以安装到 C:\\miniconda3。 Your user folder C:\\Users\\张三 contains non-ASCII
+    characters ...". When ``TMP``/``TEMP`` is not ASCII either, a sentence says the installer unpacks in
+    :func:`app.core.system.ascii_temp_dir` instead.
+    """
+    from app.core import system  # noqa: PLC0415 - system imports nothing of this module
+
+    if os_name != "Windows" or home is None:
+        return None
+    home_text, prefix_text = str(home), str(prefix)
+    non_ascii = not home_text.isascii()
+    spaced = any(c.isspace() for c in home_text)
+    if not (non_ascii or spaced):
+        return None
+    if prefix_text.lower().startswith(home_text.rstrip("\\").lower() + "\\"):
+        return None
+    if non_ascii:
+        text = (f"你的用户名含中文字符（{home_text}），conda 在这样的路径下会出错，所以安装到 {prefix_text}。 "
+                f"Your user folder {home_text} contains non-ASCII characters (a Chinese user name), which break "
+                f"conda packages, so Miniconda goes to {prefix_text}.")
+    else:
+        text = (f"你的用户文件夹路径含空格（{home_text}），conda 在这样的路径下会出错，所以安装到 {prefix_text}。 "
+                f"Your user folder {home_text} contains a space, which breaks conda packages, so Miniconda goes "
+                f"to {prefix_text}.")
+    temp = system.ascii_temp_dir(PureWindowsPath(prefix_text), environ)
+    if temp is not None:
+        text += (f" 临时文件夹也含中文字符，安装程序改在 {temp} 解压。 The temp folder has non-ASCII characters too, so "
+                 f"the installer unpacks in {temp} instead.")
+    return text

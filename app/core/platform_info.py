@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import platform as _platform
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -254,9 +253,11 @@ def windows_native_machine() -> int | None:  # pragma: no cover - Windows only (
 
 
 def _sysctl(name: str) -> str | None:
+    from app.core.system import run_streaming  # noqa: PLC0415 - every child goes through the system helpers
+
     try:
-        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
+        out = run_streaming(["sysctl", "-n", name], timeout=5)
+    except (OSError, TimeoutError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
 

@@ -7,11 +7,17 @@ that every child gets the same treatment:
 * none of the wizard's own ``PYTHON*`` variables (``PYTHONPATH``, ``PYTHONHOME``, ``PYTHONSTARTUP``,
   ``PYTHONNOUSERSITE`` ...): a user's ``PYTHONPATH`` would make the env's Python import the wrong packages
   (or none: "PyTorch is not installed");
-* ``PYTHONUTF8=1`` (a Chinese Windows console is GBK; conda and our probe are Python);
+* ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8`` (a Chinese Windows console is GBK; conda and our probe are
+  Python);
+* the system proxy (Windows registry, macOS settings) as ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, so conda
+  and pip use the proxy the wizard uses (:func:`app.core.proxy.child_env_vars`; a proxy from the environment is
+  inherited as it is);
 * when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
   saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
   docs), so that bash, conda and the installer do not load our bundled libraries;
-* output decoded as UTF-8 with ``errors="replace"``, split into lines;
+* output split into lines, each decoded as UTF-8, or, when it is not UTF-8 (cmd, NSIS and other native tools
+  write in the console's code page: GBK on a Chinese Windows), with that code page, bad bytes replaced
+  (:func:`app.core.codepage.decode_output`; never an exception);
 * cancel checked every 0.1 s, ending the whole process tree (psutil) within a second.
 """
 
@@ -29,10 +35,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 
 import psutil
 
+from app.core import codepage
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 
@@ -54,11 +61,17 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
 
     Returns:
         A new dict; ``base`` is not changed. Every ``PYTHON*`` variable of ``base`` is dropped (see the
-        module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``.
+        module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``. Without
+        ``base``, the system proxy is added (:func:`app.core.proxy.child_env_vars`; never over a variable
+        already set).
     """
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.upper().startswith("PYTHON")}
     env["PYTHONUTF8"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    if base is None:
+        for key, value in _system_proxy_vars().items():
+            if not any(k.upper() == key for k in env):
+                env[key] = value
     if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
         orig = env.pop("LD_LIBRARY_PATH_ORIG", None)
         if orig:
@@ -68,6 +81,15 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
     if extra:
         env.update(extra)
     return env
+
+
+def _system_proxy_vars() -> dict[str, str]:
+    from app.core import proxy  # noqa: PLC0415 - proxy's error types import nothing of ours back
+
+    try:
+        return proxy.child_env_vars()
+    except Exception:  # noqa: BLE001 - an unreadable setting must not stop a child from starting
+        return {}
 
 
 @dataclass
@@ -120,10 +142,11 @@ def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Proce
     return alive
 
 
-def _pump(stream, sink: LineSink | None, chunks: list[str]) -> None:
+def _pump(stream, sink: LineSink | None, chunks: list[str], fallback: str | None = None) -> None:
     # conda's tty progress records end in "\n\0"; NULs are never meaningful to us.
+    # Per line: b"\n" never occurs inside a UTF-8 or GBK (or other DBCS) character.
     for raw in iter(stream.readline, b""):
-        text = raw.decode("utf-8", errors="replace")
+        text = codepage.decode_output(raw, fallback)
         chunks.append(text)
         if sink is not None:
             line = text.rstrip("\r\n").replace("\0", "")
@@ -141,6 +164,7 @@ def run_streaming(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    encoding: str | None = None,
 ) -> ProcessResult:
     """Run ``argv``, calling the sinks with each output line as it arrives.
 
@@ -151,6 +175,8 @@ def run_streaming(
         env: the complete environment; :func:`child_env` when omitted.
         cwd: working directory.
         timeout: seconds before the tree is ended and ``TimeoutError`` raised.
+        encoding: the codec for output lines that are not UTF-8; :func:`app.core.codepage.console_codec`
+            (the console's code page, ``cp936`` on a Chinese Windows) when omitted.
 
     Returns:
         :class:`ProcessResult` with the full output.
@@ -175,9 +201,10 @@ def run_streaming(
     )
     out: list[str] = []
     err: list[str] = []
+    fallback = encoding or codepage.console_codec()
     readers = [
-        threading.Thread(target=_pump, args=(proc.stdout, on_stdout, out), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, on_stderr, err), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stdout, on_stdout, out, fallback), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, on_stderr, err, fallback), daemon=True),
     ]
     for t in readers:
         t.start()
@@ -286,9 +313,55 @@ def exec_temp_dir(prefix: Path, environ: Mapping[str, str] | None = None,
     return side if can_execute(side) else None
 
 
+def non_ascii_temp(environ: Mapping[str, str] | None = None) -> str | None:
+    """The first of ``TMP`` and ``TEMP`` (the order of Windows' ``GetTempPath``) whose value has non-ASCII
+    characters, e.g. ``C:\\Users\\张三\\AppData\\Local\\Temp`` under a Chinese user name; else ``None``."""
+    env = os.environ if environ is None else environ
+    for name in ("TMP", "TEMP"):
+        value = env.get(name)
+        if value and not value.isascii():
+            return value
+    return None
+
+
+def ascii_temp_dir(prefix: PurePath | str, environ: Mapping[str, str] | None = None) -> PurePath | None:
+    """Where the Windows installer unpacks instead when ``TMP``/``TEMP`` is not ASCII (the NSIS installer and
+    conda's post-install steps break under ``C:\\Users\\张三\\AppData\\Local\\Temp``). Pure: nothing is made.
+
+    Returns:
+        ``None`` when :func:`non_ascii_temp` finds nothing; else ``<prefix's parent>\\`` :data:`SIDE_TEMP_NAME`
+        when that parent is ASCII without spaces (``C:\\miniconda3`` -> ``C:\\.miniconda-wizard-tmp``), else the
+        same name at the root of the prefix's drive (``C:\\`` when the prefix names none).
+    """
+    if non_ascii_temp(environ) is None:
+        return None
+    p = prefix if isinstance(prefix, PurePath) else PureWindowsPath(prefix)
+    parent = p.parent
+    if str(parent).isascii() and not any(c.isspace() for c in str(parent)) and parent != p:
+        return parent / SIDE_TEMP_NAME
+    anchor = p.anchor if p.anchor and p.anchor.isascii() else "C:\\"
+    return type(p)(anchor) / SIDE_TEMP_NAME
+
+
 def temp_env(prefix: Path, environ: Mapping[str, str] | None = None,
-             can_execute: Callable[[Path], bool] = can_execute_in) -> dict[str, str]:
-    """``{"TMPDIR": d, "TMP": d, "TEMP": d}`` for :func:`exec_temp_dir`, or ``{}`` when it is ``None``."""
+             can_execute: Callable[[Path], bool] = can_execute_in, windows: bool | None = None) -> dict[str, str]:
+    """``{"TMPDIR": d, "TMP": d, "TEMP": d}`` for the installer, or ``{}`` to leave its temp folder alone.
+
+    Windows (``windows``, default: this machine is Windows): ``d`` is :func:`ascii_temp_dir` (created if
+    missing, removed when this process exits) when ``TMP``/``TEMP`` is not ASCII. Elsewhere ``d`` is
+    :func:`exec_temp_dir` (a ``noexec`` temp folder)."""
+    if windows if windows is not None else os.name == "nt":
+        side = ascii_temp_dir(Path(prefix).absolute(), environ)
+        if side is None:
+            return {}
+        folder = Path(side)
+        try:
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                _made_temp_dirs.append(folder)
+        except OSError:
+            return {}
+        return {name: str(folder) for name in ("TMPDIR", "TMP", "TEMP")}
     folder = exec_temp_dir(prefix, environ, can_execute)
     return {} if folder is None else {name: str(folder) for name in ("TMPDIR", "TMP", "TEMP")}
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -104,8 +105,16 @@ class InstallPage(WorkPage):
         self.result = StatusLabelWidget()
         self.result.setObjectName("install_result")
 
+        # A Chinese or spaced user profile: why the location is not under it, in Chinese and English.
+        note = plan_checks.profile_note(plan.platform.os, plan_checks.home_or_none(), plan.resolved_prefix)
+        self.profile_note = QLabel(note or "")
+        self.profile_note.setObjectName("profile_note")
+        self.profile_note.setWordWrap(True)
+        self.profile_note.setVisible(bool(note))
+
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.profile_note)
         lay.addWidget(self.check_status)
         lay.addLayout(fixes)
         lay.addLayout(buttons)

@@ -30,6 +30,7 @@ from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
 from app.gui.widgets.distribution_choice import DistributionChoiceWidget
+from app.gui.widgets.proxy_status import ProxyStatusWidget
 from app.gui.widgets.status_label import StatusLabelWidget
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
@@ -141,6 +142,10 @@ class PackagePage(WorkPage):
         mirror_box.addWidget(self.mirror_parts_label)
         mirror_box.addWidget(self.probe_table)
         form.addRow(self.tr("Mirror:"), mirror_box)
+        # the proxy in use and whether it answers; on a Chinese system, a one-click faster mirror (issue 7)
+        self.proxy_status = ProxyStatusWidget(plan, log)
+        self.proxy_status.use_mirror.connect(self._use_mirror)
+        form.addRow(self.tr("Proxy:"), self.proxy_status)
 
         self.table = QTreeWidget()
         self.table.setObjectName("installer_table")
