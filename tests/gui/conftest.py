@@ -30,4 +30,20 @@ def _gc_on_the_gui_thread_only():
 @pytest.fixture(autouse=True)
 def _collect_after_each_test():
     yield
+    _stop_workers()
     gc.collect()
+
+
+def _stop_workers() -> None:
+    """Wait for every page's worker thread before collecting: a QThread collected while it runs aborts the
+    process (a test that waited for the page's result can end just before the thread itself finishes)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.gui.pages.base import BasePage
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.allWidgets():
+        if isinstance(widget, BasePage):
+            widget.shutdown()

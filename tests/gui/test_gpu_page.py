@@ -22,11 +22,16 @@ from tests.test_gpu_diagnosis import CASES, _real
 
 @pytest.fixture
 def make_page(qtbot):
+    made = []
+
     def make(cls, plan, state):
         page = cls(plan, state)
         qtbot.addWidget(page)
+        made.append(page)
         return page
-    return make
+    yield make
+    for page in made:  # wait for each worker's thread: a QThread collected while it runs aborts the process
+        page.shutdown()
 
 
 def _env_state(python: Path | None = None) -> RunState:
