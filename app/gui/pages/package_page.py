@@ -29,6 +29,7 @@ from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
+from app.gui.widgets.language_choice import LanguageChoiceWidget
 from app.gui.widgets.status_label import StatusLabelWidget
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
@@ -129,6 +130,8 @@ class PackagePage(WorkPage):
         self._probing = False
 
         form = QFormLayout()
+        self.language_choice = LanguageChoiceWidget()  # switches the wizard's language (app.i18n)
+        form.addRow(self.language_choice)
         form.addRow(self.tr("This computer:"), self.platform_label)
         mirror_box = QVBoxLayout()
         mirror_box.setSpacing(2)
