@@ -64,6 +64,38 @@ def extract_pot(pot: Path) -> None:
 
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(BABEL_CFG), "--no-location", "--sort-output",
                                 "--project", "miniconda-wizard", "-c", "TRANSLATORS:", "-o", str(pot), str(ROOT / "app")])
+    add_table_texts(pot)
+
+
+#: Data files whose user-facing texts are gettext ids: file -> the keys of each ``[[row]]`` that are shown.
+TABLE_TEXTS = {"resources/conda_errors.toml": ("explanation", "fix", "explanation_without", "fix_without")}
+
+
+def table_texts() -> list[tuple[str, str]]:
+    """``(text, "file row-id")`` for every shown text of :data:`TABLE_TEXTS` (app.core.conda_errors translates
+    them at use)."""
+    import tomllib
+
+    out = []
+    for rel, keys in TABLE_TEXTS.items():
+        data = tomllib.loads((ROOT / rel).read_text(encoding="utf-8"))
+        for row in data.get("row", []):
+            for key in keys:
+                if row.get(key):
+                    out.append((row[key], f"{rel} {row.get('id', '?')}.{key}"))
+    return out
+
+
+def add_table_texts(pot: Path) -> None:
+    from babel.messages.pofile import read_po, write_po
+
+    with open(pot, "rb") as fh:
+        catalog = read_po(fh)
+    for text, where in table_texts():
+        if text not in catalog:
+            catalog.add(text, auto_comments=[where], flags=["python-brace-format"])
+    with open(pot, "wb") as fh:
+        write_po(fh, catalog, sort_output=True, omit_header=False, no_location=True)
 
 
 def compile_mo(po: Path, mo: Path) -> None:
