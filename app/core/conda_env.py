@@ -402,8 +402,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         removed = cleanup("conda create failed")
         err = _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
         if removed:  # say what became of the half-made env (conda leaves it; this run made it, so it is gone)
-            err.message += (f" The half-made env {', '.join(map(str, removed))} was removed (this run had created "
-                            "it), so nothing is left behind.")
+            err.message += " " + _("The half-made env {path} was removed (this run had created it), so nothing is "
+                                   "left behind.").format(path=", ".join(map(str, removed)))
         raise err
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)

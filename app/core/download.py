@@ -536,10 +536,10 @@ def _http_error(url: str, resp: requests.Response) -> DownloadError:
 def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
     """``Content-Range: bytes START-END/TOTAL`` -> ``(START, TOTAL or None)``."""
     value = resp.headers.get("Content-Range", "")
-    unit, _, rest = value.strip().partition(" ")
+    unit, _sep, rest = value.strip().partition(" ")
     if unit.lower() != "bytes" or "-" not in rest:
         return None
-    span, _, total = rest.partition("/")
+    span, _sep, total = rest.partition("/")
     start = span.split("-", 1)[0].strip()
     if not start.isdigit():
         return None

@@ -185,7 +185,7 @@ def parse(spec: str) -> MatchSpec:
             pos = pm.end()
     channel = None
     if "::" in spec:
-        channel, _, spec = spec.rpartition("::")
+        channel, _sep, spec = spec.rpartition("::")
         channel = channel.strip()
         if not channel or not _CHANNEL_RE.match(channel):
             raise SpecError(_("'{channel}' before '::' is not a channel name or URL").format(channel=channel))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.i18n import _
+from app.i18n import N_, _
 from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer, manifest,
                       net, pip_config, pip_install, plan_checks, presets, shell_setup, staging, tos)
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
@@ -23,13 +23,13 @@ from app.core.file_edit import iso_now
 from app.core.plan import InstallPlan, setting
 from app.core.platform_info import detect
 
-STAGE_TITLES = {
-    Stage.CATALOG: "Choosing the installer",
-    Stage.DOWNLOAD: "Downloading the installer",
-    Stage.INSTALL: "Installing Miniconda",
-    Stage.SHELL: "Setting up PATH and shells",
-    Stage.ENV: "Creating the conda env",
-    Stage.GPU_CHECK: "Checking the GPU with a small training run",
+STAGE_TITLES = {  # gettext ids, translated at use (app.i18n)
+    Stage.CATALOG: N_("Choosing the installer"),
+    Stage.DOWNLOAD: N_("Downloading the installer"),
+    Stage.INSTALL: N_("Installing Miniconda"),
+    Stage.SHELL: N_("Setting up PATH and shells"),
+    Stage.ENV: N_("Creating the conda env"),
+    Stage.GPU_CHECK: N_("Checking the GPU with a small training run"),
 }
 
 
@@ -291,7 +291,7 @@ def run_step(stage: Stage, plan: InstallPlan, state: RunState, reporter: Reporte
         WizardError subclasses of the stage; Cancelled.
     """
     cancel.raise_if_cancelled()
-    reporter.stage_started(stage, STAGE_TITLES[stage])
+    reporter.stage_started(stage, _(STAGE_TITLES[stage]))
     result = STEPS[stage](plan, state, reporter, cancel)
     reporter.stage_finished(result)
     return result
@@ -401,7 +401,7 @@ def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunSt
     state = state or RunState()
     for stage in STEPS:
         if not wanted(plan, stage):
-            reporter.log(stage, _('Skipped: {stage_titles} (not part of this plan).').format(stage_titles=STAGE_TITLES[stage]))
+            reporter.log(stage, _('Skipped: {stage_titles} (not part of this plan).').format(stage_titles=_(STAGE_TITLES[stage])))
             continue
         run_step(stage, plan, state, reporter, cancel)
     return state

@@ -131,9 +131,9 @@ def remove_state(part: Path) -> None:
 
 def _content_range(resp: requests.Response) -> tuple[int, int, int | None] | None:
     """``Content-Range: bytes START-END/TOTAL`` -> ``(START, END, TOTAL or None)``."""
-    unit, _, rest = resp.headers.get("Content-Range", "").strip().partition(" ")
-    span, _, total = rest.partition("/")
-    a, _, b = span.partition("-")
+    unit, _sep, rest = resp.headers.get("Content-Range", "").strip().partition(" ")
+    span, _sep, total = rest.partition("/")
+    a, _sep, b = span.partition("-")
     if unit.lower() != "bytes" or not a.strip().isdigit() or not b.strip().isdigit():
         return None
     return int(a), int(b), int(total) if total.strip().isdigit() else None

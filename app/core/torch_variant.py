@@ -137,7 +137,7 @@ class VariantChoice:
 
 
 def _cc(text: str) -> tuple[int, int]:
-    major, _, minor = str(text).partition(".")
+    major, _sep, minor = str(text).partition(".")
     return int(major), int(minor or 0)
 
 
