@@ -191,6 +191,10 @@ from {url}</source>
         <translation>我接受 Anaconda 对 defaults 渠道的服务条款</translation>
     </message>
     <message>
+        <source>Read the Terms of Service</source>
+        <translation>阅读服务条款</translation>
+    </message>
+    <message>
         <source>Free for individuals and small organisations; larger ones need a licence.</source>
         <translation>个人和小型组织可免费使用；较大的组织需要许可证。</translation>
     </message>
@@ -642,6 +646,10 @@ from {url}</source>
     <message>
         <source>{steps:.1f} steps/s · {tokens:,.0f} tokens/s</source>
         <translation>{steps:.1f} 步/秒 · {tokens:,.0f} 词元/秒</translation>
+    </message>
+    <message>
+        <source>Fix:</source>
+        <translation>解决办法：</translation>
     </message>
     <message>
         <source>Cancelled. Run again to check the GPU, or finish without it.</source>
