@@ -17,7 +17,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from app import __version__
+from app import __version__, i18n
+from app.i18n import LANGUAGES
 from app.core.errors import UsageError
 from app.core.events import error_text, event_line, failed_fields
 from app.core import plan_checks, presets
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit; touch nothing")
     p.add_argument("--json", action="store_true", help="silent mode: JSON-lines events on stdout")
     p.add_argument("--log-file", metavar="FILE", help="where to write the log (default: the platform log dir)")
+    p.add_argument("--lang", choices=list(LANGUAGES),
+                   help="language of the wizard and of messages: zh_CN (简体中文) or en (default: the system's)")
     p.add_argument("--undo-shell-changes", action="store_true",
                    help="restore the shell start-up files (and Windows PATH) changed by the last run, byte for byte")
     p.add_argument("--uninstall", action="store_true",
@@ -494,8 +497,24 @@ def _gpu_check_only(args: argparse.Namespace, plan: InstallPlan, raw: list[str])
     return gui.run(plan, normalize_argv(raw), state=state, start_gpu_check=True)
 
 
+def _set_language(argv: list[str]) -> None:
+    """``--lang X`` (or ``--lang=X``), else the system locale (:func:`app.i18n.detect`), for every message from
+    here on; set before the parser is built. A value with no catalogue is left to the parser to refuse."""
+    lang = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    try:
+        i18n.set_language(lang if lang in LANGUAGES else None)
+    except (OSError, ValueError):  # a missing catalogue must never stop the program: English
+        i18n.set_language(i18n.DEFAULT)
+
+
 def _main(raw: list[str]) -> int:
     argv = normalize_argv(raw)
+    _set_language(argv)
     parser = build_parser()
     parser.json_events = "--json" in argv
     args = parser.parse_args(argv)

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1024x768", help="window size WIDTHxHEIGHT")
     parser.add_argument("--steps", type=int, default=60, help="GPU-check training steps")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--lang", default="en", help="language of the pages: en or zh_CN (app.i18n)")
     args = parser.parse_args(argv)
     width, height = (int(x) for x in args.size.lower().split("x"))
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from app.core.plan import InstallPlan
     from app.core.platform_info import PlatformInfo
-    from app.gui import install_translators
+    from app import i18n
     from app.gui.wizard import InstallerWizard, PageId
     from tests.support.http_server import LocalServer
     from tests.support.mirror import build_mirror
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setStyle("Fusion")
-    install_translators(app)
+    i18n.set_language(args.lang)
+    i18n.install_qt_translators(app, args.lang)
 
     def wait_until(cond, timeout: float = 180.0, what: str = "") -> None:
         end = time.monotonic() + timeout

@@ -635,6 +635,10 @@ def _fix_texts(module) -> list[str]:
             return text(node.left) + text(node.right)
         if isinstance(node, ast.IfExp):
             return text(node.body) + "\n" + text(node.orelse)
+        if isinstance(node, ast.Call):  # _("...") and _("...").format(...) (app.i18n)
+            inner = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "format" else node
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "_" and inner.args:
+                return text(inner.args[0])
         return ""
 
     tree = ast.parse(inspect.getsource(module))

@@ -31,6 +31,7 @@ import platformdirs
 import requests
 
 from app import APP_NAME
+from app.i18n import _
 from app.core import download
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage
@@ -77,11 +78,11 @@ def lookup(sha256: str, reporter: Reporter, cancel: CancelToken, name: str | Non
         path = folder / candidate
         if not path.is_file() or path.is_symlink():
             continue
-        reporter.log(Stage.DOWNLOAD, f"Found {candidate} in the cache; checking its SHA-256.")
+        reporter.log(Stage.DOWNLOAD, _('Found {candidate} in the cache; checking its SHA-256.').format(candidate=candidate))
         try:
             actual = download.sha256_file(path, cancel, reporter)
         except OSError as exc:
-            reporter.log(Stage.DOWNLOAD, f"Cannot read the cached {path}: {exc.strerror or exc}; not using it.",
+            reporter.log(Stage.DOWNLOAD, _('Cannot read the cached {path}: {reason}; not using it.').format(path=path, reason=exc.strerror or exc),
                          "warning")
             continue
         if actual == sha256:
@@ -90,7 +91,7 @@ def lookup(sha256: str, reporter: Reporter, cancel: CancelToken, name: str | Non
             except OSError:
                 pass
             return path
-        reporter.log(Stage.DOWNLOAD, f"The cached {path} has another SHA-256 ({actual}); removing it.", "warning")
+        reporter.log(Stage.DOWNLOAD, _('The cached {path} has another SHA-256 ({actual}); removing it.').format(path=path, actual=actual), "warning")
         _unlink(path)
     return None
 
@@ -120,10 +121,9 @@ def store(path: Path, sha256: str, reporter: Reporter, root: Path | None = None,
         os.replace(tmp, dest)
     except OSError as exc:
         _unlink(tmp)
-        reporter.log(Stage.DOWNLOAD, f"Could not keep a copy in the cache {root}: {exc.strerror or exc}. "
-                                     "The next run downloads the installer again.", "warning")
+        reporter.log(Stage.DOWNLOAD, _('Could not keep a copy in the cache {root}: {reason}. The next run downloads the installer again.').format(root=root, reason=exc.strerror or exc), "warning")
         return None
-    reporter.log(Stage.DOWNLOAD, f"Kept in the cache as {dest}.", "debug")
+    reporter.log(Stage.DOWNLOAD, _('Kept in the cache as {dest}.').format(dest=dest), "debug")
     prune(root, max_bytes, keep=dest.parent, reporter=reporter)
     return dest
 
@@ -176,8 +176,7 @@ def prune(root: Path | None = None, max_bytes: int = MAX_BYTES, keep: Path | Non
             total -= size
             removed.append(folder)
             if reporter is not None:
-                reporter.log(Stage.DOWNLOAD, f"Removed {folder.name[:12]}… ({format_bytes(size)}) from the cache "
-                                             f"to keep it under {format_bytes(max_bytes)}.", "debug")
+                reporter.log(Stage.DOWNLOAD, _('Removed {name}… ({size}) from the cache to keep it under {size2}.').format(name=folder.name[:12], size=format_bytes(size), size2=format_bytes(max_bytes)), "debug")
     return removed
 
 
@@ -226,7 +225,7 @@ def fetch(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
 
 
 def _reused(hit: Path, path: Path, sha256: str, reporter: Reporter, where: str) -> Path:
-    reporter.log(Stage.DOWNLOAD, f"Reused from cache: {hit}{where} (SHA-256 verified, nothing downloaded).")
+    reporter.log(Stage.DOWNLOAD, _('Reused from cache: {hit}{where} (SHA-256 verified, nothing downloaded).').format(hit=hit, where=where))
     reporter.info(Stage.DOWNLOAD, "sha256", sha256)
     reporter.info(Stage.DOWNLOAD, "verified", True)
     reporter.info(Stage.DOWNLOAD, "reused", True)
@@ -253,13 +252,12 @@ def _copy_verified(src: Path, dest: Path, sha256: str, reporter: Reporter, cance
             os.fsync(fout.fileno())
         if hasher.hexdigest() != sha256:
             _unlink(tmp)
-            raise HashMismatchError(f"The cached {src} changed while it was copied to {dest}.",
-                                    fix="Run again; if it happens again, clear the cache folder "
-                                        f"{src.parent.parent} or use --no-cache.")
+            raise HashMismatchError(_('The cached {src} changed while it was copied to {dest}.').format(src=src, dest=dest),
+                                    fix=_('Run again; if it happens again, clear the cache folder {parent} or use --no-cache.').format(parent=src.parent.parent))
         if os.path.lexists(dest):
             backup = download._free_name(dest.with_name(dest.name + ".bak"))
             os.replace(dest, backup)
-            reporter.log(Stage.DOWNLOAD, f"{dest} was already there with other content; it is kept as {backup}.",
+            reporter.log(Stage.DOWNLOAD, _('{dest} was already there with other content; it is kept as {backup}.').format(dest=dest, backup=backup),
                          "warning")
         os.replace(tmp, dest)
     except Cancelled:
@@ -267,9 +265,8 @@ def _copy_verified(src: Path, dest: Path, sha256: str, reporter: Reporter, cance
         raise
     except OSError as exc:
         _unlink(tmp)
-        raise DownloadError(f"Could not copy the cached installer to {dest}: {exc.strerror or exc}.",
-                            fix="Check that you can write to the download folder and that it has free space, or "
-                                "choose another one (--download-dir in silent mode).", detail=repr(exc)) from exc
+        raise DownloadError(_('Could not copy the cached installer to {dest}: {reason}.').format(dest=dest, reason=exc.strerror or exc),
+                            fix=_('Check that you can write to the download folder and that it has free space, or choose another one (--download-dir in silent mode).'), detail=repr(exc)) from exc
 
 
 def _unlink(path: Path) -> None:

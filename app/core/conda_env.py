@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.i18n import _
 from app.core import conda_cmd, conda_errors, env_file, env_progress, mirrors
 from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
@@ -276,19 +277,16 @@ def check_existing(plan: InstallPlan, conda_exe: Path | None = None, cancel: Can
     if plan.if_env_exists == "reuse":
         python = env_python(found, os_name)
         if not python.exists():
-            raise EnvExistsError(f"The env {name} in {found} cannot be reused: it has no Python ({python}).",
-                                 fix="Choose another env name (--env-name in silent mode), or replace it "
-                                     "(--if-env-exists replace).")
+            raise EnvExistsError(_('The env {name} in {found} cannot be reused: it has no Python ({python}).').format(name=name, found=found, python=python),
+                                 fix=_('Choose another env name (--env-name in silent mode), or replace it (--if-env-exists replace).'))
         return found
     if plan.if_env_exists == "replace":
         if not is_conda_env(found):
-            raise EnvExistsError(f"{found} is not a conda env (no conda-meta/history), so it is not replaced: "
-                                 "conda would install into it and mix its files with the env.",
-                                 fix="Move or delete that folder yourself, or choose another env name "
-                                     "(--env-name in silent mode).")
+            raise EnvExistsError(_('{found} is not a conda env (no conda-meta/history), so it is not replaced: conda would install into it and mix its files with the env.').format(found=found),
+                                 fix=_('Move or delete that folder yourself, or choose another env name (--env-name in silent mode).'))
         return found
     what = "An env" if is_conda_env(found) else "A folder that is not a conda env"
-    raise EnvExistsError(f"{what} named {name} already exists in {found}; it was left untouched.", fix=choose)
+    raise EnvExistsError(_('{what} named {name} already exists in {found}; it was left untouched.').format(what=what, name=name, found=found), fix=choose)
 
 
 def _error_from(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: int,
@@ -332,22 +330,19 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     found = check_existing(plan, conda_exe, cancel, locations)
     if found is not None and plan.if_env_exists == "reuse":
         python = env_python(found, os_name)
-        reporter.log(Stage.ENV, f"Reusing the existing env {plan.env_name} in {found} as it is "
-                                "(--if-env-exists reuse); conda create is not run, so no package was added.")
+        reporter.log(Stage.ENV, _('Reusing the existing env {env_name} in {found} as it is (--if-env-exists reuse); conda create is not run, so no package was added.').format(env_name=plan.env_name, found=found))
         reporter.info(Stage.ENV, "env_prefix", str(found))
         reporter.info(Stage.ENV, "env_reused", True)
         return EnvResult(plan.env_name, found, python, reused=True)
     if found is not None:
-        reporter.log(Stage.ENV, f"Replacing the existing env {plan.env_name} in {found} as asked "
-                                "(--if-env-exists replace): conda deletes everything in it.", "warning")
+        reporter.log(Stage.ENV, _('Replacing the existing env {env_name} in {found} as asked (--if-env-exists replace): conda deletes everything in it.').format(env_name=plan.env_name, found=found), "warning")
     argv = create_argv(plan, conda_exe)
     env = _conda_child_env(plan.accept_tos)
     if plan.env_file is not None:
         pip_vars = pip_child_vars(plan)  # the file's pip: section runs before the env's pip.conf exists
         env.update(pip_vars)
         if pip_vars:
-            reporter.log(Stage.ENV, f"The file's pip: section uses the pip index {pip_vars['PIP_INDEX_URL']} "
-                                    "(PIP_INDEX_URL for conda's pip).")
+            reporter.log(Stage.ENV, _("The file's pip: section uses the pip index {pip_index_url} (PIP_INDEX_URL for conda's pip).").format(pip_index_url=pip_vars['PIP_INDEX_URL']))
     cwd = conda_cwd(root)
     before = [Snapshot.take(p) for p in locations]  # what existed before this run's conda create
     # conda env create writes the pip: section to condaenv.<random>.requirements.txt next to the file and removes it
@@ -365,24 +360,23 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         for snap in before:
             if snap.was_new_or_empty:
                 if snap.created():
-                    reporter.log(Stage.ENV, f"Removing the half-made env {snap.path} ({reason}).", "warning")
+                    reporter.log(Stage.ENV, _('Removing the half-made env {path} ({reason}).').format(path=snap.path, reason=reason), "warning")
                     result = snap.remove_created()
                     if result.failed:
-                        reporter.log(Stage.ENV, f"Cleanup of {snap.path}: {result.describe()}.", "warning")
+                        reporter.log(Stage.ENV, _('Cleanup of {path}: {describe}.').format(path=snap.path, describe=result.describe()), "warning")
                     else:
                         removed.append(snap.path)
             elif found is not None and snap.path == found:
-                reporter.log(Stage.ENV, f"The env {found} was being replaced and may be incomplete ({reason}); "
-                                        "create it again before use.", "warning")
+                reporter.log(Stage.ENV, _('The env {found} was being replaced and may be incomplete ({reason}); create it again before use.').format(found=found, reason=reason), "warning")
         return removed
 
     def remove_conda_temp() -> None:
         for extra in sorted(set(_conda_temp_files(req_dir)) - req_before):
             try:
                 extra.unlink()
-                reporter.log(Stage.ENV, f"Removed conda's temporary file {extra} (left by the stopped conda).")
+                reporter.log(Stage.ENV, _("Removed conda's temporary file {extra} (left by the stopped conda).").format(extra=extra))
             except OSError as exc:
-                reporter.log(Stage.ENV, f"Could not remove conda's temporary file {extra}: {exc}.", "warning")
+                reporter.log(Stage.ENV, _("Could not remove conda's temporary file {extra}: {exc}.").format(extra=extra, exc=exc), "warning")
 
     try:
         res = run_streaming(
@@ -394,8 +388,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
             cwd=cwd,
         )
     except OSError as exc:
-        raise EnvCreateError(f"conda could not be started: {exc}",
-                             fix="Install Miniconda first, or check the install location.") from exc
+        raise EnvCreateError(_('conda could not be started: {exc}').format(exc=exc),
+                             fix=_('Install Miniconda first, or check the install location.')) from exc
     except Cancelled:
         cleanup("cancelled")
         raise
@@ -408,8 +402,8 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         removed = cleanup("conda create failed")
         err = _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
         if removed:  # say what became of the half-made env (conda leaves it; this run made it, so it is gone)
-            err.message += (f" The half-made env {', '.join(map(str, removed))} was removed (this run had created "
-                            "it), so nothing is left behind.")
+            err.message += " " + _("The half-made env {path} was removed (this run had created it), so nothing is "
+                                   "left behind.").format(path=", ".join(map(str, removed)))
         raise err
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)
@@ -446,14 +440,13 @@ def discard_created(env: EnvResult | None, reporter: Reporter, reason: str) -> b
     if env is None:
         return False
     if not env.created:
-        reporter.log(Stage.ENV, f"The env {env.prefix} was not created by this run, so it is left as it is "
-                                f"({reason}).", "warning")
+        reporter.log(Stage.ENV, _('The env {prefix} was not created by this run, so it is left as it is ({reason}).').format(prefix=env.prefix, reason=reason), "warning")
         return False
-    reporter.log(Stage.ENV, f"Removing the env {env.prefix} that this run created ({reason}).", "warning")
+    reporter.log(Stage.ENV, _('Removing the env {prefix} that this run created ({reason}).').format(prefix=env.prefix, reason=reason), "warning")
     if env.before is not None:
         result = env.before.remove_created()  # an empty folder that was there before stays
         if result.failed:
-            reporter.log(Stage.ENV, f"Cleanup of {env.prefix}: {result.describe()}.", "warning")
+            reporter.log(Stage.ENV, _('Cleanup of {prefix}: {describe}.').format(prefix=env.prefix, describe=result.describe()), "warning")
         return not result.failed
     import shutil
 

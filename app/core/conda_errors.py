@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from app.i18n import N_, _
 from app.core import disk_errors
 from app.core.errors import EnvCreateError, TermsOfServiceError
 from app.resources import resource
@@ -100,12 +101,12 @@ class _Blank(dict):
 
 #: Words for a placeholder without a value, where a row has no ``*_without`` text: the sentence then names the
 #: thing in words, never with an empty blank ("to : ...") or a command with an empty or "." argument.
-UNKNOWN_WORDS = {
-    "url": "the channel server", "channel_url": "a channel", "channels": "the channels in use",
-    "path": "a folder conda needs (its path is in conda's message in the log)", "where": "the env folder",
-    "packages": "a package asked for", "status_code": "an error", "reason": "", "http_status": "an error",
-    "python_pkg": "the python package", "spec_error": "a spec it could not parse", "exception": "conda",
-    "conda_says": "(no message)", "last_line": "(nothing)", "returncode": "?",
+UNKNOWN_WORDS = {  # gettext ids, translated at use (app.i18n)
+    "url": N_("the channel server"), "channel_url": N_("a channel"), "channels": N_("the channels in use"),
+    "path": N_("a folder conda needs (its path is in conda's message in the log)"), "where": N_("the env folder"),
+    "packages": N_("a package asked for"), "status_code": N_("an error"), "reason": "", "http_status": N_("an error"),
+    "python_pkg": N_("the python package"), "spec_error": N_("a spec it could not parse"), "exception": "conda",
+    "conda_says": N_("(no message)"), "last_line": N_("(nothing)"), "returncode": "?",
 }
 #: A value that names no real place: treated as missing (a recursive command on "." would act on the current folder).
 _NO_VALUE = {"", ".", "./", "..", "/", "~", "None", "none", "null"}
@@ -120,13 +121,16 @@ def render(template: str, without: str, facts: dict[str, str]) -> str:
     """``template`` with ``facts`` filled in; when one of its placeholders has no value (empty, ``"."``, ...),
     ``without`` instead (the same advice without that fact), or, if the row has none, the placeholder in words
     (:data:`UNKNOWN_WORDS`)."""
+    # the table's texts are gettext ids (build_scripts/i18n_common.py adds them to messages.pot)
+    template, without = _(template), (_(without) if without else without)
     missing = [k for k in placeholders(template) if str(facts.get(k, "")).strip() in _NO_VALUE]
     if missing and without:
         template = without
     filled = _Blank({k: v for k, v in facts.items() if str(v).strip() not in _NO_VALUE})
     for k in placeholders(template):
         if k not in filled:
-            filled[k] = UNKNOWN_WORDS.get(k, "")
+            words = UNKNOWN_WORDS.get(k, "")
+            filled[k] = _(words) if words else words
     return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", template.format_map(filled))).strip()
 
 
@@ -273,11 +277,11 @@ def explain(doc: dict[str, Any] | None, stdout: str, stderr: str, returncode: in
     if row.kind in (disk_errors.QUOTA, disk_errors.FULL):
         what, fix = disk_errors.advice(row.kind, where, "choose another install location")
         name = facts["exception"]
-        return EnvCreateError(f"{what} conda said: {name}: {facts['conda_says']}", fix=fix, detail=detail)
+        return EnvCreateError(_('{what} conda said: {name}: {conda_says}').format(what=what, name=name, conda_says=facts['conda_says']), fix=fix, detail=detail)
     message = render(row.explanation, row.explanation_without, facts)
     name = str(doc.get("exception_name") or "")
     if name and name != ENV_WITHOUT_PYTHON and name not in message:
-        message = f"{message} (conda: {name})"  # conda's own name, to search for or report
+        message = _("{message} (conda: {name})").format(message=message, name=name)  # conda's name, to search for
     fix = render(row.fix, row.fix_without, facts)
     cls = TermsOfServiceError if row.kind == "tos" else EnvCreateError
     err = cls(message, fix=fix, detail=detail)

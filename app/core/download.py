@@ -34,6 +34,7 @@ import requests
 import urllib3
 
 from app import APP_NAME
+from app.i18n import _
 from app.core import disk_errors, net, segments
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
@@ -160,7 +161,7 @@ def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, lo
             fix += (" (The mirror may not have caught up with the newest installer yet: "
                     "the official mirror, or a versioned installer name, avoids that.)")
     return HashMismatchError(
-        f"The SHA-256 of {what} is {actual}, but {source} says {expected}.",
+        _('The SHA-256 of {what} is {actual}, but {source} says {expected}.').format(what=what, actual=actual, source=source, expected=expected),
         fix=fix,
     )
 
@@ -177,11 +178,10 @@ def _disk_error(path: Path, exc: OSError, have: int | None = None) -> DownloadEr
     kind = disk_errors.classify(exc)
     if kind:
         what, fix = disk_errors.advice(kind, str(path.parent), "--download-dir in silent mode")
-        return DownloadError(f"Could not write {path}: {what}{kept}", fix=fix, detail=repr(exc))
+        return DownloadError(_('Could not write {path}: {what}{kept}').format(path=path, what=what, kept=kept), fix=fix, detail=repr(exc))
     return DownloadError(
-        f"Could not write {path}: {exc.strerror or exc}.{kept}",
-        fix="Check that you can write to that folder and that it has free space, or choose another download "
-            "folder (--download-dir in silent mode).",
+        _('Could not write {path}: {reason}.{kept}').format(path=path, reason=exc.strerror or exc, kept=kept),
+        fix=_('Check that you can write to that folder and that it has free space, or choose another download folder (--download-dir in silent mode).'),
         detail=repr(exc),
     )
 
@@ -233,9 +233,7 @@ def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporte
         return
     raise DownloadError(
         text,
-        fix=f"Free at least {format_bytes(needed - free)} in {folder}, or choose another download folder "
-            "(--download-dir in silent mode). If the free space shown is wrong (some network filesystems report "
-            "0), skip the check (--skip-space-check).",
+        fix=_('Free at least {size} in {folder}, or choose another download folder (--download-dir in silent mode). If the free space shown is wrong (some network filesystems report 0), skip the check (--skip-space-check).').format(size=format_bytes(needed - free), folder=folder),
     )
 
 
@@ -246,24 +244,22 @@ def _open_part(path: Path, mode: str):
 
 def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter, cancel: CancelToken) -> Path:
     path = Path(choice.local_path).expanduser()  # type: ignore[arg-type]
-    reporter.log(Stage.DOWNLOAD, f"Checking the local installer {path}")
+    reporter.log(Stage.DOWNLOAD, _('Checking the local installer {path}').format(path=path))
     try:
         actual = sha256_file(path, cancel, reporter)
     except OSError as exc:
-        raise DownloadError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
-                            fix="Check that the local installer file you chose exists and is readable "
-                                "(--installer-file in silent mode).") from exc
+        raise DownloadError(_('Cannot read the installer file {path}: {reason}.').format(path=path, reason=exc.strerror or exc),
+                            fix=_('Check that the local installer file you chose exists and is readable (--installer-file in silent mode).')) from exc
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if choice.sha256:
         if actual != choice.sha256.lower():
             # The user's own file: reported, never deleted.
             raise _mismatch(choice, choice.sha256.lower(), actual, str(path), local=True)
         reporter.info(Stage.DOWNLOAD, "verified", True)
-        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
+        reporter.log(Stage.DOWNLOAD, _('SHA-256 verified: {actual}').format(actual=actual))
     else:
         reporter.info(Stage.DOWNLOAD, "verified", False)
-        reporter.log(Stage.DOWNLOAD, f"No published SHA-256 for {path.name}; using it unverified "
-                                     f"(SHA-256 {actual}).", "warning")
+        reporter.log(Stage.DOWNLOAD, _('No published SHA-256 for {name}; using it unverified (SHA-256 {actual}).').format(name=path.name, actual=actual), "warning")
     return path
 
 
@@ -295,20 +291,16 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     if choice.local_path is not None:
         return _fetch_local(plan, choice, reporter, cancel)
     if not choice.url:
-        raise DownloadError(f"No download address is known for {choice.filename}.",
-                            fix="Choose an installer from the index, or use a local installer file "
-                                "(--installer-file in silent mode).")
+        raise DownloadError(_('No download address is known for {filename}.').format(filename=choice.filename),
+                            fix=_('Choose an installer from the index, or use a local installer file (--installer-file in silent mode).'))
     expected = choice.sha256.lower() if choice.sha256 else None
     if expected is None:
         if not plan.allow_unverified:
             raise UnverifiedInstallerError(
-                f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
-                fix="Give the expected SHA-256 (--sha256 in silent mode; the official page "
-                    "https://repo.anaconda.com/miniconda/ publishes it), or allow unverified installers "
-                    "(--allow-unverified).",
+                _('No SHA-256 is published for {filename}, so the download could not be verified.').format(filename=choice.filename),
+                fix=_('Give the expected SHA-256 (--sha256 in silent mode; the official page https://repo.anaconda.com/miniconda/ publishes it), or allow unverified installers (--allow-unverified).'),
             )
-        reporter.log(Stage.DOWNLOAD, f"No SHA-256 is known for {choice.filename}; it will NOT be verified "
-                                     "(unverified installers are allowed: --allow-unverified).", "warning")
+        reporter.log(Stage.DOWNLOAD, _('No SHA-256 is known for {filename}; it will NOT be verified (unverified installers are allowed: --allow-unverified).').format(filename=choice.filename), "warning")
 
     folder = Path(plan.download_dir).expanduser() if plan.download_dir else default_download_dir()
     try:
@@ -324,18 +316,18 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     # A file of that name in a folder the user chose (not our cache) is theirs: never overwritten, set aside.
     theirs = os.path.lexists(final) and folder.resolve() != default_download_dir().resolve()
     if final.is_file() and expected is not None:
-        reporter.log(Stage.DOWNLOAD, f"Found {final}; checking whether it can be reused.")
+        reporter.log(Stage.DOWNLOAD, _('Found {final}; checking whether it can be reused.').format(final=final))
         try:
             actual = sha256_file(final, cancel, reporter)
         except OSError:
             actual = None
         if actual == expected:
-            reporter.log(Stage.DOWNLOAD, f"Reusing the already downloaded {final} (SHA-256 verified).")
+            reporter.log(Stage.DOWNLOAD, _('Reusing the already downloaded {final} (SHA-256 verified).').format(final=final))
             reporter.info(Stage.DOWNLOAD, "sha256", actual)
             reporter.info(Stage.DOWNLOAD, "verified", True)
             reporter.info(Stage.DOWNLOAD, "reused", True)
             return final
-        reporter.log(Stage.DOWNLOAD, f"{final} does not have the expected SHA-256; downloading it again.")
+        reporter.log(Stage.DOWNLOAD, _('{final} does not have the expected SHA-256; downloading it again.').format(final=final))
 
     if choice.url.lower().startswith("file:"):  # a local mirror folder (catalog.list_folder): a verified copy
         return _copy_from_folder(choice, final, part, expected, reporter, cancel, theirs)
@@ -345,8 +337,7 @@ def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: request
     if expected is not None and actual != expected and resumed_from_old_part:
         # The .part came from an earlier run: the file on the server may have changed since
         # ("latest" moves). Start once more from zero before calling it a mismatch.
-        reporter.log(Stage.DOWNLOAD, "The resumed download does not match; the old partial file may be from "
-                                     "another version. Downloading again from the start.", "warning")
+        reporter.log(Stage.DOWNLOAD, _('The resumed download does not match; the old partial file may be from another version. Downloading again from the start.'), "warning")
         _remove(part)
         hasher, size = _fetch_remote(choice.url, part, session, reporter, cancel, choice.size, plan)
         actual = hasher.hexdigest()
@@ -396,13 +387,10 @@ def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Rep
         except _NETWORK_ERRORS as exc:
             if has_state:
                 raise DownloadError(
-                    f"Downloading {url} failed: {net.describe_error(exc)}. The partial download {part.name} is "
-                    "kept and is continued by the next run.",
-                    fix="Check the network connection and proxy settings (HTTPS_PROXY), then try again; or choose "
-                        "another mirror (--mirror in silent mode).",
+                    _('Downloading {url} failed: {reason}. The partial download {name} is kept and is continued by the next run.').format(url=url, reason=net.describe_error(exc), name=part.name),
+                    fix=_('Check the network connection and proxy settings (HTTPS_PROXY), then try again; or choose another mirror (--mirror in silent mode).'),
                     detail=str(exc)) from exc
-            reporter.log(Stage.DOWNLOAD, f"The first request failed ({net.describe_error(exc)}); trying one "
-                                         "stream.", "warning")
+            reporter.log(Stage.DOWNLOAD, _('The first request failed ({reason}); trying one stream.').format(reason=net.describe_error(exc)), "warning")
             complete = False
         except OSError as exc:
             if getattr(exc, "_disk", False):
@@ -418,7 +406,7 @@ def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Rep
                 raise _disk_error(part, exc) from exc
             return hasher, size
         if not has_state:
-            reporter.log(Stage.DOWNLOAD, "The server does not send parts of the file; downloading in one stream.")
+            reporter.log(Stage.DOWNLOAD, _('The server does not send parts of the file; downloading in one stream.'))
     return _download(url, part, session, reporter, cancel, size_hint, plan.skip_space_check, stall)
 
 
@@ -435,7 +423,7 @@ def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, exp
         if theirs and os.path.lexists(final):
             backup = _free_name(final.with_name(final.name + ".bak"))
             os.replace(final, backup)
-            reporter.log(Stage.DOWNLOAD, f"{final} was already there with other content; it is kept as {backup}.",
+            reporter.log(Stage.DOWNLOAD, _('{final} was already there with other content; it is kept as {backup}.').format(final=final, backup=backup),
                          "warning")
         os.replace(part, final)
     except OSError as exc:
@@ -445,8 +433,8 @@ def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, exp
     reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
     reporter.info(Stage.DOWNLOAD, "path", str(final))
     if expected is not None:
-        reporter.log(Stage.DOWNLOAD, f"SHA-256 verified: {actual}")
-    reporter.log(Stage.DOWNLOAD, f"Saved {final} ({format_bytes(size)}).")
+        reporter.log(Stage.DOWNLOAD, _('SHA-256 verified: {actual}').format(actual=actual))
+    reporter.log(Stage.DOWNLOAD, _('Saved {final} ({size}).').format(final=final, size=format_bytes(size)))
     return final
 
 
@@ -479,15 +467,15 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
             raise _mismatch(choice, expected, actual, str(source), local=False)
         reporter.info(Stage.DOWNLOAD, "verified", expected is not None)
         reporter.info(Stage.DOWNLOAD, "path", str(final))
-        reporter.log(Stage.DOWNLOAD, f"Using {final} in place: the download folder is the mirror folder.")
+        reporter.log(Stage.DOWNLOAD, _('Using {final} in place: the download folder is the mirror folder.').format(final=final))
         return final
-    reporter.log(Stage.DOWNLOAD, f"Copying {source} from the local mirror folder.")
+    reporter.log(Stage.DOWNLOAD, _('Copying {source} from the local mirror folder.').format(source=source))
     hasher = hashlib.sha256()
     try:
         total = source.stat().st_size
     except OSError as exc:
-        raise DownloadError(f"Cannot read {source} in the mirror folder: {exc.strerror or exc}.",
-                            fix="Check the mirror folder (--mirror) and its permissions.") from exc
+        raise DownloadError(_('Cannot read {source} in the mirror folder: {reason}.').format(source=source, reason=exc.strerror or exc),
+                            fix=_('Check the mirror folder (--mirror) and its permissions.')) from exc
     meter = _Meter(reporter, total, DOWNLOADING_TEXT)
     done = 0
     try:
@@ -511,8 +499,8 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
         raise
     except OSError as exc:
         _remove(part)
-        raise DownloadError(f"Cannot read {source} in the mirror folder: {exc.strerror or exc}.",
-                            fix="Check the mirror folder (--mirror) and its permissions.") from exc
+        raise DownloadError(_('Cannot read {source} in the mirror folder: {reason}.').format(source=source, reason=exc.strerror or exc),
+                            fix=_('Check the mirror folder (--mirror) and its permissions.')) from exc
     meter.update(done, force=True)
     actual = hasher.hexdigest()
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
@@ -535,23 +523,23 @@ def _remove(path: Path) -> None:
 
 def _http_error(url: str, resp: requests.Response) -> DownloadError:
     if resp.status_code == 407:
-        return DownloadError(f"Downloading {url} failed: {net.PROXY_AUTH_REASON}.", fix=net.PROXY_AUTH_FIX)
+        return DownloadError(_('Downloading {url} failed: {proxy_auth_reason}.').format(url=url, proxy_auth_reason=net.PROXY_AUTH_REASON), fix=net.PROXY_AUTH_FIX)
     reason = f" {resp.reason}" if resp.reason else ""
     return DownloadError(
-        f"Downloading {url} failed: the server answered HTTP {resp.status_code}{reason}.",
-        fix="Choose another installer or another mirror (--mirror in silent mode)."
+        _('Downloading {url} failed: the server answered HTTP {status_code}{reason}.').format(url=url, status_code=resp.status_code, reason=reason),
+        fix=_('Choose another installer or another mirror (--mirror in silent mode).')
         if resp.status_code in (403, 404, 410)
-        else "The mirror may be busy or down: try again later, or choose another mirror (--mirror in silent mode).",
+        else _('The mirror may be busy or down: try again later, or choose another mirror (--mirror in silent mode).'),
     )
 
 
 def _content_range(resp: requests.Response) -> tuple[int, int | None] | None:
     """``Content-Range: bytes START-END/TOTAL`` -> ``(START, TOTAL or None)``."""
     value = resp.headers.get("Content-Range", "")
-    unit, _, rest = value.strip().partition(" ")
+    unit, _sep, rest = value.strip().partition(" ")
     if unit.lower() != "bytes" or "-" not in rest:
         return None
-    span, _, total = rest.partition("/")
+    span, _sep, total = rest.partition("/")
     start = span.split("-", 1)[0].strip()
     if not start.isdigit():
         return None
@@ -571,8 +559,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
     hasher = hashlib.sha256()
     offset = 0
     if part.is_file() and part.stat().st_size > 0:
-        reporter.log(Stage.DOWNLOAD, f"Found a partial download ({format_bytes(part.stat().st_size)}); "
-                                     "checking it before resuming.")
+        reporter.log(Stage.DOWNLOAD, _('Found a partial download ({size}); checking it before resuming.').format(size=format_bytes(part.stat().st_size)))
         try:
             offset = _hash_into(part, hasher, cancel, reporter, CHECKING_PART_TEXT)
         except OSError as exc:
@@ -591,16 +578,13 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             failures += 1
             if failures > MAX_RESUMES or net.is_proxy_auth(exc):
                 raise DownloadError(
-                    f"Downloading {url} failed: {net.describe_error(exc)}.",
+                    _('Downloading {url} failed: {reason}.').format(url=url, reason=net.describe_error(exc)),
                     fix=net.PROXY_AUTH_FIX + " The partial download is kept and will be continued."
                     if net.is_proxy_auth(exc) else
-                    "Check the network connection and proxy settings (HTTPS_PROXY), then try again; "
-                        "the partial download is kept and will be continued. Or choose another mirror "
-                        "(--mirror in silent mode).",
+                    _('Check the network connection and proxy settings (HTTPS_PROXY), then try again; the partial download is kept and will be continued. Or choose another mirror (--mirror in silent mode).'),
                     detail=str(exc),
                 ) from exc
-            reporter.log(Stage.DOWNLOAD, f"retry {failures}/{MAX_RESUMES}: Request failed "
-                                         f"({net.describe_error(exc)}); retrying.", "warning")
+            reporter.log(Stage.DOWNLOAD, _('retry {failures}/{max_resumes}: Request failed ({reason}); retrying.').format(failures=failures, max_resumes=MAX_RESUMES, reason=net.describe_error(exc)), "warning")
             reporter.info(Stage.DOWNLOAD, "retries", failures)
             if cancel.wait(min(0.5 * 2 ** (failures - 1), 4.0)):
                 raise Cancelled("cancelled by the user") from None
@@ -612,9 +596,9 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                 cr = resp.headers.get("Content-Range", "")
                 full = int(cr.rsplit("/", 1)[-1]) if cr.rsplit("/", 1)[-1].strip().isdigit() else None
                 if full == offset:
-                    reporter.log(Stage.DOWNLOAD, "The partial download is already complete.")
+                    reporter.log(Stage.DOWNLOAD, _('The partial download is already complete.'))
                     return hasher, offset
-                reporter.log(Stage.DOWNLOAD, "The partial download is longer than the file; starting over.",
+                reporter.log(Stage.DOWNLOAD, _('The partial download is longer than the file; starting over.'),
                              "warning")
                 hasher, offset, meter = hashlib.sha256(), 0, None
                 _truncate(part)
@@ -624,7 +608,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             if offset and status == 206:
                 cr = _content_range(resp)
                 if cr is None or cr[0] != offset:
-                    reporter.log(Stage.DOWNLOAD, "The server sent another byte range than asked; starting over.",
+                    reporter.log(Stage.DOWNLOAD, _('The server sent another byte range than asked; starting over.'),
                                  "warning")
                     hasher, offset, meter = hashlib.sha256(), 0, None
                     _truncate(part)
@@ -633,7 +617,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                     total = cr[1]
             elif offset:
                 # 200 (or anything but 206) to a Range request: the whole file comes again.
-                reporter.log(Stage.DOWNLOAD, f"The server does not resume downloads (HTTP {status}); starting over.",
+                reporter.log(Stage.DOWNLOAD, _('The server does not resume downloads (HTTP {status}); starting over.').format(status=status),
                              "warning")
                 hasher, offset, meter = hashlib.sha256(), 0, None
             encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
@@ -674,8 +658,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                             if now - window_start >= stall_timeout:
                                 if got - window_got < segments.STALL_MIN_RATE * (now - window_start):
                                     error = TimeoutError(
-                                        f"the connection stalled ({format_bytes(got - window_got)} in "
-                                        f"{now - window_start:.0f} s, under {format_bytes(segments.STALL_MIN_RATE)}/s)")
+                                        _('the connection stalled ({size} in {value:.0f} s, under {size2}/s)').format(size=format_bytes(got - window_got), value=now - window_start, size2=format_bytes(segments.STALL_MIN_RATE)))
                                     break
                                 window_start, window_got = now, got
                     except _NETWORK_ERRORS as exc:
@@ -692,13 +675,13 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                 raise _disk_error(part, write_error) from write_error
             offset += got
             if error is None and body_len is not None and got < body_len:
-                error = ConnectionError(f"the connection closed after {got} of {body_len} bytes")
+                error = ConnectionError(_('the connection closed after {got} of {body_len} bytes').format(got=got, body_len=body_len))
             if error is None:
                 if body_len is not None and got > body_len:
                     _remove(part)
                     raise DownloadError(
-                        f"Downloading {url} failed: the server sent {got} bytes but announced {body_len}.",
-                        fix="Try again, or choose another mirror (--mirror in silent mode).",
+                        _('Downloading {url} failed: the server sent {got} bytes but announced {body_len}.').format(url=url, got=got, body_len=body_len),
+                        fix=_('Try again, or choose another mirror (--mirror in silent mode).'),
                     )
                 meter.update(offset, force=True)
                 return hasher, offset
@@ -710,14 +693,11 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
         failures += 1
         if failures > MAX_RESUMES:
             raise DownloadError(
-                f"Downloading {url} failed: {net.describe_error(error)} (after {MAX_RESUMES} resumes, "
-                f"{format_bytes(offset)} kept).",
-                fix="Check the network connection and try again; the partial download is kept and will be "
-                    "continued. Or choose another mirror (--mirror in silent mode).",
+                _('Downloading {url} failed: {reason} (after {max_resumes} resumes, {size} kept).').format(url=url, reason=net.describe_error(error), max_resumes=MAX_RESUMES, size=format_bytes(offset)),
+                fix=_('Check the network connection and try again; the partial download is kept and will be continued. Or choose another mirror (--mirror in silent mode).'),
                 detail=str(error),
             )
-        reporter.log(Stage.DOWNLOAD, f"retry {failures}/{MAX_RESUMES}: The connection dropped after "
-                                     f"{format_bytes(offset)} ({net.describe_error(error)}); resuming.",
+        reporter.log(Stage.DOWNLOAD, _('retry {failures}/{max_resumes}: The connection dropped after {size} ({reason}); resuming.').format(failures=failures, max_resumes=MAX_RESUMES, size=format_bytes(offset), reason=net.describe_error(error)),
                      "warning")
         reporter.info(Stage.DOWNLOAD, "retries", failures)
         if cancel.wait(min(0.25 * 2 ** (failures - 1), 4.0)):

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
+from app.i18n import _
 from app.core.errors import ElevationError
 
 #: ``ShellExecuteW`` returns a value greater than 32 on success (Win32 docs, "ShellExecuteW function").
@@ -106,6 +107,4 @@ def problem(plan, rights: Adapter | None = None) -> ElevationError | None:
     if (rights or adapter()).is_admin():
         return None
     return ElevationError(
-        f"Installing for all users (install type AllUsers) into {plan.resolved_prefix} needs administrator rights, "
-        "and this wizard is not running as administrator. The Windows installer would stop with a message box "
-        "(exit code 2), or wait for a click forever when there is no desktop.", fix=FIX)
+        _('Installing for all users (install type AllUsers) into {resolved_prefix} needs administrator rights, and this wizard is not running as administrator. The Windows installer would stop with a message box (exit code 2), or wait for a click forever when there is no desktop.').format(resolved_prefix=plan.resolved_prefix), fix=FIX)

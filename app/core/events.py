@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.i18n import N_, _
 from app.core.errors import Cancelled, Stage, UsageError, WizardError
 
 
@@ -200,15 +201,15 @@ def event_line(event: str, **fields: Any) -> str:
 
 
 #: The "What to do" line of an error that carries no fix of its own.
-DEFAULT_FIX = {
-    "plan": "Run miniconda-wizard --help for the flags; README.md lists the answer-file keys.",
-    "": "Read the log file for the details; if nothing there helps, report it with the log file.",
+DEFAULT_FIX = {  # gettext ids, translated at use (app.i18n)
+    "plan": N_("Run miniconda-wizard --help for the flags; README.md lists the answer-file keys."),
+    "": N_("Read the log file for the details; if nothing there helps, report it with the log file."),
 }
 
 
 def error_fix(stage: str, fix: str) -> str:
     """``fix``, or the default "What to do" text for ``stage`` when ``fix`` is empty (never empty)."""
-    return fix or DEFAULT_FIX.get(stage) or DEFAULT_FIX[""]
+    return fix or _(DEFAULT_FIX.get(stage) or DEFAULT_FIX[""])
 
 
 def error_text(stage: str, message: str, fix: str) -> str:
@@ -217,7 +218,8 @@ def error_text(stage: str, message: str, fix: str) -> str:
         ERROR (install): The installer failed ...
         What to do: Read the installer output ...
     """
-    return f"ERROR ({stage}): {message}\nWhat to do: {error_fix(stage, fix)}"
+    return _("ERROR ({stage}): {message}\nWhat to do: {fix}").format(stage=stage, message=message,
+                                                                    fix=error_fix(stage, fix))
 
 
 def failed_fields(exc: WizardError, exit_code: int | None = None) -> dict[str, Any]:

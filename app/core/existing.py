@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Protocol
 
+from app.i18n import _
 from app.core import manifest
 from app.core.errors import PrefixError
 
@@ -260,19 +261,16 @@ def decide(plan) -> str:
     os_name = plan.platform.os
     run = interrupted(prefix)
     if run is not None and run[1]:
-        raise PrefixError(f"Another run of the wizard (pid {run[0].get('pid')}) is installing into {prefix} right now.",
-                          fix="Wait for it to finish, or choose another folder.")
+        raise PrefixError(_('Another run of the wizard (pid {get}) is installing into {prefix} right now.').format(get=run[0].get('pid'), prefix=prefix),
+                          fix=_('Wait for it to finish, or choose another folder.'))
     why = incomplete_reason(prefix, os_name)
     if how == "reuse":
         if why is not None:
-            raise PrefixError(f"{prefix} holds an incomplete installation ({why}), so it cannot be reused.",
-                              fix="Repair it: run again with --if-exists repair (it is removed and installed "
-                                  "again), or choose another folder.")
+            raise PrefixError(_('{prefix} holds an incomplete installation ({why}), so it cannot be reused.').format(prefix=prefix, why=why),
+                              fix=_('Repair it: run again with --if-exists repair (it is removed and installed again), or choose another folder.'))
         if not _is_conda_root(prefix, os_name) and not installer_conda(prefix, os_name).exists():
-            raise PrefixError(f"{prefix} is not empty and is not a conda installation (no conda-meta and no "
-                              f"{conda_of(prefix, os_name).relative_to(prefix)}), so it cannot be reused.",
-                              fix="Choose the folder of your Miniconda (the one that holds bin/conda), or an "
-                                  "empty or new folder.")
+            raise PrefixError(_('{prefix} is not empty and is not a conda installation (no conda-meta and no {prefix2}), so it cannot be reused.').format(prefix=prefix, prefix2=conda_of(prefix, os_name).relative_to(prefix)),
+                              fix=_('Choose the folder of your Miniconda (the one that holds bin/conda), or an empty or new folder.'))
         return "reuse"
     # repair
     if why is not None:
@@ -280,11 +278,8 @@ def decide(plan) -> str:
     if made_by_us(prefix) and installer_conda(prefix, os_name).exists():
         return "install"  # a complete installation of ours: update it in place (settle_repair)
     raise PrefixError(
-        f"{prefix} was not installed by miniconda-wizard (there is no record of it in "
-        f"{manifest.state_dir()} and no {manifest.MARKER_NAME} in it), so it is not removed or repaired.",
-        fix="Use --if-exists update to run the installer over a working Miniconda, --if-exists reuse to keep it "
-            "as it is, or choose another folder; remove it yourself (its own uninstaller, or delete the folder) "
-            "if you no longer need it.")
+        _('{prefix} was not installed by miniconda-wizard (there is no record of it in {state_dir} and no {marker_name} in it), so it is not removed or repaired.').format(prefix=prefix, state_dir=manifest.state_dir(), marker_name=manifest.MARKER_NAME),
+        fix=_('Use --if-exists update to run the installer over a working Miniconda, --if-exists reuse to keep it as it is, or choose another folder; remove it yourself (its own uninstaller, or delete the folder) if you no longer need it.'))
 
 
 def installer_conda(prefix: Path, os_name: str) -> Path:
@@ -325,7 +320,7 @@ def remove_incomplete(prefix: Path) -> None:
     if problems:
         raise PrefixError(f"The incomplete installation in {prefix} could not be removed completely: "
                           + "; ".join(problems[:5]) + ".",
-                          fix=f"Remove {prefix} by hand (rm -rf), then run again.")
+                          fix=_('Remove {prefix} by hand (rm -rf), then run again.').format(prefix=prefix))
     try:
         installer.in_progress_marker(prefix).unlink()
     except OSError:

@@ -33,6 +33,7 @@ from typing import Any
 
 import time
 
+from app.i18n import _
 from app.core import gpu_diagnosis, gpu_info
 from app.core.errors import Cancelled, GpuCheckError, Stage
 from app.core.events import CancelToken, Progress, Reporter, TrainStep
@@ -236,7 +237,7 @@ class _Collector:
     def on_stderr(self, line: str) -> None:
         with self.lock:
             self.stderr.append(line)
-        self.reporter.log(_STAGE, f"probe: {line}", "info")
+        self.reporter.log(_STAGE, _('probe: {line}').format(line=line), "info")
 
     def stderr_tail(self, n: int = STDERR_TAIL) -> str:
         with self.lock:
@@ -248,18 +249,15 @@ class _Collector:
         except ValueError:
             ev = None
         if not isinstance(ev, dict) or "event" not in ev:
-            self.reporter.log(_STAGE, f"probe (not JSON): {line}", "debug")
+            self.reporter.log(_STAGE, _('probe (not JSON): {line}').format(line=line), "debug")
             return
         kind = ev["event"]
         if kind == "info":
             self.info = ev
             devices = ", ".join(f"{d.get('name')} ({d.get('compute_capability')})" for d in ev.get("devices") or [])
-            self.reporter.log(_STAGE, f"torch {ev.get('torch')} (CUDA {ev.get('cuda_version') or 'none'}"
-                              f"{', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else ''}), Python "
-                              f"{ev.get('python')}; devices torch sees: {devices or 'none'}; transformers "
-                              f"{ev.get('transformers') or 'not installed'}.")
+            self.reporter.log(_STAGE, _('torch {get} (CUDA {value}{value2}), Python {get2}; devices torch sees: {value3}; transformers {value4}.').format(get=ev.get('torch'), value=ev.get('cuda_version') or 'none', value2=', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else '', get2=ev.get('python'), value3=devices or 'none', value4=ev.get('transformers') or 'not installed'))
             for w in ev.get("cuda_warnings") or []:
-                self.reporter.log(_STAGE, f"CUDA said: {w}", "warning")
+                self.reporter.log(_STAGE, _('CUDA said: {w}').format(w=w), "warning")
         elif kind == "start":
             self._on_start(ev)
         elif kind == "step":
@@ -268,33 +266,32 @@ class _Collector:
             self.fallback_reason = str(ev.get("reason") or "unknown reason")
             self.reporter.log(
                 _STAGE,
-                f"The {ev.get('from', 'GPU')} device failed ({self.fallback_reason.splitlines()[-1]}); "
-                "training on the CPU instead.",
+                _('The {get} device failed ({splitlines}); training on the CPU instead.').format(get=ev.get('from', 'GPU'), splitlines=self.fallback_reason.splitlines()[-1]),
                 "warning",
             )
             self.reporter.info(_STAGE, "fallback_reason", self.fallback_reason)
         elif kind == "done":
             self.done = ev
-            self.reporter.log(_STAGE, f"Training done: {len(self.losses)} steps in {ev.get('seconds', 0):.1f} s.")
+            self.reporter.log(_STAGE, _('Training done: {count} steps in {get:.1f} s.').format(count=len(self.losses), get=ev.get('seconds', 0)))
         elif kind == "matmul":
             self.matmul = ev
             self.reporter.info(_STAGE, "matmul", {"tflops_fp32": ev.get("tflops_fp32"),
                                                   "tflops_bf16": ev.get("tflops_bf16"), "size": ev.get("size")})
             bf16 = f", bf16 {ev['tflops_bf16']:.2f}" if ev.get("tflops_bf16") else ""
             fp32 = f"{ev['tflops_fp32']:.2f}" if ev.get("tflops_fp32") else "n/a"
-            self.reporter.log(_STAGE, f"Matmul {ev.get('size')}x{ev.get('size')}: fp32 {fp32}{bf16} TFLOP/s.")
+            self.reporter.log(_STAGE, _('Matmul {get}x{get}: fp32 {fp32}{bf16} TFLOP/s.').format(get=ev.get('size'), fp32=fp32, bf16=bf16))
         elif kind == "sample":
             self.sample = str(ev.get("text") or "")
             self.reporter.info(_STAGE, "sample", self.sample)
         elif kind == "error":
             self.error = ev
-            self.reporter.log(_STAGE, f"Probe error ({ev.get('kind')}): {ev.get('message')}", "error")
+            self.reporter.log(_STAGE, _('Probe error ({get}): {get2}').format(get=ev.get('kind'), get2=ev.get('message')), "error")
         elif kind == "verdict":
             self.verdict = ev
             if self.token is not None:
                 self.token.finish()
         else:
-            self.reporter.log(_STAGE, f"probe: {line}", "debug")
+            self.reporter.log(_STAGE, _('probe: {line}').format(line=line), "debug")
 
     def _on_start(self, ev: dict[str, Any]) -> None:
         self.start = ev
@@ -310,12 +307,10 @@ class _Collector:
             "model": ev.get("model"), "precision": ev.get("precision"), "python": ev.get("python")})
         self.reporter.log(
             _STAGE,
-            f"Training on {device} ({name}) with torch {ev.get('torch')} (CUDA {ev.get('cuda_version') or 'none'}), "
-            f"Python {ev.get('python')}, model {ev.get('model') or 'torch.nn'} in {ev.get('precision') or 'fp32'}, "
-            f"{ev.get('params')} parameters.",
+            _('Training on {device} ({name}) with torch {get} (CUDA {value}), Python {get2}, model {value2} in {value3}, {get3} parameters.').format(device=device, name=name, get=ev.get('torch'), value=ev.get('cuda_version') or 'none', get2=ev.get('python'), value2=ev.get('model') or 'torch.nn', value3=ev.get('precision') or 'fp32', get3=ev.get('params')),
         )
         if ev.get("cpu_reason"):
-            self.reporter.log(_STAGE, f"Using the CPU: {ev['cpu_reason']}", "warning")
+            self.reporter.log(_STAGE, _('Using the CPU: {cpu_reason}').format(cpu_reason=ev['cpu_reason']), "warning")
 
     def _on_step(self, ev: dict[str, Any]) -> None:
         step = int(ev["step"])
@@ -440,7 +435,7 @@ def run(
     if hardware is None:
         hardware = gpu_info.detect_hardware()
     reporter.info(_STAGE, "hardware", hardware.to_dict())
-    reporter.log(_STAGE, f"Hardware: {hardware.describe()}.")
+    reporter.log(_STAGE, _('Hardware: {describe}.').format(describe=hardware.describe()))
     probe = resource("gpu_probe.py")
     argv = [str(python), str(probe), "--steps", str(steps), "--device", device, "--seconds", f"{budget:g}"]
     if not fallback:
@@ -462,21 +457,20 @@ def run(
         # the verdict arrived and the process did not leave within the grace: judged on the event
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         raise GpuCheckError(
-            f"The env's Python could not be started: {python} ({exc.strerror or exc}).",
-            fix="Create the env again (the env step), or check that this path is the env's python.",
+            _("The env's Python could not be started: {python} ({reason}).").format(python=python, reason=exc.strerror or exc),
+            fix=_("Create the env again (the env step), or check that this path is the env's python."),
         ) from exc
     except OSError as exc:
         raise GpuCheckError(
-            f"The env's Python could not be started: {python} ({exc}).",
-            fix="Create the env again (the env step), or check that this path is a working python.",
+            _("The env's Python could not be started: {python} ({exc}).").format(python=python, exc=exc),
+            fix=_('Create the env again (the env step), or check that this path is a working python.'),
         ) from exc
     except TimeoutError as exc:
         tail = collector.stderr_tail()
         raise GpuCheckError(
             f"The training check did not finish within {timeout:.0f} s (after {len(collector.losses)} of "
             f"{steps} steps)." + (f" The probe's last output:\n{tail}" if tail else " The probe printed nothing."),
-            fix="Run it again with fewer steps; if it hangs before the first step, the GPU driver may be stuck: "
-                "restart the machine.",
+            fix=_('Run it again with fewer steps; if it hangs before the first step, the GPU driver may be stuck: restart the machine.'),
             detail="\n".join(collector.stderr[-50:]),
         ) from exc
 
@@ -504,8 +498,8 @@ def run(
     done = collector.done
     losses = list(collector.losses)
     if not losses:
-        raise GpuCheckError("The training check ended without any training step.",
-                            fix="Run the check again; see the log for the probe's output.", detail=stderr_text)
+        raise GpuCheckError(_('The training check ended without any training step.'),
+                            fix=_("Run the check again; see the log for the probe's output."), detail=stderr_text)
     fell, first_mean, last_mean = _loss_fell(losses)
     dev = str(done.get("device") or start.get("device") or "cpu")
     name = str(start.get("device_name") or dev)
@@ -513,8 +507,7 @@ def run(
         hint = (" The GPU computed wrong results: update the GPU driver, or run the check on the CPU to compare."
                 if dev in ("cuda", "mps") else "")
         raise GpuCheckError(
-            f"The training loss did not fall on {dev} ({name}): mean of the first steps {first_mean:.3f}, "
-            f"of the last steps {last_mean:.3f}.",
+            _('The training loss did not fall on {dev} ({name}): mean of the first steps {first_mean:.3f}, of the last steps {last_mean:.3f}.').format(dev=dev, name=name, first_mean=first_mean, last_mean=last_mean),
             fix="Run the check again with more steps (e.g. 200)." + hint,
             detail=stderr_text[-8000:],
         )

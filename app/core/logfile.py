@@ -27,6 +27,7 @@ from typing import Any
 import platformdirs
 
 from app import APP_NAME, __version__
+from app.i18n import _
 from app.core.errors import Stage
 from app.core.events import Progress, Reporter, StageResult, TrainStep
 
@@ -51,7 +52,7 @@ def default_log_file(folder: Path | None = None) -> Path:
                 return path
         except FileExistsError:
             continue
-    raise FileExistsError(f"no free log file name in {folder}")
+    raise FileExistsError(_('no free log file name in {folder}').format(folder=folder))
 
 
 def log_path_problem(path: Path) -> str | None:

@@ -31,6 +31,8 @@ written apart from its name with that name: ``"numpy >= 1.26, pandas"`` is ``num
 
 from __future__ import annotations
 
+from app.i18n import _
+
 import re
 from dataclasses import dataclass
 
@@ -107,20 +109,20 @@ def check_version(version: str) -> str:
     """
     text = version.replace(" ", "")
     if not text:
-        raise SpecError("the version is empty")
+        raise SpecError(_('the version is empty'))
     if text.count("(") != text.count(")"):
-        raise SpecError(f"the version '{version}' has unbalanced parentheses")
+        raise SpecError(_("the version '{version}' has unbalanced parentheses").format(version=version))
     for term in re.split(r"[,|]", text.replace("(", "").replace(")", "")):
         if not term:
-            raise SpecError(f"the version '{version}' has an empty part (a ',' or '|' with nothing beside it)")
+            raise SpecError(_("the version '{version}' has an empty part (a ',' or '|' with nothing beside it)").format(version=version))
         op = next((o for o in _OPS if term.startswith(o)), "")
         rest = term[len(op):]
         if not rest:
-            raise SpecError(f"the operator '{op}' in '{version}' has no version after it")
+            raise SpecError(_("the operator '{op}' in '{version}' has no version after it").format(op=op, version=version))
         if rest[0] in "<>=!~":
-            raise SpecError(f"'{term}' is not a version operator conda knows (use one of {' '.join(_OPS)})")
+            raise SpecError(_("'{term}' is not a version operator conda knows (use one of {ops})").format(term=term, ops=' '.join(_OPS)))
         if not _VERSION_RE.match(rest.lower()) or not re.search(r"[0-9a-z*]", rest.lower()):
-            raise SpecError(f"'{rest}' in '{version}' is not a version (versions use letters, digits and . _ + ! *)")
+            raise SpecError(_("'{rest}' in '{version}' is not a version (versions use letters, digits and . _ + ! *)").format(rest=rest, version=version))
     return text
 
 
@@ -130,7 +132,7 @@ def _sanitize(version: str, build: str | None) -> str:
         return version
     bare = version.lstrip("=")
     if not bare:
-        raise SpecError(f"'{version}' has no version after it")
+        raise SpecError(_("'{version}' has no version after it").format(version=version))
     if version.startswith("==") and build is None:
         return bare
     if not any(c in bare for c in "=,|"):
@@ -158,57 +160,57 @@ def parse(spec: str) -> MatchSpec:
     original = spec
     spec = spec.strip()
     if not spec:
-        raise SpecError("it is empty")
+        raise SpecError(_('it is empty'))
     if spec.startswith("-"):
-        raise SpecError("it starts with '-', so conda would take it for an option")
+        raise SpecError(_("it starts with '-', so conda would take it for an option"))
     if "#" in spec:
-        raise SpecError("it contains '#' (conda drops everything after it as a comment)")
+        raise SpecError(_("it contains '#' (conda drops everything after it as a comment)"))
     brackets: list[tuple[str, str]] = []
     if "[" in spec or "]" in spec:
         m = re.fullmatch(r"([^\[\]]*)\[([^\[\]]*)\]", spec)
         if not m:
-            raise SpecError("its [ ] are not one pair at the end (write name[key=value, ...])")
+            raise SpecError(_('its [ ] are not one pair at the end (write name[key=value, ...])'))
         spec, inner = m.group(1).strip(), m.group(2)
         pos = 0
         while pos < len(inner.rstrip()):
             pm = _BRACKET_PAIR_RE.match(inner, pos)
             if not pm or pm.end() == pos:
-                raise SpecError(f"'[{inner}]' is not a list of key=value pairs")
+                raise SpecError(_("'[{inner}]' is not a list of key=value pairs").format(inner=inner))
             key, value = pm.group(1), next(v for v in pm.group(2, 3, 4) if v is not None)
             if key not in BRACKET_KEYS:
-                raise SpecError(f"'{key}' is not a key conda knows inside [ ] (known: {', '.join(BRACKET_KEYS)})")
+                raise SpecError(_("'{key}' is not a key conda knows inside [ ] (known: {bracket_keys})").format(key=key, bracket_keys=', '.join(BRACKET_KEYS)))
             if not value:
-                raise SpecError(f"the key '{key}' inside [ ] has no value")
+                raise SpecError(_("the key '{key}' inside [ ] has no value").format(key=key))
             brackets.append((key, value))
             pos = pm.end()
     channel = None
     if "::" in spec:
-        channel, _, spec = spec.rpartition("::")
+        channel, _sep, spec = spec.rpartition("::")
         channel = channel.strip()
         if not channel or not _CHANNEL_RE.match(channel):
-            raise SpecError(f"'{channel}' before '::' is not a channel name or URL")
+            raise SpecError(_("'{channel}' before '::' is not a channel name or URL").format(channel=channel))
     if ":" in spec:
-        raise SpecError("it has a single ':'; a channel is written with two, as in conda-forge::numpy")
+        raise SpecError(_("it has a single ':'; a channel is written with two, as in conda-forge::numpy"))
     m = re.match(r"([^ =<>!~]+)?([><!=~ ].*)?$", spec)
     name, rest = (m.group(1), m.group(2)) if m else (None, spec)
     if not name:
-        raise SpecError(f"it has no package name before '{(rest or spec).strip()}'")
+        raise SpecError(_("it has no package name before '{strip}'").format(strip=(rest or spec).strip()))
     if _BARE_VERSION_RE.match(name):
-        raise SpecError(f"'{name}' is a version, not a package name (write it after the name, as in python=3.11)")
+        raise SpecError(_("'{name}' is a version, not a package name (write it after the name, as in python=3.11)").format(name=name))
     if "*" in name:
-        raise SpecError(f"'{name}' is a pattern; conda create needs the exact package name")
+        raise SpecError(_("'{name}' is a pattern; conda create needs the exact package name").format(name=name))
     if not _NAME_RE.match(name):
-        raise SpecError(f"'{name}' is not a package name (letters, digits, '-', '_' and '.')")
+        raise SpecError(_("'{name}' is not a package name (letters, digits, '-', '_' and '.')").format(name=name))
     version = build = None
     rest = (rest or "").strip()
     if rest:
         if rest in ("=", "==") or (rest.startswith("=") and rest[1:].strip() == ""):
-            raise SpecError(f"'{rest}' has no version after it")
+            raise SpecError(_("'{rest}' has no version after it").format(rest=rest))
         version, build = _split_version_build(rest)
         version = _sanitize(version, build)
         version = check_version(version)
         if build is not None and not re.fullmatch(r"[A-Za-z0-9_.*+]+", build):
-            raise SpecError(f"'{build}' is not a build string")
+            raise SpecError(_("'{build}' is not a build string").format(build=build))
     for key, value in brackets:
         if key == "version":
             version = check_version(value)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.i18n import _
 from app.core import mirrors
 from app.core.errors import EnvCreateError
 from app.core.file_edit import BACKUP_TAG, timestamp, unique_path
@@ -73,8 +74,7 @@ def write(env_prefix: Path, plan: Any) -> Path | None:
         path.write_text(text, encoding="utf-8")
     except (OSError, configparser.Error) as exc:
         raise EnvCreateError(
-            f"Could not write the env's pip configuration {path}: {exc}",
-            fix=f"Give pip the index yourself: {Path(env_prefix) / 'bin' / 'python'} -m pip config --site set "
-                f"global.index-url {index}",
+            _("Could not write the env's pip configuration {path}: {exc}").format(path=path, exc=exc),
+            fix=_('Give pip the index yourself: {value} -m pip config --site set global.index-url {index}').format(value=Path(env_prefix) / 'bin' / 'python', index=index),
         ) from exc
     return path

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.i18n import _
 from app.core import disk_errors, env_progress, mirrors, presets
 from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
@@ -123,7 +124,7 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
     disk = disk_errors.classify(output[-4000:])
     if disk:
         what, fix = disk_errors.advice(disk, "the env folder", "choose another install location")
-        err = EnvCreateError(f"pip could not install {step.title}: {what}", fix=fix + retry, detail=output[-4000:])
+        err = EnvCreateError(_('pip could not install {title}: {what}').format(title=step.title, what=what), fix=fix + retry, detail=output[-4000:])
         err.retry = retry  # type: ignore[attr-defined]  # settle_env_after_failure drops it when the env is gone
         return err
     if m := _NOT_FOUND_RE.search(output):
@@ -161,7 +162,7 @@ def error_for(step: PipStep, returncode: int, output: str, plan: InstallPlan) ->
         fix = "A download was damaged or changed on the way (hash mismatch); run again, or use another mirror."
     else:
         fix = "Read pip's output in the log."
-    err = EnvCreateError(f"pip could not install {step.title}: {said}", fix=fix + retry, detail=output[-4000:])
+    err = EnvCreateError(_('pip could not install {title}: {said}').format(title=step.title, said=said), fix=fix + retry, detail=output[-4000:])
     err.retry = retry  # type: ignore[attr-defined]  # settle_env_after_failure drops it when the env is gone
     return err
 
@@ -229,7 +230,7 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
                 "to add PyTorch yourself: " + "; ".join(s.text() for s in steps(plan, env.python, choice)))
         reporter.log(Stage.ENV, text)
         return PipResult(skipped=text)
-    reporter.log(Stage.ENV, f"Preset: {choice.title}. {choice.reason}")
+    reporter.log(Stage.ENV, _('Preset: {title}. {reason}').format(title=choice.title, reason=choice.reason))
     reporter.info(Stage.ENV, "torch_variant", choice.variant.variant)
     done = []
     # pip >= 24.1 prints "Progress N of M" lines with --progress-bar raw; older pips get "off" (a bar redrawn
@@ -238,15 +239,15 @@ def run(plan: InstallPlan, env: EnvResult, reporter: Reporter, cancel: CancelTok
     tracker = env_progress.StageTracker()
     for step in steps(plan, env.python, choice):
         cancel.raise_if_cancelled()
-        reporter.log(Stage.ENV, f"Installing {step.title} from {step.source}: {step.text()}")
+        reporter.log(Stage.ENV, _('Installing {title} from {source}: {text}').format(title=step.title, source=step.source, text=step.text()))
         argv = [*step.argv[:4], *progress, *step.argv[4:]]  # [python, -m, pip, install, <progress>, ...]
         try:
             res = run_streaming(argv, cancel=cancel, env=_env(), cwd=str(env.prefix),
                                 on_stdout=env_progress.line_sink(reporter, tracker),
                                 on_stderr=lambda line: reporter.log(Stage.ENV, line, "warning"))
         except OSError as exc:
-            raise EnvCreateError(f"The env's Python {env.python} could not be started for pip: {exc}",
-                                 fix="Create the env again (--if-env-exists replace).") from exc
+            raise EnvCreateError(_("The env's Python {python} could not be started for pip: {exc}").format(python=env.python, exc=exc),
+                                 fix=_('Create the env again (--if-env-exists replace).')) from exc
         if res.returncode != 0:
             raise settle_env_after_failure(error_for(step, res.returncode, res.stdout + "\n" + res.stderr, plan),
                                            env, done, reporter)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.i18n import N_, _
 from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer,
                       manifest, mirrors, net, pip_config, pip_install, plan_checks, presets, proxy, shell_setup, staging,
                       tos)
@@ -23,13 +24,13 @@ from app.core.file_edit import iso_now
 from app.core.plan import InstallPlan, setting
 from app.core.platform_info import detect
 
-STAGE_TITLES = {
-    Stage.CATALOG: "Choosing the installer",
-    Stage.DOWNLOAD: "Downloading the installer",
-    Stage.INSTALL: "Installing Miniconda",
-    Stage.SHELL: "Setting up PATH and shells",
-    Stage.ENV: "Creating the conda env",
-    Stage.GPU_CHECK: "Checking the GPU with a small training run",
+STAGE_TITLES = {  # gettext ids, translated at use (app.i18n)
+    Stage.CATALOG: N_("Choosing the installer"),
+    Stage.DOWNLOAD: N_("Downloading the installer"),
+    Stage.INSTALL: N_("Installing Miniconda"),
+    Stage.SHELL: N_("Setting up PATH and shells"),
+    Stage.ENV: N_("Creating the conda env"),
+    Stage.GPU_CHECK: N_("Checking the GPU with a small training run"),
 }
 
 
@@ -122,12 +123,11 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
         state.new_install = existing.made_by_us(prefix)
         _record_install(plan, state, "reuse", reporter)
         reporter.info(Stage.INSTALL, "conda_version", version)
-        return StageResult(Stage.INSTALL, f"reused conda {version} in {prefix}",
+        return StageResult(Stage.INSTALL, _('reused conda {version} in {prefix}').format(version=version, prefix=prefix),
                            {"prefix": str(prefix), "conda": str(conda), "conda_version": version, "reused": True})
     assert state.installer_path is not None, "run the download step first"
     if decision == "reinstall":  # --if-exists repair of an incomplete installation this wizard made
-        reporter.log(Stage.INSTALL, f"Repairing {prefix}: {existing.incomplete_reason(prefix, plan.platform.os)}; "
-                                    "removing the incomplete installation and installing again.", "warning")
+        reporter.log(Stage.INSTALL, _('Repairing {prefix}: {prefix2}; removing the incomplete installation and installing again.').format(prefix=prefix, prefix2=existing.incomplete_reason(prefix, plan.platform.os)), "warning")
         existing.remove_incomplete(prefix)
     fresh = not existing.occupied(prefix)
     if fresh:  # recorded before the installer runs, so that a killed run's prefix is known to be ours
@@ -145,7 +145,7 @@ def _install(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
     if not wanted(plan, Stage.ENV):  # no env step: the install still gets the mirror's channels (issue 8)
         state.condarc = condarc.configure(plan, r.prefix, r.conda_exe, reporter, cancel, conda_version=r.conda_version,
                                           new_install=state.new_install)
-    return StageResult(Stage.INSTALL, f"{r.conda_version} in {r.prefix}",
+    return StageResult(Stage.INSTALL, _('{conda_version} in {prefix}').format(conda_version=r.conda_version, prefix=r.prefix),
                        {"prefix": str(r.prefix), "conda": str(r.conda_exe), "conda_version": r.conda_version})
 
 
@@ -161,9 +161,7 @@ def _save_manifest(m: manifest.Manifest, reporter: Reporter) -> None:
     try:
         manifest.save(m)
     except OSError as exc:  # the record helps a later repair or uninstall; it never stops an install
-        reporter.log(Stage.INSTALL, f"Could not write the install record {manifest.manifest_path(Path(m.prefix))}: "
-                                    f"{exc.strerror or exc}; --uninstall and --if-exists repair will not know "
-                                    "this installation.", "warning")
+        reporter.log(Stage.INSTALL, _('Could not write the install record {manifest_path}: {reason}; --uninstall and --if-exists repair will not know this installation.').format(manifest_path=manifest.manifest_path(Path(m.prefix)), reason=exc.strerror or exc), "warning")
 
 
 def _record_install(plan: InstallPlan, state: RunState, how: str, reporter: Reporter) -> None:
@@ -262,7 +260,7 @@ def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     if plan.require_gpu and not g.gpu_works:  # issue 6: --require-gpu turns "no working GPU" into exit 13
         from app.core.errors import NoWorkingGpuError
 
-        raise NoWorkingGpuError(f"No working GPU (--require-gpu): {g.headline}",
+        raise NoWorkingGpuError(_('No working GPU (--require-gpu): {headline}').format(headline=g.headline),
                                 fix=g.fix or "Run the GPU check on a machine with a supported GPU, or leave out "
                                               "--require-gpu.", detail=g.verdict_text)
     return StageResult(Stage.GPU_CHECK, g.headline, g.to_dict())
@@ -296,7 +294,7 @@ def run_step(stage: Stage, plan: InstallPlan, state: RunState, reporter: Reporte
         WizardError subclasses of the stage; Cancelled.
     """
     cancel.raise_if_cancelled()
-    reporter.stage_started(stage, STAGE_TITLES[stage])
+    reporter.stage_started(stage, _(STAGE_TITLES[stage]))
     result = STEPS[stage](plan, state, reporter, cancel)
     reporter.stage_finished(result)
     return result
@@ -328,18 +326,17 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     flag = " (--download-dir)" if given else ""
     fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
     if problem := plan_checks.stat_problem(folder, "--download-dir" if given else "the default download folder"):
-        raise DownloadError(f"The download folder {problem}", fix=fix)
+        raise DownloadError(_('The download folder {problem}').format(problem=problem), fix=fix)
     if problem := plan_checks.pseudo_fs_problem(folder, "--download-dir" if given else "the default download folder",
                                                 "downloads"):
-        raise DownloadError(f"The download folder {problem}", fix=fix)
+        raise DownloadError(_('The download folder {problem}').format(problem=problem), fix=fix)
     if folder.exists() and not folder.is_dir():
-        raise DownloadError(f"The download folder {folder}{flag} is a file, not a folder.", fix=fix)
+        raise DownloadError(_('The download folder {folder}{flag} is a file, not a folder.').format(folder=folder, flag=flag), fix=fix)
     anchor = next((p for p in (folder, *folder.parents) if p.exists()), Path(folder.anchor or "/"))
     if not anchor.is_dir():
-        raise DownloadError(f"The download folder {folder}{flag} cannot be created: {anchor} is a file.", fix=fix)
+        raise DownloadError(_('The download folder {folder}{flag} cannot be created: {anchor} is a file.').format(folder=folder, flag=flag, anchor=anchor), fix=fix)
     if not os.access(anchor, os.W_OK | os.X_OK):
-        raise DownloadError(f"The download folder {folder}{flag} cannot be written: {anchor} is not writable "
-                            "for you.", fix=fix)
+        raise DownloadError(_('The download folder {folder}{flag} cannot be written: {anchor} is not writable for you.').format(folder=folder, flag=flag, anchor=anchor), fix=fix)
     return folder
 
 
@@ -366,8 +363,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         proxy.check_before_download(plan, reporter)  # a set proxy that does not answer: DownloadError (exit 4)
         return
     if problem := plan_checks.platform_problem(plan.platform, detect(), setting("platform")):
-        raise UsageError(problem, fix="Leave out --platform (or platform in the answer file) on this machine; "
-                                      "an answer file written for other machines keeps it.")
+        raise UsageError(problem, fix=_('Leave out --platform (or platform in the answer file) on this machine; an answer file written for other machines keeps it.'))
     prefix = plan.resolved_prefix
     fix = "Choose another install location (--prefix in silent mode)."
     if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))
@@ -378,7 +374,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         if existing.decide(plan) == "install":  # reuse / repair: PrefixError when the folder does not qualify
             installer.log_prefix_warnings(plan, existing.check_prefix(plan), reporter)
     except OSError as exc:  # any other surprise while looking at the location: named, never a traceback
-        raise PrefixError(f"{prefix} ({setting('prefix')}) cannot be used: it has {plan_checks.os_error_reason(exc)}.",
+        raise PrefixError(_('{prefix} ({setting}) cannot be used: it has {exc}.').format(prefix=prefix, setting=setting('prefix'), exc=plan_checks.os_error_reason(exc)),
                           fix=fix) from None
     check_download_dir(plan)
     proxy.check_before_download(plan, reporter)  # logs the proxy; one that does not answer: DownloadError (exit 4)
@@ -391,7 +387,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
         for warning in loaded.warnings:
             reporter.log(Stage.ENV, warning, "warning")
         if warning := presets.driver_warning(loaded.conda_names(), plan.platform):
-            reporter.log(Stage.ENV, f"The environment file {loaded.path}: {warning}", "warning")
+            reporter.log(Stage.ENV, _('The environment file {path}: {warning}').format(path=loaded.path, warning=warning), "warning")
     elif plan.create_env and (warning := presets.driver_warning(presets.conda_specs(plan), plan.platform)):
         reporter.log(Stage.ENV, warning, "warning")
 
@@ -412,7 +408,7 @@ def run(plan: InstallPlan, reporter: Reporter, cancel: CancelToken, state: RunSt
     state = state or RunState()
     for stage in STEPS:
         if not wanted(plan, stage):
-            reporter.log(stage, f"Skipped: {STAGE_TITLES[stage]} (not part of this plan).")
+            reporter.log(stage, _('Skipped: {stage_titles} (not part of this plan).').format(stage_titles=_(STAGE_TITLES[stage])))
             continue
         run_step(stage, plan, state, reporter, cancel)
     return state

@@ -36,6 +36,7 @@ from typing import Any, Callable
 import requests
 import urllib3
 
+from app.i18n import _
 from app.core import net
 from app.core.errors import Cancelled, DownloadError, Stage
 from app.core.events import CancelToken, Reporter
@@ -130,9 +131,9 @@ def remove_state(part: Path) -> None:
 
 def _content_range(resp: requests.Response) -> tuple[int, int, int | None] | None:
     """``Content-Range: bytes START-END/TOTAL`` -> ``(START, END, TOTAL or None)``."""
-    unit, _, rest = resp.headers.get("Content-Range", "").strip().partition(" ")
-    span, _, total = rest.partition("/")
-    a, _, b = span.partition("-")
+    unit, _sep, rest = resp.headers.get("Content-Range", "").strip().partition(" ")
+    span, _sep, total = rest.partition("/")
+    a, _sep, b = span.partition("-")
     if unit.lower() != "bytes" or not a.strip().isdigit() or not b.strip().isdigit():
         return None
     return int(a), int(b), int(total) if total.strip().isdigit() else None
@@ -181,18 +182,12 @@ class _Run:
         seg = self.segs[index]
         if n > MAX_RETRIES:
             self.fail(DownloadError(
-                f"Downloading {self.url} failed: {reason} (segment {index + 1} of {len(self.segs)}, after "
-                f"{MAX_RETRIES} retries). The partial download {self.part.name} ({format_bytes(self.done())} of "
-                f"{format_bytes(self.size)}) is kept and is continued by the next run.",
-                fix="Check the network connection and try again, or choose another mirror (--mirror in silent "
-                    "mode); a slow but working link may need a longer stall timeout (--stall-timeout) or fewer "
-                    "connections (--connections).",
+                _('Downloading {url} failed: {reason} (segment {value} of {count}, after {max_retries} retries). The partial download {name} ({size} of {size2}) is kept and is continued by the next run.').format(url=self.url, reason=reason, value=index + 1, count=len(self.segs), max_retries=MAX_RETRIES, name=self.part.name, size=format_bytes(self.done()), size2=format_bytes(self.size)),
+                fix=_('Check the network connection and try again, or choose another mirror (--mirror in silent mode); a slow but working link may need a longer stall timeout (--stall-timeout) or fewer connections (--connections).'),
                 detail=reason,
             ))
             return False
-        self.reporter.log(Stage.DOWNLOAD, f"retry {n}/{MAX_RETRIES}: segment {index + 1} of {len(self.segs)}: "
-                                          f"{reason}; resuming at byte {seg.next} ({format_bytes(seg.left)} left "
-                                          "in it).", "warning")
+        self.reporter.log(Stage.DOWNLOAD, _('retry {n}/{max_retries}: segment {value} of {count}: {reason}; resuming at byte {next} ({size} left in it).').format(n=n, max_retries=MAX_RETRIES, value=index + 1, count=len(self.segs), reason=reason, next=seg.next, size=format_bytes(seg.left)), "warning")
         self.reporter.info(Stage.DOWNLOAD, "retries", n)
         return True
 
@@ -227,11 +222,8 @@ class _Run:
                         raise _Stop(resp.status_code)
                     if resp.status_code != 206 or cr is None or cr[0] != seg.next or cr[2] not in (None, self.size):
                         raise DownloadError(
-                            f"Downloading {self.url} failed: the server stopped answering byte ranges as asked "
-                            f"(HTTP {resp.status_code}, Content-Range {resp.headers.get('Content-Range')!r} for bytes "
-                            f"{seg.next}-{seg.end}); the file may have changed on the mirror.",
-                            fix="Try again (the download then starts over), or choose another mirror (--mirror in "
-                                "silent mode), or use one connection (--connections 1).")
+                            _('Downloading {url} failed: the server stopped answering byte ranges as asked (HTTP {status_code}, Content-Range {get!r} for bytes {next}-{end}); the file may have changed on the mirror.').format(url=self.url, status_code=resp.status_code, get=resp.headers.get('Content-Range'), next=seg.next, end=seg.end),
+                            fix=_('Try again (the download then starts over), or choose another mirror (--mirror in silent mode), or use one connection (--connections 1).'))
                     reason = self.read(seg, resp)
             except Cancelled:
                 return
@@ -240,9 +232,8 @@ class _Run:
                 if code in (429, 500, 502, 503, 504):  # urllib3 already retried these; count one more try
                     reason = f"the server answered HTTP {code}"
                 else:
-                    raise DownloadError(f"Downloading {self.url} failed: the server answered HTTP {code} for a "
-                                        "byte range of the file.",
-                                        fix="Choose another installer or another mirror (--mirror in silent mode).")
+                    raise DownloadError(_('Downloading {url} failed: the server answered HTTP {code} for a byte range of the file.').format(url=self.url, code=code),
+                                        fix=_('Choose another installer or another mirror (--mirror in silent mode).'))
             except _NETWORK_ERRORS as exc:
                 if self.stop.cancelled:
                     return
@@ -320,9 +311,7 @@ def download(url: str, part: Path, session: requests.Session, reporter: Reporter
         validator = None
     else:
         size, validator, segs = state["size"], state["validator"], state["segments"]
-        reporter.log(Stage.DOWNLOAD, f"Resuming the segmented download of {part.name}: "
-                                     f"{format_bytes(sum(s.next - s.start for s in segs))} of {format_bytes(size)} "
-                                     f"already there, in {len(segs)} segments.")
+        reporter.log(Stage.DOWNLOAD, _('Resuming the segmented download of {name}: {size} of {size2} already there, in {count} segments.').format(name=part.name, size=format_bytes(sum(s.next - s.start for s in segs)), size2=format_bytes(size), count=len(segs)))
     pending = [i for i, s in enumerate(segs) if s.left > 0]
     first: tuple[int, requests.Response] | None = None
     if pending:
@@ -334,8 +323,7 @@ def download(url: str, part: Path, session: requests.Session, reporter: Reporter
             # Another size than the index said, or the file changed since the sidecar: plan again from zero.
             resp.close()
             if state is not None:
-                reporter.log(Stage.DOWNLOAD, "The file on the server changed since the partial download; "
-                                             "starting it over.", "warning")
+                reporter.log(Stage.DOWNLOAD, _('The file on the server changed since the partial download; starting it over.'), "warning")
             size, validator, state = cr[2], _validator(resp), None
             segs = plan_segments(size, connections)
             pending = list(range(len(segs)))
@@ -373,8 +361,7 @@ def download(url: str, part: Path, session: requests.Session, reporter: Reporter
             run.queue.remove(first[0])
         count = min(connections, len(pending))
         if pending:
-            reporter.log(Stage.DOWNLOAD, f"Downloading {format_bytes(sum(segs[i].left for i in pending))} in "
-                                         f"{len(pending)} segments over {count} connections.")
+            reporter.log(Stage.DOWNLOAD, _('Downloading {size} in {count} segments over {count2} connections.').format(size=format_bytes(sum(segs[i].left for i in pending)), count=len(pending), count2=count))
         threads = [threading.Thread(target=run.worker, args=(first if k == 0 else None,),
                                     name=f"dl-segment-{k + 1}", daemon=True) for k in range(count)]
         try:

@@ -44,6 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from app.i18n import _
 from app.core import shell_verify, shells, system, windows_setup
 from app.core.errors import ShellSetupError, Stage
 from app.core.events import CancelToken, Reporter
@@ -191,7 +192,7 @@ def _bash_profile_preamble(rc: Path, home: Path) -> str:
 def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journal, run_id: str,
                 home: Path | None, environ: Mapping[str, str] | None) -> list[Change]:
     if not plan.init_shells:
-        reporter.log(Stage.SHELL, "No shell chosen for conda init; no rc file changed.")
+        reporter.log(Stage.SHELL, _('No shell chosen for conda init; no rc file changed.'))
         return []
     prefix_s = str(prefix)
     bad = sorted(UNSAFE_IN_BLOCK & set(prefix_s))
@@ -263,7 +264,7 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
             f"{shell} ({home_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
             for shell, state, _e, _b in planned) + ".")
     for shell, why in skipped + list(choice.elsewhere):
-        reporter.log(Stage.SHELL, f"Not setting up {shell}: {why}.")
+        reporter.log(Stage.SHELL, _('Not setting up {shell}: {why}.').format(shell=shell, why=why))
     for _shell, message in choice.unsupported:
         reporter.log(Stage.SHELL, message, "warning")
     if any(edit.action != "unchanged" for _sh, _s, edit, _b in planned):

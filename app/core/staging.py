@@ -24,6 +24,7 @@ import os
 import re
 from pathlib import Path
 
+from app.i18n import _
 from app.core.errors import DownloadError, HashMismatchError, Stage
 from app.core.events import CancelToken, Reporter
 
@@ -108,15 +109,14 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
         out.append(new_line)
     data = b"".join(out)
     if data == old:
-        reporter.log(Stage.DOWNLOAD, f"{path} already lists {name} with this SHA-256.")
+        reporter.log(Stage.DOWNLOAD, _('{path} already lists {name} with this SHA-256.').format(path=path, name=name))
         return path
     tmp = path.with_name(f".{SHA256SUMS}.{os.getpid()}.tmp")
     try:
         if replaced:
             backup = _free_name(path.with_name(SHA256SUMS + ".bak"))
             backup.write_bytes(old)
-            reporter.log(Stage.DOWNLOAD, f"{path} listed another SHA-256 for {name}; the old file is kept as "
-                                         f"{backup}.", "warning")
+            reporter.log(Stage.DOWNLOAD, _('{path} listed another SHA-256 for {name}; the old file is kept as {backup}.').format(path=path, name=name, backup=backup), "warning")
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -133,9 +133,8 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
 
 
 def _write_error(path: Path, exc: OSError) -> DownloadError:
-    return DownloadError(f"Could not write {path}: {exc.strerror or exc}.",
-                         fix="Check that you can write to the download folder (--download-dir), or choose another "
-                             "one; the installer itself was downloaded and verified.",
+    return DownloadError(_('Could not write {path}: {reason}.').format(path=path, reason=exc.strerror or exc),
+                         fix=_('Check that you can write to the download folder (--download-dir), or choose another one; the installer itself was downloaded and verified.'),
                          detail=repr(exc))
 
 
@@ -167,19 +166,18 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
     pinned = pinned_sha256(path.name)
     if pinned is not None and pinned != expected:
         raise HashMismatchError(
-            f"{sums} lists {expected} for {path.name}, but the pinned hash table says {pinned}.", fix=fix)
-    reporter.log(Stage.DOWNLOAD, f"Checking the staged installer {path} against {sums}")
+            _('{sums} lists {expected} for {name}, but the pinned hash table says {pinned}.').format(sums=sums, expected=expected, name=path.name, pinned=pinned), fix=fix)
+    reporter.log(Stage.DOWNLOAD, _('Checking the staged installer {path} against {sums}').format(path=path, sums=sums))
     try:
         actual = sha256_file(path, cancel, reporter)
     except OSError as exc:
-        raise DownloadError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
-                            fix="Check that the share is reachable and the file is readable "
-                                "(--installer-file in silent mode).") from exc
+        raise DownloadError(_('Cannot read the installer file {path}: {reason}.').format(path=path, reason=exc.strerror or exc),
+                            fix=_('Check that the share is reachable and the file is readable (--installer-file in silent mode).')) from exc
     reporter.info(Stage.DOWNLOAD, "sha256", actual)
     if actual != expected:
-        raise HashMismatchError(f"The SHA-256 of {path} is {actual}, but {sums} lists {expected}.", fix=fix)
+        raise HashMismatchError(_('The SHA-256 of {path} is {actual}, but {sums} lists {expected}.').format(path=path, actual=actual, sums=sums, expected=expected), fix=fix)
     reporter.info(Stage.DOWNLOAD, "verified", True)
-    reporter.log(Stage.DOWNLOAD, f"SHA-256 verified against {sums}: {actual}")
+    reporter.log(Stage.DOWNLOAD, _('SHA-256 verified against {sums}: {actual}').format(sums=sums, actual=actual))
     return path
 
 
@@ -221,7 +219,5 @@ def fetch(plan, choice, session, reporter: Reporter, cancel: CancelToken) -> Pat
         if choice.sha256:
             merge_sums(path.parent, path.name, choice.sha256, reporter)
         else:
-            reporter.log(Stage.DOWNLOAD, f"No SHA-256 is known for {path.name}, so no line was added to "
-                                         f"{path.parent / SHA256SUMS}: machines installing from it use it "
-                                         "unverified.", "warning")
+            reporter.log(Stage.DOWNLOAD, _('No SHA-256 is known for {name}, so no line was added to {value}: machines installing from it use it unverified.').format(name=path.name, value=path.parent / SHA256SUMS), "warning")
     return path

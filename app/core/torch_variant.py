@@ -24,6 +24,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from app.i18n import _
 from app.core.gpu_info import GpuInfo
 from app.core.platform_info import PlatformInfo
 from app.resources import resource
@@ -89,14 +90,13 @@ class VariantTable:
             VariantError: unknown name, or no build of it for the platform.
         """
         if name not in self.rows:
-            raise VariantError(f"Unknown PyTorch variant {name!r}: the known ones are {', '.join([AUTO, *self.names])}.")
+            raise VariantError(_('Unknown PyTorch variant {name!r}: the known ones are {join}.').format(name=name, join=', '.join([AUTO, *self.names])))
         row = dict(self.rows[name])
         row.update(row.pop("on", {}).get(platform.tag, {}))
         platforms = tuple(row.get("platforms", ()))
         if platform.tag not in platforms:
             here = [n for n in self.names if platform.tag in self.rows[n].get("platforms", ())]
-            raise VariantError(f"The PyTorch variant {name!r} has no build for {platform.describe()}; "
-                               f"for it use {', '.join([AUTO, *here])}.")
+            raise VariantError(_('The PyTorch variant {name!r} has no build for {describe}; for it use {join}.').format(name=name, describe=platform.describe(), join=', '.join([AUTO, *here])))
         cc = row.get("compute_capability")
         return Variant(name=name, title=row.get("title", name), index=row.get("index", "pytorch"),
                        platforms=platforms, unverified=tuple(row.get("unverified", ())), cuda=row.get("cuda"),
@@ -137,7 +137,7 @@ class VariantChoice:
 
 
 def _cc(text: str) -> tuple[int, int]:
-    major, _, minor = str(text).partition(".")
+    major, _sep, minor = str(text).partition(".")
     return int(major), int(minor or 0)
 
 
@@ -225,13 +225,12 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
 
     variants = table.for_platform(platform)
     if not variants:
-        raise VariantError(f"PyTorch publishes no build for {platform.describe()}.")
+        raise VariantError(_('PyTorch publishes no build for {describe}.').format(describe=platform.describe()))
     cuda = [v for v in variants if v.cuda and v.auto]
     cpu = next((v for v in variants if v.name == "cpu"), None)
     if platform.os == "MacOSX":
         if device == "cuda":
-            raise VariantError(f"There is no CUDA build of PyTorch for macOS ({platform.describe()}); "
-                               "choose the preset llm-mps or llm-cpu.")
+            raise VariantError(_('There is no CUDA build of PyTorch for macOS ({describe}); choose the preset llm-mps or llm-cpu.').format(describe=platform.describe()))
         if platform.arch == "arm64":
             v = table.variant("mps", platform)
             return _choice(v, "Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS "
@@ -242,7 +241,7 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
                           "releases may need a newer torch; for current PyTorch use Apple Silicon or Linux.",
                        ["torch 2.2.2 is the last Intel-Mac build: newer libraries may refuse it."])
     if cpu is None:
-        raise VariantError(f"The PyTorch variant table has no CPU build for {platform.describe()}.")
+        raise VariantError(_('The PyTorch variant table has no CPU build for {describe}.').format(describe=platform.describe()))
     if device == "cpu":
         return _choice(cpu, "The CPU preset was chosen: the CPU build of torch (no CUDA libraries to download).")
     if gpu is None:

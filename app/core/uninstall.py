@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.i18n import _
 from app.core import manifest, shell_setup
 from app.core.errors import ShellSetupError, Stage, UninstallError
 from app.core.events import Reporter
@@ -286,11 +287,8 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
     m = manifest.load(prefix)
     if m is None:
         raise UninstallError(
-            f"There is no record that miniconda-wizard installed or set up {prefix} (no install manifest in "
-            f"{manifest.state_dir()} and no {manifest.MARKER_NAME} in the folder); nothing was changed.",
-            fix="Check the folder (--prefix). An installation the wizard did not make is removed with its own "
-                "uninstaller or by deleting the folder; shell changes of the last run are undone with "
-                "--undo-shell-changes.")
+            _('There is no record that miniconda-wizard installed or set up {prefix} (no install manifest in {state_dir} and no {marker_name} in the folder); nothing was changed.').format(prefix=prefix, state_dir=manifest.state_dir(), marker_name=manifest.MARKER_NAME),
+            fix=_('Check the folder (--prefix). An installation the wizard did not make is removed with its own uninstaller or by deleting the folder; shell changes of the last run are undone with --undo-shell-changes.'))
     result = UninstallResult(prefix)
     _undo_shell(m, result, reporter, dry_run, user_env, journal_path)
     gone: list[Path] = []
@@ -327,6 +325,6 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
             manifest.forget(prefix)
         raise UninstallError("The uninstall reversed everything else, but left these as they were: "
                              + " ".join(result.kept),
-                             fix="Do what each item above says; nothing you edited was overwritten.")
+                             fix=_('Do what each item above says; nothing you edited was overwritten.'))
     manifest.forget(prefix)
     return result

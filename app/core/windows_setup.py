@@ -41,6 +41,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PureWindowsPath
 
+from app.i18n import _
 from app.core import path_edit, powershell, system
 from app.core.errors import ShellSetupError, Stage
 from app.core.events import Reporter
@@ -213,8 +214,7 @@ def prepare(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journa
     """
     shells = windows_shells(plan.init_shells)
     if not plan.add_to_path and not plan.register_python and not shells:
-        reporter.log(Stage.SHELL, "Neither 'Add to PATH', 'Register Python' nor a Windows shell (PowerShell, cmd) "
-                                  "chosen; nothing was changed.")
+        reporter.log(Stage.SHELL, _("Neither 'Add to PATH', 'Register Python' nor a Windows shell (PowerShell, cmd) chosen; nothing was changed."))
         return None, []
     env = registry(user_env)
     xy = None
@@ -281,7 +281,7 @@ def _plan_powershell(prefix: Path, env: UserEnvironment, reporter: Reporter, jou
                      "Install Miniconda to a location without quotes, $ or ` (for example C:\\miniconda3).")
     found = [(kind, exe) for kind in powershell.POWERSHELLS if (exe := env.find_program(kind.program))]
     if not found:
-        reporter.log(Stage.SHELL, "No PowerShell found (neither powershell.exe nor pwsh.exe); no profile changed.",
+        reporter.log(Stage.SHELL, _('No PowerShell found (neither powershell.exe nor pwsh.exe); no profile changed.'),
                      "warning")
         return []
     documents = env.documents_dir()
@@ -292,8 +292,7 @@ def _plan_powershell(prefix: Path, env: UserEnvironment, reporter: Reporter, jou
                      f"and run '{powershell.conda_exe(prefix)} init powershell' yourself.")
     missing = [k.label for k in powershell.POWERSHELLS if k not in {f[0] for f in found}]
     if missing:
-        reporter.log(Stage.SHELL, f"{', '.join(missing)} is not installed, so its profile was not set up; if you "
-                                  f"install it later, run '{powershell.conda_exe(prefix)} init powershell'.")
+        reporter.log(Stage.SHELL, _("{missing} is not installed, so its profile was not set up; if you install it later, run '{prefix} init powershell'.").format(missing=', '.join(missing), prefix=powershell.conda_exe(prefix)))
     steps: list[Callable[[], Change]] = []
     for kind, exe in found:
         path = powershell.profile_path(documents, kind)
@@ -438,11 +437,9 @@ def announce(env: UserEnvironment, changes: list[Change], reporter: Reporter) ->
     ``"Environment"``) and log whether Windows confirmed. Profiles, AutoRun and PEP 514 keys need no broadcast."""
     if any(c.changed and any(e.kind == "registry_value" for e in c.entries) for c in changes):
         if env.broadcast():
-            reporter.log(Stage.SHELL, "Told running programs that the environment changed; "
-                                      "open a new terminal to use conda.")
+            reporter.log(Stage.SHELL, _('Told running programs that the environment changed; open a new terminal to use conda.'))
         else:
-            reporter.log(Stage.SHELL, "Windows did not confirm the environment change; sign out and in again "
-                                      "if a new terminal does not find conda.", "warning")
+            reporter.log(Stage.SHELL, _('Windows did not confirm the environment change; sign out and in again if a new terminal does not find conda.'), "warning")
 def _add_to_user_path(prefix: Path, env: UserEnvironment, journal: Journal, run_id: str) -> Change:
     entries = windows_path_entries(prefix)
     location = Path(USER_PATH_LOCATION)

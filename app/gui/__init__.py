@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from app import i18n
 from app.core.plan import InstallPlan
 
 ORGANIZATION = "miniconda-wizard"
@@ -85,7 +86,7 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
     # Linux desktops without a native Qt style (no KDE/GNOME theme plugin) fall back to an old look.
     if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
-    translators = install_translators(app)  # noqa: F841 - must stay alive while the app runs
+    translators = i18n.install_qt_translators(app)  # noqa: F841 - the language of app.i18n (--lang / locale)
     from app.gui.gc_guard import GarbageCollectorGuard
 
     gc_guard = GarbageCollectorGuard(app)  # cycles are collected on the GUI thread only

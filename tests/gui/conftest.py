@@ -39,11 +39,11 @@ def _stop_workers() -> None:
     process (a test that waited for the page's result can end just before the thread itself finishes)."""
     from PySide6.QtWidgets import QApplication
 
-    from app.gui.pages.base import BasePage
+    from app.gui.pages.base import WorkPage
 
     app = QApplication.instance()
     if app is None:
         return
     for widget in app.allWidgets():
-        if isinstance(widget, BasePage):
+        if isinstance(widget, WorkPage):
             widget.shutdown()

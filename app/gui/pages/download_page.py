@@ -33,14 +33,15 @@ _RETRY_RE = re.compile(r"^retry \d+/\d+\b|\b(retrying|resuming|reconnecting)\b.*
 
 def download_stats(connections: int | None, retries: int, mirror: str) -> str:
     """``"2 connections · 1 retry · mirror tuna (mirrors.tuna.tsinghua.edu.cn)"`` (connections left out when unknown)."""
-    tr = QCoreApplication.translate
+    # literal QCoreApplication.translate calls: lupdate does not follow an alias such as tr = ...translate
     parts = []
     if connections is not None:
-        parts.append(tr("DownloadPage", "1 connection") if connections == 1 else
-                     tr("DownloadPage", "{n} connections").format(n=connections))
-    parts.append(tr("DownloadPage", "1 retry") if retries == 1 else tr("DownloadPage", "{n} retries").format(n=retries))
+        parts.append(QCoreApplication.translate("DownloadPage", "1 connection") if connections == 1 else
+                     QCoreApplication.translate("DownloadPage", "{n} connections").format(n=connections))
+    parts.append(QCoreApplication.translate("DownloadPage", "1 retry") if retries == 1 else
+                 QCoreApplication.translate("DownloadPage", "{n} retries").format(n=retries))
     if mirror:
-        parts.append(tr("DownloadPage", "mirror {mirror}").format(mirror=mirror))
+        parts.append(QCoreApplication.translate("DownloadPage", "mirror {mirror}").format(mirror=mirror))
     return " · ".join(parts)
 
 

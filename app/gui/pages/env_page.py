@@ -217,7 +217,8 @@ class EnvPage(WorkPage):
         self.tos_check = QCheckBox(self.tr("I accept the Anaconda Terms of Service for the defaults channels"))
         self.tos_check.setObjectName("tos_check")
         self.tos_check.setChecked(plan.accept_tos)
-        self.tos_link = QLabel(f'<a href="{TOS_URL}">{self.tr("Read the Terms of Service")}</a>')
+        tos_text = self.tr("Read the Terms of Service")  # outside the f-string, where lupdate finds it
+        self.tos_link = QLabel(f'<a href="{TOS_URL}">{tos_text}</a>')
         self.tos_link.setOpenExternalLinks(True)
         tos_row = QHBoxLayout()
         tos_row.addWidget(self.tos_check)

@@ -206,7 +206,8 @@ class GpuCheckPage(WorkPage):
         if g.status == "gpu_works":
             self.verdict.show_text(kind, g.verdict_text)
         else:
-            self.verdict.show_text(kind, f"{g.title}: {g.reason}", f"{self.tr('Fix:')} {g.fix}" if g.fix else "")
+            fix_label = self.tr("Fix:")  # outside the f-string, where lupdate finds it
+            self.verdict.show_text(kind, f"{g.title}: {g.reason}", f"{fix_label} {g.fix}" if g.fix else "")
         self._set_buttons(False)
 
     def handle_failed(self, error) -> None:

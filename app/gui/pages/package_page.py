@@ -31,6 +31,7 @@ from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
 from app.gui.widgets.distribution_choice import DistributionChoiceWidget
 from app.gui.widgets.proxy_status import ProxyStatusWidget
+from app.gui.widgets.language_choice import LanguageChoiceWidget
 from app.gui.widgets.status_label import StatusLabelWidget
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
@@ -131,6 +132,8 @@ class PackagePage(WorkPage):
         self._probing = False
 
         form = QFormLayout()
+        self.language_choice = LanguageChoiceWidget()  # switches the wizard's language (app.i18n)
+        form.addRow(self.language_choice)
         form.addRow(self.tr("This computer:"), self.platform_label)
         self.distribution_choice = DistributionChoiceWidget(plan.distribution)  # issue 7: Miniconda or Miniforge
         self.distribution_choice.changed.connect(self._distribution_changed)
