@@ -440,6 +440,10 @@ def _write_config(values: dict[str, Any], path: Path, dry_run: bool = False) -> 
     return text
 
 
+#: The answer-file writer of ``--write-config``, also used by the wizard's "Save these choices for silent install".
+write_config = _write_config
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code.
 
