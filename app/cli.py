@@ -19,7 +19,7 @@ from typing import Any
 
 from app import __version__
 from app.core.errors import UsageError
-from app.core.events import error_text, event_line, failed_fields
+from app.core.events import EVENT_SCHEMA_VERSION, error_text, event_line, failed_fields
 from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
 
@@ -502,7 +502,7 @@ def _main(raw: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.version:
         if args.json:
-            print(event_line("version", version=__version__), flush=True)
+            print(event_line("version", version=__version__, schema=EVENT_SCHEMA_VERSION), flush=True)
         else:
             print(f"miniconda-wizard {__version__}")
         return 0
