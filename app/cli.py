@@ -20,7 +20,7 @@ from typing import Any
 from app import __version__, i18n
 from app.i18n import LANGUAGES
 from app.core.errors import UsageError
-from app.core.events import error_text, event_line, failed_fields
+from app.core.events import EVENT_SCHEMA_VERSION, error_text, event_line, failed_fields
 from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
 
@@ -446,6 +446,10 @@ def _write_config(values: dict[str, Any], path: Path, dry_run: bool = False) -> 
     return text
 
 
+#: The answer-file writer of ``--write-config``, also used by the wizard's "Save these choices for silent install".
+write_config = _write_config
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``miniconda-wizard`` and ``python -m app``. Returns the exit code.
 
@@ -520,7 +524,7 @@ def _main(raw: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.version:
         if args.json:
-            print(event_line("version", version=__version__), flush=True)
+            print(event_line("version", version=__version__, schema=EVENT_SCHEMA_VERSION), flush=True)
         else:
             print(f"miniconda-wizard {__version__}")
         return 0

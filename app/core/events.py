@@ -159,6 +159,10 @@ class TeeReporter(Reporter):
             r.info(stage, key, value)
 
 
+#: The version of the JSON-lines event schema (:data:`EVENT_FIELDS`), in README.md's "JSON events" and in the
+#: ``version`` event (``--version --json``). Adding an event or a field raises it; consumers check it.
+EVENT_SCHEMA_VERSION = 1
+
 #: The JSON-lines events of ``--json`` (README.md, "JSON events", mirrors this table). Every event also has
 #: ``event`` (its name) and ``time`` (Unix seconds, 3 decimals); these are ALL its other fields, always present
 #: (``None`` where a value is unknown). :func:`event_record` refuses any other shape.
@@ -170,7 +174,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "train_step": ("step", "loss", "elapsed", "steps_per_second", "samples_per_second"),
     "stage_finished": ("stage", "summary", "data"),
     "plan": ("plan", "summary", "installer", "warnings"),
-    "version": ("version",),
+    "version": ("version", "schema"),
     "finished": ("exit_code", "message"),
     "failed": ("exit_code", "error", "stage", "message", "fix"),
     "cancelled": ("exit_code", "signal", "stage", "message"),

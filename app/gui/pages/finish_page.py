@@ -1,4 +1,5 @@
-"""Last page: what was done, where the log is, and what to type next (copyable)."""
+"""Last page: what was done, where the log is, what to type next (copyable), and "Save these choices for
+silent install": the TOML answer file that ``--config`` reads, for other machines (:mod:`app.core.answer_file`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
+from app.core.errors import Stage, UsageError
 from app.gui.pages.base import WorkPage
+from app.gui.widgets.status_label import StatusLabelWidget
 
 
 class FinishPage(WorkPage):
@@ -40,6 +43,18 @@ class FinishPage(WorkPage):
         copy_row = QHBoxLayout()
         copy_row.addStretch(1)
         copy_row.addWidget(self.copy_button)
+        self.save_button = QPushButton(self.tr("&Save these choices for silent install\u2026"))
+        self.save_button.setObjectName("save_choices")
+        self.save_button.setAccessibleName(self.tr("Save these choices for silent install"))
+        self.save_button.setToolTip(self.tr("Write a TOML answer file that installs other machines the same way: "
+                                            "miniconda-wizard --silent --config FILE"))
+        self.save_button.clicked.connect(self.choose_save_path)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_button)
+        self.save_status = StatusLabelWidget()
+        self.save_status.setObjectName("save_status")
+        self.save_status.setVisible(False)
 
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
@@ -49,6 +64,9 @@ class FinishPage(WorkPage):
         lay.addWidget(self.next_heading)
         lay.addWidget(self.commands)
         lay.addLayout(copy_row)
+        lay.addSpacing(6)
+        lay.addLayout(save_row)
+        lay.addWidget(self.save_status)
         lay.addStretch(1)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
@@ -109,6 +127,74 @@ class FinishPage(WorkPage):
 
     def copy_commands(self) -> None:
         QGuiApplication.clipboard().setText(self.commands.toPlainText())
+
+    # ---- save these choices ---------------------------------------------------------------------
+    def choose_save_path(self) -> None:
+        """Ask where to save the answer file (Qt asks before replacing a file), then :meth:`save_choices`."""
+        dialog = QFileDialog(self, self.tr("Save these choices for silent install"),
+                             str(Path.home() / "miniconda-wizard.toml"),
+                             self.tr("TOML answer files (*.toml);;All files (*)"))
+        dialog.setObjectName("save_choices_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setDefaultSuffix("toml")
+        accepted = dialog.exec()
+        files = dialog.selectedFiles()
+        dialog.deleteLater()
+        if accepted and files:
+            self.save_choices(Path(files[0]), replace=True)
+
+    def save_choices(self, path: Path, replace: bool = False) -> Path | None:
+        """Write the plan's choices (:func:`app.core.answer_file.choices`) as a TOML answer file at ``path``
+        with ``--write-config``'s writer (:func:`app.cli.write_config`), and say so below the button.
+
+        Args:
+            path: the file to write.
+            replace: the user agreed to replace an existing ``path`` (the file dialog asked): the old file is
+                kept as ``NAME.bak`` (``NAME-1.bak`` ...) first, and put back when the new one cannot be written.
+                Without it an existing file is refused, as ``--write-config`` does.
+
+        Returns:
+            The backup of the replaced file, or ``None``. Errors (an invalid plan, an unwritable folder) are
+            shown in red with their fix; nothing is raised.
+        """
+        from app.cli import write_config  # noqa: PLC0415 - the one writer, shared with --write-config
+        from app.core import answer_file, file_edit  # noqa: PLC0415
+
+        path = Path(path)
+        values = answer_file.choices(self.plan)
+        backup = None
+        try:
+            if replace and path.is_file() and not path.is_symlink():
+                backup = file_edit.unique_path(str(path), ".bak")
+                path.rename(backup)
+            write_config(values, path)
+        except UsageError as exc:
+            if backup is not None and not path.exists():
+                backup.rename(path)
+                backup = None
+            self.save_status.show_error(exc)
+            return None
+        except OSError as exc:
+            self.save_status.show_text("error", self.tr("Cannot save the answer file {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc), self.tr("Choose another folder or file name."))
+            return None
+        lines = [self.tr("Install other machines the same way with: {command}").format(
+            command=f'miniconda-wizard --silent --config "{path}"')]
+        if not values:
+            lines.append(self.tr("Every setting is this machine's default, so the file is empty: each machine "
+                                 "uses its own defaults."))
+        skipped = answer_file.skipped_answers(self.plan)
+        if skipped:
+            lines.append(self.tr("Not saved: your answers about what this machine already had ({keys}); add them "
+                                 "to the file by hand if other machines should do the same.").format(
+                keys=", ".join(skipped)))
+        if backup is not None:
+            lines.append(self.tr("The old file is kept as {backup}.").format(backup=backup))
+        self.save_status.show_text("ok", self.tr("Saved the answer file {path}.").format(path=path), "\n".join(lines))
+        if self.log is not None:
+            self.log.log(Stage.PLAN, f"Saved the answer file {path} ({len(values)} settings).", "info")
+        return backup
 
 
 def _installs_torch(plan) -> bool:
