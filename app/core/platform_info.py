@@ -255,7 +255,9 @@ def windows_native_machine() -> int | None:  # pragma: no cover - Windows only (
 
 def _sysctl(name: str) -> str | None:
     try:
-        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
+        from app.core.child_env import user_environ  # not the frozen bundle's DYLD_LIBRARY_PATH
+
+        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5, env=user_environ())
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None

@@ -8,9 +8,9 @@ that every child gets the same treatment:
   ``PYTHONNOUSERSITE`` ...): a user's ``PYTHONPATH`` would make the env's Python import the wrong packages
   (or none: "PyTorch is not installed");
 * ``PYTHONUTF8=1`` (a Chinese Windows console is GBK; conda and our probe are Python);
-* when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
-  saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
-  docs), so that bash, conda and the installer do not load our bundled libraries;
+* when frozen by PyInstaller, the user's own environment, without what the bundle added (the original
+  ``LD_LIBRARY_PATH``, no ``QT_PLUGIN_PATH``, ``_PYI_*`` ...: :func:`app.core.child_env.user_environ`),
+  so that bash, conda and the installer do not load our bundled libraries;
 * output decoded as UTF-8 with ``errors="replace"``, split into lines;
 * cancel checked every 0.1 s, ending the whole process tree (psutil) within a second.
 """
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psutil
 
+from app.core.child_env import user_environ
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 
@@ -53,18 +54,13 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
         base: the starting environment; ``os.environ`` when omitted.
 
     Returns:
-        A new dict; ``base`` is not changed. Every ``PYTHON*`` variable of ``base`` is dropped (see the
+        A new dict; ``base`` is not changed. It starts from :func:`app.core.child_env.user_environ` of ``base``
+        (what a PyInstaller bundle added is removed). Every ``PYTHON*`` variable of ``base`` is dropped (see the
         module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``.
     """
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not k.upper().startswith("PYTHON")}
+    env = {k: v for k, v in user_environ(base).items() if not k.upper().startswith("PYTHON")}
     env["PYTHONUTF8"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
-    if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
-        orig = env.pop("LD_LIBRARY_PATH_ORIG", None)
-        if orig:
-            env["LD_LIBRARY_PATH"] = orig
-        else:
-            env.pop("LD_LIBRARY_PATH", None)
     if extra:
         env.update(extra)
     return env
