@@ -116,3 +116,83 @@ def test_the_bundle_runtime_hook_takes_the_snapshot(monkeypatch):
         assert child_env.remembered()["QT_PLUGIN_PATH"] == "/before/the/hooks"
     finally:
         child_env.forget()
+
+
+# ---- links (app.gui.open_url) -------------------------------------------------------------------------------
+FAKE_OPENER = """#!/bin/sh
+# a stand-in xdg-open: records its arguments and environment
+env > "$RECORD.env"
+printf '%s\\n' "$@" > "$RECORD.args"
+"""
+
+
+@pytest.fixture
+def fake_xdg_open(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text(FAKE_OPENER)
+    opener.chmod(0o755)
+    return bin_dir, tmp_path / "record"
+
+
+def _wait_for(path: Path, qtbot) -> str:
+    qtbot.waitUntil(lambda: path.exists() and path.stat().st_size > 0, timeout=10_000)
+    qtbot.wait(50)  # the opener writes .env first, then .args
+    return path.read_text()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="xdg-open is the Linux opener")
+def test_a_link_in_the_frozen_app_opens_with_the_users_environment(frozen, fake_xdg_open, qtbot, monkeypatch):
+    """The ToS link of the env page, clicked in the frozen build: xdg-open gets the user's environment."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.gui.open_url import open_url
+
+    bundle, _user, internal = frozen
+    bin_dir, record = fake_xdg_open
+    bundle["PATH"] = f"{internal}{os.pathsep}{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    bundle["RECORD"] = str(record)
+    for k in list(os.environ):
+        monkeypatch.delenv(k)
+    for k, v in bundle.items():
+        monkeypatch.setenv(k, v)
+    label = QLabel('<a href="https://www.anaconda.com/legal/terms/terms-of-service?a=1&b=2">Read</a>')
+    qtbot.addWidget(label)
+    label.linkActivated.connect(open_url)
+    label.linkActivated.emit("https://www.anaconda.com/legal/terms/terms-of-service?a=1&b=2")
+    env_text = _wait_for(record.with_suffix(".env"), qtbot)
+    args = _wait_for(record.with_suffix(".args"), qtbot).splitlines()
+    assert args == ["https://www.anaconda.com/legal/terms/terms-of-service?a=1&b=2"]
+    seen = dict(line.split("=", 1) for line in env_text.splitlines() if "=" in line)
+    assert seen["LD_LIBRARY_PATH"] == "/opt/user/lib"
+    assert seen["QT_PLUGIN_PATH"] == "/usr/lib/user-qt-plugins"
+    for gone in ("QML2_IMPORT_PATH", "PYSIDE6_OPTION_PYTHON_ENUM", "LD_LIBRARY_PATH_ORIG", "QT_QPA_PLATFORM"):
+        assert gone not in seen, gone
+    assert not [k for k in seen if k.startswith("_PYI_")]
+    assert str(internal) not in env_text
+
+
+def test_links_open_only_web_and_mail_addresses(qtbot):
+    from app.gui.open_url import open_url, opener_argv
+
+    assert open_url("file:///bin/sh", frozen=True) is False
+    assert open_url("javascript:alert(1)", frozen=True) is False
+    assert opener_argv("https://x.org/", "win32") == ["rundll32", "url.dll,FileProtocolHandler", "https://x.org/"]
+    assert opener_argv("https://x.org/", "darwin") == ["open", "https://x.org/"]
+    assert opener_argv("https://x.org/", "linux") == ["xdg-open", "https://x.org/"]
+
+
+def test_every_gui_link_goes_through_open_url():
+    """No label opens links through QDesktopServices itself (setOpenExternalLinks), and nothing else calls
+    QDesktopServices.openUrl: in the frozen build that starts the browser with the bundle's libraries."""
+    root = Path(__file__).resolve().parent.parent / "app"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "open_url.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in ("setOpenExternalLinks(True)", "QDesktopServices"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []

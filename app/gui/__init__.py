@@ -82,6 +82,10 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
     app.setApplicationDisplayName("Miniconda Setup Wizard")
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
+    from app.gui.icon import DESKTOP_FILE_NAME, app_icon
+
+    app.setWindowIcon(app_icon())  # every window; _NET_WM_ICON on X11
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
     # Linux desktops without a native Qt style (no KDE/GNOME theme plugin) fall back to an old look.
     if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
@@ -126,6 +130,9 @@ def run_uninstall(plan: InstallPlan, argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
     app.setApplicationDisplayName("Miniconda Setup Wizard")
+    from app.gui.icon import app_icon
+
+    app.setWindowIcon(app_icon())
     answer = confirm_uninstall(None, plan.resolved_prefix, plan.platform.os)
     if answer is None:
         return 14
