@@ -67,7 +67,12 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
 
     if not _qapplication_exists():
         try:
-            check_display()
+            if check_display() is not None:  # Linux/BSD: fonts too (a bare system shows empty boxes)
+                from app.gui.preflight import check_fonts
+
+                font_warning = check_fonts(argv=argv or [])
+                if font_warning:
+                    print(f"warning: {font_warning}", file=sys.stderr, flush=True)
         except DisplayUnavailable as exc:
             report(exc, json_events="--json" in (argv or []), log_file=plan.log_file)
             return exc.exit_code
