@@ -12,9 +12,9 @@ that every child gets the same treatment:
 * the system proxy (Windows registry, macOS settings) as ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``, so conda
   and pip use the proxy the wizard uses (:func:`app.core.proxy.child_env_vars`; a proxy from the environment is
   inherited as it is);
-* when frozen by PyInstaller, the original ``LD_LIBRARY_PATH`` back (the bootloader
-  saves it in ``LD_LIBRARY_PATH_ORIG``; see PyInstaller's "runtime information"
-  docs), so that bash, conda and the installer do not load our bundled libraries;
+* when frozen by PyInstaller, the user's own environment, without what the bundle added (the original
+  ``LD_LIBRARY_PATH``, no ``QT_PLUGIN_PATH``, ``_PYI_*`` ...: :func:`app.core.child_env.user_environ`),
+  so that bash, conda and the installer do not load our bundled libraries;
 * output split into lines, each decoded as UTF-8, or, when it is not UTF-8 (cmd, NSIS and other native tools
   write in the console's code page: GBK on a Chinese Windows), with that code page, bad bytes replaced
   (:func:`app.core.codepage.decode_output`; never an exception);
@@ -40,6 +40,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 import psutil
 
 from app.core import codepage
+from app.core.child_env import user_environ
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
 
@@ -60,24 +61,19 @@ def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | 
         base: the starting environment; ``os.environ`` when omitted.
 
     Returns:
-        A new dict; ``base`` is not changed. Every ``PYTHON*`` variable of ``base`` is dropped (see the
+        A new dict; ``base`` is not changed. It starts from :func:`app.core.child_env.user_environ` of ``base``
+        (what a PyInstaller bundle added is removed). Every ``PYTHON*`` variable of ``base`` is dropped (see the
         module docstring) except the two set here, ``PYTHONUTF8=1`` and ``PYTHONIOENCODING=utf-8``. Without
         ``base``, the system proxy is added (:func:`app.core.proxy.child_env_vars`; never over a variable
         already set).
     """
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not k.upper().startswith("PYTHON")}
+    env = {k: v for k, v in user_environ(base).items() if not k.upper().startswith("PYTHON")}
     env["PYTHONUTF8"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     if base is None:
         for key, value in _system_proxy_vars().items():
             if not any(k.upper() == key for k in env):
                 env[key] = value
-    if is_frozen() or "LD_LIBRARY_PATH_ORIG" in env:
-        orig = env.pop("LD_LIBRARY_PATH_ORIG", None)
-        if orig:
-            env["LD_LIBRARY_PATH"] = orig
-        else:
-            env.pop("LD_LIBRARY_PATH", None)
     if extra:
         env.update(extra)
     return env

@@ -68,7 +68,12 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
 
     if not _qapplication_exists():
         try:
-            check_display()
+            if check_display() is not None:  # Linux/BSD: fonts too (a bare system shows empty boxes)
+                from app.gui.preflight import check_fonts
+
+                font_warning = check_fonts(argv=argv or [])
+                if font_warning:
+                    print(f"warning: {font_warning}", file=sys.stderr, flush=True)
         except DisplayUnavailable as exc:
             report(exc, json_events="--json" in (argv or []), log_file=plan.log_file)
             return exc.exit_code
@@ -83,6 +88,10 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
     app.setApplicationDisplayName("Miniconda Setup Wizard")
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
+    from app.gui.icon import DESKTOP_FILE_NAME, app_icon
+
+    app.setWindowIcon(app_icon())  # every window; _NET_WM_ICON on X11
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
     # Linux desktops without a native Qt style (no KDE/GNOME theme plugin) fall back to an old look.
     if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
@@ -127,6 +136,9 @@ def run_uninstall(plan: InstallPlan, argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME, *(argv or [])])
     app.setApplicationDisplayName("Miniconda Setup Wizard")
+    from app.gui.icon import app_icon
+
+    app.setWindowIcon(app_icon())
     answer = confirm_uninstall(None, plan.resolved_prefix, plan.platform.os)
     if answer is None:
         return 14

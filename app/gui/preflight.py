@@ -83,6 +83,31 @@ DEBIAN_PACKAGES: dict[str, str] = {
     "libwayland-egl.so.1": "libwayland-egl1",
 }
 
+#: soname -> Fedora/RHEL package (``dnf provides``; Fedora 40). Shown next to the Debian names.
+FEDORA_PACKAGES: dict[str, str] = {
+    "libxcb.so.1": "libxcb", "libX11-xcb.so.1": "libX11-xcb", "libX11.so.6": "libX11",
+    "libxcb-cursor.so.0": "xcb-util-cursor", "libxcb-icccm.so.4": "xcb-util-wm", "libxcb-util.so.1": "xcb-util",
+    "libxcb-image.so.0": "xcb-util-image", "libxcb-keysyms.so.1": "xcb-util-keysyms",
+    "libxcb-randr.so.0": "libxcb", "libxcb-render-util.so.0": "xcb-util-renderutil", "libxcb-render.so.0": "libxcb",
+    "libxcb-shape.so.0": "libxcb", "libxcb-shm.so.0": "libxcb", "libxcb-sync.so.1": "libxcb",
+    "libxcb-xfixes.so.0": "libxcb", "libxcb-xkb.so.1": "libxcb", "libxcb-xinerama.so.0": "libxcb",
+    "libxkbcommon.so.0": "libxkbcommon", "libxkbcommon-x11.so.0": "libxkbcommon-x11",
+    "libfontconfig.so.1": "fontconfig", "libfreetype.so.6": "freetype", "libGL.so.1": "libglvnd-glx",
+    "libEGL.so.1": "libglvnd-egl", "libOpenGL.so.0": "libglvnd-opengl", "libglib-2.0.so.0": "glib2",
+    "libdbus-1.so.3": "dbus-libs", "libwayland-client.so.0": "libwayland-client",
+    "libwayland-cursor.so.0": "libwayland-cursor", "libwayland-egl.so.1": "libwayland-egl",
+}
+
+#: What Qt's GUI library itself loads from the system on every platform, also ``offscreen`` (``ldd`` of
+#: ``libQt6Gui.so.6``, PySide6 6.11): a bare Debian 12 lacks the first two, and the PyInstaller bundle does not
+#: carry them (PyInstaller leaves libGL/libEGL to the system).
+QTGUI_LIBRARIES: tuple[str, ...] = ("libGL.so.1", "libEGL.so.1", "libfontconfig.so.1", "libfreetype.so.6",
+                                    "libxkbcommon.so.0", "libglib-2.0.so.0", "libdbus-1.so.3")
+
+#: Font packages: any font at all, and a CJK font for Chinese (the wizard ships no font: see README "Builds").
+FONT_PACKAGES = {"debian": "fonts-dejavu-core", "fedora": "dejavu-sans-fonts"}
+CJK_FONT_PACKAGES = {"debian": "fonts-noto-cjk", "fedora": "google-noto-sans-cjk-fonts"}
+
 SILENT_HINT = ("--silent works without a display: run the same command with --silent added (plus "
                "--accept-tos, or --channels conda-forge, for the env; see miniconda-wizard --help). "
                "Over SSH, ssh -X gives the wizard a window.")
@@ -137,6 +162,83 @@ def packages_for(libraries: Sequence[str]) -> list[str]:
     return sorted({DEBIAN_PACKAGES[n] for n in libraries if n in DEBIAN_PACKAGES})
 
 
+def fedora_packages_for(libraries: Sequence[str]) -> list[str]:
+    """Fedora/RHEL packages that provide ``libraries`` (those in :data:`FEDORA_PACKAGES`), sorted, unique."""
+    return sorted({FEDORA_PACKAGES[n] for n in libraries if n in FEDORA_PACKAGES})
+
+
+# ---- fonts -------------------------------------------------------------------------------------------
+def font_count(pattern: str = ":", library: str = "libfontconfig.so.1") -> int | None:
+    """How many fonts fontconfig lists for ``pattern`` (``":"`` any font, ``":lang=zh-cn"`` Simplified Chinese);
+    ``None`` when fontconfig cannot be loaded (its absence is reported with the libraries). The same
+    fontconfig Qt uses (in the frozen build the bundled one, through the loader's search path)."""
+    try:
+        fc = ctypes.CDLL(library)
+    except OSError:
+        return None
+
+    class _FontSet(ctypes.Structure):
+        _fields_ = [("nfont", ctypes.c_int), ("sfont", ctypes.c_int), ("fonts", ctypes.c_void_p)]
+
+    fc.FcInitLoadConfigAndFonts.restype = ctypes.c_void_p
+    fc.FcNameParse.restype = ctypes.c_void_p
+    fc.FcNameParse.argtypes = [ctypes.c_char_p]
+    fc.FcObjectSetCreate.restype = ctypes.c_void_p
+    fc.FcObjectSetAdd.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    fc.FcFontList.restype = ctypes.POINTER(_FontSet)
+    fc.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    for name in ("FcFontSetDestroy", "FcObjectSetDestroy", "FcPatternDestroy", "FcConfigDestroy"):
+        getattr(fc, name).argtypes = [ctypes.c_void_p]
+    config = fc.FcInitLoadConfigAndFonts()
+    if not config:
+        return 0
+    pat = fc.FcNameParse(pattern.encode())
+    objects = fc.FcObjectSetCreate()
+    fc.FcObjectSetAdd(objects, b"family")
+    found = fc.FcFontList(config, pat, objects)
+    count = found.contents.nfont if found else 0
+    if found:
+        fc.FcFontSetDestroy(ctypes.cast(found, ctypes.c_void_p))
+    fc.FcObjectSetDestroy(objects)
+    fc.FcPatternDestroy(pat)
+    fc.FcConfigDestroy(config)
+    return count
+
+
+def wants_chinese(environ: Mapping[str, str], argv: Sequence[str] = ()) -> bool:
+    """True when the interface will be Chinese: ``--lang zh...`` in ``argv``, else the first of ``LC_ALL``,
+    ``LC_MESSAGES``, ``LANG`` that is set starts with ``zh`` (POSIX locale order)."""
+    args = list(argv)
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return args[i + 1].lower().startswith("zh")
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1].lower().startswith("zh")
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return environ[name].lower().startswith("zh")
+    return False
+
+
+def check_fonts(environ: Mapping[str, str] | None = None, argv: Sequence[str] = (), *,
+                count: Callable[[str], int | None] = font_count) -> str | None:
+    """Linux/BSD: raise :class:`DisplayUnavailable` when no font is installed (every text would be an empty
+    box); return a warning (text) when the interface is Chinese (:func:`wants_chinese`) and no font covers
+    Simplified Chinese; else ``None``. ``count`` is :func:`font_count` (tests pass a fake)."""
+    env = os.environ if environ is None else environ
+    total = count(":")
+    if total == 0:
+        raise DisplayUnavailable(
+            "The wizard's window would show no text: no font is installed (fontconfig lists none).",
+            f"Install a font (Debian/Ubuntu: sudo apt install {FONT_PACKAGES['debian']}; Fedora: sudo dnf install "
+            f"{FONT_PACKAGES['fedora']}), then start the wizard again. " + SILENT_HINT)
+    if total and wants_chinese(env, argv) and count(":lang=zh-cn") == 0:
+        return ("No Chinese font is installed, so Chinese text shows as empty boxes. Install one (Debian/Ubuntu: "
+                f"sudo apt install {CJK_FONT_PACKAGES['debian']}; Fedora: sudo dnf install "
+                f"{CJK_FONT_PACKAGES['fedora']}), or start with --lang en.")
+    return None
+
+
 def qt_platform_plugin_dir() -> Path | None:
     """Folder of Qt's platform plugins: ``QT_QPA_PLATFORM_PLUGIN_PATH``, else PySide6's own.
 
@@ -179,6 +281,8 @@ def _library_verdict(platform: str, libraries: Sequence[str], plugin_dir: Path |
     if missing:
         pkgs = packages_for(missing)
         install = f"sudo apt install {' '.join(pkgs)}" if pkgs else "install them with your package manager"
+        fedora = fedora_packages_for(missing)
+        install += f"; Fedora: sudo dnf install {' '.join(fedora)}" if fedora else ""
         return _Verdict(platform, False,
                         f"Qt's {platform} platform plugin needs libraries that are not installed: "
                         f"{', '.join(missing)}.",
@@ -353,7 +457,7 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
         if platform in HEADLESS_PLATFORMS or not (platform == "xcb" or platform.startswith("wayland")):
             # the user's explicit choice of another platform (offscreen, vnc ...): it needs no display,
             # only its plugin (a typo such as QT_QPA_PLATFORM=ofscreen would abort Qt too)
-            v = _library_verdict(platform, (), plugin_dir) if plugin_dir is not None else None
+            v = _library_verdict(platform, QTGUI_LIBRARIES, plugin_dir) if plugin_dir is not None else None
             if v is None:
                 return platform
             if _plugin_file(platform, plugin_dir) is None:

@@ -40,6 +40,7 @@ from app.core.errors import Stage
 from app.core.events import Progress
 from app.core.plan import channel_problem
 from app.core.platform_info import detect as detect_platform
+from app.gui.open_url import open_url
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
@@ -219,7 +220,7 @@ class EnvPage(WorkPage):
         self.tos_check.setChecked(plan.accept_tos)
         tos_text = self.tr("Read the Terms of Service")  # outside the f-string, where lupdate finds it
         self.tos_link = QLabel(f'<a href="{TOS_URL}">{tos_text}</a>')
-        self.tos_link.setOpenExternalLinks(True)
+        self.tos_link.linkActivated.connect(open_url)  # the user's environment, also from the frozen build
         tos_row = QHBoxLayout()
         tos_row.addWidget(self.tos_check)
         tos_row.addWidget(self.tos_link)

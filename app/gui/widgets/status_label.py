@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.errors import WizardError
+from app.gui.open_url import open_url
 
 COLORS = {"ok": "#1a7f37", "warning": "#9a6700", "error": "#c0262d", "info": ""}
 
@@ -24,7 +25,7 @@ class StatusLabelWidget(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.setOpenExternalLinks(True)
+        self.linkActivated.connect(open_url)  # not setOpenExternalLinks: see app.gui.open_url
         self.kind = "info"
         self.plain = ""
 
