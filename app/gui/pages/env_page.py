@@ -35,15 +35,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import conda_env, env_file, gpu_info, installer, mirrors, pip_install, pipeline, presets, tos, torch_variant
+from app.core import gpu_info, installer, mirrors, pipeline, presets, tos, torch_variant
 from app.core.errors import Stage
 from app.core.events import Progress
+from app.core.lazy import lazy_module
 from app.core.plan import channel_problem
 from app.core.platform_info import detect as detect_platform
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+
+# yaml: imported when the page first needs them, not before the first page shows (issue 9)
+conda_env, env_file, pip_install = (lazy_module(f"app.core.{n}") for n in ("conda_env", "env_file", "pip_install"))
 
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")

@@ -8,15 +8,18 @@ from pathlib import Path
 from PySide6.QtWidgets import (QApplication, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QVBoxLayout)
 
-from app.core import gpu_check, pipeline
+from app.core import pipeline
 from app.core.errors import Stage
 from app.core.events import Progress, TrainStep
+from app.core.lazy import lazy_module
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.loss_curve import LossCurveWidget
 from app.core.units import format_duration
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+
+gpu_check = lazy_module("app.core.gpu_check")  # needed for the report only: not before the first page (issue 9)
 
 
 class GpuCheckPage(WorkPage):

@@ -24,12 +24,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import catalog, mirror_probe, mirrors, pipeline
+from app.core import mirrors, pipeline
+from app.core.lazy import lazy_module
 from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
 from app.core.units import format_bytes
 from app.gui.widgets.status_label import StatusLabelWidget
+
+# imported by the worker that reads the index first (requests, urllib3): not before the page shows (issue 9)
+catalog, mirror_probe = lazy_module("app.core.catalog"), lazy_module("app.core.mirror_probe")
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
 
