@@ -57,11 +57,11 @@ class WorkPage(QWizardPage):
         w.cancelled.connect(self._on_cancelled)
         self._worker = w
         self._busy = True
-        # A worker asked for while the window is not painted yet (the first page's index read) starts right after
-        # the first paint: its imports (requests, the catalog) must not hold the GIL before the page shows (issue 9).
+        # The first page's work (the index read), asked for while the window opens, starts right after the first
+        # paint: its imports (requests, the catalog) must not hold the GIL before the page shows (issue 9).
         wizard = self.wizard()
         when_shown = getattr(wizard, "when_shown", None)
-        if when_shown is None:
+        if when_shown is None or wizard.currentPage() not in (None, self):  # None: QWizard is opening its start page
             w.start()
         else:
             when_shown(lambda: w.start() if self._worker is w else None)
