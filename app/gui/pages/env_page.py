@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QVBoxLayout,
     QWidget,
+    QWizard,
 )
 
 from app.core import gpu_info, installer, mirrors, pipeline, presets, tos, torch_variant
@@ -111,8 +112,11 @@ class EnvPage(WorkPage):
 
     Writes ``plan.create_env``, ``preset``, ``torch_variant``, ``env_name``, ``env_python``, ``packages``,
     ``channels``, ``env_file``, ``accept_tos``, ``gpu_check`` and ``if_env_exists``; the
-    :class:`~app.core.conda_env.EnvResult` goes to ``state.env``. Next is enabled once the env exists, or at
-    once when no env is wanted.
+    :class:`~app.core.conda_env.EnvResult` goes to ``state.env``. In the wizard, its Next button reads
+    "Create env" while an env is wanted and not made yet, is enabled while Create may run, and starts it
+    (:meth:`validatePage`); the page moves on by itself when the env is made and its checks pass, and stays,
+    with the error and its fix, when it fails (issue 9). With no env wanted, Next goes on at once.
+    ``create_button`` (hidden in the wizard) does the same for a page shown on its own.
 
     An env of that name that already exists is never replaced unasked: the status line says so,
     and Create asks (:meth:`ask_env_exists`) whether to use it, replace it, or choose another
@@ -650,7 +654,17 @@ class EnvPage(WorkPage):
                                                       "run\u201d."))
         self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy()
                                       and not self._pending_gpu)
+        self._show_next_text()
         self.completeChanged.emit()
+
+    def _show_next_text(self) -> None:
+        """The wizard's Next button reads "Create env" while it would create the env (issue 9), else Next."""
+        if self.plan.create_env and self.state.env is None:
+            text = self.tr("C&reate env")
+        else:
+            wizard = self.wizard()
+            text = wizard.buttonText(QWizard.WizardButton.NextButton) if wizard is not None else ""
+        self.setButtonText(QWizard.WizardButton.NextButton, text)
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,
@@ -663,21 +677,31 @@ class EnvPage(WorkPage):
         self.gpu_check.setText(self.tr("Then check the GPU with a short training run ({steps} steps)").format(
             steps=self.plan.gpu_steps))
         self._start_gpu_probe()
+        self.create_button.setVisible(self.wizard() is None)  # in the wizard, its own Next button reads Create env and runs it
         self._set_inputs_enabled(not self.is_busy() and self.state.env is None)
         self.refresh()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def is_done(self) -> bool:
+        """True when the page's work is over: the env exists, or no env is wanted (and no worker runs)."""
         if self.is_busy():
             return False
         if not self.group.isChecked():
             return True
         return self.state.env is not None
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API: the wizard's Create env / Next button is enabled
+        return self.is_done() or (not self.is_busy() and self.create_button.isEnabled())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API: the user pressed Create env (or Next)
+        """True when done (the wizard moves on); otherwise start creating the env and return False: the page moves
+        on by itself when the env is made and every check passed (:meth:`handle_finished`)."""
         self.write_plan()
         if self.state.env is not None:
             self.plan.env_name = self.state.env.name
-        return self.isComplete()
+        if self.is_done():
+            return True
+        self.start_create()
+        return False
 
     # ---- work -----------------------------------------------------------------------------------
     def start_create(self) -> None:
@@ -765,6 +789,9 @@ class EnvPage(WorkPage):
             head += self.tr("; checked:") if verify.get("ok", True) else self.tr("; some checks failed:")
         self.result.show_text("ok" if ok else "warning", head, detail)
         self._after()
+        wizard = self.wizard()
+        if ok and wizard is not None and wizard.currentPage() is self:
+            wizard.next()  # made and checked: on to the GPU check; with a warning the page stays to be read
 
     def handle_failed(self, error) -> None:
         self.progress.reset(self.tr("Creating the env failed."))

@@ -27,12 +27,15 @@ from app.gui.widgets.existing_install import ExistingInstallWidget, check as che
 
 
 class InstallPage(WorkPage):
-    """Prefix (with Browse…), "update existing", live location checks, Install button, installer log.
+    """Prefix (with Browse…), "update existing", live location checks, installer log.
 
     Writes ``plan.prefix`` / ``plan.update_existing`` / ``plan.install_type``; the
-    :class:`~app.core.installer.InstallResult` goes to ``state.install``. Next is enabled
-    once the installation is verified. It is a commit page: nothing before it can be
-    redone after it.
+    :class:`~app.core.installer.InstallResult` goes to ``state.install``. It is a commit page: nothing
+    before it can be redone after it. The wizard's own commit button reads "Install" and starts the
+    installer (:meth:`validatePage`); it is enabled while the location checks pass. When the installation
+    is verified the page moves on by itself; on a failure it stays, with the error and its fix, and
+    Install tries again (issue 9: five clicks from launch to the verdict). ``install_button`` (hidden in
+    the wizard) does the same for a page shown on its own, and its enabled state says whether Install may run.
     """
 
     def __init__(self, plan, state, log=None, parent=None):
@@ -41,7 +44,7 @@ class InstallPage(WorkPage):
         self.setSubTitle(self.tr("Choose where Miniconda goes, then press Install. "
                                  "The official installer runs in batch mode; its output appears below."))
         self.setCommitPage(True)
-        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Next >"))
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Install"))
 
         self.prefix_edit = QLineEdit(str(plan.prefix))
         self.prefix_edit.setObjectName("prefix_edit")
@@ -163,6 +166,7 @@ class InstallPage(WorkPage):
                         "ok", self.tr("Miniconda will be installed in {prefix}.").format(prefix=self.plan.resolved_prefix))
         done = self.state.install is not None
         self.install_button.setEnabled(ok and not self.is_busy() and not done)
+        self.completeChanged.emit()  # the wizard's Install button follows the checks
         return ok
 
     def _offer_fixes(self, error: PrefixError | None) -> None:
@@ -206,11 +210,24 @@ class InstallPage(WorkPage):
 
     # ---- wizard hooks ---------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.install_button.setVisible(self.wizard() is None)  # in the wizard, its own Install (commit) button runs the installer
         self.refresh_checks()
         self._set_inputs_enabled(not self.is_busy() and self.state.install is None)
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def is_done(self) -> bool:
+        """True once the installation is made and verified (and no worker runs)."""
         return self.state.install is not None and not self.is_busy()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API: the wizard's Install/Next button is enabled
+        return self.is_done() or (not self.is_busy() and self.install_button.isEnabled())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API: the user pressed Install
+        """True once installed (the wizard moves on); otherwise start the installer and return False: the page
+        moves on by itself when it succeeds (:meth:`handle_finished`)."""
+        if self.state.install is not None:
+            return not self.is_busy()
+        self.start_install()
+        return False
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.prefix_edit, self.browse_button, self.update_check, self.type_combo):
@@ -249,6 +266,9 @@ class InstallPage(WorkPage):
         self.result.show_text("ok", self.tr("conda {version} installed in {prefix}").format(
             version=r.conda_version, prefix=r.prefix))
         self._after()
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()  # the work the user asked for with Install is done: on to the next step
 
     def handle_failed(self, error) -> None:
         self.progress.reset(self.tr("The installation failed."))
