@@ -133,11 +133,24 @@ class InstallerWizard(QWizard):
         self.confirm_close = confirm_close
 
         self.setWindowTitle(self.tr("Miniconda Setup Wizard"))
+        from app.gui import window_icon  # noqa: PLC0415
+
+        self.setWindowIcon(window_icon())  # X11: _NET_WM_ICON; Windows: the title bar and task bar
         self.setObjectName("installer_wizard")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        # About (version, licences, Anaconda's terms) at the left of the button row
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
+        self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("Ab&out"))
+        self.button(QWizard.WizardButton.CustomButton1).setObjectName("about_button")
+        self.setButtonLayout([QWizard.WizardButton.CustomButton1, QWizard.WizardButton.Stretch,
+                              QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                              QWizard.WizardButton.CommitButton, QWizard.WizardButton.FinishButton,
+                              QWizard.WizardButton.CancelButton])
+        self.customButtonClicked.connect(self._custom_button)
+        self.about_dialog = None
 
         pages = [
             (PageId.PACKAGE, PackagePage),
@@ -188,6 +201,22 @@ class InstallerWizard(QWizard):
             skipped.add(int(PageId.GPU_CHECK))
         self.steps.set_skipped(skipped)
         self.steps.set_current(page_id)
+
+    @Slot(int)
+    def _custom_button(self, which) -> None:
+        if which in (QWizard.WizardButton.CustomButton1, QWizard.WizardButton.CustomButton1.value):
+            self.show_about()
+
+    def show_about(self):
+        """Open the About dialog (modeless, one at a time) and return it."""
+        from app.gui.about import AboutDialog  # noqa: PLC0415 - only when asked for
+
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        self.about_dialog.activateWindow()
+        return self.about_dialog
 
     # ---- start-up -------------------------------------------------------------------------------
     def when_shown(self, fn) -> None:

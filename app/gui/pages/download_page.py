@@ -104,6 +104,7 @@ class DownloadPage(WorkPage):
         self.result = StatusLabelWidget()
         self.result.setObjectName("download_result")
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("Download log"))
         self.log_view.setMinimumHeight(110)
         self.log_view.setMaximumHeight(220)
 

@@ -154,6 +154,7 @@ class EnvPage(WorkPage):
         self.group.setChecked(plan.create_env)
 
         self.preset_combo = QComboBox()
+        self.preset_combo.setAccessibleName(self.tr("Preset"))
         self.preset_combo.setObjectName("preset_combo")
         # The presets are data (resources/presets.toml); "auto" chooses from the machine (app.core.presets).
         self.preset_combo.addItem(self.tr("auto: chosen from this machine"), presets.AUTO)
@@ -165,6 +166,7 @@ class EnvPage(WorkPage):
         self.preset_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.variant_combo = QComboBox()
+        self.variant_combo.setAccessibleName(self.tr("PyTorch build"))
         self.variant_combo.setObjectName("variant_combo")
         self.variant_combo.addItem(self.tr("auto: chosen from the GPU and driver"), None)
         try:
@@ -179,8 +181,10 @@ class EnvPage(WorkPage):
         self._if_exists_given = plan.if_env_exists  # from flags or the answer file
         self._answered_name: str | None = None  # the env name the user's answer is about
         self.name_edit = QLineEdit(plan.env_name)
+        self.name_edit.setAccessibleName(self.tr("Env name"))
         self.name_edit.setObjectName("env_name_edit")
         self.python_combo = QComboBox()
+        self.python_combo.setAccessibleName(self.tr("Python version"))
         self.python_combo.setObjectName("python_combo")
         self.python_combo.setEditable(True)
         self.python_combo.addItems(list(PYTHON_VERSIONS))
@@ -192,9 +196,11 @@ class EnvPage(WorkPage):
         name_row.addSpacing(4)
         name_row.addWidget(self.python_combo, 1)
         self.packages_edit = QLineEdit(" ".join(plan.packages))
+        self.packages_edit.setAccessibleName(self.tr("Packages"))
         self.packages_edit.setObjectName("packages_edit")
         self.packages_edit.setPlaceholderText(self.tr("extra conda packages, space-separated, e.g. numpy>=1.26"))
         self.channels_combo = QComboBox()
+        self.channels_combo.setAccessibleName(self.tr("Channels"))
         self.channels_combo.setObjectName("channels_combo")
         self.channels_combo.setEditable(True)
         self.channels_combo.addItem(self.tr("defaults (Anaconda)"), "")
@@ -205,6 +211,7 @@ class EnvPage(WorkPage):
         self._set_channels_text(plan.channels)
 
         self.env_file_edit = QLineEdit(str(plan.env_file) if plan.env_file else "")
+        self.env_file_edit.setAccessibleName(self.tr("environment.yml file"))
         self.env_file_edit.setObjectName("env_file_edit")
         self.env_file_edit.setReadOnly(True)
         self.env_file_edit.setPlaceholderText(self.tr("none: the preset decides what is installed"))
@@ -274,6 +281,7 @@ class EnvPage(WorkPage):
         self.create_button.setObjectName("create_button")
         self.create_button.clicked.connect(self.start_create)
         self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel creating the env"))
         self.cancel_button.clicked.connect(self.cancel_worker)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -283,11 +291,13 @@ class EnvPage(WorkPage):
         self.progress = ProgressPanelWidget()
 
         self.plan_view = QPlainTextEdit()
+        self.plan_view.setAccessibleName(self.tr("What will run"))
         self.plan_view.setObjectName("env_plan_view")
         self.plan_view.setReadOnly(True)
         self.plan_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.plan_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("conda output"))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("env_tabs")
         self.tabs.addTab(self.plan_view, self.tr("What will run"))

@@ -48,6 +48,7 @@ class InstallPage(WorkPage):
 
         self.prefix_edit = QLineEdit(str(plan.prefix))
         self.prefix_edit.setObjectName("prefix_edit")
+        self.prefix_edit.setAccessibleName(self.tr("Install location"))
         self.prefix_edit.setClearButtonEnabled(True)
         browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse)
@@ -59,6 +60,7 @@ class InstallPage(WorkPage):
         self.update_check = QCheckBox(self.tr("Update an existing Miniconda installation in this folder"))
         self.update_check.setChecked(plan.update_existing)
         self.type_combo = QComboBox()
+        self.type_combo.setAccessibleName(self.tr("Install for"))
         self.type_combo.addItem(self.tr("Just me (recommended)"), "JustMe")
         self.type_combo.addItem(self.tr("All users (needs administrator rights)"), "AllUsers")
         self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(plan.install_type)))
@@ -79,6 +81,7 @@ class InstallPage(WorkPage):
         # of the wizard as administrator for an AllUsers install (app.core.elevation).
         self.use_safe_button = QPushButton()
         self.use_safe_button.setObjectName("use_safe_button")
+        self.use_safe_button.setAccessibleName(self.tr("Use the suggested location"))
         self.use_safe_button.clicked.connect(self._use_safe)
         self.use_safe_button.hide()
         self.elevate_button = QPushButton(self.tr("Restart as administrator"))
@@ -94,6 +97,7 @@ class InstallPage(WorkPage):
         self.install_button.setObjectName("install_button")
         self.install_button.clicked.connect(self.start_install)
         self.cancel_button = QPushButton(self.tr("Cancel install"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel the installation"))
         self.cancel_button.clicked.connect(self.cancel_worker)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -103,6 +107,7 @@ class InstallPage(WorkPage):
 
         self.progress = ProgressPanelWidget()
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("Installer output"))
         self.log_view.setMinimumHeight(140)
         self.result = StatusLabelWidget()
         self.result.setObjectName("install_result")

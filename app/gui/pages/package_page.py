@@ -83,6 +83,7 @@ class PackagePage(WorkPage):
 
         self.mirror_combo = QComboBox()
         self.mirror_combo.setObjectName("mirror_combo")
+        self.mirror_combo.setAccessibleName(self.tr("Mirror"))
         self.mirror_combo.setEditable(True)
         self.mirror_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for name, url in MIRRORS.items():
@@ -116,6 +117,7 @@ class PackagePage(WorkPage):
         # the probe's answers, one row per mirror (hidden until a probe ran); a click picks that mirror
         self.probe_table = QTableWidget(0, 5)
         self.probe_table.setObjectName("probe_table")
+        self.probe_table.setAccessibleName(self.tr("Mirror probe results"))
         self.probe_table.setHorizontalHeaderLabels([self.tr("Mirror"), self.tr("Has the file"), self.tr("Time"),
                                                     self.tr("Speed"), self.tr("Answer")])
         self.probe_table.verticalHeader().setVisible(False)
@@ -144,6 +146,7 @@ class PackagePage(WorkPage):
 
         self.table = QTreeWidget()
         self.table.setObjectName("installer_table")
+        self.table.setAccessibleName(self.tr("Installers"))
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
         self.table.setAlternatingRowColors(True)
