@@ -169,4 +169,4 @@ class AboutDialog(QDialog):
         lay.addWidget(self.header)
         lay.addWidget(self.text, 1)
         lay.addWidget(buttons)
-        self.resize(self.fontMetrics().averageCharWidth() * 100, self.fontMetrics().height() * 32)
+        self.resize(self.fontMetrics().averageCharWidth() * 125, self.fontMetrics().height() * 36)
