@@ -268,3 +268,32 @@ def test_about_links_open_through_one_helper(qtbot, monkeypatch):
 
     dialog.text.anchorClicked.emit(QUrl(about.TOS_URL))
     assert opened == [about.TOS_URL]
+
+
+def test_a_failed_install_keeps_the_page_with_the_error_and_install_again(qtbot, tmp_path):
+    """Install (the wizard's own button) runs the installer; when it fails the page stays, shows the error and its
+    fix, and the button reads Install again; Cancel stays available throughout."""
+    from app.core.pipeline import RunState
+
+    bad = tmp_path / "Miniconda3-latest-Linux-x86_64.sh"
+    bad.write_text("echo 'ERROR: this installer is broken' >&2\nexit 3\n")
+    state = RunState()
+    state.installer_path = bad
+    plan = local_plan(tmp_path, "http://127.0.0.1:9/")
+    wizard = InstallerWizard(plan, state=state, confirm_close=False, start_id=PageId.INSTALL)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    try:
+        page = wizard.page(PageId.INSTALL)
+        install = wizard.button(QWizard.WizardButton.CommitButton)
+        assert install.isVisible() and install.text() == "&Install" and install.isEnabled()
+        qtbot.mouseClick(install, Qt.MouseButton.LeftButton)
+        assert page.is_busy() and not install.isEnabled()
+        assert wizard.button(QWizard.WizardButton.CancelButton).isEnabled()
+        qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)
+        assert wizard.currentId() == PageId.INSTALL  # stayed
+        assert page.result.kind == "error" and "this installer is broken" in page.result.plain
+        assert "\n" in page.result.plain  # the fix under the message
+        assert install.isEnabled() and install.text() == "&Install"
+    finally:
+        wizard.shutdown()
