@@ -159,10 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         shot("03c-install-existing-ours.png")
         install.prefix_edit.setText(str(prefix))
         empty.rmdir()
-        install.install_button.click()
-        wait_until(lambda: next_button().isEnabled(), what="the installation")
-        shot("03-install.png")
-        go_next()
+        shot("03-install.png")  # the wizard's own button reads Install (issue 9)
+        go_next()  # Install: runs the installer; the page moves on by itself when it is verified
+        wait_until(lambda: wizard.currentId() == PageId.PATH, what="the installation")
 
         shot("04-path.png")
         go_next()
@@ -194,18 +193,26 @@ def main(argv: list[str] | None = None) -> int:
             box.findChild(QPushButton, "rename_button").click()
 
         QTimer.singleShot(0, answer_question)
-        env.create_button.click()  # asks; "Choose another name" starts nothing
+        next_button().click()  # the wizard's Create env: asks; "Choose another name" starts nothing
         shutil.rmtree(existing)
         env.refresh()
-        env.create_button.click()
-        wait_until(lambda: next_button().isEnabled(), what="conda create")
-        shot("05c-env-created.png")
-        go_next()
+        next_button().click()  # Create env: the page moves on by itself once the env checks out (issue 9)
+        wait_until(lambda: wizard.currentId() == PageId.GPU_CHECK, what="conda create")
 
         wait_until(lambda: state.gpu is not None or not wizard.page(PageId.GPU_CHECK).is_busy(),
                    timeout=600, what="the GPU check")
         wait_until(lambda: next_button().isEnabled(), what="the GPU check")
         shot("06-gpu-check.png")
+        wizard.back()  # the env page again: after Create, the verification lines
+        shot("05c-env-created.png")
+        go_next()
+        wait_until(lambda: next_button().isEnabled() and not wizard.page(PageId.GPU_CHECK).is_busy(), timeout=600,
+                   what="the GPU check")
+        about = wizard.show_about()  # issue 9: version, licences, Anaconda's terms
+        settle()
+        about.grab().save(str(args.out / "08-about.png"))
+        print(f"wrote {args.out / '08-about.png'}")
+        about.close()
         go_next()
 
         shot("07-finish.png")

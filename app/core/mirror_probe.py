@@ -28,13 +28,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import requests
-import urllib3
-
-from app.core import mirrors, net
+from app.core import mirrors
+from app.core.lazy import lazy_module
 from app.core.errors import Cancelled, CatalogError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.platform_info import EXTENSIONS, PlatformInfo
+
+# imported on first use: the wizard's first page reads AUTO and is_auto before anything is downloaded (issue 9)
+requests, urllib3, net = lazy_module("requests"), lazy_module("urllib3"), lazy_module("app.core.net")
 
 #: The ``--mirror`` value that probes the mirrors.
 AUTO = "auto"

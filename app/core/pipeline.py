@@ -15,9 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.i18n import N_, _
-from app.core import (catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer,
-                      manifest, mirrors, net, pip_config, pip_install, plan_checks, presets, proxy, shell_setup, staging,
-                      tos)
+from app.core.lazy import lazy_module
+
+# The steps' modules are imported on first use (requests, urllib3, yaml and the rest, ~0.1 s): the wizard needs
+# RunState before its first page shows, the steps only later, on worker threads (issue 9, start-up).
+(catalog, conda_cmd, conda_env, condarc, download, env_verify, existing, gpu_check, installer, manifest, mirrors, net,
+ pip_config, pip_install, plan_checks, presets, proxy, shell_setup, staging, tos) = (
+    lazy_module(f"app.core.{name}") for name in (
+        "catalog", "conda_cmd", "conda_env", "condarc", "download", "env_verify", "existing", "gpu_check", "installer",
+        "manifest", "mirrors", "net", "pip_config", "pip_install", "plan_checks", "presets", "proxy", "shell_setup",
+        "staging", "tos"))
 from app.core.errors import Cancelled, DownloadError, PrefixError, Stage, UsageError
 from app.core.events import CancelToken, Reporter, StageResult
 from app.core.file_edit import iso_now
@@ -60,10 +67,14 @@ class RunState:
     new_install: bool = False
     #: ``~/.conda`` before this run's install step (:func:`app.core.manifest.snapshot_dir`), for the manifest.
     conda_dir_before: dict[str, str] | None = None
+    #: Told each HTTP retry line (``session.on_retry``, :mod:`app.core.net`) of the session :meth:`http` makes.
+    on_retry: Callable[[str], None] | None = None
 
     def http(self):
         if self.session is None:
             self.session = net.make_session()
+            if self.on_retry is not None:
+                self.session.on_retry = self.on_retry  # type: ignore[attr-defined]
         return self.session
 
 

@@ -27,6 +27,38 @@ def _i18n_dirs() -> list[Path]:
     return dirs
 
 
+def icon_files() -> list[Path]:
+    """The window icon's files in ``resources/icons/``: ``miniconda-wizard.svg`` and ``miniconda-wizard-<N>.png``
+    (the build's icon set) when present, else ``miniconda-wizard.png`` (256 px)."""
+    folders = []
+    try:
+        from app.resources import resources_dir
+
+        folders.append(resources_dir() / "icons")
+    except FileNotFoundError:
+        pass
+    folders.append(Path(__file__).resolve().parent.parent.parent / "resources" / "icons")
+    for folder in folders:
+        sized = sorted(folder.glob("miniconda-wizard-*.png"))
+        svg = folder / "miniconda-wizard.svg"
+        found = ([svg] if svg.is_file() else []) + sized
+        if not found and (folder / "miniconda-wizard.png").is_file():
+            found = [folder / "miniconda-wizard.png"]
+        if found:
+            return found
+    return []
+
+
+def window_icon():
+    """The wizard's window icon (a ``QIcon``; empty when no icon file is found)."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    return icon
+
+
 def install_translators(app, locale=None) -> list:
     """Install Qt's own ``qtbase_<lang>.qm`` (so Back/Next/Cancel are translated) and ours, if present.
 

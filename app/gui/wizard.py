@@ -14,7 +14,7 @@ import sys
 import threading
 from enum import IntEnum
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget, QWizard
 
 from app.core import pipeline
@@ -64,6 +64,19 @@ class _ReturnPasser(QObject):
         return False
 
 
+class _FirstPaint(QObject):
+    """Calls ``done()`` once, on the GUI thread's next turn after the first page has been painted."""
+
+    def __init__(self, wizard: "InstallerWizard") -> None:
+        super().__init__(wizard)
+        self._done = wizard._shown_now
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.isVisible():
+            QTimer.singleShot(0, self._done)  # after this paint, and the rest of the window's, are done
+        return False
+
+
 class InstallerWizard(QWizard):
     """Miniconda Setup Wizard.
 
@@ -79,9 +92,18 @@ class InstallerWizard(QWizard):
     to cancel and waits for it (cancel takes effect within ~1 s).
     """
 
+    #: Seconds after ``show()`` after which work waiting for the first paint starts anyway (a platform that
+    #: paints late, or never while minimised).
+    SHOWN_FALLBACK_S = 1.0
+
     def __init__(self, plan: InstallPlan, state: pipeline.RunState | None = None, log: Reporter | None = None,
                  confirm_close: bool = True, parent: QWidget | None = None, start_id: int | None = None) -> None:
         super().__init__(parent)
+        self._painted = False
+        self._showing = False
+        self._shown_event = threading.Event()  # set with _painted, for threads
+        self._after_paint: list = []
+        self._first_paint = _FirstPaint(self)
         self.plan = plan
         self.state = state if state is not None else pipeline.RunState()
         self._own_log: FileLogReporter | None = None
@@ -99,21 +121,36 @@ class InstallerWizard(QWizard):
                 self._own_log.write("warning", f"Cannot write the log file {bad} ({exc.strerror or exc}); "
                                                f"logging here instead.")
             self._own_log.write("info", "Wizard started.")
-            # every HTTP retry (index, download) reaches the log as it happens, as in silent mode
-            session = self.state.http()
+            # every HTTP retry (index, download) reaches the log as it happens, as in silent mode; the session
+            # itself (requests) is made by the first worker that needs it, not before the first page shows
             own_log = self._own_log
-            session.on_retry = lambda line: own_log.write("warning", line, "network")  # type: ignore[attr-defined]
-            _log_plan_in_background(self._own_log, plan)
+            self.state.on_retry = lambda line: own_log.write("warning", line, "network")
+            if self.state.session is not None:
+                self.state.session.on_retry = self.state.on_retry  # type: ignore[attr-defined]
+            _log_plan_in_background(self._own_log, plan, self._shown_event)
             log = self._own_log
         self.log = log
         self.confirm_close = confirm_close
 
         self.setWindowTitle(self.tr("Miniconda Setup Wizard"))
+        from app.gui import window_icon  # noqa: PLC0415
+
+        self.setWindowIcon(window_icon())  # X11: _NET_WM_ICON; Windows: the title bar and task bar
         self.setObjectName("installer_wizard")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        # About (version, licences, Anaconda's terms) at the left of the button row
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
+        self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("Ab&out"))
+        self.button(QWizard.WizardButton.CustomButton1).setObjectName("about_button")
+        self.setButtonLayout([QWizard.WizardButton.CustomButton1, QWizard.WizardButton.Stretch,
+                              QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                              QWizard.WizardButton.CommitButton, QWizard.WizardButton.FinishButton,
+                              QWizard.WizardButton.CancelButton])
+        self.customButtonClicked.connect(self._custom_button)
+        self.about_dialog = None
 
         pages = [
             (PageId.PACKAGE, PackagePage),
@@ -138,6 +175,8 @@ class InstallerWizard(QWizard):
             self.tr("Create the env"), self.tr("GPU check"), self.tr("Finish"),
         ])
         self.setSideWidget(self.steps)
+        for page_id in self.pageIds():
+            self.page(page_id).installEventFilter(self._first_paint)
         self.currentIdChanged.connect(self._page_changed)
         self.resize(QSize(940, 680))
         self.setMinimumSize(QSize(760, 560))
@@ -162,6 +201,53 @@ class InstallerWizard(QWizard):
             skipped.add(int(PageId.GPU_CHECK))
         self.steps.set_skipped(skipped)
         self.steps.set_current(page_id)
+
+    @Slot(int)
+    def _custom_button(self, which) -> None:
+        if which in (QWizard.WizardButton.CustomButton1, QWizard.WizardButton.CustomButton1.value):
+            self.show_about()
+
+    def show_about(self):
+        """Open the About dialog (modeless, one at a time) and return it."""
+        from app.gui.about import AboutDialog  # noqa: PLC0415 - only when asked for
+
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        self.about_dialog.activateWindow()
+        return self.about_dialog
+
+    # ---- start-up -------------------------------------------------------------------------------
+    def when_shown(self, fn) -> None:
+        """Call ``fn()`` once the window has painted its first page (at once when it has; see
+        :meth:`WorkPage.start_worker`): work that a page starts on opening, such as reading the index, then
+        imports the engine (requests, urllib3, ~0.1 s) after the user sees the page, not before (issue 9)."""
+        if self._painted:
+            fn()
+            return
+        if not (self._showing or self.isVisible()):  # not shown (a test driving pages by hand): nothing waits
+            fn()
+            return
+        self._after_paint.append(fn)
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt API (show() comes here)
+        # QWizard opens the start page (initializePage) before the window is visible: mark the time in between
+        if visible and not self._painted and not self._showing:
+            self._showing = True
+            QTimer.singleShot(int(self.SHOWN_FALLBACK_S * 1000), self._shown_now)
+        super().setVisible(visible)
+
+    @Slot()
+    def _shown_now(self) -> None:
+        if not self._painted:
+            self._painted = True
+            self._shown_event.set()
+            for page_id in self.pageIds():
+                self.page(page_id).removeEventFilter(self._first_paint)
+        waiting, self._after_paint = self._after_paint, []
+        for fn in waiting:
+            fn()
 
     # ---- work pages -----------------------------------------------------------------------------
     def work_pages(self) -> list[WorkPage]:
@@ -201,13 +287,16 @@ class InstallerWizard(QWizard):
         super().done(result)
 
 
-def _log_plan_in_background(log: FileLogReporter, plan: InstallPlan) -> None:
+def _log_plan_in_background(log: FileLogReporter, plan: InstallPlan, shown: threading.Event | None = None) -> None:
     """Write the plan's summary to the log from a thread: the summary names the torch build, which probes the
     GPU (``nvidia-smi`` may take seconds), and the window must not wait for it. A copy of the plan is summarised,
-    as the pages change the plan meanwhile."""
+    as the pages change the plan meanwhile. The thread first waits for ``shown`` (the first page painted; at
+    most :attr:`InstallerWizard.SHOWN_FALLBACK_S`): its imports (pynvml, yaml) must not delay the first page."""
     snapshot = copy.copy(plan)
 
     def work() -> None:
+        if shown is not None:
+            shown.wait(InstallerWizard.SHOWN_FALLBACK_S)
         try:
             log.write("info", "Plan:\n" + snapshot.summary())
         except Exception as exc:  # noqa: BLE001 - a summary must never stop the wizard

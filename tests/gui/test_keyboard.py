@@ -111,11 +111,9 @@ def test_return_walks_the_wizard_from_start_to_finish(qtbot, wizard):
     assert wizard.currentId() == PageId.INSTALL
 
     install = wizard.page(PageId.INSTALL)
-    assert not next_enabled(wizard)
-    qtbot.mouseClick(install.install_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT)
-    _press_return(qtbot, install.log_view)  # the installer's log, read-only, clicked into
-    assert wizard.currentId() == PageId.PATH
+    assert next_enabled(wizard)  # the wizard's Install button (issue 9)
+    _press_return(qtbot, install.prefix_edit)  # Return in the location field presses Install ...
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.PATH, timeout=TIMEOUT)  # ... and the page moves on
 
     path_page = wizard.page(PageId.PATH)
     assert next_enabled(wizard)

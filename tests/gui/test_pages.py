@@ -259,7 +259,7 @@ def test_install_page_checks_location_live(make_page, tmp_path, standin_installe
     page.update_check.setChecked(False)
     assert page.check_status.kind == "ok"
     assert plan.prefix == tmp_path / "fresh"
-    assert not page.isComplete()
+    assert not page.is_done() and page.isComplete()  # the wizard's Install button is enabled
     assert page.isCommitPage()
 
 
@@ -272,7 +272,7 @@ def test_install_page_installs_and_gates_next(make_page, qtbot, tmp_path, standi
     page.initializePage()
     qtbot.mouseClick(page.install_button, Qt.MouseButton.LeftButton)
     assert page.is_busy() and not page.isComplete() and not page.prefix_edit.isEnabled()
-    qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    qtbot.waitUntil(page.is_done, timeout=TIMEOUT)
     assert state.install.conda_exe.exists()
     assert page.result.kind == "ok"
     assert page.check_status.plain == ""  # the folder now holds Miniconda: no complaint
@@ -294,7 +294,7 @@ def test_install_page_installer_failure_is_shown(make_page, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)
     assert page.result.kind == "error"
     assert "The installer stopped: this installer is broken" in page.result.plain
-    assert not page.isComplete()
+    assert not page.is_done() and page.isComplete()  # Install tries again
     assert page.install_button.isEnabled() and page.prefix_edit.isEnabled()  # try again
 
 
@@ -369,7 +369,7 @@ def test_env_page_inputs_gate_create_and_next(make_page, qtbot, tmp_path):
     page.channels_combo.setEditText("conda-forge defaults")
     assert not page.create_button.isEnabled()
     page.channels_combo.setEditText("conda-forge")
-    assert not page.isComplete()
+    assert not page.is_done() and page.isComplete()  # the wizard's Next reads Create env
     # no env wanted: Next at once, and no GPU check either
     page.group.setChecked(False)
     assert page.isComplete() and not page.create_button.isEnabled()
@@ -389,7 +389,7 @@ def test_env_page_creates_env_then_next(make_page, qtbot, tmp_path, standin_pref
     page.handle_progress = lambda p: (handle(p), shown.append(page.progress.detail.text()))
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
     assert page.is_busy() and not page.isComplete()
-    qtbot.waitUntil(page.isComplete, timeout=TIMEOUT)
+    qtbot.waitUntil(page.is_done, timeout=TIMEOUT)
     stage_line = re.compile(r"^(solving|downloading|extracting|linking|pip)\b.*\(\d+(:\d\d)? ?[smh]?\)$")
     assert shown and all(stage_line.match(t) for t in shown), shown
     assert state.env.name == "llm" and state.env.python.exists()
@@ -409,7 +409,7 @@ def test_env_page_shows_condas_own_message(make_page, qtbot, tmp_path, standin_p
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=TIMEOUT)
     assert page.result.kind == "error"
     assert "PackagesNotFound" in page.result.plain and "no-such-package-xyz" in page.result.plain
-    assert not page.isComplete() and page.create_button.isEnabled()
+    assert not page.is_done() and page.isComplete() and page.create_button.isEnabled()  # Create env again
 
 
 def test_uses_defaults():

@@ -144,7 +144,7 @@ def test_qt_translation_for_wizard_buttons(qapp):
 def test_back_is_blocked_after_the_install_commit(make_wizard):
     w = make_wizard()
     assert w.page(PageId.INSTALL).isCommitPage()
-    assert w.page(PageId.INSTALL).buttonText(QWizard.WizardButton.CommitButton) == "&Next >"
+    assert w.page(PageId.INSTALL).buttonText(QWizard.WizardButton.CommitButton) == "&Install"  # issue 9
 
 
 

@@ -57,7 +57,14 @@ class WorkPage(QWizardPage):
         w.cancelled.connect(self._on_cancelled)
         self._worker = w
         self._busy = True
-        w.start()
+        # The first page's work (the index read), asked for while the window opens, starts right after the first
+        # paint: its imports (requests, the catalog) must not hold the GIL before the page shows (issue 9).
+        wizard = self.wizard()
+        when_shown = getattr(wizard, "when_shown", None)
+        if when_shown is None or wizard.currentPage() not in (None, self):  # None: QWizard is opening its start page
+            w.start()
+        else:
+            when_shown(lambda: w.start() if self._worker is w else None)
         self.completeChanged.emit()
         return w
 

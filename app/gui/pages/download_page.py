@@ -15,14 +15,17 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.core import download, pipeline
+from app.core import pipeline
 from app.core.errors import HashMismatchError, Stage
 from app.core.events import Progress
+from app.core.lazy import lazy_module
 from app.core.units import format_bytes
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget, describe_download
 from app.gui.widgets.status_label import StatusLabelWidget
+
+download = lazy_module("app.core.download")  # requests, urllib3: imported by the download worker (issue 9)
 
 
 #: A downloader log line that announces a retry: "... retrying (1/4)." or "... resuming (2/4).".
@@ -102,6 +105,7 @@ class DownloadPage(WorkPage):
         self.result = StatusLabelWidget()
         self.result.setObjectName("download_result")
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("Download log"))
         self.log_view.setMinimumHeight(110)
         self.log_view.setMaximumHeight(220)
 

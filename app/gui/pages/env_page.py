@@ -33,11 +33,13 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QVBoxLayout,
     QWidget,
+    QWizard,
 )
 
-from app.core import conda_env, env_file, gpu_info, installer, mirrors, pip_install, pipeline, presets, tos, torch_variant
+from app.core import gpu_info, installer, mirrors, pipeline, presets, tos, torch_variant
 from app.core.errors import Stage
 from app.core.events import Progress
+from app.core.lazy import lazy_module
 from app.core.plan import channel_problem
 from app.core.platform_info import detect as detect_platform
 from app.gui.open_url import open_url
@@ -45,6 +47,9 @@ from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+
+# yaml: imported when the page first needs them, not before the first page shows (issue 9)
+conda_env, env_file, pip_install = (lazy_module(f"app.core.{n}") for n in ("conda_env", "env_file", "pip_install"))
 
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
@@ -108,8 +113,11 @@ class EnvPage(WorkPage):
 
     Writes ``plan.create_env``, ``preset``, ``torch_variant``, ``env_name``, ``env_python``, ``packages``,
     ``channels``, ``env_file``, ``accept_tos``, ``gpu_check`` and ``if_env_exists``; the
-    :class:`~app.core.conda_env.EnvResult` goes to ``state.env``. Next is enabled once the env exists, or at
-    once when no env is wanted.
+    :class:`~app.core.conda_env.EnvResult` goes to ``state.env``. In the wizard, its Next button reads
+    "Create env" while an env is wanted and not made yet, is enabled while Create may run, and starts it
+    (:meth:`validatePage`); the page moves on by itself when the env is made and its checks pass, and stays,
+    with the error and its fix, when it fails (issue 9). With no env wanted, Next goes on at once.
+    ``create_button`` (hidden in the wizard) does the same for a page shown on its own.
 
     An env of that name that already exists is never replaced unasked: the status line says so,
     and Create asks (:meth:`ask_env_exists`) whether to use it, replace it, or choose another
@@ -147,6 +155,7 @@ class EnvPage(WorkPage):
         self.group.setChecked(plan.create_env)
 
         self.preset_combo = QComboBox()
+        self.preset_combo.setAccessibleName(self.tr("Preset"))
         self.preset_combo.setObjectName("preset_combo")
         # The presets are data (resources/presets.toml); "auto" chooses from the machine (app.core.presets).
         self.preset_combo.addItem(self.tr("auto: chosen from this machine"), presets.AUTO)
@@ -158,6 +167,7 @@ class EnvPage(WorkPage):
         self.preset_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.variant_combo = QComboBox()
+        self.variant_combo.setAccessibleName(self.tr("PyTorch build"))
         self.variant_combo.setObjectName("variant_combo")
         self.variant_combo.addItem(self.tr("auto: chosen from the GPU and driver"), None)
         try:
@@ -172,8 +182,10 @@ class EnvPage(WorkPage):
         self._if_exists_given = plan.if_env_exists  # from flags or the answer file
         self._answered_name: str | None = None  # the env name the user's answer is about
         self.name_edit = QLineEdit(plan.env_name)
+        self.name_edit.setAccessibleName(self.tr("Env name"))
         self.name_edit.setObjectName("env_name_edit")
         self.python_combo = QComboBox()
+        self.python_combo.setAccessibleName(self.tr("Python version"))
         self.python_combo.setObjectName("python_combo")
         self.python_combo.setEditable(True)
         self.python_combo.addItems(list(PYTHON_VERSIONS))
@@ -185,9 +197,11 @@ class EnvPage(WorkPage):
         name_row.addSpacing(4)
         name_row.addWidget(self.python_combo, 1)
         self.packages_edit = QLineEdit(" ".join(plan.packages))
+        self.packages_edit.setAccessibleName(self.tr("Packages"))
         self.packages_edit.setObjectName("packages_edit")
         self.packages_edit.setPlaceholderText(self.tr("extra conda packages, space-separated, e.g. numpy>=1.26"))
         self.channels_combo = QComboBox()
+        self.channels_combo.setAccessibleName(self.tr("Channels"))
         self.channels_combo.setObjectName("channels_combo")
         self.channels_combo.setEditable(True)
         self.channels_combo.addItem(self.tr("defaults (Anaconda)"), "")
@@ -198,6 +212,7 @@ class EnvPage(WorkPage):
         self._set_channels_text(plan.channels)
 
         self.env_file_edit = QLineEdit(str(plan.env_file) if plan.env_file else "")
+        self.env_file_edit.setAccessibleName(self.tr("environment.yml file"))
         self.env_file_edit.setObjectName("env_file_edit")
         self.env_file_edit.setReadOnly(True)
         self.env_file_edit.setPlaceholderText(self.tr("none: the preset decides what is installed"))
@@ -268,6 +283,7 @@ class EnvPage(WorkPage):
         self.create_button.setObjectName("create_button")
         self.create_button.clicked.connect(self.start_create)
         self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel creating the env"))
         self.cancel_button.clicked.connect(self.cancel_worker)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -277,11 +293,13 @@ class EnvPage(WorkPage):
         self.progress = ProgressPanelWidget()
 
         self.plan_view = QPlainTextEdit()
+        self.plan_view.setAccessibleName(self.tr("What will run"))
         self.plan_view.setObjectName("env_plan_view")
         self.plan_view.setReadOnly(True)
         self.plan_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.plan_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("conda output"))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("env_tabs")
         self.tabs.addTab(self.plan_view, self.tr("What will run"))
@@ -648,7 +666,17 @@ class EnvPage(WorkPage):
                                                       "run\u201d."))
         self.create_button.setEnabled(self.plan.create_env and not problems and not created and not self.is_busy()
                                       and not self._pending_gpu)
+        self._show_next_text()
         self.completeChanged.emit()
+
+    def _show_next_text(self) -> None:
+        """The wizard's Next button reads "Create env" while it would create the env (issue 9), else Next."""
+        if self.plan.create_env and self.state.env is None:
+            text = self.tr("C&reate env")
+        else:
+            wizard = self.wizard()
+            text = wizard.buttonText(QWizard.WizardButton.NextButton) if wizard is not None else ""
+        self.setButtonText(QWizard.WizardButton.NextButton, text)
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.group, self.preset_combo, self.name_edit, self.python_combo, self.packages_edit,
@@ -661,21 +689,31 @@ class EnvPage(WorkPage):
         self.gpu_check.setText(self.tr("Then check the GPU with a short training run ({steps} steps)").format(
             steps=self.plan.gpu_steps))
         self._start_gpu_probe()
+        self.create_button.setVisible(self.wizard() is None)  # in the wizard, its own Next button reads Create env and runs it
         self._set_inputs_enabled(not self.is_busy() and self.state.env is None)
         self.refresh()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def is_done(self) -> bool:
+        """True when the page's work is over: the env exists, or no env is wanted (and no worker runs)."""
         if self.is_busy():
             return False
         if not self.group.isChecked():
             return True
         return self.state.env is not None
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt API
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API: the wizard's Create env / Next button is enabled
+        return self.is_done() or (not self.is_busy() and self.create_button.isEnabled())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API: the user pressed Create env (or Next)
+        """True when done (the wizard moves on); otherwise start creating the env and return False: the page moves
+        on by itself when the env is made and every check passed (:meth:`handle_finished`)."""
         self.write_plan()
         if self.state.env is not None:
             self.plan.env_name = self.state.env.name
-        return self.isComplete()
+        if self.is_done():
+            return True
+        self.start_create()
+        return False
 
     # ---- work -----------------------------------------------------------------------------------
     def start_create(self) -> None:
@@ -763,6 +801,9 @@ class EnvPage(WorkPage):
             head += self.tr("; checked:") if verify.get("ok", True) else self.tr("; some checks failed:")
         self.result.show_text("ok" if ok else "warning", head, detail)
         self._after()
+        wizard = self.wizard()
+        if ok and wizard is not None and wizard.currentPage() is self:
+            wizard.next()  # made and checked: on to the GPU check; with a warning the page stays to be read
 
     def handle_failed(self, error) -> None:
         self.progress.reset(self.tr("Creating the env failed."))

@@ -35,6 +35,7 @@ class FinishPage(WorkPage):
         self.next_heading = QLabel(self.tr("<b>What to do next</b>"))
         self.commands = QPlainTextEdit()
         self.commands.setObjectName("next_commands")
+        self.commands.setAccessibleName(self.tr("Commands to run next"))
         self.commands.setReadOnly(True)
         self.commands.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.commands.setMaximumHeight(self.commands.fontMetrics().lineSpacing() * 6 + 12)

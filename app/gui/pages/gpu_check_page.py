@@ -8,15 +8,18 @@ from pathlib import Path
 from PySide6.QtWidgets import (QApplication, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QVBoxLayout)
 
-from app.core import gpu_check, pipeline
+from app.core import pipeline
 from app.core.errors import Stage
 from app.core.events import Progress, TrainStep
+from app.core.lazy import lazy_module
 from app.gui.pages.base import WorkPage
 from app.gui.widgets.log_view import LogViewWidget
 from app.gui.widgets.loss_curve import LossCurveWidget
 from app.core.units import format_duration
 from app.gui.widgets.progress_panel import ProgressPanelWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+
+gpu_check = lazy_module("app.core.gpu_check")  # needed for the report only: not before the first page (issue 9)
 
 
 class GpuCheckPage(WorkPage):
@@ -61,6 +64,7 @@ class GpuCheckPage(WorkPage):
         self.curve = LossCurveWidget()
         self.progress = ProgressPanelWidget()
         self.cancel_button = QPushButton(self.tr("&Cancel"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel the GPU check"))
         self.cancel_button.setObjectName("cancel_gpu_button")
         self.cancel_button.clicked.connect(self.cancel_check)
         self.again_button = QPushButton(self.tr("Run &again"))
@@ -82,10 +86,12 @@ class GpuCheckPage(WorkPage):
         self.verdict.setObjectName("verdict_label")
         self.sample_view = QPlainTextEdit()
         self.sample_view.setObjectName("sample_view")
+        self.sample_view.setAccessibleName(self.tr("Sample from the trained model"))
         self.sample_view.setReadOnly(True)
         self.sample_view.setMaximumHeight(44)
         self.sample_view.setPlaceholderText(self.tr("The trained model's sample appears here."))
         self.log_view = LogViewWidget(wrap=True)
+        self.log_view.setAccessibleName(self.tr("GPU check log"))
         self.log_view.setMaximumHeight(80)
 
         lay = QVBoxLayout(self)

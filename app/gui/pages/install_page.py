@@ -28,12 +28,15 @@ from app.gui.widgets.existing_install import ExistingInstallWidget, check as che
 
 
 class InstallPage(WorkPage):
-    """Prefix (with Browse…), "update existing", live location checks, Install button, installer log.
+    """Prefix (with Browse…), "update existing", live location checks, installer log.
 
     Writes ``plan.prefix`` / ``plan.update_existing`` / ``plan.install_type``; the
-    :class:`~app.core.installer.InstallResult` goes to ``state.install``. Next is enabled
-    once the installation is verified. It is a commit page: nothing before it can be
-    redone after it.
+    :class:`~app.core.installer.InstallResult` goes to ``state.install``. It is a commit page: nothing
+    before it can be redone after it. The wizard's own commit button reads "Install" and starts the
+    installer (:meth:`validatePage`); it is enabled while the location checks pass. When the installation
+    is verified the page moves on by itself; on a failure it stays, with the error and its fix, and
+    Install tries again (issue 9: five clicks from launch to the verdict). ``install_button`` (hidden in
+    the wizard) does the same for a page shown on its own, and its enabled state says whether Install may run.
     """
 
     def __init__(self, plan, state, log=None, parent=None):
@@ -42,10 +45,11 @@ class InstallPage(WorkPage):
         self.setSubTitle(self.tr("Choose where Miniconda goes, then press Install. "
                                  "The official installer runs in batch mode; its output appears below."))
         self.setCommitPage(True)
-        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Next >"))
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Install"))
 
         self.prefix_edit = QLineEdit(str(plan.prefix))
         self.prefix_edit.setObjectName("prefix_edit")
+        self.prefix_edit.setAccessibleName(self.tr("Install location"))
         self.prefix_edit.setClearButtonEnabled(True)
         browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse)
@@ -57,6 +61,7 @@ class InstallPage(WorkPage):
         self.update_check = QCheckBox(self.tr("Update an existing Miniconda installation in this folder"))
         self.update_check.setChecked(plan.update_existing)
         self.type_combo = QComboBox()
+        self.type_combo.setAccessibleName(self.tr("Install for"))
         self.type_combo.addItem(self.tr("Just me (recommended)"), "JustMe")
         self.type_combo.addItem(self.tr("All users (needs administrator rights)"), "AllUsers")
         self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(plan.install_type)))
@@ -77,6 +82,7 @@ class InstallPage(WorkPage):
         # of the wizard as administrator for an AllUsers install (app.core.elevation).
         self.use_safe_button = QPushButton()
         self.use_safe_button.setObjectName("use_safe_button")
+        self.use_safe_button.setAccessibleName(self.tr("Use the suggested location"))
         self.use_safe_button.clicked.connect(self._use_safe)
         self.use_safe_button.hide()
         self.elevate_button = QPushButton(self.tr("Restart as administrator"))
@@ -92,6 +98,7 @@ class InstallPage(WorkPage):
         self.install_button.setObjectName("install_button")
         self.install_button.clicked.connect(self.start_install)
         self.cancel_button = QPushButton(self.tr("Cancel install"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel the installation"))
         self.cancel_button.clicked.connect(self.cancel_worker)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
@@ -101,6 +108,7 @@ class InstallPage(WorkPage):
 
         self.progress = ProgressPanelWidget()
         self.log_view = LogViewWidget()
+        self.log_view.setAccessibleName(self.tr("Installer output"))
         self.log_view.setMinimumHeight(140)
         self.result = StatusLabelWidget()
         self.result.setObjectName("install_result")
@@ -172,6 +180,7 @@ class InstallPage(WorkPage):
                         "ok", self.tr("Miniconda will be installed in {prefix}.").format(prefix=self.plan.resolved_prefix))
         done = self.state.install is not None
         self.install_button.setEnabled(ok and not self.is_busy() and not done)
+        self.completeChanged.emit()  # the wizard's Install button follows the checks
         return ok
 
     def _offer_fixes(self, error: PrefixError | None) -> None:
@@ -215,11 +224,24 @@ class InstallPage(WorkPage):
 
     # ---- wizard hooks ---------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.install_button.setVisible(self.wizard() is None)  # in the wizard, its own Install (commit) button runs the installer
         self.refresh_checks()
         self._set_inputs_enabled(not self.is_busy() and self.state.install is None)
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+    def is_done(self) -> bool:
+        """True once the installation is made and verified (and no worker runs)."""
         return self.state.install is not None and not self.is_busy()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API: the wizard's Install/Next button is enabled
+        return self.is_done() or (not self.is_busy() and self.install_button.isEnabled())
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt API: the user pressed Install
+        """True once installed (the wizard moves on); otherwise start the installer and return False: the page
+        moves on by itself when it succeeds (:meth:`handle_finished`)."""
+        if self.state.install is not None:
+            return not self.is_busy()
+        self.start_install()
+        return False
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.prefix_edit, self.browse_button, self.update_check, self.type_combo):
@@ -258,6 +280,9 @@ class InstallPage(WorkPage):
         self.result.show_text("ok", self.tr("conda {version} installed in {prefix}").format(
             version=r.conda_version, prefix=r.prefix))
         self._after()
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()  # the work the user asked for with Install is done: on to the next step
 
     def handle_failed(self, error) -> None:
         self.progress.reset(self.tr("The installation failed."))

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.core import catalog, mirror_probe, mirrors, pipeline
+from app.core import mirrors, pipeline
+from app.core.lazy import lazy_module
 from app.core.errors import Stage
 from app.core.plan import MIRRORS
 from app.gui.pages.base import WorkPage
@@ -33,6 +34,9 @@ from app.gui.widgets.distribution_choice import DistributionChoiceWidget
 from app.gui.widgets.proxy_status import ProxyStatusWidget
 from app.gui.widgets.language_choice import LanguageChoiceWidget
 from app.gui.widgets.status_label import StatusLabelWidget
+
+# imported by the worker that reads the index first (requests, urllib3): not before the page shows (issue 9)
+catalog, mirror_probe = lazy_module("app.core.catalog"), lazy_module("app.core.mirror_probe")
 
 _ROLE_ENTRY = Qt.ItemDataRole.UserRole
 
@@ -82,6 +86,7 @@ class PackagePage(WorkPage):
 
         self.mirror_combo = QComboBox()
         self.mirror_combo.setObjectName("mirror_combo")
+        self.mirror_combo.setAccessibleName(self.tr("Mirror"))
         self.mirror_combo.setEditable(True)
         self.mirror_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for name, url in MIRRORS.items():
@@ -115,6 +120,7 @@ class PackagePage(WorkPage):
         # the probe's answers, one row per mirror (hidden until a probe ran); a click picks that mirror
         self.probe_table = QTableWidget(0, 5)
         self.probe_table.setObjectName("probe_table")
+        self.probe_table.setAccessibleName(self.tr("Mirror probe results"))
         self.probe_table.setHorizontalHeaderLabels([self.tr("Mirror"), self.tr("Has the file"), self.tr("Time"),
                                                     self.tr("Speed"), self.tr("Answer")])
         self.probe_table.verticalHeader().setVisible(False)
@@ -152,6 +158,7 @@ class PackagePage(WorkPage):
 
         self.table = QTreeWidget()
         self.table.setObjectName("installer_table")
+        self.table.setAccessibleName(self.tr("Installers"))
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
         self.table.setAlternatingRowColors(True)

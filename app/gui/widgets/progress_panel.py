@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from app.core import download
+from app.core.lazy import lazy_module
 from app.core.events import Progress
 from app.core.units import format_bytes, format_duration
+
+download = lazy_module("app.core.download")  # requests, urllib3: not before the first page shows (issue 9)
 
 _MIB = 1024 * 1024
 

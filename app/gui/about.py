@@ -1,0 +1,172 @@
+"""The About dialog: version, the licences of the third-party parts the wizard ships with, and Anaconda's terms.
+
+:func:`third_party` reads each part's version and licence from its installed distribution's metadata
+(:mod:`importlib.metadata`: ``License-Expression``, else a one-line ``License``, else the ``License ::``
+classifier) and falls back to the licence written here when the metadata is missing (a frozen build keeps the
+metadata of few packages). The fallbacks were read from the same metadata of the versions in pyproject.toml
+(PySide6-Essentials 6.11, requests 2.34, urllib3 2.8, truststore 0.10, psutil 7.2, platformdirs 4.14,
+packaging 26, tomli-w 1.2, nvidia-ml-py 13, PyYAML 6, certifi 2026, charset-normalizer 3.5, idna 3.20) and,
+for PyInstaller's bootloader, from PyInstaller's COPYING.txt (GPL-2.0-or-later with the bootloader exception).
+
+PySide6 and the Qt libraries it contains are used under the LGPL-3.0: the dialog says so, that they are
+separate shared libraries the user may replace, and where their source code is (:data:`LGPL_NOTE`).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+#: Anaconda's Terms of Service (they govern Miniconda and the defaults channels) and its legal page, which
+#: holds the End User License Agreement that Miniconda's installer shows.
+TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
+MINICONDA_LICENSE_URL = "https://www.anaconda.com/legal"
+PYSIDE_SOURCE_URL = "https://code.qt.io/cgit/pyside/pyside-setup.git/"
+QT_SOURCE_URL = "https://download.qt.io/official_releases/qt/"
+LGPL_URL = "https://www.gnu.org/licenses/lgpl-3.0.html"
+PYINSTALLER_URL = "https://github.com/pyinstaller/pyinstaller/blob/develop/COPYING.txt"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One third-party part: PyPI distribution name, what it does here, licence (SPDX where known), version
+    (``""`` when not installed), and a link for its licence or source."""
+
+    name: str
+    role: str
+    license: str
+    version: str
+    url: str
+
+
+#: (distribution, what it does in the wizard, licence when the metadata does not say, link)
+PARTS: tuple[tuple[str, str, str, str], ...] = (
+    ("PySide6-Essentials", "Qt for Python: the window (includes the Qt 6 libraries)", "LGPL-3.0-only",
+     PYSIDE_SOURCE_URL),
+    ("shiboken6", "PySide6's binding runtime", "LGPL-3.0-only", PYSIDE_SOURCE_URL),
+    ("requests", "HTTP downloads", "Apache-2.0", "https://github.com/psf/requests"),
+    ("urllib3", "HTTP connections and retries", "MIT", "https://github.com/urllib3/urllib3"),
+    ("truststore", "the system's certificate store for HTTPS", "MIT", "https://github.com/sethmlarson/truststore"),
+    ("certifi", "certificates when the system has none", "MPL-2.0", "https://github.com/certifi/python-certifi"),
+    ("charset-normalizer", "text encodings (for requests)", "MIT", "https://github.com/jawah/charset_normalizer"),
+    ("idna", "international host names (for requests)", "BSD-3-Clause", "https://github.com/kjd/idna"),
+    ("psutil", "processes, disks and memory", "BSD-3-Clause", "https://github.com/giampaolo/psutil"),
+    ("platformdirs", "where logs and caches go", "MIT", "https://github.com/tox-dev/platformdirs"),
+    ("packaging", "versions and requirements", "Apache-2.0 OR BSD-2-Clause", "https://github.com/pypa/packaging"),
+    ("tomli-w", "writing TOML answer files", "MIT", "https://github.com/hukkin/tomli-w"),
+    ("PyYAML", "reading environment.yml files", "MIT", "https://github.com/yaml/pyyaml"),
+    ("nvidia-ml-py", "asking the NVIDIA driver about the GPU", "BSD-3-Clause", "https://pypi.org/project/nvidia-ml-py/"),
+    ("pyinstaller", "the bootloader that starts the packaged builds", "GPL-2.0-or-later WITH Bootloader-exception",
+     PYINSTALLER_URL),
+)
+
+_CLASSIFIERS = {
+    "MIT License": "MIT", "Apache Software License": "Apache-2.0", "BSD License": "BSD",
+    "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+    "GNU Library or Lesser General Public License (LGPL)": "LGPL",
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AboutDialog", text)
+
+
+def license_of(meta, fallback: str) -> str:
+    """The licence a distribution's metadata (``email.message.Message``-like) states, or ``fallback``."""
+    expression = (meta.get("License-Expression") or "").strip()
+    if expression:
+        return expression
+    text = (meta.get("License") or "").strip()
+    if text and "\n" not in text and len(text) <= 60:  # a name, not the whole licence text
+        return text
+    for classifier in meta.get_all("Classifier") or []:
+        if classifier.startswith("License :: OSI Approved :: "):
+            name = classifier.rsplit(" :: ", 1)[1]
+            return _CLASSIFIERS.get(name, name)
+    return fallback
+
+
+def third_party() -> list[Part]:
+    """The parts of :data:`PARTS`, each with the version and licence its installed metadata gives."""
+    parts = []
+    for name, role, fallback, url in PARTS:
+        try:
+            meta = metadata.metadata(name)
+        except metadata.PackageNotFoundError:
+            parts.append(Part(name, role, fallback, "", url))
+            continue
+        parts.append(Part(name, role, license_of(meta, fallback), meta.get("Version") or "", url))
+    return parts
+
+
+def open_url(url: str) -> bool:
+    """Open ``url`` in the user's browser; returns what Qt says (False: nothing could open it)."""
+    return QDesktopServices.openUrl(QUrl(url))
+
+
+def about_html() -> str:
+    """The dialog's text (HTML): licences table, the LGPL note and Anaconda's terms."""
+    import html
+
+    frozen = bool(getattr(sys, "frozen", False))
+    rows = []
+    for p in third_party():
+        if p.name == "pyinstaller" and not frozen:
+            version = _tr("packaged builds only")
+        else:
+            version = p.version or _tr("not installed")
+        rows.append(f"<tr><td><a href=\"{html.escape(p.url)}\">{html.escape(p.name)}</a></td>"
+                    f"<td>{html.escape(version)}</td><td>{html.escape(p.license)}</td>"
+                    f"<td>{html.escape(_tr(p.role))}</td></tr>")
+    lgpl = _tr("PySide6 and the Qt 6 libraries it contains are used under the GNU Lesser General Public License "
+               "version 3 ({lgpl}). They are separate shared libraries: you may replace them with your own build "
+               "of the same version. Their source code: PySide6 at {pyside}, Qt at {qt}.").format(
+        lgpl=f'<a href="{LGPL_URL}">LGPL-3.0</a>', pyside=f'<a href="{PYSIDE_SOURCE_URL}">{PYSIDE_SOURCE_URL}</a>',
+        qt=f'<a href="{QT_SOURCE_URL}">{QT_SOURCE_URL}</a>')
+    anaconda = _tr("Miniconda, which this wizard downloads and installs, is Anaconda's software, under its licence "
+                   "({license}); using it and Anaconda's default channels is governed by the {tos}.").format(
+        license=f'<a href="{MINICONDA_LICENSE_URL}">{_tr("Anaconda legal: End User License Agreement")}</a>',
+        tos=f'<a href="{TOS_URL}">{_tr("Anaconda Terms of Service")}</a>')
+    head = "".join(f"<th align=left>{_tr(h)}</th>" for h in ("Part", "Version", "Licence", "Used for"))
+    return (f"<h3>{_tr('Miniconda and Anaconda')}</h3><p>{anaconda}</p>"
+            f"<h3>{_tr('Third-party parts')}</h3><table cellspacing=0 cellpadding=3><tr>{head}</tr>{''.join(rows)}"
+            f"</table><h3>{_tr('Qt and PySide6 (LGPL-3.0)')}</h3><p>{lgpl}</p>")
+
+
+class AboutDialog(QDialog):
+    """Version, licences of the third-party parts, and links to Anaconda's terms; links open in the browser."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from app import __version__
+
+        self.setObjectName("about_dialog")
+        self.setWindowTitle(self.tr("About Miniconda Setup Wizard"))
+        self.header = QLabel(self.tr("<b>Miniconda Setup Wizard</b> {version}<br>Python {python}, PySide6 {pyside}, "
+                                     "Qt {qt}").format(version=__version__, python=platform.python_version(),
+                                                       pyside=pyside_version, qt=qVersion()))
+        self.header.setObjectName("about_version")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text = QTextBrowser()
+        self.text.setObjectName("about_text")
+        self.text.setAccessibleName(self.tr("Licences and terms"))
+        self.text.setOpenLinks(False)
+        self.text.anchorClicked.connect(lambda url: open_url(url.toString()))
+        self.text.setHtml(about_html())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.header)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(buttons)
+        self.resize(self.fontMetrics().averageCharWidth() * 125, self.fontMetrics().height() * 36)
