@@ -14,73 +14,20 @@ from app.core.plan import InstallPlan
 ORGANIZATION = "miniconda-wizard"
 
 
-def _i18n_dirs() -> list[Path]:
-    """Where our own ``app_<locale>.qm`` files may be (bundled resources, then the source tree)."""
-    dirs = []
-    try:
-        from app.resources import resources_dir
-
-        dirs.append(resources_dir() / "i18n")
-    except FileNotFoundError:
-        pass
-    dirs.append(Path(__file__).resolve().parent.parent.parent / "resources" / "i18n")
-    return dirs
-
-
 def icon_files() -> list[Path]:
-    """The window icon's files in ``resources/icons/``: ``miniconda-wizard.svg`` and ``miniconda-wizard-<N>.png``
-    (the build's icon set) when present, else ``miniconda-wizard.png`` (256 px)."""
-    folders = []
-    try:
-        from app.resources import resources_dir
+    """The window icon's files (``resources/icons/miniconda-wizard-<N>.png``, :mod:`app.gui.icon`) that exist."""
+    from app.gui.icon import SIZES
+    from app.resources import resources_dir
 
-        folders.append(resources_dir() / "icons")
-    except FileNotFoundError:
-        pass
-    folders.append(Path(__file__).resolve().parent.parent.parent / "resources" / "icons")
-    for folder in folders:
-        sized = sorted(folder.glob("miniconda-wizard-*.png"))
-        svg = folder / "miniconda-wizard.svg"
-        found = ([svg] if svg.is_file() else []) + sized
-        if not found and (folder / "miniconda-wizard.png").is_file():
-            found = [folder / "miniconda-wizard.png"]
-        if found:
-            return found
-    return []
+    folder = resources_dir() / "icons"
+    return [p for p in (folder / f"miniconda-wizard-{n}.png" for n in SIZES) if p.is_file()]
 
 
 def window_icon():
-    """The wizard's window icon (a ``QIcon``; empty when no icon file is found)."""
-    from PySide6.QtGui import QIcon
+    """The wizard's window icon (a ``QIcon``; empty when no icon file is found): :func:`app.gui.icon.app_icon`."""
+    from app.gui.icon import app_icon
 
-    icon = QIcon()
-    for path in icon_files():
-        icon.addFile(str(path))
-    return icon
-
-
-def install_translators(app, locale=None) -> list:
-    """Install Qt's own ``qtbase_<lang>.qm`` (so Back/Next/Cancel are translated) and ours, if present.
-
-    ``QTranslator.load(locale, name, "_", dir)`` picks the best file for the locale's UI languages
-    (zh_CN -> ``app_zh_CN.qm``, then ``app_zh.qm``). Returns the translators (keep them alive).
-    """
-    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-
-    locale = locale or QLocale.system()
-    installed = []
-    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    qt_tr = QTranslator(app)
-    if qt_tr.load(locale, "qtbase", "_", qt_dir):
-        app.installTranslator(qt_tr)
-        installed.append(qt_tr)
-    for folder in _i18n_dirs():
-        ours = QTranslator(app)
-        if folder.is_dir() and ours.load(locale, "app", "_", str(folder)):
-            app.installTranslator(ours)
-            installed.append(ours)
-            break
-    return installed
+    return app_icon()
 
 
 def _qapplication_exists() -> bool:
@@ -127,7 +74,7 @@ def run(plan: InstallPlan, argv: list[str] | None = None, state=None, start_gpu_
     # Linux desktops without a native Qt style (no KDE/GNOME theme plugin) fall back to an old look.
     if sys.platform.startswith("linux") and "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
-    translators = i18n.install_qt_translators(app)  # noqa: F841 - the language of app.i18n (--lang / locale)
+    translators = i18n.install_qt_translators(app)  # noqa: F841 - kept alive while the wizard runs  # noqa: F841 - the language of app.i18n (--lang / locale)
     from app.gui.gc_guard import GarbageCollectorGuard
 
     gc_guard = GarbageCollectorGuard(app)  # cycles are collected on the GUI thread only

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale, QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 import app.gui as gui
@@ -115,7 +115,7 @@ def test_own_file_log_is_opened_and_closed(qtbot, tmp_path):
 
 def test_run_returns_1_when_cancelled(qtbot, tmp_path, monkeypatch):
     plan = local_plan(tmp_path, "http://127.0.0.1:9/")
-    monkeypatch.setattr(gui, "install_translators", lambda app, locale=None: [])
+    monkeypatch.setattr(gui.i18n, "install_qt_translators", lambda app, lang=None: [])
     # the package page may still be reading the (unreachable) index: answer "stop and quit"
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
 
@@ -130,14 +130,13 @@ def test_run_returns_1_when_cancelled(qtbot, tmp_path, monkeypatch):
 
 def test_qt_translation_for_wizard_buttons(qapp):
     """Qt's own qtbase_zh_CN.qm translates the wizard's Next button."""
-    translators = gui.install_translators(qapp, QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    translators = gui.i18n.install_qt_translators(qapp, "zh_CN")
     try:
         assert translators
         text = QCoreApplication.translate("QWizard", "&Next >")
         assert text != "&Next >"
     finally:
-        for t in translators:
-            qapp.removeTranslator(t)
+        gui.i18n.install_qt_translators(qapp, "en")  # removes them again
     assert QCoreApplication.translate("QWizard", "&Next >") == "&Next >"
 
 

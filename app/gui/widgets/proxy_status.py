@@ -49,6 +49,7 @@ class ProxyStatusWidget(QWidget):
         self.suggest_label.hide()
         self.suggest_button = QPushButton()
         self.suggest_button.setObjectName("use_suggested_mirror")
+        self.suggest_button.setAccessibleName(self.tr("Use the suggested mirror"))
         self.suggest_button.hide()
         self.suggest_button.clicked.connect(self._use)
         row = QHBoxLayout()
