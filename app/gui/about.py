@@ -19,8 +19,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 #: Anaconda's Terms of Service (they govern Miniconda and the defaults channels) and its legal page, which
@@ -106,8 +105,11 @@ def third_party() -> list[Part]:
 
 
 def open_url(url: str) -> bool:
-    """Open ``url`` in the user's browser; returns what Qt says (False: nothing could open it)."""
-    return QDesktopServices.openUrl(QUrl(url))
+    """Open ``url`` in the user's browser (:func:`app.gui.open_url.open_url`: the user's own environment, also
+    from the frozen build); returns whether it was handed over."""
+    from app.gui.open_url import open_url as _open
+
+    return _open(url)
 
 
 def about_html() -> str:
