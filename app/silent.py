@@ -355,7 +355,7 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     Output: the plan summary, the chosen installer and the warnings, or one JSON ``plan`` event
     (``plan``, ``summary``, ``installer``, ``warnings``).
     """
-    from app.core import catalog, download, existing, net
+    from app.core import catalog, download, existing, net, staging
     from app.core.errors import UnverifiedInstallerError
     from app.core.events import RecordingReporter
 
@@ -368,6 +368,7 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
             with net.make_session() as session:
                 choice = catalog.resolve(plan, session, record, cancel)
             download.check_space_for(plan, choice, record)  # the download step's own free-space check
+            staging.check_staging_folder(plan)  # --download-only: the SHA256SUMS there can be merged into
             if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
                 raise UnverifiedInstallerError(
                     f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",

@@ -195,10 +195,20 @@ def test_sha256sums_disagreeing_with_pinned_table_is_refused(tmp_path):
                                  f"table says {pinned}.")
 
 
-def test_a_file_not_listed_keeps_the_no_known_hash_rules(tmp_path, standin_installer):
+def test_a_file_not_listed_is_refused(tmp_path, standin_installer):
+    """A share's SHA256SUMS that lists other files but not this one does not let it through unverified (h-fix1)."""
     path = tmp_path / DEFAULT_FILENAME
     path.write_bytes(standin_installer.read_bytes())
     (tmp_path / "SHA256SUMS").write_text(f"{OTHER}  some-other-installer.sh\n")
+    with pytest.raises(HashMismatchError) as err:
+        catalog.resolve(_plan(path), None, RecordingReporter(), CancelToken())
+    assert err.value.message == (f"{tmp_path / 'SHA256SUMS'} has no valid checksum line for {DEFAULT_FILENAME} "
+                                 f"(files it lists: some-other-installer.sh), so {path} cannot be verified against it.")
+
+
+def test_a_file_without_sha256sums_keeps_the_no_known_hash_rules(tmp_path, standin_installer):
+    path = tmp_path / DEFAULT_FILENAME
+    path.write_bytes(standin_installer.read_bytes())
     rec = RecordingReporter()
     choice = catalog.resolve(_plan(path), None, rec, CancelToken())
     assert (choice.sha256, choice.hash_source) == (None, None)

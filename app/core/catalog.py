@@ -31,7 +31,7 @@ import requests
 import urllib3
 from packaging.version import InvalidVersion, Version
 
-from app.core import distributions, mirror_probe, mirrors, net
+from app.core import distributions, mirror_probe, mirrors, net, staging
 from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
@@ -319,16 +319,12 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
 
 
 def _read_sha256sums(folder: Path) -> dict[str, str]:
-    sums: dict[str, str] = {}
-    try:
-        text = (folder / SHA256SUMS).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return sums
-    for line in text.splitlines():
-        m = re.match(r"^\s*([0-9a-fA-F]{64})\s+\*?(.+?)\s*$", line)
-        if m:
-            sums[Path(m.group(2)).name] = m.group(1).lower()
-    return sums
+    """The ``SHA256SUMS`` entries of a local mirror folder (:func:`app.core.staging.load_sums`); ``{}`` when none.
+
+    Raises:
+        HashMismatchError: the file is there but cannot be read (exit 5).
+    """
+    return staging.load_sums(Path(folder) / SHA256SUMS) or {}
 
 
 def list_folder(url: str) -> list[InstallerEntry]:
@@ -587,7 +583,7 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
                                fix="Check that the local installer file you chose exists and is readable "
                                    "(--installer-file in silent mode).") from exc
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
-        if not user_sha and (listed := _read_sha256sums(path.parent).get(path.name)):
+        if not user_sha and (listed := staging.staged_sha256(path)):  # refuses an unreadable SHA256SUMS (exit 5)
             sha, source = listed, "sha256sums"  # a staged share (--download-only): verified against it (issue 5)
         elif not user_sha and sha is None and (own := _read_sha256_file(path.with_name(path.name + ".sha256"),
                                                                           path.name)):
