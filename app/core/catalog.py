@@ -540,6 +540,25 @@ def _official_sha256(filename: str, session: requests.Session, cancel: CancelTok
     return None
 
 
+def check_distribution(plan: InstallPlan) -> None:
+    """Refuse an installer (``--installer NAME`` or ``--installer-file``) of another distribution than the plan's
+    (:func:`app.core.distributions.mismatch`: by its name, and for a local ``.sh`` by the ``NAME`` in its header).
+
+    Raises:
+        UsageError: exit 2, before anything is read from the network or run.
+    """
+    if plan.installer_file is not None:
+        path = Path(plan.installer_file).expanduser()
+        found = distributions.mismatch(getattr(plan, "distribution", None), path.name, path, plan.platform)
+    elif plan.installer and plan.installer.strip():
+        found = distributions.mismatch(getattr(plan, "distribution", None), plan.installer.strip(), None,
+                                       plan.platform)
+    else:
+        found = None
+    if found is not None:
+        raise UsageError(found[0], fix=found[1])
+
+
 def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, cancel: CancelToken, *,
             official_url: str | None = None, entries: list[InstallerEntry] | None = None) -> InstallerChoice:
     """Decide the installer and its expected SHA-256 (step 1 of the wizard).
@@ -563,10 +582,15 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
 
     Raises:
         CatalogError: see :func:`fetch_index` and :func:`choose`; a local file that cannot be read.
+        UsageError: an installer of another distribution (:func:`check_distribution`); a ``--sha256`` that is not
+            the published one.
+        HashMismatchError: a ``SHA256SUMS`` beside a local file that cannot be read or does not list it
+            (:func:`app.core.staging.staged_sha256`).
         Cancelled: on cancel.
     """
     cancel.raise_if_cancelled()
     dist = _distribution(plan)
+    check_distribution(plan)
     if plan.installer_file is None and mirror_probe.is_auto(plan.mirror):
         rows = None if dist.name == "miniconda" else {  # issue 7: only the mirrors that carry this distribution
             n: (m.title, f) for n, m in mirrors.load().items() if (f := m.folder(dist.name))}
