@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.core import net, pipeline
+from app.i18n import N_, _
 from app.core.errors import Cancelled, Stage, UsageError, WizardError
 from app.core.events import (CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep, error_fix,
                              error_text, event_line, failed_fields)
@@ -343,6 +344,12 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     return code
 
 
+#: What ``--dry-run`` cannot know without doing the run (README "--dry-run is a validator" says the same).
+DRY_RUN_NOT_CHECKED = N_("the SHA-256 of an installer still to be downloaded (checked when its bytes arrive; a local "
+                         "file is hashed now), the installer run itself, and whether the env step's channels and "
+                         "packages resolve (conda and pip are not run).")
+
+
 def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, cancel: CancelToken) -> int:
     """``--dry-run``: every check the real run makes before it downloads, then the plan; nothing is written.
 
@@ -367,13 +374,17 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
                 return _dry_run_reuse(plan, console, json_events, out, record)
             with net.make_session() as session:
                 choice = catalog.resolve(plan, session, record, cancel)
-            download.check_space_for(plan, choice, record)  # the download step's own free-space check
-            staging.check_staging_folder(plan)  # --download-only: the SHA256SUMS there can be merged into
-            if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
-                raise UnverifiedInstallerError(
-                    f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
-                    fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
-                        "publishes it), or allow unverified installers (--allow-unverified).")
+                download.check_space_for(plan, choice, record)  # the download step's own free-space check
+                staging.check_staging_folder(plan)  # --download-only: the SHA256SUMS there can be merged into
+                if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
+                    raise UnverifiedInstallerError(
+                        _("No SHA-256 is published for {filename}, so the download could not be verified.").format(
+                            filename=choice.filename),
+                        fix=_("Give the expected SHA-256 (--sha256; the official page "
+                              "https://repo.anaconda.com/miniconda/ publishes it), or allow unverified installers "
+                              "(--allow-unverified)."))
+                # the download step's cheap checks: a local file is hashed, a remote one asked for its first byte
+                checked = download.check_available(plan, choice, session, record, cancel)
             if not plan.download_only and existing.decide(plan) == "install":  # a repair removes the incomplete installation first
                 for warning in existing.check_prefix(plan, Path(choice.filename).suffix.lower()):
                     record.log(Stage.INSTALL, warning, "warning")
@@ -407,7 +418,8 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
                      installer={"filename": choice.filename, "url": choice.url,
                                 "path": str(choice.local_path) if choice.local_path else None,
                                 "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size,
-                                "notes": list(choice.notes)},  # why this installer, what is hidden (issue 5)
+                                "notes": list(choice.notes),  # why this installer, what is hidden (issue 5)
+                                "checked": checked, "not_checked": _(DRY_RUN_NOT_CHECKED)},
                      warnings=warnings)
     else:
         print(plan.summary(), file=out)
@@ -416,7 +428,10 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
             print(f"  {note}", file=out)
         for warning in warnings:
             print(f"warning: {warning}", file=out)
-        print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)
+        print(_("Checked: {what}").format(what=checked), file=out)
+        print(_("Not checked: {what}").format(what=_(DRY_RUN_NOT_CHECKED)), file=out)
+        print("\n" + _("Dry run: every check the real run makes before downloading passed; nothing was changed."),
+              file=out)
     return 0
 
 
