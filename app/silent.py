@@ -345,9 +345,9 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
 
 
 #: What ``--dry-run`` cannot know without doing the run (README "--dry-run is a validator" says the same).
-DRY_RUN_NOT_CHECKED = N_("the SHA-256 of an installer still to be downloaded (checked when its bytes arrive; a local "
-                         "file is hashed now), the installer run itself, and whether the env step's channels and "
-                         "packages resolve (conda and pip are not run).")
+DRY_RUN_NOT_CHECKED = N_("the SHA-256 of an installer still to be downloaded (checked when its bytes arrive; an "
+                         "--installer-file is hashed now), the installer run itself, and whether the env step's "
+                         "channels and packages resolve (conda and pip are not run).")
 
 
 def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, cancel: CancelToken) -> int:
