@@ -862,7 +862,7 @@ def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Repo
                 f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one published in {filename}.sha256 "
                 f"({published}). Nothing was downloaded.",
                 fix="Check which installer and hash you meant: copy the SHA-256 from the .sha256 file published next "
-                    "to this installer, or leave out --sha256 to use the published one.")
+                    "to this installer, or give no expected SHA-256 to use the published one (leave out --sha256).")
         sha, source = user_sha, "user"
     else:
         sha = published
