@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.core import net, pipeline
+from app.i18n import N_, _
 from app.core.errors import Cancelled, Stage, UsageError, WizardError
 from app.core.events import (CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep, error_fix,
                              error_text, event_line, failed_fields)
@@ -62,7 +63,7 @@ class ConsoleReporter(Reporter):
         self._print(f"==> {title}")
 
     def stage_finished(self, result: StageResult) -> None:
-        self._print(f"    done: {result.summary}")
+        self._print("    " + _("done: {summary}").format(summary=result.summary))
 
     def progress(self, progress: Progress) -> None:
         if progress.stage is Stage.DOWNLOAD:
@@ -145,7 +146,7 @@ class JsonReporter(Reporter):
         self.emit("info", stage=stage.value, key=key, value=value)
 
 
-LOG_FILE_FIX = "Choose a writable file path with --log-file (its folder is created if missing)."
+LOG_FILE_FIX = N_("Choose a writable file path with --log-file (its folder is created if missing).")
 
 
 class _StageTracker(Reporter):
@@ -256,7 +257,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         return exc.exit_code
     problem = log_path_problem(plan.log_file) if plan.log_file is not None else None
     if problem:  # checked before the dry run returns, so that --dry-run refuses it too
-        err = UsageError(problem, fix=LOG_FILE_FIX)
+        err = UsageError(problem, fix=_(LOG_FILE_FIX))
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     if dry_run:
@@ -267,8 +268,8 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
         filelog = FileLogReporter(plan.log_file)
     except OSError as exc:
         problem = log_path_problem(plan.log_file) if plan.log_file is not None else None
-        err = UsageError(problem or f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
-                         fix=LOG_FILE_FIX)
+        err = UsageError(problem or _("Cannot write the log file {path}: {reason}.").format(
+            path=plan.log_file, reason=exc.strerror or exc), fix=_(LOG_FILE_FIX))
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     try:
@@ -276,7 +277,8 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     except OSError as exc:  # a log that cannot be written at the start is a usage error (exit 2)
         filelog.failed = exc
         filelog.close()
-        err = UsageError(f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.", fix=LOG_FILE_FIX)
+        err = UsageError(_("Cannot write the log file {path}: {reason}.").format(
+            path=plan.log_file, reason=exc.strerror or exc), fix=_(LOG_FILE_FIX))
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     filelog.write("info", "Plan:\n" + plan.summary())
@@ -284,7 +286,7 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     tracker = _StageTracker(cancel)
     reporter = TeeReporter(tracker, console, filelog)
     if not json_events:
-        _print_quietly(f"Log file: {plan.log_file}", out)
+        _print_quietly(_("Log file: {path}").format(path=plan.log_file), out)
     try:  # an install that was there before this run is "updated", not "made" (the cancel message)
         prefix_existed = plan.resolved_prefix.is_dir() and any(plan.resolved_prefix.iterdir())
     except OSError:
@@ -294,8 +296,8 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
     session.on_retry = lambda line: reporter.log(tracker.stage or Stage.CATALOG, line, "warning")  # type: ignore[attr-defined]
 
     def on_signal(name: str) -> None:
-        filelog.write("warning", f"{name} received: cancelling; the running step ends its programs and "
-                      "removes what this run made.", tracker.stage or "wizard")
+        filelog.write("warning", _("{signal} received: cancelling; the running step ends its programs and "
+                                   "removes what this run made.").format(signal=name), tracker.stage or "wizard")
 
     code = 0
     stage: Stage | None = None
@@ -321,15 +323,16 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
             code, stage = 1, tracker.stage
             filelog.write("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}".rstrip(), stage or "wizard")
             err = WizardError(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "),
-                              fix="Check the disk space and the permissions of the folders named above.")
+                              fix=_("Check the disk space and the permissions of the folders named above."))
             if stage is not None:
                 err.stage = stage
             _report_error(console, json_events, err, code, out)
         except Exception as exc:  # noqa: BLE001 - a bug: exit 1 with the traceback in the log, not on screen
             code, stage = 1, tracker.stage
             filelog.write("error", traceback.format_exc().rstrip(), stage or "wizard")
-            err = WizardError(f"Unexpected error: {type(exc).__name__}: {exc}",
-                              fix=f"This is a bug in the wizard. Please report it with the log file {plan.log_file}.")
+            err = WizardError(_("Unexpected error: {kind}: {error}").format(kind=type(exc).__name__, error=exc),
+                              fix=_("This is a bug in the wizard. Please report it with the log file {path}.").format(
+                                  path=plan.log_file))
             if stage is not None:
                 err.stage = stage
             _report_error(console, json_events, err, code, out)
@@ -341,6 +344,19 @@ def run(plan: InstallPlan, json_events: bool = False, dry_run: bool = False,
             filelog.close()
             session.close()
     return code
+
+
+#: Where the expected SHA-256 came from (``InstallerChoice.hash_source``), for the dry run's "Chosen installer" line.
+_HASH_SOURCES = {"user": N_("given with --sha256"), "index": N_("published by the index"),
+                 "pinned": N_("from the pinned hash table"), "official-index": N_("published by the official index"),
+                 "sha256sums": N_("listed in the SHA256SUMS beside it"),
+                 "sha256-file": N_("the .sha256 file published beside it"),  # issue 7: Miniforge
+                 "official-sha256-file": N_("the .sha256 file published on GitHub Releases")}
+
+#: What ``--dry-run`` cannot know without doing the run (README "--dry-run is a validator" says the same).
+DRY_RUN_NOT_CHECKED = N_("the SHA-256 of an installer still to be downloaded (checked when its bytes arrive; an "
+                         "--installer-file is hashed now), the installer run itself, and whether the env step's "
+                         "channels and packages resolve (conda and pip are not run).")
 
 
 def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextIO, cancel: CancelToken) -> int:
@@ -355,7 +371,7 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
     Output: the plan summary, the chosen installer and the warnings, or one JSON ``plan`` event
     (``plan``, ``summary``, ``installer``, ``warnings``).
     """
-    from app.core import catalog, download, existing, net
+    from app.core import catalog, download, existing, net, staging
     from app.core.errors import UnverifiedInstallerError
     from app.core.events import RecordingReporter
 
@@ -367,18 +383,23 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
                 return _dry_run_reuse(plan, console, json_events, out, record)
             with net.make_session() as session:
                 choice = catalog.resolve(plan, session, record, cancel)
-            download.check_space_for(plan, choice, record)  # the download step's own free-space check
-            if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
-                raise UnverifiedInstallerError(
-                    f"No SHA-256 is published for {choice.filename}, so the download could not be verified.",
-                    fix="Give the expected SHA-256 (--sha256; the official page https://repo.anaconda.com/miniconda/ "
-                        "publishes it), or allow unverified installers (--allow-unverified).")
+                download.check_space_for(plan, choice, record)  # the download step's own free-space check
+                staging.check_staging_folder(plan)  # --download-only: the SHA256SUMS there can be merged into
+                if choice.url is not None and choice.sha256 is None and not plan.allow_unverified:
+                    raise UnverifiedInstallerError(
+                        _("No SHA-256 is published for {filename}, so the download could not be verified.").format(
+                            filename=choice.filename),
+                        fix=_("Give the expected SHA-256 (--sha256; the official page "
+                              "https://repo.anaconda.com/miniconda/ publishes it), or allow unverified installers "
+                              "(--allow-unverified)."))
+                # the download step's cheap checks: a local file is hashed, a remote one asked for its first byte
+                checked = download.check_available(plan, choice, session, record, cancel)
             if not plan.download_only and existing.decide(plan) == "install":  # a repair removes the incomplete installation first
                 for warning in existing.check_prefix(plan, Path(choice.filename).suffix.lower()):
                     record.log(Stage.INSTALL, warning, "warning")
         except Cancelled:
-            text = f"Cancelled by {signals.received}; nothing was changed." if signals.received else \
-                "Cancelled; nothing was changed."
+            text = _("Cancelled by {signal}; nothing was changed.").format(signal=signals.received) \
+                if signals.received else _("Cancelled; nothing was changed.")
             if json_events:
                 assert isinstance(console, JsonReporter)
                 console.emit("cancelled", exit_code=signals.exit_code, signal=signals.received, stage=None, message=text)
@@ -389,33 +410,33 @@ def _dry_run(plan: InstallPlan, console: Reporter, json_events: bool, out: TextI
             _report_error(console, json_events, exc, exc.exit_code, out)
             return exc.exit_code
     warnings = list(dict.fromkeys(line for _stage, line, level in record.of("log") if level == "warning"))
-    where = {"user": "given with --sha256", "index": "published by the index", "pinned": "from the pinned hash table",
-             "official-index": "published by the official index",
-             "sha256sums": "listed in the SHA256SUMS beside it",
-             "sha256-file": "the .sha256 file published beside it",  # issue 7: Miniforge
-             "official-sha256-file": "the .sha256 file published on GitHub Releases"}.get(choice.hash_source or "", "")
+    where = _(_HASH_SOURCES.get(choice.hash_source or "", "")) if choice.hash_source in _HASH_SOURCES else ""
     if choice.sha256:
-        sha = f"SHA-256 {choice.sha256} ({where})"
+        sha = _("SHA-256 {sha256} ({where})").format(sha256=choice.sha256, where=where)
     elif choice.local_path is not None and choice.url is None:  # --installer-file: no flag was needed for it
-        sha = "no known SHA-256: it is your own file, used with a warning"
+        sha = _("no known SHA-256: it is your own file, used with a warning")
     else:
-        sha = "no known SHA-256 (--allow-unverified)"
+        sha = _("no known SHA-256 (--allow-unverified)")
     if json_events:
         assert isinstance(console, JsonReporter)
         console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(),
                      installer={"filename": choice.filename, "url": choice.url,
                                 "path": str(choice.local_path) if choice.local_path else None,
                                 "sha256": choice.sha256, "hash_source": choice.hash_source, "size": choice.size,
-                                "notes": list(choice.notes)},  # why this installer, what is hidden (issue 5)
+                                "notes": list(choice.notes),  # why this installer, what is hidden (issue 5)
+                                "checked": checked, "not_checked": _(DRY_RUN_NOT_CHECKED)},
                      warnings=warnings)
     else:
         print(plan.summary(), file=out)
-        print(f"Chosen installer: {choice.filename}, {sha}", file=out)
+        print(_("Chosen installer: {filename}, {sha}").format(filename=choice.filename, sha=sha), file=out)
         for note in (n for n in choice.notes if n not in warnings):  # why this installer, what is hidden (issue 5)
             print(f"  {note}", file=out)
         for warning in warnings:
-            print(f"warning: {warning}", file=out)
-        print("\nDry run: every check the real run makes before downloading passed; nothing was changed.", file=out)
+            print(_("warning: {line}").format(line=warning), file=out)
+        print(_("Checked: {what}").format(what=checked), file=out)
+        print(_("Not checked: {what}").format(what=_(DRY_RUN_NOT_CHECKED)), file=out)
+        print("\n" + _("Dry run: every check the real run makes before downloading passed; nothing was changed."),
+              file=out)
     return 0
 
 
@@ -427,10 +448,11 @@ def _dry_run_reuse(plan: InstallPlan, console: Reporter, json_events: bool, out:
         console.emit("plan", plan=plan.to_mapping(), summary=plan.summary(), installer=None, warnings=warnings)
     else:
         print(plan.summary(), file=out)
-        print(f"Installer: none: the installation in {plan.resolved_prefix} is reused as it is.", file=out)
+        print(_("Installer: none: the installation in {prefix} is reused as it is.").format(
+            prefix=plan.resolved_prefix), file=out)
         for warning in warnings:
-            print(f"warning: {warning}", file=out)
-        print("\nDry run: every check the real run makes passed; nothing was changed.", file=out)
+            print(_("warning: {line}").format(line=warning), file=out)
+        print("\n" + _("Dry run: every check the real run makes passed; nothing was changed."), file=out)
     return 0
 
 
@@ -450,11 +472,13 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
     if dry_run:
-        text = "\n".join([f"Dry run: --uninstall --prefix {prefix} would:", *(f"- {line}" for line in result.lines),
-                          "Nothing was changed."])
+        text = "\n".join([_("Dry run: --uninstall --prefix {prefix} would:").format(prefix=prefix),
+                          *(f"- {line}" for line in result.lines), _("Nothing was changed.")])
     else:
-        text = f"Uninstalled: {prefix}" + (" is removed" if result.prefix_removed else " is kept") + \
-            "; every change the wizard made for it is reversed. Open a new terminal to use the restored settings."
+        text = (_("Uninstalled: {prefix} is removed; every change the wizard made for it is reversed. Open a new "
+                  "terminal to use the restored settings.") if result.prefix_removed else
+                _("Uninstalled: {prefix} is kept; every change the wizard made for it is reversed. Open a new "
+                  "terminal to use the restored settings.")).format(prefix=prefix)
     _report(console, json_events, out, "finished", 0, text)
     return 0
 
@@ -470,7 +494,7 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
     console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
     entries = shell_setup.last_run()
     if not entries:
-        _report(console, json_events, out, "finished", 0, "Nothing to undo: no recorded shell or PATH changes.")
+        _report(console, json_events, out, "finished", 0, _("Nothing to undo: no recorded shell or PATH changes."))
         return 0
     try:
         changes = shell_setup.undo(entries, console)
@@ -478,22 +502,24 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
     if json_events or not changes:
-        text = "\n".join(c.describe() for c in changes) or "Nothing left to undo."
+        text = "\n".join(c.describe() for c in changes) or _("Nothing left to undo.")
     else:  # the console reporter printed each change already
         done = sum(c.changed for c in changes)
-        text = f"Undone: {done} change(s) reversed. Open a new terminal to use the restored settings."
+        text = _("Undone: {count} change(s) reversed. Open a new terminal to use the restored settings.").format(
+            count=done)
     _report(console, json_events, out, "finished", 0, text)
     return 0
 
 
 def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
-    lines = ["Done."]
+    lines = [_("Done.")]
     if plan.download_only and state.installer_path is not None:  # issue 5: what was staged, and how to use it
         from app.core import staging
 
         lines.append(staging.stage_summary(state.installer_path.parent, state.installer_path.name))
     if state.install:
-        lines.append(f"Miniconda (conda {state.install.conda_version}) is in {state.install.prefix}.")
+        lines.append(_("Miniconda (conda {version}) is in {prefix}.").format(version=state.install.conda_version,
+                                                                             prefix=state.install.prefix))
     if state.gpu:
         lines.append(state.gpu.headline)
     if plan.platform.os == "Windows":  # only where conda activate works (app.core.windows_setup)
@@ -504,8 +530,8 @@ def _next_steps(plan: InstallPlan, state: pipeline.RunState) -> str:
         if state.env:
             lines.append(f"conda activate {state.env.name}")
     elif state.env:
-        lines.append(f"Open a new terminal, then run: conda activate {state.env.name}")
-    lines.append(f"Log file: {plan.log_file}")
+        lines.append(_("Open a new terminal, then run: conda activate {name}").format(name=state.env.name))
+    lines.append(_("Log file: {path}").format(path=plan.log_file))
     return "\n".join(lines)
 
 

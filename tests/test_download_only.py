@@ -14,6 +14,8 @@ from app.core.errors import HashMismatchError, Stage
 from app.core.events import CancelToken, RecordingReporter
 from app.core.plan import InstallPlan
 from app.core.platform_info import PlatformInfo
+from tests.support.http_server import LocalServer
+from tests.support.mirror import build_mirror
 from tests.support.standin import DEFAULT_FILENAME
 from tests.test_silent import events, run_cli
 
@@ -72,13 +74,18 @@ def test_download_only_dry_run_shows_it_and_writes_nothing(tmp_path, isolated_ho
     assert not share.exists()
 
 
-def test_download_only_stages_for_another_platform(tmp_path, isolated_home, mirror):
-    """An IT share holds installers for the machines that install from it, not for the one that stages."""
-    args = ("--dry-run", "--platform", "Windows-x86_64", "--download-dir", str(tmp_path / "share"),
-            "--mirror", mirror.base_url)
-    refused = run_cli(*args, home=isolated_home)
-    assert refused.returncode == 2  # a normal run refuses a platform this machine cannot run
-    res = run_cli(*args, "--download-only", home=isolated_home)
+def test_download_only_stages_for_another_platform(tmp_path, isolated_home, standin_installer):
+    """An IT share holds installers for the machines that install from it, not for the one that stages. The mirror
+    must hold the file: the dry run asks the server for it (h-fix1 #2)."""
+    exe = tmp_path / "src" / "Miniconda3-py311_23.5.2-0-Windows-x86_64.exe"
+    exe.parent.mkdir()
+    exe.write_bytes(b"MZ" + bytes(4096))
+    with LocalServer(build_mirror(tmp_path / "m", [standin_installer, exe])) as server:
+        args = ("--dry-run", "--platform", "Windows-x86_64", "--download-dir", str(tmp_path / "share"),
+                "--mirror", server.base_url)
+        refused = run_cli(*args, home=isolated_home)
+        assert refused.returncode == 2  # a normal run refuses a platform this machine cannot run
+        res = run_cli(*args, "--download-only", home=isolated_home)
     assert res.returncode == 0, res.stderr
     assert re.search(r"^Chosen installer: Miniconda3-\S+-Windows-x86_64\.exe, SHA-256 [0-9a-f]{64}", res.stdout, re.M)
 
@@ -195,10 +202,20 @@ def test_sha256sums_disagreeing_with_pinned_table_is_refused(tmp_path):
                                  f"table says {pinned}.")
 
 
-def test_a_file_not_listed_keeps_the_no_known_hash_rules(tmp_path, standin_installer):
+def test_a_file_not_listed_is_refused(tmp_path, standin_installer):
+    """A share's SHA256SUMS that lists other files but not this one does not let it through unverified (h-fix1)."""
     path = tmp_path / DEFAULT_FILENAME
     path.write_bytes(standin_installer.read_bytes())
     (tmp_path / "SHA256SUMS").write_text(f"{OTHER}  some-other-installer.sh\n")
+    with pytest.raises(HashMismatchError) as err:
+        catalog.resolve(_plan(path), None, RecordingReporter(), CancelToken())
+    assert err.value.message == (f"{tmp_path / 'SHA256SUMS'} has no valid checksum line for {DEFAULT_FILENAME} "
+                                 f"(files it lists: some-other-installer.sh), so {path} cannot be verified against it.")
+
+
+def test_a_file_without_sha256sums_keeps_the_no_known_hash_rules(tmp_path, standin_installer):
+    path = tmp_path / DEFAULT_FILENAME
+    path.write_bytes(standin_installer.read_bytes())
     rec = RecordingReporter()
     choice = catalog.resolve(_plan(path), None, rec, CancelToken())
     assert (choice.sha256, choice.hash_source) == (None, None)

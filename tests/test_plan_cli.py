@@ -119,7 +119,9 @@ def test_summary_and_dry_run_print_the_same_text(tmp_path, capsys, mirror):
     assert "Chosen installer: Miniconda3-latest-Linux-x86_64.sh" in out and "published by the index" in out
     assert "nothing was changed" in out
     assert not (tmp_path / "mc").exists() and not (tmp_path / "dl").exists()
-    assert [r[1] for r in mirror.state.requests] == ["/"]  # the index was read; nothing was downloaded
+    # the index was read, and the installer asked for its first byte only (h-fix1 #2); nothing was downloaded
+    assert [r[1] for r in mirror.state.requests] == ["/", "/Miniconda3-latest-Linux-x86_64.sh"]
+    assert {k.lower(): v for k, v in mirror.state.requests[1][2].items()}.get("range") == "bytes=0-0"
 
 
 def test_dry_run_json_is_one_plan_event(tmp_path, capsys, mirror):

@@ -31,7 +31,7 @@ import requests
 import urllib3
 from packaging.version import InvalidVersion, Version
 
-from app.core import distributions, mirror_probe, mirrors, net
+from app.core import distributions, mirror_probe, mirrors, net, staging
 from app.core.errors import CatalogError, Stage, UsageError
 from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
@@ -319,16 +319,12 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
 
 
 def _read_sha256sums(folder: Path) -> dict[str, str]:
-    sums: dict[str, str] = {}
-    try:
-        text = (folder / SHA256SUMS).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return sums
-    for line in text.splitlines():
-        m = re.match(r"^\s*([0-9a-fA-F]{64})\s+\*?(.+?)\s*$", line)
-        if m:
-            sums[Path(m.group(2)).name] = m.group(1).lower()
-    return sums
+    """The ``SHA256SUMS`` entries of a local mirror folder (:func:`app.core.staging.load_sums`); ``{}`` when none.
+
+    Raises:
+        HashMismatchError: the file is there but cannot be read (exit 5).
+    """
+    return staging.load_sums(Path(folder) / SHA256SUMS) or {}
 
 
 def list_folder(url: str) -> list[InstallerEntry]:
@@ -544,6 +540,25 @@ def _official_sha256(filename: str, session: requests.Session, cancel: CancelTok
     return None
 
 
+def check_distribution(plan: InstallPlan) -> None:
+    """Refuse an installer (``--installer NAME`` or ``--installer-file``) of another distribution than the plan's
+    (:func:`app.core.distributions.mismatch`: by its name, and for a local ``.sh`` by the ``NAME`` in its header).
+
+    Raises:
+        UsageError: exit 2, before anything is read from the network or run.
+    """
+    if plan.installer_file is not None:
+        path = Path(plan.installer_file).expanduser()
+        found = distributions.mismatch(getattr(plan, "distribution", None), path.name, path, plan.platform)
+    elif plan.installer and plan.installer.strip():
+        found = distributions.mismatch(getattr(plan, "distribution", None), plan.installer.strip(), None,
+                                       plan.platform)
+    else:
+        found = None
+    if found is not None:
+        raise UsageError(found[0], fix=found[1])
+
+
 def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, cancel: CancelToken, *,
             official_url: str | None = None, entries: list[InstallerEntry] | None = None) -> InstallerChoice:
     """Decide the installer and its expected SHA-256 (step 1 of the wizard).
@@ -567,10 +582,15 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
 
     Raises:
         CatalogError: see :func:`fetch_index` and :func:`choose`; a local file that cannot be read.
+        UsageError: an installer of another distribution (:func:`check_distribution`); a ``--sha256`` that is not
+            the published one.
+        HashMismatchError: a ``SHA256SUMS`` beside a local file that cannot be read or does not list it
+            (:func:`app.core.staging.staged_sha256`).
         Cancelled: on cancel.
     """
     cancel.raise_if_cancelled()
     dist = _distribution(plan)
+    check_distribution(plan)
     if plan.installer_file is None and mirror_probe.is_auto(plan.mirror):
         rows = None if dist.name == "miniconda" else {  # issue 7: only the mirrors that carry this distribution
             n: (m.title, f) for n, m in mirrors.load().items() if (f := m.folder(dist.name))}
@@ -587,7 +607,7 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
                                fix="Check that the local installer file you chose exists and is readable "
                                    "(--installer-file in silent mode).") from exc
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
-        if not user_sha and (listed := _read_sha256sums(path.parent).get(path.name)):
+        if not user_sha and (listed := staging.staged_sha256(path)):  # refuses an unreadable SHA256SUMS (exit 5)
             sha, source = listed, "sha256sums"  # a staged share (--download-only): verified against it (issue 5)
         elif not user_sha and sha is None and (own := _read_sha256_file(path.with_name(path.name + ".sha256"),
                                                                           path.name)):
@@ -842,7 +862,7 @@ def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Repo
                 f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one published in {filename}.sha256 "
                 f"({published}). Nothing was downloaded.",
                 fix="Check which installer and hash you meant: copy the SHA-256 from the .sha256 file published next "
-                    "to this installer, or leave out --sha256 to use the published one.")
+                    "to this installer, or give no expected SHA-256 to use the published one (leave out --sha256).")
         sha, source = user_sha, "user"
     else:
         sha = published

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.core.platform_info import EXTENSIONS, PlatformInfo
+from app.i18n import _
 
 #: The plan's default distribution (the tutorial this product grew from teaches Miniconda).
 DEFAULT = "miniconda"
@@ -60,6 +62,12 @@ class Distribution:
     size: str
     summary: str
     extras: tuple[str, ...] = ()
+    #: Other installer names of the same family (older or sibling installers with the same channels and
+    #: terms): ``Anaconda3`` for Miniconda (defaults channels, the same Terms of Service), ``Mambaforge`` and
+    #: ``Miniforge-pypy3`` for Miniforge (conda-forge's earlier names).
+    family: tuple[str, ...] = ()
+    #: Where people get this distribution's installers, for messages.
+    download_page: str = ""
 
     def default_filename(self, platform: PlatformInfo) -> str | None:
         """The installer name without a version for ``platform`` (``Miniforge3-Linux-x86_64.sh``), its
@@ -74,6 +82,14 @@ class Distribution:
         """Whether ``name`` is one of this distribution's installer names (``Miniforge3-24.7.1-0-Linux-x86_64.sh``)."""
         return re.match(rf"^{re.escape(self.flavor)}-", name or "") is not None
 
+    def owns_name(self, name: str) -> bool:
+        """Whether ``name`` (a file name, or the ``NAME`` in an installer's header) is of this distribution's
+        family, any case: ``Miniconda3-latest-Linux-x86_64.sh``, ``Anaconda3-2024.10-1-Windows-x86_64.exe`` and
+        ``Miniconda3`` are Miniconda's; ``Mambaforge-Linux-x86_64.sh`` is Miniforge's."""
+        text = (name or "").strip().lower()
+        return any(text == n.lower() or text.startswith(n.lower() + "-") or text.startswith(n.lower() + "_")
+                   for n in (self.flavor, *self.family))
+
 
 MINICONDA = Distribution(
     name="miniconda", title="Miniconda", flavor="Miniconda3", prefix_name="miniconda3", channels=("defaults",),
@@ -83,6 +99,8 @@ MINICONDA = Distribution(
     licence="Anaconda's Terms of Service (organisations over 200 people need a paid licence for the defaults "
             "channels)",
     size="about 150 MB",
+    family=("Miniconda2", "Miniconda", "Anaconda3", "Anaconda2"),
+    download_page="https://repo.anaconda.com/miniconda/",
     summary="Anaconda's defaults channels: Terms of Service to accept, a paid licence for organisations over "
             "200 people; about 150 MB.",
 )
@@ -97,6 +115,8 @@ MINIFORGE = Distribution(
     summary="conda-forge channel only, no Terms of Service, free for any organisation (BSD-3); includes mamba; "
             "about 90 MB.",
     extras=("mamba",),
+    family=("Miniforge-pypy3", "Mambaforge", "Mambaforge-pypy3", "Miniforge"),
+    download_page="https://github.com/conda-forge/miniforge/releases",
 )
 
 #: Every distribution by name, the default first.
@@ -119,3 +139,62 @@ def problem(name: object) -> str | None:
     return (f"Unknown distribution {name!r} (--distribution / distribution): use one of "
             f"{', '.join(DISTRIBUTIONS)} (for example --distribution miniforge for conda-forge without Anaconda's "
             "Terms of Service).")
+
+
+#: The header of a conda/constructor ``.sh`` installer names its product: ``# NAME:  Miniconda3``
+#: (conda/constructor, ``constructor/header.sh``: ``# NAME:  __NAME__``). Only the first bytes are read.
+_HEADER_NAME_RE = re.compile(rb"^#\s*NAME:\s*(\S+)\s*$", re.MULTILINE)
+_HEADER_BYTES = 4096
+
+
+def header_name(path: Path) -> str | None:
+    """The product a constructor ``.sh`` installer names in its header (``Miniconda3``), or ``None`` (not a
+    ``.sh`` installer, no such line, or the file cannot be read; other checks report those)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEADER_BYTES)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    m = _HEADER_NAME_RE.search(head)
+    return m.group(1).decode("ascii", errors="replace") if m else None
+
+
+def owner_of(name: str) -> Distribution | None:
+    """The distribution whose family ``name`` belongs to (:meth:`Distribution.owns_name`), or ``None``."""
+    return next((d for d in DISTRIBUTIONS.values() if d.owns_name(name)), None)
+
+
+def mismatch(distribution: str | None, filename: str, path: Path | None = None,
+             platform: PlatformInfo | None = None) -> tuple[str, str] | None:
+    """``(message, fix)`` when an installer belongs to another distribution than the one the run installs, else
+    ``None``.
+
+    ``filename`` is the installer's name (``--installer`` / ``--installer-file``); ``path``, for a local file,
+    lets the ``.sh`` header's ``NAME`` speak for a renamed file. A Miniconda installer run for Miniforge would
+    put Miniconda (Anaconda's defaults channels and Terms of Service) into ``~/miniforge3`` and fail later at
+    the env step, and the other way round; so it is refused before anything runs. ``platform`` names the right
+    installer in the fix.
+    """
+    try:
+        dist = get(distribution)
+    except KeyError:
+        return None
+    other = owner_of(filename)
+    said = filename
+    if other is None and path is not None and (product := header_name(path)):
+        other, said = owner_of(product), _("{name} (its header says NAME: {product})").format(
+            name=filename, product=product)
+    if other is None or other.name == dist.name:
+        return None
+    message = _("{file} is a {other} installer, but this run installs {dist} (--distribution / distribution "
+                "{dname}): it would install {other} (channels: {channels}) where {dist} is expected. Nothing was "
+                "run.").format(file=said, other=other.title, dist=dist.title, dname=dist.name,
+                               channels=", ".join(other.channels))
+    example = dist.default_filename(platform) if platform is not None else None
+    fix = _("Use a {dist} installer ({example}, from {page}), or run with --distribution {oname} to install "
+            "{other} from this file.").format(
+        dist=dist.title, example=example or f"{dist.flavor}-...", page=dist.download_page, oname=other.name,
+        other=other.title)
+    return message, fix

@@ -263,6 +263,83 @@ def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter,
     return path
 
 
+def check_available(plan: InstallPlan, choice: InstallerChoice, session: requests.Session, reporter: Reporter,
+                    cancel: CancelToken) -> str:
+    """``--dry-run``: the download step's checks that cost no download; nothing is written.
+
+    * A local file (``--installer-file``): hashed and checked exactly as the real run checks it (against
+      ``--sha256``, the ``SHA256SUMS`` beside it, or the pinned table; :func:`app.core.staging.verify_staged` /
+      :func:`_fetch_local`): it is local, so this costs a read, not a download.
+    * A local mirror folder (``file:///``): the file is there and readable.
+    * A remote installer: one ranged ``GET`` of its first byte (``Range: bytes=0-0``; servers without ranges
+      answer 200 and the body is not read): the file exists and the server and proxy answer, as the real
+      download would find them. Skipped when a copy is already in the installer cache or the download folder
+      (the real run then may not download at all).
+
+    Not checked (said in the dry run's output and README): the SHA-256 of an installer still to be downloaded
+    (only its bytes give it), the installer run itself, and the conda channels / PyPI of the env step.
+
+    Returns:
+        One sentence for the dry run's output: what was checked.
+
+    Raises:
+        HashMismatchError, DownloadError: as the real run's download step would raise them (same message,
+            same exit code: 5, 4). Cancelled.
+    """
+    cancel.raise_if_cancelled()
+    if choice.local_path is not None:
+        from app.core import staging  # noqa: PLC0415 - staging imports this module lazily too
+
+        path = Path(choice.local_path).expanduser()
+        if choice.hash_source == "sha256sums" and choice.sha256:
+            staging.verify_staged(path, choice.sha256, reporter, cancel)
+        else:
+            _fetch_local(plan, choice, reporter, cancel)
+        if choice.sha256:
+            return _("The local installer {path} was hashed: its SHA-256 is the expected one.").format(path=path)
+        return _("The local installer {path} was read; no SHA-256 is known to check it against.").format(path=path)
+    url = choice.url or ""
+    if url.lower().startswith("file:"):
+        from app.core.plan import local_mirror_path  # noqa: PLC0415
+
+        source = local_mirror_path(url) or Path(url)
+        try:
+            with open(source, "rb"):
+                pass
+        except OSError as exc:
+            raise DownloadError(_('Cannot read {source} in the local mirror folder: {reason}.').format(
+                source=source, reason=exc.strerror or exc),
+                fix=_('Check the mirror folder (--mirror in silent mode): it must hold the installer and be '
+                      'readable for you.')) from exc
+        return _("The installer {source} is in the local mirror folder (its SHA-256 is checked when the run "
+                 "copies it).").format(source=source)
+    folder = Path(plan.download_dir).expanduser() if plan.download_dir else default_download_dir()
+    have = [folder / choice.filename]
+    if plan.use_cache and choice.sha256:
+        from app.core import cache  # noqa: PLC0415 - cache imports this module
+
+        have.append(cache.cache_root() / choice.sha256.lower() / choice.filename)
+    if any(p.is_file() for p in have):
+        return _("A copy of {name} is already on this machine ({path}); the run checks its SHA-256 and downloads "
+                 "only if it differs, so the server was not asked.").format(
+            name=choice.filename, path=next(p for p in have if p.is_file()))
+    try:
+        resp = net.get(session, url, cancel, headers={"Range": "bytes=0-0", "Accept-Encoding": "identity"},
+                       timeout=(net.CONNECT_TIMEOUT, net.READ_TIMEOUT))
+    except _NETWORK_ERRORS as exc:
+        raise DownloadError(
+            _('Downloading {url} failed: {reason}.').format(url=url, reason=net.describe_error(exc)),
+            fix=net.PROXY_AUTH_FIX if net.is_proxy_auth(exc) else
+            _('Check the network connection and proxy settings (HTTPS_PROXY), then try again. Or choose another '
+              'mirror (--mirror in silent mode).'),
+            detail=str(exc)) from exc
+    with resp:
+        if resp.status_code >= 400 and resp.status_code != 416:  # 416: an empty file; the real run says more
+            raise _http_error(url, resp)
+    return _("The server has {url} (asked for its first byte; its SHA-256 is checked after the real "
+             "download).").format(url=url)
+
+
 def fetch_installer(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
                     reporter: Reporter, cancel: CancelToken) -> Path:
     """Return the path of the installer, downloaded and verified (step 2 of the wizard).

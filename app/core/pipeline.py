@@ -389,7 +389,7 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
                           fix=fix) from None
     check_download_dir(plan)
     proxy.check_before_download(plan, reporter)  # logs the proxy; one that does not answer: DownloadError (exit 4)
-    tos.check_before_install(plan)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
+    tos.check_before_install(plan, reporter=reporter)  # any channel with terms (defaults, or a URL serving terms.json): TermsOfServiceError
     conda_env.check_existing(plan)  # an existing env is never replaced unasked (EnvExistsError, exit 9)
     if plan.create_env and plan.env_file is not None:  # what the environment.yml has that conda ignores
         from app.core import env_file

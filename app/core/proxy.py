@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from app.core.errors import DownloadError, Stage
+from app.i18n import _
 from app.core.events import Reporter
 from app.core.logfile import mask_url_password
 
@@ -180,12 +181,12 @@ class ProxySettings:
     def source_text(self) -> str:
         """``"the Windows system proxy setting"``, ``"HTTPS_PROXY"``, ..."""
         if self.source == SOURCE_WINDOWS:
-            return "the Windows system proxy setting"
+            return _("the Windows system proxy setting")
         if self.source == SOURCE_MACOS:
-            return "the macOS system proxy setting"
+            return _("the macOS system proxy setting")
         if self.source == SOURCE_ENV:
             used = sorted({self.names.get(s, s.upper() + "_PROXY") for s in ("https", "http") if self.proxies.get(s)})
-            return " and ".join(used) or "the environment"
+            return _(" and ").join(used) or _("the environment")
         return ""
 
     def describe(self) -> str:
@@ -193,14 +194,15 @@ class ProxySettings:
         setting; not for: localhost, <local>)"`` or ``"none (direct connection)"``; a password in a proxy URL
         is shown as ``****`` (:func:`app.core.logfile.mask_url_password`)."""
         if not self.active:
-            return "none (direct connection)"
+            return _("none (direct connection)")
         urls = list(dict.fromkeys(mask_url_password(u) for s in ("https", "http") if (u := self.proxies.get(s))))
         text = ", ".join(urls if len(urls) == 1 else
                          [f"{s} {mask_url_password(u)}" for s in ("https", "http") if (u := self.proxies.get(s))])
-        text += f" (from {self.source_text()}"
+        text += " (" + _("from {source}").format(source=self.source_text())
         if self.bypass:
-            shown = ", ".join(self.bypass[:6]) + (f" and {len(self.bypass) - 6} more" if len(self.bypass) > 6 else "")
-            text += f"; not for: {shown}"
+            shown = ", ".join(self.bypass[:6]) + (_(" and {count} more").format(count=len(self.bypass) - 6)
+                                                  if len(self.bypass) > 6 else "")
+            text += "; " + _("not for: {hosts}").format(hosts=shown)
         return text + ")"
 
 
@@ -355,11 +357,11 @@ def not_answering(settings: ProxySettings, urls: Iterable[str], *, timeout: floa
         try:
             connect(ep[0], ep[1], timeout)
         except ConnectionRefusedError:
-            reason = "the connection was refused: nothing listens there"
+            reason = _("the connection was refused: nothing listens there")
         except socket.gaierror:
-            reason = "its host name could not be resolved"
+            reason = _("its host name could not be resolved")
         except (TimeoutError, socket.timeout):
-            reason = f"no connection within {timeout:g} s"
+            reason = _("no connection within {seconds} s").format(seconds=f"{timeout:g}")
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
         else:
@@ -374,20 +376,67 @@ def not_answering_error(settings: ProxySettings, where: str, reason: str) -> Dow
     if settings.source == SOURCE_ENV:
         names = settings.source_text()
         return DownloadError(
-            f"The proxy {where} set in {names} is not answering; start it or remove {names} ({reason}).",
-            fix=f"Start the proxy program, or unset {names} (and the lowercase form) to connect directly, then run "
-                "again.")
-    where_set = ("Windows Settings > Network & Internet > Proxy, \"Use a proxy server\"" if settings.source ==
-                 SOURCE_WINDOWS else "System Settings > Network > Details > Proxies")
+            _("The proxy {where} set in {names} is not answering; start it or remove {names} ({reason}).").format(
+                where=where, names=names, reason=reason),
+            fix=_("Start the proxy program, or unset {names} (and the lowercase form) to connect directly, then run "
+                  "again.").format(names=names))
+    where_set = (_("Windows Settings > Network & Internet > Proxy, \"Use a proxy server\"") if settings.source ==
+                 SOURCE_WINDOWS else _("System Settings > Network > Details > Proxies"))
     return DownloadError(
-        f"The system proxy {where} is not answering; start it or turn it off ({reason}).",
-        fix=f"Start the proxy program (for example Clash or v2rayN) and run again, or turn the system proxy off "
-            f"({where_set}). 系统代理 {where} 没有响应：请启动代理程序（如 Clash），或关闭系统代理。")
+        _("The system proxy {where} is not answering; start it or turn it off ({reason}).").format(
+            where=where, reason=reason),
+        fix=_("Start the proxy program (for example Clash or v2rayN) and run again, or turn the system proxy off "
+              "({where_set}).").format(where_set=where_set)
+        + " " + "系统代理 {where} 没有响应：请启动代理程序（如 Clash），或关闭系统代理。".format(where=where))
+
+
+#: Where conda finds a channel given by name (conda's default ``channel_alias``) and Anaconda's defaults.
+CONDA_ALIAS = "https://conda.anaconda.org/"
+DEFAULTS_URL = "https://repo.anaconda.com/pkgs/main"
+
+
+def _channel_url(channel: str, custom: Mapping[str, str], defaults: Iterable[str]) -> list[str]:
+    ch = channel.strip()
+    if "://" in ch:
+        return [ch]
+    if ch == "defaults":
+        return list(defaults) or [DEFAULTS_URL]
+    if ch in custom:
+        return [custom[ch].rstrip("/") + "/" + ch]
+    return [CONDA_ALIAS + ch] if ch else []
+
+
+def env_urls(plan: Any, src: Any = None) -> list[str]:
+    """The URLs the env step reaches (``[]`` when the plan creates no env): its conda channels (``--channels``,
+    else the mirror's ``.condarc`` channels, else the distribution's own: Anaconda's defaults or conda-forge; a
+    name is ``https://conda.anaconda.org/<name>``), its pip index (``--pip-index``, the mirror's, else PyPI), and the
+    PyTorch wheel index (the mirror's, else download.pytorch.org). ``src``: :func:`app.core.mirrors.sources`."""
+    from app.core import mirrors  # noqa: PLC0415
+
+    if not getattr(plan, "create_env", False):
+        return []
+    cc = getattr(src, "conda_channels", None) if src is not None else None
+    custom = dict(cc.custom_channels) if cc is not None else {}
+    defaults = tuple(cc.default_channels) if cc is not None else ()
+    channels = tuple(getattr(plan, "channels", ()) or ())
+    if not channels:
+        if cc is not None and cc.channels:
+            channels = tuple(cc.channels)
+        else:
+            channels = ("conda-forge",) if getattr(plan, "distribution", "miniconda") == "miniforge" else ("defaults",)
+    urls = [u for ch in channels for u in _channel_url(ch, custom, defaults)]
+    urls.append((src.pip_index if src is not None else None) or mirrors.PYPI)
+    try:
+        urls.append(src.torch_index("cpu")[0] if src is not None else mirrors.OFFICIAL_TORCH.format(variant="cpu"))
+    except Exception:  # noqa: BLE001 - a torch_url template the table check names
+        pass
+    return urls
 
 
 def plan_urls(plan: Any) -> list[str]:
-    """The URLs a run reaches first: the installer folder (unless a local file is installed), and, when the plan
-    creates an env, its pip index."""
+    """The URLs a run reaches: the installer folder (unless a local file is installed), and, when the plan creates
+    an env, the env step's conda channels, pip index and PyTorch index (:func:`env_urls`). Each may go through
+    another proxy (``HTTP_PROXY`` for an http:// mirror, ``HTTPS_PROXY`` for conda, pip and PyTorch)."""
     from app.core import mirrors  # noqa: PLC0415
 
     urls: list[str] = []
@@ -397,9 +446,8 @@ def plan_urls(plan: Any) -> list[str]:
         src = None
     if getattr(plan, "installer_file", None) is None:
         urls.append(src.installer if src is not None else str(getattr(plan, "mirror_url", "") or ""))
-    if getattr(plan, "create_env", False):
-        urls.append((src.pip_index if src is not None else None) or mirrors.PYPI)
-    return [u for u in urls if u]
+    urls += env_urls(plan, src)
+    return list(dict.fromkeys(u for u in urls if u))
 
 
 def check_before_download(plan: Any, reporter: Reporter, settings: ProxySettings | None = None, *,
@@ -417,12 +465,12 @@ def check_before_download(plan: Any, reporter: Reporter, settings: ProxySettings
     """
     settings = current() if settings is None else settings
     stage = Stage.DOWNLOAD
-    reporter.log(stage, f"Proxy: {settings.describe()}.")
+    reporter.log(stage, _("Proxy: {proxy}.").format(proxy=settings.describe()))
     if not settings.active:
         return settings
     if child := child_env_vars(settings):
-        reporter.log(stage, "conda and pip get it as "
-                     + ", ".join(f"{k}={mask_url_password(v)}" for k, v in child.items()) + ".")
+        reporter.log(stage, _("conda and pip get it as {variables}.").format(
+            variables=", ".join(f"{k}={mask_url_password(v)}" for k, v in child.items())))
     for where, reason in not_answering(settings, plan_urls(plan), timeout=timeout, connect=connect):
         raise not_answering_error(settings, where, reason)
     return settings

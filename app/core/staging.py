@@ -31,8 +31,15 @@ from app.core.events import CancelToken, Reporter
 #: The name of the checksum file beside a staged installer (the name ``sha256sum`` users and Linux
 #: distributions use; :mod:`app.core.catalog` reads the same file in a local mirror folder).
 SHA256SUMS = "SHA256SUMS"
-#: A coreutils checksum line: hash, one space, a space or ``*`` (text or binary mode), the name.
-_LINE_RE = re.compile(rb"^\s*([0-9a-fA-F]{64}) [ *](.+?)\r?\n?$")
+#: A coreutils checksum line: hash, white space, an optional ``*`` (binary mode), the name; GNU's escaped
+#: form (a leading backslash) is read too.
+_LINE_RE = re.compile(r"^\s*\\?([0-9a-fA-F]{64})\s+\*?(.+?)\s*$")
+#: The BSD / ``sha256sum --tag`` / ``shasum --tag`` form: ``SHA256 (name) = hash``.
+_TAG_RE = re.compile(r"^\s*SHA-?256\s*\((.+)\)\s*=\s*([0-9a-fA-F]{64})\s*$", re.IGNORECASE)
+#: Byte-order marks, longest first: (mark, codec without the mark, name for people).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8", "UTF-8 with a byte-order mark"),
+         (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+         (b"\xff\xfe", "utf-16-le", "UTF-16"), (b"\xfe\xff", "utf-16-be", "UTF-16"))
 
 
 def sums_line(sha256: str, name: str) -> str:
@@ -40,24 +47,147 @@ def sums_line(sha256: str, name: str) -> str:
     return f"{sha256.lower()}  {name}\n"
 
 
+class SumsText:
+    """A decoded ``SHA256SUMS``: its text and how to write it back the same way.
+
+    Attributes:
+        text: the file's text without its byte-order mark.
+        codec: the Python codec its bytes are in (``utf-8``, ``utf-16-le``, ...).
+        bom: the byte-order mark it starts with (``b""`` when none).
+    """
+
+    def __init__(self, text: str, codec: str = "utf-8", bom: bytes = b"") -> None:
+        self.text, self.codec, self.bom = text, codec, bom
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in this file's encoding, with its byte-order mark."""
+        return self.bom + text.encode(self.codec)
+
+
+def decode_sums(data: bytes) -> SumsText:
+    """The text of a ``SHA256SUMS`` file, as Windows and Unix tools write it.
+
+    ``sha256sum`` writes UTF-8; Windows PowerShell 5's ``Out-File`` and ``>`` write UTF-16 LE with a
+    byte-order mark, ``Set-Content -Encoding utf8`` UTF-8 with one (Microsoft Learn, "about_Character_Encoding").
+    A byte-order mark decides; UTF-16 without one is recognised by its NUL bytes (mostly ASCII text);
+    anything else must be UTF-8.
+
+    Raises:
+        ValueError: the bytes are none of these (the message says why, for people).
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return SumsText(data[len(bom):].decode(codec), codec, bom)
+            except UnicodeDecodeError as exc:
+                raise ValueError(_("it starts like {label} but is not valid {label} ({reason})").format(
+                    label=label, reason=exc.reason)) from None
+    if b"\x00" in data and len(data) % 2 == 0:
+        even, odd = data[0::2].count(0), data[1::2].count(0)
+        if max(even, odd) * 4 >= len(data) and min(even, odd) == 0:
+            codec = "utf-16-le" if odd > even else "utf-16-be"
+            try:
+                return SumsText(data.decode(codec), codec)
+            except UnicodeDecodeError:
+                pass
+    if b"\x00" in data:
+        raise ValueError(_("it holds binary data, not text"))
+    try:
+        return SumsText(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(_("byte 0x{byte:02X} at offset {offset} is not UTF-8").format(
+            byte=data[exc.start], offset=exc.start)) from None
+
+
+def parse_line(line: str) -> tuple[str, str] | None:
+    """``(file name, lowercase sha256)`` of one checksum line, or ``None`` when it is not one.
+
+    Reads the GNU form (``HASH  name``, ``HASH *name``) and the BSD/``--tag`` form (``SHA256 (name) = HASH``);
+    a name with a folder part (``sub/x.sh``, ``C:\\share\\x.exe``) is keyed by its last part, as the file is
+    looked up beside the checksum file.
+    """
+    line = line.lstrip("\ufeff")
+    if (m := _LINE_RE.match(line)) is not None:
+        sha, name = m.group(1), m.group(2)
+    elif (m := _TAG_RE.match(line)) is not None:
+        name, sha = m.group(1), m.group(2)
+    else:
+        return None
+    return name.replace("\\", "/").rsplit("/", 1)[-1], sha.lower()
+
+
+def parse_sums(text: str) -> dict[str, str]:
+    """``{file name: lowercase sha256}`` of a checksum file's text; other lines are skipped. When a name is
+    listed twice, the last line wins (as a later ``sha256sum >> SHA256SUMS`` would mean)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if (parsed := parse_line(line)) is not None:
+            out[parsed[0]] = parsed[1]
+    return out
+
+
 def read_sums(path: Path) -> dict[str, str]:
     """``{file name: lowercase sha256}`` of a ``SHA256SUMS`` file; ``{}`` when it is missing or unreadable.
 
-    Lines that are not checksum lines (comments, blank lines, other formats) are skipped; a name with
-    a folder part (``sub/x.sh``) is keyed by its last part, as the file is looked up beside it. When a
-    name is listed twice, the last line wins (as a later ``sha256sum >> SHA256SUMS`` would mean).
+    For messages only (:func:`stage_summary`); what verifies uses :func:`load_sums`, which refuses a file it
+    cannot read.
     """
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        return parse_sums(decode_sums(Path(path).read_bytes()).text)
+    except (OSError, ValueError):
         return {}
-    out: dict[str, str] = {}
-    for raw in data.splitlines(keepends=True):
-        m = _LINE_RE.match(raw)
-        if m:
-            name = m.group(2).decode("utf-8", errors="replace")
-            out[name.replace("\\", "/").rsplit("/", 1)[-1]] = m.group(1).decode("ascii").lower()
-    return out
+
+
+def restage_fix(folder: Path) -> str:
+    """The fix for a share whose installer or ``SHA256SUMS`` cannot be trusted: stage it again."""
+    return _("Stage it again (miniconda-wizard --silent --download-only --download-dir {folder}), or copy the "
+             "installer and its SHA256SUMS line again from where they were staged; or give the expected SHA-256 "
+             "yourself (--sha256).").format(folder=folder)
+
+
+def load_sums(path: Path, installer: Path | None = None) -> dict[str, str] | None:
+    """The entries of the ``SHA256SUMS`` file ``path``; ``None`` when there is none (missing or empty).
+
+    ``installer``: the file about to be checked against it; then a file that has lines but none for that
+    installer is refused too (a share's checksum file that vouches for everything but this file, or that is
+    in a format nobody can check, must not let the file through unverified).
+
+    Raises:
+        HashMismatchError: the file exists but cannot be read, is not UTF-8/UTF-16 text, or (with
+            ``installer``) has no valid line for it; exit 5, the message names the file, the fix says how to
+            stage it again.
+    """
+    path = Path(path)
+    folder = path.parent
+    what = installer if installer is not None else folder
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if not path.exists() and not path.is_symlink():
+            return None
+        raise HashMismatchError(
+            _("Cannot read {sums}, the checksum file beside {what}: {reason}.").format(
+                sums=path, what=what, reason=exc.strerror or exc), fix=restage_fix(folder)) from exc
+    try:
+        decoded = decode_sums(data)
+    except ValueError as exc:
+        raise HashMismatchError(
+            _("{sums}, the checksum file beside {what}, cannot be read: {reason}. A SHA256SUMS file must be text "
+              "(UTF-8, or UTF-16 as Windows PowerShell writes it).").format(sums=path, what=what, reason=exc),
+            fix=restage_fix(folder)) from None
+    if not decoded.text.strip(" \t\r\n\ufeff"):
+        return None
+    sums = parse_sums(decoded.text)
+    if installer is not None and Path(installer).name not in sums:
+        listed = ", ".join(sorted(sums)[:5]) or _("none")
+        raise HashMismatchError(
+            _("{sums} has no valid checksum line for {name} (files it lists: {listed}), so {installer} cannot be "
+              "verified against it.").format(sums=path, name=Path(installer).name, listed=listed,
+                                              installer=installer),
+            fix=restage_fix(folder))
+    return sums
 
 
 def listed_sha256(installer: Path) -> str | None:
@@ -66,14 +196,29 @@ def listed_sha256(installer: Path) -> str | None:
     return read_sums(installer.parent / SHA256SUMS).get(installer.name)
 
 
+def staged_sha256(installer: Path) -> str | None:
+    """The SHA-256 that the ``SHA256SUMS`` beside ``installer`` lists for it; ``None`` when there is no such file.
+
+    Raises:
+        HashMismatchError: as :func:`load_sums` with ``installer``: the file is there but unreadable, or
+            lists no valid line for ``installer``.
+    """
+    installer = Path(installer)
+    sums = load_sums(installer.parent / SHA256SUMS, installer)
+    return None if sums is None else sums[installer.name]
+
+
 def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path:
     """Add or update the line for ``name`` in ``folder/SHA256SUMS``; returns that file's path.
 
-    Other lines are kept byte for byte (a missing final newline is added before the new line). When the
+    Other lines are kept byte for byte, and so is the file's encoding (UTF-8, with or without a byte-order
+    mark, or UTF-16 as PowerShell writes it): the line for ``name`` is found whatever the encoding, and
+    replaced, never added a second time. A missing final newline is added before the new line. When the
     file already lists ``name`` with this hash nothing is written. When it lists another hash, that line
     is replaced and the old file is first copied to ``SHA256SUMS.bak`` (``.bak.1``, ... when taken).
 
     Raises:
+        HashMismatchError: the existing file is not text that can be read (it is left as it is).
         DownloadError: the file cannot be read or written (the message names it; the old file is kept).
     """
     from app.core.download import _free_name  # noqa: PLC0415 - download imports the plan; keep this module light
@@ -83,31 +228,31 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
         old = path.read_bytes() if path.is_file() else b""
     except OSError as exc:
         raise _write_error(path, exc) from exc
-    lines = old.splitlines(keepends=True)
-    new_line = sums_line(sha256, name).encode("utf-8")
+    decoded = _decoded_for_merge(path, old)
+    lines = decoded.text.splitlines(keepends=True)
+    new_line = sums_line(sha256, name)
     found = False
     replaced = False
-    out: list[bytes] = []
+    out: list[str] = []
     for raw in lines:
-        m = _LINE_RE.match(raw)
-        listed = m.group(2).decode("utf-8", errors="replace").replace("\\", "/").rsplit("/", 1)[-1] if m else None
-        if listed == name:
+        parsed = parse_line(raw)
+        if parsed is not None and parsed[0] == name:
             if found:
                 replaced = True  # a second line for the same name: dropped, the one line left is right
                 continue
             found = True
-            if m.group(1).decode("ascii").lower() == sha256.lower():
+            if parsed[1] == sha256.lower():
                 out.append(raw)
                 continue
             replaced = True
-            out.append(new_line)
+            out.append(raw[:len(raw) - len(raw.lstrip("\ufeff"))] + new_line)  # a BOM read as text stays
             continue
         out.append(raw)
     if not found:
-        if out and not out[-1].endswith(b"\n"):
-            out[-1] += b"\n"
+        if out and not out[-1].endswith(("\n", "\r")):
+            out[-1] += "\n"
         out.append(new_line)
-    data = b"".join(out)
+    data = decoded.encode("".join(out))
     if data == old:
         reporter.log(Stage.DOWNLOAD, _('{path} already lists {name} with this SHA-256.').format(path=path, name=name))
         return path
@@ -128,8 +273,40 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
         except OSError:
             pass
         raise _write_error(path, exc) from exc
-    reporter.log(Stage.DOWNLOAD, f"{'Updated' if old else 'Wrote'} {path}: {sums_line(sha256, name).strip()}")
+    line = sums_line(sha256, name).strip()
+    reporter.log(Stage.DOWNLOAD, (_("Updated {path}: {line}") if old else _("Wrote {path}: {line}")).format(
+        path=path, line=line))
     return path
+
+
+def _decoded_for_merge(path: Path, old: bytes) -> SumsText:
+    if not old:
+        return SumsText("")
+    try:
+        return decode_sums(old)
+    except ValueError as exc:
+        raise HashMismatchError(
+            _("{sums} is there but cannot be read: {reason}; the installer's line was not added, and the file "
+              "was left as it is.").format(sums=path, reason=exc),
+            fix=_("Rename or remove {sums} (or save it as UTF-8 text), then stage again: miniconda-wizard --silent "
+                  "--download-only --download-dir {folder}.").format(sums=path, folder=path.parent)) from None
+
+
+def check_staging_folder(plan) -> None:
+    """Before a ``--download-only`` run downloads: the ``SHA256SUMS`` already in ``plan.download_dir``, if any,
+    can be read, so that the installer's line can be merged into it (``--dry-run`` checks it too).
+
+    Raises:
+        HashMismatchError: as :func:`merge_sums`, before anything is downloaded.
+    """
+    if not getattr(plan, "download_only", False) or getattr(plan, "download_dir", None) is None:
+        return
+    path = Path(plan.download_dir).expanduser() / SHA256SUMS
+    try:
+        old = path.read_bytes() if path.is_file() else b""
+    except OSError:
+        return  # merge_sums names a file it cannot read or write, after the download
+    _decoded_for_merge(path, old)
 
 
 def _write_error(path: Path, exc: OSError) -> DownloadError:
@@ -160,9 +337,9 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
     path = Path(path)
     sums = path.parent / SHA256SUMS
     expected = expected.lower()
-    fix = (f"The copy on the share is damaged or was changed after it was staged. Stage it again "
-           f"(miniconda-wizard --silent --download-only --download-dir {path.parent}), or copy the installer and "
-           f"its SHA256SUMS line again from where they were staged.")
+    fix = _("The copy on the share is damaged or was changed after it was staged. Stage it again "
+            "(miniconda-wizard --silent --download-only --download-dir {folder}), or copy the installer and "
+            "its SHA256SUMS line again from where they were staged.").format(folder=path.parent)
     pinned = pinned_sha256(path.name)
     if pinned is not None and pinned != expected:
         raise HashMismatchError(
@@ -184,10 +361,12 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
 def stage_summary(folder: Path, name: str) -> str:
     """The last line of a download-only run: where the installer is and how machines install from it."""
     staged = Path(folder) / name
-    where = f" and its line in {Path(folder) / SHA256SUMS}" if listed_sha256(staged) else \
-        f" (unverified: no line in {SHA256SUMS})"
-    return (f"Staged {staged}{where}. Install from it (offline) with:\n"
-            f"  miniconda-wizard --silent --installer-file {staged}")
+    if listed_sha256(staged):
+        head = _("Staged {path} and its line in {sums}.").format(path=staged, sums=Path(folder) / SHA256SUMS)
+    else:
+        head = _("Staged {path} (unverified: no line in {sums}).").format(path=staged, sums=SHA256SUMS)
+    return head + " " + _("Install from it (offline) with:") + \
+        f"\n  miniconda-wizard --silent --installer-file {staged}"
 
 
 def fetch(plan, choice, session, reporter: Reporter, cancel: CancelToken) -> Path:
@@ -214,6 +393,7 @@ def fetch(plan, choice, session, reporter: Reporter, cancel: CancelToken) -> Pat
 
     if choice.local_path is not None and choice.hash_source == "sha256sums" and choice.sha256:
         return verify_staged(Path(choice.local_path).expanduser(), choice.sha256, reporter, cancel)
+    check_staging_folder(plan)  # a SHA256SUMS there that cannot be merged into: refused before the download
     path = cache.fetch(plan, choice, session, reporter, cancel)
     if plan.download_only:
         if choice.sha256:

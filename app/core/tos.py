@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from app.core import conda_cmd
+from app.i18n import _
 from app.core.errors import Stage, TermsOfServiceError
 from app.core.events import CancelToken, Reporter
 from app.core.plan import InstallPlan
@@ -147,13 +148,35 @@ def _mirror_channels(plan: InstallPlan) -> list[str] | None:
     return out
 
 
-def check_before_install(plan: InstallPlan, session=None) -> None:
+def no_effect_note(plan: InstallPlan, session=None) -> str | None:
+    """Why ``--accept-tos`` changes nothing for ``plan`` (one sentence), or ``None`` when it matters or was not
+    given: no env is created, or none of the env's channels serves Terms of Service (Miniforge's conda-forge,
+    ``--channels conda-forge``). README promises this note (``--distribution``: "``--accept-tos`` is then only a
+    note")."""
+    if not plan.accept_tos:
+        return None
+    if not plan.create_env:
+        return _("--accept-tos has no effect: this run creates no env (--no-env), so no channel's Terms of Service "
+                 "are used.")
+    if channels_with_terms(plan, session):
+        return None
+    if getattr(plan, "distribution", "miniconda") == "miniforge" and not plan.channels and plan.env_file is None:
+        return _("--accept-tos has no effect: Miniforge uses conda-forge, which has no Terms of Service; nothing to "
+                 "accept.")
+    return _("--accept-tos has no effect: none of the env's channels serves Terms of Service; nothing to accept.")
+
+
+def check_before_install(plan: InstallPlan, session=None, reporter: Reporter | None = None) -> None:
     """Refuse, before anything is downloaded, an env whose channels need Terms of Service the user has not accepted.
+
+    ``reporter``: gets the :func:`no_effect_note` as a warning when ``--accept-tos`` was given for nothing.
 
     Raises:
         TermsOfServiceError (exit code 10): the message names the channels; the fix names ``--accept-tos`` and
             channels without terms.
     """
+    if reporter is not None and (note := no_effect_note(plan, session)):
+        reporter.log(Stage.PLAN, note, "warning")
     if not plan.create_env or plan.accept_tos or accepted_elsewhere():
         return
     gated = channels_with_terms(plan, session)  # Miniforge: conda-forge only, no defaults (issue 7)
@@ -161,13 +184,14 @@ def check_before_install(plan: InstallPlan, session=None) -> None:
         return
     defaults = [c for c in gated if c.startswith("https://repo.anaconda.com/")]
     others = [c for c in gated if c not in defaults]
-    names = ", ".join(([f"Anaconda's defaults channels ({', '.join(defaults)})"] if defaults else []) + others)
+    names = ", ".join(([_("Anaconda's defaults channels ({channels})").format(channels=", ".join(defaults))]
+                       if defaults else []) + others)
     raise TermsOfServiceError(
-        f"The env would use channels whose Terms of Service must be accepted first: {names}. conda refuses "
-        "them in a non-interactive run, so nothing was installed.",
-        fix="Accept their Terms of Service (--accept-tos in silent mode, the checkbox in the wizard; the wizard "
-            "then runs `conda tos accept` for each), or use only channels without terms (for example "
-            "--channels conda-forge).",
+        _("The env would use channels whose Terms of Service must be accepted first: {names}. conda refuses "
+          "them in a non-interactive run, so nothing was installed.").format(names=names),
+        fix=_("Accept their Terms of Service (--accept-tos in silent mode, the checkbox in the wizard; the wizard "
+              "then runs `conda tos accept` for each), or use only channels without terms (for example "
+              "--channels conda-forge)."),
     )
 
 
@@ -215,8 +239,8 @@ def accept(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         return result
     if getattr(plan, "distribution", "miniconda") == "miniforge" and not plan.uses_defaults_channels:
         # issue 7: Miniforge's conda-forge has no Terms of Service (and its conda has no `tos` command)
-        reporter.log(Stage.ENV, "--accept-tos has no effect: Miniforge uses conda-forge, which has no Terms of "
-                                "Service; nothing to accept.")
+        reporter.log(Stage.ENV, _("--accept-tos has no effect: Miniforge uses conda-forge, which has no Terms of "
+                                  "Service; nothing to accept."))
         return result
     root = conda_cmd.root_of(conda_exe)
     cwd = conda_cwd(root)
@@ -224,19 +248,21 @@ def accept(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     channels = list(dict.fromkeys([*plan.channels, *configured_channels(conda_exe, cancel, cwd)]))
     for ch in channels:
         argv = [*conda_cmd.argv_for(conda_exe), "tos", "accept", "--override-channels", "--channel", ch]
-        reporter.log(Stage.ENV, "Running: " + " ".join(argv))
+        reporter.log(Stage.ENV, _("Running: {command}").format(command=" ".join(argv)))
         try:
             res = run_streaming(argv, cancel=cancel, env=_conda_child_env(), cwd=cwd, timeout=300,
                                 on_stderr=lambda line: reporter.log(Stage.ENV, line, "debug"))
         except (OSError, ValueError) as exc:
             result.failed.append((ch, str(exc)))
-            reporter.log(Stage.ENV, f"conda tos accept could not run for {ch}: {exc}", "warning")
+            reporter.log(Stage.ENV, _("conda tos accept could not run for {channel}: {reason}").format(
+                channel=ch, reason=exc), "warning")
             continue
         out = res.stdout.strip()
         if res.returncode != 0:
-            reason = (res.stderr.strip() or out).splitlines()[-1:] or [f"exit code {res.returncode}"]
+            reason = (res.stderr.strip() or out).splitlines()[-1:] or [_("exit code {code}").format(code=res.returncode)]
             result.failed.append((ch, reason[0]))
-            reporter.log(Stage.ENV, f"conda tos accept failed for {ch}: {reason[0]}", "warning")
+            reporter.log(Stage.ENV, _("conda tos accept failed for {channel}: {reason}").format(
+                channel=ch, reason=reason[0]), "warning")
             continue
         for line in out.splitlines():
             m = re.match(r"(accepted Terms of Service for|Terms of Service not found for) (\S+)", line.strip())

@@ -174,16 +174,27 @@ _EOF_MARK = "STANDIN_CONDA_" + "SOURCE_END"
 
 # ==== building and driving the installer (test side) =============================================================
 
+#: The stand-in's size with its payload: just over ``app.core.mirror_probe.MIN_INSTALLER_BYTES`` (1 MiB), so that a
+#: local mirror serving it passes the ``--mirror auto`` probe's "not an installer" size rule (h-fix1 #6).
+PADDED_SIZE = (1 << 20) + (64 << 10)
+#: The line after which a constructor ``.sh`` installer's payload starts (conda/constructor ``header.sh``).
+END_HEADER = b"@@END_HEADER@@\n"
+
+
 def build_standin_installer(
-    dest_dir: Path, filename: str = DEFAULT_FILENAME, python: str = sys.executable, flavor: str = INSTALLER_NAME
+    dest_dir: Path, filename: str = DEFAULT_FILENAME, python: str = sys.executable, flavor: str = INSTALLER_NAME,
+    pad_to: int = PADDED_SIZE,
 ) -> Path:
-    """Write the stand-in installer ``dest_dir/filename`` (a bash script of about 60 KB) and return its path.
+    """Write the stand-in installer ``dest_dir/filename`` (a bash script of about 60 KB, padded to ``pad_to`` bytes) and return its path.
 
     Args:
         dest_dir: folder to write into (created if missing).
         filename: the installer's file name (``.sh``, as the real header requires of ``$0``).
         python: the interpreter the installed ``conda`` runs with and that ``bin/python`` links to; envs made by
             the stand-in conda are venvs of it that also see its site-packages (so ``torch`` imports).
+        pad_to: the file's size in bytes: a payload (``@@END_HEADER@@`` and filler bytes, never run) follows the
+            script's final ``exit 0`` up to this size, as in a real constructor installer; default
+            :data:`PADDED_SIZE` (over the ``--mirror auto`` probe's 1 MiB minimum); ``0``: the bare script.
         flavor: ``"Miniconda3"`` (default) or ``"Miniforge3"`` (issue 7): Miniforge's layout as its
             ``Miniforge3/construct.yaml`` gives it: ``INSTALLER_NAME`` Miniforge3, version ``<conda>-0`` (no
             ``pyXY_`` part), default prefix ``~/miniforge3``, ``.condarc`` ``channels: [conda-forge]``, history from
@@ -209,7 +220,11 @@ def build_standin_installer(
         .replace("@@CONDA_SOURCE@@", source.rstrip("\n"))
     )
     path = dest_dir / filename
-    path.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8")
+    if pad_to > len(data):  # a payload after the script's final `exit 0`, as constructor installers have one
+        filler = bytes(range(256)) * ((pad_to - len(data) - len(END_HEADER)) // 256 + 1)
+        data += END_HEADER + filler[: max(0, pad_to - len(data) - len(END_HEADER))]
+    path.write_bytes(data)
     path.chmod(0o755)
     return path
 
