@@ -566,7 +566,7 @@ def _main(raw: list[str]) -> int:
     if args.undo_shell_changes:
         from app import silent
 
-        return silent.undo_shell_changes(json_events=args.json)
+        return silent.undo_shell_changes(json_events=args.json, dry_run=args.dry_run)
     if args.silent or args.dry_run:
         from app import silent
 

@@ -459,8 +459,9 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
     return 0
 
 
-def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> int:
-    """Undo the PATH/shell changes of the last run (see :func:`app.core.shell_setup.undo`).
+def undo_shell_changes(json_events: bool = False, out: TextIO | None = None, dry_run: bool = False) -> int:
+    """Undo the PATH/shell changes of the last run (see :func:`app.core.shell_setup.undo`); ``dry_run``: only list
+    what would be undone (nothing changes).
 
     Returns 0 (also when there was nothing to undo) or 8 when a file was edited since and is left alone.
     """
@@ -473,10 +474,18 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
         _report(console, json_events, out, "finished", 0, "Nothing to undo: no recorded shell or PATH changes.")
         return 0
     try:
-        changes = shell_setup.undo(entries, console)
+        changes = shell_setup.undo(entries, console, dry_run=dry_run)
     except WizardError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
+    if dry_run:  # h-fix2: a dry run only lists
+        from app.i18n import _  # noqa: PLC0415
+
+        text = "".join(c.describe() + "\n" for c in changes) if json_events else ""
+        text += _("Dry run: nothing was changed; {count} change(s) would be undone. Run without --dry-run to undo "
+                  "them.").format(count=len(changes))
+        _report(console, json_events, out, "finished", 0, text)
+        return 0
     if json_events or not changes:
         text = "\n".join(c.describe() for c in changes) or "Nothing left to undo."
     else:  # the console reporter printed each change already

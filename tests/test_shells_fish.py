@@ -215,6 +215,7 @@ def test_prefix_with_a_blank_is_refused_for_fish_only(home, journal, tmp_path):
     with pytest.raises(ShellSetupError) as err:
         run(["bash", "fish"], tmp_path / "my conda", home, journal)
     assert "conda's fish block" in err.value.message and "leave fish out" in err.value.fix
+    assert "--if-exists reuse --init-shells bash" in err.value.fix and "--uninstall" in err.value.fix
     assert not (home / ".bashrc").exists() and not config_fish(home).exists()
     [c] = run(["bash"], tmp_path / "my conda", home, journal)
     assert c.action == "added"

@@ -1,0 +1,97 @@
+"""Findings of the fresh new-user tester (fix-up round, h-fix2): location rules for fish at the plan, dry runs
+that only list, contradicting GPU flags, an uninstall that keeps the user's own data, case-insensitive values,
+argparse ranges, and the wording of GPU and shell messages. Each test fails on the code before the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.core import plan_checks
+from app.core.errors import UsageError
+from app.core.plan import InstallPlan
+from app.core.platform_info import PlatformInfo
+
+LINUX = PlatformInfo("Linux", "x86_64")
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("HOME", str(h))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("ZDOTDIR", raising=False)
+    return h
+
+
+# ---- 1. the fish rule is checked at the plan, before any download ---------------------------------------------
+
+@pytest.mark.parametrize("char", ["&", "#", "*"])
+def test_fish_special_characters_are_refused_at_the_plan(char, tmp_path, home):
+    prefix = tmp_path / f"c{char}d"
+    plan = InstallPlan(platform=LINUX, prefix=prefix, init_shells=("fish",), create_env=False, gpu_check=False)
+    problems = plan.prefix_problems()
+    [fish] = [p for p in problems if "fish block" in p]
+    assert f"contains {char}," in fish and "--init-shells bash (without fish)" in fish
+    assert fish.endswith(f"Use {home / 'miniconda3'} instead, or another folder without these.")
+    with pytest.raises(UsageError):
+        plan.validate()
+
+
+def test_fish_rule_under_auto_checks_the_shells_found(tmp_path, home, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    monkeypatch.setenv("PATH", str(tmp_path / "nobin"))
+    monkeypatch.setattr("app.core.shells.ETC_SHELLS", tmp_path / "no-etc-shells")
+    prefix = tmp_path / "c&d"
+    plan = InstallPlan(platform=LINUX, prefix=prefix, init_shells=("auto",), create_env=False, gpu_check=False)
+    assert not [p for p in plan.prefix_problems() if "fish" in p]  # no fish here: nothing to refuse
+    cfg = home / ".config" / "fish" / "config.fish"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("set -x A 1\n")
+    [fish] = [p for p in plan.prefix_problems() if "fish block" in p]
+    assert "auto found fish" in fish and "--init-shells bash (without fish)" in fish
+
+
+def test_fish_rule_ignores_a_plan_without_fish_and_windows(tmp_path, home):
+    plan = InstallPlan(platform=LINUX, prefix=tmp_path / "c&d", init_shells=("bash",), create_env=False,
+                       gpu_check=False)
+    assert plan_checks.fish_location_problem(plan) is None
+
+
+def test_fish_prefix_is_refused_by_a_dry_run_with_exit_2(tmp_path, home, capsys):
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--prefix", str(tmp_path / "u4" / "c&d"),
+                         "--init-shells", "fish", "--no-env")
+    assert code == 2, out + err
+    assert "conda's fish block" in err
+
+
+# ---- 2. --undo-shell-changes --dry-run only lists --------------------------------------------------------------
+
+def test_undo_shell_changes_dry_run_changes_nothing(tmp_path, home, capsys, monkeypatch):
+    from app.core import shell_setup
+    from app.core.events import RecordingReporter
+    from app.core.journal import default_journal_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    (home / ".bashrc").write_text("mine\n")
+    plan = InstallPlan(platform=LINUX, prefix=tmp_path / "mc", init_shells=("bash",), create_env=False,
+                       gpu_check=False)
+    shell_setup.apply(plan, tmp_path / "mc", RecordingReporter(), home=home)
+    edited = (home / ".bashrc").read_bytes()
+    assert b"conda initialize" in edited and default_journal_path().exists()
+    code, out, err = cli(capsys, "--undo-shell-changes", "--dry-run")
+    assert code == 0, out + err
+    assert (home / ".bashrc").read_bytes() == edited
+    assert "would be restored from the backup" in out and "Dry run: nothing was changed" in out
+    assert "Undone" not in out
+    code, out, err = cli(capsys, "--undo-shell-changes")
+    assert code == 0 and (home / ".bashrc").read_text() == "mine\n"
