@@ -229,6 +229,8 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--env-file", "--env-python", "the environment file sets the Python version"),
     ("--env-file", "--channels", "the environment file lists the channels"),
     ("--no-env", "--env-file", "no env is created"),
+    ("--no-env", "--require-gpu", "no env is created, so there is no GPU check to require"),
+    ("--no-gpu-check", "--require-gpu", "the GPU check is off, so its verdict cannot be required"),
 )
 
 
@@ -237,6 +239,7 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
 _FLAG_KEYS: dict[str, tuple[str, Any]] = {
     "--no-shell-init": ("init_shells", []), "--no-env": ("create_env", False),
     "--gpu-check": ("gpu_check", True), "--no-gpu-check": ("gpu_check", False),
+    "--require-gpu": ("require_gpu", True),
 }
 
 

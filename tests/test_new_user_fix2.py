@@ -95,3 +95,35 @@ def test_undo_shell_changes_dry_run_changes_nothing(tmp_path, home, capsys, monk
     assert "Undone" not in out
     code, out, err = cli(capsys, "--undo-shell-changes")
     assert code == 0 and (home / ".bashrc").read_text() == "mine\n"
+
+
+# ---- 3. --require-gpu with --no-gpu-check / --no-env is refused -----------------------------------------------
+
+@pytest.mark.parametrize("other", ["--no-gpu-check", "--no-env"])
+def test_require_gpu_with_no_gpu_check_or_no_env_flags_is_refused(other, tmp_path, home, capsys):
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--prefix", str(tmp_path / "mc"), "--require-gpu", other)
+    assert code == 2, out + err
+    assert f"{other} and --require-gpu cannot be used together" in err
+
+
+@pytest.mark.parametrize("line", ["gpu_check = false", "create_env = false"])
+def test_require_gpu_against_its_pair_in_an_answer_file_is_refused(line, tmp_path, home, capsys):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text(f'require_gpu = true\n{line}\nprefix = "{tmp_path / "mc"}"\n')
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--config", str(cfg))
+    assert code == 2, out + err
+    assert "require_gpu" in err and "cannot be used together" in err
+
+
+def test_require_gpu_false_in_a_file_is_no_conflict(tmp_path, home, capsys):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text(f'require_gpu = false\ncreate_env = false\ngpu_check = false\nprefix = "{tmp_path / "mc"}"\n')
+    code, out, err = cli(capsys, "--dry-run", "--config", str(cfg), "--write-config", str(tmp_path / "b.toml"))
+    assert code == 0, out + err
+    assert "require_gpu = false" in out
+
+
+def test_the_plan_refuses_require_gpu_without_the_check(tmp_path):
+    plan = InstallPlan(platform=LINUX, prefix=tmp_path / "mc", require_gpu=True, gpu_check=False)
+    assert any("--require-gpu / require_gpu needs the GPU check, but the GPU check is off" in p
+               for p in plan.problems())
