@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reverse what the wizard did for --prefix (shell files, envs) and remove the prefix if the "
                    "wizard made it; --silent needs --yes; with --dry-run, list what would be done")
     p.add_argument("--yes", action="store_true", help="confirm --uninstall in silent mode")
+    p.add_argument("--remove-user-data", action="store_true",
+                   help="with --uninstall: also remove the envs and files inside the prefix that the wizard did not "
+                   "make (kept and listed otherwise)")
 
     g = p.add_argument_group("installer")
     g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)}, auto (probe them all, use the fastest) or a Miniconda directory URL")
@@ -327,6 +330,9 @@ def check_flags(args: argparse.Namespace) -> None:
     if args.json and not (args.silent or args.dry_run or args.undo_shell_changes or args.write_config):
         problems.append("--json needs --silent (or --dry-run): JSON events are for unattended runs, and without "
                         "--silent the wizard window would open.")
+    if getattr(args, "remove_user_data", False) and not getattr(args, "uninstall", False):
+        problems.append("--remove-user-data is for --uninstall: it also removes your own envs and files inside the "
+                        "prefix. Add --uninstall, or leave it out.")
     if args.download_only and not (args.silent or args.dry_run):
         problems.append("--download-only needs --silent (or --dry-run): it stages the installer unattended, and "
                         "without --silent the wizard window would open.")
@@ -558,7 +564,7 @@ def _main(raw: list[str]) -> int:
 
         if args.silent or args.dry_run:
             return silent.uninstall(plan.resolved_prefix, json_events=args.json, dry_run=args.dry_run,
-                                    os_name=plan.platform.os)
+                                    os_name=plan.platform.os, remove_user_data=args.remove_user_data)
         from app import gui  # the wizard path asks first, in a dialog
         from app.core import termination
 

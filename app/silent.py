@@ -435,7 +435,7 @@ def _dry_run_reuse(plan: InstallPlan, console: Reporter, json_events: bool, out:
 
 
 def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, out: TextIO | None = None,
-              os_name: str | None = None) -> int:
+              os_name: str | None = None, remove_user_data: bool = False) -> int:
     """``--uninstall`` (``--yes`` already checked by the command line): reverse what the wizard did for ``prefix``
     (:func:`app.core.uninstall.run`). Returns 0, or 14 (:class:`~app.core.errors.UninstallError`) when there is no
     record of ``prefix`` or something could not be reversed. With ``dry_run`` the actions are listed, nothing done.
@@ -445,7 +445,8 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
     out = out or sys.stdout
     console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
     try:
-        result = uninstall_mod.run(prefix, None if dry_run else console, os_name=os_name, dry_run=dry_run)
+        result = uninstall_mod.run(prefix, None if dry_run else console, os_name=os_name, dry_run=dry_run,
+                                   remove_user_data=remove_user_data)
     except WizardError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
@@ -453,7 +454,8 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
         text = "\n".join([f"Dry run: --uninstall --prefix {prefix} would:", *(f"- {line}" for line in result.lines),
                           "Nothing was changed."])
     else:
-        text = f"Uninstalled: {prefix}" + (" is removed" if result.prefix_removed else " is kept") + \
+        text = f"Uninstalled: {prefix}" + (" is removed" if result.prefix_removed else
+                                           " keeps only your own envs and files" if result.user_data else " is kept") + \
             "; every change the wizard made for it is reversed. Open a new terminal to use the restored settings."
     _report(console, json_events, out, "finished", 0, text)
     return 0

@@ -127,3 +127,77 @@ def test_the_plan_refuses_require_gpu_without_the_check(tmp_path):
     plan = InstallPlan(platform=LINUX, prefix=tmp_path / "mc", require_gpu=True, gpu_check=False)
     assert any("--require-gpu / require_gpu needs the GPU check, but the GPU check is off" in p
                for p in plan.problems())
+
+
+# ---- 4. and 5. --uninstall keeps the user's own data and what existed before -----------------------------------
+
+def _our_prefix(tmp_path: Path, entries: list[str] | None = ("bin", "conda-meta", "lib", "pkgs")) -> Path:
+    from app.core import manifest
+
+    prefix = tmp_path / "mc"
+    for name in ("bin", "conda-meta", "lib", "pkgs", "envs"):
+        (prefix / name).mkdir(parents=True)
+    (prefix / "bin" / "conda").write_text("#!/bin/sh\n")
+    (prefix / "conda-meta" / "python-3.13.json").write_text('{"files": ["bin/python3", "lib/libpython3.13.so", "share/man/x.1"]}')
+    (prefix / "share").mkdir()
+    (prefix / "envs" / "llm").mkdir()
+    m = manifest.Manifest(str(prefix), made_by_us=True, prefix_entries=list(entries) if entries else None)
+    m.add_env("llm", prefix / "envs" / "llm")
+    manifest.save(m)
+    return prefix
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_uninstall_keeps_a_user_env_and_files_in_the_prefix(recorded, tmp_path, home, state, capsys):
+    prefix = _our_prefix(tmp_path, None if not recorded else ["bin", "conda-meta", "lib", "pkgs", "share"])
+    (prefix / "envs" / "myproj" / "conda-meta").mkdir(parents=True)
+    (prefix / "work").mkdir()
+    (prefix / "work" / "notes.txt").write_text("my notes\n")
+    code, out, err = cli(capsys, "--uninstall", "--dry-run", "--prefix", str(prefix))
+    assert code == 0, out + err
+    assert f"Would keep your env myproj ({prefix / 'envs' / 'myproj'})" in out
+    assert f"Would keep your folder {prefix / 'work'}" in out and "--remove-user-data" in out
+    assert "share" not in out  # a package's folder (conda-meta lists it) is the installer's
+    code, out, err = cli(capsys, "--uninstall", "--silent", "--yes", "--prefix", str(prefix))
+    assert code == 0, out + err
+    assert (prefix / "work" / "notes.txt").read_text() == "my notes\n"
+    assert (prefix / "envs" / "myproj" / "conda-meta").is_dir()
+    assert sorted(p.name for p in prefix.iterdir()) == ["envs", "work"]
+    assert [p.name for p in (prefix / "envs").iterdir()] == ["myproj"]  # the wizard's env llm is gone
+
+
+def test_uninstall_with_remove_user_data_removes_everything(tmp_path, home, state, capsys):
+    prefix = _our_prefix(tmp_path)
+    (prefix / "notes.txt").write_text("x")
+    code, out, err = cli(capsys, "--uninstall", "--dry-run", "--remove-user-data", "--prefix", str(prefix))
+    assert code == 0 and f"Would remove your file {prefix / 'notes.txt'} too (--remove-user-data)" in out
+    code, out, err = cli(capsys, "--uninstall", "--silent", "--yes", "--remove-user-data", "--prefix", str(prefix))
+    assert code == 0, out + err
+    assert not prefix.exists()
+
+
+def test_remove_user_data_needs_uninstall(capsys):
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--remove-user-data")
+    assert code == 2 and "--remove-user-data is for --uninstall" in err
+
+
+def test_an_empty_conda_folder_that_existed_before_is_kept(tmp_path, home, state):
+    from app.core import manifest, uninstall
+
+    (home / ".conda").mkdir()
+    before = manifest.snapshot_dir(home / ".conda")
+    assert before == {".": "dir"}
+    prefix = tmp_path / "mc"
+    (prefix / "conda-meta").mkdir(parents=True)
+    m = manifest.Manifest(str(prefix), made_by_us=False,
+                          conda_user_dir={"path": str(home / ".conda"), "existed": bool(before),
+                                          "files_before": before, "files_made": {}})
+    manifest.save(m)
+    result = uninstall.run(prefix)
+    assert (home / ".conda").is_dir()
+    assert not any(".conda" in line for line in result.lines)

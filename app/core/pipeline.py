@@ -176,6 +176,7 @@ def _record_install(plan: InstallPlan, state: RunState, how: str, reporter: Repo
            manifest.file_sha256(state.installer_path) if state.installer_path else None)
     if how == "install":
         m.made_by_us, m.status, m.installer, m.installer_sha256 = True, "complete", name, sha
+        m.prefix_entries = manifest.top_entries(prefix)  # what the installer made (--uninstall keeps the rest)
     else:
         m.status = "complete"
         m.updates.append({"time": iso_now(), "how": how, "installer": name, "installer_sha256": sha})
