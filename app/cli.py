@@ -25,6 +25,18 @@ from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
 
 
+def _any_case(choices):
+    """An argparse ``type`` that turns a value into the canonical spelling of the choice it names in any case
+    (``--if-exists REUSE`` -> ``reuse``, ``--install-type justme`` -> ``JustMe``), before ``choices`` checks it."""
+    from app.core.plan_rules import canonical_choice  # noqa: PLC0415
+
+    def convert(value: str) -> str:
+        return canonical_choice(value.strip(), choices)
+
+    convert.__name__ = "value"  # argparse names the type in "invalid value" errors
+    return convert
+
+
 def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
     dest = name.replace("-", "_")
     parser.add_argument(f"--{name}", dest=dest, action="store_true", default=None, help=help_on)
@@ -107,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prefix", metavar="DIR", help="install location (default ~/miniconda3)")
     g.add_argument("--update-existing", action="store_true", default=None,
                    help="install over an existing Miniconda in --prefix (the same as --if-exists update)")
-    g.add_argument("--if-exists", choices=list(IF_EXISTS),
+    g.add_argument("--if-exists", type=_any_case(IF_EXISTS), choices=list(IF_EXISTS),
                    help="when --prefix holds an installation: fail (default), reuse it (no installer; PATH, env and "
                    "GPU steps only), update it, or repair one this wizard made (an incomplete one is reinstalled)")
-    g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
+    g.add_argument("--install-type", type=_any_case(("JustMe", "AllUsers")), choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
     g.add_argument("--skip-space-check", action="store_true", default=None,
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
     g.add_argument("--installer-timeout", metavar="SECONDS", type=int,
@@ -126,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bool_pair(g, "register-python", "Windows: register as the default Python", "Windows: do not register")
 
     g = p.add_argument_group("env")
-    g.add_argument("--preset", choices=presets.names(),
+    g.add_argument("--preset", type=_any_case(presets.names()), choices=presets.names(),
                    help="env preset (default auto: chosen from the GPU; resources/presets.toml)")
     g.add_argument("--env-name", metavar="NAME", help="name of the env to create (default llm)")
     g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
@@ -138,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pip-index", metavar="URL", help="pip index for the env (default: the --mirror's, else PyPI)")
     g.add_argument("--torch-variant", metavar="VARIANT",
                    help="PyTorch build: auto (default: from the GPU and driver), cpu, cu126, cu130, ...")
-    g.add_argument("--if-env-exists", choices=list(IF_ENV_EXISTS),
+    g.add_argument("--if-env-exists", type=_any_case(IF_ENV_EXISTS), choices=list(IF_ENV_EXISTS),
                    help="when the env already exists: fail (default in silent mode), reuse it, or replace it")
     g.add_argument("--no-env", action="store_true", default=None, help="create no env (and run no GPU check)")
     g.add_argument("--accept-tos", action="store_true", default=None,

@@ -201,3 +201,52 @@ def test_an_empty_conda_folder_that_existed_before_is_kept(tmp_path, home, state
     result = uninstall.run(prefix)
     assert (home / ".conda").is_dir()
     assert not any(".conda" in line for line in result.lines)
+
+
+# ---- 10. an empty --init-shells is refused; a skipped shell says why ------------------------------------------
+
+@pytest.mark.parametrize("argv", [["--init-shells", ""], ["--init-shells", " , "]])
+def test_empty_init_shells_is_refused(argv, tmp_path, capsys):
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--prefix", str(tmp_path / "mc"), "--no-env", *argv)
+    assert code == 2, out + err
+    assert "is empty; write --init-shells none" in err
+
+
+def test_empty_init_shells_in_an_answer_file_is_refused(tmp_path, capsys):
+    cfg = tmp_path / "a.toml"
+    cfg.write_text('init_shells = ""\n')
+    code, out, err = cli(capsys, "--silent", "--dry-run", "--config", str(cfg))
+    assert code == 2 and "is empty; write --init-shells none" in err
+
+
+def test_powershell_on_linux_says_why_in_the_summary_and_the_step(tmp_path, home):
+    from app.core import shell_setup
+    from app.core.events import RecordingReporter
+
+    plan = InstallPlan(platform=LINUX, prefix=tmp_path / "mc", init_shells=("powershell",), create_env=False,
+                       gpu_check=False)
+    summary = plan.summary()
+    assert "conda init:      none (each named shell is not set up here; see the reason below)" in summary
+    assert "not set up: powershell: powershell is set up on Windows only" in summary
+    changes = shell_setup.apply(plan, tmp_path / "mc", RecordingReporter(), home=home)
+    text = shell_setup.summarize(changes)
+    assert "see the warning" not in text
+    assert "not set up: powershell (powershell is set up on Windows only" in text
+
+
+# ---- 11. enumerated values in any case -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("flag, given, key, canonical", [
+    ("--init-shells", "BASH,Zsh", "init_shells", ("bash", "zsh")),
+    ("--if-exists", "REUSE", "if_exists", "reuse"),
+    ("--if-env-exists", "Replace", "if_env_exists", "replace"),
+    ("--install-type", "allusers", "install_type", "AllUsers"),
+    ("--preset", "MINIMAL", "preset", "minimal"),
+])
+def test_enumerated_flags_and_keys_in_any_case(flag, given, key, canonical, tmp_path):
+    from app.cli import build_parser, plan_from_args
+
+    plan = plan_from_args(build_parser().parse_args([flag, given, "--prefix", str(tmp_path / "mc")]))
+    assert getattr(plan, key) == canonical
+    value = given.split(",") if key == "init_shells" else given
+    assert getattr(InstallPlan().apply({key: value}), key) == canonical

@@ -234,7 +234,10 @@ def test_windows_shells_are_skipped_with_a_clear_change_on_unix(home, journal, p
         f"powershell: skipped: powershell is set up on Windows only (the PowerShell profile); on {platform.os} the "
         "wizard sets up bash, zsh, fish")
     assert changes[2].detail.startswith("skipped: cmd is set up on Windows only (the cmd.exe AutoRun value)")
-    assert summarize(changes) == "bash: 1 file(s) changed; not set up: powershell, cmd (see the warning)"
+    assert summarize(changes) == (
+        f"bash: 1 file(s) changed; not set up: powershell (powershell is set up on Windows only (the PowerShell "
+        f"profile); on {platform.os} the wizard sets up bash, zsh, fish); cmd (cmd is set up on Windows only (the "
+        f"cmd.exe AutoRun value); on {platform.os} the wizard sets up bash, zsh, fish)")
     assert sorted(p.name for p in home.iterdir()) == [".bash_profile" if platform is MAC else ".bashrc"]
 
 

@@ -155,7 +155,8 @@ def prove(plan: InstallPlan, prefix: Path, changes: list[Change], reporter: Repo
 def summarize(changes: Iterable[Change]) -> str:
     """One line for the step's result: the shells set up, the files changed, the shells not set up.
 
-    For example ``"bash, zsh: 2 file(s) changed; not set up: fish (see the warning)"``.
+    For example ``"bash: 1 file(s) changed; not set up: powershell (powershell is set up on Windows only ...)"``:
+    each shell not set up with its reason.
     """
     changes = list(changes)
     done = [c for c in changes if c.action != "skipped"]
@@ -164,9 +165,11 @@ def summarize(changes: Iterable[Change]) -> str:
     text = (f"{len(changed)} file(s) changed" if changed else "nothing to change")
     if names:
         text = f"{names}: {text}"
-    skipped = [c.shell or str(c.path) for c in changes if c.action == "skipped"]
+    skipped = [_("{shell} ({why})").format(shell=c.shell or str(c.path),
+                                           why=(c.detail or "").removeprefix("skipped: ").removeprefix("not set up: "))
+               if c.detail else (c.shell or str(c.path)) for c in changes if c.action == "skipped"]
     if skipped:
-        text += f"; not set up: {', '.join(skipped)} (see the warning)"
+        text += _("; not set up: {shells}").format(shells="; ".join(skipped))
     return text
 
 
