@@ -18,11 +18,28 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__, i18n
-from app.i18n import LANGUAGES
+from app.i18n import LANGUAGES, _
 from app.core.errors import UsageError
 from app.core.events import EVENT_SCHEMA_VERSION, error_text, event_line, failed_fields
 from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
+
+
+def _number(kind: type, low: float, high: float, example: float):
+    """An argparse ``type`` for a number flag whose error names the range and an example ("must be a whole number
+    from 1 to 16, for example --connections 8"), instead of argparse's bare "invalid int value". The range itself
+    is checked at the plan (:meth:`app.core.plan.InstallPlan.problems`), for answer files too."""
+
+    def convert(value: str) -> float:
+        try:
+            return kind(value.strip())
+        except ValueError:
+            what = _("a whole number") if kind is int else _("a number")
+            raise argparse.ArgumentTypeError(_("{value!r} is not {what}: give {what} from {low} to {high}, for "
+                                               "example {example}").format(value=value, what=what, low=low,
+                                                                           high=high, example=example)) from None
+
+    return convert
 
 
 def _any_case(choices):
@@ -109,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "to the SHA256SUMS there (for a share; install later with --installer-file DIR/NAME)")
     g.add_argument("--no-cache", dest="use_cache", action="store_false", default=None,
                    help="neither reuse nor keep installers in the cache (keyed by SHA-256; see README.md)")
-    g.add_argument("--connections", metavar="N", type=int,
+    g.add_argument("--connections", metavar="N", type=_number(int, 1, 16, 8),
                    help="HTTP connections of a segmented download, 1-16 (default: measured, see docs/benchmarks.md)")
-    g.add_argument("--stall-timeout", metavar="SECONDS", type=float,
+    g.add_argument("--stall-timeout", metavar="SECONDS", type=_number(float, 1, 3600, 30),
                    help="reconnect a download connection that made no progress for this long (default 30)")
     g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
 
@@ -125,9 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--install-type", type=_any_case(("JustMe", "AllUsers")), choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
     g.add_argument("--skip-space-check", action="store_true", default=None,
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
-    g.add_argument("--installer-timeout", metavar="SECONDS", type=int,
+    g.add_argument("--installer-timeout", metavar="SECONDS", type=_number(int, 1, 86400, 1800),
                    help="end the installer after this many seconds (default 1800)")
-    g.add_argument("--installer-stall", metavar="SECONDS", type=int,
+    g.add_argument("--installer-stall", metavar="SECONDS", type=_number(int, 1, 86400, 300),
                    help="end the installer after this many seconds without output or new files (default 300)")
 
     g = p.add_argument_group("PATH and shells")
@@ -158,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = p.add_argument_group("GPU check")
     _bool_pair(g, "gpu-check", "train a small model in the new env (default)", "skip the GPU check")
-    g.add_argument("--gpu-steps", metavar="N", type=int, help="training steps of the GPU check (default 60)")
+    g.add_argument("--gpu-steps", metavar="N", type=_number(int, 5, 100000, 60), help="training steps of the GPU check (default 60)")
     g.add_argument("--require-gpu", action="store_true", default=None,
                    help="exit 13 when the GPU check's verdict is not \"GPU works\" (CPU only, or a broken GPU)")
     g.add_argument("--gpu-check-only", action="store_true",

@@ -250,3 +250,20 @@ def test_enumerated_flags_and_keys_in_any_case(flag, given, key, canonical, tmp_
     assert getattr(plan, key) == canonical
     value = given.split(",") if key == "init_shells" else given
     assert getattr(InstallPlan().apply({key: value}), key) == canonical
+
+
+# ---- 12. a number flag that is not a number names its range and an example --------------------------------------
+
+@pytest.mark.parametrize("flag, value, shown", [
+    ("--connections", "x", "'x' is not a whole number: give a whole number from 1 to 16, for example 8"),
+    ("--gpu-steps", "1.5", "'1.5' is not a whole number: give a whole number from 5 to 100000, for example 60"),
+    ("--installer-timeout", "", "'' is not a whole number: give a whole number from 1 to 86400, for example 1800"),
+    ("--installer-stall", "5m", "from 1 to 86400, for example 300"),
+    ("--stall-timeout", "abc", "'abc' is not a number: give a number from 1 to 3600, for example 30"),
+])
+def test_number_flags_name_their_range(flag, value, shown, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--silent", "--dry-run", flag, value])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert shown in err and "invalid int value" not in err
