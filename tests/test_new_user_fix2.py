@@ -267,3 +267,21 @@ def test_number_flags_name_their_range(flag, value, shown, capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 2
     assert shown in err and "invalid int value" not in err
+
+
+# ---- 9. --require-gpu on a machine without a GPU is worded for the failure -----------------------------------
+
+def test_require_gpu_texts_on_a_cpu_machine():
+    from app.core.gpu_check import GpuCheckResult, require_gpu_texts
+
+    g = GpuCheckResult(device="cpu", device_name="AMD EPYC", torch_version="2.9.0+cpu", steps=6, loss_first=4.0,
+                       loss_last=3.0, steps_per_second=1.0, samples_per_second=32.0, fallback_reason=None, ok=True,
+                       verdict_text="CPU only: training runs on the CPU, which is right here.", status="cpu_only",
+                       reason="The env's PyTorch is a CPU-only build, and no NVIDIA GPU or driver was found on this "
+                              "machine: training runs on the CPU, which is right here.",
+                       fix="Nothing to fix for this machine. If you add an NVIDIA GPU, ...", diagnosis="cpu_build",
+                       hardware={"kind": "none"})
+    message, fix = require_gpu_texts(g)
+    assert message == ("No working GPU (--require-gpu): this machine has no usable GPU, so training ran on the CPU "
+                       "(AMD EPYC).")
+    assert "Nothing to fix" not in fix and fix.startswith("Run on a machine with a supported GPU")

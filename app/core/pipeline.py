@@ -261,9 +261,8 @@ def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     if plan.require_gpu and not g.gpu_works:  # issue 6: --require-gpu turns "no working GPU" into exit 13
         from app.core.errors import NoWorkingGpuError
 
-        raise NoWorkingGpuError(_('No working GPU (--require-gpu): {headline}').format(headline=g.headline),
-                                fix=g.fix or "Run the GPU check on a machine with a supported GPU, or leave out "
-                                              "--require-gpu.", detail=g.verdict_text)
+        message, fix = gpu_check.require_gpu_texts(g)  # worded for --require-gpu (h-fix2)
+        raise NoWorkingGpuError(message, fix=fix, detail=g.verdict_text)
     return StageResult(Stage.GPU_CHECK, g.headline, g.to_dict())
 
 
