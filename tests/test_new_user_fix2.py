@@ -285,3 +285,26 @@ def test_require_gpu_texts_on_a_cpu_machine():
     assert message == ("No working GPU (--require-gpu): this machine has no usable GPU, so training ran on the CPU "
                        "(AMD EPYC).")
     assert "Nothing to fix" not in fix and fix.startswith("Run on a machine with a supported GPU")
+
+
+# ---- 6. / and the home folder as the install location; a non-empty folder gets a concrete suggestion ----------
+
+@pytest.mark.parametrize("which, shown", [("root", "the root folder of the disk"), ("home", "your home folder"),
+                                          ("above", "a folder that holds your home folder")])
+def test_root_and_home_as_prefix_say_so_and_propose_a_location(which, shown, tmp_path, home):
+    prefix = {"root": Path("/"), "home": home, "above": tmp_path}[which]
+    plan = InstallPlan(platform=LINUX, prefix=prefix, create_env=False, gpu_check=False, init_shells=("bash",))
+    problems = plan.problems()
+    assert not any("-downloads" in p for p in problems)  # not the download-folder complaint
+    [broad] = [p for p in problems if "not empty" in p]
+    assert f"is {shown}, which is not empty" in broad
+    assert f"Use {home / 'miniconda3'} instead (--prefix {home / 'miniconda3'})" in broad
+
+
+def test_a_non_empty_folder_gets_a_new_folder_inside_it(tmp_path, home):
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    (folder / "x").write_text("x")
+    assert plan_checks.new_folder_suggestion(folder, "Linux") == str(folder / "miniconda3")
+    (folder / "miniconda3").mkdir()
+    assert plan_checks.new_folder_suggestion(folder, "Linux") == str(home / "miniconda3")

@@ -318,6 +318,8 @@ def prefix_rule_problems(plan: Any, facts: WindowsFacts | None = None) -> list[s
     env_name = plan.env_name if plan.create_env and isinstance(plan.env_name, str) else None
     prefix = plan.resolved_prefix
     problems = location_problems(prefix, os_name, setting("prefix"), env_name, facts)
+    if broad := broad_prefix_problem(plan):
+        return [broad]
     fish = fish_location_problem(plan)
     if not problems and not fish:
         return []
@@ -327,6 +329,56 @@ def prefix_rule_problems(plan: Any, facts: WindowsFacts | None = None) -> list[s
     hint = _(" Use {safe} instead, or another folder without these.").format(safe=safe) if safe else \
         _(" Choose a folder without these.")
     return [p + hint for p in problems] + ([fish + hint] if fish else [])
+
+
+def _is_broad(prefix: Path, home: Path | None) -> str | None:
+    """``"root"`` / ``"home"`` / ``"above home"`` when ``prefix`` is the root folder, the home folder or a folder
+    above it (each holds the user's files), else ``None``."""
+    try:
+        p = Path(os.path.abspath(prefix))
+    except (OSError, ValueError):
+        return None
+    if p == Path(p.anchor or "/"):
+        return "root"
+    if home is not None:
+        h = Path(os.path.abspath(home))
+        if p == h:
+            return "home"
+        if p in h.parents:
+            return "above home"
+    return None
+
+
+def broad_prefix_problem(plan: Any, home: Path | None = None) -> str | None:
+    """Why ``plan.prefix`` is the root folder, the home folder or a folder above it (Miniconda needs a folder of its
+    own: the installer refuses a non-empty one, and an uninstall removes the whole folder), with a safe location
+    (:func:`safe_location`, else ``~/miniconda3``); ``None`` otherwise."""
+    from app.core.plan_rules import setting  # noqa: PLC0415
+
+    if plan.prefix is None or not str(plan.prefix).strip() or tilde_problem(plan.prefix, "prefix"):
+        return None
+    home = home if home is not None else home_or_none()
+    kind = _is_broad(plan.resolved_prefix, home)
+    if kind is None:
+        return None
+    what = {"root": _("the root folder of the disk"), "home": _("your home folder"),
+            "above home": _("a folder that holds your home folder")}[kind]
+    safe = safe_location(plan.platform.os, plan.install_type, None, home=home, current=plan.resolved_prefix) or (
+        (home / "miniconda3") if home is not None else None)
+    return _("The install location {prefix} ({flag}) is {what}, which is not empty: Miniconda needs a folder of its "
+             "own. Use {safe} instead (--prefix {safe}).").format(prefix=plan.resolved_prefix, flag=setting("prefix"),
+                                                                  what=what, safe=safe or "~/miniconda3")
+
+
+def new_folder_suggestion(prefix: Path, os_name: str | None = None) -> str:
+    """A concrete folder to use instead of the non-empty ``prefix``: ``prefix/miniconda3`` when that is new (``/tmp``
+    -> ``/tmp/miniconda3``), else the first :func:`safe_location`, else ``~/miniconda3``."""
+    inside = Path(prefix) / "miniconda3"
+    if not os.path.lexists(inside) and _is_broad(prefix, home_or_none()) is None \
+            and writable_folder_problem(Path(prefix)) is None:
+        return str(inside)
+    safe = safe_location(os_name or ("Windows" if os.name == "nt" else "Linux"), current=prefix)
+    return str(safe) if safe is not None else "~/miniconda3"
 
 
 def _fish_unsafe() -> frozenset[str]:
@@ -603,6 +655,8 @@ def nesting_problems(plan: Any) -> list[str]:
         prefix = safe_expand(plan.prefix)
     if prefix is None or not prefix.is_absolute():
         prefix = None
+    if prefix is not None and _is_broad(prefix, home_or_none()) is not None:
+        prefix = None  # broad_prefix_problem says it better: the root or home folder is not empty
     beside = prefix.parent / f"{prefix.name}-downloads" if prefix else "/path/to/downloads"
     log_example = prefix.parent / "miniconda-wizard.log" if prefix else "/path/to/miniconda-wizard.log"
     if plan.installer_file is None:
