@@ -308,3 +308,12 @@ def test_a_non_empty_folder_gets_a_new_folder_inside_it(tmp_path, home):
     assert plan_checks.new_folder_suggestion(folder, "Linux") == str(folder / "miniconda3")
     (folder / "miniconda3").mkdir()
     assert plan_checks.new_folder_suggestion(folder, "Linux") == str(home / "miniconda3")
+
+
+# ---- 8. --gpu-check-only --python FOLDER says it is a folder -------------------------------------------------
+
+def test_gpu_check_only_python_folder_says_it_is_a_folder(tmp_path, capsys):
+    code, out, err = cli(capsys, "--gpu-check-only", "--python", str(tmp_path), "--silent")
+    assert code == 2
+    assert f"--python {tmp_path}: this is a folder; --python expects the env's python program." in err
+    assert "no such file" not in err
