@@ -18,11 +18,40 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__, i18n
-from app.i18n import LANGUAGES
+from app.i18n import LANGUAGES, _
 from app.core.errors import UsageError
 from app.core.events import EVENT_SCHEMA_VERSION, error_text, event_line, failed_fields
 from app.core import plan_checks, presets
 from app.core.plan import IF_ENV_EXISTS, IF_EXISTS, MIRRORS, InstallPlan, default_prefix
+
+
+def _number(kind: type, low: float, high: float, example: float):
+    """An argparse ``type`` for a number flag whose error names the range and an example ("must be a whole number
+    from 1 to 16, for example --connections 8"), instead of argparse's bare "invalid int value". The range itself
+    is checked at the plan (:meth:`app.core.plan.InstallPlan.problems`), for answer files too."""
+
+    def convert(value: str) -> float:
+        try:
+            return kind(value.strip())
+        except ValueError:
+            what = _("a whole number") if kind is int else _("a number")
+            raise argparse.ArgumentTypeError(_("{value!r} is not {what}: give {what} from {low} to {high}, for "
+                                               "example {example}").format(value=value, what=what, low=low,
+                                                                           high=high, example=example)) from None
+
+    return convert
+
+
+def _any_case(choices):
+    """An argparse ``type`` that turns a value into the canonical spelling of the choice it names in any case
+    (``--if-exists REUSE`` -> ``reuse``, ``--install-type justme`` -> ``JustMe``), before ``choices`` checks it."""
+    from app.core.plan_rules import canonical_choice  # noqa: PLC0415
+
+    def convert(value: str) -> str:
+        return canonical_choice(value.strip(), choices)
+
+    convert.__name__ = "value"  # argparse names the type in "invalid value" errors
+    return convert
 
 
 def _bool_pair(parser: argparse.ArgumentParser, name: str, help_on: str, help_off: str) -> None:
@@ -77,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reverse what the wizard did for --prefix (shell files, envs) and remove the prefix if the "
                    "wizard made it; --silent needs --yes; with --dry-run, list what would be done")
     p.add_argument("--yes", action="store_true", help="confirm --uninstall in silent mode")
+    p.add_argument("--remove-user-data", action="store_true",
+                   help="with --uninstall: also remove the envs and files inside the prefix that the wizard did not "
+                   "make (kept and listed otherwise)")
 
     g = p.add_argument_group("installer")
     g.add_argument("--mirror", metavar="NAME|URL", help=f"one of {', '.join(MIRRORS)}, auto (probe them all, use the fastest) or a Miniconda directory URL")
@@ -94,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "to the SHA256SUMS there (for a share; install later with --installer-file DIR/NAME)")
     g.add_argument("--no-cache", dest="use_cache", action="store_false", default=None,
                    help="neither reuse nor keep installers in the cache (keyed by SHA-256; see README.md)")
-    g.add_argument("--connections", metavar="N", type=int,
+    g.add_argument("--connections", metavar="N", type=_number(int, 1, 16, 8),
                    help="HTTP connections of a segmented download, 1-16 (default: measured, see docs/benchmarks.md)")
-    g.add_argument("--stall-timeout", metavar="SECONDS", type=float,
+    g.add_argument("--stall-timeout", metavar="SECONDS", type=_number(float, 1, 3600, 30),
                    help="reconnect a download connection that made no progress for this long (default 30)")
     g.add_argument("--platform", metavar="OS-ARCH", help="installer platform, e.g. Linux-aarch64 (default: detected)")
 
@@ -104,15 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prefix", metavar="DIR", help="install location (default ~/miniconda3)")
     g.add_argument("--update-existing", action="store_true", default=None,
                    help="install over an existing Miniconda in --prefix (the same as --if-exists update)")
-    g.add_argument("--if-exists", choices=list(IF_EXISTS),
+    g.add_argument("--if-exists", type=_any_case(IF_EXISTS), choices=list(IF_EXISTS),
                    help="when --prefix holds an installation: fail (default), reuse it (no installer; PATH, env and "
                    "GPU steps only), update it, or repair one this wizard made (an incomplete one is reinstalled)")
-    g.add_argument("--install-type", choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
+    g.add_argument("--install-type", type=_any_case(("JustMe", "AllUsers")), choices=["JustMe", "AllUsers"], help="Windows: JustMe (default) or AllUsers")
     g.add_argument("--skip-space-check", action="store_true", default=None,
                    help="install even when the disk reports too little free space (Lustre, network mounts)")
-    g.add_argument("--installer-timeout", metavar="SECONDS", type=int,
+    g.add_argument("--installer-timeout", metavar="SECONDS", type=_number(int, 1, 86400, 1800),
                    help="end the installer after this many seconds (default 1800)")
-    g.add_argument("--installer-stall", metavar="SECONDS", type=int,
+    g.add_argument("--installer-stall", metavar="SECONDS", type=_number(int, 1, 86400, 300),
                    help="end the installer after this many seconds without output or new files (default 300)")
 
     g = p.add_argument_group("PATH and shells")
@@ -123,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bool_pair(g, "register-python", "Windows: register as the default Python", "Windows: do not register")
 
     g = p.add_argument_group("env")
-    g.add_argument("--preset", choices=presets.names(),
+    g.add_argument("--preset", type=_any_case(presets.names()), choices=presets.names(),
                    help="env preset (default auto: chosen from the GPU; resources/presets.toml)")
     g.add_argument("--env-name", metavar="NAME", help="name of the env to create (default llm)")
     g.add_argument("--env-python", metavar="X.Y", help="Python version of the env (default 3.11)")
@@ -135,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pip-index", metavar="URL", help="pip index for the env (default: the --mirror's, else PyPI)")
     g.add_argument("--torch-variant", metavar="VARIANT",
                    help="PyTorch build: auto (default: from the GPU and driver), cpu, cu126, cu130, ...")
-    g.add_argument("--if-env-exists", choices=list(IF_ENV_EXISTS),
+    g.add_argument("--if-env-exists", type=_any_case(IF_ENV_EXISTS), choices=list(IF_ENV_EXISTS),
                    help="when the env already exists: fail (default in silent mode), reuse it, or replace it")
     g.add_argument("--no-env", action="store_true", default=None, help="create no env (and run no GPU check)")
     g.add_argument("--accept-tos", action="store_true", default=None,
@@ -143,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = p.add_argument_group("GPU check")
     _bool_pair(g, "gpu-check", "train a small model in the new env (default)", "skip the GPU check")
-    g.add_argument("--gpu-steps", metavar="N", type=int, help="training steps of the GPU check (default 60)")
+    g.add_argument("--gpu-steps", metavar="N", type=_number(int, 5, 100000, 60), help="training steps of the GPU check (default 60)")
     g.add_argument("--require-gpu", action="store_true", default=None,
                    help="exit 13 when the GPU check's verdict is not \"GPU works\" (CPU only, or a broken GPU)")
     g.add_argument("--gpu-check-only", action="store_true",
@@ -229,6 +261,8 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("--env-file", "--env-python", "the environment file sets the Python version"),
     ("--env-file", "--channels", "the environment file lists the channels"),
     ("--no-env", "--env-file", "no env is created"),
+    ("--no-env", "--require-gpu", "no env is created, so there is no GPU check to require"),
+    ("--no-gpu-check", "--require-gpu", "the GPU check is off, so its verdict cannot be required"),
 )
 
 
@@ -237,6 +271,7 @@ _CONFLICTS: tuple[tuple[str, str, str], ...] = (
 _FLAG_KEYS: dict[str, tuple[str, Any]] = {
     "--no-shell-init": ("init_shells", []), "--no-env": ("create_env", False),
     "--gpu-check": ("gpu_check", True), "--no-gpu-check": ("gpu_check", False),
+    "--require-gpu": ("require_gpu", True),
 }
 
 
@@ -324,6 +359,9 @@ def check_flags(args: argparse.Namespace) -> None:
     if args.json and not (args.silent or args.dry_run or args.undo_shell_changes or args.write_config):
         problems.append("--json needs --silent (or --dry-run): JSON events are for unattended runs, and without "
                         "--silent the wizard window would open.")
+    if getattr(args, "remove_user_data", False) and not getattr(args, "uninstall", False):
+        problems.append("--remove-user-data is for --uninstall: it also removes your own envs and files inside the "
+                        "prefix. Add --uninstall, or leave it out.")
     if args.download_only and not (args.silent or args.dry_run):
         problems.append("--download-only needs --silent (or --dry-run): it stages the installer unattended, and "
                         "without --silent the wizard window would open.")
@@ -555,7 +593,7 @@ def _main(raw: list[str]) -> int:
 
         if args.silent or args.dry_run:
             return silent.uninstall(plan.resolved_prefix, json_events=args.json, dry_run=args.dry_run,
-                                    os_name=plan.platform.os)
+                                    os_name=plan.platform.os, remove_user_data=args.remove_user_data)
         from app import gui  # the wizard path asks first, in a dialog
         from app.core import termination
 
@@ -566,7 +604,7 @@ def _main(raw: list[str]) -> int:
     if args.undo_shell_changes:
         from app import silent
 
-        return silent.undo_shell_changes(json_events=args.json)
+        return silent.undo_shell_changes(json_events=args.json, dry_run=args.dry_run)
     if args.silent or args.dry_run:
         from app import silent
 

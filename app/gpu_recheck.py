@@ -18,6 +18,7 @@ from app.core.errors import Cancelled, Stage, UsageError, WizardError
 from app.core.events import CancelToken, Reporter, TeeReporter, error_fix
 from app.core.logfile import FileLogReporter, default_log_file
 from app.core.plan import InstallPlan
+from app.i18n import _
 from app.core.termination import TerminationHandler
 
 
@@ -32,9 +33,17 @@ def resolve(plan: InstallPlan, python: str | None, env: str | None) -> tuple[Pat
     """
     if python:
         py = Path(python).expanduser()
+        if py.is_dir():
+            inside = next((c for c in (py / "bin" / "python", py / "python.exe") if c.is_file()), None)
+            raise UsageError(_("--python {python}: this is a folder; --python expects the env's python program.")
+                             .format(python=python),
+                             fix=_("Give {example}.").format(example=inside) if inside else
+                             _("Give the path of the env's python (for example ~/miniconda3/envs/llm/bin/python), "
+                               "or use --env NAME with --prefix."))
         if not py.is_file():
-            raise UsageError(f"--python {python}: no such file.",
-                             fix="Give the path of the env's python (for example ~/miniconda3/envs/llm/bin/python).")
+            raise UsageError(_("--python {python}: no such file.").format(python=python),
+                             fix=_("Give the path of the env's python (for example "
+                                   "~/miniconda3/envs/llm/bin/python)."))
         py = py.absolute()
         prefix = py.parent.parent if py.parent.name == "bin" else py.parent
         name = prefix.name if prefix.parent.name == "envs" else None

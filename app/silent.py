@@ -457,7 +457,7 @@ def _dry_run_reuse(plan: InstallPlan, console: Reporter, json_events: bool, out:
 
 
 def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, out: TextIO | None = None,
-              os_name: str | None = None) -> int:
+              os_name: str | None = None, remove_user_data: bool = False) -> int:
     """``--uninstall`` (``--yes`` already checked by the command line): reverse what the wizard did for ``prefix``
     (:func:`app.core.uninstall.run`). Returns 0, or 14 (:class:`~app.core.errors.UninstallError`) when there is no
     record of ``prefix`` or something could not be reversed. With ``dry_run`` the actions are listed, nothing done.
@@ -467,7 +467,8 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
     out = out or sys.stdout
     console: Reporter = JsonReporter(out) if json_events else ConsoleReporter(out)
     try:
-        result = uninstall_mod.run(prefix, None if dry_run else console, os_name=os_name, dry_run=dry_run)
+        result = uninstall_mod.run(prefix, None if dry_run else console, os_name=os_name, dry_run=dry_run,
+                                   remove_user_data=remove_user_data)
     except WizardError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
@@ -475,16 +476,23 @@ def uninstall(prefix: Path, json_events: bool = False, dry_run: bool = False, ou
         text = "\n".join([_("Dry run: --uninstall --prefix {prefix} would:").format(prefix=prefix),
                           *(f"- {line}" for line in result.lines), _("Nothing was changed.")])
     else:
-        text = (_("Uninstalled: {prefix} is removed; every change the wizard made for it is reversed. Open a new "
-                  "terminal to use the restored settings.") if result.prefix_removed else
-                _("Uninstalled: {prefix} is kept; every change the wizard made for it is reversed. Open a new "
-                  "terminal to use the restored settings.")).format(prefix=prefix)
+        if result.prefix_removed:
+            text = _("Uninstalled: {prefix} is removed; every change the wizard made for it is reversed. Open a new "
+                     "terminal to use the restored settings.")
+        elif result.user_data:
+            text = _("Uninstalled: {prefix} keeps only your own envs and files; every change the wizard made for it "
+                     "is reversed. Open a new terminal to use the restored settings.")
+        else:
+            text = _("Uninstalled: {prefix} is kept; every change the wizard made for it is reversed. Open a new "
+                     "terminal to use the restored settings.")
+        text = text.format(prefix=prefix)
     _report(console, json_events, out, "finished", 0, text)
     return 0
 
 
-def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> int:
-    """Undo the PATH/shell changes of the last run (see :func:`app.core.shell_setup.undo`).
+def undo_shell_changes(json_events: bool = False, out: TextIO | None = None, dry_run: bool = False) -> int:
+    """Undo the PATH/shell changes of the last run (see :func:`app.core.shell_setup.undo`); ``dry_run``: only list
+    what would be undone (nothing changes).
 
     Returns 0 (also when there was nothing to undo) or 8 when a file was edited since and is left alone.
     """
@@ -497,10 +505,18 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None) -> 
         _report(console, json_events, out, "finished", 0, _("Nothing to undo: no recorded shell or PATH changes."))
         return 0
     try:
-        changes = shell_setup.undo(entries, console)
+        changes = shell_setup.undo(entries, console, dry_run=dry_run)
     except WizardError as exc:
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
+    if dry_run:  # h-fix2: a dry run only lists
+        from app.i18n import _  # noqa: PLC0415
+
+        text = "".join(c.describe() + "\n" for c in changes) if json_events else ""
+        text += _("Dry run: nothing was changed; {count} change(s) would be undone. Run without --dry-run to undo "
+                  "them.").format(count=len(changes))
+        _report(console, json_events, out, "finished", 0, text)
+        return 0
     if json_events or not changes:
         text = "\n".join(c.describe() for c in changes) or _("Nothing left to undo.")
     else:  # the console reporter printed each change already

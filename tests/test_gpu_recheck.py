@@ -49,7 +49,10 @@ def test_require_gpu_without_a_working_gpu_exits_13(tmp_path, capsys):
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert code == 13 == EXIT_CODES[NoWorkingGpuError.__name__]
     assert last["event"] == "failed" and last["exit_code"] == 13 and last["error"] == "NoWorkingGpuError"
-    assert last["message"].startswith("No working GPU (--require-gpu): CPU only: ")
+    assert last["message"].startswith("No working GPU (--require-gpu): ")
+    # worded for --require-gpu: never "nothing to fix" or "the CPU is right here" (fix-up round, finding 9)
+    assert "right here" not in last["message"] and "Nothing to fix" not in last["fix"]
+    assert "Run on a machine with a supported GPU" in last["fix"] or "Install" in last["fix"]
 
 
 def test_a_missing_env_is_a_usage_error_naming_what_is_there(tmp_path, capsys):

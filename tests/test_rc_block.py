@@ -151,7 +151,12 @@ def test_bom_before_a_block_on_the_first_line():
 
 
 def test_crlf_note_only_for_crlf_files():
-    assert edit_rc_text("x=1\r\n", P, "bash").notes == (CRLF_NOTE,)
+    assert edit_rc_text("x=1\r\n", P, "bash").notes == (CRLF_NOTE.replace("bash and zsh read", "bash reads"),)
+    # worded per shell (fix-up round, finding 13): config.fish is not read by bash or zsh
+    [fish] = edit_rc_text("set x 1\r\n", P, "fish").notes
+    assert "bash" not in fish and "zsh" not in fish and "which fish reads as plain line ends" in fish
+    [zsh] = edit_rc_text("x=1\r\n", P, "zsh").notes
+    assert "which zsh reads as part of each command" in zsh
     assert edit_rc_text("x=1\n", P, "bash").notes == ()
 
 

@@ -581,8 +581,14 @@ def test_undo_refusal_for_an_existing_file_points_at_its_backup(home, prefix, jo
         fh.write("alias added_later=true\n")
     with pytest.raises(ShellSetupError) as err:
         undo(c.entries, None, journal_path=journal)
-    assert f"Compare {home / '.bashrc'} with its backup {c.backup}" in err.value.fix
-    assert "created by the wizard" not in err.value.message and "conda init --reverse" not in err.value.fix
+    assert f"compare it with its backup {c.backup}" in err.value.fix
+    assert "created by the wizard" not in err.value.message
+    # the exact command that takes out only our block (finding 7 of the fix-up round); it really works
+    command = f"sed -i.bak '/^{BEGIN_MARKER}$/,/^{END_MARKER}$/d' {home / '.bashrc'}"
+    assert command in err.value.fix
+    subprocess.run(["sh", "-c", command], check=True)
+    left = (home / ".bashrc").read_text()
+    assert "conda" not in left and left.split() == ["mine", "alias", "added_later=true"]
 
 
 def test_undo_refusal_for_a_file_the_wizard_created_says_so(home, prefix, journal):

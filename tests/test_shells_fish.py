@@ -215,6 +215,7 @@ def test_prefix_with_a_blank_is_refused_for_fish_only(home, journal, tmp_path):
     with pytest.raises(ShellSetupError) as err:
         run(["bash", "fish"], tmp_path / "my conda", home, journal)
     assert "conda's fish block" in err.value.message and "leave fish out" in err.value.fix
+    assert "--if-exists reuse --init-shells bash" in err.value.fix and "--uninstall" in err.value.fix
     assert not (home / ".bashrc").exists() and not config_fish(home).exists()
     [c] = run(["bash"], tmp_path / "my conda", home, journal)
     assert c.action == "added"
@@ -233,7 +234,10 @@ def test_windows_shells_are_skipped_with_a_clear_change_on_unix(home, journal, p
         f"powershell: skipped: powershell is set up on Windows only (the PowerShell profile); on {platform.os} the "
         "wizard sets up bash, zsh, fish")
     assert changes[2].detail.startswith("skipped: cmd is set up on Windows only (the cmd.exe AutoRun value)")
-    assert summarize(changes) == "bash: 1 file(s) changed; not set up: powershell, cmd (see the warning)"
+    assert summarize(changes) == (
+        f"bash: 1 file(s) changed; not set up: powershell (powershell is set up on Windows only (the PowerShell "
+        f"profile); on {platform.os} the wizard sets up bash, zsh, fish); cmd (cmd is set up on Windows only (the "
+        f"cmd.exe AutoRun value); on {platform.os} the wizard sets up bash, zsh, fish)")
     assert sorted(p.name for p in home.iterdir()) == [".bash_profile" if platform is MAC else ".bashrc"]
 
 

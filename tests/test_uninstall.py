@@ -91,6 +91,8 @@ def test_install_twice_then_uninstall_leaves_home_byte_identical(tmp_path, isola
     assert dry.returncode == 0, dry.stderr
     assert f"Would remove {prefix} (installed by miniconda-wizard)" in dry.stdout
     assert "Would restore" in dry.stdout and "Nothing was changed." in dry.stdout
+    assert "Would keep" not in dry.stdout  # the wizard's own backups in the prefix are not the user's
+    assert m.prefix_entries and "conda-meta" in m.prefix_entries  # what the installer made, for --uninstall
     assert prefix.is_dir() and "conda initialize" in (home / ".bashrc").read_text()
 
     refused = run_cli("--uninstall", "--silent", "--prefix", str(prefix), home=home)

@@ -156,6 +156,27 @@ STATUS_TITLES = {"gpu_works": "GPU works", "cpu_only": "CPU only", "gpu_broken":
 # --------------------------------------------------------------------------- diagnosis
 
 
+def require_gpu_texts(result: GpuCheckResult) -> tuple[str, str]:
+    """``(message, fix)`` of the exit-13 error of ``--require-gpu`` when ``result`` is not "GPU works": worded for a
+    run that asked for a GPU, never "nothing to fix" (the check's own fix is kept when it names a repair)."""
+    hardware = result.hardware or {}
+    no_gpu = result.status != "gpu_broken" and hardware.get("kind", "none") == "none"
+    if result.status == "gpu_broken":
+        message = _("No working GPU (--require-gpu): a GPU is present but does not work. {reason}").format(
+            reason=result.reason or result.verdict_text)
+    elif no_gpu:
+        message = _("No working GPU (--require-gpu): this machine has no usable GPU, so training ran on the CPU "
+                    "({device}).").format(device=result.device_name or "cpu")
+    else:
+        message = _("No working GPU (--require-gpu): training ran on the CPU. {reason}").format(
+            reason=result.reason or result.verdict_text)
+    fix = result.fix if result.fix and not result.fix.startswith("Nothing to fix") else ""
+    if no_gpu or not fix:
+        fix = _("Run on a machine with a supported GPU (an NVIDIA GPU with its driver installed, for example "
+                "nvidia-smi works), then run the GPU check again; or leave out --require-gpu to accept the CPU.")
+    return message.strip(), fix
+
+
 def diagnose(text: str, python: Path | None = None, env_name: str | None = None,
              hardware: Hardware | None = None, torch_cuda: str | None = None) -> tuple[str, str]:
     """Explain a failed probe from its stderr (and error message) text, by the table in

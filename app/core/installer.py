@@ -310,7 +310,8 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
             raise PrefixError(
                 f"{prefix} already holds {what}.",
                 fix="Choose an empty or new folder, or choose to update the existing installation "
-                "(--update-existing)." if conda.exists() else "Choose an empty or new folder.",
+                "(--update-existing)." if conda.exists() else
+                f"Choose an empty or new folder, for example {plan_checks.new_folder_suggestion(prefix)}.",
             )
         if not conda.exists():
             raise PrefixError(

@@ -84,6 +84,9 @@ class Manifest:
     shell_changes: list[dict[str, Any]] = field(default_factory=list)
     envs: list[dict[str, Any]] = field(default_factory=list)
     conda_user_dir: dict[str, Any] | None = None
+    #: The names right inside the prefix just after the installer ran (``bin``, ``conda-meta``, ``pkgs`` ...):
+    #: what the installer made; anything else there later is the user's (``None``: not recorded, older record).
+    prefix_entries: list[str] | None = None
     version: int = VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +182,14 @@ def all_manifests() -> list[Manifest]:
     return [m for m in (_read(p) for p in files) if m is not None]
 
 
+def top_entries(prefix: Path) -> list[str]:
+    """The names right inside ``prefix``, sorted (``[]`` when it cannot be listed)."""
+    try:
+        return sorted(os.listdir(prefix))
+    except OSError:
+        return []
+
+
 def file_sha256(path: Path) -> str | None:
     """SHA-256 (hex) of a file, read in chunks (an installer is ~100 MB); ``None`` when it cannot be read."""
     h = hashlib.sha256()
@@ -193,11 +204,13 @@ def file_sha256(path: Path) -> str | None:
 
 def snapshot_dir(folder: Path) -> dict[str, str]:
     """``{relative path: sha256}`` of every regular file under ``folder`` (``{}`` when absent); folders are
-    listed with the value ``"dir"``. Used for conda's user folder ``~/.conda``, which holds a few small files."""
+    listed with the value ``"dir"``, the folder itself as ``"."`` (so an empty folder gives ``{".": "dir"}``).
+    Used for conda's user folder ``~/.conda``, which holds a few small files."""
     out: dict[str, str] = {}
     folder = Path(folder)
     if not folder.is_dir():
         return out
+    out["."] = "dir"  # the folder itself exists (an empty ~/.conda is not a missing one)
     for root, dirs, files in os.walk(folder):
         for d in dirs:
             out[os.path.relpath(os.path.join(root, d), folder)] = "dir"

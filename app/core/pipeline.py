@@ -187,6 +187,7 @@ def _record_install(plan: InstallPlan, state: RunState, how: str, reporter: Repo
            manifest.file_sha256(state.installer_path) if state.installer_path else None)
     if how == "install":
         m.made_by_us, m.status, m.installer, m.installer_sha256 = True, "complete", name, sha
+        m.prefix_entries = manifest.top_entries(prefix)  # what the installer made (--uninstall keeps the rest)
     else:
         m.status = "complete"
         m.updates.append({"time": iso_now(), "how": how, "installer": name, "installer_sha256": sha})
@@ -271,9 +272,8 @@ def _gpu(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     if plan.require_gpu and not g.gpu_works:  # issue 6: --require-gpu turns "no working GPU" into exit 13
         from app.core.errors import NoWorkingGpuError
 
-        raise NoWorkingGpuError(_('No working GPU (--require-gpu): {headline}').format(headline=g.headline),
-                                fix=g.fix or "Run the GPU check on a machine with a supported GPU, or leave out "
-                                              "--require-gpu.", detail=g.verdict_text)
+        message, fix = gpu_check.require_gpu_texts(g)  # worded for --require-gpu (h-fix2)
+        raise NoWorkingGpuError(message, fix=fix, detail=g.verdict_text)
     return StageResult(Stage.GPU_CHECK, g.headline, g.to_dict())
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from app.core import distributions, match_spec, mirrors, plan_checks, presets
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, PlatformInfo, detect
+from app.i18n import _
 
 # The input rules (setting names, value checks, answer-file types) live in app.core.plan_rules; re-exported here.
 from app.core.plan_rules import (  # noqa: F401 - re-exported: callers import them from the plan
@@ -308,6 +309,11 @@ class InstallPlan:
         if self.gpu_check and self.create_env is False:
             out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
                        "GPU check off (--no-gpu-check).")
+        if self.require_gpu is True and (not self.gpu_check or self.create_env is False):
+            why = _("no env is created") if self.create_env is False else _("the GPU check is off")
+            out.append(_("{require} needs the GPU check, but {why}: nothing could prove a working GPU. Leave "
+                         "{require} out, or create an env with the GPU check on.").format(
+                require=setting("require_gpu"), why=why))
         if isinstance(self.gpu_steps, bool) or not isinstance(self.gpu_steps, int) \
                 or not 5 <= self.gpu_steps <= 100000:
             out.append(f"The GPU-check steps ({setting('gpu_steps')}) must be a whole number from 5 to 100000 (for example 60), "

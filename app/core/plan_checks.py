@@ -18,6 +18,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 from app.core.errors import UsageError
 from app.core.platform_info import PlatformInfo
+from app.i18n import _
 
 #: The longest file or folder name most file systems take, in bytes (``NAME_MAX``: ext4, XFS, btrfs,
 #: APFS, NTFS in UTF-16 units).
@@ -317,12 +318,104 @@ def prefix_rule_problems(plan: Any, facts: WindowsFacts | None = None) -> list[s
     env_name = plan.env_name if plan.create_env and isinstance(plan.env_name, str) else None
     prefix = plan.resolved_prefix
     problems = location_problems(prefix, os_name, setting("prefix"), env_name, facts)
-    if not problems:
+    if broad := broad_prefix_problem(plan):
+        return [broad]
+    fish = fish_location_problem(plan)
+    if not problems and not fish:
         return []
     safe = safe_location(os_name, plan.install_type, env_name, facts=facts, current=prefix)
-    hint = f" Use {safe} instead, or another folder without these." if safe else \
-        " Choose a folder without these."
-    return [p + hint for p in problems]
+    if safe is not None and fish and set(str(safe)) & _fish_unsafe():
+        safe = None
+    hint = _(" Use {safe} instead, or another folder without these.").format(safe=safe) if safe else \
+        _(" Choose a folder without these.")
+    return [p + hint for p in problems] + ([fish + hint] if fish else [])
+
+
+def _is_broad(prefix: Path, home: Path | None) -> str | None:
+    """``"root"`` / ``"home"`` / ``"above home"`` when ``prefix`` is the root folder, the home folder or a folder
+    above it (each holds the user's files), else ``None``."""
+    try:
+        p = Path(os.path.abspath(prefix))
+    except (OSError, ValueError):
+        return None
+    if p == Path(p.anchor or "/"):
+        return "root"
+    if home is not None:
+        h = Path(os.path.abspath(home))
+        if p == h:
+            return "home"
+        if p in h.parents:
+            return "above home"
+    return None
+
+
+def broad_prefix_problem(plan: Any, home: Path | None = None) -> str | None:
+    """Why ``plan.prefix`` is the root folder, the home folder or a folder above it (Miniconda needs a folder of its
+    own: the installer refuses a non-empty one, and an uninstall removes the whole folder), with a safe location
+    (:func:`safe_location`, else ``~/miniconda3``); ``None`` otherwise."""
+    from app.core.plan_rules import setting  # noqa: PLC0415
+
+    if plan.prefix is None or not str(plan.prefix).strip() or tilde_problem(plan.prefix, "prefix"):
+        return None
+    home = home if home is not None else home_or_none()
+    kind = _is_broad(plan.resolved_prefix, home)
+    if kind is None:
+        return None
+    what = {"root": _("the root folder of the disk"), "home": _("your home folder"),
+            "above home": _("a folder that holds your home folder")}[kind]
+    safe = safe_location(plan.platform.os, plan.install_type, None, home=home, current=plan.resolved_prefix) or (
+        (home / "miniconda3") if home is not None else None)
+    return _("The install location {prefix} ({flag}) is {what}, which is not empty: Miniconda needs a folder of its "
+             "own. Use {safe} instead (--prefix {safe}).").format(prefix=plan.resolved_prefix, flag=setting("prefix"),
+                                                                  what=what, safe=safe or "~/miniconda3")
+
+
+def new_folder_suggestion(prefix: Path, os_name: str | None = None) -> str:
+    """A concrete folder to use instead of the non-empty ``prefix``: ``prefix/miniconda3`` when that is new (``/tmp``
+    -> ``/tmp/miniconda3``), else the first :func:`safe_location`, else ``~/miniconda3``."""
+    inside = Path(prefix) / "miniconda3"
+    if not os.path.lexists(inside) and _is_broad(prefix, home_or_none()) is None \
+            and writable_folder_problem(Path(prefix)) is None:
+        return str(inside)
+    safe = safe_location(os_name or ("Windows" if os.name == "nt" else "Linux"), current=prefix)
+    return str(safe) if safe is not None else "~/miniconda3"
+
+
+def _fish_unsafe() -> frozenset[str]:
+    from app.core.rc_block import UNSAFE_IN_FISH_BLOCK  # noqa: PLC0415
+
+    return UNSAFE_IN_FISH_BLOCK
+
+
+def fish_location_problem(plan: Any, home: Path | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why conda's fish block cannot hold ``plan.prefix``, or ``None``: conda writes ``PREFIX/bin/conda`` without
+    quotes into ``config.fish`` (``_config_fish_content`` of conda 26.7; :data:`app.core.rc_block.UNSAFE_IN_FISH_BLOCK`),
+    so a blank or a fish special character (``& # * ; | < > ( ) { } [ ] ? ~ %``) breaks it. Checked when fish is
+    among the shells the plan sets up: named in ``init_shells``, or found by ``auto`` on this machine
+    (:func:`app.core.shells.resolve`). Characters other rules refuse already (quotes, ``$``, spaces) are left to them.
+    Linux/macOS only (fish is not set up on Windows); nothing is checked for ``download_only``."""
+    from app.core import shells  # noqa: PLC0415 - shells imports plan, which imports this module
+    from app.core.plan_rules import setting  # noqa: PLC0415
+
+    if plan.platform.os == "Windows" or getattr(plan, "download_only", False) or not plan.init_shells:
+        return None
+    prefix_s = str(plan.resolved_prefix)
+    bad = [c for c in dict.fromkeys(prefix_s) if c in _fish_unsafe() and c not in UNIX_REFUSED and not c.isspace()]
+    if not bad:
+        return None
+    try:
+        choice = shells.resolve(plan.init_shells, plan.platform.os, prefix_s, home, environ)
+    except (OSError, RuntimeError, KeyError, ValueError):
+        return None
+    if "fish" not in choice.shells:
+        return None
+    how = _("fish is named in {flag}").format(flag=setting("init_shells")) if not choice.auto or \
+        "fish" in plan.init_shells else _("{flag} = auto found fish on this machine").format(flag=setting("init_shells"))
+    others = [s for s in choice.shells if s != "fish"] or ["bash"]
+    return _("The install location {prefix} ({flag}) contains {chars}, which would break conda's fish block "
+             "(conda writes the path of conda into config.fish without quotes), and {how}. Choose another "
+             "location, or set up the other shells only: --init-shells {others} (without fish).").format(
+        prefix=prefix_s, flag=setting("prefix"), chars=" ".join(bad), how=how, others=",".join(others))
 
 
 # ---- installer time limits ---------------------------------------------------------------------------------
@@ -562,6 +655,8 @@ def nesting_problems(plan: Any) -> list[str]:
         prefix = safe_expand(plan.prefix)
     if prefix is None or not prefix.is_absolute():
         prefix = None
+    if prefix is not None and _is_broad(prefix, home_or_none()) is not None:
+        prefix = None  # broad_prefix_problem says it better: the root or home folder is not empty
     beside = prefix.parent / f"{prefix.name}-downloads" if prefix else "/path/to/downloads"
     log_example = prefix.parent / "miniconda-wizard.log" if prefix else "/path/to/miniconda-wizard.log"
     if plan.installer_file is None:

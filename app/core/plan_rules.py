@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from app.core import match_spec, mirrors, plan_checks
 from app.core.errors import UsageError
 from app.core.platform_info import ARCHES, EXTENSIONS, PlatformInfo
+from app.i18n import _
 
 #: Named Miniconda installer directories: name -> folder URL. A live view of the mirror table
 #: (``resources/mirrors.toml``, see :mod:`app.core.mirrors`), which also holds each mirror's conda,
@@ -259,6 +260,25 @@ _LIST_EXAMPLES = {"init_shells": '["bash", "zsh"]', "packages": '["numpy>=1.26",
                   "channels": '["conda-forge"]'}
 
 
+#: Answer-file keys (and flags) with a fixed set of values, accepted in any case (see :func:`canonical_choice`).
+_ENUM_KEYS = ("if_exists", "if_env_exists", "install_type", "preset")
+
+
+def enum_choices(name: str) -> tuple[str, ...]:
+    """The allowed values of the enumerated setting ``name`` (:data:`_ENUM_KEYS`), in their canonical spelling."""
+    from app.core import plan, presets  # noqa: PLC0415 - plan imports this module
+
+    return {"if_exists": plan.IF_EXISTS, "if_env_exists": plan.IF_ENV_EXISTS, "install_type": plan.INSTALL_TYPES,
+            "preset": tuple(presets.names())}[name]
+
+
+def canonical_choice(value: str, choices: Any) -> str:
+    """``value`` in the canonical spelling of the choice it names in any case (``REUSE`` -> ``reuse``, ``justme``
+    -> ``JustMe``); unchanged when it names none (for the validation to refuse)."""
+    folded = value.casefold()
+    return next((c for c in choices if c.casefold() == folded), value)
+
+
 def _describe(value: Any) -> str:
     """``the number 3.1``, ``true``, ``a list``: how a wrong TOML value is named in a message."""
     if isinstance(value, bool):
@@ -286,7 +306,7 @@ def _coerce(name: str, value: Any) -> Any:
             return value
         if not isinstance(value, str):
             raise UsageError(f"platform must be a string such as \"Linux-x86_64\", not {_describe(value)}.")
-        os_name, _, arch = value.partition("-")
+        os_name, _sep, arch = value.partition("-")
         if os_name not in ARCHES or not arch:
             raise UsageError(f"Unknown platform {value!r} ({setting('platform')}): write it like Linux-x86_64, "
                              "MacOSX-arm64 or Windows-x86_64.",
@@ -294,6 +314,8 @@ def _coerce(name: str, value: Any) -> Any:
         return PlatformInfo(os_name, arch)
     if name == "distribution" and isinstance(value, str):  # issue 7: miniconda | miniforge, any case
         return value.strip().lower()
+    if name in _ENUM_KEYS and isinstance(value, str):  # every enumerated value in any case (REUSE, justme)
+        return canonical_choice(value.strip(), enum_choices(name))
     if name in _PATH_KEYS:
         if isinstance(value, Path):
             value = str(value)
@@ -327,8 +349,15 @@ def _coerce(name: str, value: Any) -> Any:
                              f"not {_describe(value)}.")
         if name == "packages":
             words = [_canonical_spec(w) for w in words]
-        if name == "init_shells" and [w.lower() for w in words] == ["none"]:
-            return ()  # --init-shells none = --no-shell-init (app.core.shells)
+        if name == "init_shells":
+            if isinstance(value, str) and not words:  # an unset variable in a script must not mean "none"
+                raise UsageError(_("The shell list ({flag}) is empty; write --init-shells none to set up no shell, "
+                                   "name the shells (for example --init-shells bash,zsh), or leave it out for "
+                                   "auto.").format(flag=setting("init_shells")),
+                                 fix=_("Give --init-shells none, a list such as bash,zsh, or leave it out."))
+            words = [w.lower() for w in words]  # BASH = bash, as for --mirror and --distribution
+            if words == ["none"]:
+                return ()  # --init-shells none = --no-shell-init (app.core.shells)
         return tuple(words)
     if name in _BOOL_KEYS:
         if not isinstance(value, bool):

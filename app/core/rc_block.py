@@ -246,6 +246,15 @@ CRLF_NOTE = ("the file has Windows (CRLF) line ends, which bash and zsh read as 
              "was (convert it with 'dos2unix' if commands in it fail)")
 
 
+def crlf_note(shell: str) -> str:
+    """:data:`CRLF_NOTE` worded for ``shell``'s file: bash and zsh read a CR as part of each command; fish 3
+    reads CRLF as a plain line end (checked: ``set x 1\\r\\n`` in a fish script sets ``1``)."""
+    if shell in ("bash", "zsh"):
+        return CRLF_NOTE.replace("which bash and zsh read", f"which {shell} reads")
+    return ("the file has Windows (CRLF) line ends, which fish reads as plain line ends; the conda initialize "
+            "block was written with Unix (LF) line ends and the rest of the file left as it was")
+
+
 def find_blocks(lines: list[str]) -> list[Block]:
     """Every live ``conda initialize`` block in ``lines`` (see :func:`_split_lines`), in order.
 
@@ -364,7 +373,7 @@ def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEd
     lines = _split_lines(body)
     blocks = find_blocks(lines)
     notes = _notes(lines, blocks, prefix)
-    crlf_notes = notes + (CRLF_NOTE,) if "\r\n" in body else notes
+    crlf_notes = notes + (crlf_note(shell),) if "\r\n" in body else notes
     want = _block_lines(prefix, shell)
     if not blocks:
         block = "\n".join(want) + "\n"

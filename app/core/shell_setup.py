@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import stat
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -154,7 +155,8 @@ def prove(plan: InstallPlan, prefix: Path, changes: list[Change], reporter: Repo
 def summarize(changes: Iterable[Change]) -> str:
     """One line for the step's result: the shells set up, the files changed, the shells not set up.
 
-    For example ``"bash, zsh: 2 file(s) changed; not set up: fish (see the warning)"``.
+    For example ``"bash: 1 file(s) changed; not set up: powershell (powershell is set up on Windows only ...)"``:
+    each shell not set up with its reason.
     """
     changes = list(changes)
     done = [c for c in changes if c.action != "skipped"]
@@ -163,9 +165,11 @@ def summarize(changes: Iterable[Change]) -> str:
     text = (f"{len(changed)} file(s) changed" if changed else "nothing to change")
     if names:
         text = f"{names}: {text}"
-    skipped = [c.shell or str(c.path) for c in changes if c.action == "skipped"]
+    skipped = [_("{shell} ({why})").format(shell=c.shell or str(c.path),
+                                           why=(c.detail or "").removeprefix("skipped: ").removeprefix("not set up: "))
+               if c.detail else (c.shell or str(c.path)) for c in changes if c.action == "skipped"]
     if skipped:
-        text += f"; not set up: {', '.join(skipped)} (see the warning)"
+        text += _("; not set up: {shells}").format(shells="; ".join(skipped))
     return text
 
 
@@ -189,6 +193,16 @@ def _bash_profile_preamble(rc: Path, home: Path) -> str:
     return ""
 
 
+def _after_install_fix(prefix: str, shells_arg: str) -> str:
+    """The fix for a location conda's block cannot hold, refused after Miniconda may already be installed there:
+    keep it and set up other shells (``--if-exists reuse --init-shells ...``), or remove it (``--uninstall``)."""
+    return _("Miniconda may already be installed in {prefix}: keep it and set up only the shells that work there "
+             "(miniconda-wizard --silent --prefix {prefix_q} --if-exists reuse --init-shells {shells}), or remove "
+             "it (miniconda-wizard --silent --uninstall --yes --prefix {prefix_q}) and install again to a location without "
+             "blanks or special characters (for example ~/miniconda3).").format(
+        prefix=prefix, prefix_q=shlex.quote(prefix), shells=shells_arg)
+
+
 def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journal, run_id: str,
                 home: Path | None, environ: Mapping[str, str] | None) -> list[Change]:
     if not plan.init_shells:
@@ -197,9 +211,10 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     prefix_s = str(prefix)
     bad = sorted(UNSAFE_IN_BLOCK & set(prefix_s))
     if bad:
-        raise refuse(f"The install location {prefix_s} contains {' '.join(map(repr, bad))}, which would break "
-                     "the quoting of the conda initialize block.",
-                     "Install Miniconda to a location without quotes, $, ` or backslashes (for example ~/miniconda3).")
+        raise refuse(_("The install location {prefix} contains {chars}, which would break "
+                       "the quoting of the conda initialize block.").format(prefix=prefix_s,
+                                                                             chars=' '.join(map(repr, bad))),
+                     _after_install_fix(prefix_s, "none"))
     home = Path(home) if home is not None else system.home()
     environ = os.environ if environ is None else environ
     os_name = plan.platform.os
@@ -208,11 +223,12 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
         reporter.log(Stage.SHELL, note + ".")
     bad_fish = sorted(UNSAFE_IN_FISH_BLOCK & set(prefix_s))
     if "fish" in choice.shells and bad_fish:
-        raise refuse(f"The install location {prefix_s} contains {' '.join(map(repr, bad_fish))}, which would break "
-                     "conda's fish block (it writes the path of conda without quotes).",
-                     "Install Miniconda to a location without blanks or special characters (for example "
-                     "~/miniconda3), or leave fish out (untick it on the PATH options page, or name the other "
-                     "shells in --init-shells).")
+        others = ",".join(s for s in choice.shells if s != "fish") or "none"
+        raise refuse(_("The install location {prefix} contains {chars}, which would break "
+                       "conda's fish block (it writes the path of conda without quotes).").format(
+                           prefix=prefix_s, chars=' '.join(map(repr, bad_fish))),
+                     _("To leave fish out, untick it on the PATH options page, or name the other shells in "
+                       "--init-shells. ") + _after_install_fix(prefix_s, others))
 
     # Phase 1: read and plan every file, so that a refusal leaves all of them untouched.
     planned: list[tuple[str, RcState, RcEdit, SyntaxResult | None]] = []
@@ -427,9 +443,14 @@ def undo(
     *,
     user_env: UserEnvironment | None = None,
     journal_path: Path | None = None,
+    dry_run: bool = False,
 ) -> list[Change]:
     """Reverse recorded changes: restore each file byte for byte from its backup (or delete it
     if it did not exist), and the registry values as they were.
+
+    ``dry_run``: change nothing (no file, registry value or journal mark); each returned :class:`Change`
+    says what would be done ("would be restored from the backup ...", ``changed=False``). The same
+    checks run, so a dry run refuses what the real undo would refuse.
 
     Entries may come from :attr:`Change.entries`, :func:`last_run` or :func:`read_journal`; several
     entries for one file (apply, then :func:`remove_block`) go back to the state before the first.
@@ -453,6 +474,11 @@ def undo(
             if not e.undone and e.id not in done_before]
     groups = _group(todo)
     _check_files_unchanged(groups)
+    if dry_run:
+        planned = [_would_undo(group[0], group[-1]) for _key, group in reversed(list(groups.items()))]
+        for change in planned:
+            _report(reporter, change)
+        return planned
     env = None
     if any(k[0] != "file" for k in groups):
         env = windows_setup.registry(user_env)
@@ -506,8 +532,11 @@ def _check_files_unchanged(groups: Mapping[tuple[str, ...], list[JournalEntry]])
         if first.existed_before:
             if now != last.sha256_after:
                 problems.append(f"{last.path} was changed after the wizard edited it")
-                fixes.append(f"Compare {last.path} with its backup {first.backup} and restore what you need "
-                             "by hand.")
+                fixes.append(_("Keep your edits to {path} and take out only the conda initialize block: run "
+                               "{command} (or {conda_cmd}); or compare it with its backup {backup} and restore "
+                               "what you need by hand.").format(
+                    path=last.path, command=remove_block_command(last.path), backup=first.backup,
+                    conda_cmd="conda init --reverse " + _shell_of(last.path)))
             if not first.backup or sha256_file(Path(first.backup)) != first.sha256_before:
                 problems.append(f"the backup {first.backup} of {first.path} is missing or was changed")
                 fixes.append(f"Check {first.path} by hand: the wizard can no longer restore it exactly.")
@@ -522,6 +551,29 @@ def _check_files_unchanged(groups: Mapping[tuple[str, ...], list[JournalEntry]])
             "Nothing was undone: " + "; ".join(problems) + ".",
             " ".join(dict.fromkeys(fixes)) + " (The wizard does not overwrite edits it did not make.)",
         )
+
+
+def _would_undo(first: JournalEntry, last: JournalEntry) -> Change:
+    """What :func:`undo` would do with one file or registry value, for a dry run (nothing changes)."""
+    path = Path(first.path)
+    if first.kind != "file":
+        return Change(path, None, False, "unchanged",
+                      _("would be set back to its value before the wizard ({value})").format(
+                          value=first.value_before if first.value_before is not None else _("absent")))
+    target = Path(last.target or last.path)
+    if first.existed_before:
+        return Change(path, Path(first.backup) if first.backup else None, False, "unchanged",
+                      _("would be restored from the backup"))
+    if not target.exists():
+        return Change(path, None, False, "unchanged", _("already gone (the wizard had created it); nothing to do"))
+    return Change(path, None, False, "unchanged", _("would be deleted (the wizard had created it)"))
+
+
+def remove_block_command(path: str | Path) -> str:
+    """A shell command that takes only the ``conda initialize`` block (:data:`BEGIN_MARKER` to :data:`END_MARKER`)
+    out of ``path``, keeping a copy as ``PATH.bak`` (GNU and BSD ``sed -i.bak``), for the user to run by hand."""
+    return (f"sed -i.bak '/^{BEGIN_MARKER}$/,/^{END_MARKER}$/d' "
+            f"{shlex.quote(str(path)) if not str(path).startswith('~/') else '~/' + shlex.quote(str(path)[2:])}")
 
 
 def _undo_file(first: JournalEntry, last: JournalEntry) -> Change:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import system
+from app.i18n import _
 from app.core.plan import AUTO_SHELLS, NO_SHELLS, SUPPORTED_SHELLS
 from app.core.rc_block import RC_SHELLS, home_label, rc_file_label
 
@@ -321,7 +322,8 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
             parts.append(f"{shell} ({rc_file_label(shell, os_name, home, environ)})")
         except ValueError:
             parts.append(shell)
-    first = ", ".join(parts) or "none found"
+    first = ", ".join(parts) or (_("none (each named shell is not set up here; see the reason below)")
+                                 if choice.elsewhere and not choice.auto else _("none found"))
     if choice.auto:
         first += "  (auto: the shells found on this machine)"
     lines = [first]

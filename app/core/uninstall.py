@@ -50,6 +50,8 @@ class UninstallResult:
     lines: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     prefix_removed: bool = False
+    #: The user's own things inside the prefix that were kept (:func:`user_data`), as paths.
+    user_data: list[Path] = field(default_factory=list)
 
 
 def windows_uninstaller_argv(prefix: Path) -> list[str] | None:
@@ -212,12 +214,94 @@ def _rmtree(path: Path) -> list[str]:
     return problems
 
 
+#: Names the installers make right inside a prefix besides the files of its packages (constructor's ``.sh``,
+#: ``.pkg`` and NSIS templates, conda): used for an install record without :attr:`Manifest.prefix_entries`.
+INSTALLER_NAMES = frozenset({"conda-meta", "pkgs", "envs", "condabin", "etc", "shell", ".nonadmin", ".condarc",
+                             "_conda", "_conda.exe", "LICENSE.txt", "uninstall.sh", "Uninstall-Miniconda3.exe",
+                             "Uninstall-Miniforge3.exe", ".conda_trash", manifest.MARKER_NAME})
+
+
+def _installer_names(m: manifest.Manifest, prefix: Path) -> set[str]:
+    """The names right inside ``prefix`` that the installer or conda made: the record taken just after the installer
+    ran (:attr:`~app.core.manifest.Manifest.prefix_entries`), the first part of every file the installed packages
+    list (``conda-meta/*.json``, ``files``) and :data:`INSTALLER_NAMES`."""
+    import json  # noqa: PLC0415
+
+    names = set(INSTALLER_NAMES) | set(m.prefix_entries or ())
+    try:
+        metas = list((prefix / "conda-meta").glob("*.json"))
+    except OSError:
+        metas = []
+    for meta in metas:
+        try:
+            files = json.loads(meta.read_text(encoding="utf-8")).get("files") or []
+        except (OSError, ValueError, AttributeError):
+            continue
+        names.update(str(f).replace("\\", "/").split("/", 1)[0] for f in files if isinstance(f, str))
+    return names
+
+
+def user_data(m: manifest.Manifest, prefix: Path) -> list[Path]:
+    """What inside ``prefix`` the wizard did not make, sorted: names right inside it that the installer did not
+    make (``work/``, ``notes.txt``), and envs in ``envs/`` the wizard did not create (``envs/myproj``, made with
+    the prefix's conda). ``--uninstall`` keeps them unless told ``--remove-user-data``."""
+    ours = _installer_names(m, prefix)
+    made_envs = {os.path.normcase(os.path.abspath(e.get("prefix", ""))) for e in m.envs}
+    out: list[Path] = []
+    try:
+        children = sorted(prefix.iterdir())
+    except OSError:
+        return out
+    for child in children:
+        if child.name == "envs" and child.is_dir() and not child.is_symlink():
+            try:
+                envs = sorted(child.iterdir())
+            except OSError:
+                envs = []
+            out += [e for e in envs if os.path.normcase(os.path.abspath(e)) not in made_envs
+                    and not e.name.startswith(".")]
+        elif child.name not in ours and not _made_by_wizard(child.name):
+            out.append(child)
+    return out
+
+
+def _made_by_wizard(name: str) -> bool:
+    """Files the wizard itself writes in a prefix: backups (``.condarc.miniconda-wizard-<time>.bak``,
+    :data:`app.core.file_edit.BACKUP_TAG`) and the installer's own settings kept aside
+    (``.condarc.installer-default``, :data:`app.core.installer.INSTALLER_DEFAULT_SUFFIX`)."""
+    from app.core.file_edit import BACKUP_TAG  # noqa: PLC0415
+    from app.core.installer import INSTALLER_DEFAULT_SUFFIX  # noqa: PLC0415
+
+    return BACKUP_TAG in name or name.endswith(INSTALLER_DEFAULT_SUFFIX)
+
+
+def _describe_user_data(path: Path, prefix: Path) -> str:
+    if path.parent.name == "envs" and path.parent.parent == prefix:
+        return _("your env {name} ({path})").format(name=path.name, path=path)
+    return _("your folder {path}").format(path=path) if path.is_dir() else _("your file {path}").format(path=path)
+
+
 def _looks_like_ours(prefix: Path) -> bool:
     return (prefix / "conda-meta").is_dir() or manifest.marker_path(prefix).exists()
 
 
+def _remove_all_but(prefix: Path, keep: list[Path]) -> list[str]:
+    """Remove everything inside ``prefix`` but ``keep`` (and the folders that hold them)."""
+    keep_abs = {os.path.abspath(k) for k in keep}
+    problems: list[str] = []
+    for child in sorted(prefix.iterdir()):
+        here = os.path.abspath(child)
+        if here in keep_abs:
+            continue
+        if any(k.startswith(here + os.sep) for k in keep_abs):
+            problems += _remove_all_but(child, keep)
+            continue
+        problems += _rmtree(child) if child.is_dir() and not child.is_symlink() else _unlink(child)
+    return problems
+
+
 def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run: bool,
-                   run_uninstaller: RunUninstaller | None) -> None:
+                   run_uninstaller: RunUninstaller | None, keep: list[Path] | None = None) -> None:
     home = Path.home()
     if os.path.abspath(prefix) in (os.path.abspath(home), os.path.abspath(prefix.anchor or "/")):
         result.kept.append(f"{prefix} is your home folder or a drive root; it is never removed.")
@@ -229,6 +313,26 @@ def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run:
     if not _looks_like_ours(prefix):
         result.kept.append(f"{prefix} no longer looks like the installation the wizard made (no conda-meta and no "
                            f"{manifest.MARKER_NAME}), so it was kept; check it and delete it by hand if you are sure.")
+        return
+    keep = keep or []
+    if keep:  # the user's own envs and files stay; only what the installer and the wizard made goes
+        for path in keep:
+            result.lines.append(_("{what} {thing}: the wizard did not make it (add --remove-user-data to remove it "
+                                  "too)").format(what=_("Would keep") if dry_run else _("Kept"),
+                                                 thing=_describe_user_data(path, prefix)))
+        result.user_data = list(keep)
+        if dry_run:
+            result.lines.append(_("Would remove the rest of {prefix} (what the installer and the wizard made)")
+                                .format(prefix=prefix))
+            return
+        problems = _remove_all_but(prefix.resolve() if prefix.is_symlink() else prefix,
+                                   [Path(os.path.realpath(k)) if prefix.is_symlink() else k for k in keep])
+        if problems:
+            result.kept.append(_("{prefix} could not be removed completely ({problems}); delete what is left by "
+                                 "hand.").format(prefix=prefix, problems="; ".join(problems[:3])))
+            return
+        result.lines.append(_("Removed what the installer and the wizard made in {prefix}; the folder stays with "
+                              "your own things in it").format(prefix=prefix))
         return
     argv = windows_uninstaller_argv(prefix) if os_name == "Windows" else None
     if dry_run:
@@ -263,8 +367,11 @@ def _unlink(path: Path) -> list[str]:
 
 def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None = None, dry_run: bool = False,
         user_env: UserEnvironment | None = None, journal_path: Path | None = None,
-        run_uninstaller: RunUninstaller | None = None) -> UninstallResult:
+        run_uninstaller: RunUninstaller | None = None, remove_user_data: bool = False) -> UninstallResult:
     """Uninstall ``prefix`` (see the module docstring); with ``dry_run`` only list what would be done.
+
+    The user's own things inside the prefix (:func:`user_data`: envs made with its conda, files and folders the
+    installer did not make) are kept and named, unless ``remove_user_data`` (``--remove-user-data``).
 
     Args:
         prefix: the Miniconda root prefix (``--prefix``).
@@ -293,7 +400,11 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
     _undo_shell(m, result, reporter, dry_run, user_env, journal_path)
     gone: list[Path] = []
     if m.made_by_us:
-        _remove_prefix(prefix, os_name, result, dry_run, run_uninstaller)
+        keep = [] if remove_user_data or not prefix.is_dir() else user_data(m, prefix)
+        if remove_user_data and dry_run and prefix.is_dir():
+            result.lines += [_("Would remove {thing} too (--remove-user-data)").format(
+                thing=_describe_user_data(p, prefix)) for p in user_data(m, prefix)]
+        _remove_prefix(prefix, os_name, result, dry_run, run_uninstaller, keep)
         if result.prefix_removed or dry_run:
             gone.append(prefix)
     else:
