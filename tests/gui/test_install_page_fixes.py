@@ -72,3 +72,13 @@ def test_all_users_without_rights_offers_a_restart_only_on_windows(make_page, mo
     page.elevate_button.click()
     assert calls == [elevation.relaunch_argv()]
     assert "could not be started as administrator" in page.check_status.plain
+
+
+def test_a_long_installer_line_wraps_instead_of_hiding_behind_a_scrollbar(make_page, tmp_path):
+    """A new user saw the "Verified: ... conda --version -> conda N; ..." line cut off at the page's edge."""
+    plan = InstallPlan(platform=detect(), prefix=tmp_path / "mc", preset="minimal")
+    page = make_page(InstallPage, plan)
+    page.resize(700, 500)
+    line = "Verified: " + " ".join([str(tmp_path / "mc" / "bin" / "conda")] * 6) + " --version -> conda 26.7.2"
+    page.log_view.append_line(line)
+    assert page.log_view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways: the line wraps

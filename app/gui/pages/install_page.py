@@ -107,7 +107,7 @@ class InstallPage(WorkPage):
         buttons.addWidget(self.install_button)
 
         self.progress = ProgressPanelWidget()
-        self.log_view = LogViewWidget()
+        self.log_view = LogViewWidget(wrap=True)  # long lines (the "Verified: ..." summary) wrap instead of hiding
         self.log_view.setAccessibleName(self.tr("Installer output"))
         self.log_view.setMinimumHeight(140)
         self.result = StatusLabelWidget()
