@@ -61,7 +61,7 @@ def test_another_conda_offers_reuse_and_update_and_reuse_skips_the_installer(qtb
 
 
 def test_an_install_of_ours_offers_repair_and_uninstall(qtbot, page_for, standin_prefix, monkeypatch):
-    manifest.save(manifest.Manifest(str(standin_prefix), made_by_us=True))
+    manifest.save(manifest.Manifest(str(standin_prefix), made_by_us=True, prefix_entries=manifest.top_entries(standin_prefix)))  # as after an install
     page = page_for(standin_prefix)
     w = page.existing
     assert "installed by this wizard" in w.summary.text()
@@ -112,7 +112,7 @@ def test_uninstall_without_silent_asks_in_a_dialog(qtbot, standin_prefix, tmp_pa
     plan = local_plan(tmp_path, "official", prefix=standin_prefix)
     assert gui.run_uninstall(plan) == 14  # no record: nothing asked, nothing changed
     assert shown[-1][0] == "warning" and "There is no record" in shown[-1][1] and standin_prefix.exists()
-    manifest.save(manifest.Manifest(str(standin_prefix), made_by_us=True))
+    manifest.save(manifest.Manifest(str(standin_prefix), made_by_us=True, prefix_entries=manifest.top_entries(standin_prefix)))  # as after an install
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     assert gui.run_uninstall(plan) == 1 and standin_prefix.exists()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)

@@ -12,6 +12,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -19,6 +20,8 @@ from app.core.pipeline import RunState
 from app.core.platform_info import detect
 from app.gui.pages.finish_page import FinishPage
 from tests.gui.helpers import local_plan
+from tests.support.http_server import LocalServer
+from tests.support.mirror import build_mirror
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: A real row of the mirror's index (conda-docs table, with its SHA-256); the dry run reads the index only.
@@ -55,7 +58,18 @@ def _fill_dialog(qtbot, target: Path) -> None:
     QTimer.singleShot(0, fill)
 
 
-def test_saved_choices_give_the_same_plan_in_silent_mode(qtbot, tmp_path, isolated_home, mirror):
+@pytest.fixture
+def pinned_mirror(tmp_path, standin_installer):
+    """A mirror of its own that also serves the pinned installer: the dry run asks for the chosen file (one ranged
+    GET), and the shared test mirror answers 404 for it on purpose."""
+    root = build_mirror(tmp_path / "pinned-mirror", [standin_installer], layout="official")
+    (root / PINNED).write_bytes(standin_installer.read_bytes())
+    with LocalServer(root) as server:
+        yield server
+
+
+def test_saved_choices_give_the_same_plan_in_silent_mode(qtbot, tmp_path, isolated_home, pinned_mirror):
+    mirror = pinned_mirror
     # the wizard's plan has this machine's detected platform (with its glibc), as the silent run's has
     plan = local_plan(tmp_path, mirror.base_url, installer=PINNED, env_name="team", env_python="3.12",
                       gpu_steps=30, channels=("conda-forge",), platform=detect())
