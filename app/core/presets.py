@@ -145,7 +145,7 @@ def _base(plan: InstallPlan) -> tuple[Preset, str]:
 def conda_specs(plan: InstallPlan) -> tuple[str, ...]:
     """The conda packages of ``conda create`` besides ``python=X.Y``: the preset's (``pip`` for the LLM
     presets), then the plan's ``packages`` (for ``custom``: only those). Needs no GPU probe."""
-    preset, _ = _base(plan)
+    preset, _row = _base(plan)
     return tuple(dict.fromkeys([*preset.conda, *plan.packages]))
 
 
@@ -170,7 +170,7 @@ def problems(plan: InstallPlan) -> list[str]:
         return [f"Unknown preset {asked!r} ({setting('preset')}): use one of {', '.join(names())} "
                 f"(for example --preset llm)."]
     out: list[str] = []
-    preset, _ = _base(plan)
+    preset, _row = _base(plan)
     try:
         variants = torch_variant.load()
     except (OSError, ValueError) as exc:
