@@ -19,6 +19,8 @@ from __future__ import annotations
 import sys
 from importlib.abc import MetaPathFinder
 
+from app.i18n import _
+
 #: Top-level packages the console program must never import.
 BLOCKED: tuple[str, ...] = ("PySide6", "shiboken6", "app.gui")
 
@@ -28,8 +30,9 @@ class QtBlocker(MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):  # noqa: D102 - importlib API
         if any(fullname == b or fullname.startswith(b + ".") for b in BLOCKED):
-            raise ImportError(f"{fullname} is not available in miniconda-wizard-cli (the console program for "
-                              "silent mode never loads Qt); start miniconda-wizard for the window.", name=fullname)
+            raise ImportError(_("{fullname} is not available in miniconda-wizard-cli (the console program for "
+                                "silent mode never loads Qt); start miniconda-wizard for the window.").format(
+                                    fullname=fullname), name=fullname)
         return None
 
 

@@ -58,13 +58,34 @@ def lrelease(ts: Path, qm: Path) -> str:
     return run([tool("pyside6-lrelease"), "-silent", str(ts), "-qm", str(qm)])
 
 
+#: Header lines that change on every run although no message changed (kept as they were, see :func:`keep_if_same`).
+VOLATILE_HEADERS = (b'"POT-Creation-Date:', b'"PO-Revision-Date:')
+
+
+def _stable(data: bytes) -> list[bytes]:
+    return [line for line in data.splitlines() if not line.startswith(VOLATILE_HEADERS)]
+
+
+def keep_if_same(path: Path, before: bytes | None) -> bool:
+    """Put ``before`` back into ``path`` when the new file differs from it only by its dates, so that running the
+    update twice changes nothing (idempotent; no dates churn in commits). Returns True when it did."""
+    if before is not None and path.exists() and _stable(path.read_bytes()) == _stable(before):
+        path.write_bytes(before)
+        return True
+    return False
+
+
 def extract_pot(pot: Path) -> None:
-    """Babel: every ``_()`` / ``ngettext()`` / ``N_()`` id in ``app/`` into ``pot`` (sorted, no locations)."""
+    """Babel: every ``_()`` / ``ngettext()`` / ``N_()`` id in ``app/`` into ``pot`` (sorted, no locations); a
+    file whose messages did not change keeps its old creation date."""
     from babel.messages.frontend import CommandLineInterface
+
+    before = pot.read_bytes() if pot.exists() else None
 
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(BABEL_CFG), "--no-location", "--sort-output",
                                 "--project", "miniconda-wizard", "-c", "TRANSLATORS:", "-o", str(pot), str(ROOT / "app")])
     add_table_texts(pot)
+    keep_if_same(pot, before)
 
 
 #: Data files whose user-facing texts are gettext ids: file -> the keys of each ``[[row]]`` that are shown.

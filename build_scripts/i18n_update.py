@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from i18n_common import LANGS, POT, TRANSLATIONS, extract_pot, lupdate, po_file, ts_file  # noqa: E402
+from i18n_common import LANGS, POT, TRANSLATIONS, extract_pot, keep_if_same, lupdate, po_file, ts_file  # noqa: E402
 
 
 def main() -> int:
@@ -27,12 +27,14 @@ def main() -> int:
 
     for lang in LANGS:
         po = po_file(lang)
+        before = po.read_bytes() if po.exists() else None
         cmd = "update" if po.exists() else "init"
         args = ["pybabel", "-q", cmd, "-i", str(POT), "-o", str(po), "-l", lang]
         if cmd == "update":
             args += ["--no-fuzzy-matching", "--ignore-obsolete"]
         CommandLineInterface().run(args)
-        print(f"{po.name}: updated from {POT.name}")
+        same = keep_if_same(po, before)
+        print(f"{po.name}: {'unchanged' if same else 'updated'} from {POT.name}")
     return 0
 
 

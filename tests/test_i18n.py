@@ -105,3 +105,25 @@ def test_silent_failed_env_in_chinese(tmp_path, isolated_home, mirror):
     assert "错误（env）：conda create 失败：CondaError：disk on fire" in res.stderr
     assert "未完成的环境 " in res.stderr and "已删除（它是本次运行创建的），因此没有留下任何内容。" in res.stderr
     assert "解决办法：请阅读上面 conda 的消息和日志。" in res.stderr
+
+
+def test_phase2_core_messages_speak_chinese():
+    """Disk, installer-location and preset messages (phase 2) are gettext ids with named placeholders."""
+    from app import i18n
+    from app.core import disk_errors
+
+    try:
+        i18n.set_language("zh_CN")
+        what, fix = disk_errors.advice(disk_errors.FULL, "/data", "--prefix")
+        assert what == "/data 所在的磁盘已满（No space left on device）。"
+        assert "释放" in fix and "df -h /data" in fix and "--prefix" in fix
+        what, _fix = disk_errors.advice(disk_errors.QUOTA, "/home/u", "--prefix")
+        assert "配额" in what and "/home/u" in what
+        assert i18n.ngettext("The installation in {prefix} is incomplete: {missing} is missing, although the "
+                             "installer reported success.",
+                             "The installation in {prefix} is incomplete: {missing} are missing, although the "
+                             "installer reported success.", 2).format(prefix="/p", missing="a, b") == \
+            "/p 中的安装不完整：缺少 a, b，尽管安装程序报告成功。"
+    finally:
+        i18n.set_language("en")
+    assert disk_errors.advice(disk_errors.FULL, "/data", "--prefix")[0].startswith("The disk holding /data is full")

@@ -76,8 +76,12 @@ def test_po_is_complete_not_fuzzy_and_keeps_placeholders(po):
     entries = {m.id: m for m in po if m.id}
     assert set(entries) == ids, "zh_CN.po does not match messages.pot: run build_scripts/i18n_update.py"
     for mid, m in entries.items():
-        assert m.string and not m.fuzzy, mid
-        assert _fields(m.string) == _fields(mid), (mid, m.string)
+        # a plural entry (ngettext): id and string are tuples; Chinese has one form
+        forms = m.string if isinstance(m.string, tuple) else (m.string,)
+        assert forms and all(forms) and not m.fuzzy, mid
+        singular = mid[0] if isinstance(mid, tuple) else mid
+        for form in forms:
+            assert _fields(form) == _fields(singular), (mid, form)
 
 
 def test_compiled_catalogues_are_current(tmp_path, po):
@@ -87,7 +91,9 @@ def test_compiled_catalogues_are_current(tmp_path, po):
     with open(ic.TRANSLATIONS / "zh_CN.mo", "rb") as fh:
         mo = gettext.GNUTranslations(fh)
     for m in po:
-        if m.id:
+        if isinstance(m.id, tuple):
+            assert mo.ngettext(m.id[0], m.id[1], 1) == m.string[0], f"zh_CN.mo is stale ({m.id!r})"
+        elif m.id:
             assert mo.gettext(m.id) == m.string, f"zh_CN.mo is stale ({m.id!r}): run build_scripts/i18n_compile.py"
     from PySide6.QtCore import QLibraryInfo
 

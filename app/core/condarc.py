@@ -37,6 +37,7 @@ from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.file_edit import BACKUP_TAG, timestamp, unique_path
 from app.core.system import child_env, run_streaming
+from app.i18n import _
 
 #: First conda with ``ssl_verify: truststore`` (conda docs, use-condarc.rst ``versionadded:: 23.9.0``).
 TRUSTSTORE_MIN_CONDA = Version("23.9.0")
@@ -78,10 +79,11 @@ def truststore_supported(conda_version: str, python_version: tuple[int, int] | N
     except InvalidVersion:
         return False, f"conda {conda_version} is not a version the wizard can compare"
     if v.release < TRUSTSTORE_MIN_CONDA.release:
-        return False, f"conda {conda_version} is older than 23.9.0, the first with ssl_verify: truststore"
+        return False, _("conda {conda_version} is older than 23.9.0, the first with ssl_verify: truststore").format(
+            conda_version=conda_version)
     if python_version is not None and python_version < TRUSTSTORE_MIN_PYTHON:
-        return False, (f"the install's Python {python_version[0]}.{python_version[1]} is older than 3.10, "
-                       "which truststore needs")
+        return False, (_("the install's Python {value}.{value2} is older than 3.10, "
+                         "which truststore needs").format(value=python_version[0], value2=python_version[1]))
     return True, ""
 
 
@@ -95,9 +97,10 @@ def _conda_json(conda_exe: Path, args: list[str], cancel: CancelToken) -> tuple[
 def _fail(args: list[str], doc: dict | None, text: str, rc: int) -> EnvCreateError:
     reason = (doc or {}).get("message") or (doc or {}).get("error") or text.strip()[-500:] or f"exit code {rc}"
     return EnvCreateError(
-        f"conda could not write the install's channel settings (conda {' '.join(args)}): {reason}",
-        fix="Check that the install folder is writable and its .condarc is valid YAML; or run again with "
-            "--condarc-mirror none to leave conda's channels as they are.",
+        _("conda could not write the install's channel settings (conda {value}): {reason}").format(
+            value=' '.join(args), reason=reason),
+        fix=_("Check that the install folder is writable and its .condarc is valid YAML; or run again with "
+              "--condarc-mirror none to leave conda's channels as they are."),
         detail=text[-4000:],
     )
 
@@ -204,9 +207,11 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
     current = doc.get("get") or {}
     cmds = plan_commands(rc, current, src.conda_channels, ok)
     if not ok:
-        result.notes.append(f"ssl_verify: truststore not set: {why}; conda uses its own certificate bundle.")
+        result.notes.append(_("ssl_verify: truststore not set: {why}; conda uses its own certificate bundle.").format(
+            why=why))
     elif "ssl_verify" in current:
-        result.notes.append(f"ssl_verify is already {current['ssl_verify']!r} in {rc}; kept.")
+        result.notes.append(_("ssl_verify is already {ssl_verify!r} in {rc}; kept.").format(
+            ssl_verify=current['ssl_verify'], rc=rc))
     result.truststore = ok and current.get("ssl_verify", "truststore") == "truststore"
     if cmds and rc.exists():
         backup = unique_path(f"{rc}{BACKUP_TAG}{timestamp()}", ".bak")
@@ -225,11 +230,13 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
             raise _fail(args, doc, text, code)
         result.commands.append(args)
     if src.conda_channels is not None:
-        reporter.log(Stage.ENV, f"conda channels: {src.conda_label} ({src.conda_channels.describe()}), in {rc}.")
+        reporter.log(Stage.ENV, _("conda channels: {conda_label} ({conda_channels}), in {rc}.").format(
+            conda_label=src.conda_label, conda_channels=src.conda_channels.describe(), rc=rc))
     for note in result.notes:
         reporter.log(Stage.ENV, note)
     if result.truststore:
-        reporter.log(Stage.ENV, f"conda verifies TLS with the operating system's certificates (ssl_verify: truststore in {rc}).")
+        reporter.log(Stage.ENV, _("conda verifies TLS with the operating system's certificates (ssl_verify: truststore in {rc}).")
+            .format(rc=rc))
 
     code, doc, text = _conda_json(conda_exe, ["config", "--show-sources", "--json"], cancel)
     if code == 0 and doc is not None:
@@ -239,7 +246,8 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
             (result.warnings if level == "warning" else result.notes).append(line)
             reporter.log(Stage.ENV, line, level)
     else:
-        reporter.log(Stage.ENV, f"Could not read conda's configuration sources (exit code {code}).", "warning")
+        reporter.log(Stage.ENV, _("Could not read conda's configuration sources (exit code {code}).").format(
+            code=code), "warning")
     return result
 
 
@@ -250,7 +258,7 @@ def _proxy_dead(url: str) -> str | None:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        return f"it cannot be read ({exc})"
+        return _("it cannot be read ({exc})").format(exc=exc)
     if not host:
         return "it names no host"
     try:
@@ -300,19 +308,22 @@ def other_config(sources: dict[str, Any], own: Path) -> list[tuple[str, str]]:
         for scheme, url in (settings.get("proxy_servers") or {}).items():
             dead = _proxy_dead(str(url))
             if dead:
-                out.append(("warning", f"{name} sends conda through the proxy {url} ({scheme}), and nothing answers "
-                                       f"there ({dead}): conda will fail to download. Start the proxy, or remove "
-                                       f"the entry (conda config --file {where} --remove-key proxy_servers)."))
+                out.append(("warning", _("{name} sends conda through the proxy {url} ({scheme}), and nothing answers "
+                                         "there ({dead}): conda will fail to download. Start the proxy, or remove "
+                                         "the entry (conda config --file {where} --remove-key proxy_servers).").format(
+                                             name=name, url=url, scheme=scheme, dead=dead, where=where)))
             else:
-                out.append(("info", f"{name} sends conda through the proxy {url} ({scheme})."))
+                out.append(("info", _("{name} sends conda through the proxy {url} ({scheme}).").format(
+                    name=name, url=url, scheme=scheme)))
         if settings.get("ssl_verify") is False:
-            out.append(("warning", f"{name} turns conda's TLS verification off (ssl_verify: false)."))
+            out.append(("warning", _("{name} turns conda's TLS verification off (ssl_verify: false).").format(
+                name=name)))
         for key in ("channels", "default_channels", "channel_alias", "custom_channels"):
             if settings.get(key):
                 value = settings[key]
                 shown = ", ".join(value) if isinstance(value, list) else (
                     ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else str(value))
-                out.append(("info", f"{name} also sets {key} ({shown}); conda merges it with the install's own "
-                                    ".condarc, and its entries come first."))
+                out.append(("info", _("{name} also sets {key} ({shown}); conda merges it with the install's own "
+                                      ".condarc, and its entries come first.").format(name=name, key=key, shown=shown)))
     return out
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import errno
 import re
 
+from app.i18n import _
+
 QUOTA = "quota"
 FULL = "full"
 
@@ -70,13 +72,13 @@ def advice(kind: str, where: str, other_location: str) -> tuple[str, str]:
     """
     if kind == QUOTA:
         return (
-            f"Your disk quota for {where} is used up (Disk quota exceeded). The disk itself may still show "
-            "free space (df): a quota limits your account, not the disk.",
-            "Run `quota -s` to see your quota and usage, free space within it or ask your administrator to raise "
-            f"it, or choose a location outside your quota ({other_location}).",
+            _("Your disk quota for {where} is used up (Disk quota exceeded). The disk itself may still show "
+              "free space (df): a quota limits your account, not the disk.").format(where=where),
+            _("Run `quota -s` to see your quota and usage, free space within it or ask your administrator to raise "
+              "it, or choose a location outside your quota ({other_location}).").format(other_location=other_location),
         )
     return (
-        f"The disk holding {where} is full (No space left on device).",
-        f"Free some space on that disk (`df -h {where}` shows it), or choose a location on another disk "
-        f"({other_location}).",
+        _("The disk holding {where} is full (No space left on device).").format(where=where),
+        _("Free some space on that disk (`df -h {where}` shows it), or choose a location on another disk "
+          "({other_location}).").format(where=where, other_location=other_location),
     )

@@ -34,6 +34,7 @@ from packaging.utils import canonicalize_name
 from app.core import conda_cmd, match_spec
 from app.core.errors import Stage
 from app.core.events import CancelToken, Reporter
+from app.i18n import _
 
 #: Printed by the env's Python: one JSON line with versions (``None`` = not importable) and errors.
 PROBE = r"""
@@ -168,14 +169,15 @@ def _probe(python: Path, cancel: CancelToken, dists: list[str] | tuple[str, ...]
     try:
         res = run_streaming([python, "-c", PROBE, *dists], cancel=cancel, timeout=300)
     except (OSError, TimeoutError) as exc:
-        return f"the env's Python could not run: {exc}"
+        return _("the env's Python could not run: {exc}").format(exc=exc)
     for line in reversed(res.stdout.splitlines()):
         if line.startswith("ENV_VERIFY "):
             try:
                 return json.loads(line[len("ENV_VERIFY "):])
             except ValueError:
                 break
-    return f"the env's Python failed (exit code {res.returncode}): {res.stderr.strip()[-300:]}"
+    return _("the env's Python failed (exit code {returncode}): {value}").format(
+        returncode=res.returncode, value=res.stderr.strip()[-300:])
 
 
 def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Path | None = None,
@@ -236,13 +238,14 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
         for mod in ("torch", "transformers"):
             version = probe.get(mod)
             if version:
-                lines.append(f"{mod} {version} imports (Python {probe.get('python')}).")
+                lines.append(_("{mod} {version} imports (Python {python}).").format(
+                    mod=mod, version=version, python=probe.get('python')))
             elif mod in report.asked:
                 text = f"{mod} was asked for but does not import: {errors.get(mod, 'unknown error')}"
                 report.problems.append(text)
                 lines.append(f"PROBLEM: {text}")
             else:
-                lines.append(f"{mod} is not in this env (not asked for).")
+                lines.append(_("{mod} is not in this env (not asked for).").format(mod=mod))
         want = expected_cuda(variant)
         if probe.get("torch") and want is not None:
             kind, value = want
@@ -250,14 +253,15 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
             match = (got is None) if value is None else (got is not None and str(got).startswith(value))
             built = f"torch.version.{kind} = {got!r}"
             if match:
-                lines.append(f"{built}: the {variant} build, as chosen.")
+                lines.append(_("{built}: the {variant} build, as chosen.").format(built=built, variant=variant))
             else:
                 wanted = "a CPU-only build (None)" if value is None else f"{kind} {value}"
                 text = f"{built}, but the {variant} variant means {wanted}: a different torch build was installed"
                 report.problems.append(text)
                 lines.append(f"PROBLEM: {text}")
         elif probe.get("torch"):
-            lines.append(f"torch.version.cuda = {probe.get('cuda')!r} (no variant chosen, so not compared).")
+            lines.append(_("torch.version.cuda = {cuda!r} (no variant chosen, so not compared).").format(
+                cuda=probe.get('cuda')))
     for line in lines:
         reporter.log(Stage.ENV, line, "warning" if line.startswith("PROBLEM:") else "info")
     reporter.info(Stage.ENV, "env_verify", report.to_dict())

@@ -57,6 +57,7 @@ from app.core.plan import InstallPlan
 from app.core.snapshot import Snapshot
 from app.core.system import can_execute_in, child_env, default_temp_dir, non_ascii_temp, run_streaming, temp_env
 from app.core.units import format_bytes
+from app.i18n import _, ngettext
 
 #: Free space below which we refuse to start (bytes). A Miniconda base is about 0.5 GB installed.
 MIN_FREE_BYTES = 1 * 1024**3
@@ -100,10 +101,10 @@ def keep_user_config(prefix: Path, reporter: Reporter) -> list[KeptConfig]:
             backup = write_new(f"{path}.miniconda-wizard-{timestamp()}", ".bak", data, mode)
         except OSError as exc:
             raise InstallError(f"Cannot back up {path} before updating the installation: {exc.strerror or exc}.",
-                               fix=f"Check the permissions of {prefix}, or copy {path} somewhere safe and run "
-                                   "again.") from exc
-        reporter.log(Stage.INSTALL, f"Backed up {path} to {backup}: the installer rewrites it, and it is put "
-                                    "back afterwards.")
+                               fix=_("Check the permissions of {prefix}, or copy {path} somewhere safe and run "
+                                     "again.").format(prefix=prefix, path=path)) from exc
+        reporter.log(Stage.INSTALL, _("Backed up {path} to {backup}: the installer rewrites it, and it is put "
+                                      "back afterwards.").format(path=path, backup=backup))
         kept.append(KeptConfig(path, data, mode, backup))
     return kept
 
@@ -125,20 +126,23 @@ def restore_user_config(kept: list[KeptConfig], reporter: Reporter) -> None:
                 if now is not None:
                     default = k.path.with_name(k.path.name + INSTALLER_DEFAULT_SUFFIX)
                     default.write_bytes(now)
-                    reporter.log(Stage.INSTALL, f"The installer rewrote {k.path}; your version is put back, and "
-                                                f"the installer's is kept beside it as {default}.")
+                    reporter.log(Stage.INSTALL, _("The installer rewrote {path}; your version is put back, and "
+                                                  "the installer's is kept beside it as {default}.").format(
+                                                      path=k.path, default=default))
                 tmp = k.path.with_name(f".{k.path.name}.miniconda-wizard.tmp")
                 tmp.write_bytes(k.data)
                 os.chmod(tmp, k.mode)
                 os.replace(tmp, k.path)
                 if now is None:
-                    reporter.log(Stage.INSTALL, f"The installer removed {k.path}; your version is put back.")
+                    reporter.log(Stage.INSTALL, _("The installer removed {path}; your version is put back.").format(
+                        path=k.path))
             else:
                 reporter.log(Stage.INSTALL, f"{k.path} is unchanged.")
             k.backup.unlink()
         except OSError as exc:
-            reporter.log(Stage.INSTALL, f"Could not put back {k.path} ({exc.strerror or exc}); your version is "
-                                        f"in {k.backup}: copy it back with `cp {k.backup} {k.path}`.", "warning")
+            reporter.log(Stage.INSTALL, _("Could not put back {path} ({strerror}); your version is "
+                                          "in {backup}: copy it back with `cp {backup} {path}`.").format(
+                                              path=k.path, strerror=exc.strerror or exc, backup=k.backup), "warning")
 
 
 @dataclass(frozen=True)
@@ -246,11 +250,11 @@ def implausible_space(total: int, used: int, free: int) -> str | None:
     true of a real disk are: a size of 0, exactly 0 bytes free, or more free than the size.
     """
     if total == 0:
-        return "reports a size of 0 bytes"
+        return _("reports a size of 0 bytes")
     if free == 0:
-        return "reports exactly 0 bytes free"
+        return _("reports exactly 0 bytes free")
     if free > total:
-        return f"reports more free space ({free} bytes) than its size ({total} bytes)"
+        return _("reports more free space ({free} bytes) than its size ({total} bytes)").format(free=free, total=total)
     return None
 
 
@@ -281,59 +285,69 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
         raise refusal
     warnings: list[str] = []
     if problem := plan_checks.pseudo_fs_problem(prefix, "the install location", "an installation"):
-        raise PrefixError(problem, fix="Choose another install location (--prefix in silent mode), for example "
-                                       "~/miniconda3.")
+        raise PrefixError(problem, fix=_("Choose another install location (--prefix in silent mode), for example "
+                                         "~/miniconda3."))
     if prefix.exists() and not prefix.is_dir():
-        raise PrefixError(f"{prefix} exists and is a file, not a folder.", fix="Choose another install location.")
+        raise PrefixError(_("{prefix} exists and is a file, not a folder.").format(
+            prefix=prefix), fix="Choose another install location.")
     anchor = _existing_ancestor(prefix)
     if not anchor.is_dir():
         raise PrefixError(
-            f"{anchor} is a file, so the folder {prefix} cannot be created under it.",
-            fix="Choose an install location whose parent folders are folders, for example ~/miniconda3.",
+            _("{anchor} is a file, so the folder {prefix} cannot be created under it.").format(
+                anchor=anchor, prefix=prefix),
+            fix=_("Choose an install location whose parent folders are folders, for example ~/miniconda3."),
         )
     conda = conda_executable(prefix, plan.platform.os)
     interrupted = _interrupted_run(prefix) if _is_nonempty_dir(prefix) else None
     if interrupted is not None:
         data, alive = interrupted
         if alive:
-            raise PrefixError(f"Another run of the wizard (pid {data['pid']}, started {data.get('started')}) is "
-                              f"installing into {prefix} right now.",
-                              fix="Wait for it to finish, or choose another folder.")
+            raise PrefixError(_("Another run of the wizard (pid {pid}, started {started}) is "
+                                "installing into {prefix} right now.").format(
+                                    pid=data['pid'], started=data.get('started'), prefix=prefix),
+                              fix=_("Wait for it to finish, or choose another folder."))
         raise PrefixError(
-            f"{prefix} holds an incomplete installation: an earlier run of the wizard (pid {data['pid']}, started "
-            f"{data.get('started')}) was stopped before the installer finished (killed with SIGKILL or by the "
-            "out-of-memory killer, or the machine went down), so it could not clean up.",
-            fix=f"Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose another folder.")
+            _("{prefix} holds an incomplete installation: an earlier run of the wizard (pid {pid}, started "
+              "{started}) was stopped before the installer finished (killed with SIGKILL or by the "
+              "out-of-memory killer, or the machine went down), so it could not clean up.").format(
+                  prefix=prefix, pid=data['pid'], started=data.get('started')),
+            fix=_("Remove the incomplete installation with `rm -rf {prefix}` and run again, or choose another folder.").format(
+                prefix=prefix))
     if _is_nonempty_dir(prefix):
         if not plan.update_existing:
             what = "a Miniconda installation" if conda.exists() else "a folder that is not empty"
             raise PrefixError(
                 f"{prefix} already holds {what}.",
-                fix="Choose an empty or new folder, or choose to update the existing installation "
-                "(--update-existing)." if conda.exists() else
-                f"Choose an empty or new folder, for example {plan_checks.new_folder_suggestion(prefix)}.",
+                fix=_("Choose an empty or new folder, or choose to update the existing installation "
+                      "(--update-existing).") if conda.exists() else
+                _("Choose an empty or new folder, for example {folder}.").format(
+                    folder=plan_checks.new_folder_suggestion(prefix)),
             )
         if not conda.exists():
             raise PrefixError(
-                f"{prefix} is not empty and is not a Miniconda installation, so it cannot be updated.",
+                _("{prefix} is not empty and is not a Miniconda installation, so it cannot be updated.").format(
+                    prefix=prefix),
                 fix="Choose an empty or new folder.",
             )
         if installer_ext == ".exe":
             raise PrefixError(
-                f"The Windows installer cannot update {prefix} in place (it refuses non-empty folders).",
-                fix="Choose a new folder, or remove the old installation with its uninstaller first.",
+                _("The Windows installer cannot update {prefix} in place (it refuses non-empty folders).").format(
+                    prefix=prefix),
+                fix=_("Choose a new folder, or remove the old installation with its uninstaller first."),
             )
     if installer_ext == ".pkg":
         pkg_prefix = Path.home() / "miniconda3"
         if prefix != pkg_prefix:
             raise PrefixError(
-                f"A .pkg installer always installs to {pkg_prefix}; it cannot install to {prefix}.",
-                fix="Choose the .sh installer for this platform to pick the location, or use ~/miniconda3.",
+                _("A .pkg installer always installs to {pkg_prefix}; it cannot install to {prefix}.").format(
+                    pkg_prefix=pkg_prefix, prefix=prefix),
+                fix=_("Choose the .sh installer for this platform to pick the location, or use ~/miniconda3."),
             )
     if not os.access(anchor, os.W_OK | os.X_OK):
         raise PrefixError(
-            f"You cannot write to {anchor}, so Miniconda cannot be installed in {prefix}.",
-            fix="Choose a folder in your home directory, for example ~/miniconda3.",
+            _("You cannot write to {anchor}, so Miniconda cannot be installed in {prefix}.").format(
+                anchor=anchor, prefix=prefix),
+            fix=_("Choose a folder in your home directory, for example ~/miniconda3."),
         )
     total, used, free = disk_usage(anchor)
     odd = implausible_space(total, used, free)
@@ -348,23 +362,25 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     if free < MIN_FREE_BYTES:
         if odd:
             raise PrefixError(
-                f"The disk of {prefix} {odd}, which is what Lustre and some network file systems report when "
-                f"they do not say how much is free; Miniconda needs at least {MIN_FREE_BYTES / 1024**3:.0f} GiB.",
-                fix="If you know there is room, skip the free-space check (--skip-space-check in silent mode, "
-                    "skip_space_check = true in an answer file); otherwise choose a location on another disk.",
+                _("The disk of {prefix} {odd}, which is what Lustre and some network file systems report when "
+                  "they do not say how much is free; Miniconda needs at least {value:.0f} GiB.").format(
+                      prefix=prefix, odd=odd, value=MIN_FREE_BYTES / 1024**3),
+                fix=_("If you know there is room, skip the free-space check (--skip-space-check in silent mode, "
+                      "skip_space_check = true in an answer file); otherwise choose a location on another disk."),
             )
         raise PrefixError(
-            f"Only {format_bytes(free)} is free on the disk of {prefix}; Miniconda needs at least "
-            f"{MIN_FREE_BYTES / 1024**3:.0f} GiB.",
-            fix="Free some space or choose a location on another disk. If the figure is wrong (some network file "
-                "systems report too little), skip the free-space check (--skip-space-check in silent mode).",
+            _("Only {free} is free on the disk of {prefix}; Miniconda needs at least "
+              "{value:.0f} GiB.").format(free=format_bytes(free), prefix=prefix, value=MIN_FREE_BYTES / 1024**3),
+            fix=_("Free some space or choose a location on another disk. If the figure is wrong (some network file "
+                  "systems report too little), skip the free-space check (--skip-space-check in silent mode)."),
         )
     if odd:
-        warnings.append(f"The disk of {prefix} {odd}; the free-space figure may be wrong.")
+        warnings.append(_("The disk of {prefix} {odd}; the free-space figure may be wrong.").format(
+            prefix=prefix, odd=odd))
     if free < WARN_FREE_BYTES:
         warnings.append(
-            f"Only {format_bytes(free)} is free on the disk of {prefix}; an env with pytorch needs "
-            f"about {WARN_FREE_BYTES / 1024**3:.0f} GiB."
+            _("Only {free} is free on the disk of {prefix}; an env with pytorch needs "
+              "about {value:.0f} GiB.").format(free=format_bytes(free), prefix=prefix, value=WARN_FREE_BYTES / 1024**3)
         )
     return warnings
 
@@ -424,7 +440,7 @@ def build_command(installer_path: Path, prefix: Path, os_name: str, update: bool
         if choices_xml is not None:  # conda init --all off (pkg_choice_changes_xml)
             cmd[3:3] = ["-applyChoiceChangesXML", str(choices_xml)]
         return cmd
-    raise InstallError(f"{installer_path.name} is not a Miniconda installer (.sh, .exe or .pkg).",
+    raise InstallError(_("{name} is not a Miniconda installer (.sh, .exe or .pkg).").format(name=installer_path.name),
                        fix="Choose the installer file for your platform.")
 
 
@@ -439,12 +455,13 @@ def conda_version(conda_exe: Path, cancel: CancelToken | None = None) -> str:
                             timeout=120)
     except (FileNotFoundError, PermissionError, OSError) as exc:
         raise InstallError(f"conda could not be started at {conda_exe}: {exc}",
-                           fix="The installation is incomplete; install again into an empty folder.") from exc
+                           fix=_("The installation is incomplete; install again into an empty folder.")) from exc
     m = _VERSION_RE.search(res.stdout + res.stderr)
     if res.returncode != 0 or not m:
         raise InstallError(
-            f"{conda_exe} --version failed (exit code {res.returncode}).",
-            fix="The installation is broken; install again into an empty folder.",
+            _("{conda_exe} --version failed (exit code {returncode}).").format(
+                conda_exe=conda_exe, returncode=res.returncode),
+            fix=_("The installation is broken; install again into an empty folder."),
             detail=(res.stdout + res.stderr)[-4000:],
         )
     return m.group(1)
@@ -457,16 +474,18 @@ def _temp_for(prefix: Path, reporter: Reporter) -> dict[str, str]:
     tmp = temp_env(prefix)
     usual = default_temp_dir()
     if tmp and os.name == "nt" and (bad := non_ascii_temp()):  # a Chinese user name: TEMP under C:\Users\张三
-        reporter.log(Stage.INSTALL, f"The temp folder {bad} contains non-ASCII characters (a Chinese user name?), "
-                                    f"where the installer cannot unpack; using {tmp['TEMP']} instead (removed "
-                                    "afterwards). 临时文件夹路径含中文字符，安装程序改用该文件夹。")
+        reporter.log(Stage.INSTALL, _("The temp folder {bad} contains non-ASCII characters (a Chinese user name?), "
+                                      "where the installer cannot unpack; using {TEMP} instead (removed "
+                                      "afterwards). 临时文件夹路径含中文字符，安装程序改用该文件夹。").format(bad=bad, TEMP=tmp['TEMP']))
     elif tmp:
-        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and the installer "
-                                    f"runs helpers from its temp folder; using {tmp['TMPDIR']} instead.")
+        reporter.log(Stage.INSTALL, _("The temp folder {usual} cannot run programs (mounted noexec?), and the installer "
+                                      "runs helpers from its temp folder; using {TMPDIR} instead.").format(
+                                          usual=usual, TMPDIR=tmp['TMPDIR']))
     elif not can_execute_in(usual):
-        reporter.log(Stage.INSTALL, f"The temp folder {usual} cannot run programs (mounted noexec?), and no folder "
-                                    f"beside {prefix} can either; the installer may fail. Set TMPDIR to a folder "
-                                    "that allows programs and run again if it does.", "warning")
+        reporter.log(Stage.INSTALL, _("The temp folder {usual} cannot run programs (mounted noexec?), and no folder "
+                                      "beside {prefix} can either; the installer may fail. Set TMPDIR to a folder "
+                                      "that allows programs and run again if it does.").format(
+                                          usual=usual, prefix=prefix), "warning")
     return tmp
 
 
@@ -512,10 +531,13 @@ def verify_install(prefix: Path, os_name: str, cancel: CancelToken | None = None
     """
     missing = [p for p in required_files(prefix, os_name) if not os.path.lexists(p)]
     if missing:
-        raise InstallError(f"The installation in {prefix} is incomplete: {', '.join(map(str, missing))} "
-                           f"{'is' if len(missing) == 1 else 'are'} missing, although the installer reported success.",
-                           fix=f"Remove {prefix} and install again into an empty folder; if it happens again, keep "
-                               "the log and report it.")
+        raise InstallError(ngettext("The installation in {prefix} is incomplete: {missing} is missing, although the "
+                                    "installer reported success.",
+                                    "The installation in {prefix} is incomplete: {missing} are missing, although the "
+                                    "installer reported success.", len(missing)).format(
+                                 prefix=prefix, missing=", ".join(map(str, missing))),
+                           fix=_("Remove {prefix} and install again into an empty folder; if it happens again, keep "
+                                 "the log and report it.").format(prefix=prefix))
     version = conda_version(conda_executable(prefix, os_name), cancel)
     argv = [*conda_cmd.argv_for(conda_executable(prefix, os_name)), "info", "--json"]
     try:
@@ -529,14 +551,15 @@ def verify_install(prefix: Path, os_name: str, cancel: CancelToken | None = None
         doc = None
     root = doc.get("root_prefix") if isinstance(doc, dict) else None
     if res.returncode != 0 or not isinstance(root, str):
-        raise InstallError(f"conda info --json of {prefix} failed or printed no JSON (exit code {res.returncode}).",
+        raise InstallError(_("conda info --json of {prefix} failed or printed no JSON (exit code {returncode}).").format(
+            prefix=prefix, returncode=res.returncode),
                            fix=f"Remove {prefix} and install again into an empty folder.",
                            detail=(res.stdout + res.stderr)[-4000:])
     if os.path.normcase(os.path.realpath(root)) != os.path.normcase(os.path.realpath(prefix)):
-        raise InstallError(f"The conda in {prefix} says its root is {root}: it is not the installation just made "
-                           "(a CONDA_* setting or a .condarc points elsewhere?).",
-                           fix=f"Remove {prefix} and install again into an empty folder, from a terminal without an "
-                               "activated conda.")
+        raise InstallError(_("The conda in {prefix} says its root is {root}: it is not the installation just made "
+                             "(a CONDA_* setting or a .condarc points elsewhere?).").format(prefix=prefix, root=root),
+                           fix=_("Remove {prefix} and install again into an empty folder, from a terminal without an "
+                                 "activated conda.").format(prefix=prefix))
     return version
 
 
@@ -640,19 +663,21 @@ class InstallerWatch:
         last = f" Its last output was: {_untagged(tail[-1])}" if tail else " It printed nothing."
         if self.reason == "timeout":
             return InstallError(
-                f"The installer {installer_name} was still running after {self.timeout:.0f} s, so it was stopped "
-                f"(with every process it started).{last}",
-                fix="Look at the installer output in the log. If the machine is just slow, run again with a longer "
-                    "limit (--installer-timeout SECONDS, installer_timeout in an answer file); if it waits for "
-                    "something (a message box, a locked file), fix that first.",
+                _("The installer {installer_name} was still running after {timeout:.0f} s, so it was stopped "
+                  "(with every process it started).{last}").format(
+                      installer_name=installer_name, timeout=self.timeout, last=last),
+                fix=_("Look at the installer output in the log. If the machine is just slow, run again with a longer "
+                      "limit (--installer-timeout SECONDS, installer_timeout in an answer file); if it waits for "
+                      "something (a message box, a locked file), fix that first."),
                 detail="\n".join(tail))
         return InstallError(
-            f"The installer {installer_name} printed nothing and wrote nothing into {prefix} for "
-            f"{self.stall:.0f} s, so it was stopped as stuck (with every process it started); a Windows installer "
-            f"does that when it shows a message box that nobody can see.{last}",
-            fix="Run the installer by hand once to see what it asks (for example an AllUsers install needs "
-                "administrator rights), fix that, and run again; on a very slow disk, allow longer "
-                "(--installer-stall SECONDS, installer_stall in an answer file).",
+            _("The installer {installer_name} printed nothing and wrote nothing into {prefix} for "
+              "{stall:.0f} s, so it was stopped as stuck (with every process it started); a Windows installer "
+              "does that when it shows a message box that nobody can see.{last}").format(
+                  installer_name=installer_name, prefix=prefix, stall=self.stall, last=last),
+            fix=_("Run the installer by hand once to see what it asks (for example an AllUsers install needs "
+                  "administrator rights), fix that, and run again; on a very slow disk, allow longer "
+                  "(--installer-stall SECONDS, installer_stall in an answer file)."),
             detail="\n".join(tail))
 
 
@@ -693,7 +718,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
     cmd = build_command(installer_path, prefix, plan.platform.os, plan.update_existing and not fresh,
                         plan.install_type, exists=before.was_empty_dir, choices_xml=choices)
     if before.was_empty_dir:
-        reporter.log(Stage.INSTALL, f"{prefix} exists and is empty; installing into it.")
+        reporter.log(Stage.INSTALL, _("{prefix} exists and is empty; installing into it.").format(prefix=prefix))
     reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
     lines = 0
     tail: list[str] = []
@@ -711,14 +736,15 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
 
     def cleanup(reason: str) -> None:
         if not fresh:
-            reporter.log(Stage.INSTALL, f"The existing installation in {prefix} was left as it is ({reason}); "
-                                        "it may be incomplete.", "warning")
+            reporter.log(Stage.INSTALL, _("The existing installation in {prefix} was left as it is ({reason}); "
+                                          "it may be incomplete.").format(prefix=prefix, reason=reason), "warning")
             return
         if not before.created():
             return
         what = ("what this run put into the existing folder" if before.existed
                 else "the incomplete installation")
-        reporter.log(Stage.INSTALL, f"Removing {what} in {prefix} ({reason}).", "warning")
+        reporter.log(Stage.INSTALL, _("Removing {what} in {prefix} ({reason}).").format(
+            what=what, prefix=prefix, reason=reason), "warning")
         result = before.remove_created()
         reporter.log(Stage.INSTALL, f"Cleanup of {prefix}: {result.describe()}.",
                      "warning" if result.failed else "info")
@@ -759,14 +785,15 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
         # the installer's own "ERROR: ..." line, without its tag (the report adds "ERROR (install):" itself)
         message = (f"The installer stopped: {' '.join(_untagged(e) for e in errors)}" if errors
                    else f"The installer exited with code {res.returncode}.")
-        raise InstallError(message, fix="Read the installer output in the log; fix the cause and install again.",
+        raise InstallError(message, fix=_("Read the installer output in the log; fix the cause and install again."),
                            detail="\n".join(tail))
     conda = conda_executable(prefix, plan.platform.os)
     try:
         version = verify_install(prefix, plan.platform.os, cancel)
     finally:  # the installer finished: what is there now is a (verified or reported) installation
         _remove_marker(marker)
-    reporter.log(Stage.INSTALL, f"Verified: {' '.join(conda_cmd.argv_for(conda))} --version -> conda {version}; "
-                                f"python, conda and condabin are there, and conda info --json names {prefix}")
+    reporter.log(Stage.INSTALL, _("Verified: {value} --version -> conda {version}; "
+                                  "python, conda and condabin are there, and conda info --json names {prefix}").format(
+                                      value=' '.join(conda_cmd.argv_for(conda)), version=version, prefix=prefix))
     reporter.info(Stage.INSTALL, "conda_version", version)
     return InstallResult(prefix, conda, version)

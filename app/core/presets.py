@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from app.core import gpu_info, torch_variant
 from app.core.platform_info import PlatformInfo
 from app.core.platform_info import detect as detect_platform
+from app.i18n import _, ngettext
 from app.resources import resource
 
 if TYPE_CHECKING:
@@ -115,7 +116,8 @@ def _load(path: str, _mtime_ns: int = 0, _size: int = 0) -> tuple[tuple[str, Pre
     for name, row in doc.get("preset", {}).items():
         kind = row.get("kind", "conda")
         if kind not in KINDS:
-            raise ValueError(f"{path}: preset {name!r} has kind {kind!r}; use one of {', '.join(KINDS)}.")
+            raise ValueError(_("{path}: preset {name!r} has kind {kind!r}; use one of {value}.").format(
+                path=path, name=name, kind=kind, value=', '.join(KINDS)))
         out.append((name, Preset(name=name, title=str(row.get("title", name)), kind=kind, device=row.get("device"),
                                  hardware=bool(row.get("hardware", False)), conda=tuple(row.get("conda", ())),
                                  pip=tuple(row.get("pip", ())))))
@@ -134,16 +136,16 @@ def _base(plan: InstallPlan) -> tuple[Preset, str]:
     if asked != AUTO:
         return table[asked], ""
     if plan.env_file is not None:
-        return table["env-file"], f"an environment.yml was given ({plan.env_file})"
+        return table["env-file"], _("an environment.yml was given ({env_file})").format(env_file=plan.env_file)
     if plan.packages:
-        return table["custom"], "packages were given (--packages), so conda installs just those"
+        return table["custom"], _("packages were given (--packages), so conda installs just those")
     return table["llm"], ""
 
 
 def conda_specs(plan: InstallPlan) -> tuple[str, ...]:
     """The conda packages of ``conda create`` besides ``python=X.Y``: the preset's (``pip`` for the LLM
     presets), then the plan's ``packages`` (for ``custom``: only those). Needs no GPU probe."""
-    preset, _ = _base(plan)
+    preset, _row = _base(plan)
     return tuple(dict.fromkeys([*preset.conda, *plan.packages]))
 
 
@@ -168,41 +170,44 @@ def problems(plan: InstallPlan) -> list[str]:
         return [f"Unknown preset {asked!r} ({setting('preset')}): use one of {', '.join(names())} "
                 f"(for example --preset llm)."]
     out: list[str] = []
-    preset, _ = _base(plan)
+    preset, _row = _base(plan)
     try:
         variants = torch_variant.load()
     except (OSError, ValueError) as exc:
         return [f"The PyTorch variant table cannot be read: {exc}. Reinstall miniconda-wizard."]
     if (problem := torch_variant.problem(plan.torch_variant, plan.platform, variants)):
-        out.append(f"{problem} ({setting('torch_variant')}; auto chooses from the GPU and driver)")
+        out.append(_("{problem} ({value}; auto chooses from the GPU and driver)").format(
+            problem=problem, value=setting('torch_variant')))
     if preset.kind == "env-file" and plan.env_file is None:
         out.append(f"The preset env-file needs an environment.yml: give it with {setting('env_file')}.")
     if preset.kind != "llm" and plan.torch_variant not in (None, torch_variant.AUTO):
         why = "packages were given, so the preset is custom (conda only)" if asked == AUTO else \
             f"the preset {preset.name} installs no torch with pip"
-        out.append(f"{setting('torch_variant')} applies to the LLM presets, but {why}. Use --preset llm to get "
-                   "torch from the PyTorch wheel index (your packages are then added with conda), or leave out "
-                   "--torch-variant.")
+        out.append(_("{value} applies to the LLM presets, but {why}. Use --preset llm to get "
+                     "torch from the PyTorch wheel index (your packages are then added with conda), or leave out "
+                     "--torch-variant.").format(value=setting('torch_variant'), why=why))
     if preset.kind == "llm":
         torch_specs = [s for s in plan.packages if _spec_name(s) in CONDA_TORCH_NAMES]
         if torch_specs:
-            out.append(f"The LLM presets install torch with pip, from the PyTorch wheel index of the chosen build; "
-                       f"{', '.join(torch_specs)} in {setting('packages')} would add conda's PyTorch packages to "
-                       "the same env, and the two overwrite each other. Leave "
-                       f"{'it' if len(torch_specs) == 1 else 'them'} out of the packages (choose the build with "
-                       "--torch-variant), or use --preset custom to install everything with conda.")
+            out.append(_("The LLM presets install torch with pip, from the PyTorch wheel index of the chosen build; "
+                         "{value2} in {value3} would add conda's PyTorch packages to "
+                         "the same env, and the two overwrite each other. Leave "
+                         "{value} out of the packages (choose the build with "
+                         "--torch-variant), or use --preset custom to install everything with conda.").format(
+                             value='it' if len(torch_specs) == 1 else 'them', value2=', '.join(torch_specs), value3=setting('packages')))
         if preset.device == "cuda" and plan.platform.os == "MacOSX":
-            out.append(f"There is no CUDA build of PyTorch for macOS: choose --preset llm-mps or llm-cpu "
-                       f"({setting('preset')}).")
+            out.append(_("There is no CUDA build of PyTorch for macOS: choose --preset llm-mps or llm-cpu "
+                         "({value}).").format(value=setting('preset')))
         if preset.device == "mps" and plan.platform.tag != "MacOSX-arm64":
-            out.append(f"The preset llm-mps is for Apple Silicon Macs; on {plan.platform.describe()} use "
-                       "llm-gpu or llm-cpu (or auto).")
+            out.append(_("The preset llm-mps is for Apple Silicon Macs; on {platform} use "
+                         "llm-gpu or llm-cpu (or auto).").format(platform=plan.platform.describe()))
         py = _py(plan.env_python)
         low, high = _py(variants.python_min), _py(variants.python_max)
         if py and low and high and not low <= py <= high:
-            out.append(f"PyTorch {variants.torch} has wheels for Python {variants.python_min} to "
-                       f"{variants.python_max}, not {plan.env_python} ({setting('env_python')}); choose one of "
-                       f"those, for example 3.11.")
+            out.append(_("PyTorch {torch} has wheels for Python {python_min} to "
+                         "{python_max}, not {env_python} ({value}); choose one of "
+                         "those, for example 3.11.").format(
+                             torch=variants.torch, python_min=variants.python_min, python_max=variants.python_max, env_python=plan.env_python, value=setting('env_python')))
     return out
 
 
@@ -221,8 +226,8 @@ def machine_gpu(platform: PlatformInfo) -> tuple[gpu_info.GpuInfo | None, str]:
     machine's, else ``None``; with a note when the GPU could not be looked at."""
     here = _here()
     if (here.os, here.arch) != (platform.os, platform.arch):
-        return None, (f"The plan is for {platform.describe()}, not this machine, so its GPU is unknown; "
-                      "set --torch-variant for it.")
+        return None, (_("The plan is for {platform}, not this machine, so its GPU is unknown; "
+                        "set --torch-variant for it.").format(platform=platform.describe()))
     return gpu_info.detected(), ""
 
 
@@ -241,10 +246,13 @@ def driver_warning(names: list[str] | tuple[str, ...], platform: PlatformInfo) -
     here = _here()
     if (here.os, here.arch) != (platform.os, platform.arch) or gpu_info.detected() is not None:
         return None
-    return (f"{' and '.join(wanted)} need{'s' if len(wanted) == 1 else ''} an NVIDIA GPU driver, and this machine has "
-            "none (nvidia-ml-py and nvidia-smi found no driver): conda will fail with \"nothing provides __cuda\". "
-            "Use the CPU build instead (--preset llm-cpu, or drop it from the packages), or install the NVIDIA "
-            "driver first.")
+    return ngettext("{packages} needs an NVIDIA GPU driver, and this machine has none (nvidia-ml-py and "
+                    "nvidia-smi found no driver): conda will fail with \"nothing provides __cuda\". Use the CPU build "
+                    "instead (--preset llm-cpu, or drop it from the packages), or install the NVIDIA driver first.",
+                    "{packages} need an NVIDIA GPU driver, and this machine has none (nvidia-ml-py and "
+                    "nvidia-smi found no driver): conda will fail with \"nothing provides __cuda\". Use the CPU build "
+                    "instead (--preset llm-cpu, or drop it from the packages), or install the NVIDIA driver first.",
+                    len(wanted)).format(packages=" and ".join(wanted))
 
 
 def channel_warnings(plan: InstallPlan) -> list[str]:

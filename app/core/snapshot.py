@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.i18n import _
+
 
 @dataclass(frozen=True)
 class Cleanup:
@@ -150,7 +152,7 @@ def _remove(target: Path, cleanup: Cleanup) -> None:
             cleanup.failed.append((target, errors[0] if errors else "still there"))
             return
     elif stat.S_ISDIR(st.st_mode):
-        cleanup.failed.append((target, "a mount point; left in place"))
+        cleanup.failed.append((target, _("a mount point; left in place")))
         return
     else:
         try:

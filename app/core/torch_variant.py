@@ -90,13 +90,15 @@ class VariantTable:
             VariantError: unknown name, or no build of it for the platform.
         """
         if name not in self.rows:
-            raise VariantError(_('Unknown PyTorch variant {name!r}: the known ones are {join}.').format(name=name, join=', '.join([AUTO, *self.names])))
+            raise VariantError(_('Unknown PyTorch variant {name!r}: the known ones are {join}.').format(
+                name=name, join=', '.join([AUTO, *self.names])))
         row = dict(self.rows[name])
         row.update(row.pop("on", {}).get(platform.tag, {}))
         platforms = tuple(row.get("platforms", ()))
         if platform.tag not in platforms:
             here = [n for n in self.names if platform.tag in self.rows[n].get("platforms", ())]
-            raise VariantError(_('The PyTorch variant {name!r} has no build for {describe}; for it use {join}.').format(name=name, describe=platform.describe(), join=', '.join([AUTO, *here])))
+            raise VariantError(_('The PyTorch variant {name!r} has no build for {describe}; for it use {join}.').format(
+                name=name, describe=platform.describe(), join=', '.join([AUTO, *here])))
         cc = row.get("compute_capability")
         return Variant(name=name, title=row.get("title", name), index=row.get("index", "pytorch"),
                        platforms=platforms, unverified=tuple(row.get("unverified", ())), cuda=row.get("cuda"),
@@ -212,15 +214,18 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
         if v.cuda and gpu is not None:
             needed, have = _version(v.driver_needed(os_name)), gpu.driver
             if needed and have and have < needed:
-                warnings.append(f"The {v.title} build needs NVIDIA driver >= {v.driver_needed(os_name)}; this machine has "
-                                f"{gpu.driver_version}. Update the driver, or choose another --torch-variant.")
+                warnings.append(_("The {title} build needs NVIDIA driver >= {value}; this machine has "
+                                  "{driver_version}. Update the driver, or choose another --torch-variant.").format(
+                                      title=v.title, value=v.driver_needed(os_name), driver_version=gpu.driver_version))
             bad = [d for d in gpu.devices if not v.fits(d.capability)]
             if bad:
-                warnings.append(f"The {v.title} build has no kernels for {bad[0].name} (compute capability "
-                                f"{bad[0].compute_capability}); it supports {v.compute_capability[0]} to "
-                                f"{v.compute_capability[1]}.")
+                warnings.append(_("The {title} build has no kernels for {name} (compute capability "
+                                  "{compute_capability}); it supports {value2} to "
+                                  "{value}.").format(
+                                      title=v.title, name=bad[0].name, compute_capability=bad[0].compute_capability, value=v.compute_capability[1], value2=v.compute_capability[0]))
         elif v.cuda and gpu is None:
-            warnings.append(f"No NVIDIA driver was found; the {v.title} build needs one to use a GPU.")
+            warnings.append(_("No NVIDIA driver was found; the {title} build needs one to use a GPU.").format(
+                title=v.title))
         return _choice(v, f"{v.name} ({v.title}).", warnings)  # the caller says it was set with --torch-variant
 
     variants = table.for_platform(platform)
@@ -230,7 +235,8 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
     cpu = next((v for v in variants if v.name == "cpu"), None)
     if platform.os == "MacOSX":
         if device == "cuda":
-            raise VariantError(_('There is no CUDA build of PyTorch for macOS ({describe}); choose the preset llm-mps or llm-cpu.').format(describe=platform.describe()))
+            raise VariantError(_('There is no CUDA build of PyTorch for macOS ({describe}); choose the preset llm-mps or llm-cpu.')
+                .format(describe=platform.describe()))
         if platform.arch == "arm64":
             v = table.variant("mps", platform)
             return _choice(v, "Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS "
@@ -241,7 +247,8 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
                           "releases may need a newer torch; for current PyTorch use Apple Silicon or Linux.",
                        ["torch 2.2.2 is the last Intel-Mac build: newer libraries may refuse it."])
     if cpu is None:
-        raise VariantError(_('The PyTorch variant table has no CPU build for {describe}.').format(describe=platform.describe()))
+        raise VariantError(_('The PyTorch variant table has no CPU build for {describe}.').format(
+            describe=platform.describe()))
     if device == "cpu":
         return _choice(cpu, "The CPU preset was chosen: the CPU build of torch (no CUDA libraries to download).")
     if gpu is None:
@@ -258,12 +265,13 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
     for v in cuda:
         bad = [d for d in gpu.devices if not v.fits(d.capability)]
         if bad:
-            skipped.append(f"{v.name} has no kernels for compute capability {bad[0].compute_capability} "
-                           f"(it supports {v.compute_capability[0]} to {v.compute_capability[1]})")
+            skipped.append(_("{name} has no kernels for compute capability {compute_capability} "
+                             "(it supports {value} to {value2})").format(
+                                 name=v.name, compute_capability=bad[0].compute_capability, value=v.compute_capability[0], value2=v.compute_capability[1]))
             continue
         needed = _version(v.driver_needed(os_name))
         if needed and (have is None or have < needed):
-            skipped.append(f"{v.name} needs driver >= {v.driver_needed(os_name)}")
+            skipped.append(_("{name} needs driver >= {value}").format(name=v.name, value=v.driver_needed(os_name)))
             continue
         why = f"{gpu.describe()}: the {v.title} build {v.name} fits (driver >= {v.driver_needed(os_name)}"
         if v.compute_capability:

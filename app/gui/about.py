@@ -19,11 +19,11 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-#: Anaconda's Terms of Service (they govern Miniconda and the defaults channels) and its legal page, which
-#: holds the End User License Agreement that Miniconda's installer shows.
+# Anaconda's Terms of Service (they govern Miniconda and the defaults channels) and its legal page, which
+# holds the End User License Agreement that Miniconda's installer shows.
 TOS_URL = "https://www.anaconda.com/legal/terms/terms-of-service"
 MINICONDA_LICENSE_URL = "https://www.anaconda.com/legal"
 PYSIDE_SOURCE_URL = "https://code.qt.io/cgit/pyside/pyside-setup.git/"
@@ -44,26 +44,43 @@ class Part:
     url: str
 
 
-#: (distribution, what it does in the wizard, licence when the metadata does not say, link)
+# (distribution, what it does in the wizard, licence when the metadata does not say, link)
 PARTS: tuple[tuple[str, str, str, str], ...] = (
-    ("PySide6-Essentials", "Qt for Python: the window (includes the Qt 6 libraries)", "LGPL-3.0-only",
+    ("PySide6-Essentials", QT_TRANSLATE_NOOP("AboutDialog", "Qt for Python: the window (includes the Qt 6 libraries)"),
+     "LGPL-3.0-only",
      PYSIDE_SOURCE_URL),
-    ("shiboken6", "PySide6's binding runtime", "LGPL-3.0-only", PYSIDE_SOURCE_URL),
-    ("requests", "HTTP downloads", "Apache-2.0", "https://github.com/psf/requests"),
-    ("urllib3", "HTTP connections and retries", "MIT", "https://github.com/urllib3/urllib3"),
-    ("truststore", "the system's certificate store for HTTPS", "MIT", "https://github.com/sethmlarson/truststore"),
-    ("certifi", "certificates when the system has none", "MPL-2.0", "https://github.com/certifi/python-certifi"),
-    ("charset-normalizer", "text encodings (for requests)", "MIT", "https://github.com/jawah/charset_normalizer"),
-    ("idna", "international host names (for requests)", "BSD-3-Clause", "https://github.com/kjd/idna"),
-    ("psutil", "processes, disks and memory", "BSD-3-Clause", "https://github.com/giampaolo/psutil"),
-    ("platformdirs", "where logs and caches go", "MIT", "https://github.com/tox-dev/platformdirs"),
-    ("packaging", "versions and requirements", "Apache-2.0 OR BSD-2-Clause", "https://github.com/pypa/packaging"),
-    ("tomli-w", "writing TOML answer files", "MIT", "https://github.com/hukkin/tomli-w"),
-    ("PyYAML", "reading environment.yml files", "MIT", "https://github.com/yaml/pyyaml"),
-    ("nvidia-ml-py", "asking the NVIDIA driver about the GPU", "BSD-3-Clause", "https://pypi.org/project/nvidia-ml-py/"),
-    ("pyinstaller", "the bootloader that starts the packaged builds", "GPL-2.0-or-later WITH Bootloader-exception",
+    ("shiboken6", QT_TRANSLATE_NOOP("AboutDialog", "PySide6's binding runtime"), "LGPL-3.0-only", PYSIDE_SOURCE_URL),
+    ("requests", QT_TRANSLATE_NOOP("AboutDialog", "HTTP downloads"), "Apache-2.0", "https://github.com/psf/requests"),
+    ("urllib3", QT_TRANSLATE_NOOP("AboutDialog", "HTTP connections and retries"),
+     "MIT", "https://github.com/urllib3/urllib3"),
+    ("truststore", QT_TRANSLATE_NOOP("AboutDialog", "the system's certificate store for HTTPS"),
+     "MIT", "https://github.com/sethmlarson/truststore"),
+    ("certifi", QT_TRANSLATE_NOOP("AboutDialog", "certificates when the system has none"),
+     "MPL-2.0", "https://github.com/certifi/python-certifi"),
+    ("charset-normalizer", QT_TRANSLATE_NOOP("AboutDialog", "text encodings (for requests)"),
+     "MIT", "https://github.com/jawah/charset_normalizer"),
+    ("idna", QT_TRANSLATE_NOOP("AboutDialog", "international host names (for requests)"),
+     "BSD-3-Clause", "https://github.com/kjd/idna"),
+    ("psutil", QT_TRANSLATE_NOOP("AboutDialog", "processes, disks and memory"),
+     "BSD-3-Clause", "https://github.com/giampaolo/psutil"),
+    ("platformdirs", QT_TRANSLATE_NOOP("AboutDialog", "where logs and caches go"),
+     "MIT", "https://github.com/tox-dev/platformdirs"),
+    ("packaging", QT_TRANSLATE_NOOP("AboutDialog", "versions and requirements"),
+     "Apache-2.0 OR BSD-2-Clause", "https://github.com/pypa/packaging"),
+    ("tomli-w", QT_TRANSLATE_NOOP("AboutDialog", "writing TOML answer files"),
+     "MIT", "https://github.com/hukkin/tomli-w"),
+    ("PyYAML", QT_TRANSLATE_NOOP("AboutDialog", "reading environment.yml files"),
+     "MIT", "https://github.com/yaml/pyyaml"),
+    ("nvidia-ml-py", QT_TRANSLATE_NOOP("AboutDialog", "asking the NVIDIA driver about the GPU"),
+     "BSD-3-Clause", "https://pypi.org/project/nvidia-ml-py/"),
+    ("pyinstaller", QT_TRANSLATE_NOOP("AboutDialog", "the bootloader that starts the packaged builds"),
+     "GPL-2.0-or-later WITH Bootloader-exception",
      PYINSTALLER_URL),
 )
+
+# The licence table's column headings (translated at use).
+HEADERS = (QT_TRANSLATE_NOOP("AboutDialog", "Part"), QT_TRANSLATE_NOOP("AboutDialog", "Version"),
+           QT_TRANSLATE_NOOP("AboutDialog", "Licence"), QT_TRANSLATE_NOOP("AboutDialog", "Used for"))
 
 _CLASSIFIERS = {
     "MIT License": "MIT", "Apache Software License": "Apache-2.0", "BSD License": "BSD",
@@ -113,32 +130,38 @@ def open_url(url: str) -> bool:
 
 
 def about_html() -> str:
-    """The dialog's text (HTML): licences table, the LGPL note and Anaconda's terms."""
+    """The dialog's text (HTML): licences table, the LGPL note and Anaconda's terms (in the language in force)."""
     import html
 
+    translate = QCoreApplication.translate
     frozen = bool(getattr(sys, "frozen", False))
     rows = []
     for p in third_party():
         if p.name == "pyinstaller" and not frozen:
-            version = _tr("packaged builds only")
+            version = translate("AboutDialog", "packaged builds only")
         else:
-            version = p.version or _tr("not installed")
+            version = p.version or translate("AboutDialog", "not installed")
         rows.append(f"<tr><td><a href=\"{html.escape(p.url)}\">{html.escape(p.name)}</a></td>"
                     f"<td>{html.escape(version)}</td><td>{html.escape(p.license)}</td>"
                     f"<td>{html.escape(_tr(p.role))}</td></tr>")
-    lgpl = _tr("PySide6 and the Qt 6 libraries it contains are used under the GNU Lesser General Public License "
-               "version 3 ({lgpl}). They are separate shared libraries: you may replace them with your own build "
-               "of the same version. Their source code: PySide6 at {pyside}, Qt at {qt}.").format(
+    lgpl = translate("AboutDialog", "PySide6 and the Qt 6 libraries it contains are used under the GNU Lesser General "
+                     "Public License version 3 ({lgpl}). They are separate shared libraries: you may replace them with "
+                     "your own build of the same version. Their source code: PySide6 at {pyside}, Qt at {qt}.").format(
         lgpl=f'<a href="{LGPL_URL}">LGPL-3.0</a>', pyside=f'<a href="{PYSIDE_SOURCE_URL}">{PYSIDE_SOURCE_URL}</a>',
         qt=f'<a href="{QT_SOURCE_URL}">{QT_SOURCE_URL}</a>')
-    anaconda = _tr("Miniconda, which this wizard downloads and installs, is Anaconda's software, under its licence "
-                   "({license}); using it and Anaconda's default channels is governed by the {tos}.").format(
-        license=f'<a href="{MINICONDA_LICENSE_URL}">{_tr("Anaconda legal: End User License Agreement")}</a>',
-        tos=f'<a href="{TOS_URL}">{_tr("Anaconda Terms of Service")}</a>')
-    head = "".join(f"<th align=left>{_tr(h)}</th>" for h in ("Part", "Version", "Licence", "Used for"))
-    return (f"<h3>{_tr('Miniconda and Anaconda')}</h3><p>{anaconda}</p>"
-            f"<h3>{_tr('Third-party parts')}</h3><table cellspacing=0 cellpadding=3><tr>{head}</tr>{''.join(rows)}"
-            f"</table><h3>{_tr('Qt and PySide6 (LGPL-3.0)')}</h3><p>{lgpl}</p>")
+    eula = translate("AboutDialog", "Anaconda legal: End User License Agreement")
+    tos = translate("AboutDialog", "Anaconda Terms of Service")
+    anaconda = translate("AboutDialog", "Miniconda, which this wizard downloads and installs, is Anaconda's software, "
+                         "under its licence ({license}); using it and Anaconda's default channels is governed by the "
+                         "{tos}.").format(license=f'<a href="{MINICONDA_LICENSE_URL}">{eula}</a>',
+                                          tos=f'<a href="{TOS_URL}">{tos}</a>')
+    head = "".join(f"<th align=left>{_tr(h)}</th>" for h in HEADERS)
+    title_anaconda = translate("AboutDialog", "Miniconda and Anaconda")
+    title_parts = translate("AboutDialog", "Third-party parts")
+    title_qt = translate("AboutDialog", "Qt and PySide6 (LGPL-3.0)")
+    return (f"<h3>{title_anaconda}</h3><p>{anaconda}</p>"
+            f"<h3>{title_parts}</h3><table cellspacing=0 cellpadding=3><tr>{head}</tr>{''.join(rows)}"
+            f"</table><h3>{title_qt}</h3><p>{lgpl}</p>")
 
 
 class AboutDialog(QDialog):

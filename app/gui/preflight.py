@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from app.core.errors import UsageError
+from app.i18n import _
 
 #: Platforms that open no window on a display (the user asked for them; nothing to check).
 #: Source: Qt 6 ``plugins/platforms`` of PySide6 6.11 (offscreen, minimal, minimalegl, vnc,
@@ -233,9 +234,10 @@ def check_fonts(environ: Mapping[str, str] | None = None, argv: Sequence[str] = 
             f"Install a font (Debian/Ubuntu: sudo apt install {FONT_PACKAGES['debian']}; Fedora: sudo dnf install "
             f"{FONT_PACKAGES['fedora']}), then start the wizard again. " + SILENT_HINT)
     if total and wants_chinese(env, argv) and count(":lang=zh-cn") == 0:
-        return ("No Chinese font is installed, so Chinese text shows as empty boxes. Install one (Debian/Ubuntu: "
-                f"sudo apt install {CJK_FONT_PACKAGES['debian']}; Fedora: sudo dnf install "
-                f"{CJK_FONT_PACKAGES['fedora']}), or start with --lang en.")
+        return (_("No Chinese font is installed, so Chinese text shows as empty boxes. Install one (Debian/Ubuntu: "
+                  "sudo apt install {debian}; Fedora: sudo dnf install "
+                  "{fedora}), or start with --lang en.").format(
+                      debian=CJK_FONT_PACKAGES['debian'], fedora=CJK_FONT_PACKAGES['fedora']))
     return None
 
 
@@ -319,7 +321,7 @@ def x_display_error(display: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str |
     try:
         xcb = ctypes.CDLL("libxcb.so.1")
     except OSError as exc:
-        return f"libxcb.so.1 cannot be loaded ({exc})"
+        return _("libxcb.so.1 cannot be loaded ({exc})").format(exc=exc)
     xcb.xcb_connect.restype = ctypes.c_void_p
     xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
     xcb.xcb_connection_has_error.restype = ctypes.c_int
@@ -361,7 +363,7 @@ def wayland_display_error(environ: Mapping[str, str], timeout_s: float = CONNECT
     """``None`` when the Wayland compositor's socket accepts a connection, else why not."""
     path = wayland_socket(environ)
     if path is None:
-        return "XDG_RUNTIME_DIR is not set, so its socket cannot be found"
+        return _("XDG_RUNTIME_DIR is not set, so its socket cannot be found")
     if not hasattr(socket, "AF_UNIX"):
         return None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -369,7 +371,7 @@ def wayland_display_error(environ: Mapping[str, str], timeout_s: float = CONNECT
         try:
             s.connect(str(path))
         except OSError as exc:
-            return f"its socket {path} does not answer ({exc.strerror or exc})"
+            return _("its socket {path} does not answer ({strerror})").format(path=path, strerror=exc.strerror or exc)
     return None
 
 

@@ -2,6 +2,133 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>Qt for Python: the window (includes the Qt 6 libraries)</source>
+        <translation>Qt for Python：程序窗口（包含 Qt 6 库）</translation>
+    </message>
+    <message>
+        <source>PySide6&apos;s binding runtime</source>
+        <translation>PySide6 的绑定运行库</translation>
+    </message>
+    <message>
+        <source>HTTP downloads</source>
+        <translation>HTTP 下载</translation>
+    </message>
+    <message>
+        <source>HTTP connections and retries</source>
+        <translation>HTTP 连接和重试</translation>
+    </message>
+    <message>
+        <source>the system&apos;s certificate store for HTTPS</source>
+        <translation>为 HTTPS 使用系统的证书存储</translation>
+    </message>
+    <message>
+        <source>certificates when the system has none</source>
+        <translation>系统没有证书时使用的证书</translation>
+    </message>
+    <message>
+        <source>text encodings (for requests)</source>
+        <translation>文本编码（供 requests 使用）</translation>
+    </message>
+    <message>
+        <source>international host names (for requests)</source>
+        <translation>国际化域名（供 requests 使用）</translation>
+    </message>
+    <message>
+        <source>processes, disks and memory</source>
+        <translation>进程、磁盘和内存</translation>
+    </message>
+    <message>
+        <source>where logs and caches go</source>
+        <translation>日志和缓存的存放位置</translation>
+    </message>
+    <message>
+        <source>versions and requirements</source>
+        <translation>版本号和依赖要求</translation>
+    </message>
+    <message>
+        <source>writing TOML answer files</source>
+        <translation>写入 TOML 应答文件</translation>
+    </message>
+    <message>
+        <source>reading environment.yml files</source>
+        <translation>读取 environment.yml 文件</translation>
+    </message>
+    <message>
+        <source>asking the NVIDIA driver about the GPU</source>
+        <translation>向 NVIDIA 驱动查询 GPU 信息</translation>
+    </message>
+    <message>
+        <source>the bootloader that starts the packaged builds</source>
+        <translation>启动打包版本的引导程序</translation>
+    </message>
+    <message>
+        <source>Part</source>
+        <translation>组件</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Used for</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>packaged builds only</source>
+        <translation>仅打包版本</translation>
+    </message>
+    <message>
+        <source>not installed</source>
+        <translation>未安装</translation>
+    </message>
+    <message>
+        <source>PySide6 and the Qt 6 libraries it contains are used under the GNU Lesser General Public License version 3 ({lgpl}). They are separate shared libraries: you may replace them with your own build of the same version. Their source code: PySide6 at {pyside}, Qt at {qt}.</source>
+        <translation>PySide6 及其包含的 Qt 6 库依据 GNU 宽通用公共许可证第 3 版（{lgpl}）使用。它们是独立的共享库：你可以用自己构建的同一版本替换它们。源代码：PySide6 位于 {pyside}，Qt 位于 {qt}。</translation>
+    </message>
+    <message>
+        <source>Anaconda legal: End User License Agreement</source>
+        <translation>Anaconda 法律信息：最终用户许可协议</translation>
+    </message>
+    <message>
+        <source>Anaconda Terms of Service</source>
+        <translation>Anaconda 服务条款</translation>
+    </message>
+    <message>
+        <source>Miniconda, which this wizard downloads and installs, is Anaconda&apos;s software, under its licence ({license}); using it and Anaconda&apos;s default channels is governed by the {tos}.</source>
+        <translation>本向导下载并安装的 Miniconda 是 Anaconda 的软件，依据其许可证（{license}）提供；使用它以及 Anaconda 的 defaults 渠道受 {tos} 约束。</translation>
+    </message>
+    <message>
+        <source>Miniconda and Anaconda</source>
+        <translation>Miniconda 和 Anaconda</translation>
+    </message>
+    <message>
+        <source>Third-party parts</source>
+        <translation>第三方组件</translation>
+    </message>
+    <message>
+        <source>Qt and PySide6 (LGPL-3.0)</source>
+        <translation>Qt 和 PySide6（LGPL-3.0）</translation>
+    </message>
+    <message>
+        <source>About Miniconda Setup Wizard</source>
+        <translation>关于 Miniconda 安装向导</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Miniconda Setup Wizard&lt;/b&gt; {version}&lt;br&gt;Python {python}, PySide6 {pyside}, Qt {qt}</source>
+        <translation>&lt;b&gt;Miniconda 安装向导&lt;/b&gt; {version}&lt;br&gt;Python {python}，PySide6 {pyside}，Qt {qt}</translation>
+    </message>
+    <message>
+        <source>Licences and terms</source>
+        <translation>许可证和条款</translation>
+    </message>
+</context>
+<context>
     <name>DownloadPage</name>
     <message>
         <source>1 connection</source>
@@ -43,6 +170,10 @@
     <message>
         <source>&amp;Retry</source>
         <translation>重试(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Download log</source>
+        <translation>下载日志</translation>
     </message>
     <message>
         <source>Details:</source>
@@ -147,8 +278,16 @@ from {url}</source>
         <translation>创建环境</translation>
     </message>
     <message>
+        <source>Preset</source>
+        <translation>预设方案</translation>
+    </message>
+    <message>
         <source>auto: chosen from this machine</source>
         <translation>auto：根据这台计算机选择</translation>
+    </message>
+    <message>
+        <source>PyTorch build</source>
+        <translation>PyTorch 版本</translation>
     </message>
     <message>
         <source>auto: chosen from the GPU and driver</source>
@@ -159,12 +298,28 @@ from {url}</source>
         <translation>PyTorch 版本：</translation>
     </message>
     <message>
+        <source>Env name</source>
+        <translation>环境名称</translation>
+    </message>
+    <message>
+        <source>Python version</source>
+        <translation>Python 版本</translation>
+    </message>
+    <message>
         <source>Python:</source>
         <translation>Python：</translation>
     </message>
     <message>
+        <source>Packages</source>
+        <translation>软件包</translation>
+    </message>
+    <message>
         <source>extra conda packages, space-separated, e.g. numpy&gt;=1.26</source>
         <translation>额外的 conda 软件包，用空格分隔，例如 numpy&gt;=1.26</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>渠道</translation>
     </message>
     <message>
         <source>defaults (Anaconda)</source>
@@ -173,6 +328,10 @@ from {url}</source>
     <message>
         <source>Channel names or URLs, separated by spaces. When given, they replace the channels in Miniconda&apos;s .condarc; add “defaults” to keep Anaconda&apos;s.</source>
         <translation>渠道名称或 URL，用空格分隔。填写后将替换 Miniconda 的 .condarc 中的渠道；如需保留 Anaconda 的渠道，请加上“defaults”。</translation>
+    </message>
+    <message>
+        <source>environment.yml file</source>
+        <translation>environment.yml 文件</translation>
     </message>
     <message>
         <source>none: the preset decides what is installed</source>
@@ -235,8 +394,16 @@ from {url}</source>
         <translation>取消</translation>
     </message>
     <message>
+        <source>Cancel creating the env</source>
+        <translation>取消创建环境</translation>
+    </message>
+    <message>
         <source>What will run</source>
         <translation>将要执行的操作</translation>
+    </message>
+    <message>
+        <source>conda output</source>
+        <translation>conda 输出</translation>
     </message>
     <message>
         <source>Log</source>
@@ -485,8 +652,24 @@ from {url}</source>
         <translation>&lt;b&gt;接下来怎么做&lt;/b&gt;</translation>
     </message>
     <message>
+        <source>Commands to run next</source>
+        <translation>接下来要运行的命令</translation>
+    </message>
+    <message>
         <source>&amp;Copy commands</source>
         <translation>复制命令(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Save these choices for silent install…</source>
+        <translation>保存这些选择用于静默安装(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save these choices for silent install</source>
+        <translation>保存这些选择用于静默安装</translation>
+    </message>
+    <message>
+        <source>Write a TOML answer file that installs other machines the same way: miniconda-wizard --silent --config FILE</source>
+        <translation>写入一个 TOML 应答文件，用它以同样的方式安装其他计算机：miniconda-wizard --silent --config FILE</translation>
     </message>
     <message>
         <source>Log file: {path}</source>
@@ -548,6 +731,38 @@ from {url}</source>
         <source># conda init was not run; in each new terminal first type:</source>
         <translation># 未运行 conda init；在每个新终端中先输入：</translation>
     </message>
+    <message>
+        <source>TOML answer files (*.toml);;All files (*)</source>
+        <translation>TOML 应答文件 (*.toml);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Cannot save the answer file {path}: {reason}</source>
+        <translation>无法保存应答文件 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Choose another folder or file name.</source>
+        <translation>请选择其他文件夹或文件名。</translation>
+    </message>
+    <message>
+        <source>Install other machines the same way with: {command}</source>
+        <translation>用以下命令以同样的方式安装其他计算机：{command}</translation>
+    </message>
+    <message>
+        <source>Every setting is this machine&apos;s default, so the file is empty: each machine uses its own defaults.</source>
+        <translation>所有设置都是这台计算机的默认值，因此文件为空：每台计算机都使用自己的默认值。</translation>
+    </message>
+    <message>
+        <source>Not saved: your answers about what this machine already had ({keys}); add them to the file by hand if other machines should do the same.</source>
+        <translation>未保存：你针对这台计算机上已有内容所作的回答（{keys}）；如果其他计算机也应这样处理，请手动把它们加入文件。</translation>
+    </message>
+    <message>
+        <source>The old file is kept as {backup}.</source>
+        <translation>旧文件已保留为 {backup}。</translation>
+    </message>
+    <message>
+        <source>Saved the answer file {path}.</source>
+        <translation>已保存应答文件 {path}。</translation>
+    </message>
 </context>
 <context>
     <name>GpuCheckPage</name>
@@ -584,6 +799,10 @@ from {url}</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
+        <source>Cancel the GPU check</source>
+        <translation>取消 GPU 检查</translation>
+    </message>
+    <message>
         <source>Run &amp;again</source>
         <translation>再次运行(&amp;A)</translation>
     </message>
@@ -596,8 +815,16 @@ from {url}</source>
         <translation>复制诊断信息(&amp;Y)</translation>
     </message>
     <message>
+        <source>Sample from the trained model</source>
+        <translation>训练后模型生成的示例</translation>
+    </message>
+    <message>
         <source>The trained model&apos;s sample appears here.</source>
         <translation>训练后模型生成的示例文本显示在这里。</translation>
+    </message>
+    <message>
+        <source>GPU check log</source>
+        <translation>GPU 检查日志</translation>
     </message>
     <message>
         <source>Starting Python and PyTorch in the env (a few seconds)…</source>
@@ -687,10 +914,6 @@ from {url}</source>
         <translation>选择 Miniconda 的安装位置，然后点击“安装”。官方安装程序以批处理模式运行，输出显示在下方。</translation>
     </message>
     <message>
-        <source>&amp;Next &gt;</source>
-        <translation>下一步(&amp;N) &gt;</translation>
-    </message>
-    <message>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
@@ -723,8 +946,28 @@ from {url}</source>
         <translation>安装(&amp;I)</translation>
     </message>
     <message>
+        <source>Install location</source>
+        <translation>安装位置</translation>
+    </message>
+    <message>
+        <source>Install for</source>
+        <translation>安装给</translation>
+    </message>
+    <message>
+        <source>Use the suggested location</source>
+        <translation>使用建议的安装位置</translation>
+    </message>
+    <message>
         <source>Cancel install</source>
         <translation>取消安装</translation>
+    </message>
+    <message>
+        <source>Cancel the installation</source>
+        <translation>取消安装</translation>
+    </message>
+    <message>
+        <source>Installer output</source>
+        <translation>安装程序输出</translation>
     </message>
     <message>
         <source>Not started.</source>
@@ -783,8 +1026,14 @@ from {url}</source>
     <name>InstallerWizard</name>
     <message>
         <source>Miniconda Setup Wizard</source>
-        <extracomment>The step titles of the side panel, as the wizard makes them (context InstallerWizard).</extracomment>
+        <extracomment>The step titles of the side panel, as the wizard makes them (context InstallerWizard).
+----------
+Seconds after ``show()`` after which work waiting for the first paint starts anyway (a platform that paints late, or never while minimised).</extracomment>
         <translation>Miniconda 安装向导</translation>
+    </message>
+    <message>
+        <source>Ab&amp;out</source>
+        <translation>关于(&amp;O)</translation>
     </message>
     <message>
         <source>Choose package</source>
@@ -879,6 +1128,10 @@ A partial download is kept for next time; a half-made installation is removed.</
         <translation>镜像</translation>
     </message>
     <message>
+        <source>Mirror probe results</source>
+        <translation>镜像测速结果</translation>
+    </message>
+    <message>
         <source>Has the file</source>
         <translation>有此文件</translation>
     </message>
@@ -899,8 +1152,20 @@ A partial download is kept for next time; a half-made installation is removed.</
         <translation>这台计算机：</translation>
     </message>
     <message>
+        <source>Distribution:</source>
+        <translation>发行版：</translation>
+    </message>
+    <message>
         <source>Mirror:</source>
         <translation>镜像：</translation>
+    </message>
+    <message>
+        <source>Proxy:</source>
+        <translation>代理：</translation>
+    </message>
+    <message>
+        <source>Installers</source>
+        <translation>安装程序</translation>
     </message>
     <message>
         <source>Installer</source>
@@ -1031,6 +1296,14 @@ A partial download is kept for next time; a half-made installation is removed.</
         <translation>由 repo.anaconda.com 公布</translation>
     </message>
     <message>
+        <source>from the .sha256 file beside it</source>
+        <translation>来自旁边的 .sha256 文件</translation>
+    </message>
+    <message>
+        <source>from the .sha256 file on GitHub Releases</source>
+        <translation>来自 GitHub Releases 上的 .sha256 文件</translation>
+    </message>
+    <message>
         <source>{name} ({size}). Expected SHA-256 {source}:</source>
         <translation>{name}（{size}）。预期的 SHA-256（{source}）：</translation>
     </message>
@@ -1139,6 +1412,32 @@ A partial download is kept for next time; a half-made installation is removed.</
     <message>
         <source>{time} left</source>
         <translation>剩余 {time}</translation>
+    </message>
+</context>
+<context>
+    <name>ProxyStatusWidget</name>
+    <message>
+        <source>Use the suggested mirror</source>
+        <translation>使用建议的镜像</translation>
+    </message>
+    <message>
+        <source>{text}; it answers.</source>
+        <translation>{text}；可以连通。</translation>
+    </message>
+    <message>
+        <source>Use {title}</source>
+        <translation>使用 {title}</translation>
+    </message>
+</context>
+<context>
+    <name>UninstallRunner</name>
+    <message>
+        <source>Uninstalling {prefix}…</source>
+        <translation>正在卸载 {prefix}…</translation>
+    </message>
+    <message>
+        <source>Uninstall</source>
+        <translation>卸载</translation>
     </message>
 </context>
 </TS>

@@ -43,8 +43,9 @@ def test_every_page_title_and_subtitle_is_chinese(qtbot, qapp, tmp_path, english
             # every non-empty button text on the page is translated (not one English word left)
             for b in page.findChildren(QAbstractButton):
                 if b.text() and re.search(r"[A-Za-z]{3,}", b.text()):
-                    assert HAN.search(b.text()) or b.text().strip("&") in {"PowerShell  (conda init powershell)"}, \
-                        (pid, b.text())
+                    # product names (the distribution choice) stay as they are
+                    assert HAN.search(b.text()) or b.text().strip("&") in {"PowerShell  (conda init powershell)",
+                                                                           "Miniconda", "Miniforge"}, (pid, b.text())
         assert all(HAN.search(t) for t in w.steps.texts())
         # Qt's own wizard buttons (qtbase_zh_CN.qm)
         assert w.buttonText(QWizard.WizardButton.CancelButton) == "取消"
@@ -85,3 +86,31 @@ def test_switching_language_on_the_first_page_rebuilds_the_pages_and_keeps_the_p
     finally:
         w.shutdown()
 
+
+
+def test_about_dialog_is_chinese_table_headings_roles_and_terms(qtbot, qapp, english_after):
+    from app.gui import about
+
+    i18n.set_language("zh_CN")
+    i18n.install_qt_translators(qapp, "zh_CN")
+    dialog = about.AboutDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert dialog.windowTitle() == "关于 Miniconda 安装向导"
+    for zh in ("第三方组件", "用途", "HTTP 下载", "读取 environment.yml 文件", "Anaconda 服务条款", "宽通用公共许可证"):
+        assert zh in text, zh
+    for en in ("Used for", "HTTP downloads", "Third-party parts", "Terms of Service", "shared libraries"):
+        assert en not in text, en
+    assert about.TOS_URL in dialog.text.toHtml()  # the links survive the translation
+
+
+def test_uninstall_progress_dialog_texts_are_ids(qapp, english_after):
+    """The uninstall runner's busy dialog speaks through tr (found by lupdate, translated in app_zh_CN.ts)."""
+    import inspect
+
+    from app.gui.widgets import existing_install
+
+    src = inspect.getsource(existing_install.UninstallRunner)
+    assert 'self.tr("Uninstalling {prefix}…")' in src and 'self.tr("Uninstall")' in src
+    i18n.install_qt_translators(qapp, "zh_CN")
+    assert QCoreApplication.translate("UninstallRunner", "Uninstalling {prefix}…") == "正在卸载 {prefix}…"

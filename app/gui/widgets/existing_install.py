@@ -221,9 +221,9 @@ class UninstallRunner(QObject):
         from app.core import uninstall  # noqa: PLC0415
         from app.gui.worker import EngineWorker  # noqa: PLC0415
 
-        busy = QProgressDialog(f"Uninstalling {self.prefix}…", "", 0, 0)
+        busy = QProgressDialog(self.tr("Uninstalling {prefix}…").format(prefix=self.prefix), "", 0, 0)
         busy.setCancelButton(None)
-        busy.setWindowTitle("Uninstall")
+        busy.setWindowTitle(self.tr("Uninstall"))
         busy.show()
         prefix, os_name = self.prefix, self.os_name
         self.worker = EngineWorker(lambda r, c: uninstall.run(prefix, r, os_name=os_name), name="uninstall")
