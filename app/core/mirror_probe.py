@@ -146,16 +146,16 @@ def probe_one(name: str, title: str, url: str, cancel: CancelToken, *,
                                                                             what=what, status=status))
             if "html" in resp.headers.get("Content-Type", "").lower():
                 return ProbeResult(name, title, url, False, status,
-                                   error=_("answered a web page, not the installer (HTTP {status}, {get})").format(
-                                           status=status, get=resp.headers.get('Content-Type')))
+                                   error=_("answered a web page, not the installer (HTTP {status}, {content_type})").format(
+                                           status=status, content_type=resp.headers.get("Content-Type")))
             total: int | None = None
             if status == 206:
                 m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
                 if not m or int(m.group(1)) != 0:
                     return ProbeResult(name, title, url, False, status,
                                        error=_("answered another byte range than the one asked for "
-                                               "(Content-Range {get!r})").format(
-                                               get=resp.headers.get('Content-Range')))
+                                               "(Content-Range {content_range!r})").format(
+                                               content_range=resp.headers.get("Content-Range")))
                 total = int(m.group(3)) if m.group(3) != "*" else None
             elif (length := resp.headers.get("Content-Length", "")).isdigit():
                 total = int(length)
