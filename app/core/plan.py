@@ -495,7 +495,7 @@ class InstallPlan:
 
     def summary(self) -> str:
         """Human-readable plan, the same text for the wizard's summary and ``--dry-run``."""
-        yes = lambda b: "yes" if b else "no"  # noqa: E731
+        yes = lambda b: _("yes") if b else _("no")  # noqa: E731
         lines = [_("Platform:        {platform}").format(platform=self.platform.describe())]
         if self.installer_file:
             lines.append(_("Installer:       local file {safe_expand}").format(
@@ -549,7 +549,7 @@ class InstallPlan:
             lines.append(_("Create env:      no"))
             lines.extend(_sources_summary(self, ("conda channels",)))  # the run still writes the .condarc
         lines.append(_("GPU check:       {value}").format(
-                       value=f'{self.gpu_steps} training steps' if self.gpu_check else 'no'))
+                       value=_('{steps} training steps').format(steps=self.gpu_steps) if self.gpu_check else _('no')))
         if self.log_file:
             lines.append(_("Log file:        {log_file}").format(log_file=self.log_file))
         lines.extend(_("Note:            {note}").format(note=note) for note in getattr(self, "notes", ()))
@@ -597,7 +597,7 @@ def _distribution_summary(plan: InstallPlan) -> list[str]:
 def _tos_line(plan: InstallPlan) -> str:
     """``Accept ToS:`` of the summary; for a distribution without Terms of Service, why none is needed."""
     if _distribution(plan).tos or plan.env_file is not None or (plan.channels and channels_use_defaults(plan.channels)):
-        return _("Accept ToS:      {value}").format(value='yes' if plan.accept_tos else 'no')
+        return _("Accept ToS:      {value}").format(value=_('yes') if plan.accept_tos else _('no'))
     note = _(" (--accept-tos has no effect)") if plan.accept_tos else ""
     return _("Accept ToS:      not needed: {title}'s conda-forge has no Terms of Service{note}").format(
              title=_distribution(plan).title, note=note)
@@ -627,16 +627,16 @@ def _sources_summary(plan: InstallPlan,
     """One line per part that the run uses (``which``: labels of :meth:`app.core.mirrors.Sources.parts`):
     where each comes from (:mod:`app.core.mirrors`)."""
     if plan.mirror.strip().lower() == "auto":  # issue 5: known once the mirrors are probed
-        return [_("{value:<17}the mirror that --mirror auto picks, for every part it carries (else the "
-                  "official ones)").format(value='Sources:')]
+        return [_("Sources:         the mirror that --mirror auto picks, for every part it carries (else the "
+                  "official ones)")]
     try:
         src = mirrors.sources(plan)
     except mirrors.MirrorTableError as exc:
         return [_("Sources:         {exc}").format(exc=exc)]
     lines = [f"{_(label) + ':':<17}{text}" for label, text in src.parts() if label in which]
     if src.url_only and plan.installer_file is None and lines:
-        lines.append(_("{value:17}(the --mirror URL gives only the installer; name a mirror, or use "
-                       "--condarc-mirror and --pip-index, for the other parts)").format(value=''))
+        lines.append(" " * 17 + _("(the --mirror URL gives only the installer; name a mirror, or use "
+                                  "--condarc-mirror and --pip-index, for the other parts)"))
     return lines
 
 
