@@ -514,8 +514,6 @@ def undo_shell_changes(json_events: bool = False, out: TextIO | None = None, dry
         _report_error(console, json_events, exc, exc.exit_code, out)
         return exc.exit_code
     if dry_run:  # h-fix2: a dry run only lists
-        from app.i18n import _  # noqa: PLC0415
-
         text = "".join(c.describe() + "\n" for c in changes) if json_events else ""
         text += _("Dry run: nothing was changed; {count} change(s) would be undone. Run without --dry-run to undo "
                   "them.").format(count=len(changes))
