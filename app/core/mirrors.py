@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from app.i18n import N_, _
+from app.i18n import N_, _, language
 
 #: Environment variable naming another mirror table (a TOML file shaped like resources/mirrors.toml).
 TABLE_ENV = "MINICONDA_WIZARD_MIRRORS"
@@ -471,10 +471,12 @@ class MirrorSuggestion:
     why: str
 
     def line(self) -> str:
-        """The log / page line, in the language in force."""
-        return (_("{why}; the {title} mirror answered faster: use it with --mirror {name} (or choose it on "
-                  "the first page).").format(
-                  why=self.why, title=self.title, name=self.name))
+        """The log / page line, in the language in force; in English with the Chinese hint after it."""
+        text = _("{why}; the {title} mirror answered faster: use it with --mirror {name} (or choose it on "
+                 "the first page).").format(why=self.why, title=self.title, name=self.name)
+        if language() != "zh_CN":  # the Chinese hint stays for Chinese users with another UI language
+            text += f" 官方服务器较慢，建议使用 {self.title} 镜像（--mirror {self.name}）。"
+        return text
 
 
 def locale_suggestion(locale_name: str | None, results: list[Any],
