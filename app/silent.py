@@ -89,10 +89,11 @@ class ConsoleReporter(Reporter):
         """For a ``Progress`` without text: ``"1.0 MiB of 11.3 MiB (9%, 2.0 MiB/s, 5 s left)"``."""
         if not progress.total:
             return format_bytes(progress.done)
-        rate = f", {format_bytes(progress.rate)}/s" if progress.rate else ""
-        eta = f", {format_duration(progress.eta)} left" if progress.eta is not None else ""
-        return (f"{format_bytes(progress.done)} of {format_bytes(progress.total)} "
-                f"({100 * (progress.fraction or 0):.0f}%{rate}{eta})")
+        rate = _(", {rate}/s").format(rate=format_bytes(progress.rate)) if progress.rate else ""
+        eta = _(", {eta} left").format(eta=format_duration(progress.eta)) if progress.eta is not None else ""
+        return (_("{done} of {total} ({percent:.0f}%{rate}{eta})").format(
+                  done=format_bytes(progress.done), total=format_bytes(progress.total),
+                  percent=100 * (progress.fraction or 0), rate=rate, eta=eta))
 
     def log(self, stage: Stage, line: str, level: str = "info") -> None:
         if level in ("warning", "error"):
@@ -102,8 +103,8 @@ class ConsoleReporter(Reporter):
 
     def train_step(self, step: TrainStep) -> None:
         if step.step == 1 or step.step % 10 == 0:
-            sps = f", {step.steps_per_second:.1f} steps/s" if step.steps_per_second else ""
-            self._print(f"    step {step.step}: loss {step.loss:.4f}{sps}")
+            sps = _(", {steps_per_second:.1f} steps/s").format(steps_per_second=step.steps_per_second) if step.steps_per_second else ""
+            self._print(_("    step {step}: loss {loss:.4f}{sps}").format(step=step.step, loss=step.loss, sps=sps))
 
 
 class JsonReporter(Reporter):
@@ -189,52 +190,55 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
     ~/miniconda3`); the shell set-up in ~/.bashrc (undo it with `miniconda-wizard --undo-shell-changes`).
     To continue, run again with --update-existing."``
     """
-    by = f"Cancelled by {signal_name}" if signal_name else "Cancelled"
+    by = _("Cancelled by {signal_name}").format(signal_name=signal_name) if signal_name else _("Cancelled")
     stage = tracker.stage
     if stage is None:
         where = ""
     elif tracker.finished:
-        where = f" after the {stage.value} step"
+        where = _(" after the {stage} step").format(stage=stage.value)
     else:
-        where = f" during the {stage.value} step"
+        where = _(" during the {stage} step").format(stage=stage.value)
     parts = [by + where]
     if stage is not None and not tracker.finished:
         if stage is Stage.DOWNLOAD:
-            parts.append("the partial download (.part) stays, and the next run resumes it")
+            parts.append(_("the partial download (.part) stays, and the next run resumes it"))
         elif tracker.cleanup:
             removed = [re.sub(r"^Removing (.*?)(?: \(cancelled\))?\.?$", r"\1", line) for line in tracker.cleanup
                        if line.startswith("Removing ")]
             other = [line[:1].lower() + line[1:].rstrip(".") for line in tracker.cleanup
                      if not line.startswith("Removing ")]
             if removed:
-                parts.append("what that step had made is removed: " + ", ".join(removed))
+                parts.append(_("what that step had made is removed: ") + ", ".join(removed))
             parts += other
         else:
-            parts.append("that step had made nothing that needed removing")
+            parts.append(_("that step had made nothing that needed removing"))
     text = "; ".join(parts) + "."
     stays: list[str] = []
     if state.installer_path is not None and state.choice is not None and state.choice.url is not None:
-        stays.append(f"the downloaded installer {_home_short(state.installer_path)} (kept for the next run)")
+        stays.append(_("the downloaded installer {path} (kept for the next run)").format(
+                       path=_home_short(state.installer_path)))
     if state.install is not None:
         where = _home_short(state.install.prefix)
-        stays.append(f"the updated Miniconda in {where}" if prefix_existed else
-                     f"Miniconda in {where} (remove it with `rm -rf {where}`)")
+        stays.append(_("the updated Miniconda in {where}").format(where=where) if prefix_existed else
+                     _("Miniconda in {where} (remove it with `rm -rf {where}`)").format(where=where))
     changed = [c for c in state.shell_changes if c.changed]
     if changed:
         files = ", ".join(dict.fromkeys(_home_short(c.path) if c.action != "registry" else str(c.path)
                                         for c in changed))
-        stays.append(f"the shell set-up in {files} (undo it with `miniconda-wizard --undo-shell-changes`)")
+        stays.append(_("the shell set-up in {files} (undo it with `miniconda-wizard --undo-shell-changes`)").format(
+                       files=files))
     if state.env is not None:
-        stays.append(f"the env {state.env.name} in {_home_short(state.env.prefix)}")
+        stays.append(_("the env {name} in {path}").format(
+                       name=state.env.name, path=_home_short(state.env.prefix)))
     if state.install is not None or changed or state.env is not None:
-        text += " Finished steps stay: " + "; ".join(stays) + "."
+        text += _(" Finished steps stay: ") + "; ".join(stays) + "."
         if state.install is not None and not prefix_existed:
-            text += (" To continue, run again with --update-existing. To go on from where it stopped without "
-                     "running the installer again: --if-exists reuse.")
+            text += (_(" To continue, run again with --update-existing. To go on from where it stopped without "
+                     "running the installer again: --if-exists reuse."))
     elif stays:
-        text += " Nothing else was changed; " + stays[0] + " stays."
+        text += _(" Nothing else was changed; ") + stays[0] + " stays."
     else:
-        text += " Nothing else was changed."
+        text += _(" Nothing else was changed.")
     return text
 
 

@@ -217,11 +217,11 @@ def fetch(plan: InstallPlan, choice: InstallerChoice, session: requests.Session,
             return _reused(hit, dest, sha256, reporter, "")
         if dest.is_file() and dest.stat().st_size == hit.stat().st_size \
                 and download.sha256_file(dest, cancel, reporter) == sha256:
-            return _reused(hit, dest, sha256, reporter, f"; {dest} already holds the same bytes")
+            return _reused(hit, dest, sha256, reporter, _("; {dest} already holds the same bytes").format(dest=dest))
     except OSError:
         pass
     _copy_verified(hit, dest, sha256, reporter, cancel)
-    return _reused(hit, dest, sha256, reporter, f", copied to {dest}")
+    return _reused(hit, dest, sha256, reporter, _(", copied to {dest}").format(dest=dest))
 
 
 def _reused(hit: Path, path: Path, sha256: str, reporter: Reporter, where: str) -> Path:

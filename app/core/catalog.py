@@ -37,6 +37,7 @@ from app.core.events import CancelToken, Reporter
 from app.core.index_page import SHA256_RE, InstallerEntry, parse_index, parse_installer_name
 from app.core.platform_info import EXTENSIONS, PlatformInfo
 from app.core.plan import MIRRORS, InstallPlan, local_mirror_path, setting
+from app.i18n import _
 
 __all__ = [
     "InstallerChoice", "InstallerEntry", "Requirement", "Screening", "choose", "requirement", "screen", "fetch_index", "parse_index", "parse_installer_name",
@@ -193,20 +194,30 @@ class Screening:
         for req, items in by_req.items():
             have = p.glibc if req.library == "glibc" else p.macos
             newest = max(items, key=lambda e: (e.is_latest, _version_key(e)))
-            out.append(f"Hidden: {_count(len(items))} for {p.tag} need{'s' if len(items) == 1 else ''} {req.text()} "
-                       f"(this machine has {req.library} {have}), among them {newest.filename}.")
+            text = (_("Hidden: {count} for {tag} needs {req} (this machine has {library} {have}), among them "
+                      "{filename}.") if len(items) == 1 else
+                    _("Hidden: {count} for {tag} need {req} (this machine has {library} {have}), among them "
+                      "{filename}."))
+            out.append(text.format(count=_count(len(items)), tag=p.tag, req=req.text(), library=req.library,
+                                   have=have, filename=newest.filename))
         if self.other_arch:
             arches = sorted({e.arch for e in self.other_arch})
-            why = f"this machine is {p.arch}"
+            why = _("this machine is {arch}").format(arch=p.arch)
             if p.kernel_arch and p.kernel_arch != p.arch:
-                why += (f": its kernel is {p.kernel_arch}, but the programs (the userland that runs the installer) "
-                        f"are {p.arch}")
-            out.append(f"Hidden: {_count(len(self.other_arch))} for other architectures ({', '.join(arches)}); {why}.")
+                why += (_(": its kernel is {kernel_arch}, but the programs (the userland that runs the "
+                          "installer) are {arch}").format(kernel_arch=p.kernel_arch, arch=p.arch))
+            out.append(_("Hidden: {count} for other architectures ({arches}); {why}.").format(
+                count=_count(len(self.other_arch)), arches=", ".join(arches), why=why))
         return out
 
 
+class _NewerSkipped(str):
+    """A note of :func:`explain` saying that newer installers were passed over (shown as a warning; a type, not
+    a text test, so that it holds in every language)."""
+
+
 def _count(n: int) -> str:
-    return "1 installer" if n == 1 else f"{n} installers"
+    return _("1 installer") if n == 1 else _("{n} installers").format(n=n)
 
 
 def screen(entries: list[InstallerEntry], platform: PlatformInfo) -> Screening:
@@ -243,13 +254,15 @@ def _charset(resp: requests.Response) -> str:
 
 def _unreachable(url: str, exc: BaseException) -> CatalogError:
     if net.is_proxy_auth(exc):
-        return CatalogError(f"Could not read the installer index at {url}: {net.describe_error(exc)}.",
+        return CatalogError(_("Could not read the installer index at {url}: {describe_error}.").format(
+                              url=url, describe_error=net.describe_error(exc)),
                             fix=net.PROXY_AUTH_FIX, detail=str(exc))
     return CatalogError(
-        f"Could not read the installer index at {url}: {net.describe_error(exc)}.",
-        fix="Check the network connection. Behind a proxy, set HTTPS_PROXY and HTTP_PROXY "
-            "(for example http://127.0.0.1:7890) before starting the wizard. Or choose another mirror "
-            f"({', '.join(MIRRORS)}, or the URL of a Miniconda directory; --mirror in silent mode).",
+        _("Could not read the installer index at {url}: {describe_error}.").format(
+          url=url, describe_error=net.describe_error(exc)),
+        fix=_("Check the network connection. Behind a proxy, set HTTPS_PROXY and HTTP_PROXY (for example "
+              "http://127.0.0.1:7890) before starting the wizard. Or choose another mirror ({mirrors}, or "
+              "the URL of a Miniconda directory; --mirror in silent mode).").format(mirrors=', '.join(MIRRORS)),
         detail=str(exc),
     )
 
@@ -283,17 +296,19 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
     with resp:
         if resp.status_code == 404:
             raise CatalogError(
-                f"The installer index {url} does not exist (HTTP 404).",
-                fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
-                    "(for example https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/).",
+                _("The installer index {url} does not exist (HTTP 404).").format(url=url),
+                fix=_("Check the mirror URL: it must be the directory that lists the Miniconda installers "
+                    "(for example https://mirrors.tuna.tsinghua.edu.cn/anaconda/miniconda/)."),
             )
         if resp.status_code == 407:
-            raise CatalogError(f"Could not read the installer index at {url}: {net.PROXY_AUTH_REASON}.",
+            raise CatalogError(_("Could not read the installer index at {url}: {proxy_auth_reason}.").format(
+                                 url=url, proxy_auth_reason=net.PROXY_AUTH_REASON),
                                fix=net.PROXY_AUTH_FIX)
         if resp.status_code >= 400:
             raise CatalogError(
-                f"The installer index {url} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip() + ".",
-                fix="The mirror may be down or rate-limiting: try again later, or choose another mirror.",
+                _("The installer index {url} answered HTTP {status_code} {reason}").format(
+                  url=url, status_code=resp.status_code, reason=resp.reason or '').rstrip() + ".",
+                fix=_("The mirror may be down or rate-limiting: try again later, or choose another mirror."),
             )
         body = bytearray()
         try:
@@ -301,8 +316,9 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
                 body += chunk
                 if len(body) > MAX_INDEX_BYTES:
                     raise CatalogError(
-                        f"The page at {url} is larger than {MAX_INDEX_BYTES >> 20} MiB; it is not an installer index.",
-                        fix="Check the mirror URL: it must be the directory that lists the Miniconda installers.",
+                        _("The page at {url} is larger than {max_index_bytes} MiB; it is not an installer "
+                          "index.").format(url=url, max_index_bytes=MAX_INDEX_BYTES >> 20),
+                        fix=_("Check the mirror URL: it must be the directory that lists the Miniconda installers."),
                     )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _unreachable(url, exc) from exc
@@ -311,9 +327,9 @@ def fetch_index(url: str, session: requests.Session, cancel: CancelToken, *,
     entries = parse_index(text, base)
     if not entries:
         raise CatalogError(
-            f"The page at {url} lists no Miniconda installers.",
-            fix="Check the mirror URL: it must be the directory that lists the Miniconda installers "
-                "(for example https://repo.anaconda.com/miniconda/), not a conda channel or a web page.",
+            _("The page at {url} lists no Miniconda installers.").format(url=url),
+            fix=_("Check the mirror URL: it must be the directory that lists the Miniconda installers "
+                "(for example https://repo.anaconda.com/miniconda/), not a conda channel or a web page."),
         )
     return entries
 
@@ -343,9 +359,10 @@ def list_folder(url: str) -> list[InstallerEntry]:
     try:
         names = sorted(os.listdir(folder))
     except OSError as exc:
-        raise CatalogError(f"Cannot read the mirror folder {folder}: {exc.strerror or exc}.",
-                           fix="Check the mirror folder (--mirror in silent mode): it must hold the Miniconda "
-                               "installers and be readable for you.") from None
+        raise CatalogError(_("Cannot read the mirror folder {folder}: {strerror}.").format(
+                             folder=folder, strerror=exc.strerror or exc),
+                           fix=_("Check the mirror folder (--mirror in silent mode): it must hold the Miniconda "
+                               "installers and be readable for you.")) from None
     sums = _read_sha256sums(folder)
     entries = []
     for name in names:
@@ -359,10 +376,10 @@ def list_folder(url: str) -> list[InstallerEntry]:
                                       last_modified=mtime, sha256=sums.get(name), **parts))  # type: ignore[arg-type]
     if not entries:
         raise CatalogError(
-            f"The mirror folder {folder} holds no Miniconda installers.",
-            fix="Put the installers there under their published names (for example "
+            _("The mirror folder {folder} holds no Miniconda installers.").format(folder=folder),
+            fix=_("Put the installers there under their published names (for example "
                 "Miniconda3-latest-Linux-x86_64.sh, ideally with a SHA256SUMS file), or use one installer as a "
-                "local file (--installer-file in silent mode).",
+                "local file (--installer-file in silent mode)."),
         )
     return entries
 
@@ -405,20 +422,24 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
             next((e for e in entries if e.filename.lower() == name.lower()), None)
         if found is None:
             raise CatalogError(
-                f"The installer {name} is not listed in the index.{_suggestions(entries, platform, name)}",
-                fix="Choose an installer the index lists (the name given with --installer in silent mode must "
-                    "match exactly), or leave the name out to get the latest installer.",
+                _("The installer {name} is not listed in the index.{suggestions}").format(
+                  name=name, suggestions=_suggestions(entries, platform, name)),
+                fix=_("Choose an installer the index lists (the name given with --installer in silent mode must "
+                    "match exactly), or leave the name out to get the latest installer."),
             )
         if found.arch == platform.arch and (req := unmet(found, platform)) is not None:
             have = platform.glibc if req.library == "glibc" else platform.macos
             newest = _newest_runnable(screen(entries, platform).runnable)
             raise CatalogError(
-                f"The installer {found.filename} needs {req.text()}, but this machine has {req.library} {have}; "
-                f"it would stop at once (\"Installer requires {req.library.upper() if req.library == 'glibc' else req.library} "
-                f">={req.minimum}, but system has {have}.\").",
-                fix=(f"Choose an installer that runs here, for example {newest.filename} (--installer in silent mode), "
-                     "or leave the name out to get the newest one that runs." if newest else
-                     f"Update the system to {req.text()}, or use an installer you have (--installer-file)."),
+                _("The installer {filename} needs {req}, but this machine has {library} {have}; it would "
+                  "stop at once (\"Installer requires {library2} >={minimum}, but system has {have}.\").").format(
+                  filename=found.filename, req=req.text(), library=req.library, have=have,
+                  library2=req.library.upper() if req.library == 'glibc' else req.library, minimum=req.minimum),
+                fix=(_("Choose an installer that runs here, for example {filename} (--installer in silent "
+                       "mode), or leave the name out to get the newest one that runs.").format(
+                       filename=newest.filename) if newest else
+                     _("Update the system to {req}, or use an installer you have (--installer-file).").format(
+                       req=req.text())),
             )
         return found
     exts = [x.lstrip(".") for x in EXTENSIONS.get(platform.os, ())]
@@ -427,21 +448,22 @@ def choose(entries: list[InstallerEntry], platform: PlatformInfo, name: str | No
     if not mine:
         available = sorted({e.platform_tag for e in entries if e.flavor == "Miniconda3"})
         raise CatalogError(
-            f"The index has no Miniconda3 installer for {platform.tag}. "
-            f"It has installers for: {', '.join(available) or 'no platform'}.",
-            fix="Choose another mirror, or download an installer yourself and use it as a local file "
-                "(--installer-file in silent mode).",
+            _("The index has no Miniconda3 installer for {tag}. It has installers for: {available}.").format(
+              tag=platform.tag, available=', '.join(available) or _('no platform')),
+            fix=_("Choose another mirror, or download an installer yourself and use it as a local file "
+                "(--installer-file in silent mode)."),
         )
     chosen = _newest_runnable(sc.runnable, exts)
     if chosen is None:
         oldest = min(sc.too_old, key=lambda t: _v(t[1].minimum))[1]
         have = platform.glibc if oldest.library == "glibc" else platform.macos
         raise CatalogError(
-            f"No Miniconda3 installer for {platform.tag} in the index runs on this machine: the oldest "
-            f"requirement among them is {oldest.text()}, and this machine has {oldest.library} {have}.",
-            fix=(f"Update the operating system to one with {oldest.text()}, or use an installer you have that runs "
-                 "here (--installer-file in silent mode)." + (
-                     " Miniforge (conda-forge) installers need only glibc 2.17." if oldest.library == "glibc" else "")),
+            _("No Miniconda3 installer for {tag} in the index runs on this machine: the oldest requirement "
+              "among them is {oldest}, and this machine has {library} {have}.").format(
+              tag=platform.tag, oldest=oldest.text(), library=oldest.library, have=have),
+            fix=(_("Update the operating system to one with {oldest}, or use an installer you have that runs "
+                   "here (--installer-file in silent mode).").format(oldest=oldest.text()) + (
+                     _(" Miniforge (conda-forge) installers need only glibc 2.17.") if oldest.library == "glibc" else "")),
         )
     return chosen
 
@@ -477,9 +499,9 @@ def _suggestions(entries: list[InstallerEntry], platform: PlatformInfo, name: st
     newest_names = [e.filename for e in newest if e.filename not in close][:4]
     text = ""
     if close:
-        text += " Closest names: " + ", ".join(close) + "."
+        text += _(" Closest names: ") + ", ".join(close) + "."
     if newest_names:
-        text += f" Newest for {platform.tag}: " + ", ".join(newest_names) + "."
+        text += _(" Newest for {tag}: ").format(tag=platform.tag) + ", ".join(newest_names) + "."
     return text
 
 
@@ -526,17 +548,17 @@ def pinned_sha256(filename: str, table: Path | None = None) -> str | None:
 
 def _official_sha256(filename: str, session: requests.Session, cancel: CancelToken, reporter: Reporter,
                      official_url: str) -> str | None:
-    reporter.log(Stage.CATALOG, f"The mirror publishes no SHA-256; looking {filename} up in the official index "
-                                f"{official_url}.")
+    reporter.log(Stage.CATALOG, _("The mirror publishes no SHA-256; looking {filename} up in the official "
+                                  "index {official_url}.").format(filename=filename, official_url=official_url))
     try:
         entries = fetch_index(official_url, session, cancel, timeout=OFFICIAL_LOOKUP_TIMEOUT)
     except CatalogError as exc:
-        reporter.log(Stage.CATALOG, f"Could not read the official index: {exc.message}", "warning")
+        reporter.log(Stage.CATALOG, _("Could not read the official index: {message}").format(message=exc.message), "warning")
         return None
     for e in entries:
         if e.filename == filename and e.sha256:
             return e.sha256
-    reporter.log(Stage.CATALOG, f"The official index has no SHA-256 for {filename}.", "warning")
+    reporter.log(Stage.CATALOG, _("The official index has no SHA-256 for {filename}.").format(filename=filename), "warning")
     return None
 
 
@@ -603,9 +625,10 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise CatalogError(f"Cannot read the installer file {path}: {exc.strerror or exc}.",
-                               fix="Check that the local installer file you chose exists and is readable "
-                                   "(--installer-file in silent mode).") from exc
+            raise CatalogError(_("Cannot read the installer file {path}: {strerror}.").format(
+                                 path=path, strerror=exc.strerror or exc),
+                               fix=_("Check that the local installer file you chose exists and is readable "
+                                   "(--installer-file in silent mode).")) from exc
         sha, source = (user_sha, "user") if user_sha else (pinned_sha256(path.name), "pinned")
         if not user_sha and (listed := staging.staged_sha256(path)):  # refuses an unreadable SHA256SUMS (exit 5)
             sha, source = listed, "sha256sums"  # a staged share (--download-only): verified against it (issue 5)
@@ -615,41 +638,43 @@ def resolve(plan: InstallPlan, session: requests.Session, reporter: Reporter, ca
         if sha is None:
             source = None
         choice = InstallerChoice(path.name, None, path, sha, size, source, None)
-        reporter.log(Stage.CATALOG, f"Using the local installer {path}.")
+        reporter.log(Stage.CATALOG, _("Using the local installer {path}.").format(path=path))
         _report_choice(choice, reporter)
         return choice
 
     url = plan.mirror_url
     if entries is None:
-        reporter.log(Stage.CATALOG, f"Reading the installer index {url}")
+        reporter.log(Stage.CATALOG, _("Reading the installer index {url}").format(url=url))
         entries = fetch_index(url, session, cancel)
     else:
-        reporter.log(Stage.CATALOG, f"Using the installer index {url} read before.")
-    reporter.log(Stage.CATALOG, f"The index lists {len(entries)} installers.")
-    reporter.log(Stage.CATALOG, f"This machine: {plan.platform.describe()}.")
+        reporter.log(Stage.CATALOG, _("Using the installer index {url} read before.").format(url=url))
+    reporter.log(Stage.CATALOG, _("The index lists {entries} installers.").format(entries=len(entries)))
+    reporter.log(Stage.CATALOG, _("This machine: {platform}.").format(platform=plan.platform.describe()))
     entry = choose(entries, plan.platform, plan.installer)
     if entry.is_latest and not plan.installer:
-        reporter.log(Stage.CATALOG, f"Latest installer for {plan.platform.tag}: {entry.filename}.")
+        reporter.log(Stage.CATALOG, _("Latest installer for {tag}: {filename}.").format(
+                                      tag=plan.platform.tag, filename=entry.filename))
     notes = explain(entries, plan.platform, entry, named=bool(plan.installer))
     for i, note in enumerate(notes):
         # the first note says why a newer installer was passed over: worth a warning
-        skipped_newer = i == 0 and not plan.installer and not entry.is_latest and note.startswith("The newest")
+        skipped_newer = i == 0 and not plan.installer and not entry.is_latest and isinstance(note, _NewerSkipped)
         reporter.log(Stage.CATALOG, note, "warning" if skipped_newer else "info")
 
     sha: str | None
     source: str | None
     if user_sha:
         sha, source = user_sha, "user"
-        known, where = entry.sha256, "the index publishes"
+        known, where = entry.sha256, _("the index publishes")
         if not known and (pinned := pinned_sha256(entry.filename)) is not None:
-            known, where = pinned, "the pinned hash table (resources/miniconda_hashes.csv) has"
+            known, where = pinned, _("the pinned hash table (resources/miniconda_hashes.csv) has")
         if known and known != user_sha:
             raise UsageError(
-                f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one {where} for "
-                f"{entry.filename} ({known}). Nothing was downloaded.",
-                fix="Check which installer and hash you meant: copy the SHA-256 published next to this installer, "
+                _("The SHA-256 given as {setting}, {user_sha}, is not the one {where} for {filename} "
+                  "({known}). Nothing was downloaded.").format(
+                  setting=setting('sha256'), user_sha=user_sha, where=where, filename=entry.filename, known=known),
+                fix=_("Check which installer and hash you meant: copy the SHA-256 published next to this installer, "
                     "choose the installer that hash belongs to (--installer NAME in silent mode), or give no "
-                    "expected SHA-256 to use the published one (leave out --sha256).",
+                    "expected SHA-256 to use the published one (leave out --sha256)."),
             )
     elif entry.sha256:
         sha, source = entry.sha256, "index"
@@ -688,13 +713,16 @@ def explain(entries: list[InstallerEntry], platform: PlatformInfo, chosen: Insta
         req = max((r for _e, r in newer), key=lambda r: _v(r.minimum))
         have = platform.glibc if req.library == "glibc" else platform.macos
         mine = requirement(chosen)
-        needs = f" (needs {mine.text()})" if mine else ""
-        out.append(f"The newest installers for {platform.tag} need {req.text()} and this machine has {req.library} "
-                   f"{have}; chosen: the newest that runs here, {chosen.filename}{needs}.")
+        needs = _(" (needs {mine})").format(mine=mine.text()) if mine else ""
+        out.append(_NewerSkipped(_("The newest installers for {tag} need {req} and this machine has {library} {have}; "
+                     "chosen: the newest that runs here, {filename}{needs}.").format(
+                     tag=platform.tag, req=req.text(), library=req.library, have=have, filename=chosen.filename,
+                     needs=needs)))
     elif (mine := requirement(chosen)) is not None and (platform.glibc or platform.macos):
         have = platform.glibc if mine.library == "glibc" else platform.macos
         if have and chosen.os == platform.os:
-            out.append(f"{chosen.filename} needs {mine.text()}; this machine has {mine.library} {have}.")
+            out.append(_("{filename} needs {mine}; this machine has {library} {have}.").format(
+                         filename=chosen.filename, mine=mine.text(), library=mine.library, have=have))
     out.extend(sc.lines())
     return out
 
@@ -708,14 +736,15 @@ def _report_choice(choice: InstallerChoice, reporter: Reporter) -> None:
     reporter.info(Stage.CATALOG, "sha256", choice.sha256)
     reporter.info(Stage.CATALOG, "hash_source", choice.hash_source)
     if choice.sha256:
-        where = {"user": "given by you", "index": "published by the index", "pinned": "from the pinned hash table",
-                 "official-index": "published by the official index",
-                 "sha256sums": "listed in the SHA256SUMS beside it",
-                 "sha256-file": "the .sha256 file published beside it",
-                 "official-sha256-file": "the .sha256 file published on GitHub Releases"}.get(choice.hash_source or "", "")
-        reporter.log(Stage.CATALOG, f"Expected SHA-256 ({where}): {choice.sha256}")
+        where = {"user": _("given by you"), "index": _("published by the index"), "pinned": _("from the pinned hash table"),
+                 "official-index": _("published by the official index"),
+                 "sha256sums": _("listed in the SHA256SUMS beside it"),
+                 "sha256-file": _("the .sha256 file published beside it"),
+                 "official-sha256-file": _("the .sha256 file published on GitHub Releases")}.get(choice.hash_source or "", "")
+        reporter.log(Stage.CATALOG, _("Expected SHA-256 ({where}): {sha256}").format(
+                                      where=where, sha256=choice.sha256))
     else:
-        reporter.log(Stage.CATALOG, f"No SHA-256 is published for {choice.filename}.", "warning")
+        reporter.log(Stage.CATALOG, _("No SHA-256 is published for {filename}.").format(filename=choice.filename), "warning")
 
 
 # ---- Miniforge: a release folder with a .sha256 per asset (issue 7) ----------------------------
@@ -780,9 +809,9 @@ def fetch_sha256_file(folder: str, filename: str, session: requests.Session, can
     if (local := local_mirror_path(folder)) is not None and folder.lower().startswith("file:"):
         path = local / (filename + ".sha256")
         if not path.is_file():
-            return None, "no such file"
+            return None, _("no such file")
         sha = _read_sha256_file(path, filename)
-        return (sha, "") if sha else (None, "no SHA-256 for this file in it")
+        return (sha, "") if sha else (None, _("no SHA-256 for this file in it"))
     try:
         resp = net.get(session, url, cancel, timeout=timeout)
     except requests.RequestException as exc:
@@ -795,11 +824,12 @@ def fetch_sha256_file(folder: str, filename: str, session: requests.Session, can
             for chunk in net.iter_body(resp, cancel, 4096):
                 body += chunk
                 if len(body) > MAX_SHA256_FILE_BYTES:
-                    return None, f"larger than {MAX_SHA256_FILE_BYTES} bytes: not a .sha256 file"
+                    return None, _("larger than {max_sha256_file_bytes} bytes: not a .sha256 file").format(
+                                   max_sha256_file_bytes=MAX_SHA256_FILE_BYTES)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             return None, net.describe_error(exc)
     sha = parse_sha256_file(bytes(body).decode("utf-8", errors="replace"), filename)
-    return (sha, "") if sha else (None, "no SHA-256 for this file in it")
+    return (sha, "") if sha else (None, _("no SHA-256 for this file in it"))
 
 
 def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Reporter, cancel: CancelToken, *,
@@ -828,16 +858,19 @@ def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Repo
         if not path.is_file():
             present = sorted(n for n in _listdir(local) if dist.owns_filename(n) and not n.endswith(".sha256"))
             raise CatalogError(
-                f"The mirror folder {local} has no {filename}."
-                + (f" It has: {', '.join(present[:6])}." if present else f" It has no {dist.title} installers."),
-                fix=f"Put {filename} there with its {filename}.sha256 (as GitHub Releases of conda-forge/miniforge "
-                    "publish them), or use one installer as a local file (--installer-file in silent mode).")
+                _("The mirror folder {local} has no {filename}.").format(local=local, filename=filename)
+                + (_(" It has: {present}.").format(present=', '.join(present[:6])) if present else _(" It has no {title} installers.").format(
+                                                                           title=dist.title)),
+                fix=_("Put {filename} there with its {filename}.sha256 (as GitHub Releases of "
+                      "conda-forge/miniforge publish them), or use one installer as a local file "
+                      "(--installer-file in silent mode).").format(filename=filename))
         size = path.stat().st_size
         url = path.absolute().as_uri()
     else:
         url = _join(folder, filename)
-    reporter.log(Stage.CATALOG, f"{dist.title}: {filename} from the release folder {folder}")
-    reporter.log(Stage.CATALOG, f"This machine: {plan.platform.describe()}.")
+    reporter.log(Stage.CATALOG, _("{title}: {filename} from the release folder {folder}").format(
+                                  title=dist.title, filename=filename, folder=folder))
+    reporter.log(Stage.CATALOG, _("This machine: {platform}.").format(platform=plan.platform.describe()))
     user_sha = plan.sha256.strip().lower() if plan.sha256 else None
     official = official_folder
     if official is None:
@@ -848,21 +881,25 @@ def resolve_release(plan: InstallPlan, session: requests.Session, reporter: Repo
     published, why = fetch_sha256_file(folder, filename, session, cancel)
     source: str | None = "sha256-file" if published else None
     if published is None:
-        reporter.log(Stage.CATALOG, f"No {filename}.sha256 in {folder} ({why}).",
+        reporter.log(Stage.CATALOG, _("No {filename}.sha256 in {folder} ({why}).").format(
+                                      filename=filename, folder=folder, why=why),
                      "info" if user_sha else "warning")
         if official and not is_official:
-            reporter.log(Stage.CATALOG, f"The mirror publishes no SHA-256; reading {filename}.sha256 from {official}.")
+            reporter.log(Stage.CATALOG, _("The mirror publishes no SHA-256; reading {filename}.sha256 from "
+                                          "{official}.").format(filename=filename, official=official))
             published, why = fetch_sha256_file(official, filename, session, cancel)
             source = "official-sha256-file" if published else None
             if published is None:
-                reporter.log(Stage.CATALOG, f"No {filename}.sha256 at {official} either ({why}).", "warning")
+                reporter.log(Stage.CATALOG, _("No {filename}.sha256 at {official} either ({why}).").format(
+                                              filename=filename, official=official, why=why), "warning")
     if user_sha:
         if published and published != user_sha:
             raise UsageError(
-                f"The SHA-256 given as {setting('sha256')}, {user_sha}, is not the one published in {filename}.sha256 "
-                f"({published}). Nothing was downloaded.",
-                fix="Check which installer and hash you meant: copy the SHA-256 from the .sha256 file published next "
-                    "to this installer, or give no expected SHA-256 to use the published one (leave out --sha256).")
+                _("The SHA-256 given as {setting}, {user_sha}, is not the one published in {filename}.sha256 "
+                  "({published}). Nothing was downloaded.").format(
+                  setting=setting('sha256'), user_sha=user_sha, filename=filename, published=published),
+                fix=_("Check which installer and hash you meant: copy the SHA-256 from the .sha256 file published next "
+                    "to this installer, or give no expected SHA-256 to use the published one (leave out --sha256)."))
         sha, source = user_sha, "user"
     else:
         sha = published
@@ -895,7 +932,7 @@ def release_entries(plan: InstallPlan, session: requests.Session, cancel: Cancel
     official = row.folder(dist.name) if row is not None else None
     if sha is None and official and official.rstrip("/") != folder.rstrip("/"):
         sha, _why = fetch_sha256_file(official, filename, session, cancel)
-    stem, _, ext = filename.rpartition(".")
+    stem, _sep, ext = filename.rpartition(".")
     return [InstallerEntry(filename=filename, url=_join(folder, filename), size=None, last_modified=None, sha256=sha,
                            flavor=dist.flavor, version="latest", python_tag=None, conda_version=None, build=None,
                            os=plan.platform.os, arch=plan.platform.arch, ext=ext)]

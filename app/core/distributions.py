@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.platform_info import EXTENSIONS, PlatformInfo
-from app.i18n import _
+from app.i18n import N_, _
 
 #: The plan's default distribution (the tutorial this product grew from teaches Miniconda).
 DEFAULT = "miniconda"
@@ -57,10 +57,12 @@ class Distribution:
     tos: bool
     listing: str
     mirror_key: str
-    hash_source: str
-    licence: str
-    size: str
-    summary: str
+    #: The four texts below are English ids (marked with ``N_``); the properties of the same names without
+    #: ``_en`` give them in the language in force.
+    hash_source_en: str
+    licence_en: str
+    size_en: str
+    summary_en: str
     extras: tuple[str, ...] = ()
     #: Other installer names of the same family (older or sibling installers with the same channels and
     #: terms): ``Anaconda3`` for Miniconda (defaults channels, the same Terms of Service), ``Mambaforge`` and
@@ -68,6 +70,22 @@ class Distribution:
     family: tuple[str, ...] = ()
     #: Where people get this distribution's installers, for messages.
     download_page: str = ""
+
+    @property
+    def hash_source(self) -> str:
+        return _(self.hash_source_en)
+
+    @property
+    def licence(self) -> str:
+        return _(self.licence_en)
+
+    @property
+    def size(self) -> str:
+        return _(self.size_en)
+
+    @property
+    def summary(self) -> str:
+        return _(self.summary_en)
 
     def default_filename(self, platform: PlatformInfo) -> str | None:
         """The installer name without a version for ``platform`` (``Miniforge3-Linux-x86_64.sh``), its
@@ -94,26 +112,26 @@ class Distribution:
 MINICONDA = Distribution(
     name="miniconda", title="Miniconda", flavor="Miniconda3", prefix_name="miniconda3", channels=("defaults",),
     tos=True, listing="index", mirror_key="installer",
-    hash_source="the SHA256 column of the installer index (repo.anaconda.com), else resources/miniconda_hashes.csv, "
-                "else the official index",
-    licence="Anaconda's Terms of Service (organisations over 200 people need a paid licence for the defaults "
-            "channels)",
-    size="about 150 MB",
+    hash_source_en=N_("the SHA256 column of the installer index (repo.anaconda.com), else resources/miniconda_hashes.csv, "
+                "else the official index"),
+    licence_en=N_("Anaconda's Terms of Service (organisations over 200 people need a paid licence for the defaults "
+            "channels)"),
+    size_en=N_("about 150 MB"),
     family=("Miniconda2", "Miniconda", "Anaconda3", "Anaconda2"),
     download_page="https://repo.anaconda.com/miniconda/",
-    summary="Anaconda's defaults channels: Terms of Service to accept, a paid licence for organisations over "
-            "200 people; about 150 MB.",
+    summary_en=N_("Anaconda's defaults channels: Terms of Service to accept, a paid licence for organisations over "
+            "200 people; about 150 MB."),
 )
 
 MINIFORGE = Distribution(
     name="miniforge", title="Miniforge", flavor="Miniforge3", prefix_name="miniforge3", channels=("conda-forge",),
     tos=False, listing="release", mirror_key="miniforge",
-    hash_source="the <installer>.sha256 published beside each installer (GitHub Releases of conda-forge/miniforge; "
-                "a mirror without it falls back to GitHub's)",
-    licence="BSD-3-Clause installer; conda-forge packages under their own open licences; no Terms of Service",
-    size="about 90 MB",
-    summary="conda-forge channel only, no Terms of Service, free for any organisation (BSD-3); includes mamba; "
-            "about 90 MB.",
+    hash_source_en=N_("the <installer>.sha256 published beside each installer (GitHub Releases of conda-forge/miniforge; "
+                "a mirror without it falls back to GitHub's)"),
+    licence_en=N_("BSD-3-Clause installer; conda-forge packages under their own open licences; no Terms of Service"),
+    size_en=N_("about 90 MB"),
+    summary_en=N_("conda-forge channel only, no Terms of Service, free for any organisation (BSD-3); includes mamba; "
+            "about 90 MB."),
     extras=("mamba",),
     family=("Miniforge-pypy3", "Mambaforge", "Mambaforge-pypy3", "Miniforge"),
     download_page="https://github.com/conda-forge/miniforge/releases",
@@ -136,9 +154,9 @@ def problem(name: object) -> str | None:
     """Why ``name`` is not a distribution (a sentence naming ``--distribution`` and the choices), or ``None``."""
     if isinstance(name, str) and name.strip().lower() in DISTRIBUTIONS:
         return None
-    return (f"Unknown distribution {name!r} (--distribution / distribution): use one of "
-            f"{', '.join(DISTRIBUTIONS)} (for example --distribution miniforge for conda-forge without Anaconda's "
-            "Terms of Service).")
+    return (_("Unknown distribution {name!r} (--distribution / distribution): use one of {distributions} "
+              "(for example --distribution miniforge for conda-forge without Anaconda's Terms of Service).").format(
+              name=name, distributions=', '.join(DISTRIBUTIONS)))
 
 
 #: The header of a conda/constructor ``.sh`` installer names its product: ``# NAME:  Miniconda3``

@@ -34,7 +34,7 @@ import requests
 import urllib3
 
 from app import APP_NAME
-from app.i18n import _
+from app.i18n import N_, _
 from app.core import disk_errors, net, segments
 from app.core.catalog import InstallerChoice
 from app.core.errors import Cancelled, DownloadError, HashMismatchError, Stage, UnverifiedInstallerError
@@ -62,9 +62,19 @@ def default_download_dir() -> Path:
 
 #: The first words of :attr:`Progress.text <app.core.events.Progress.text>` in each phase, so that a
 #: listener can tell a re-hash of bytes already on the disk from the download itself.
-CHECKING_PART_TEXT = "Checking the partial download"
-CHECKING_FILE_TEXT = "Checking the SHA-256"
-DOWNLOADING_TEXT = "Downloaded"
+_CHECKING_PART_TEXT = N_("Checking the partial download")
+_CHECKING_FILE_TEXT = N_("Checking the SHA-256")
+_DOWNLOADING_TEXT = N_("Downloaded")
+
+
+def __getattr__(name: str) -> str:
+    """``CHECKING_PART_TEXT``, ``CHECKING_FILE_TEXT`` and ``DOWNLOADING_TEXT`` in the language in force (the
+    progress texts start with them in that language)."""
+    texts = {"CHECKING_PART_TEXT": _CHECKING_PART_TEXT, "CHECKING_FILE_TEXT": _CHECKING_FILE_TEXT,
+             "DOWNLOADING_TEXT": _DOWNLOADING_TEXT}
+    if name in texts:
+        return _(texts[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Meter:
@@ -94,20 +104,20 @@ class _Meter:
         t0, d0 = self.samples[0]
         rate = (done - d0) / (now - t0) if now - t0 > 0.05 and done > d0 else None
         eta = (self.total - done) / rate if rate and self.total is not None and self.total >= done else None
-        sep = " " if self.verb == DOWNLOADING_TEXT else ": "
-        text = f"{self.verb}{sep}{format_bytes(done)}"
+        sep = " " if self.verb == _DOWNLOADING_TEXT else ": "
+        text = f"{_(self.verb)}{sep}{format_bytes(done)}"
         if self.total is not None:
-            text += f" of {format_bytes(self.total)}"
+            text += _(" of {format_bytes}").format(format_bytes=format_bytes(self.total))
             if self.total > 0:
-                text += f" ({100 * min(done, self.total) / self.total:.0f}%)"
+                text += _(" ({value:.0f}%)").format(value=100 * min(done, self.total) / self.total)
         if rate:
-            text += f", {format_bytes(rate)}/s"
+            text += _(", {format_bytes}/s").format(format_bytes=format_bytes(rate))
         if eta is not None and done < (self.total or 0):
-            text += f", {format_duration(eta)} left"
+            text += _(", {format_duration} left").format(format_duration=format_duration(eta))
         if connections > 1:
-            text += f", {connections} connections"
+            text += _(", {connections} connections").format(connections=connections)
         if retries:
-            text += f", {retries} {'retry' if retries == 1 else 'retries'}"
+            text += _(", 1 retry") if retries == 1 else _(", {retries} retries").format(retries=retries)
         self.reporter.progress(Progress(Stage.DOWNLOAD, float(done), float(self.total) if self.total is not None
                                         else None, rate, eta, text, connections=connections, retries=retries))
 
@@ -144,22 +154,22 @@ def sha256_file(path: Path, cancel: CancelToken, reporter: Reporter | None = Non
         Cancelled; OSError when the file cannot be read.
     """
     h = hashlib.sha256()
-    _hash_into(Path(path), h, cancel, reporter, CHECKING_FILE_TEXT)
+    _hash_into(Path(path), h, cancel, reporter, _CHECKING_FILE_TEXT)
     return h.hexdigest()
 
 
 def _mismatch(choice: InstallerChoice, expected: str, actual: str, what: str, local: bool) -> HashMismatchError:
-    source = {"user": "the SHA-256 you gave", "index": "the index", "pinned": "the pinned hash table",
-              "official-index": "the official index"}.get(choice.hash_source or "", "the expected value")
+    source = {"user": _("the SHA-256 you gave"), "index": _("the index"), "pinned": _("the pinned hash table"),
+              "official-index": _("the official index")}.get(choice.hash_source or "", _("the expected value"))
     if local:
-        fix = ("Check that this is the installer you meant, download it again, or give its published "
-               "SHA-256 (--sha256 in silent mode).")
+        fix = (_("Check that this is the installer you meant, download it again, or give its published "
+               "SHA-256 (--sha256 in silent mode)."))
     else:
-        fix = ("The download is corrupt or was tampered with. Try again, or choose another mirror "
-               "(--mirror in silent mode).")
+        fix = (_("The download is corrupt or was tampered with. Try again, or choose another mirror "
+               "(--mirror in silent mode)."))
         if choice.hash_source == "official-index":
-            fix += (" (The mirror may not have caught up with the newest installer yet: "
-                    "the official mirror, or a versioned installer name, avoids that.)")
+            fix += (_(" (The mirror may not have caught up with the newest installer yet: "
+                    "the official mirror, or a versioned installer name, avoids that.)"))
     return HashMismatchError(
         _('The SHA-256 of {what} is {actual}, but {source} says {expected}.').format(what=what, actual=actual, source=source, expected=expected),
         fix=fix,
@@ -173,11 +183,11 @@ def _disk_error(path: Path, exc: OSError, have: int | None = None) -> DownloadEr
     kept = ""
     if path.name.endswith(".part") and path.is_file():
         have = path.stat().st_size if have is None else have
-        kept = (f" The partial download {path.name} ({format_bytes(have)}) is kept and is "
-                "continued by the next run; delete it to get that space back.")
+        kept = (_(" The partial download {name} ({format_bytes}) is kept and is continued by the next run; "
+                  "delete it to get that space back.").format(name=path.name, format_bytes=format_bytes(have)))
     kind = disk_errors.classify(exc)
     if kind:
-        what, fix = disk_errors.advice(kind, str(path.parent), "--download-dir in silent mode")
+        what, fix = disk_errors.advice(kind, str(path.parent), _("--download-dir in silent mode"))
         return DownloadError(_('Could not write {path}: {what}{kept}').format(path=path, what=what, kept=kept), fix=fix, detail=repr(exc))
     return DownloadError(
         _('Could not write {path}: {reason}.{kept}').format(path=path, reason=exc.strerror or exc, kept=kept),
@@ -225,11 +235,13 @@ def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporte
         return
     if free >= needed:
         return
-    text = (f"The download needs {format_bytes(needed)} ({needed} bytes) more in {folder}, but only "
-            f"{format_bytes(free)} ({free} bytes) is free there.")
+    text = (_("The download needs {format_bytes} ({needed} bytes) more in {folder}, but only {format_bytes2} "
+              "({free} bytes) is free there.").format(
+              format_bytes=format_bytes(needed), needed=needed, folder=folder, format_bytes2=format_bytes(free),
+              free=free))
     if skip:  # said once per folder and run: the check runs for the whole file and again for each body
         warn_once(reporter, f"download-space:{folder}", Stage.DOWNLOAD,
-                  text + " Downloading anyway (the space check is skipped).")
+                  text + _(" Downloading anyway (the space check is skipped)."))
         return
     raise DownloadError(
         text,
@@ -445,7 +457,7 @@ def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Rep
     has_state = segments.state_path(part).is_file()
     if has_state or (connections > 1 and size_hint and size_hint >= segments.MIN_SEGMENTED_SIZE
                      and not (part.is_file() and part.stat().st_size > 0)):
-        meter = _Meter(reporter, size_hint, DOWNLOADING_TEXT)
+        meter = _Meter(reporter, size_hint, _DOWNLOADING_TEXT)
         started = {}
 
         def on_progress(done: int, total: int, conns: int, retries: int) -> None:
@@ -478,7 +490,7 @@ def _fetch_remote(url: str, part: Path, session: requests.Session, reporter: Rep
         if complete:
             hasher = hashlib.sha256()
             try:
-                size = _hash_into(part, hasher, cancel, reporter, CHECKING_FILE_TEXT)
+                size = _hash_into(part, hasher, cancel, reporter, _CHECKING_FILE_TEXT)
             except OSError as exc:
                 raise _disk_error(part, exc) from exc
             return hasher, size
@@ -553,7 +565,7 @@ def _copy_from_folder(choice: InstallerChoice, final: Path, part: Path, expected
     except OSError as exc:
         raise DownloadError(_('Cannot read {source} in the mirror folder: {reason}.').format(source=source, reason=exc.strerror or exc),
                             fix=_('Check the mirror folder (--mirror) and its permissions.')) from exc
-    meter = _Meter(reporter, total, DOWNLOADING_TEXT)
+    meter = _Meter(reporter, total, _DOWNLOADING_TEXT)
     done = 0
     try:
         with open(source, "rb") as src:
@@ -638,7 +650,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
     if part.is_file() and part.stat().st_size > 0:
         reporter.log(Stage.DOWNLOAD, _('Found a partial download ({size}); checking it before resuming.').format(size=format_bytes(part.stat().st_size)))
         try:
-            offset = _hash_into(part, hasher, cancel, reporter, CHECKING_PART_TEXT)
+            offset = _hash_into(part, hasher, cancel, reporter, _CHECKING_PART_TEXT)
         except OSError as exc:
             raise _disk_error(part, exc) from exc
 
@@ -656,7 +668,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             if failures > MAX_RESUMES or net.is_proxy_auth(exc):
                 raise DownloadError(
                     _('Downloading {url} failed: {reason}.').format(url=url, reason=net.describe_error(exc)),
-                    fix=net.PROXY_AUTH_FIX + " The partial download is kept and will be continued."
+                    fix=net.PROXY_AUTH_FIX + _(" The partial download is kept and will be continued.")
                     if net.is_proxy_auth(exc) else
                     _('Check the network connection and proxy settings (HTTPS_PROXY), then try again; the partial download is kept and will be continued. Or choose another mirror (--mirror in silent mode).'),
                     detail=str(exc),
@@ -664,7 +676,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             reporter.log(Stage.DOWNLOAD, _('retry {failures}/{max_resumes}: Request failed ({reason}); retrying.').format(failures=failures, max_resumes=MAX_RESUMES, reason=net.describe_error(exc)), "warning")
             reporter.info(Stage.DOWNLOAD, "retries", failures)
             if cancel.wait(min(0.5 * 2 ** (failures - 1), 4.0)):
-                raise Cancelled("cancelled by the user") from None
+                raise Cancelled(_("cancelled by the user")) from None
             continue
         with resp:
             status = resp.status_code
@@ -703,7 +715,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
             if status != 206 or total is None:
                 total = offset + body_len if body_len is not None else (total or size_hint)
             if meter is None:
-                meter = _Meter(reporter, total, DOWNLOADING_TEXT, offset)
+                meter = _Meter(reporter, total, _DOWNLOADING_TEXT, offset)
                 reporter.info(Stage.DOWNLOAD, "url", url)
                 if total is not None:
                     reporter.info(Stage.DOWNLOAD, "size", total)
@@ -778,7 +790,7 @@ def _download(url: str, part: Path, session: requests.Session, reporter: Reporte
                      "warning")
         reporter.info(Stage.DOWNLOAD, "retries", failures)
         if cancel.wait(min(0.25 * 2 ** (failures - 1), 4.0)):
-            raise Cancelled("cancelled by the user")
+            raise Cancelled(_("cancelled by the user"))
 
 
 def _truncate(part: Path) -> None:

@@ -33,6 +33,7 @@ from app.core.lazy import lazy_module
 from app.core.errors import Cancelled, CatalogError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.platform_info import EXTENSIONS, PlatformInfo
+from app.i18n import _
 
 # imported on first use: the wizard's first page reads AUTO and is_auto before anything is downloaded (issue 9)
 requests, urllib3, net = lazy_module("requests"), lazy_module("urllib3"), lazy_module("app.core.net")
@@ -91,9 +92,11 @@ class ProbeResult:
         from app.core.units import format_bytes  # noqa: PLC0415 - small helper
 
         if self.ok:
-            speed = f" ({format_bytes(int(self.speed))}/s)" if self.speed else ""
-            size = f", file {format_bytes(self.total)}" if self.total else ""
-            return f"{self.name}: HTTP {self.status}, {format_bytes(self.received)} in {self.seconds:.2f} s{speed}{size}"
+            speed = _(" ({format_bytes}/s)").format(format_bytes=format_bytes(int(self.speed))) if self.speed else ""
+            size = _(", file {format_bytes}").format(format_bytes=format_bytes(self.total)) if self.total else ""
+            return _("{name}: HTTP {status}, {format_bytes} in {seconds:.2f} s{speed}{size}").format(
+                     name=self.name, status=self.status, format_bytes=format_bytes(self.received),
+                     seconds=self.seconds, speed=speed, size=size)
         return f"{self.name}: {self.error}"
 
 
@@ -131,25 +134,28 @@ def probe_one(name: str, title: str, url: str, cancel: CancelToken, *,
             resp = net.get(session, url, cancel, timeout=timeout,
                            headers={"Range": f"bytes=0-{PROBE_BYTES - 1}", "Accept-Encoding": "identity"})
         except Cancelled:
-            return ProbeResult(name, title, url, False, error="too slow: stopped at the probe deadline")
+            return ProbeResult(name, title, url, False, error=_("too slow: stopped at the probe deadline"))
         except requests.RequestException as exc:
-            return ProbeResult(name, title, url, False, error=f"no answer ({net.describe_error(exc)})")
+            return ProbeResult(name, title, url, False, error=_("no answer ({describe_error})").format(
+                                                                describe_error=net.describe_error(exc)))
         with resp:
             status = resp.status_code
             if status not in (200, 206):
-                what = "does not have the file" if status in (403, 404, 410) else "answered an error"
-                return ProbeResult(name, title, url, False, status, error=f"{what} (HTTP {status})")
+                what = _("does not have the file") if status in (403, 404, 410) else _("answered an error")
+                return ProbeResult(name, title, url, False, status, error=_("{what} (HTTP {status})").format(
+                                                                            what=what, status=status))
             if "html" in resp.headers.get("Content-Type", "").lower():
                 return ProbeResult(name, title, url, False, status,
-                                   error=f"answered a web page, not the installer (HTTP {status}, "
-                                         f"{resp.headers.get('Content-Type')})")
+                                   error=_("answered a web page, not the installer (HTTP {status}, {content_type})").format(
+                                           status=status, content_type=resp.headers.get("Content-Type")))
             total: int | None = None
             if status == 206:
                 m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
                 if not m or int(m.group(1)) != 0:
                     return ProbeResult(name, title, url, False, status,
-                                       error="answered another byte range than the one asked for "
-                                             f"(Content-Range {resp.headers.get('Content-Range')!r})")
+                                       error=_("answered another byte range than the one asked for "
+                                               "(Content-Range {content_range!r})").format(
+                                               content_range=resp.headers.get("Content-Range")))
                 total = int(m.group(3)) if m.group(3) != "*" else None
             elif (length := resp.headers.get("Content-Length", "")).isdigit():
                 total = int(length)
@@ -162,17 +168,18 @@ def probe_one(name: str, title: str, url: str, cancel: CancelToken, *,
                         break
             except Cancelled:
                 return ProbeResult(name, title, url, False, status, received=received, total=total,
-                                   error="too slow: stopped at the probe deadline")
+                                   error=_("too slow: stopped at the probe deadline"))
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 return ProbeResult(name, title, url, False, status, received=received, total=total,
-                                   error=f"the connection broke after {received} bytes ({exc.__class__.__name__})")
+                                   error=_("the connection broke after {received} bytes ({__name__})").format(
+                                           received=received, __name__=exc.__class__.__name__))
             seconds = time.monotonic() - start
     if received < want:
         return ProbeResult(name, title, url, False, status, seconds, received, total,
-                           error=f"sent {received} bytes instead of {want}")
+                           error=_("sent {received} bytes instead of {want}").format(received=received, want=want))
     if total is not None and total < MIN_INSTALLER_BYTES:
         return ProbeResult(name, title, url, False, status, seconds, received, total,
-                           error=f"the file is only {total} bytes: not an installer")
+                           error=_("the file is only {total} bytes: not an installer").format(total=total))
     return ProbeResult(name, title, url, True, status, seconds, received, total)
 
 
@@ -228,8 +235,8 @@ def rank(results: list[ProbeResult]) -> list[ProbeResult]:
         size = official if official in common else common[0]
         results = [r if not r.ok or r.total in (None, size) else
                    ProbeResult(r.name, r.title, r.url, False, r.status, r.seconds, r.received, r.total,
-                               f"has another file under this name ({r.total} bytes; most mirrors have {size}): "
-                               "it may not be up to date")
+                               _("has another file under this name ({total} bytes; most mirrors have "
+                                 "{size}): it may not be up to date").format(total=r.total, size=size))
                    for r in results]
     good = sorted((r for r in results if r.ok), key=lambda r: r.seconds or 0.0)
     return good + [r for r in results if not r.ok]
@@ -257,20 +264,23 @@ def resolve_auto(plan, reporter: Reporter, cancel: CancelToken, *,
         return []
     filename = probe_file_name(plan)
     rows = mirror_urls if mirror_urls is not None else candidates()
-    reporter.log(Stage.CATALOG, f"--mirror auto: asking {len(rows)} mirrors ({', '.join(rows)}) for the first "
-                                f"{PROBE_BYTES >> 10} KiB of {filename} at once.")
+    reporter.log(Stage.CATALOG, _("--mirror auto: asking {count} mirrors ({names}) for the first "
+                                  "{probe_bytes} KiB of {filename} at once.").format(
+                                  count=len(rows), names=', '.join(rows), probe_bytes=PROBE_BYTES >> 10,
+                                  filename=filename))
     results = probe_all(filename, cancel, mirror_urls=rows, timeout=timeout, deadline=deadline)
     for line in table_lines(results):
         reporter.log(Stage.CATALOG, line)
     best = results[0] if results and results[0].ok else None
     if best is None:
         raise CatalogError(
-            f"No mirror has {filename}: " + "; ".join(r.describe() for r in results) + ".",
-            fix="Check the network connection (behind a proxy, set HTTPS_PROXY and HTTP_PROXY), or name a mirror "
-                f"(--mirror {' / '.join(rows)}) or a mirror URL instead of auto.",
+            _("No mirror has {filename}: ").format(filename=filename) + "; ".join(r.describe() for r in results) + ".",
+            fix=_("Check the network connection (behind a proxy, set HTTPS_PROXY and HTTP_PROXY), or name a "
+                  "mirror (--mirror {rows}) or a mirror URL instead of auto.").format(rows=' / '.join(rows)),
         )
     plan.mirror = best.name
-    reporter.log(Stage.CATALOG, f"Chosen mirror: {best.name} ({best.title}), the fastest that has {filename}; it "
-                                "applies to everything this run downloads.")
+    reporter.log(Stage.CATALOG, _("Chosen mirror: {name} ({title}), the fastest that has {filename}; it "
+                                  "applies to everything this run downloads.").format(
+                                  name=best.name, title=best.title, filename=filename))
     reporter.info(Stage.CATALOG, "mirror", best.name)
     return results

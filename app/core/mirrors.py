@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from app.i18n import N_, _, language
 
 #: Environment variable naming another mirror table (a TOML file shaped like resources/mirrors.toml).
 TABLE_ENV = "MINICONDA_WIZARD_MIRRORS"
@@ -146,11 +147,12 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
             return _cache[key]
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MirrorTableError(f"The mirror table {path} cannot be read: {exc}") from exc
+        raise MirrorTableError(_("The mirror table {path} cannot be read: {exc}").format(path=path, exc=exc)) from exc
     out: dict[str, Mirror] = {}
     for name, row in (doc.get("mirrors") or {}).items():
         if not isinstance(row, dict) or not isinstance(row.get("installer"), str):
-            raise MirrorTableError(f"The mirror table {path}: [mirrors.{name}] needs installer = \"URL\".")
+            raise MirrorTableError(_("The mirror table {path}: [mirrors.{name}] needs installer = \"URL\".").format(
+                                     path=path, name=name))
         conda = None
         if isinstance(row.get("conda"), dict):
             c = dict(row["conda"])
@@ -163,18 +165,21 @@ def load(path: Path | None = None) -> dict[str, Mirror]:
         torch = row.get("torch") or {}
         style = torch.get("style", "index-url")
         if style not in TORCH_STYLES:
-            raise MirrorTableError(f"The mirror table {path}: [mirrors.{name}.torch] style must be one of "
-                                   f"{', '.join(TORCH_STYLES)}, not {style!r}.")
+            raise MirrorTableError(_("The mirror table {path}: [mirrors.{name}.torch] style must be one of "
+                                     "{torch_styles}, not {style!r}.").format(
+                                     path=path, name=name, torch_styles=', '.join(TORCH_STYLES), style=style))
         installer = row["installer"] if row["installer"].endswith("/") else row["installer"] + "/"
         forge = row.get("miniforge") or None
         if forge is not None and not isinstance(forge, str):
-            raise MirrorTableError(f"The mirror table {path}: [mirrors.{name}] miniforge must be a URL string.")
+            raise MirrorTableError(_("The mirror table {path}: [mirrors.{name}] miniforge must be a URL "
+                                     "string.").format(path=path, name=name))
         out[name.lower()] = Mirror(name.lower(), row.get("title", name), installer, conda,
                                    row.get("pip_index") or None, torch.get("url") or None, style,
                                    row.get("source", ""),
                                    (forge if forge.endswith("/") else forge + "/") if forge else None)
     if not out:
-        raise MirrorTableError(f"The mirror table {path} names no mirrors ([mirrors.NAME] tables).")
+        raise MirrorTableError(_("The mirror table {path} names no mirrors ([mirrors.NAME] tables).").format(
+                                 path=path))
     from app.resources import resource  # noqa: PLC0415
 
     builtin = resource("mirrors.toml")
@@ -243,9 +248,11 @@ def url_problem(url: str, what: str, example: str) -> str | None:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
-        return f"The {what} {url!r} cannot be read: {exc} (for example {example})."
+        return _("The {what} {url!r} cannot be read: {exc} (for example {example}).").format(
+                 what=what, url=url, exc=exc, example=example)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url.strip()):
-        return f"The {what} {url!r} is not an http:// or https:// URL (for example {example})."
+        return _("The {what} {url!r} is not an http:// or https:// URL (for example {example}).").format(
+                 what=what, url=url, example=example)
     return None
 
 
@@ -298,23 +305,28 @@ class Sources:
 
         installer = f"{self.installer_label} {self.installer}".strip() if self.installer_label else self.installer
         forge = dict(self.conda_channels.custom_channels).get("conda-forge") if self.conda_channels else None
-        conda = (f"conda-forge from {self.conda_label} ({forge.rstrip('/')}/conda-forge), written to the new install's "
-                 ".condarc" if self.distribution == "miniforge" and forge else
-                 f"{self.conda_label} ({self.conda_channels.describe()}), written to the new install's .condarc"
+        conda = (_("conda-forge from {conda_label} ({rstrip}/conda-forge), written to the new install's "
+                   ".condarc").format(conda_label=self.conda_label, rstrip=forge.rstrip('/')) if self.distribution == "miniforge" and forge else
+                 _("{conda_label} ({conda_channels}), written to the new install's .condarc").format(
+                   conda_label=self.conda_label, conda_channels=self.conda_channels.describe())
                  if self.conda_channels is not None
-                 else "conda's own (defaults: repo.anaconda.com; the .condarc is left as the installer wrote it)"
+                 else _("conda's own (defaults: repo.anaconda.com; the .condarc is left as the installer wrote it)")
                  if self.distribution != "miniforge"
-                 else "conda-forge (conda.anaconda.org; the .condarc is left as the Miniforge installer wrote it)")
-        pip = f"{self.pip_label} ({self.pip_index}), in the env's own pip config" if self.pip_index else f"PyPI ({PYPI})"
+                 else _("conda-forge (conda.anaconda.org; the .condarc is left as the Miniforge installer wrote it)"))
+        pip = _("{pip_label} ({pip_index}), in the env's own pip config").format(
+                pip_label=self.pip_label, pip_index=self.pip_index) if self.pip_index else _("PyPI ({pypi})").format(
+                                                                                                           pypi=PYPI)
         torch_url = (self.torch_url or OFFICIAL_TORCH).replace("{variant}", "<variant>")
-        torch = (f"{self.torch_label} ({torch_url}, pip --{self.torch_style})" if self.torch_url
-                 else f"official PyTorch index ({torch_url})")
-        return [("Installer from", installer), ("conda channels", with_note(conda, "conda")),
-                ("pip packages", with_note(pip, "pip")), ("PyTorch wheels", with_note(torch, "torch"))]
+        torch = (_("{torch_label} ({torch_url}, pip --{torch_style})").format(
+                   torch_label=self.torch_label, torch_url=torch_url, torch_style=self.torch_style) if self.torch_url
+                 else _("official PyTorch index ({torch_url})").format(torch_url=torch_url))
+        # the labels stay English (callers pick parts by label); lines() and the plan summary translate them
+        return [(N_("Installer from"), installer), (N_("conda channels"), with_note(conda, "conda")),
+                (N_("pip packages"), with_note(pip, "pip")), (N_("PyTorch wheels"), with_note(torch, "torch"))]
 
     def lines(self) -> list[str]:
         """One human line per part: ``"conda channels: TUNA (https://...), written to ..."``."""
-        return [f"{label}: {text}" for label, text in self.parts()]
+        return [f"{_(label)}: {text}" for label, text in self.parts()]
 
 
 def sources(plan: Any) -> Sources:
@@ -339,38 +351,39 @@ def sources(plan: Any) -> Sources:
     conda_channels = base.conda if base else None
     conda_label = base.title if base else ""
     if base is not None and base.conda is None and base.name != "official":
-        notes["conda"] = f"{base.title} has no conda channels"
+        notes["conda"] = _("{title} has no conda channels").format(title=base.title)
     forge = getattr(plan, "distribution", "miniconda") == "miniforge"
     cm = (plan.condarc_mirror or "").strip()
     if cm:
         notes.pop("conda", None)
         if cm.lower() == NONE:
             conda_name, conda_channels, conda_label = None, None, ""
-            notes["conda"] = "--condarc-mirror none"
+            notes["conda"] = _("--condarc-mirror none")
         elif (named := find(cm)) is not None:
             conda_name, conda_channels, conda_label = named.name, named.conda, named.title
             if named.conda is None:
                 conda_name = None
         else:
             conda_name, conda_channels, conda_label = cm, CondaChannels.from_endpoint(cm), \
-                "the anaconda endpoint URL given with --condarc-mirror"
+                _("the anaconda endpoint URL given with --condarc-mirror")
     if forge and conda_channels is not None:  # Miniforge: only conda-forge, mapped to the mirror (issue 7)
         conda_channels = conda_channels.conda_forge_only()
         if conda_channels is None:
-            notes["conda"] = f"{conda_label or 'the mirror'} does not carry conda-forge"
+            notes["conda"] = _("{conda_label} does not carry conda-forge").format(
+                               conda_label=conda_label or _('the mirror'))
             conda_name, conda_label = None, ""
 
     pip_index = base.pip_index if base else None
     pip_label = base.title if base and base.pip_index else ""
     if base is not None and base.pip_index is None and base.name != "official":
-        notes["pip"] = f"{base.title} has no PyPI mirror"
+        notes["pip"] = _("{title} has no PyPI mirror").format(title=base.title)
     if plan.pip_index:
         notes.pop("pip", None)
         pip_index, pip_label = plan.pip_index.strip(), "--pip-index"
 
     torch_url = base.torch_url if base else None
     if torch_url is None and base is not None and base.name != "official":
-        notes["torch"] = f"{base.title} carries no PyTorch wheel index"
+        notes["torch"] = _("{title} carries no PyTorch wheel index").format(title=base.title)
     return Sources(
         installer=plan.mirror_url, conda=conda_name, pip_index=pip_index, conda_channels=conda_channels,
         installer_label=installer_label, conda_label=conda_label, pip_label=pip_label,
@@ -386,22 +399,24 @@ def problems(plan: Any) -> list[str]:
     try:
         names = list(load())
     except MirrorTableError as exc:
-        return [f"{exc} Fix the file named in {TABLE_ENV}, or unset it."]
+        return [_("{exc} Fix the file named in {table_env}, or unset it.").format(exc=exc, table_env=TABLE_ENV)]
     cm = plan.condarc_mirror
     if cm is not None:
         text = cm.strip()
         if not text:
-            out.append("The conda channels mirror (--condarc-mirror / condarc_mirror) is empty; give "
-                       f"{', '.join(names)}, none, or a mirror's anaconda URL.")
+            out.append(_("The conda channels mirror (--condarc-mirror / condarc_mirror) is empty; give "
+                         "{names}, none, or a mirror's anaconda URL.").format(names=', '.join(names)))
         elif text.lower() != NONE and find(text) is None:
             if "://" not in text:
-                out.append(f"Unknown conda channels mirror {text!r} (--condarc-mirror / condarc_mirror): use one of "
-                           f"{', '.join(names)}, none, or a URL such as https://mirrors.tuna.tsinghua.edu.cn/anaconda.")
-            elif p := url_problem(text, "conda channels mirror URL (--condarc-mirror / condarc_mirror)",
+                out.append(_("Unknown conda channels mirror {text!r} (--condarc-mirror / condarc_mirror): "
+                             "use one of {names}, none, or a URL such as "
+                             "https://mirrors.tuna.tsinghua.edu.cn/anaconda.").format(
+                             text=text, names=', '.join(names)))
+            elif p := url_problem(text, _("conda channels mirror URL (--condarc-mirror / condarc_mirror)"),
                                   "https://mirrors.tuna.tsinghua.edu.cn/anaconda"):
                 out.append(p)
     if plan.pip_index is not None:
-        if p := url_problem(plan.pip_index, "pip index (--pip-index / pip_index)",
+        if p := url_problem(plan.pip_index, _("pip index (--pip-index / pip_index)"),
                             "https://pypi.tuna.tsinghua.edu.cn/simple"):
             out.append(p)
     return out
@@ -456,9 +471,12 @@ class MirrorSuggestion:
     why: str
 
     def line(self) -> str:
-        """The log / page line: English, then Chinese."""
-        return (f"{self.why}; the {self.title} mirror answered faster: use it with --mirror {self.name} (or choose "
-                f"it on the first page). 官方服务器较慢，建议使用 {self.title} 镜像（--mirror {self.name}）。")
+        """The log / page line, in the language in force; in English with the Chinese hint after it."""
+        text = _("{why}; the {title} mirror answered faster: use it with --mirror {name} (or choose it on "
+                 "the first page).").format(why=self.why, title=self.title, name=self.name)
+        if language() != "zh_CN":  # the Chinese hint stays for Chinese users with another UI language
+            text += f" 官方服务器较慢，建议使用 {self.title} 镜像（--mirror {self.name}）。"
+        return text
 
 
 def locale_suggestion(locale_name: str | None, results: list[Any],
@@ -487,11 +505,11 @@ def locale_suggestion(locale_name: str | None, results: list[Any],
     if official is not None and official.ok and (official.seconds or 0.0) <= (best.seconds or 0.0):
         return None
     if official is None:
-        why = "The official host was not asked"
+        why = _("The official host was not asked")
     elif official.ok:
-        why = f"The official host took {official.seconds:.1f} s for the first 64 KiB"
+        why = _("The official host took {seconds:.1f} s for the first 64 KiB").format(seconds=official.seconds)
     else:
-        why = f"The official host is slow or unreachable ({official.describe()})"
+        why = _("The official host is slow or unreachable ({official})").format(official=official.describe())
     return MirrorSuggestion(best.name, best.title, why)
 
 

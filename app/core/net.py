@@ -44,6 +44,7 @@ from urllib3.util.retry import Retry
 from app import __version__
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
+from app.i18n import N_, _
 
 #: Seconds to wait for a TCP/TLS connection to open.
 CONNECT_TIMEOUT = 10.0
@@ -82,7 +83,7 @@ class ReportingRetry(Retry):
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: D102
-        if error is not None and _reason(error) == PROXY_AUTH_REASON:
+        if error is not None and _reason(error) == _(_PROXY_AUTH_REASON):
             # A proxy that wants a password answers 407 again on every try: no retry.
             raise MaxRetryError(_pool, url, error)
         new = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when exhausted
@@ -99,13 +100,15 @@ class ReportingRetry(Retry):
             tries.append(reason)
         limit = min(x for x in (self.total, getattr(self, kind, None)) if isinstance(x, int))
         started = getattr(_tls, "started", None)
-        since = f" ({time.monotonic() - started:.0f} s since the first try)" if started is not None else ""
+        since = _(" ({seconds:.0f} s since the first try)").format(seconds=time.monotonic() - started) if started is not None else ""
         if url and "://" not in url and _pool is not None:  # a path: the pool knows the host
             url = f"{_pool.scheme}://{_pool.host}:{_pool.port}{url}"
         where = f"{method or 'GET'} {url or '?'}"
         wait = new.get_backoff_time()
-        line = (f"retry {len(new.history)}/{len(self.history) + limit} of {where} after {reason}{since}"
-                + (f"; waiting {wait:.1f} s" if wait else ""))
+        line = (_("retry {attempt}/{limit} of {where} after {reason}{since}").format(
+                  attempt=len(new.history), limit=len(self.history) + limit, where=where, reason=reason,
+                  since=since)
+                + (_("; waiting {wait:.1f} s").format(wait=wait) if wait else ""))
         listener = getattr(_tls, "listener", None)
         if listener is not None and kind != "redirect":
             try:
@@ -244,7 +247,7 @@ def get(session: requests.Session, url: str, cancel: CancelToken, *,
                 late = box.pop("response", None)
             if late is not None:
                 late.close()
-            raise Cancelled("cancelled by the user")
+            raise Cancelled(_("cancelled by the user"))
     if "error" in box:
         raise box["error"]
     return box["response"]
@@ -301,7 +304,7 @@ def iter_body(resp: requests.Response, cancel: CancelToken, chunk_size: int = 1 
                 data = resp.raw.read1(chunk_size, decode_content=True)
             except Exception:
                 if cancel.cancelled:
-                    raise Cancelled("cancelled by the user") from None
+                    raise Cancelled(_("cancelled by the user")) from None
                 raise
             if not data:
                 cancel.raise_if_cancelled()
@@ -313,19 +316,28 @@ def iter_body(resp: requests.Response, cancel: CancelToken, chunk_size: int = 1 
 
 #: A proxy answered HTTP 407 Proxy Authentication Required (RFC 9110 15.5.8): to the CONNECT of an https
 #: URL (requests raises ProxyError "Tunnel connection failed: 407 ...") or to a plain-http request (a 407 response).
-PROXY_AUTH_REASON = "the proxy needs a user name and password (HTTP 407 Proxy Authentication Required)"
+_PROXY_AUTH_REASON = N_("the proxy needs a user name and password (HTTP 407 Proxy Authentication Required)")
 #: How to give them: requests reads them from the proxy URL in HTTPS_PROXY / HTTP_PROXY.
-PROXY_AUTH_FIX = ("Give the proxy's user name and password in the proxy URL before starting the wizard, for example "
+_PROXY_AUTH_FIX = N_("Give the proxy's user name and password in the proxy URL before starting the wizard, for example "
                   "HTTPS_PROXY=http://USER:PASSWORD@proxy.example.com:8080 and the same in HTTP_PROXY "
                   "(write special characters in the password as %XX, for example @ as %40). "
                   "Ask your IT department for the account if you do not have one.")
+
+
+def __getattr__(name: str) -> str:
+    """``PROXY_AUTH_REASON`` and ``PROXY_AUTH_FIX`` in the language in force (read as ``net.PROXY_AUTH_FIX``)."""
+    if name == "PROXY_AUTH_REASON":
+        return _(_PROXY_AUTH_REASON)
+    if name == "PROXY_AUTH_FIX":
+        return _(_PROXY_AUTH_FIX)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_proxy_auth(exc_or_status: BaseException | int) -> bool:
     """Whether an error (or an HTTP status) is a proxy's 407 "authentication required"."""
     if isinstance(exc_or_status, int):
         return exc_or_status == 407
-    return _reason(exc_or_status) == PROXY_AUTH_REASON
+    return _reason(exc_or_status) == _(_PROXY_AUTH_REASON)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -340,7 +352,7 @@ def describe_error(exc: BaseException) -> str:
     tries = getattr(exc, "tries", None)
     elapsed = getattr(exc, "elapsed", None)
     if tries and isinstance(elapsed, (int, float)):
-        reason += f" ({len(tries) + 1} tries, {elapsed:.0f} s in all)"
+        reason += _(" ({tries} tries, {elapsed:.0f} s in all)").format(tries=len(tries) + 1, elapsed=elapsed)
     return reason
 
 
@@ -348,31 +360,31 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if "407" in text and ("proxy" in low or isinstance(exc, requests.exceptions.ProxyError)):
-        return PROXY_AUTH_REASON
+        return _(_PROXY_AUTH_REASON)
     if isinstance(exc, requests.exceptions.ProxyError) or "proxyerror" in low or "unable to connect to proxy" in low:
-        return "the proxy could not be reached or refused the connection"
+        return _("the proxy could not be reached or refused the connection")
     if isinstance(exc, requests.exceptions.SSLError) or "certificate verify failed" in low:
-        return "the TLS certificate could not be verified (is the network intercepting HTTPS?)"
+        return _("the TLS certificate could not be verified (is the network intercepting HTTPS?)")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"no connection within {CONNECT_TIMEOUT:.0f} s"
+        return _("no connection within {connect_timeout:.0f} s").format(connect_timeout=CONNECT_TIMEOUT)
     if isinstance(exc, requests.exceptions.ReadTimeout) or "read timed out" in low:
         m = re.search(r"read timeout=([0-9.]+)", text)
         seconds = float(m.group(1)) if m else READ_TIMEOUT
-        return f"the server sent nothing for {seconds:g} s"
+        return _("the server sent nothing for {seconds:g} s").format(seconds=seconds)
     if type(exc) in (ConnectionError, TimeoutError) and text.startswith("the connection "):
         return text  # the downloader's own words ("the connection stalled (...)")
     for needle, reason in (
-        ("name or service not known", "the host name could not be resolved"),
-        ("nodename nor servname", "the host name could not be resolved"),
-        ("getaddrinfo failed", "the host name could not be resolved"),
-        ("temporary failure in name resolution", "the host name could not be resolved"),
-        ("connection refused", "the connection was refused"),
-        ("network is unreachable", "the network is unreachable"),
-        ("connection reset", "the connection was reset"),
-        ("connection aborted", "the connection was aborted"),
-        ("incompleteread", "the connection closed before the whole file came"),
-        ("timed out", "the connection timed out"),
+        ("name or service not known", N_("the host name could not be resolved")),
+        ("nodename nor servname", N_("the host name could not be resolved")),
+        ("getaddrinfo failed", N_("the host name could not be resolved")),
+        ("temporary failure in name resolution", N_("the host name could not be resolved")),
+        ("connection refused", N_("the connection was refused")),
+        ("network is unreachable", N_("the network is unreachable")),
+        ("connection reset", N_("the connection was reset")),
+        ("connection aborted", N_("the connection was aborted")),
+        ("incompleteread", N_("the connection closed before the whole file came")),
+        ("timed out", N_("the connection timed out")),
     ):
         if needle in low:
-            return reason
+            return _(reason)
     return type(exc).__name__ + (f": {text}" if text else "")

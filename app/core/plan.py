@@ -245,15 +245,17 @@ class InstallPlan:
         if not self.platform.supported:
             supported = ", ".join(f"{o}-{a}" for o, arches in ARCHES.items() for a in arches)
             out.append(
-                f"There is no Miniconda installer for {self.platform.describe()}. "
-                f"Supported: {supported}. Use --installer-file with an installer you have."
+                _("There is no Miniconda installer for {platform}. Supported: {supported}. Use "
+                  "--installer-file with an installer you have.").format(
+                  platform=self.platform.describe(), supported=supported)
             )
         if self.installer_file is None and (problem := mirror_problem(self.mirror)):
             out.append(problem)
         out.extend(_distribution_problems(self))  # --distribution, and a named mirror that carries it (issue 7)
         if self.installer is not None and not self.installer.strip():
-            out.append(f"The installer name ({setting('installer')}) is empty; give an installer file name from the index, for example "
-                       "Miniconda3-latest-Linux-x86_64.sh, or leave it out for the latest.")
+            out.append(_("The installer name ({setting}) is empty; give an installer file name from the "
+                         "index, for example Miniconda3-latest-Linux-x86_64.sh, or leave it out for the "
+                         "latest.").format(setting=setting('installer')))
         if self.installer_file is not None:
             problem = plan_checks.tilde_problem(self.installer_file, setting("installer_file")) or \
                 plan_checks.length_problem(self.installer_file, setting("installer_file")) or \
@@ -261,26 +263,34 @@ class InstallPlan:
             if problem:
                 out.append(problem)
         if self.sha256 is not None and not _SHA_RE.match(self.sha256.strip()):
-            out.append(f"The SHA-256 ({setting('sha256')}) must be 64 hexadecimal characters, as published next to the installer "
-                       f"(for example {'634d76df' * 8}), not {self.sha256!r}.")
+            out.append(_("The SHA-256 ({setting}) must be 64 hexadecimal characters, as published next to "
+                         "the installer (for example {value}), not {sha256!r}.").format(
+                         setting=setting('sha256'), value='634d76df' * 8, sha256=self.sha256))
         if not self.download_only:  # --download-only installs nothing here (issue 5)
             out.extend(self.prefix_problems())
         if self.download_only and self.download_dir is None:
-            out.append(f"Download only ({setting('download_only')}) stages the installer in a folder you name: give "
-                       f"it with {setting('download_dir')}, for example --download-dir /srv/share/miniconda.")
+            out.append(_("Download only ({setting}) stages the installer in a folder you name: give it with "
+                         "{setting2}, for example --download-dir /srv/share/miniconda.").format(
+                         setting=setting('download_only'), setting2=setting('download_dir')))
         if self.download_only and self.installer_file is not None:
-            out.append(f"Download only ({setting('download_only')}) downloads an installer; a local installer file "
-                       f"({setting('installer_file')}) is not downloaded. Leave one of them out.")
+            out.append(_("Download only ({setting}) downloads an installer; a local installer file "
+                         "({setting2}) is not downloaded. Leave one of them out.").format(
+                         setting=setting('download_only'), setting2=setting('installer_file')))
         out.extend(plan_checks.installer_limit_problems(self))  # --installer-timeout, --installer-stall
         if self.if_env_exists not in IF_ENV_EXISTS:
-            out.append(f"The setting {setting('if_env_exists')} must be one of {', '.join(IF_ENV_EXISTS)}, not {self.if_env_exists!r}.")
+            out.append(_("The setting {setting} must be one of {if_env_exists}, not {if_env_exists2!r}.").format(
+                         setting=setting('if_env_exists'), if_env_exists=', '.join(IF_ENV_EXISTS),
+                         if_env_exists2=self.if_env_exists))
         if self.if_exists not in IF_EXISTS:
-            out.append(f"The setting {setting('if_exists')} must be one of {', '.join(IF_EXISTS)}, not {self.if_exists!r}.")
+            out.append(_("The setting {setting} must be one of {if_exists}, not {if_exists2!r}.").format(
+                         setting=setting('if_exists'), if_exists=', '.join(IF_EXISTS), if_exists2=self.if_exists))
         elif self.update_existing and self.if_exists not in ("fail", "update"):
-            out.append(f"{setting('update_existing')} means --if-exists update, which contradicts "
-                       f"{setting('if_exists')} = {self.if_exists}; give only one of them.")
+            out.append(_("{setting} means --if-exists update, which contradicts {setting2} = {if_exists}; "
+                         "give only one of them.").format(
+                         setting=setting('update_existing'), setting2=setting('if_exists'), if_exists=self.if_exists))
         if self.install_type not in INSTALL_TYPES:
-            out.append(f"The install type ({setting('install_type')}) must be JustMe or AllUsers, not {self.install_type!r}.")
+            out.append(_("The install type ({setting}) must be JustMe or AllUsers, not {install_type!r}.").format(
+                         setting=setting('install_type'), install_type=self.install_type))
         out.extend(_shell_problems(self.init_shells, self.resolved_prefix))
         out.extend(mirrors.problems(self))  # --condarc-mirror, --pip-index (issue 8, mirrors)
         if self.create_env:
@@ -290,14 +300,15 @@ class InstallPlan:
                 if self.env_file is None or env_file.declared_name(self.env_file) != self.env_name:
                     out.append(problem)  # else the file's check names it, with its line
             if not _PYTHON_RE.match(self.env_python):
-                out.append(f"The Python version {self.env_python!r} ({setting('env_python')}) should look like 3.11 "
-                           "or 3.11.9.")
+                out.append(_("The Python version {env_python!r} ({setting}) should look like 3.11 or 3.11.9.").format(
+                             env_python=self.env_python, setting=setting('env_python')))
             for spec in self.packages:
                 try:
                     match_spec.parse(spec)
                 except match_spec.SpecError as exc:
-                    out.append(f"The package spec {spec!r} ({setting('packages')}) is not valid: {exc} "
-                               f"({match_spec.EXAMPLE}; one spec per package, and a version goes with its name).")
+                    out.append(_("The package spec {spec!r} ({setting}) is not valid: {exc} ({example}; one "
+                                 "spec per package, and a version goes with its name).").format(
+                                 spec=spec, setting=setting('packages'), exc=exc, example=match_spec.EXAMPLE))
             for channel in self.channels:
                 if problem := channel_problem(channel):
                     out.append(problem)
@@ -307,8 +318,8 @@ class InstallPlan:
 
                 out.extend(env_file.problems(self.env_file, self.env_name))
         if self.gpu_check and self.create_env is False:
-            out.append("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
-                       "GPU check off (--no-gpu-check).")
+            out.append(_("The GPU check (gpu_check, --gpu-check) runs in the new env: create an env, or turn the "
+                       "GPU check off (--no-gpu-check)."))
         if self.require_gpu is True and (not self.gpu_check or self.create_env is False):
             why = _("no env is created") if self.create_env is False else _("the GPU check is off")
             out.append(_("{require} needs the GPU check, but {why}: nothing could prove a working GPU. Leave "
@@ -316,23 +327,27 @@ class InstallPlan:
                 require=setting("require_gpu"), why=why))
         if isinstance(self.gpu_steps, bool) or not isinstance(self.gpu_steps, int) \
                 or not 5 <= self.gpu_steps <= 100000:
-            out.append(f"The GPU-check steps ({setting('gpu_steps')}) must be a whole number from 5 to 100000 (for example 60), "
-                       f"not {self.gpu_steps!r}.")
+            out.append(_("The GPU-check steps ({setting}) must be a whole number from 5 to 100000 (for "
+                         "example 60), not {gpu_steps!r}.").format(
+                         setting=setting('gpu_steps'), gpu_steps=self.gpu_steps))
         if self.connections is not None and (isinstance(self.connections, bool) or not isinstance(self.connections, int)
                                              or not 1 <= self.connections <= 16):
-            out.append(f"The number of download connections ({setting('connections')}) must be a whole number from 1 "
-                       f"to 16 (for example 8), not {self.connections!r}.")
+            out.append(_("The number of download connections ({setting}) must be a whole number from 1 to 16 "
+                         "(for example 8), not {connections!r}.").format(
+                         setting=setting('connections'), connections=self.connections))
         if isinstance(self.stall_timeout, bool) or not isinstance(self.stall_timeout, (int, float)) \
                 or not 1 <= self.stall_timeout <= 3600:
-            out.append(f"The stall timeout ({setting('stall_timeout')}) must be a number of seconds from 1 to 3600 "
-                       f"(for example 30), not {self.stall_timeout!r}.")
+            out.append(_("The stall timeout ({setting}) must be a number of seconds from 1 to 3600 (for "
+                         "example 30), not {stall_timeout!r}.").format(
+                         setting=setting('stall_timeout'), stall_timeout=self.stall_timeout))
         for name in ("download_dir", "log_file"):
             value = getattr(self, name)
             if value is not None and str(value).strip() in ("", "."):
-                out.append(f"The path given as {setting(name)} is empty; give one, or leave it out for the default.")
+                out.append(_("The path given as {setting} is empty; give one, or leave it out for the "
+                             "default.").format(setting=setting(name)))
             elif value is not None and any(ord(c) < 32 for c in str(value)):
-                out.append(f"The path {str(value)!r} given as {setting(name)} contains control characters; "
-                           "give a plain path.")
+                out.append(_("The path {value!r} given as {setting} contains control characters; give a "
+                             "plain path.").format(value=str(value), setting=setting(name)))
             elif value is not None and (problem := plan_checks.tilde_problem(value, setting(name))
                                         or plan_checks.length_problem(value, setting(name))):
                 out.append(problem)
@@ -347,8 +362,8 @@ class InstallPlan:
         windows = self.platform.os == "Windows"
         example = "C:\\miniconda3" if windows else "~/miniconda3"
         if self.prefix is None or str(self.prefix).strip() == "":
-            return [f"The install location ({setting('prefix')}) is empty; give an absolute path, for example "
-                    f"{example}."]
+            return [_("The install location ({setting}) is empty; give an absolute path, for example "
+                      "{example}.").format(setting=setting('prefix'), example=example)]
         raw = str(self.prefix)
         prefix = self.resolved_prefix
         ascii_example = "C:\\miniconda3" if windows else "/opt/miniconda3"
@@ -360,25 +375,28 @@ class InstallPlan:
         control = any(ord(c) < 32 or ord(c) == 127 for c in str(prefix))
         absolute = PureWindowsPath(raw).is_absolute() if windows else prefix.is_absolute()
         if not absolute:
-            out.append(f"The install location {raw!r} ({setting('prefix')}) must be an absolute path, "
-                       f"for example {example}.")
+            out.append(_("The install location {raw!r} ({setting}) must be an absolute path, for example "
+                         "{example}.").format(raw=raw, setting=setting('prefix'), example=example))
         if control:
-            out.append(f"The install location {str(prefix)!r} ({setting('prefix')}) contains a control character "
-                       f"(a line break or tab?); choose a plain path, for example {example}.")
+            out.append(_("The install location {prefix!r} ({setting}) contains a control character (a line "
+                         "break or tab?); choose a plain path, for example {example}.").format(
+                         prefix=str(prefix), setting=setting('prefix'), example=example))
         elif any(c.isspace() for c in str(prefix)):
             out.append(
-                f"The install location {str(prefix)!r} ({setting('prefix')}) contains a space; conda packages break on such paths. "
-                f"Choose one without spaces, for example {example}."
+                _("The install location {prefix!r} ({setting}) contains a space; conda packages break on "
+                  "such paths. Choose one without spaces, for example {example}.").format(
+                  prefix=str(prefix), setting=setting('prefix'), example=example)
             )
         if not str(prefix).isascii():
             out.append(
-                f"The install location {prefix} ({setting('prefix')}) contains non-ASCII characters (often a Chinese user name); "
-                f"many conda packages fail there. Choose an ASCII path, for example "
-                f"{ascii_example}."
+                _("The install location {prefix} ({setting}) contains non-ASCII characters (often a Chinese "
+                  "user name); many conda packages fail there. Choose an ASCII path, for example "
+                  "{ascii_example}.").format(prefix=prefix, setting=setting('prefix'), ascii_example=ascii_example)
             )
         if not windows and ":" in str(prefix):
-            out.append(f"The install location {prefix} ({setting('prefix')}) contains ':', which separates folders in PATH; choose "
-                       f"another, for example {example}.")
+            out.append(_("The install location {prefix} ({setting}) contains ':', which separates folders in "
+                         "PATH; choose another, for example {example}.").format(
+                         prefix=prefix, setting=setting('prefix'), example=example))
         out.extend(plan_checks.prefix_rule_problems(self))  # the installers' refused characters, Desktop, length
         return out
 
@@ -390,8 +408,8 @@ class InstallPlan:
         """
         problems = self.problems()
         if problems:
-            raise UsageError("The install plan is not valid:\n- " + "\n- ".join(problems),
-                             fix="Fix the problems listed above, then run again.")
+            raise UsageError(_("The install plan is not valid:\n- ") + "\n- ".join(problems),
+                             fix=_("Fix the problems listed above, then run again."))
         return self
 
     # ---- (de)serialisation -----------------------------------------------------------------
@@ -414,8 +432,8 @@ class InstallPlan:
             name = str(key).replace("-", "_")
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
-                problems.append(f"Unknown setting {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                                + f". Known settings: {', '.join(sorted(known))}.")
+                problems.append(_("Unknown setting {key!r}").format(key=key) + (_(" (did you mean {close!r}?)").format(close=close[0]) if close else "")
+                                + _(". Known settings: {sorted}.").format(sorted=', '.join(sorted(known))))
                 continue
             try:
                 updates[name] = _coerce(name, value)
@@ -423,8 +441,8 @@ class InstallPlan:
                 problems.append(exc.message)
         if problems:
             raise UsageError(problems[0] if len(problems) == 1 else
-                             "The settings are not valid:\n- " + "\n- ".join(problems),
-                             fix="Fix the settings named above (in the answer file or on the command line), then run again.")
+                             _("The settings are not valid:\n- ") + "\n- ".join(problems),
+                             fix=_("Fix the settings named above (in the answer file or on the command line), then run again."))
         # issue 7: the default prefix follows the distribution (~/miniforge3) unless a prefix is given too
         old_default = (default_prefix(self.platform, distribution=self.distribution)
                        if "distribution" in updates and "prefix" not in updates else None)
@@ -477,58 +495,64 @@ class InstallPlan:
 
     def summary(self) -> str:
         """Human-readable plan, the same text for the wizard's summary and ``--dry-run``."""
-        yes = lambda b: "yes" if b else "no"  # noqa: E731
-        lines = [f"Platform:        {self.platform.describe()}"]
+        yes = lambda b: _("yes") if b else _("no")  # noqa: E731
+        lines = [_("Platform:        {platform}").format(platform=self.platform.describe())]
         if self.installer_file:
-            lines.append(f"Installer:       local file {plan_checks.safe_expand(self.installer_file)}")
+            lines.append(_("Installer:       local file {safe_expand}").format(
+                           safe_expand=plan_checks.safe_expand(self.installer_file)))
         else:
-            lines.append(f"Installer:       {self.installer or 'latest for ' + self.platform.tag}")
-            lines.append("Mirror:          auto (the fastest mirror that has the installer, probed before the download)"
-                         if self.mirror.strip().lower() == "auto" else f"Mirror:          {self.mirror_url}")
+            lines.append(_("Installer:       {installer}").format(
+                           installer=self.installer or 'latest for ' + self.platform.tag))
+            lines.append(_("Mirror:          auto (the fastest mirror that has the installer, probed before the download)")
+                         if self.mirror.strip().lower() == "auto" else _("Mirror:          {mirror_url}").format(
+                                                                         mirror_url=self.mirror_url))
         lines.extend(_distribution_summary(self))  # Miniforge: what it is and where its hash comes from (issue 7)
         if self.sha256:
-            lines.append(f"Expected SHA-256: {self.sha256.lower()}")
+            lines.append(_("Expected SHA-256: {sha256}").format(sha256=self.sha256.lower()))
         if not self.use_cache:
-            lines.append("Cache:           off (--no-cache): the installer is not kept or reused")
+            lines.append(_("Cache:           off (--no-cache): the installer is not kept or reused"))
         if self.download_only:  # nothing else runs (issue 5, app.core.staging)
-            where = plan_checks.safe_expand(self.download_dir) if self.download_dir else "(no --download-dir)"
-            lines.append(f"Download only:   into {where}, with its line in SHA256SUMS there; "
-                         "no install, PATH, env or GPU check")
+            where = plan_checks.safe_expand(self.download_dir) if self.download_dir else _("(no --download-dir)")
+            lines.append(_("Download only:   into {where}, with its line in SHA256SUMS there; no install, "
+                           "PATH, env or GPU check").format(where=where))
             if self.log_file:
-                lines.append(f"Log file:        {self.log_file}")
-            lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
+                lines.append(_("Log file:        {log_file}").format(log_file=self.log_file))
+            lines.extend(_("Note:            {note}").format(note=note) for note in getattr(self, "notes", ()))
             return "\n".join(lines)
-        lines.append(f"Install to:      {self.resolved_prefix}" + ("  (update existing)" if self.update_existing else ""))
+        lines.append(_("Install to:      {resolved_prefix}").format(resolved_prefix=self.resolved_prefix) + (_("  (update existing)") if self.update_existing else ""))
         if self.if_exists in ("reuse", "repair"):
-            lines.append(f"If it exists:    {self.if_exists}" + (
-                " (no installer; PATH, env and GPU steps only)" if self.if_exists == "reuse" else
-                " (an installation this wizard made: an incomplete one is removed and installed again)"))
+            lines.append(_("If it exists:    {if_exists}").format(if_exists=self.if_exists) + (
+                _(" (no installer; PATH, env and GPU steps only)") if self.if_exists == "reuse" else
+                _(" (an installation this wizard made: an incomplete one is removed and installed again)")))
         if self.platform.os == "Windows":
-            lines.append(f"Install type:    {self.install_type}")
-            lines.append(f"Add to PATH:     {yes(self.add_to_path)}")
-            lines.append(f"Register Python: {yes(self.register_python)}")
+            lines.append(_("Install type:    {install_type}").format(install_type=self.install_type))
+            lines.append(_("Add to PATH:     {yes}").format(yes=yes(self.add_to_path)))
+            lines.append(_("Register Python: {yes}").format(yes=yes(self.register_python)))
         else:
             lines.extend(_shell_summary(self))
         if self.create_env and self.env_file is not None:
-            lines.append(f"Create env:      {self.env_name} from {Path(self.env_file).expanduser().absolute()}")
+            lines.append(_("Create env:      {env_name} from {absolute}").format(
+                           env_name=self.env_name, absolute=Path(self.env_file).expanduser().absolute()))
             lines.append(_tos_line(self))
             # the file's conda packages use the .condarc channels; its pip: section gets the pip index
             lines.extend(_sources_summary(self, ("conda channels", "pip packages")))
         elif self.create_env:
             pk = " ".join(presets.conda_specs(self)) or "(none)"
-            lines.append(f"Create env:      {self.env_name} (python={self.env_python}; {pk})")
+            lines.append(_("Create env:      {env_name} (python={env_python}; {pk})").format(
+                           env_name=self.env_name, env_python=self.env_python, pk=pk))
             if self.channels:
-                lines.append(f"Channels:        {', '.join(self.channels)}")
+                lines.append(_("Channels:        {channels}").format(channels=', '.join(self.channels)))
             lines.extend(_preset_summary(self))
             lines.append(_tos_line(self))
             lines.extend(_sources_summary(self))
         else:
-            lines.append("Create env:      no")
+            lines.append(_("Create env:      no"))
             lines.extend(_sources_summary(self, ("conda channels",)))  # the run still writes the .condarc
-        lines.append(f"GPU check:       {f'{self.gpu_steps} training steps' if self.gpu_check else 'no'}")
+        lines.append(_("GPU check:       {value}").format(
+                       value=_('{steps} training steps').format(steps=self.gpu_steps) if self.gpu_check else _('no')))
         if self.log_file:
-            lines.append(f"Log file:        {self.log_file}")
-        lines.extend(f"Note:            {note}" for note in getattr(self, "notes", ()))
+            lines.append(_("Log file:        {log_file}").format(log_file=self.log_file))
+        lines.extend(_("Note:            {note}").format(note=note) for note in getattr(self, "notes", ()))
         return "\n".join(lines)
 
 
@@ -552,9 +576,10 @@ def _distribution_problems(plan: InstallPlan) -> list[str]:
         return []  # mirrors.problems() reports the table
     if name in carrying or name == "auto":
         return []
-    return [f"The mirror {name} ({setting('mirror')}) carries no {dist.title} installers; for "
-            f"{setting('distribution')} {dist.name} choose one that does: {', '.join(carrying)} (or auto), or the URL "
-            f"of a {dist.title} release folder."]
+    return [_("The mirror {name} ({setting}) carries no {title} installers; for {setting2} {name2} choose "
+              "one that does: {carrying} (or auto), or the URL of a {title} release folder.").format(
+              name=name, setting=setting('mirror'), title=dist.title, setting2=setting('distribution'),
+              name2=dist.name, carrying=', '.join(carrying))]
 
 
 def _distribution_summary(plan: InstallPlan) -> list[str]:
@@ -562,18 +587,20 @@ def _distribution_summary(plan: InstallPlan) -> list[str]:
     dist = _distribution(plan)
     if dist.name == distributions.DEFAULT:
         return []
-    lines = [f"Distribution:    {dist.title} (channels: {', '.join(dist.channels)}; {dist.licence})"]
+    lines = [_("Distribution:    {title} (channels: {channels}; {licence})").format(
+               title=dist.title, channels=', '.join(dist.channels), licence=dist.licence)]
     if not plan.installer_file:
-        lines.append(f"SHA-256 from:    {dist.hash_source}")
+        lines.append(_("SHA-256 from:    {hash_source}").format(hash_source=dist.hash_source))
     return lines
 
 
 def _tos_line(plan: InstallPlan) -> str:
     """``Accept ToS:`` of the summary; for a distribution without Terms of Service, why none is needed."""
     if _distribution(plan).tos or plan.env_file is not None or (plan.channels and channels_use_defaults(plan.channels)):
-        return f"Accept ToS:      {'yes' if plan.accept_tos else 'no'}"
-    note = " (--accept-tos has no effect)" if plan.accept_tos else ""
-    return f"Accept ToS:      not needed: {_distribution(plan).title}'s conda-forge has no Terms of Service{note}"
+        return _("Accept ToS:      {value}").format(value=_('yes') if plan.accept_tos else _('no'))
+    note = _(" (--accept-tos has no effect)") if plan.accept_tos else ""
+    return _("Accept ToS:      not needed: {title}'s conda-forge has no Terms of Service{note}").format(
+             title=_distribution(plan).title, note=note)
 
 
 def _preset_summary(plan: InstallPlan) -> list[str]:
@@ -583,14 +610,14 @@ def _preset_summary(plan: InstallPlan) -> list[str]:
     try:
         choice = presets.resolve(plan)
     except (KeyError, torch_variant.VariantError) as exc:  # problems() reports these
-        return [f"Preset:          {plan.preset} ({exc})"]
-    lines = [f"Preset:          {choice.title}", f"                 {choice.reason}"]
+        return [_("Preset:          {preset} ({exc})").format(preset=plan.preset, exc=exc)]
+    lines = [_("Preset:          {title}").format(title=choice.title), _("                 {reason}").format(reason=choice.reason)]
     if choice.variant is not None:
         v = choice.variant
         lines.append(f"PyTorch:         {v.variant} ({v.title})")
         for step in pip_install.steps(plan, "python", choice):
-            lines.append(f"pip:             {step.text()}")
-            lines.append(f"                 {step.title}: from {step.source}")
+            lines.append(_("pip:             {step}").format(step=step.text()))
+            lines.append(_("                 {title}: from {source}").format(title=step.title, source=step.source))
     lines.extend(f"Warning:         {w}" for w in choice.warnings)
     return lines
 
@@ -600,15 +627,16 @@ def _sources_summary(plan: InstallPlan,
     """One line per part that the run uses (``which``: labels of :meth:`app.core.mirrors.Sources.parts`):
     where each comes from (:mod:`app.core.mirrors`)."""
     if plan.mirror.strip().lower() == "auto":  # issue 5: known once the mirrors are probed
-        return [f"{'Sources:':<17}the mirror that --mirror auto picks, for every part it carries (else the official ones)"]
+        return [_("Sources:         the mirror that --mirror auto picks, for every part it carries (else the "
+                  "official ones)")]
     try:
         src = mirrors.sources(plan)
     except mirrors.MirrorTableError as exc:
-        return [f"Sources:         {exc}"]
-    lines = [f"{label + ':':<17}{text}" for label, text in src.parts() if label in which]
+        return [_("Sources:         {exc}").format(exc=exc)]
+    lines = [f"{_(label) + ':':<17}{text}" for label, text in src.parts() if label in which]
     if src.url_only and plan.installer_file is None and lines:
-        lines.append(f"{'':17}(the --mirror URL gives only the installer; name a mirror, or use --condarc-mirror and "
-                     "--pip-index, for the other parts)")
+        lines.append(" " * 17 + _("(the --mirror URL gives only the installer; name a mirror, or use "
+                                  "--condarc-mirror and --pip-index, for the other parts)"))
     return lines
 
 
@@ -623,4 +651,4 @@ def _shell_summary(plan: InstallPlan) -> list[str]:
     from app.core import shells  # noqa: PLC0415 - shells imports this module
 
     first, *rest = shells.summary_text(plan.init_shells, plan.platform.os, plan.resolved_prefix)
-    return [f"conda init:      {first}"] + [f"                 {line}" for line in rest]
+    return [_("conda init:      {first}").format(first=first)] + [f"                 {line}" for line in rest]

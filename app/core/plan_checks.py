@@ -18,7 +18,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 from app.core.errors import UsageError
 from app.core.platform_info import PlatformInfo
-from app.i18n import _
+from app.i18n import N_, _
 
 #: The longest file or folder name most file systems take, in bytes (``NAME_MAX``: ext4, XFS, btrfs,
 #: APFS, NTFS in UTF-16 units).
@@ -43,10 +43,10 @@ def tilde_problem(text: str | os.PathLike, what: str) -> str | None:
         return None
     head = raw[1:].split("/", 1)[0].split(os.sep, 1)[0]
     if head:
-        return (f"{raw[:len(head) + 1]}: there is no user {head}; write the full path "
-                f"(given as {what}: {raw!r}).")
-    return (f"~: the home folder is not known (HOME is not set and this user has no entry in the user "
-            f"database); write the full path, or set HOME (given as {what}: {raw!r}).")
+        return (_("{raw}: there is no user {head}; write the full path (given as {what}: {raw2!r}).").format(
+                  raw=raw[:len(head) + 1], head=head, what=what, raw2=raw))
+    return (_("~: the home folder is not known (HOME is not set and this user has no entry in the user "
+              "database); write the full path, or set HOME (given as {what}: {raw!r}).").format(what=what, raw=raw))
 
 
 def expand(text: str | os.PathLike, what: str) -> Path:
@@ -57,7 +57,7 @@ def expand(text: str | os.PathLike, what: str) -> Path:
     """
     problem = tilde_problem(text, what)
     if problem:
-        raise UsageError(problem, fix="Write the full path (for example /home/NAME/miniconda3), without ~.")
+        raise UsageError(problem, fix=_("Write the full path (for example /home/NAME/miniconda3), without ~."))
     return Path(os.path.expanduser(os.fspath(text)))
 
 
@@ -85,28 +85,29 @@ def length_problem(path: str | os.PathLike, what: str) -> str | None:
     for part in data.replace(b"\\", b"/").split(b"/"):
         if len(part) > NAME_MAX:
             shown = part[:20].decode(errors="replace")
-            return (f"The path given as {what} has a folder name longer than {NAME_MAX} characters "
-                    f"({shown}... is {len(part)} bytes); file systems allow at most {NAME_MAX}. "
-                    "Choose a shorter path.")
+            return (_("The path given as {what} has a folder name longer than {name_max} characters "
+                      "({shown}... is {part} bytes); file systems allow at most {name_max}. Choose a shorter "
+                      "path.").format(what=what, name_max=NAME_MAX, shown=shown, part=len(part)))
     if len(data) >= PATH_MAX:
-        return (f"The path given as {what} is {len(data)} bytes long; paths are limited to {PATH_MAX - 1} bytes. "
-                "Choose a shorter path.")
+        return (_("The path given as {what} is {data} bytes long; paths are limited to {path_max} bytes. "
+                  "Choose a shorter path.").format(what=what, data=len(data), path_max=PATH_MAX - 1))
     return None
 
 
 _REASONS = {
-    errno.ENAMETOOLONG: f"a folder name longer than {NAME_MAX} characters (or a path that is too long)",
-    errno.ELOOP: "symbolic links that point in a circle (too many levels of links)",
-    errno.EACCES: "a folder on the way that you may not open (permission denied)",
-    errno.EPERM: "a folder on the way that you may not open (operation not permitted)",
-    errno.ENOTDIR: "a file where a folder is expected on the way",
-    errno.EIO: "an input/output error of the disk",
+    errno.ENAMETOOLONG: N_("a folder name longer than {name_max} characters (or a path that is too long)"),
+    errno.ELOOP: N_("symbolic links that point in a circle (too many levels of links)"),
+    errno.EACCES: N_("a folder on the way that you may not open (permission denied)"),
+    errno.EPERM: N_("a folder on the way that you may not open (operation not permitted)"),
+    errno.ENOTDIR: N_("a file where a folder is expected on the way"),
+    errno.EIO: N_("an input/output error of the disk"),
 }
 
 
 def os_error_reason(exc: OSError) -> str:
     """A short reason for an ``OSError`` met while looking at a path ("a folder name longer than 255 ...")."""
-    return _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+    known = _REASONS.get(exc.errno or 0)
+    return _(known).format(name_max=NAME_MAX) if known else (exc.strerror or str(exc)).lower()
 
 
 def stat_problem(path: Path, what: str) -> str | None:
@@ -119,7 +120,8 @@ def stat_problem(path: Path, what: str) -> str | None:
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as exc:
-            return f"{path} (given as {what}) cannot be used: it has {os_error_reason(exc)}."
+            return _("{path} (given as {what}) cannot be used: it has {os_error_reason}.").format(
+                     path=path, what=what, os_error_reason=os_error_reason(exc))
         except ValueError:
             return None
         return None
@@ -134,8 +136,8 @@ def dangling_link_problem(path: Path, what: str) -> str | None:
         target = os.readlink(path)
     except (OSError, ValueError):
         return None
-    return (f"{path} (given as {what}) is a link to {target}, which does not exist. "
-            f"Create {target} first, remove the link, or choose another location.")
+    return (_("{path} (given as {what}) is a link to {target}, which does not exist. Create {target} first, "
+              "remove the link, or choose another location.").format(path=path, what=what, target=target))
 
 
 def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
@@ -150,9 +152,9 @@ def writable_folder_problem(folder: Path) -> tuple[Path, str] | None:
         except OSError as exc:
             return p, os_error_reason(exc)
         if not stat.S_ISDIR(st.st_mode):
-            return p, "it is a file, not a folder"
+            return p, _("it is a file, not a folder")
         if not os.access(p, os.W_OK | os.X_OK):
-            return p, "it is not writable (read-only, locked, or not yours)"
+            return p, _("it is not writable (read-only, locked, or not yours)")
         return None
     return None
 
@@ -239,28 +241,32 @@ def location_problems(prefix: str | os.PathLike, os_name: str, what: str, env_na
         rest = text[2:] if re.match(r"^[A-Za-z]:", text) else text
         bad = _refused(rest, WINDOWS_REFUSED)
         if bad:
-            out.append(f"The install location {text} ({what}) contains {' '.join(bad)}, which the Windows "
-                       "installer refuses (it refuses ^ % ! = , ( ) and : / $ & | { } [ ] < > ~ \" ' ; ? @ * # ` "
-                       "in a location).")
+            out.append(_("The install location {text} ({what}) contains {bad}, which the Windows installer "
+                         "refuses (it refuses ^ % ! = , ( ) and : / $ & | {{ }} [ ] < > ~ \" ' ; ? @ * # ` in "
+                         "a location).").format(text=text, what=what, bad=' '.join(bad)))
         facts = facts if facts is not None else windows_facts()
         if facts.desktop is not None and (win == facts.desktop or facts.desktop in win.parents) \
                 or facts.desktop is not None and str(win).lower().startswith(str(facts.desktop).lower() + "\\"):
-            out.append(f"The install location {text} ({what}) is on the Desktop ({facts.desktop}), which the "
-                       "Windows installer refuses.")
+            out.append(_("The install location {text} ({what}) is on the Desktop ({desktop}), which the "
+                         "Windows installer refuses.").format(text=text, what=what, desktop=facts.desktop))
         if env_name is not None and facts.long_paths_enabled is not True:
             tail = len(f"\\envs\\{env_name}\\Lib\\site-packages\\") + LLM_ENV_LONGEST_RELATIVE
             longest = len(text) + tail
             if longest > WINDOWS_MAX_PATH:
-                out.append(f"The install location {text} ({what}) is too long: the longest file of the env "
-                           f"{env_name} (PyTorch's) would have a path of {longest} characters, and Windows allows "
-                           f"{WINDOWS_MAX_PATH} while long paths are off (LongPathsEnabled=0). Use a location of at "
-                           f"most {WINDOWS_MAX_PATH - tail} characters, or turn on long paths (an administrator: "
-                           "HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem, LongPathsEnabled=1).")
+                out.append(_("The install location {text} ({what}) is too long: the longest file of the env "
+                             "{env_name} (PyTorch's) would have a path of {longest} characters, and Windows "
+                             "allows {windows_max_path} while long paths are off (LongPathsEnabled=0). Use a "
+                             "location of at most {windows_max_path2} characters, or turn on long paths (an "
+                             "administrator: HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem, "
+                             "LongPathsEnabled=1).").format(
+                             text=text, what=what, env_name=env_name, longest=longest,
+                             windows_max_path=WINDOWS_MAX_PATH, windows_max_path2=WINDOWS_MAX_PATH - tail))
     else:
         bad = _refused(raw, UNIX_REFUSED)
         if bad:
-            out.append(f"The install location {raw} ({what}) contains {' '.join(bad)}, which breaks the quoting "
-                       "of conda's shell start-up block (conda init writes the path unescaped into quotes).")
+            out.append(_("The install location {raw} ({what}) contains {bad}, which breaks the quoting of "
+                         "conda's shell start-up block (conda init writes the path unescaped into quotes).").format(
+                         raw=raw, what=what, bad=' '.join(bad)))
     return out
 
 
@@ -345,7 +351,7 @@ def _is_broad(prefix: Path, home: Path | None) -> str | None:
         if p == h:
             return "home"
         if p in h.parents:
-            return "above home"
+            return _("above home")
     return None
 
 
@@ -362,7 +368,7 @@ def broad_prefix_problem(plan: Any, home: Path | None = None) -> str | None:
     if kind is None:
         return None
     what = {"root": _("the root folder of the disk"), "home": _("your home folder"),
-            "above home": _("a folder that holds your home folder")}[kind]
+            _("above home"): _("a folder that holds your home folder")}[kind]
     safe = safe_location(plan.platform.os, plan.install_type, None, home=home, current=plan.resolved_prefix) or (
         (home / "miniconda3") if home is not None else None)
     return _("The install location {prefix} ({flag}) is {what}, which is not empty: Miniconda needs a folder of its "
@@ -435,11 +441,14 @@ def installer_limit_problems(plan: Any) -> list[str]:
     for name, example in (("installer_timeout", 1800), ("installer_stall", 300)):
         value = getattr(plan, name, None)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            out.append(f"The setting {setting(name)} must be a whole number of seconds from {lo} to {hi} "
-                       f"(for example {example}), not {value!r}.")
+            out.append(_("The setting {setting} must be a whole number of seconds from {lo} to {hi} (for "
+                         "example {example}), not {value!r}.").format(
+                         setting=setting(name), lo=lo, hi=hi, example=example, value=value))
     if not out and plan.installer_stall > plan.installer_timeout:
-        out.append(f"The stall limit {setting('installer_stall')} ({plan.installer_stall} s) is longer than the "
-                   f"installer timeout {setting('installer_timeout')} ({plan.installer_timeout} s); make it shorter.")
+        out.append(_("The stall limit {setting} ({installer_stall} s) is longer than the installer timeout "
+                     "{setting2} ({installer_timeout} s); make it shorter.").format(
+                     setting=setting('installer_stall'), installer_stall=plan.installer_stall,
+                     setting2=setting('installer_timeout'), installer_timeout=plan.installer_timeout))
     return out
 
 
@@ -502,8 +511,9 @@ def pseudo_fs_problem(path: str | os.PathLike, what: str, thing: str, allow_devi
     if found is None or found[0].lower() not in PSEUDO_FILESYSTEMS:
         return None
     fstype, mount = found
-    return (f"{path} (given as {what}) is on {mount}, a {fstype} file system: a view of the kernel's state, "
-            f"not a disk, so it cannot hold {thing}. Choose a path on a disk, for example in your home folder.")
+    return (_("{path} (given as {what}) is on {mount}, a {fstype} file system: a view of the kernel's state, "
+              "not a disk, so it cannot hold {thing}. Choose a path on a disk, for example in your home "
+              "folder.").format(path=path, what=what, mount=mount, fstype=fstype, thing=thing))
 
 
 # ---- paths inside the prefix -------------------------------------------------------------------------------
@@ -531,26 +541,27 @@ def platform_problem(wanted: PlatformInfo, here: PlatformInfo, what: str) -> str
         return None
     if wanted.os == here.os == "Windows" and wanted.arch == "x86_64" and here.arch == "arm64":
         return None
-    why = (f"a {wanted.os} installer does not run on {here.os}" if wanted.os != here.os
-           else f"a {wanted.arch} installer does not run on a {here.arch} machine")
-    return (f"The platform {wanted.tag} ({what}) is not this machine's: this is {here.tag}, and {why}. "
-            f"Leave {what.split(' / ')[0]} out to use the detected {here.tag}.")
+    why = (_("a {os} installer does not run on {os2}").format(os=wanted.os, os2=here.os) if wanted.os != here.os
+           else _("a {arch} installer does not run on a {arch2} machine").format(arch=wanted.arch, arch2=here.arch))
+    return (_("The platform {tag} ({what}) is not this machine's: this is {tag2}, and {why}. Leave {flag} "
+              "out to use the detected {tag2}.").format(
+              tag=wanted.tag, what=what, tag2=here.tag, why=why, flag=what.split(' / ')[0]))
 
 
 # ---- answer-file encodings ---------------------------------------------------------------------------------
 
-SAVE_AS_UTF8 = ("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8 (Notepad: File > Save as > "
+SAVE_AS_UTF8 = N_("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8 (Notepad: File > Save as > "
                 "Encoding: UTF-8; PowerShell: Set-Content -Encoding utf8); or convert it with "
                 "iconv -f <its encoding> -t UTF-8 old.toml > new.toml (for example -f UTF-16LE, -f SHIFT-JIS, -f GBK).")
-SAVE_LATIN1_AS_UTF8 = ("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
+SAVE_LATIN1_AS_UTF8 = N_("Save the answer file as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
                        "iconv -f CP1252 -t UTF-8 old.toml > new.toml.")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with a byte-order mark"),
          (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
          (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
-_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-          (b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx?)"), (b"\x1f\x8b", "a gzip archive"),
-          (b"\x7fELF", "a program"), (b"MZ", "a Windows program"), (b"%PDF", "a PDF document"),
-          (b"\xd0\xcf\x11\xe0", "an old Office document"))
+_MAGIC = ((b"\x89PNG", N_("a PNG image")), (b"\xff\xd8\xff", N_("a JPEG image")), (b"GIF8", N_("a GIF image")),
+          (b"PK\x03\x04", N_("a ZIP archive (an .xlsx or .docx?)")), (b"\x1f\x8b", N_("a gzip archive")),
+          (b"\x7fELF", "a program"), (b"MZ", N_("a Windows program")), (b"%PDF", N_("a PDF document")),
+          (b"\xd0\xcf\x11\xe0", N_("an old Office document")))
 _TEXT_CONTROLS = {9, 10, 12, 13}
 
 
@@ -574,7 +585,7 @@ def _probably_latin1(data: bytes) -> bool:
     return not any(a >= 0x80 and b >= 0x80 for a, b in zip(data, data[1:]))
 
 
-def decode_config(data: bytes, path: Path | str, what: str = "answer file", fmt: str = "TOML",
+def decode_config(data: bytes, path: Path | str, what: str = _("answer file"), fmt: str = "TOML",
                   fixes: tuple[str, str] | None = None) -> str:
     """The text of an answer file, from its bytes.
 
@@ -590,25 +601,27 @@ def decode_config(data: bytes, path: Path | str, what: str = "answer file", fmt:
         UsageError: a binary file ("is not a text file"); UTF-16 without a byte-order mark; not UTF-8
             (the line and column; "probably Latin-1/Windows-1252" only when the bytes read as that).
     """
-    save_utf8, save_latin1 = fixes or (SAVE_AS_UTF8, SAVE_LATIN1_AS_UTF8)
+    save_utf8, save_latin1 = (_(f) for f in (fixes or (SAVE_AS_UTF8, SAVE_LATIN1_AS_UTF8)))
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise UsageError(f"The {what} {path} starts like {label} but is not valid {label}: {exc.reason}.",
+                raise UsageError(_("The {what} {path} starts like {label} but is not valid {label}: {reason}.").format(
+                                   what=what, path=path, label=label, reason=exc.reason),
                                  fix=save_utf8) from None
-    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    kind = next((_(name) for magic, name in _MAGIC if data.startswith(magic)), None)
     if b"\x00" in data and _utf16_pattern(data) and kind is None:
-        raise UsageError(f"The {what} {path} looks like UTF-16 without a byte-order mark (every other byte is 0); "
-                         "it must be UTF-8.", fix=save_utf8)
+        raise UsageError(_("The {what} {path} looks like UTF-16 without a byte-order mark (every other byte "
+                           "is 0); it must be UTF-8.").format(what=what, path=path), fix=save_utf8)
     controls = sum(1 for b in data[:4096] if b < 32 and b not in _TEXT_CONTROLS)
     if kind is not None or b"\x00" in data or controls > 0:
-        raise UsageError(f"The {what} {path} is not a text file" + (f": it looks like {kind}" if kind else
-                         " (it holds binary data)") + f"; an {what} is a {fmt} text file.",
-                         fix=save_utf8 if what != "answer file" else
-                         "Give the TOML answer file with --config, for example one written with "
-                         "--write-config fleet.toml.")
+        raise UsageError(_("The {what} {path} is not a text file").format(what=what, path=path) + (_(": it looks like {kind}").format(kind=kind) if kind else
+                         _(" (it holds binary data)")) + _("; an {what} is a {fmt} text file.").format(
+                                                        what=what, fmt=fmt),
+                         fix=save_utf8 if what != _("answer file") else
+                         _("Give the TOML answer file with --config, for example one written with "
+                         "--write-config fleet.toml."))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -616,10 +629,12 @@ def decode_config(data: bytes, path: Path | str, what: str = "answer file", fmt:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start]
         latin1 = _probably_latin1(data)
-        guess = (f"; it is probably Latin-1/Windows-1252, where that byte is {bytes([byte]).decode('cp1252')!r}"
+        guess = (_("; it is probably Latin-1/Windows-1252, where that byte is {decode!r}").format(
+                   decode=bytes([byte]).decode('cp1252'))
                  if latin1 else "")
-        raise UsageError(f"The {what} {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column {column} "
-                         f"cannot be read{guess}. {fmt} files must be UTF-8.",
+        raise UsageError(_("The {what} {path} is not UTF-8: byte 0x{byte:02X} at line {line}, column "
+                           "{column} cannot be read{guess}. {fmt} files must be UTF-8.").format(
+                           what=what, path=path, byte=byte, line=line, column=column, guess=guess, fmt=fmt),
                          fix=save_latin1 if latin1 else save_utf8) from None
 
 
@@ -662,23 +677,30 @@ def nesting_problems(plan: Any) -> list[str]:
     if plan.installer_file is None:
         folder = safe_expand(plan.download_dir) if plan.download_dir is not None else default_folder("download")
         if folder is None:
-            out.append(f"The default download folder is in the home folder, which is not known (HOME is not set); "
-                       f"give one with {setting('download_dir')}, for example {beside}, or set HOME.")
+            out.append(_("The default download folder is in the home folder, which is not known (HOME is not "
+                         "set); give one with {setting}, for example {beside}, or set HOME.").format(
+                         setting=setting('download_dir'), beside=beside))
         elif prefix is not None and folder.is_absolute() and is_inside(folder, prefix):
-            given = f"The download folder {folder} ({setting('download_dir')})" if plan.download_dir is not None \
-                else f"The default download folder {folder}"
-            out.append(f"{given} is inside the install location {prefix} ({setting('prefix')}); the installer needs "
-                       f"that location empty. Leave {setting('download_dir')} out for the default folder, or "
-                       f"choose a folder beside the install location, for example {beside}.")
+            given = _("The download folder {folder} ({setting})").format(
+                      folder=folder, setting=setting('download_dir')) if plan.download_dir is not None \
+                else _("The default download folder {folder}").format(folder=folder)
+            out.append(_("{given} is inside the install location {prefix} ({setting}); the installer needs "
+                         "that location empty. Leave {setting2} out for the default folder, or choose a "
+                         "folder beside the install location, for example {beside}.").format(
+                         given=given, prefix=prefix, setting=setting('prefix'), setting2=setting('download_dir'),
+                         beside=beside))
     log = safe_expand(plan.log_file) if plan.log_file is not None else None
     if log is None and default_folder("log") is None:
-        out.append(f"The default log folder is in the home folder, which is not known (HOME is not set); give a "
-                   f"log file with {setting('log_file')}, for example {log_example}, or set HOME.")
+        out.append(_("The default log folder is in the home folder, which is not known (HOME is not set); "
+                     "give a log file with {setting}, for example {log_example}, or set HOME.").format(
+                     setting=setting('log_file'), log_example=log_example))
     elif prefix is not None and log is not None and log.is_absolute() and is_inside(log, prefix):
-        out.append(f"The log file {log} ({setting('log_file')}) is inside the install location {prefix} "
-                   f"({setting('prefix')}); the installer needs that location empty, and a failed install's "
-                   f"clean-up would remove the log. Leave {setting('log_file')} out for the default log folder, "
-                   f"or choose a file beside the install location, for example {log_example}.")
+        out.append(_("The log file {log} ({setting}) is inside the install location {prefix} ({setting2}); "
+                     "the installer needs that location empty, and a failed install's clean-up would remove "
+                     "the log. Leave {setting} out for the default log folder, or choose a file beside the "
+                     "install location, for example {log_example}.").format(
+                     log=log, setting=setting('log_file'), prefix=prefix, setting2=setting('prefix'),
+                     log_example=log_example))
     return out
 
 

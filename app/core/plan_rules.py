@@ -88,21 +88,24 @@ def mirror_problem(mirror: str) -> str | None:
     1-65535, no ``?query`` or ``#fragment``); a local folder (a path, absolute or relative to the current
     folder, or a ``file:///`` URL) that exists.
     """
-    example = f"for example --mirror tuna, or --mirror {MIRRORS['tuna']}, or a local folder such as /srv/miniconda"
+    example = _("for example --mirror tuna, or --mirror {mirrors}, or a local folder such as /srv/miniconda").format(
+                mirrors=MIRRORS['tuna'])
     text = mirror.strip()
     if not text:
-        return f"The mirror ({setting('mirror')}) is empty; give one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
+        return _("The mirror ({setting}) is empty; give one of {mirrors}, a URL or a local folder "
+                 "({example}).").format(setting=setting('mirror'), mirrors=', '.join(MIRRORS), example=example)
     if text.lower() in MIRRORS:
         return None
     if text.lower() == "auto":  # --mirror auto: the fastest named mirror, probed before the download (issue 5)
         return None
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        return f"The mirror {text!r} ({setting('mirror')}) contains a control character (a line break or tab?); give it on one line ({example})."
+        return _("The mirror {text!r} ({setting}) contains a control character (a line break or tab?); give "
+                 "it on one line ({example}).").format(text=text, setting=setting('mirror'), example=example)
     folder = local_mirror_path(text)
     if folder is not None:
         if text.lower().startswith("file:") and any(c.isspace() for c in text):
-            return (f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 "
-                    "or give the folder as a plain path.")
+            return (_("The mirror URL {text!r} ({setting}) contains a space; write it as %20 or give the "
+                      "folder as a plain path.").format(text=text, setting=setting('mirror')))
         if text.lower().startswith("file:") and (problem := _query_problem(text)):
             return problem
         if problem := plan_checks.tilde_problem(text, setting("mirror")):
@@ -112,30 +115,41 @@ def mirror_problem(mirror: str) -> str | None:
         if problem := plan_checks.stat_problem(folder, setting("mirror")):
             return problem
         if not folder.exists():
-            where = "" if folder.is_absolute() else f" (looked for in the current folder {os.getcwd()})"
-            return (f"The mirror folder {folder if folder.is_absolute() else text} ({setting('mirror')}) does not exist: no such folder{where}; "
-                    f"check the path ({example}).")
+            where = "" if folder.is_absolute() else _(" (looked for in the current folder {getcwd})").format(
+                                                      getcwd=os.getcwd())
+            return (_("The mirror folder {folder} ({setting}) does not exist: no such folder{where}; check "
+                      "the path ({example}).").format(
+                      folder=folder if folder.is_absolute() else text, setting=setting('mirror'), where=where,
+                      example=example))
         if not folder.is_dir():
-            return (f"The mirror {folder} ({setting('mirror')}) is a file, not a folder; give the folder that holds "
-                    "the Miniconda installers, or use --installer-file for one installer.")
+            return (_("The mirror {folder} ({setting}) is a file, not a folder; give the folder that holds "
+                      "the Miniconda installers, or use --installer-file for one installer.").format(
+                      folder=folder, setting=setting('mirror')))
         return None
     if "://" not in text:
-        return f"Unknown mirror {text!r} ({setting('mirror')}): use one of {', '.join(MIRRORS)}, a URL or a local folder ({example})."
+        return _("Unknown mirror {text!r} ({setting}): use one of {mirrors}, a URL or a local folder "
+                 "({example}).").format(
+                 text=text, setting=setting('mirror'), mirrors=', '.join(MIRRORS), example=example)
     try:
         parts = urlsplit(text)
     except ValueError as exc:  # "Invalid IPv6 URL" for an unclosed [
-        return f"The mirror URL {text!r} ({setting('mirror')}) cannot be read: {exc} ({example})."
+        return _("The mirror URL {text!r} ({setting}) cannot be read: {exc} ({example}).").format(
+                 text=text, setting=setting('mirror'), exc=exc, example=example)
     scheme = parts.scheme.lower()
     if scheme == "file":
-        return (f"The mirror URL {text!r} ({setting('mirror')}) names another host; a file:// URL must name a local "
-                "folder, with three slashes: file:///srv/miniconda/.")
+        return (_("The mirror URL {text!r} ({setting}) names another host; a file:// URL must name a local "
+                  "folder, with three slashes: file:///srv/miniconda/.").format(
+                  text=text, setting=setting('mirror')))
     if scheme not in ("http", "https"):
-        return (f"The mirror URL {text!r} ({setting('mirror')}) uses {parts.scheme or 'no'}://; only http://, https:// "
-                f"and file:// (a local folder) work ({example}).")
+        return (_("The mirror URL {text!r} ({setting}) uses {scheme}://; only http://, https:// and file:// "
+                  "(a local folder) work ({example}).").format(
+                  text=text, setting=setting('mirror'), scheme=parts.scheme or 'no', example=example))
     if any(c.isspace() for c in text):
-        return f"The mirror URL {text!r} ({setting('mirror')}) contains a space; write it as %20 ({example})."
+        return _("The mirror URL {text!r} ({setting}) contains a space; write it as %20 ({example}).").format(
+                 text=text, setting=setting('mirror'), example=example)
     if not parts.hostname:
-        return f"The mirror URL {text!r} ({setting('mirror')}) has no host name ({example})."
+        return _("The mirror URL {text!r} ({setting}) has no host name ({example}).").format(
+                 text=text, setting=setting('mirror'), example=example)
     if problem := _query_problem(text):
         return problem
     try:
@@ -143,8 +157,9 @@ def mirror_problem(mirror: str) -> str | None:
     except ValueError:
         port = -1
     if port is not None and not 1 <= port <= 65535:
-        return (f"The mirror URL {text!r} ({setting('mirror')}) has an invalid port: ports are 1 to 65535 "
-                f"(for example https://mirror.example.org:8443/miniconda/).")
+        return (_("The mirror URL {text!r} ({setting}) has an invalid port: ports are 1 to 65535 (for "
+                  "example https://mirror.example.org:8443/miniconda/).").format(
+                  text=text, setting=setting('mirror')))
     return None
 
 
@@ -154,8 +169,9 @@ def _query_problem(text: str) -> str | None:
     parts = urlsplit(text)
     if parts.query or parts.fragment or "?" in text or "#" in text:
         what = "a query (?...)" if parts.query or "?" in text else "a fragment (#...)"
-        return (f"The mirror URL {text!r} ({setting('mirror')}) has {what}; give the folder that holds the "
-                f"installers, without ? or #, for example {MIRRORS['tuna']}.")
+        return (_("The mirror URL {text!r} ({setting}) has {what}; give the folder that holds the "
+                  "installers, without ? or #, for example {mirrors}.").format(
+                  text=text, setting=setting('mirror'), what=what, mirrors=MIRRORS['tuna']))
     return None
 
 
@@ -173,41 +189,50 @@ def installer_file_problem(path: Path, platform: PlatformInfo | None = None) -> 
     """
     key = setting("installer_file")
     if any(ord(c) < 32 for c in str(path)):
-        return f"The installer file {str(path)!r} ({key}) contains control characters; give a plain path."
+        return _("The installer file {path!r} ({key}) contains control characters; give a plain path.").format(
+                 path=str(path), key=key)
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return f"The installer file {path} ({key}) does not exist. Check the path, or leave it out to download."
+        return _("The installer file {path} ({key}) does not exist. Check the path, or leave it out to "
+                 "download.").format(path=path, key=key)
     except NotADirectoryError:
-        return f"The installer file {path} ({key}) does not exist: a folder on its path is a file."
+        return _("The installer file {path} ({key}) does not exist: a folder on its path is a file.").format(
+                 path=path, key=key)
     except OSError as exc:
-        return f"The installer file {path} ({key}) cannot be read: {exc.strerror or exc}."
+        return _("The installer file {path} ({key}) cannot be read: {strerror}.").format(
+                 path=path, key=key, strerror=exc.strerror or exc)
     if stat.S_ISDIR(st.st_mode):
-        return f"The installer {path} ({key}) is a folder, not a file. Give the installer file itself, for example {path / 'Miniconda3-latest-Linux-x86_64.sh'}."
+        return _("The installer {path} ({key}) is a folder, not a file. Give the installer file itself, for "
+                 "example {path2}.").format(path=path, key=key, path2=path / 'Miniconda3-latest-Linux-x86_64.sh')
     if not stat.S_ISREG(st.st_mode):
-        return f"The installer {path} ({key}) is not a regular file."
+        return _("The installer {path} ({key}) is not a regular file.").format(path=path, key=key)
     ext = path.suffix.lower()
     if ext not in INSTALLER_MAGIC:
-        return (f"The installer file {path} ({key}) is not a Miniconda installer: expected a .sh, .exe or .pkg file "
-                "(for example Miniconda3-latest-Linux-x86_64.sh).")
+        return (_("The installer file {path} ({key}) is not a Miniconda installer: expected a .sh, .exe or "
+                  ".pkg file (for example Miniconda3-latest-Linux-x86_64.sh).").format(path=path, key=key))
     if platform is not None and platform.os in EXTENSIONS and ext not in EXTENSIONS[platform.os]:
         wanted = " or ".join(EXTENSIONS[platform.os])
-        return (f"The installer file {path} ({key}) is a {ext} installer, which does not run on {platform.describe()}; "
-                f"use the {wanted} installer for it.")
+        return (_("The installer file {path} ({key}) is a {ext} installer, which does not run on {platform}; "
+                  "use the {wanted} installer for it.").format(
+                  path=path, key=key, ext=ext, platform=platform.describe(), wanted=wanted))
     if st.st_size == 0:
-        return (f"The installer file {path} ({key}) is empty (0 bytes); download it again (for example "
-                "https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh).")
+        return (_("The installer file {path} ({key}) is empty (0 bytes); download it again (for example "
+                  "https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh).").format(
+                  path=path, key=key))
     magic, kind = INSTALLER_MAGIC[ext]
     try:
         with open(path, "rb") as fh:
             head = fh.read(512)
     except OSError as exc:
-        return f"The installer file {path} ({key}) cannot be read: {exc.strerror or exc}."
+        return _("The installer file {path} ({key}) cannot be read: {strerror}.").format(
+                 path=path, key=key, strerror=exc.strerror or exc)
     if not head.startswith(magic):
-        hint = " It looks like a web page (a failed download?)." if b"<html" in head.lower() or head.lstrip().startswith(b"<") else ""
-        return (f"The installer file {path} ({key}) is not {kind}: a {ext} installer starts with {magic.decode()!r}, "
-                f"this file with {head[:len(magic)]!r}.{hint} Download the installer again (for example from "
-                "https://repo.anaconda.com/miniconda/).")
+        hint = _(" It looks like a web page (a failed download?).") if b"<html" in head.lower() or head.lstrip().startswith(b"<") else ""
+        return (_("The installer file {path} ({key}) is not {kind}: a {ext} installer starts with "
+                  "{decode!r}, this file with {head!r}.{hint} Download the installer again (for example from "
+                  "https://repo.anaconda.com/miniconda/).").format(
+                  path=path, key=key, kind=kind, ext=ext, decode=magic.decode(), head=head[:len(magic)], hint=hint))
     return None
 
 
@@ -215,19 +240,22 @@ def env_name_problem(name: str, windows: bool = False) -> str | None:
     """Why ``name`` cannot be the env to create, or ``None`` (rules at :data:`_ENV_NAME_RE`)."""
     key = setting("env_name")
     if not name:
-        return f"The env name ({key}) is empty; give a name such as 'llm'."
+        return _("The env name ({key}) is empty; give a name such as 'llm'.").format(key=key)
     if name.lower() in _RESERVED_ENV_NAMES:
-        return f"The env name {name!r} ({key}) is conda's own base environment; choose another name, for example 'llm'."
+        return _("The env name {name!r} ({key}) is conda's own base environment; choose another name, for "
+                 "example 'llm'.").format(name=name, key=key)
     if name in (".", "..") or name.startswith("-") or not _ENV_NAME_RE.match(name) or (
             windows and name.lower().split(".")[0] in _WIN_RESERVED):
-        why = ("starts with '-', which conda reads as an option" if name.startswith("-")
-               else "is not a new folder name" if name in (".", "..")
-               else "is a name Windows reserves" if windows and name.lower().split(".")[0] in _WIN_RESERVED
-               else "has characters conda or the shell cannot take")
-        return (f"The env name {name!r} ({key}) {why}: use ASCII letters, digits, '_', '.', '+' or '-', starting "
-                "with a letter, digit or '_' (for example 'llm' or 'llm-3.11').")
+        why = (_("starts with '-', which conda reads as an option") if name.startswith("-")
+               else _("is not a new folder name") if name in (".", "..")
+               else _("is a name Windows reserves") if windows and name.lower().split(".")[0] in _WIN_RESERVED
+               else _("has characters conda or the shell cannot take"))
+        return (_("The env name {name!r} ({key}) {why}: use ASCII letters, digits, '_', '.', '+' or '-', "
+                  "starting with a letter, digit or '_' (for example 'llm' or 'llm-3.11').").format(
+                  name=name, key=key, why=why))
     if len(name) > 64:
-        return f"The env name {name[:20]!r}... ({key}) is {len(name)} characters long; keep it to 64 or fewer (for example 'llm')."
+        return _("The env name {name!r}... ({key}) is {name2} characters long; keep it to 64 or fewer (for "
+                 "example 'llm').").format(name=name[:20], key=key, name2=len(name))
     return None
 
 
@@ -239,8 +267,9 @@ def channel_problem(channel: str) -> str | None:
     text = channel.strip()
     if re.match(r"^(https?|file)://\S+$", text, re.IGNORECASE) or _CHANNEL_NAME_RE.match(text):
         return None
-    return (f"The channel {channel!r} ({setting('channels')}) is not a channel name or URL "
-            "(for example conda-forge, defaults, or https://conda.anaconda.org/conda-forge).")
+    return (_("The channel {channel!r} ({setting}) is not a channel name or URL (for example conda-forge, "
+              "defaults, or https://conda.anaconda.org/conda-forge).").format(
+              channel=channel, setting=setting('channels')))
 
 
 #: The type each answer-file key must have (TOML gives real types): see :func:`_coerce`.
@@ -284,14 +313,14 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        return _("the number {value!r}").format(value=value)
     if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"a {type(value).__name__}"
+        return _("the text {value!r}").format(value=value)
+    return _("a {__name__}").format(__name__=type(value).__name__)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -305,12 +334,13 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, PlatformInfo):
             return value
         if not isinstance(value, str):
-            raise UsageError(f"platform must be a string such as \"Linux-x86_64\", not {_describe(value)}.")
+            raise UsageError(_("platform must be a string such as \"Linux-x86_64\", not {describe}.").format(
+                               describe=_describe(value)))
         os_name, _sep, arch = value.partition("-")
         if os_name not in ARCHES or not arch:
-            raise UsageError(f"Unknown platform {value!r} ({setting('platform')}): write it like Linux-x86_64, "
-                             "MacOSX-arm64 or Windows-x86_64.",
-                             fix="Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64.")
+            raise UsageError(_("Unknown platform {value!r} ({setting}): write it like Linux-x86_64, "
+                               "MacOSX-arm64 or Windows-x86_64.").format(value=value, setting=setting('platform')),
+                             fix=_("Write it like Linux-x86_64, MacOSX-arm64 or Windows-x86_64."))
         return PlatformInfo(os_name, arch)
     if name == "distribution" and isinstance(value, str):  # issue 7: miniconda | miniforge, any case
         return value.strip().lower()
@@ -322,11 +352,13 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None and name != "prefix":
             return None
         if not isinstance(value, str):
-            raise UsageError(f"{name} must be a string such as {_STRING_EXAMPLES[name]} (a path in quotes), "
-                             f"not {_describe(value)}.")
+            raise UsageError(_("{name} must be a string such as {_string_examples} (a path in quotes), not "
+                               "{describe}.").format(
+                               name=name, _string_examples=_STRING_EXAMPLES[name], describe=_describe(value)))
         if not value.strip():
-            raise UsageError(f"The path given as {setting(name)} is empty; give one such as {_STRING_EXAMPLES[name]}, "
-                             "or leave it out for the default.")
+            raise UsageError(_("The path given as {setting} is empty; give one such as {_string_examples}, "
+                               "or leave it out for the default.").format(
+                               setting=setting(name), _string_examples=_STRING_EXAMPLES[name]))
         return plan_checks.expand(value, setting(name))
     if name == "mirror" and isinstance(value, str):
         folder = local_mirror_path(value)
@@ -341,12 +373,13 @@ def _coerce(name: str, value: Any) -> Any:
         elif isinstance(value, (list, tuple)):
             bad = [v for v in value if not isinstance(v, str)]
             if bad:
-                raise UsageError(f"{name} must be a list of strings such as {_LIST_EXAMPLES[name]}; "
-                                 f"{_describe(bad[0])} is not a string (put it in quotes).")
+                raise UsageError(_("{name} must be a list of strings such as {_list_examples}; {describe} is "
+                                   "not a string (put it in quotes).").format(
+                                   name=name, _list_examples=_LIST_EXAMPLES[name], describe=_describe(bad[0])))
             words = [v.strip() for v in value]
         else:
-            raise UsageError(f"{name} must be a list of strings such as {_LIST_EXAMPLES[name]}, "
-                             f"not {_describe(value)}.")
+            raise UsageError(_("{name} must be a list of strings such as {_list_examples}, not {describe}.").format(
+                               name=name, _list_examples=_LIST_EXAMPLES[name], describe=_describe(value)))
         if name == "packages":
             words = [_canonical_spec(w) for w in words]
         if name == "init_shells":
@@ -361,23 +394,28 @@ def _coerce(name: str, value: Any) -> Any:
         return tuple(words)
     if name in _BOOL_KEYS:
         if not isinstance(value, bool):
-            raise UsageError(f"{name} must be true or false (without quotes), not {_describe(value)}.")
+            raise UsageError(_("{name} must be true or false (without quotes), not {describe}.").format(
+                               name=name, describe=_describe(value)))
         return value
     if name == "gpu_steps":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"gpu_steps must be a whole number such as 60, not {_describe(value)}.")
+            raise UsageError(_("gpu_steps must be a whole number such as 60, not {describe}.").format(
+                               describe=_describe(value)))
         return value
     if name in ("installer_timeout", "installer_stall"):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{name} must be a whole number of seconds such as 1800, not {_describe(value)}.")
+            raise UsageError(_("{name} must be a whole number of seconds such as 1800, not {describe}.").format(
+                               name=name, describe=_describe(value)))
         return value
     if name == "connections":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise UsageError(f"connections must be a whole number such as 8, not {_describe(value)}.")
+            raise UsageError(_("connections must be a whole number such as 8, not {describe}.").format(
+                               describe=_describe(value)))
         return value
     if name == "stall_timeout":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"stall_timeout must be a number of seconds such as 30, not {_describe(value)}.")
+            raise UsageError(_("stall_timeout must be a number of seconds such as 30, not {describe}.").format(
+                               describe=_describe(value)))
         return float(value)
     if name == "installer" and value is None:
         return None
@@ -387,8 +425,10 @@ def _coerce(name: str, value: Any) -> Any:
         example = _STRING_EXAMPLES.get(name, '"..."')
         extra = ""
         if name == "env_python" and isinstance(value, float):
-            extra = f" (in TOML a bare {value!r} is a number, so 3.10 would become 3.1: write env_python = \"3.10\")"
-        raise UsageError(f"{name} must be a string such as {example}, not {_describe(value)}{extra}.")
+            extra = _(" (in TOML a bare {value!r} is a number, so 3.10 would become 3.1: write env_python = "
+                      "\"3.10\")").format(value=value)
+        raise UsageError(_("{name} must be a string such as {example}, not {describe}{extra}.").format(
+                           name=name, example=example, describe=_describe(value), extra=extra))
     return value.strip()
 
 

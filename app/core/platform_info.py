@@ -31,6 +31,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from app.i18n import _
 
 OS_NAMES = ("Linux", "MacOSX", "Windows")
 ARCHES = {
@@ -93,9 +94,9 @@ class PlatformInfo:
         nice = {"MacOSX": "macOS"}.get(self.os, self.os)
         text = f"{nice} {self.macos} {self.arch}" if self.macos else f"{nice} {self.arch}"
         if self.translated:
-            text += " (this program runs translated)"
+            text += _(" (this program runs translated)")
         if self.kernel_arch and self.kernel_arch != self.arch:
-            text += f" (userland; the kernel is {self.kernel_arch})"
+            text += _(" (userland; the kernel is {kernel_arch})").format(kernel_arch=self.kernel_arch)
         if self.glibc:
             text += f", glibc {self.glibc}"
         return text

@@ -230,7 +230,7 @@ class _Run:
             except _Stop as stop:
                 code = stop.args[0]
                 if code in (429, 500, 502, 503, 504):  # urllib3 already retried these; count one more try
-                    reason = f"the server answered HTTP {code}"
+                    reason = _("the server answered HTTP {code}").format(code=code)
                 else:
                     raise DownloadError(_('Downloading {url} failed: the server answered HTTP {code} for a byte range of the file.').format(url=self.url, code=code),
                                         fix=_('Choose another installer or another mirror (--mirror in silent mode).'))
@@ -275,11 +275,14 @@ class _Run:
                 now = time.monotonic()
                 if now - window_start >= self.stall_timeout:
                     if window_bytes < STALL_MIN_RATE * (now - window_start):
-                        return (f"the connection stalled ({format_bytes(window_bytes)} in {now - window_start:.0f} s, "
-                                f"under {format_bytes(STALL_MIN_RATE)}/s)")
+                        return (_("the connection stalled ({format_bytes} in {now:.0f} s, under "
+                                  "{format_bytes2}/s)").format(
+                                  format_bytes=format_bytes(window_bytes), now=now - window_start,
+                                  format_bytes2=format_bytes(STALL_MIN_RATE)))
                     window_start, window_bytes = now, 0
             if seg.left > 0:
-                return f"the connection closed with {format_bytes(seg.left)} of the segment left"
+                return _("the connection closed with {format_bytes} of the segment left").format(
+                         format_bytes=format_bytes(seg.left))
             return None
         finally:
             with self.lock:
@@ -391,7 +394,7 @@ def download(url: str, part: Path, session: requests.Session, reporter: Reporter
         if run.error is not None and not cancel.cancelled:
             raise run.error
         if cancel.cancelled or any(s.left for s in segs):
-            raise Cancelled("cancelled by the user")
+            raise Cancelled(_("cancelled by the user"))
     finally:
         os.close(fd)
     return True

@@ -366,7 +366,7 @@ def stage_summary(folder: Path, name: str) -> str:
     else:
         head = _("Staged {path} (unverified: no line in {sums}).").format(path=staged, sums=SHA256SUMS)
     return head + " " + _("Install from it (offline) with:") + \
-        f"\n  miniconda-wizard --silent --installer-file {staged}"
+        _("\n  miniconda-wizard --silent --installer-file {staged}").format(staged=staged)
 
 
 def fetch(plan, choice, session, reporter: Reporter, cancel: CancelToken) -> Path:

@@ -23,6 +23,22 @@ def english_after(qapp):
     i18n.install_qt_translators(qapp, "en")
 
 
+#: Product names and commands, which stay as they are in every language.
+PRODUCT_NAMES = {"Miniconda", "Miniforge", "conda", "PowerShell", "pip", "PyTorch", "CUDA", "init", "powershell",
+                 "bash", "zsh", "fish", "cmd", "mamba", "Anaconda"}
+
+
+def _only_names(text: str) -> bool:
+    """Whether ``text`` holds no words but :data:`PRODUCT_NAMES` (and punctuation / digits)."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9.+-]*", text.replace("&", ""))
+    return bool(words) and all(w in PRODUCT_NAMES for w in words)
+
+
+def test_only_names_accepts_product_names_and_refuses_english_words():
+    assert _only_names("Miniconda") and _only_names("&Miniforge") and _only_names("PowerShell  (conda init powershell)")
+    assert not _only_names("Install Miniconda") and not _only_names("Next") and not _only_names("Use conda-forge")
+
+
 def _wizard(qtbot, tmp_path):
     plan = local_plan(tmp_path, "http://127.0.0.1:9/")  # never answers: the first page shows its error
     w = InstallerWizard(plan, log=RecordingReporter(), confirm_close=False)
@@ -41,11 +57,10 @@ def test_every_page_title_and_subtitle_is_chinese(qtbot, qapp, tmp_path, english
             assert HAN.search(page.title()), (pid, page.title())
             assert HAN.search(page.subTitle()), (pid, page.subTitle())
             # every non-empty button text on the page is translated (not one English word left)
+            # (a control whose text is only product names and commands, such as "Miniconda", may stay as it is)
             for b in page.findChildren(QAbstractButton):
                 if b.text() and re.search(r"[A-Za-z]{3,}", b.text()):
-                    # product names (the distribution choice) stay as they are
-                    assert HAN.search(b.text()) or b.text().strip("&") in {"PowerShell  (conda init powershell)",
-                                                                           "Miniconda", "Miniforge"}, (pid, b.text())
+                    assert HAN.search(b.text()) or _only_names(b.text()), (pid, b.text())
         assert all(HAN.search(t) for t in w.steps.texts())
         # Qt's own wizard buttons (qtbase_zh_CN.qm)
         assert w.buttonText(QWizard.WizardButton.CancelButton) == "取消"
