@@ -24,8 +24,9 @@ def _cancelled(name: str, json_events: bool) -> int:
     for sig in handled_signals():  # a second signal must not interrupt this report (entry() restores them)
         signal.signal(sig, signal.SIG_IGN)
     code = exit_code_for(name)
-    text = _start_language()("Cancelled by {signal} while the wizard was starting; nothing was changed (no log file "
-                              "was written yet).").format(signal=name)
+    _ = _start_language()
+    text = _("Cancelled by {signal} while the wizard was starting; nothing was changed (no log file was written "
+             "yet).").format(signal=name)
     if json_events:
         print(event_line("cancelled", exit_code=code, signal=name, stage=None, message=text), flush=True)
     else:
