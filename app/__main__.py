@@ -24,12 +24,32 @@ def _cancelled(name: str, json_events: bool) -> int:
     for sig in handled_signals():  # a second signal must not interrupt this report (entry() restores them)
         signal.signal(sig, signal.SIG_IGN)
     code = exit_code_for(name)
-    text = f"Cancelled by {name} while the wizard was starting; nothing was changed (no log file was written yet)."
+    _ = _start_language()
+    text = _("Cancelled by {signal} while the wizard was starting; nothing was changed (no log file was written "
+             "yet).").format(signal=name)
     if json_events:
         print(event_line("cancelled", exit_code=code, signal=name, stage=None, message=text), flush=True)
     else:
         print(text, file=sys.stderr, flush=True)
     return code
+
+
+def _start_language():
+    """gettext's ``_`` in the language the run asked for (``--lang X`` / ``--lang=X``, else the system locale), set
+    here because the cancel came before :mod:`app.cli` set it; English when that fails."""
+    from app import i18n
+
+    argv, lang = sys.argv[1:], None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    try:
+        i18n.set_language(lang if lang in i18n.LANGUAGES else None)
+    except (OSError, ValueError):
+        pass
+    return i18n._
 
 
 def entry() -> int:

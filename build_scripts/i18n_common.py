@@ -88,22 +88,34 @@ def extract_pot(pot: Path) -> None:
     keep_if_same(pot, before)
 
 
-#: Data files whose user-facing texts are gettext ids: file -> the keys of each ``[[row]]`` that are shown.
-TABLE_TEXTS = {"resources/conda_errors.toml": ("explanation", "fix", "explanation_without", "fix_without")}
+#: Data files whose user-facing texts are gettext ids: file -> the keys that are shown, wherever they stand
+#: (each ``[[row]]`` of conda_errors.toml; ``[preset.NAME]`` and ``[variant.NAME]`` / ``[variant.NAME.on.TAG]``
+#: tables). Translated at use: app.core.conda_errors, app.core.presets.load, app.core.torch_variant.
+TABLE_TEXTS = {"resources/conda_errors.toml": ("explanation", "fix", "explanation_without", "fix_without"),
+               "resources/presets.toml": ("title", "description", "reason"),
+               "resources/torch_variants.toml": ("title", "description", "reason")}
 
 
 def table_texts() -> list[tuple[str, str]]:
-    """``(text, "file row-id")`` for every shown text of :data:`TABLE_TEXTS` (app.core.conda_errors translates
-    them at use)."""
+    """``(text, "file where")`` for every shown text of :data:`TABLE_TEXTS`: ``where`` is ``row-id.key`` for a
+    ``[[row]]``, else the dotted path of the key (``preset.llm-gpu.title``)."""
     import tomllib
 
-    out = []
+    out: list[tuple[str, str]] = []
+
+    def walk(node, path: str, rel: str, keys: tuple[str, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in keys and isinstance(v, str) and v:
+                    out.append((v, f"{rel} {path}{k}"))
+                else:
+                    walk(v, f"{path}{k}.", rel, keys)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, f"{item.get('id', '?')}." if isinstance(item, dict) else path, rel, keys)
+
     for rel, keys in TABLE_TEXTS.items():
-        data = tomllib.loads((ROOT / rel).read_text(encoding="utf-8"))
-        for row in data.get("row", []):
-            for key in keys:
-                if row.get(key):
-                    out.append((row[key], f"{rel} {row.get('id', '?')}.{key}"))
+        walk(tomllib.loads((ROOT / rel).read_text(encoding="utf-8")), "", rel, keys)
     return out
 
 

@@ -37,7 +37,7 @@ from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
 from app.core.file_edit import BACKUP_TAG, timestamp, unique_path
 from app.core.system import child_env, run_streaming
-from app.i18n import _
+from app.i18n import N_, _
 
 #: First conda with ``ssl_verify: truststore`` (conda docs, use-condarc.rst ``versionadded:: 23.9.0``).
 TRUSTSTORE_MIN_CONDA = Version("23.9.0")
@@ -46,9 +46,10 @@ TRUSTSTORE_MIN_PYTHON = (3, 10)
 #: Old channel paths that no longer serve current packages: Anaconda's ``free`` channel (taken out of
 #: ``defaults`` in conda 4.7) and the ``pytorch`` conda channel (last release 2.5; PyTorch now ships
 #: wheels only), also under mirrors' ``cloud/pytorch``.
-OLD_PATHS = (("pkgs/free", "Anaconda's old 'free' channel, out of defaults since conda 4.7"),
-             ("cloud/pytorch", "the pytorch conda channel, which stopped at PyTorch 2.5"),
-             ("conda.anaconda.org/pytorch", "the pytorch conda channel, which stopped at PyTorch 2.5"))
+#: The descriptions are gettext ids, translated at use (:func:`other_config`).
+OLD_PATHS = (("pkgs/free", N_("Anaconda's old 'free' channel, out of defaults since conda 4.7")),
+             ("cloud/pytorch", N_("the pytorch conda channel, which stopped at PyTorch 2.5")),
+             ("conda.anaconda.org/pytorch", N_("the pytorch conda channel, which stopped at PyTorch 2.5")))
 _PROXY_PROBE_TIMEOUT = 3.0
 
 
@@ -77,7 +78,8 @@ def truststore_supported(conda_version: str, python_version: tuple[int, int] | N
     try:
         v = Version(conda_version)
     except InvalidVersion:
-        return False, f"conda {conda_version} is not a version the wizard can compare"
+        return False, _("conda {conda_version} is not a version the wizard can compare").format(
+            conda_version=conda_version)
     if v.release < TRUSTSTORE_MIN_CONDA.release:
         return False, _("conda {conda_version} is older than 23.9.0, the first with ssl_verify: truststore").format(
             conda_version=conda_version)
@@ -95,7 +97,8 @@ def _conda_json(conda_exe: Path, args: list[str], cancel: CancelToken) -> tuple[
 
 
 def _fail(args: list[str], doc: dict | None, text: str, rc: int) -> EnvCreateError:
-    reason = (doc or {}).get("message") or (doc or {}).get("error") or text.strip()[-500:] or f"exit code {rc}"
+    reason = (doc or {}).get("message") or (doc or {}).get("error") or text.strip()[-500:] or \
+        _("exit code {code}").format(code=rc)
     return EnvCreateError(
         _("conda could not write the install's channel settings (conda {value}): {reason}").format(
             value=' '.join(args), reason=reason),
@@ -199,7 +202,8 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
     os_name = getattr(getattr(plan, "platform", None), "os", "Linux")
     ok, why = truststore_supported(version, _python_version(Path(root_prefix), os_name, cancel))
     if ok and not new_install and src.conda_channels is None:
-        ok, why = False, "the installation existed before this run and no channels were asked for, so its .condarc is left as it is"
+        ok, why = False, _("the installation existed before this run and no channels were asked for, so its "
+                           ".condarc is left as it is")
     get_args = ["config", "--file", str(rc), "--get", "--json"]
     code, doc, text = _conda_json(conda_exe, get_args, cancel)
     if code != 0 or doc is None:
@@ -217,12 +221,13 @@ def configure(plan: Any, root_prefix: Path, conda_exe: Path, reporter: Reporter,
         backup = unique_path(f"{rc}{BACKUP_TAG}{timestamp()}", ".bak")
         shutil.copy2(rc, backup)
         result.backup = backup
-        reporter.log(Stage.ENV, f"Backed up {rc} to {backup.name}.")
+        reporter.log(Stage.ENV, _("Backed up {rc} to {backup}.").format(rc=rc, backup=backup.name))
     if not new_install:  # the user's own settings that the mirror replaces: say what they were, and where they are kept
         for key, old, new in replaced_settings(current, src.conda_channels):
-            reporter.log(Stage.ENV, f"The existing {rc} set {key} to {old}; the mirror replaces it with {new} "
-                                    + (f"(the old file is kept as {result.backup})." if result.backup else "."),
-                         "warning")
+            text = _("The existing {rc} set {key} to {old}; the mirror replaces it with {new} (the old file is kept "
+                     "as {backup}).") if result.backup else \
+                _("The existing {rc} set {key} to {old}; the mirror replaces it with {new}.")
+            reporter.log(Stage.ENV, text.format(rc=rc, key=key, old=old, new=new, backup=result.backup), "warning")
     for args in cmds:
         cancel.raise_if_cancelled()
         code, doc, text = _conda_json(conda_exe, args, cancel)
@@ -260,14 +265,14 @@ def _proxy_dead(url: str) -> str | None:
     except ValueError as exc:
         return _("it cannot be read ({exc})").format(exc=exc)
     if not host:
-        return "it names no host"
+        return _("it names no host")
     try:
         with socket.create_connection((host, port), timeout=_PROXY_PROBE_TIMEOUT):
             return None
     except ConnectionRefusedError:
-        return "connection refused"
+        return _("connection refused")
     except socket.timeout:
-        return f"no answer within {_PROXY_PROBE_TIMEOUT:.0f} s"
+        return _("no answer within {seconds} s").format(seconds=f"{_PROXY_PROBE_TIMEOUT:.0f}")
     except OSError as exc:
         return exc.strerror or str(exc)
 
@@ -290,7 +295,7 @@ def other_config(sources: dict[str, Any], own: Path) -> list[tuple[str, str]]:
     for where, settings in sources.items():
         if where == "cmd_line" or not isinstance(settings, dict):
             continue
-        name = "environment variables" if where == "envvars" else where
+        name = _("environment variables") if where == "envvars" else where
         is_own = where != "envvars" and Path(where) == own
         # custom_channels only maps names to URLs (the mirrors document pytorch -> <ep>/cloud); it matters
         # when a channel is asked for, so only the lists that are used are checked.
@@ -299,10 +304,11 @@ def other_config(sources: dict[str, Any], own: Path) -> list[tuple[str, str]]:
                 named = f"conda.anaconda.org/{url.strip('/')}" if "://" not in url else url  # a channel name
                 for path, what in OLD_PATHS:
                     if path in named.replace("\\", "/"):
-                        out.append(("warning", f"{name} names {url} in {key}: that is {what}. Remove it "
-                                               f"(conda config --file {where} " + (f"--remove {key} {url}" if key != "channel_alias"
-                                                                        else f"--remove-key {key}") + ") if conda "
-                                               "cannot find packages or is slow."))
+                        command = f"conda config --file {where} " + (
+                            f"--remove {key} {url}" if key != "channel_alias" else f"--remove-key {key}")
+                        out.append(("warning", _("{name} names {url} in {key}: that is {what}. Remove it ({command}) "
+                                                 "if conda cannot find packages or is slow.").format(
+                                                     name=name, url=url, key=key, what=_(what), command=command)))
         if is_own:
             continue
         for scheme, url in (settings.get("proxy_servers") or {}).items():

@@ -37,10 +37,14 @@ import psutil
 from app.core.errors import Stage
 from app.core.events import Progress, Reporter
 from app.core.units import format_bytes, format_duration
+from app.i18n import N_, _, ngettext
 
 SOLVING, DOWNLOADING, EXTRACTING, LINKING, PIP = "solving", "downloading", "extracting", "linking", "pip"
 #: The stages in the order they normally come.
 STAGES = (SOLVING, DOWNLOADING, EXTRACTING, LINKING, PIP)
+#: What the user reads for each stage (translated at use: :meth:`StageTracker.text`).
+STAGE_LABELS = {SOLVING: N_("solving"), DOWNLOADING: N_("downloading"), EXTRACTING: N_("extracting"),
+                LINKING: N_("linking"), PIP: N_("pip")}
 
 _CONDA_LINES = (
     (re.compile(r"^(Collecting package metadata|Solving environment)"), SOLVING, ""),
@@ -98,29 +102,34 @@ class StageTracker:
                 self.set(stage, detail)
                 return True
         if m := _PIP_COLLECTING.match(text):
-            self.set(PIP, f"collecting {m.group(1)}")
+            self.set(PIP, _("collecting {package}").format(package=m.group(1)))
         elif m := _PIP_DOWNLOADING.match(text):
             self._pip_file = _short_name(m.group(1))
-            self.set(PIP, f"downloading {self._pip_file}" + (f" ({m.group(2)})" if m.group(2) else ""))
+            self.set(PIP, _("downloading {file}").format(file=self._pip_file) + (f" ({m.group(2)})" if m.group(2) else ""))
         elif m := _PIP_PROGRESS.search(text):
             done, total = int(m.group(1)), m.group(2)
-            what = f"downloading {self._pip_file}".rstrip()
+            what = _("downloading {file}").format(file=self._pip_file).rstrip()
             if total != "?" and int(total) > 0:
-                self.set(PIP, f"{what} {100 * done // int(total)}% ({format_bytes(done)} of {format_bytes(int(total))})")
+                self.set(PIP, _("{what} {percent}% ({done} of {total})").format(
+                    what=what, percent=100 * done // int(total), done=format_bytes(done),
+                    total=format_bytes(int(total))))
             else:
                 self.set(PIP, f"{what} {format_bytes(done)}")
         elif m := _PIP_INSTALLING.match(text):
             n = len([p for p in m.group(1).split(",") if p.strip()])
-            self.set(PIP, f"installing {n} package{'s' if n != 1 else ''}")
+            self.set(PIP, ngettext("installing {n} package", "installing {n} packages", n).format(n=n))
         elif m := _PIP_DONE.match(text):
-            self.set(PIP, f"installed {len(m.group(1).split())} packages")
+            n = len(m.group(1).split())
+            self.set(PIP, ngettext("installed {n} package", "installed {n} packages", n).format(n=n))
         else:
             return False
         return True
 
     def text(self) -> str:
-        """``"STAGE: DETAIL (ELAPSED)"``, or ``"STAGE (ELAPSED)"`` without a detail."""
-        head = f"{self.stage}: {self.detail}" if self.detail else self.stage
+        """``"STAGE: DETAIL (ELAPSED)"``, or ``"STAGE (ELAPSED)"`` without a detail (the stage in the language in
+        force: :data:`STAGE_LABELS`)."""
+        label = _(STAGE_LABELS.get(self.stage, self.stage))
+        head = _("{stage}: {detail}").format(stage=label, detail=self.detail) if self.detail else label
         return f"{head} ({format_duration(self.elapsed)})"
 
     def progress(self, done: float = 0, total: float | None = None, rate: float | None = None) -> Progress:
@@ -238,9 +247,10 @@ class CondaWatcher(threading.Thread):
             stage = stage_from(last, now, self.tracker.stage)
             got = max(0, now.archive_bytes - self.first.archive_bytes)
             if stage != PIP:
-                self.tracker.set(stage, f"{format_bytes(got)} of packages, {now.linked} linked")
+                self.tracker.set(stage, _("{size} of packages, {linked} linked").format(
+                    size=format_bytes(got), linked=now.linked))
             elif self.tracker.stage != PIP:
-                self.tracker.set(PIP, "installing the pip: packages")
+                self.tracker.set(PIP, _("installing the pip: packages"))
             elapsed = self.tracker.elapsed
             self.reporter.progress(self.tracker.progress(now.linked, None, got / elapsed if elapsed else None))
             last = now

@@ -148,16 +148,18 @@ def _conda_list(conda_exe: Path, prefix: Path, cancel: CancelToken) -> list[dict
         res = run_streaming([*conda_cmd.argv_for(conda_exe), "list", "-p", prefix, "--json"], cancel=cancel,
                             env=_conda_child_env(), cwd=conda_cwd(conda_cmd.root_of(conda_exe)), timeout=300)
     except (OSError, TimeoutError) as exc:
-        return f"conda list could not run: {exc}"
+        return _("conda list could not run: {exc}").format(exc=exc)
     try:
         rows = json.loads(res.stdout)
     except ValueError:
         doc = parse_conda_json(res.stdout)
-        msg = (doc or {}).get("message") or res.stderr.strip()[-300:] or f"exit code {res.returncode}"
-        return f"conda list failed: {msg}"
+        msg = (doc or {}).get("message") or res.stderr.strip()[-300:] or \
+            _("exit code {code}").format(code=res.returncode)
+        return _("conda list failed: {message}").format(message=msg)
     if res.returncode != 0 or not isinstance(rows, list):
         msg = rows.get("message") if isinstance(rows, dict) else None
-        return f"conda list failed: {msg or 'exit code ' + str(res.returncode)}"
+        return _("conda list failed: {message}").format(
+            message=msg or _("exit code {code}").format(code=res.returncode))
     return [r for r in rows if isinstance(r, dict) and "name" in r]
 
 
@@ -206,6 +208,14 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
         variant = plan.torch_variant
     report = EnvReport(prefix, asked=asked_names(plan, expected_pip), variant=variant)
     lines = report._lines
+    problem_lines: set[str] = set()
+
+    def problem(text: str) -> None:
+        """A failed check: in ``report.problems``, and a line starting with "PROBLEM: " (translated)."""
+        report.problems.append(text)
+        line = _("PROBLEM: {text}").format(text=text)
+        problem_lines.add(line)
+        lines.append(line)
 
     # pip's packages are checked where pip put them (the env's Python: importlib.metadata), conda's in conda list
     pip_names = [_key(n) for n in expected_pip]
@@ -213,25 +223,26 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
     pip_have = {_key(k): v for k, v in probe.get("dists", {}).items() if v} if isinstance(probe, dict) else {}
     rows = _conda_list(conda_exe, prefix, cancel)
     if isinstance(rows, str):
-        report.problems.append(rows)
-        lines.append(f"PROBLEM: {rows}")
+        problem(rows)
     else:
         have = {**pip_have, **{_key(str(r["name"])): str(r.get("version", "?")) for r in rows}}
         report.installed = {n: have[n] for n in report.asked if n in have}
         report.missing = [n for n in report.asked if n not in have]
         if report.missing:
-            text = (f"{prefix} lacks {len(report.missing)} of the {len(report.asked)} packages asked (conda list, and "
-                    f"pip's view for the pip packages): {', '.join(report.missing)}")
-            report.problems.append(text)
-            lines.append(f"PROBLEM: {text}")
+            problem(_("{prefix} lacks {missing} of the {asked} packages asked (conda list, and pip's view for the pip "
+                      "packages): {names}").format(prefix=prefix, missing=len(report.missing),
+                                                   asked=len(report.asked), names=', '.join(report.missing)))
         else:
             shown = ", ".join(f"{n} {v}" for n, v in list(report.installed.items())[:6])
-            more = f" and {len(report.installed) - 6} more" if len(report.installed) > 6 else ""
-            lines.append(f"All {len(report.asked)} packages asked are in the env: {shown}{more}.")
+            if len(report.installed) > 6:
+                lines.append(_("All {asked} packages asked are in the env: {shown} and {more} more.").format(
+                    asked=len(report.asked), shown=shown, more=len(report.installed) - 6))
+            else:
+                lines.append(_("All {asked} packages asked are in the env: {shown}.").format(
+                    asked=len(report.asked), shown=shown))
 
     if isinstance(probe, str):
-        report.problems.append(probe)
-        lines.append(f"PROBLEM: {probe}")
+        problem(probe)
     else:
         report.versions = probe
         errors = probe.get("errors") or {}
@@ -241,9 +252,8 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
                 lines.append(_("{mod} {version} imports (Python {python}).").format(
                     mod=mod, version=version, python=probe.get('python')))
             elif mod in report.asked:
-                text = f"{mod} was asked for but does not import: {errors.get(mod, 'unknown error')}"
-                report.problems.append(text)
-                lines.append(f"PROBLEM: {text}")
+                problem(_("{mod} was asked for but does not import: {error}").format(
+                    mod=mod, error=errors.get(mod) or _("unknown error")))
             else:
                 lines.append(_("{mod} is not in this env (not asked for).").format(mod=mod))
         want = expected_cuda(variant)
@@ -255,14 +265,13 @@ def verify(plan, env, reporter: Reporter, cancel: CancelToken, *, conda_exe: Pat
             if match:
                 lines.append(_("{built}: the {variant} build, as chosen.").format(built=built, variant=variant))
             else:
-                wanted = "a CPU-only build (None)" if value is None else f"{kind} {value}"
-                text = f"{built}, but the {variant} variant means {wanted}: a different torch build was installed"
-                report.problems.append(text)
-                lines.append(f"PROBLEM: {text}")
+                wanted = _("a CPU-only build (None)") if value is None else f"{kind} {value}"
+                problem(_("{built}, but the {variant} variant means {wanted}: a different torch build was "
+                          "installed").format(built=built, variant=variant, wanted=wanted))
         elif probe.get("torch"):
             lines.append(_("torch.version.cuda = {cuda!r} (no variant chosen, so not compared).").format(
                 cuda=probe.get('cuda')))
     for line in lines:
-        reporter.log(Stage.ENV, line, "warning" if line.startswith("PROBLEM:") else "info")
+        reporter.log(Stage.ENV, line, "warning" if line in problem_lines else "info")
     reporter.info(Stage.ENV, "env_verify", report.to_dict())
     return report

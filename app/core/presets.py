@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from app.core import gpu_info, torch_variant
 from app.core.platform_info import PlatformInfo
 from app.core.platform_info import detect as detect_platform
-from app.i18n import _, ngettext
+from app.i18n import N_, _, ngettext
 from app.resources import resource
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ PRESETS_ENV = "MINICONDA_WIZARD_PRESETS"
 AUTO = "auto"
 KINDS = ("llm", "conda", "env-file")
 #: Why the pytorch conda channel is a trap (https://github.com/pytorch/pytorch/issues/138506).
-PYTORCH_CHANNEL_NOTE = (
+PYTORCH_CHANNEL_NOTE = N_(
     "The pytorch conda channel stopped at PyTorch 2.5 (https://github.com/pytorch/pytorch/issues/138506), so "
     "'-c pytorch' and 'pytorch-cuda' give an old torch or no solution at all. Use an LLM preset (--preset llm: "
     "torch from the PyTorch wheel index with pip), or conda-forge's pytorch."
@@ -97,6 +97,8 @@ class PresetChoice:
 
 def load(path: Path | None = None) -> dict[str, Preset]:
     """The presets: ``path``, else ``$MINICONDA_WIZARD_PRESETS``, else the bundled ``resources/presets.toml``.
+    Titles are in the language in force (they are gettext ids: ``build_scripts/i18n_common.py`` TABLE_TEXTS;
+    a site's own titles, not in the catalogue, stay as written).
 
     Raises:
         OSError / tomllib.TOMLDecodeError / ValueError: unreadable file, bad TOML, or a row with an unknown
@@ -104,7 +106,7 @@ def load(path: Path | None = None) -> dict[str, Preset]:
     """
     where = str(path or os.environ.get(PRESETS_ENV) or resource("presets.toml"))
     st = os.stat(where)
-    return dict(_load(where, st.st_mtime_ns, st.st_size))
+    return {name: replace(p, title=_(p.title)) for name, p in _load(where, st.st_mtime_ns, st.st_size)}
 
 
 @lru_cache(maxsize=4)
@@ -167,22 +169,23 @@ def problems(plan: InstallPlan) -> list[str]:
     table = load()
     asked = plan.preset or AUTO
     if asked != AUTO and asked not in table:
-        return [f"Unknown preset {asked!r} ({setting('preset')}): use one of {', '.join(names())} "
-                f"(for example --preset llm)."]
+        return [_("Unknown preset {name!r} ({setting}): use one of {names} (for example --preset llm).").format(
+            name=asked, setting=setting('preset'), names=', '.join(names()))]
     out: list[str] = []
     preset, _row = _base(plan)
     try:
         variants = torch_variant.load()
     except (OSError, ValueError) as exc:
-        return [f"The PyTorch variant table cannot be read: {exc}. Reinstall miniconda-wizard."]
+        return [_("The PyTorch variant table cannot be read: {error}. Reinstall miniconda-wizard.").format(error=exc)]
     if (problem := torch_variant.problem(plan.torch_variant, plan.platform, variants)):
         out.append(_("{problem} ({value}; auto chooses from the GPU and driver)").format(
             problem=problem, value=setting('torch_variant')))
     if preset.kind == "env-file" and plan.env_file is None:
-        out.append(f"The preset env-file needs an environment.yml: give it with {setting('env_file')}.")
+        out.append(_("The preset env-file needs an environment.yml: give it with {setting}.").format(
+            setting=setting('env_file')))
     if preset.kind != "llm" and plan.torch_variant not in (None, torch_variant.AUTO):
-        why = "packages were given, so the preset is custom (conda only)" if asked == AUTO else \
-            f"the preset {preset.name} installs no torch with pip"
+        why = _("packages were given, so the preset is custom (conda only)") if asked == AUTO else \
+            _("the preset {name} installs no torch with pip").format(name=preset.name)
         out.append(_("{value} applies to the LLM presets, but {why}. Use --preset llm to get "
                      "torch from the PyTorch wheel index (your packages are then added with conda), or leave out "
                      "--torch-variant.").format(value=setting('torch_variant'), why=why))
@@ -194,7 +197,7 @@ def problems(plan: InstallPlan) -> list[str]:
                          "the same env, and the two overwrite each other. Leave "
                          "{value} out of the packages (choose the build with "
                          "--torch-variant), or use --preset custom to install everything with conda.").format(
-                             value='it' if len(torch_specs) == 1 else 'them', value2=', '.join(torch_specs), value3=setting('packages')))
+                             value=_("it") if len(torch_specs) == 1 else _("them"), value2=', '.join(torch_specs), value3=setting('packages')))
         if preset.device == "cuda" and plan.platform.os == "MacOSX":
             out.append(_("There is no CUDA build of PyTorch for macOS: choose --preset llm-mps or llm-cpu "
                          "({value}).").format(value=setting('preset')))
@@ -265,7 +268,7 @@ def channel_warnings(plan: InstallPlan) -> list[str]:
         name = re.split(r"[\s=<>!~\[]", low.split("::")[-1], maxsplit=1)[0]
         if name == "pytorch-cuda" or low.split("::")[0].rstrip("/").endswith("pytorch") and "::" in low:
             asks = True
-    return [PYTORCH_CHANNEL_NOTE] if asks else []
+    return [_(PYTORCH_CHANNEL_NOTE)] if asks else []
 
 
 def resolve(plan: InstallPlan, gpu: gpu_info.GpuInfo | None | str = "detect",
@@ -287,7 +290,7 @@ def resolve(plan: InstallPlan, gpu: gpu_info.GpuInfo | None | str = "detect",
     warnings = channel_warnings(plan)
     conda = conda_specs(plan)
     if base.kind != "llm":
-        reason = f"Chosen automatically: {auto_why}." if auto_why else "Chosen with --preset."
+        reason = _("Chosen automatically: {why}.").format(why=auto_why) if auto_why else _("Chosen with --preset.")
         return PresetChoice(base, asked, reason, conda, warnings=tuple(warnings))
     note = ""
     if gpu == "detect":
@@ -301,10 +304,12 @@ def resolve(plan: InstallPlan, gpu: gpu_info.GpuInfo | None | str = "detect",
         title = row.title if base.name == "llm" else f"{row.title} ({base.title})"
         preset = Preset(name=hw if base.name == "llm" else base.name, title=title, kind="llm", device=row.device,
                         conda=base.conda, pip=base.pip)
-    how = "Chosen from the machine" if base.hardware and asked == AUTO else \
-        "Chosen from the machine (--preset " + asked + ")" if base.hardware else f"Chosen with --preset {asked}"
+    how = _("Chosen from the machine") if base.hardware and asked == AUTO else \
+        _("Chosen from the machine (--preset {preset})").format(preset=asked) if base.hardware else \
+        _("Chosen with --preset {preset}").format(preset=asked)
     if plan.torch_variant and plan.torch_variant != torch_variant.AUTO:  # the user's choice, not the machine's
-        how = "Set with --torch-variant" + (f" (--preset {asked})" if asked != AUTO else "")
+        how = _("Set with --torch-variant (--preset {preset})").format(preset=asked) if asked != AUTO else \
+            _("Set with --torch-variant")
         note = ""  # the machine's GPU was not what decided
-    reason = f"{how}: {choice.reason}" + (f" {note}" if note else "")
+    reason = _("{how}: {reason}").format(how=how, reason=choice.reason) + (f" {note}" if note else "")
     return PresetChoice(preset, asked, reason, conda, choice, preset.pip, tuple([*warnings, *choice.warnings]))

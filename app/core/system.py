@@ -43,6 +43,7 @@ from app.core import codepage
 from app.core.child_env import user_environ
 from app.core.errors import Cancelled
 from app.core.events import CancelToken
+from app.i18n import _
 
 LineSink = Callable[[str], None]
 _TERMINATION_SIGNALS = {int(getattr(signal, n)) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
@@ -216,11 +217,12 @@ def run_streaming(
             proc.wait()
             for t in readers:
                 t.join(timeout=2)
-            raise Cancelled(f"cancelled while running {Path(args[0]).name}")
+            raise Cancelled(_("cancelled while running {program}").format(program=Path(args[0]).name))
         if timeout is not None and waited >= timeout:
             kill_tree(proc.pid)
             proc.wait()
-            raise TimeoutError(f"{Path(args[0]).name} did not finish within {timeout:.0f} s")
+            raise TimeoutError(_("{program} did not finish within {seconds} s").format(
+                program=Path(args[0]).name, seconds=f"{timeout:.0f}"))
     for t in readers:
         t.join(timeout=5)
     # Ctrl+C in a terminal reaches the whole process group, and systemd sends SIGTERM to the whole
@@ -228,7 +230,7 @@ def run_streaming(
     if cancel is not None and not cancel.cancelled and -proc.returncode in _TERMINATION_SIGNALS:
         cancel.wait(1.0)
     if (cancel is not None and cancel.cancelled) or (os.name != "nt" and proc.returncode == -signal.SIGINT):
-        raise Cancelled(f"cancelled while running {Path(args[0]).name}")
+        raise Cancelled(_("cancelled while running {program}").format(program=Path(args[0]).name))
     return ProcessResult(args, proc.returncode, "".join(out), "".join(err))
 
 

@@ -100,7 +100,7 @@ class VariantTable:
             raise VariantError(_('The PyTorch variant {name!r} has no build for {describe}; for it use {join}.').format(
                 name=name, describe=platform.describe(), join=', '.join([AUTO, *here])))
         cc = row.get("compute_capability")
-        return Variant(name=name, title=row.get("title", name), index=row.get("index", "pytorch"),
+        return Variant(name=name, title=_(row.get("title", name)), index=row.get("index", "pytorch"),
                        platforms=platforms, unverified=tuple(row.get("unverified", ())), cuda=row.get("cuda"),
                        min_driver=dict(row.get("min_driver", {})),
                        compute_capability=(str(cc[0]), str(cc[1])) if cc else None,
@@ -186,9 +186,9 @@ def _choice(v: Variant, reason: str, warnings: list[str] | tuple[str, ...] = ())
 def _unverified(v: Variant, platform: PlatformInfo) -> list[str]:
     if platform.tag not in v.unverified:
         return []
-    return [f"The {v.title} build for {platform.describe()} is listed by PyTorch but was not checked for this "
-            "wizard (Grace Hopper / Grace Blackwell servers); Jetson boards need NVIDIA's own wheels. If pip "
-            "finds no build, use --torch-variant cpu."]
+    return [_("The {title} build for {platform} is listed by PyTorch but was not checked for this "
+              "wizard (Grace Hopper / Grace Blackwell servers); Jetson boards need NVIDIA's own wheels. If pip "
+              "finds no build, use --torch-variant cpu.").format(title=v.title, platform=platform.describe())]
 
 
 def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | None = None,
@@ -226,7 +226,7 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
         elif v.cuda and gpu is None:
             warnings.append(_("No NVIDIA driver was found; the {title} build needs one to use a GPU.").format(
                 title=v.title))
-        return _choice(v, f"{v.name} ({v.title}).", warnings)  # the caller says it was set with --torch-variant
+        return _choice(v, _("{name} ({title}).").format(name=v.name, title=v.title), warnings)  # the caller says it was set with --torch-variant
 
     variants = table.for_platform(platform)
     if not variants:
@@ -239,27 +239,29 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
                 .format(describe=platform.describe()))
         if platform.arch == "arm64":
             v = table.variant("mps", platform)
-            return _choice(v, "Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS "
-                              "(macOS 14 or later).")
+            return _choice(v, _("Apple Silicon: the PyPI wheel of torch, which uses the GPU through MPS "
+                                "(macOS 14 or later)."))
         v = table.variant("cpu", platform)
-        return _choice(v, "An Intel Mac: PyTorch stopped publishing macOS x86_64 wheels after 2.2 (2.2.2 is the "
-                          "last), so torch 2.2.2 is installed, CPU only, with NumPy 1.x. Newer transformers "
-                          "releases may need a newer torch; for current PyTorch use Apple Silicon or Linux.",
-                       ["torch 2.2.2 is the last Intel-Mac build: newer libraries may refuse it."])
+        return _choice(v, _("An Intel Mac: PyTorch stopped publishing macOS x86_64 wheels after 2.2 (2.2.2 is the "
+                            "last), so torch 2.2.2 is installed, CPU only, with NumPy 1.x. Newer transformers "
+                            "releases may need a newer torch; for current PyTorch use Apple Silicon or Linux."),
+                       [_("torch 2.2.2 is the last Intel-Mac build: newer libraries may refuse it.")])
     if cpu is None:
         raise VariantError(_('The PyTorch variant table has no CPU build for {describe}.').format(
             describe=platform.describe()))
     if device == "cpu":
-        return _choice(cpu, "The CPU preset was chosen: the CPU build of torch (no CUDA libraries to download).")
+        return _choice(cpu, _("The CPU preset was chosen: the CPU build of torch (no CUDA libraries to download)."))
     if gpu is None:
         if device == "cuda" and cuda:
             v = cuda[0]
-            return _choice(v, f"No NVIDIA driver was found, but the GPU preset was chosen: the newest build, "
-                              f"{v.name} ({v.title}), needs driver >= {v.driver_needed(os_name)}.",
-                           [f"No NVIDIA driver was found: torch will not see a GPU until one >= "
-                            f"{v.driver_needed(os_name)} is installed.", *_unverified(v, platform)])
-        return _choice(cpu, "No NVIDIA GPU driver was found (nvidia-ml-py and nvidia-smi), so the CPU build of "
-                            "torch is installed.")
+            return _choice(v, _("No NVIDIA driver was found, but the GPU preset was chosen: the newest build, "
+                                "{name} ({title}), needs driver >= {driver}.").format(
+                                    name=v.name, title=v.title, driver=v.driver_needed(os_name)),
+                           [_("No NVIDIA driver was found: torch will not see a GPU until one >= "
+                              "{driver} is installed.").format(driver=v.driver_needed(os_name)),
+                            *_unverified(v, platform)])
+        return _choice(cpu, _("No NVIDIA GPU driver was found (nvidia-ml-py and nvidia-smi), so the CPU build of "
+                              "torch is installed."))
     have = gpu.driver
     skipped: list[str] = []
     for v in cuda:
@@ -273,22 +275,27 @@ def choose(platform: PlatformInfo, gpu: GpuInfo | None, table: VariantTable | No
         if needed and (have is None or have < needed):
             skipped.append(_("{name} needs driver >= {value}").format(name=v.name, value=v.driver_needed(os_name)))
             continue
-        why = f"{gpu.describe()}: the {v.title} build {v.name} fits (driver >= {v.driver_needed(os_name)}"
         if v.compute_capability:
-            why += f", compute capability {v.compute_capability[0]} to {v.compute_capability[1]}"
-        why += ")"
+            why = _("{gpu}: the {title} build {name} fits (driver >= {driver}, compute capability {low} to "
+                    "{high})").format(gpu=gpu.describe(), title=v.title, name=v.name, driver=v.driver_needed(os_name),
+                                      low=v.compute_capability[0], high=v.compute_capability[1])
+        else:
+            why = _("{gpu}: the {title} build {name} fits (driver >= {driver})").format(
+                gpu=gpu.describe(), title=v.title, name=v.name, driver=v.driver_needed(os_name))
         if skipped:
-            why += "; " + "; ".join(skipped)
+            why += _("; ") + _("; ").join(skipped)
         return _choice(v, why + ".", _unverified(v, platform))
     fitting = [v for v in cuda if all(v.fits(d.capability) for d in gpu.devices)]
     if fitting:
         floor = min((v.driver_needed(os_name) for v in fitting if v.driver_needed(os_name)),
                     key=lambda t: _version(t) or Version("0"), default=None)
-        text = (f"The NVIDIA driver {gpu.driver_version} is too old for every current PyTorch CUDA build: "
-                f"update the driver to >= {floor}, or use the CPU. The CPU build of torch is installed; after "
-                f"updating the driver, run again (or set --torch-variant {fitting[-1].name}).")
+        text = _("The NVIDIA driver {driver_version} is too old for every current PyTorch CUDA build: "
+                 "update the driver to >= {floor}, or use the CPU. The CPU build of torch is installed; after "
+                 "updating the driver, run again (or set --torch-variant {name}).").format(
+                     driver_version=gpu.driver_version, floor=floor, name=fitting[-1].name)
         return _choice(cpu, text, [text])
     d = gpu.devices[0]
-    text = (f"No current PyTorch CUDA build supports {d.name} (compute capability {d.compute_capability}): "
-            + "; ".join(skipped) + ". The CPU build of torch is installed.")
+    text = _("No current PyTorch CUDA build supports {name} (compute capability {compute_capability}): "
+             "{skipped}. The CPU build of torch is installed.").format(
+                 name=d.name, compute_capability=d.compute_capability, skipped=_("; ").join(skipped))
     return _choice(cpu, text, [text])

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from app.core.errors import UsageError
-from app.i18n import _
+from app.i18n import N_, _
 
 #: Platforms that open no window on a display (the user asked for them; nothing to check).
 #: Source: Qt 6 ``plugins/platforms`` of PySide6 6.11 (offscreen, minimal, minimalegl, vnc,
@@ -109,9 +109,15 @@ QTGUI_LIBRARIES: tuple[str, ...] = ("libGL.so.1", "libEGL.so.1", "libfontconfig.
 FONT_PACKAGES = {"debian": "fonts-dejavu-core", "fedora": "dejavu-sans-fonts"}
 CJK_FONT_PACKAGES = {"debian": "fonts-noto-cjk", "fedora": "google-noto-sans-cjk-fonts"}
 
-SILENT_HINT = ("--silent works without a display: run the same command with --silent added (plus "
-               "--accept-tos, or --channels conda-forge, for the env; see miniconda-wizard --help). "
-               "Over SSH, ssh -X gives the wizard a window.")
+#: Appended to every fix here; a gettext id, translated at use (:func:`silent_hint`).
+SILENT_HINT = N_("--silent works without a display: run the same command with --silent added (plus "
+                 "--accept-tos, or --channels conda-forge, for the env; see miniconda-wizard --help). "
+                 "Over SSH, ssh -X gives the wizard a window.")
+
+
+def silent_hint() -> str:
+    """:data:`SILENT_HINT` in the language in force."""
+    return _(SILENT_HINT)
 
 #: Seconds to wait for an X server to answer (a TCP display behind a firewall can hang for minutes).
 CONNECT_TIMEOUT_S = 10.0
@@ -138,6 +144,7 @@ class _Verdict:
     problem: str = ""
     fix: str = ""
     missing: list[str] = field(default_factory=list)
+    no_display: bool = False  # the display variable is not set (a weaker verdict than one for a set display)
 
 
 # ---- libraries -------------------------------------------------------------------------------------
@@ -146,7 +153,7 @@ def load_error(name: str) -> str | None:
     try:
         ctypes.CDLL(name)
     except OSError as exc:
-        return str(exc) or f"{name}: cannot be loaded"
+        return str(exc) or _("{name}: cannot be loaded").format(name=name)
     return None
 
 
@@ -230,9 +237,10 @@ def check_fonts(environ: Mapping[str, str] | None = None, argv: Sequence[str] = 
     total = count(":")
     if total == 0:
         raise DisplayUnavailable(
-            "The wizard's window would show no text: no font is installed (fontconfig lists none).",
-            f"Install a font (Debian/Ubuntu: sudo apt install {FONT_PACKAGES['debian']}; Fedora: sudo dnf install "
-            f"{FONT_PACKAGES['fedora']}), then start the wizard again. " + SILENT_HINT)
+            _("The wizard's window would show no text: no font is installed (fontconfig lists none)."),
+            _("Install a font (Debian/Ubuntu: sudo apt install {debian}; Fedora: sudo dnf install {fedora}), then "
+              "start the wizard again.").format(debian=FONT_PACKAGES['debian'], fedora=FONT_PACKAGES['fedora'])
+            + " " + silent_hint())
     if total and wants_chinese(env, argv) and count(":lang=zh-cn") == 0:
         return (_("No Chinese font is installed, so Chinese text shows as empty boxes. Install one (Debian/Ubuntu: "
                   "sudo apt install {debian}; Fedora: sudo dnf install "
@@ -282,33 +290,36 @@ def _library_verdict(platform: str, libraries: Sequence[str], plugin_dir: Path |
             missing.append(m.group(1))
     if missing:
         pkgs = packages_for(missing)
-        install = f"sudo apt install {' '.join(pkgs)}" if pkgs else "install them with your package manager"
+        install = f"sudo apt install {' '.join(pkgs)}" if pkgs else _("install them with your package manager")
         fedora = fedora_packages_for(missing)
         install += f"; Fedora: sudo dnf install {' '.join(fedora)}" if fedora else ""
         return _Verdict(platform, False,
-                        f"Qt's {platform} platform plugin needs libraries that are not installed: "
-                        f"{', '.join(missing)}.",
-                        f"Install them (Debian/Ubuntu: {install}), then start the wizard again. " + SILENT_HINT,
+                        _("Qt's {platform} platform plugin needs libraries that are not installed: "
+                          "{libraries}.").format(platform=platform, libraries=', '.join(missing)),
+                        _("Install them (Debian/Ubuntu: {install}), then start the wizard again.").format(
+                            install=install) + " " + silent_hint(),
                         missing)
     if plugin_error:
-        return _Verdict(platform, False, f"Qt's {platform} platform plugin cannot be loaded: {plugin_error}",
-                        "Reinstall miniconda-wizard. " + SILENT_HINT)
+        return _Verdict(platform, False, _("Qt's {platform} platform plugin cannot be loaded: {error}").format(
+                            platform=platform, error=plugin_error),
+                        _("Reinstall miniconda-wizard.") + " " + silent_hint())
     if plugin_dir is not None and plugin is None:
-        return _Verdict(platform, False, f"Qt's {platform} platform plugin is missing (no libq{platform}.so "
-                                         f"in {plugin_dir}).", "Reinstall miniconda-wizard. " + SILENT_HINT)
+        return _Verdict(platform, False, _("Qt's {platform} platform plugin is missing (no {file} in {folder}).").format(
+                            platform=platform, file=f"libq{platform}.so", folder=plugin_dir),
+                        _("Reinstall miniconda-wizard.") + " " + silent_hint())
     return None
 
 
 # ---- displays --------------------------------------------------------------------------------------
 #: ``xcb_connection_has_error`` codes (xcb.h).
 _XCB_ERRORS = {
-    1: "no X server answers there, or it refused the connection (not authorised)",
-    2: "the X server lacks a required extension",
-    3: "out of memory",
-    4: "a request was too long",
-    5: "it is not a valid display name",
-    6: "the X server has no such screen",
-    7: "passing file descriptors failed",
+    1: N_("no X server answers there, or it refused the connection (not authorised)"),
+    2: N_("the X server lacks a required extension"),
+    3: N_("out of memory"),
+    4: N_("a request was too long"),
+    5: N_("it is not a valid display name"),
+    6: N_("the X server has no such screen"),
+    7: N_("passing file descriptors failed"),
 }
 
 
@@ -343,9 +354,11 @@ def x_display_error(display: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str |
     t.start()
     t.join(timeout_s)
     if not result:
-        return f"the X server did not answer within {timeout_s:g} s"
+        return _("the X server did not answer within {seconds} s").format(seconds=f"{timeout_s:g}")
     code = result[0]
-    return None if code == 0 else _XCB_ERRORS.get(code, f"libxcb error {code}")
+    if code == 0:
+        return None
+    return _(_XCB_ERRORS[code]) if code in _XCB_ERRORS else _("libxcb error {code}").format(code=code)
 
 
 def wayland_socket(environ: Mapping[str, str]) -> Path | None:
@@ -380,29 +393,33 @@ def _check_xcb(environ: Mapping[str, str], plugin_dir: Path | None, libraries: S
                connect: Callable[[str], str | None]) -> _Verdict:
     display = environ.get("DISPLAY", "")
     if not display:
-        return _Verdict("xcb", False, "No display: DISPLAY is not set (an SSH session without -X, a service, "
-                                      "or env -i).", SILENT_HINT)
+        return _Verdict("xcb", False, _("No display: DISPLAY is not set (an SSH session without -X, a service, "
+                                        "or env -i)."), silent_hint(), no_display=True)
     libs = _library_verdict("xcb", libraries, plugin_dir)
     if libs is not None:
         return libs
     why = connect(display)
     if why:
-        return _Verdict("xcb", False, f"The display DISPLAY={display} cannot be opened: {why}.",
-                        "Check that the X server runs and that DISPLAY (and XAUTHORITY) are right. " + SILENT_HINT)
+        return _Verdict("xcb", False, _("The display DISPLAY={display} cannot be opened: {why}.").format(
+                            display=display, why=why),
+                        _("Check that the X server runs and that DISPLAY (and XAUTHORITY) are right.") + " "
+                        + silent_hint())
     return _Verdict("xcb", True)
 
 
 def _check_wayland(platform: str, environ: Mapping[str, str], plugin_dir: Path | None,
                    libraries: Sequence[str]) -> _Verdict:
     if not environ.get("WAYLAND_DISPLAY"):
-        return _Verdict(platform, False, "No display: WAYLAND_DISPLAY is not set.", SILENT_HINT)
+        return _Verdict(platform, False, _("No display: WAYLAND_DISPLAY is not set."), silent_hint(),
+                        no_display=True)
     libs = _library_verdict("wayland", libraries, plugin_dir)  # wayland-egl etc. are modes of libqwayland.so
     if libs is not None:
         return libs
     why = wayland_display_error(environ)
     if why:
-        return _Verdict(platform, False, f"The Wayland display WAYLAND_DISPLAY={environ['WAYLAND_DISPLAY']} cannot "
-                                         f"be opened: {why}.", SILENT_HINT)
+        return _Verdict(platform, False, _("The Wayland display WAYLAND_DISPLAY={display} cannot be opened: "
+                                           "{why}.").format(display=environ['WAYLAND_DISPLAY'], why=why),
+                        silent_hint())
     return _Verdict(platform, True)
 
 
@@ -464,9 +481,10 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
                 return platform
             if _plugin_file(platform, plugin_dir) is None:
                 names = sorted(f.name[4:-3] for f in plugin_dir.glob("libq*.so"))
-                v = _Verdict(platform, False, f"QT_QPA_PLATFORM={chosen} names no Qt platform plugin of this "
-                                              f"installation (there are: {', '.join(names) or 'none'}).",
-                             "Unset QT_QPA_PLATFORM, or set it to one of those. " + SILENT_HINT)
+                v = _Verdict(platform, False, _("QT_QPA_PLATFORM={chosen} names no Qt platform plugin of this "
+                                                "installation (there are: {names}).").format(
+                                                    chosen=chosen, names=', '.join(names) or _("none")),
+                             _("Unset QT_QPA_PLATFORM, or set it to one of those.") + " " + silent_hint())
             verdicts.append(v)
             continue
         if platform == "xcb":
@@ -481,13 +499,14 @@ def check_display(environ: Mapping[str, str] | None = None, os_name: str | None 
 
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY") and not chosen:
         raise DisplayUnavailable(
-            "The wizard needs a display, and there is none: neither DISPLAY nor WAYLAND_DISPLAY is set "
-            "(an SSH session without -X, a service, or env -i).", SILENT_HINT)
+            _("The wizard needs a display, and there is none: neither DISPLAY nor WAYLAND_DISPLAY is set "
+              "(an SSH session without -X, a service, or env -i)."), silent_hint())
     # The most telling verdict: one for a display that is set, else the first.
-    relevant = [v for v in verdicts if not v.problem.startswith("No display")] or verdicts
+    relevant = [v for v in verdicts if not v.no_display] or verdicts
     v = relevant[0]
     missing = [m for r in relevant for m in r.missing]
-    raise DisplayUnavailable(f"The wizard's window cannot open. {v.problem}", v.fix, missing)
+    raise DisplayUnavailable(_("The wizard's window cannot open. {problem}").format(problem=v.problem), v.fix,
+                             missing)
 
 
 # ---- reporting ---------------------------------------------------------------------------------------
@@ -501,9 +520,9 @@ def report(exc: DisplayUnavailable, json_events: bool = False, log_file: Path | 
         print(json.dumps({"event": "failed", "time": round(time.time(), 3), "exit_code": exc.exit_code,
                           "error": type(exc).__name__, "stage": exc.stage.value, "message": exc.message,
                           "fix": exc.fix}), flush=True)
-    print(f"ERROR ({exc.stage.value}): {exc.message}", file=sys.stderr, flush=True)
-    if exc.fix:
-        print(f"What to do: {exc.fix}", file=sys.stderr, flush=True)
+    from app.core.events import error_text
+
+    print(error_text(exc.stage.value, exc.message, exc.fix), file=sys.stderr, flush=True)
     try:
         from app.core.logfile import FileLogReporter, default_log_file
 
@@ -513,6 +532,6 @@ def report(exc: DisplayUnavailable, json_events: bool = False, log_file: Path | 
             log.write("info", f"exit code {exc.exit_code}")
         finally:
             log.close()
-        print(f"Log file: {log.path}", file=sys.stderr, flush=True)
+        print(_("Log file: {path}").format(path=log.path), file=sys.stderr, flush=True)
     except OSError:
         pass

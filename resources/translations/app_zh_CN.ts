@@ -577,6 +577,34 @@ from {url}</source>
 <context>
     <name>ExistingInstallWidget</name>
     <message>
+        <source>Choose what to do with it above, or choose another folder.</source>
+        <translation>请在上方选择如何处理它，或选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>The installation in {prefix} is reused as it is: the installer does not run.</source>
+        <translation>{prefix} 中的安装将原样沿用：不运行安装程序。</translation>
+    </message>
+    <message>
+        <source>The incomplete installation in {prefix} is removed and installed again.</source>
+        <translation>{prefix} 中不完整的安装将被删除并重新安装。</translation>
+    </message>
+    <message>
+        <source>Nothing to do.</source>
+        <translation>无需操作。</translation>
+    </message>
+    <message>
+        <source>Uninstall {prefix}? The wizard will:
+
+{text}
+
+Files you edited since are kept.</source>
+        <translation>卸载 {prefix}？向导将会：
+
+{text}
+
+你之后编辑过的文件会保留。</translation>
+    </message>
+    <message>
         <source>Reuse it as it is: skip the installer, then set up PATH, the env and the GPU check</source>
         <translation>按原样沿用：跳过安装程序，然后设置 PATH、环境和 GPU 检查</translation>
     </message>
@@ -841,6 +869,23 @@ from {url}</source>
     <message>
         <source>compute capability {cc}</source>
         <translation>计算能力 {cc}</translation>
+    </message>
+    <message>
+        <source>{device} — {name} ({details})</source>
+        <translation>{device} — {name}（{details}）</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <comment>no CUDA in this torch build</comment>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>{torch} (CUDA {cuda}), Python {python}</source>
+        <translation>{torch}（CUDA {cuda}），Python {python}</translation>
     </message>
     <message>
         <source>The GPU failed; training on the CPU instead…</source>
@@ -1438,6 +1483,10 @@ A partial download is kept for next time; a half-made installation is removed.</
     <message>
         <source>Uninstall</source>
         <translation>卸载</translation>
+    </message>
+    <message>
+        <source>Uninstalled {prefix}: every change the wizard made for it is reversed. Open a new terminal to use the restored settings.</source>
+        <translation>已卸载 {prefix}：向导为它做的所有更改均已还原。请打开一个新终端以使用恢复后的设置。</translation>
     </message>
 </context>
 </TS>

@@ -164,9 +164,11 @@ class GpuCheckPage(WorkPage):
             if value.get("memory_bytes"):
                 extra.append(f"{value['memory_bytes'] / 1024 ** 3:.1f} GiB")
             extra.append(f"{value.get('model') or 'torch.nn'}, {value.get('precision') or 'fp32'}")
-            self.device_label.setText(f"{value.get('device')} — {value.get('device_name')} ({', '.join(extra)})")
-            self.torch_label.setText(f"{value.get('torch')} (CUDA {value.get('cuda_version') or 'none'}), "
-                                     f"Python {value.get('python')}")
+            self.device_label.setText(self.tr("{device} — {name} ({details})").format(
+                device=value.get('device'), name=value.get('device_name'), details=self.tr(", ").join(extra)))
+            cuda = value.get('cuda_version') or self.tr("none", "no CUDA in this torch build")
+            self.torch_label.setText(self.tr("{torch} (CUDA {cuda}), Python {python}").format(
+                torch=value.get('torch'), cuda=cuda, python=value.get('python')))
         elif key == "device":
             self.device_label.setText(str(value))
         elif key == "device_name":

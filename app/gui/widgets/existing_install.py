@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton,
                                QRadioButton, QVBoxLayout, QWidget)
 
@@ -39,11 +39,16 @@ def check(plan, installer_ext: str | None = None) -> list[str]:
             if existing.mode(plan) == "fail" and existing.occupied(prefix) and (
                     installer.conda_executable(prefix, plan.platform.os).exists()
                     or existing.incomplete_reason(prefix, plan.platform.os)):
-                exc.fix = "Choose what to do with it above, or choose another folder."
+                exc.fix = QCoreApplication.translate("ExistingInstallWidget",
+                                                     "Choose what to do with it above, or choose another folder.")
             raise
     if decision == "reuse":
-        return [f"The installation in {plan.resolved_prefix} is reused as it is: the installer does not run."]
-    return [f"The incomplete installation in {plan.resolved_prefix} is removed and installed again."]
+        return [QCoreApplication.translate(
+            "ExistingInstallWidget", "The installation in {prefix} is reused as it is: the installer does not run."
+        ).format(prefix=plan.resolved_prefix)]
+    return [QCoreApplication.translate(
+        "ExistingInstallWidget", "The incomplete installation in {prefix} is removed and installed again."
+    ).format(prefix=plan.resolved_prefix)]
 
 
 def confirm_uninstall(parent: QWidget | None, prefix: Path, os_name: str) -> bool | None:
@@ -54,11 +59,16 @@ def confirm_uninstall(parent: QWidget | None, prefix: Path, os_name: str) -> boo
     try:
         plan = uninstall.run(prefix, os_name=os_name, dry_run=True)
     except WizardError as exc:
-        QMessageBox.warning(parent, "Uninstall", f"{exc.message}\n\n{exc.fix}")
+        QMessageBox.warning(parent, QCoreApplication.translate("ExistingInstallWidget", "Uninstall"),
+                            f"{exc.message}\n\n{exc.fix}")
         return None
-    text = "\n".join(f"• {line}" for line in plan.lines) or "Nothing to do."
+    text = "\n".join(f"• {line}" for line in plan.lines) or \
+        QCoreApplication.translate("ExistingInstallWidget", "Nothing to do.")
     answer = QMessageBox.question(
-        parent, "Uninstall", f"Uninstall {prefix}? The wizard will:\n\n{text}\n\nFiles you edited since are kept.",
+        parent, QCoreApplication.translate("ExistingInstallWidget", "Uninstall"),
+        QCoreApplication.translate("ExistingInstallWidget",
+                                   "Uninstall {prefix}? The wizard will:\n\n{text}\n\nFiles you edited since are kept."
+                                   ).format(prefix=prefix, text=text),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
 
@@ -234,8 +244,9 @@ class UninstallRunner(QObject):
         busy.close()
         self.worker.teardown()
         if self.code == 0:
-            QMessageBox.information(None, "Uninstall", f"Uninstalled {prefix}: every change the wizard made for it "
-                                                       "is reversed. Open a new terminal to use the restored settings.")
+            QMessageBox.information(None, self.tr("Uninstall"), self.tr(
+                "Uninstalled {prefix}: every change the wizard made for it is reversed. Open a new terminal to use "
+                "the restored settings.").format(prefix=prefix))
         return self.code
 
     @Slot(object)
@@ -247,4 +258,4 @@ class UninstallRunner(QObject):
         self.code = getattr(error, "exit_code", 1)
         text = f"{error.message}\n\n{error.fix}" if isinstance(error, WizardError) else str(error)
         self.loop.quit()
-        QMessageBox.warning(None, "Uninstall", text)
+        QMessageBox.warning(None, self.tr("Uninstall"), text)
