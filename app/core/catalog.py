@@ -198,17 +198,22 @@ class Screening:
                       "{filename}.") if len(items) == 1 else
                     _("Hidden: {count} for {tag} need {req} (this machine has {library} {have}), among them "
                       "{filename}."))
-            out.append(text.format(count=_count(len(items)), tag=p.tag, req=req.text(), library=req.library,
-                                   have=have, filename=newest.filename))
+            out.append(HiddenNote(text.format(count=_count(len(items)), tag=p.tag, req=req.text(),
+                                              library=req.library, have=have, filename=newest.filename)))
         if self.other_arch:
             arches = sorted({e.arch for e in self.other_arch})
             why = _("this machine is {arch}").format(arch=p.arch)
             if p.kernel_arch and p.kernel_arch != p.arch:
                 why += (_(": its kernel is {kernel_arch}, but the programs (the userland that runs the "
                           "installer) are {arch}").format(kernel_arch=p.kernel_arch, arch=p.arch))
-            out.append(_("Hidden: {count} for other architectures ({arches}); {why}.").format(
-                count=_count(len(self.other_arch)), arches=", ".join(arches), why=why))
+            out.append(HiddenNote(_("Hidden: {count} for other architectures ({arches}); {why}.").format(
+                count=_count(len(self.other_arch)), arches=", ".join(arches), why=why)))
         return out
+
+
+class HiddenNote(str):
+    """A note of :meth:`Screening.lines` about installers that are not offered (the package page shows these apart:
+    a type, not the text's first word, which is translated)."""
 
 
 class _NewerSkipped(str):

@@ -510,10 +510,10 @@ class PackagePage(WorkPage):
         c = self.state.choice
         if c is None:
             return
-        why = [n for n in c.notes if not n.startswith("Hidden:")]
+        why = [n for n in c.notes if not isinstance(n, catalog.HiddenNote)]
         self.why_label.setText("\n".join(why))
         self.why_label.setVisible(bool(why))
-        self._show_hidden([n for n in c.notes if n.startswith("Hidden:")] or self.hidden_lines)
+        self._show_hidden([n for n in c.notes if isinstance(n, catalog.HiddenNote)] or self.hidden_lines)
         size = format_bytes(c.size) if c.size else self.tr("size unknown")
         if c.sha256:
             source = {"user": self.tr("given by you"), "index": self.tr("published by the mirror"),
