@@ -543,8 +543,8 @@ def run(
         status, message, fix, kind = "gpu_works", "", "", None
     else:
         status, message, fix, kind = _judge(collector, hardware, python, env_name)
-    trained = (_("{count} steps on {value} ({name}) at {rate:.1f} steps/s, {tokens:,.0f} tokens/s (loss "
-                 "{losses:.2f} -> {losses2:.2f})").format(count=len(losses), value='the ' + dev.upper() if dev == 'cpu' else dev, name=name, rate=rate, tokens=tokens, loss_first=losses[0], loss_last=losses[-1]))
+    trained = (_("{count} steps on {device} ({name}) at {rate:.1f} steps/s, {tokens:,.0f} tokens/s (loss "
+                 "{loss_first:.2f} -> {loss_last:.2f})").format(count=len(losses), device=_("the CPU") if dev == "cpu" else dev, name=name, rate=rate, tokens=tokens, loss_first=losses[0], loss_last=losses[-1]))
     figures = ""
     if mm.get("tflops_bf16"):
         figures = f", matmul {mm['tflops_bf16']:.1f} TFLOP/s bf16"
@@ -552,7 +552,7 @@ def run(
         figures = f", matmul {mm['tflops_fp32']:.2f} TFLOP/s fp32"
     if status == "gpu_works":
         verdict_text = _("GPU works: {name} trained {count} steps at {tokens:,.0f} tokens/s{figures} (loss {loss_first:.2f} "
-                         "-> {loss_last:.2f}; {rate:.1f} steps/s).").format(name=name, count=len(losses), tokens=tokens, figures=figures, losses=losses[0], losses2=losses[-1], rate=rate)
+                         "-> {loss_last:.2f}; {rate:.1f} steps/s).").format(name=name, count=len(losses), tokens=tokens, figures=figures, loss_first=losses[0], loss_last=losses[-1], rate=rate)
     else:
         verdict_text = _("{title}: {message}\nTrained {trained}{figures}.").format(
             title=_(STATUS_TITLES[status]), message=message, trained=trained, figures=figures)

@@ -94,8 +94,10 @@ class Context:
             return "base" if self.env_name == "base" else "env"
         py = Path(self.python)
         prefix = py.parent.parent if py.parent.name == "bin" else py.parent
+        if prefix.parent.name == "envs":
+            return "base" if self.env_name == "base" else "env"
         if not (prefix / "conda-meta").is_dir():
-            return "none"
+            return "none" if py.exists() else "env"
         if self.env_name == "base" or (prefix / "condabin").is_dir() and prefix.parent.name != "envs":
             return "base"
         return "env"
