@@ -322,10 +322,12 @@ def _notes(lines: list[str], blocks: list[Block], prefix: str) -> tuple[str, ...
     skip = foreign + [range(b.start, b.end + 1) for b in blocks]
     stray = _stray_conda_lines(lines, skip)
     if stray:
-        which = ("line " if len(stray) == 1 else "lines ") + ", ".join(str(n) for n in stray)
+        lines_text = ", ".join(str(n) for n in stray)
         notes.append(
-            _("{which} set{value} up a conda outside the conda initialize block; left as is, but {value2} may "
-              "put another conda than {prefix} first on PATH").format(which=which, value='s' if len(stray) == 1 else '', value2='it' if len(stray) == 1 else 'they', prefix=prefix)
+            _("line {lines} sets up a conda outside the conda initialize block; left as is, but it may put another "
+              "conda than {prefix} first on PATH").format(lines=lines_text, prefix=prefix) if len(stray) == 1 else
+            _("lines {lines} set up a conda outside the conda initialize block; left as is, but they may put another "
+              "conda than {prefix} first on PATH").format(lines=lines_text, prefix=prefix)
         )
     commented = [i + 1 for i, line in enumerate(lines)
                  if _marker(line).lstrip("# ") == BEGIN_MARKER.lstrip("# ") and _marker(line) != BEGIN_MARKER]
@@ -398,9 +400,9 @@ def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEd
         detail = _("rewrote the conda initialize block for {prefix} with LF line ends (bash and zsh cannot read "
                    "CRLF)").format(prefix=prefix)
     else:
-        detail = _("kept the conda initialize block for ") + prefix
+        detail = _("kept the conda initialize block for {prefix}").format(prefix=prefix)
     if len(blocks) > 1:
-        detail += _("; removed {value} duplicate block(s)").format(value=len(blocks) - 1)
+        detail += _("; removed {count} duplicate block(s)").format(count=len(blocks) - 1)
     last_end = "\n" if raw_block[-1].endswith("\n") else ""  # "" when the file ends there
     new_block = [x + "\n" for x in wanted[:-1]] + [wanted[-1] + last_end]
     # The duplicates all come after ``first`` and the blank lines removed with them stop at its end

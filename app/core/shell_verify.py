@@ -240,10 +240,10 @@ def prove_changes(changes: Iterable[Change], prefix: Path | str, reporter: Repor
     if bad:
         conda = Path(prefix) / "bin" / "conda"
         raise refuse(
-            _("The conda initialize block does not make conda available: ")
-            + "; ".join(f"{p.shell} ({' '.join(p.command)}): {p.detail}" for p in bad) + ".",
+            _("The conda initialize block does not make conda available: {problems}.").format(
+                problems="; ".join(f"{p.shell} ({' '.join(p.command)}): {p.detail}" for p in bad)),
             _("Check that the install in {prefix} is complete: '{conda} shell.{shell} hook' should print "
               "shell code and '{conda} --version' a version. Reinstall Miniconda there if not, or untick "
-              "{value} on the PATH options page (leave it out of --init-shells) to go on.").format(prefix=prefix, conda=conda, shell=bad[0].shell, value=', '.join(p.shell for p in bad)),
+              "{shells} on the PATH options page (leave it out of --init-shells) to go on.").format(prefix=prefix, conda=conda, shell=bad[0].shell, shells=', '.join(p.shell for p in bad)),
         )
     return proofs

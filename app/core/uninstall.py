@@ -431,8 +431,8 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
     if result.kept:
         if result.prefix_removed:
             manifest.forget(prefix)
-        raise UninstallError(_("The uninstall reversed everything else, but left these as they were: ")
-                             + " ".join(result.kept),
+        raise UninstallError(_("The uninstall reversed everything else, but left these as they were: {kept}").format(
+                                 kept=" ".join(result.kept)),
                              fix=_('Do what each item above says; nothing you edited was overwritten.'))
     manifest.forget(prefix)
     return result

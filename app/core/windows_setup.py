@@ -552,7 +552,8 @@ def undo_registry_value(env: UserEnvironment, group: list[JournalEntry]) -> Chan
     except OSError as e:
         raise _registry_error(_("restore the user PATH"), e) from e
     return Change(location, None, True, "registry",
-                  _("changed by someone else since, so only the wizard's entries were removed: ") + "; ".join(added))
+                  _("changed by someone else since, so only the wizard's entries were removed: {entries}").format(
+                      entries="; ".join(added)))
 
 
 def undo_key_value(env: UserEnvironment, first: JournalEntry, last: JournalEntry) -> Change:
@@ -582,7 +583,8 @@ def undo_key_value(env: UserEnvironment, first: JournalEntry, last: JournalEntry
             else:
                 env.delete_key_value(subkey, name, prune=prune)
             return Change(location, None, True, "registry",
-                          _("changed by someone else since, so only the wizard's part was removed: ") + "; ".join(hooks))
+                          _("changed by someone else since, so only the wizard's part was removed: {hooks}").format(
+                              hooks="; ".join(hooks)))
         if first.value_before is None:
             env.delete_key_value(subkey, name, prune=prune)
         else:
