@@ -280,14 +280,14 @@ def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
     allowed = f"{', '.join(SUPPORTED_SHELLS)}, {AUTO_SHELLS} or {NO_SHELLS}"
     names = list(dict.fromkeys(init_shells))
     if NO_SHELLS in names and len(names) > 1:
-        out.append(_("init_shells / --init-shells: {no_shells!r} cannot be combined with other shells; use "
-                     "{no_shells} alone (set up no shell) or leave it out.").format(no_shells=NO_SHELLS))
+        out.append(_("init_shells / --init-shells: {quoted} cannot be combined with other shells; use "
+                     "{no_shells} alone (set up no shell) or leave it out.").format(quoted=repr(NO_SHELLS), no_shells=NO_SHELLS))
     for shell in names:
         if shell in (AUTO_SHELLS, NO_SHELLS) or shell in SUPPORTED_SHELLS:
             continue
         if shell in ALIASES:
-            out.append(_("init_shells / --init-shells: write {aliases!r} for {shell!r} (for example --init-shells "
-                         "{aliases}).").format(aliases=ALIASES[shell], shell=shell))
+            out.append(_("init_shells / --init-shells: write {quoted} for {shell!r} (for example --init-shells "
+                         "{alias}).").format(quoted=repr(ALIASES[shell]), alias=ALIASES[shell], shell=shell))
         elif shell in CONDA_INIT_ONLY:
             out.append(_("init_shells / --init-shells: the wizard cannot set up {shell}; it sets up {supported_shells} "
                          "(use {allowed}, for example --init-shells auto). Leave {shell} out and, {manual_advice}.").format(shell=shell, supported_shells=', '.join(SUPPORTED_SHELLS), allowed=allowed, manual_advice=manual_advice(shell, prefix)))
