@@ -57,9 +57,9 @@ def resolve(plan: InstallPlan, python: str | None, env: str | None) -> tuple[Pat
             found = sorted(p.name for p in (base / "envs").iterdir() if p.is_dir())
         except OSError:
             found = []
-        have = f" Envs in {base}: {', '.join(['base', *found])}." if found else ""
-        raise UsageError(f"There is no env {name!r} in {base} ({py} does not exist).{have}",
-                         fix="Give --env NAME of an existing env and --prefix of its Miniconda, or --python PATH.")
+        have = _(" Envs in {base}: {value}.").format(base=base, value=', '.join(['base', *found])) if found else ""
+        raise UsageError(_("There is no env {name!r} in {base} ({py} does not exist).{have}").format(name=name, base=base, py=py, have=have),
+                         fix=_("Give --env NAME of an existing env and --prefix of its Miniconda, or --python PATH."))
     return py, name, prefix
 
 
@@ -86,12 +86,12 @@ def run_silent(plan: InstallPlan, state: pipeline.RunState, json_events: bool = 
         filelog = FileLogReporter(plan.log_file)
         filelog.write_header(argv, None)
     except OSError as exc:
-        err = UsageError(f"Cannot write the log file {plan.log_file}: {exc.strerror or exc}.",
+        err = UsageError(_("Cannot write the log file {log_file}: {value}.").format(log_file=plan.log_file, value=exc.strerror or exc),
                          fix="Give a writable --log-file.")
         _report_error(console, json_events, err, err.exit_code, out)
         return err.exit_code
     assert state.env is not None
-    filelog.write("info", f"GPU check only: {state.env.python}")
+    filelog.write("info", _("GPU check only: {python}").format(python=state.env.python))
     reporter = TeeReporter(console, filelog)
     cancel = cancel or CancelToken()
     code = 0
@@ -100,7 +100,7 @@ def run_silent(plan: InstallPlan, state: pipeline.RunState, json_events: bool = 
             pipeline.run_step(Stage.GPU_CHECK, plan, state, reporter, cancel)
         except Cancelled:
             code = signals.exit_code
-            text = f"Cancelled{' by ' + signals.received if signals.received else ''}; nothing was changed."
+            text = _("Cancelled{value}; nothing was changed.").format(value=' by ' + signals.received if signals.received else '')
             if json_events:
                 assert isinstance(console, JsonReporter)
                 console.emit("cancelled", exit_code=code, signal=signals.received, stage=Stage.GPU_CHECK.value,
@@ -109,14 +109,13 @@ def run_silent(plan: InstallPlan, state: pipeline.RunState, json_events: bool = 
                 print(text, file=out, flush=True)
         except WizardError as exc:
             code = exc.exit_code
-            filelog.write("error", f"{type(exc).__name__}: {exc.message}\nWhat to do: "
-                          f"{error_fix(exc.stage.value, exc.fix)}\n{exc.detail}".rstrip(), exc.stage)
+            filelog.write("error", _("{name}: {message}\nWhat to do: {error_fix}\n{detail}").format(name=type(exc).__name__, message=exc.message, error_fix=error_fix(exc.stage.value, exc.fix), detail=exc.detail).rstrip(), exc.stage)
             _report_error(console, json_events, exc, code, out)
         else:
             g = state.gpu
             assert g is not None
             _report(console, json_events, out, "finished", 0,
-                    f"{g.verdict_text}\nLog file: {plan.log_file}")
+                    _("{verdict_text}\nLog file: {log_file}").format(verdict_text=g.verdict_text, log_file=plan.log_file))
         finally:
             filelog.write_footer(code, Stage.GPU_CHECK)
             filelog.close()

@@ -255,3 +255,35 @@ def test_cuda_out_of_memory_shows_what_holds_memory():
     d = diagnose(_real("error_cuda_out_of_memory__pytorch-issue-16417.txt"))
     assert "23.65 GiB, of which 11.06 MiB was free" in d.message
     assert "Lower the batch size" in d.fix and "--query-compute-apps" in d.fix
+
+
+# ---- issue 9 finding: the no-torch fix for a python outside any conda env, and for base ----------------------
+
+def test_no_torch_fix_for_python_outside_conda_uses_pip_with_the_variant_index(tmp_path):
+    from app.core import gpu_diagnosis as gd
+    from app.core.gpu_info import Hardware
+    from app.core.platform_info import PlatformInfo
+
+    py = tmp_path / "usr" / "bin" / "python3"  # /usr/bin/python3: no conda-meta beside it
+    py.parent.mkdir(parents=True)
+    py.write_text("")
+    ctx = gd.Context(py, "llm", Hardware("none"), platform=PlatformInfo("Linux", "x86_64"))
+    d = gd.diagnose("ModuleNotFoundError: No module named 'torch'", ctx)
+    assert d.kind == "no_torch"
+    assert "conda install" not in d.fix and "-n llm" not in d.fix
+    assert f"{py} -m pip install torch --index-url https://download.pytorch.org/whl/cpu" in d.fix
+
+
+def test_no_torch_fix_for_base_says_create_an_env(tmp_path):
+    from app.core import gpu_diagnosis as gd
+    from app.core.gpu_info import Hardware
+    from app.core.platform_info import PlatformInfo
+
+    prefix = tmp_path / "miniconda3"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "condabin").mkdir()
+    (prefix / "bin").mkdir()
+    ctx = gd.Context(prefix / "bin" / "python", "base", Hardware("none"), platform=PlatformInfo("Linux", "x86_64"))
+    d = gd.diagnose("ModuleNotFoundError: No module named 'torch'", ctx)
+    assert "conda install" not in d.fix and d.fix.startswith("Do not install PyTorch into base")
+    assert "miniconda-wizard --if-exists reuse" in d.fix and "conda create -n llm" in d.fix

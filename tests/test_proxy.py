@@ -276,3 +276,21 @@ def test_a_proxy_password_is_never_shown():
         proxy.check_before_download(plan, rec, w, connect=lambda h, p, t: (_ for _ in ()).throw(ConnectionRefusedError()))
     logs = "\n".join(line for _st, line, _lv in rec.of("log"))
     assert "hunter2" not in logs + info.value.message + info.value.fix and "bob:****@" in logs
+
+
+def test_the_system_proxy_fix_in_chinese_says_the_hint_once():
+    from app import i18n
+
+    port = closed_port()
+    s = proxy.resolve({}, RegistryValues(1, f"127.0.0.1:{port}", CLASH_OVERRIDE))
+    plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="https://repo.anaconda.com/miniconda/")
+    i18n.set_language("zh_CN")
+    try:
+        with pytest.raises(DownloadError) as info:
+            proxy.check_before_download(plan, RecordingReporter(), s)
+    finally:
+        i18n.set_language("en")
+    fix = info.value.fix
+    assert "Clash" in fix and "Start the proxy program" not in fix
+    assert fix.count("系统代理") == 1 or "系统代理 127.0.0.1" not in fix  # the English-only hint is not appended
+    assert f"系统代理 127.0.0.1:{port} 没有响应" not in fix

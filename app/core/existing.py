@@ -72,9 +72,13 @@ class FoundInstall:
         """``/home/u/miniconda3: conda 24.7.1, made by this wizard (found: conda on PATH)``."""
         what = f"conda {self.conda_version}" if self.conda_version else "conda"
         if self.state != "complete":
-            what = f"an {self.state} installation" if self.state == "incomplete" else "being installed right now"
-        who = ", made by this wizard" if self.made_by_us else ""
-        return f"{self.prefix}: {what}{who} (found: {', '.join(self.how)})"
+            what = (_("an incomplete installation") if self.state == "incomplete"
+                    else _("being installed right now"))
+        found = ", ".join(self.how)
+        if self.made_by_us:
+            return _("{prefix}: {what}, made by this wizard (found: {found})").format(
+                prefix=self.prefix, what=what, found=found)
+        return _("{prefix}: {what} (found: {found})").format(prefix=self.prefix, what=what, found=found)
 
 
 class UninstallKeys(Protocol):
@@ -222,11 +226,11 @@ def incomplete_reason(prefix: Path, os_name: str) -> str | None:
     run = interrupted(prefix)
     if run is not None and not run[1]:
         data = run[0]
-        return (f"an earlier run of the wizard (pid {data.get('pid')}, started {data.get('started')}) was stopped "
-                "before the installer finished")
+        return (_("an earlier run of the wizard (pid {pid}, started {started}) was stopped before the installer "
+                  "finished").format(pid=data.get('pid'), started=data.get('started')))
     m = manifest.load(prefix)
     if m is not None and m.made_by_us and m.status == "installing" and (run is None or not run[1]):
-        return "the wizard's record of it says the installer never finished"
+        return _("the wizard's record of it says the installer never finished")
     return None
 
 
@@ -318,8 +322,8 @@ def remove_incomplete(prefix: Path) -> None:
     else:
         shutil.rmtree(target, onexc=onerror) if _has_onexc() else shutil.rmtree(target, onerror=_legacy(onerror))
     if problems:
-        raise PrefixError(f"The incomplete installation in {prefix} could not be removed completely: "
-                          + "; ".join(problems[:5]) + ".",
+        raise PrefixError(_("The incomplete installation in {prefix} could not be removed completely: {problems}.").format(
+                              prefix=prefix, problems="; ".join(problems[:5])),
                           fix=_('Remove {prefix} by hand (rm -rf), then run again.').format(prefix=prefix))
     try:
         installer.in_progress_marker(prefix).unlink()
@@ -396,7 +400,7 @@ def find_installs(*, os_name: str | None = None, home: Path | None = None,
     for name in ("conda", "conda.exe") if os_name == "Windows" else ("conda",):
         hit = which(name, path=environ.get("PATH"))
         if hit:
-            note(root_of(Path(hit).resolve() if not Path(hit).is_symlink() else Path(hit), os_name), "conda on PATH")
+            note(root_of(Path(hit).resolve() if not Path(hit).is_symlink() else Path(hit), os_name), _("conda on PATH"))
     if environ.get("CONDA_EXE"):
         note(root_of(Path(environ["CONDA_EXE"]), os_name), "CONDA_EXE")
     try:
@@ -411,11 +415,11 @@ def find_installs(*, os_name: str | None = None, home: Path | None = None,
         if where is not None:
             note(Path(where), f"registry {row.get('hive', '?')} ...\\Uninstall\\{row.get('key')}")
     for m in manifest.all_manifests():
-        note(Path(m.prefix), "the wizard's install record")
+        note(Path(m.prefix), _("the wizard's install record"))
     for prefix in _marked_prefixes():
-        note(prefix, "a run of the wizard that was stopped")
+        note(prefix, _("a run of the wizard that was stopped"))
     for prefix in usual_prefixes(os_name, home, environ):
-        note(prefix, "usual location")
+        note(prefix, _("usual location"))
 
     out: list[FoundInstall] = []
     for prefix in order:
@@ -470,11 +474,15 @@ def check_prefix(plan, installer_ext: str | None = None) -> list[str]:
     except PrefixError as exc:
         prefix = plan.resolved_prefix
         if occupied(prefix) and (why := incomplete_reason(prefix, plan.platform.os)) is not None:
-            exc.fix = (f"Repair it: run again with --if-exists repair (the incomplete installation, which this "
-                       f"wizard made, is removed and installed again); or {exc.fix[:1].lower()}{exc.fix[1:]}")
+            exc.fix = (_("Repair it: run again with --if-exists repair (the incomplete installation, which this wizard "
+                         "made, is removed and installed again); or {fix}").format(fix=exc.fix[:1].lower() + exc.fix[1:]))
         elif occupied(prefix) and installer_conda(prefix, plan.platform.os).exists() and mode(plan) == "fail":
-            exc.fix = ("Choose an empty or new folder; or keep the installation as it is and go on with the PATH, env "
-                       "and GPU steps (--if-exists reuse); or run the installer over it (--if-exists update, the "
-                       "same as --update-existing)" + (", or, since this wizard made it, --if-exists repair."
-                                                        if made_by_us(prefix) else "."))
+            if made_by_us(prefix):
+                exc.fix = _("Choose an empty or new folder; or keep the installation as it is and go on with the PATH, "
+                            "env and GPU steps (--if-exists reuse); or run the installer over it (--if-exists update, "
+                            "the same as --update-existing), or, since this wizard made it, --if-exists repair.")
+            else:
+                exc.fix = _("Choose an empty or new folder; or keep the installation as it is and go on with the PATH, "
+                            "env and GPU steps (--if-exists reuse); or run the installer over it (--if-exists update, "
+                            "the same as --update-existing).")
         raise

@@ -33,7 +33,7 @@ from typing import Any
 
 import time
 
-from app.i18n import _
+from app.i18n import N_, _
 from app.core import gpu_diagnosis, gpu_info
 from app.core.errors import Cancelled, GpuCheckError, Stage
 from app.core.events import CancelToken, Progress, Reporter, TrainStep
@@ -138,7 +138,7 @@ class GpuCheckResult:
     @property
     def title(self) -> str:
         """``"GPU works"``, ``"CPU only"`` or ``"GPU present but broken"``."""
-        return STATUS_TITLES.get(self.status, self.status)
+        return _(STATUS_TITLES[self.status]) if self.status in STATUS_TITLES else self.status
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field, plus ``gpu``, ``gpu_works`` and ``title``."""
@@ -150,7 +150,7 @@ class GpuCheckResult:
 
 
 #: The three verdicts (the probe's ``verdict`` event uses the same status names).
-STATUS_TITLES = {"gpu_works": "GPU works", "cpu_only": "CPU only", "gpu_broken": "GPU present but broken"}
+STATUS_TITLES = {"gpu_works": N_("GPU works"), "cpu_only": N_("CPU only"), "gpu_broken": N_("GPU present but broken")}
 
 
 # --------------------------------------------------------------------------- diagnosis
@@ -170,7 +170,8 @@ def require_gpu_texts(result: GpuCheckResult) -> tuple[str, str]:
     else:
         message = _("No working GPU (--require-gpu): training ran on the CPU. {reason}").format(
             reason=result.reason or result.verdict_text)
-    fix = result.fix if result.fix and not result.fix.startswith("Nothing to fix") else ""
+    # the fixes that say there is nothing to repair begin with "Nothing to fix" (its translation, in zh_CN)
+    fix = result.fix if result.fix and not result.fix.startswith(("Nothing to fix", _("Nothing to fix"))) else ""
     if no_gpu or not fix:
         fix = _("Run on a machine with a supported GPU (an NVIDIA GPU with its driver installed, for example "
                 "nvidia-smi works), then run the GPU check again; or leave out --require-gpu to accept the CPU.")
@@ -276,7 +277,7 @@ class _Collector:
         if kind == "info":
             self.info = ev
             devices = ", ".join(f"{d.get('name')} ({d.get('compute_capability')})" for d in ev.get("devices") or [])
-            self.reporter.log(_STAGE, _('torch {get} (CUDA {value}{value2}), Python {get2}; devices torch sees: {value3}; transformers {value4}.').format(get=ev.get('torch'), value=ev.get('cuda_version') or 'none', value2=', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else '', get2=ev.get('python'), value3=devices or 'none', value4=ev.get('transformers') or 'not installed'))
+            self.reporter.log(_STAGE, _('torch {get} (CUDA {value}{value2}), Python {get2}; devices torch sees: {value3}; transformers {value4}.').format(get=ev.get('torch'), value=ev.get('cuda_version') or 'none', value2=', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else '', get2=ev.get('python'), value3=devices or 'none', value4=ev.get('transformers') or _("not installed")))
             for w in ev.get("cuda_warnings") or []:
                 self.reporter.log(_STAGE, _('CUDA said: {w}').format(w=w), "warning")
         elif kind == "start":
@@ -284,7 +285,7 @@ class _Collector:
         elif kind == "step":
             self._on_step(ev)
         elif kind == "device_fallback":
-            self.fallback_reason = str(ev.get("reason") or "unknown reason")
+            self.fallback_reason = str(ev.get("reason") or _("unknown reason"))
             self.reporter.log(
                 _STAGE,
                 _('The {get} device failed ({splitlines}); training on the CPU instead.').format(get=ev.get('from', 'GPU'), splitlines=self.fallback_reason.splitlines()[-1]),
@@ -366,7 +367,7 @@ def _judge(c: _Collector, hardware: Hardware, python: Path, env_name: str | None
         d = gpu_diagnosis.diagnose(reason + "\n" + c.stderr_tail(40), ctx)
         if d.kind != "unknown":
             return ("gpu_broken" if d.status == "broken" else "cpu_only"), d.message, d.fix, d.kind
-        return "gpu_broken", f"The GPU failed: {reason.splitlines()[-1] if reason else 'no message'}", d.fix, None
+        return "gpu_broken", _("The GPU failed: {value}").format(value=reason.splitlines()[-1] if reason else 'no message'), d.fix, None
     # the probe trained on the CPU without trying a GPU: say why, from what the machine has
     hip = info.get("hip_version")
     if hardware.kind == "nvidia" and not torch_cuda and not hip:
@@ -383,15 +384,15 @@ def _judge(c: _Collector, hardware: Hardware, python: Path, env_name: str | None
         if too_old:
             d = gpu_diagnosis.diagnose("NVIDIA driver on your system is too old", ctx)
             return "gpu_broken", d.message, d.fix, d.kind
-        return ("gpu_broken", f"{hardware.describe()[0].upper()}{hardware.describe()[1:]} is present, but the env's "
-                f"PyTorch (CUDA {torch_cuda}) found no usable GPU.",
-                "Run nvidia-smi: if it fails, reinstall the NVIDIA driver and restart; if it works, check "
-                "CUDA_VISIBLE_DEVICES and run the check again.", None)
+        return ("gpu_broken", _("{upper}{describe} is present, but the env's PyTorch (CUDA {torch_cuda}) found no usable GPU.").format(upper=hardware.describe()[0].upper(), describe=hardware.describe()[1:], torch_cuda=torch_cuda),
+                _("Run nvidia-smi: if it fails, reinstall the NVIDIA driver and restart; if it works, check "
+                  "CUDA_VISIBLE_DEVICES and run the check again."), None)
     if hardware.kind == "amd" and not hip:
-        return ("cpu_only", f"{hardware.describe()[0].upper()}{hardware.describe()[1:]} is present, but the env's "
-                "PyTorch is not a ROCm build, so it trains on the CPU.",
-                f"Install PyTorch's ROCm build (Linux only) from the selector at https://pytorch.org/get-started/locally/ "
-                f"in the env with {ctx.target()[1]} -m pip install, then run the check again.", None)
+        return ("cpu_only", _("{upper}{describe} is present, but the env's PyTorch is not a ROCm build, so it trains on the "
+                              "CPU.").format(upper=hardware.describe()[0].upper(), describe=hardware.describe()[1:]),
+                _("Install PyTorch's ROCm build (Linux only) from the selector at "
+                  "https://pytorch.org/get-started/locally/ in the env with {target} -m pip install, then run the "
+                  "check again.").format(target=ctx.target()[1]), None)
     if hardware.kind == "apple":
         d = gpu_diagnosis.diagnose("MPS available?: False" if info.get("mps_available") is False else reason, ctx)
         if d.kind != "unknown":
@@ -400,13 +401,13 @@ def _judge(c: _Collector, hardware: Hardware, python: Path, env_name: str | None
         if not torch_cuda and not hip:
             d = gpu_diagnosis.diagnose("CPU-only build", ctx)
             return "cpu_only", d.message, d.fix, d.kind
-        return ("cpu_only", f"No GPU was found on this machine (NVML, nvidia-smi, rocm-smi), so PyTorch "
-                f"(CUDA {torch_cuda or hip}) trains on the CPU.",
-                "Nothing to fix if this machine has no GPU. If it has an NVIDIA GPU, install its driver "
-                f"({gpu_diagnosis.DRIVER_PAGE}), restart, and run the check again.", "no_driver")
+        return ("cpu_only", _("No GPU was found on this machine (NVML, nvidia-smi, rocm-smi), so PyTorch (CUDA {value}) "
+                              "trains on the CPU.").format(value=torch_cuda or hip),
+                _("Nothing to fix if this machine has no GPU. If it has an NVIDIA GPU, install its driver "
+                  "({driver_page}), restart, and run the check again.").format(driver_page=gpu_diagnosis.DRIVER_PAGE), "no_driver")
     if start.get("cpu_reason") == "the CPU was asked for" or verdict.get("reason") == "the CPU was asked for":
-        return "cpu_only", "The check trained on the CPU, as asked.", "", None
-    return "cpu_only", f"The check trained on the CPU: {reason}.", "", None
+        return "cpu_only", _("The check trained on the CPU, as asked."), "", None
+    return "cpu_only", _("The check trained on the CPU: {reason}.").format(reason=reason), "", None
 
 
 def run(
@@ -489,8 +490,7 @@ def run(
     except TimeoutError as exc:
         tail = collector.stderr_tail()
         raise GpuCheckError(
-            f"The training check did not finish within {timeout:.0f} s (after {len(collector.losses)} of "
-            f"{steps} steps)." + (f" The probe's last output:\n{tail}" if tail else " The probe printed nothing."),
+            _("The training check did not finish within {timeout:.0f} s (after {count} of {steps} steps).").format(timeout=timeout, count=len(collector.losses), steps=steps) + (_(" The probe's last output:\n{tail}").format(tail=tail) if tail else _(" The probe printed nothing.")),
             fix=_('Run it again with fewer steps; if it hangs before the first step, the GPU driver may be stuck: restart the machine.'),
             detail="\n".join(collector.stderr[-50:]),
         ) from exc
@@ -504,15 +504,15 @@ def run(
         if err.get("kind") == "no_torch":
             message, fix = diagnose("cannot import torch\n" + text, python, env_name, hardware)
         elif not text.strip():
-            message, fix = (f"The training check exited with code {returncode} and printed nothing.",
-                            "Run the check again; see the log for details.")
+            message, fix = (_("The training check exited with code {returncode} and printed nothing.").format(returncode=returncode),
+                            _("Run the check again; see the log for details."))
         else:
             d = gpu_diagnosis.diagnose(text, gpu_diagnosis.Context(python, env_name, hardware, torch_cuda=torch_cuda))
             message, fix = d.message, d.fix
             if d.kind == "unknown" or not verdict:
                 tail = collector.stderr_tail()
                 if tail and tail not in message:
-                    message += f" The probe's last output (exit code {returncode}):\n{tail}"
+                    message += _(" The probe's last output (exit code {returncode}):\n{tail}").format(returncode=returncode, tail=tail)
         raise GpuCheckError(message, fix=fix, detail=stderr_text[-8000:])
 
     start = collector.start or {}
@@ -525,11 +525,11 @@ def run(
     dev = str(done.get("device") or start.get("device") or "cpu")
     name = str(start.get("device_name") or dev)
     if not fell:
-        hint = (" The GPU computed wrong results: update the GPU driver, or run the check on the CPU to compare."
+        hint = (_(" The GPU computed wrong results: update the GPU driver, or run the check on the CPU to compare.")
                 if dev in ("cuda", "mps") else "")
         raise GpuCheckError(
             _('The training loss did not fall on {dev} ({name}): mean of the first steps {first_mean:.3f}, of the last steps {last_mean:.3f}.').format(dev=dev, name=name, first_mean=first_mean, last_mean=last_mean),
-            fix="Run the check again with more steps (e.g. 200)." + hint,
+            fix=_("Run the check again with more steps (e.g. 200).") + hint,
             detail=stderr_text[-8000:],
         )
     rate = float(done.get("steps_per_second") or collector.last_rate or 0.0)
@@ -543,20 +543,21 @@ def run(
         status, message, fix, kind = "gpu_works", "", "", None
     else:
         status, message, fix, kind = _judge(collector, hardware, python, env_name)
-    trained = (f"{len(losses)} steps on {'the ' + dev.upper() if dev == 'cpu' else dev} ({name}) at {rate:.1f} steps/s, "
-               f"{tokens:,.0f} tokens/s (loss {losses[0]:.2f} -> {losses[-1]:.2f})")
+    trained = (_("{count} steps on {device} ({name}) at {rate:.1f} steps/s, {tokens:,.0f} tokens/s (loss "
+                 "{loss_first:.2f} -> {loss_last:.2f})").format(count=len(losses), device=_("the CPU") if dev == "cpu" else dev, name=name, rate=rate, tokens=tokens, loss_first=losses[0], loss_last=losses[-1]))
     figures = ""
     if mm.get("tflops_bf16"):
         figures = f", matmul {mm['tflops_bf16']:.1f} TFLOP/s bf16"
     elif mm.get("tflops_fp32"):
         figures = f", matmul {mm['tflops_fp32']:.2f} TFLOP/s fp32"
     if status == "gpu_works":
-        verdict_text = f"GPU works: {name} trained {len(losses)} steps at {tokens:,.0f} tokens/s{figures} " \
-                       f"(loss {losses[0]:.2f} -> {losses[-1]:.2f}; {rate:.1f} steps/s)."
+        verdict_text = _("GPU works: {name} trained {count} steps at {tokens:,.0f} tokens/s{figures} (loss {loss_first:.2f} "
+                         "-> {loss_last:.2f}; {rate:.1f} steps/s).").format(name=name, count=len(losses), tokens=tokens, figures=figures, loss_first=losses[0], loss_last=losses[-1], rate=rate)
     else:
-        verdict_text = f"{STATUS_TITLES[status]}: {message}\nTrained {trained}{figures}."
+        verdict_text = _("{title}: {message}\nTrained {trained}{figures}.").format(
+            title=_(STATUS_TITLES[status]), message=message, trained=trained, figures=figures)
         if fix:
-            verdict_text += f"\nFix: {fix}"
+            verdict_text += "\n" + _("Fix: {fix}").format(fix=fix)
     result = GpuCheckResult(
         device=dev,
         device_name=name,
@@ -613,11 +614,11 @@ def report_json(result: GpuCheckResult | None, error: Any = None, hardware: dict
                    "message": result.reason, "fix": result.fix, "diagnosis": result.diagnosis}
         hardware = hardware or result.hardware
     elif error is not None:
-        verdict = {"status": "failed", "title": "Check failed", "headline": getattr(error, "message", str(error)),
+        verdict = {"status": "failed", "title": _("Check failed"), "headline": getattr(error, "message", str(error)),
                    "message": getattr(error, "message", str(error)), "fix": getattr(error, "fix", ""),
                    "diagnosis": None}
     else:
-        verdict = {"status": "cancelled", "title": "Cancelled", "headline": "The check was cancelled.",
+        verdict = {"status": "cancelled", "title": "Cancelled", "headline": _("The check was cancelled."),
                    "message": "", "fix": "", "diagnosis": None}
     return {"schema": REPORT_SCHEMA, "python": str(python) if python else None, "hardware": hardware or {},
             "verdict": verdict, "result": result.to_dict() if result is not None else None,
@@ -632,21 +633,19 @@ def report_markdown(doc: dict[str, Any]) -> str:
     v = doc["verdict"]
     hw = doc.get("hardware") or {}
     r = doc.get("result") or {}
-    lines = ["# GPU check report", "", f"**{v['title']}** — {v['headline']}", ""]
+    lines = [_("# GPU check report"), "", f"**{v['title']}** — {v['headline']}", ""]
     if v.get("fix"):
         lines += [f"**Fix:** {v['fix']}", ""]
-    lines += ["## Hardware", "", f"- {hw.get('description') or 'not detected'}"]
+    lines += ["## Hardware", "", f"- {hw.get('description') or _('not detected')}"]
     for d in hw.get("devices") or []:
-        lines.append(f"- {d.get('name')}: compute capability {d.get('compute_capability') or '?'}, "
-                     f"memory {round((d.get('memory_bytes') or 0) / 1024 ** 3, 1) or '?'} GiB")
+        lines.append(_("- {get}: compute capability {value}, memory {value2} GiB").format(get=d.get('name'), value=d.get('compute_capability') or '?', value2=round((d.get('memory_bytes') or 0) / 1024 ** 3, 1) or '?'))
     if r:
         lines += ["", "## Training", "",
                   f"- Python: `{doc.get('python')}` ({r.get('python_version')}), torch {r.get('torch_version')} "
                   f"(CUDA {r.get('cuda_version') or 'none'})",
                   f"- Device: {r.get('device')} ({r.get('device_name')}), model {r.get('model')}, {r.get('precision')}",
-                  f"- {r.get('steps')} steps, loss {r.get('loss_first', 0):.3f} -> {r.get('loss_last', 0):.3f}, "
-                  f"{r.get('steps_per_second', 0):.2f} steps/s, {r.get('tokens_per_second', 0):,.0f} tokens/s",
-                  f"- Matmul: fp32 {r.get('tflops_fp32') or 'n/a'} TFLOP/s, bf16 {r.get('tflops_bf16') or 'n/a'} TFLOP/s"]
+                  _("- {get} steps, loss {get2:.3f} -> {get3:.3f}, {get4:.2f} steps/s, {get5:,.0f} tokens/s").format(get=r.get('steps'), get2=r.get('loss_first', 0), get3=r.get('loss_last', 0), get4=r.get('steps_per_second', 0), get5=r.get('tokens_per_second', 0)),
+                  _("- Matmul: fp32 {value} TFLOP/s, bf16 {value2} TFLOP/s").format(value=r.get('tflops_fp32') or 'n/a', value2=r.get('tflops_bf16') or 'n/a')]
         if r.get("sample"):
             lines += ["", "## Sample", "", "```", r["sample"], "```"]
     if doc.get("error"):

@@ -41,6 +41,7 @@ from typing import Any
 from app.core import torch_variant
 from app.core.gpu_info import Hardware
 from app.core.platform_info import PlatformInfo
+from app.i18n import _
 
 WHEEL_INDEX = "https://download.pytorch.org/whl/"
 DRIVER_PAGE = "https://www.nvidia.com/Download/index.aspx"
@@ -84,6 +85,36 @@ class Context:
             arg = f'-p "{prefix}"' if " " in str(prefix) else f"-p {prefix}"
         cmd = f'"{py}"' if " " in str(py) else str(py)
         return arg, cmd
+
+    def env_kind(self) -> str:
+        """Where the checked python lives: ``"env"`` (a conda env, or not known), ``"base"`` (the base env of a
+        Miniconda: ``--env base``, or a prefix with ``condabin/``) or ``"none"`` (no ``conda-meta/`` beside it: a
+        system or venv python, e.g. ``--python /usr/bin/python3``, where ``conda install -n ...`` cannot work)."""
+        if self.python is None:
+            return "base" if self.env_name == "base" else "env"
+        py = Path(self.python)
+        prefix = py.parent.parent if py.parent.name == "bin" else py.parent
+        if prefix.parent.name == "envs":
+            return "base" if self.env_name == "base" else "env"
+        if not (prefix / "conda-meta").is_dir():
+            return "none" if py.exists() else "env"
+        if self.env_name == "base" or (prefix / "condabin").is_dir() and prefix.parent.name != "envs":
+            return "base"
+        return "env"
+
+    def pip_torch(self) -> str:
+        """``<python> -m pip install torch --index-url https://download.pytorch.org/whl/<variant>``, the variant
+        :func:`app.core.torch_variant.choose` picks for this machine (no ``--index-url`` for a PyPI build, as on
+        macOS). Source of the index: ``resources/torch_variants.toml`` (PyTorch's "Get started" selector)."""
+        py = self.target()[1]
+        try:
+            gpu = self.hardware.nvidia if self.hardware is not None else None
+            choice = torch_variant.choose(self.platform_info(), gpu)
+        except Exception:
+            choice = None
+        if choice is None or choice.index != "pytorch":
+            return f"{py} -m pip install torch"
+        return f"{py} -m pip install torch --index-url {WHEEL_INDEX}{choice.variant}"
 
     def pip_variant(self, variant: str) -> str:
         """The pip command that installs PyTorch build ``variant`` in the env."""
@@ -140,7 +171,7 @@ class Context:
         """``"an NVIDIA GeForce RTX 4090 (...) with driver 550.54.14 (CUDA 12.4)"`` or ``"the GPU"``."""
         if self.hardware is not None and self.hardware.present:
             return self.hardware.describe()
-        return "the GPU"
+        return _("the GPU")
 
 
 @dataclass(frozen=True)
@@ -176,34 +207,46 @@ class Rule:
 
 def _no_torch(m, text, ctx):
     arg, py = ctx.target()
-    return ("PyTorch is not installed in the env, so the training check cannot run.",
-            f"Install PyTorch in the env: conda install {arg} pytorch  (or with pip: {py} -m pip install torch), "
-            "then run the check again.")
+    kind = ctx.env_kind()
+    if kind == "none":
+        return (_("PyTorch is not installed for {py}, so the training check cannot run.").format(py=py),
+                _("{py} is not in a conda env, so conda cannot install into it. Install PyTorch with pip: {command}  "
+                  "(or check an env of the wizard instead: --env NAME with --prefix), then run the check "
+                  "again.").format(py=py, command=ctx.pip_torch()))
+    if kind == "base":
+        return (_("PyTorch is not installed in the base env, so the training check cannot run."),
+                _("Do not install PyTorch into base (conda's own env): create an env for it instead, with "
+                  "miniconda-wizard --if-exists reuse (keeps this Miniconda, creates the env llm with PyTorch) or "
+                  "conda create -n llm python=3.12, then install PyTorch in it with pip; then run the check with "
+                  "--env llm."))
+    return (_("PyTorch is not installed in the env, so the training check cannot run."),
+            _("Install PyTorch in the env: conda install {arg} pytorch  (or with pip: {py} -m pip install "
+              "torch), then run the check again.").format(arg=arg, py=py))
 
 
 def _cpu_build(m, text, ctx):
     arg, py = ctx.target()
     if ctx.nvidia_present is False:
-        what = "no NVIDIA GPU or driver was found on this machine" if ctx.hardware.kind == "none" else \
-            f"this machine has {ctx.hardware.describe()}, not an NVIDIA GPU"
-        return (f"The env's PyTorch is a CPU-only build, and {what}: training runs on the CPU, which is right here.",
-                "Nothing to fix for this machine. If you add an NVIDIA GPU, install its driver first, then a CUDA "
-                f"build of PyTorch ({py} -m pip install --force-reinstall torch --index-url {WHEEL_INDEX}cu126 or "
-                "cu130), and run the check again.")
+        what = _("no NVIDIA GPU or driver was found on this machine") if ctx.hardware.kind == "none" else \
+            _("this machine has {describe}, not an NVIDIA GPU").format(describe=ctx.hardware.describe())
+        return (_("The env's PyTorch is a CPU-only build, and {what}: training runs on the CPU, which is right "
+                  "here.").format(what=what),
+                _("Nothing to fix for this machine. If you add an NVIDIA GPU, install its driver first, then a "
+                  "CUDA build of PyTorch ({py} -m pip install --force-reinstall torch --index-url "
+                  "{wheel_index}cu126 or cu130), and run the check again.").format(py=py, wheel_index=WHEEL_INDEX))
     choice = ctx.machine_variant()
     if choice is not None and choice.cuda:
-        return (f"{ctx.gpu_phrase()[0].upper()}{ctx.gpu_phrase()[1:]} is present, but the env's PyTorch is a CPU "
-                "build, so it cannot use it.",
-                f"Install the {choice.variant} build ({choice.title}), which fits this GPU and driver: "
-                f"{ctx.pip_variant(choice.variant)}  Then run the check again.")
+        return (_("{upper}{gpu_phrase} is present, but the env's PyTorch is a CPU build, so it cannot use it.").format(upper=ctx.gpu_phrase()[0].upper(), gpu_phrase=ctx.gpu_phrase()[1:]),
+                _("Install the {variant} build ({title}), which fits this GPU and driver: {pip_variant}  Then run "
+                  "the check again.").format(variant=choice.variant, title=choice.title, pip_variant=ctx.pip_variant(choice.variant)))
     if choice is not None:  # a GPU whose driver is too old for every CUDA build
-        return (f"{ctx.gpu_phrase()[0].upper()}{ctx.gpu_phrase()[1:]} is present, but the env's PyTorch is a CPU "
-                "build, and no current CUDA build of PyTorch runs on it as it is.",
+        return (_("{upper}{gpu_phrase} is present, but the env's PyTorch is a CPU build, and no current CUDA "
+                  "build of PyTorch runs on it as it is.").format(upper=ctx.gpu_phrase()[0].upper(), gpu_phrase=ctx.gpu_phrase()[1:]),
                 choice.reason)
-    return ("The env's PyTorch is a CPU-only build, so it cannot use an NVIDIA GPU.",
-            f"Install a CUDA build of PyTorch in the env: {ctx.pip_variant('cu126')} (driver 525 or newer; use "
-            "cu130 with driver 580 or newer, required for RTX 50xx), or: conda install "
-            f"{arg} -c conda-forge pytorch-gpu.")
+    return (_("The env's PyTorch is a CPU-only build, so it cannot use an NVIDIA GPU."),
+            _("Install a CUDA build of PyTorch in the env: {pip_variant} (driver 525 or newer; use cu130 with "
+              "driver 580 or newer, required for RTX 50xx), or: conda install {arg} -c conda-forge "
+              "pytorch-gpu.").format(pip_variant=ctx.pip_variant('cu126'), arg=arg))
 
 
 def _sm_number(sm: str) -> int:
@@ -219,36 +262,36 @@ def _no_kernel(m, text, ctx):
     if incompatible:
         name = re.sub(r"^.*UserWarning:\s*", "", incompatible.group(1).strip())
         sm = incompatible.group(2)
-        message = f"The env's PyTorch has no GPU code for the {name} ({sm})"
+        message = _("The env's PyTorch has no GPU code for the {name} ({sm})").format(name=name, sm=sm)
     else:
-        message = "The env's PyTorch has no GPU code (\"no kernel image\") for this GPU's architecture"
+        message = _("The env's PyTorch has no GPU code (\"no kernel image\") for this GPU's architecture")
         dev = ctx.hardware.nvidia.devices[0] if ctx.hardware and ctx.hardware.nvidia and ctx.hardware.nvidia.devices \
             else None
         if dev is not None and dev.compute_capability:
             sm = "sm_" + dev.compute_capability.replace(".", "")
-            message = f"The env's PyTorch has no GPU code (\"no kernel image\") for the {dev.name} ({sm})"
-    message += f"; it was built for {sup}." if sup else "."
+            message = _("The env's PyTorch has no GPU code (\"no kernel image\") for the {name} ({sm})").format(name=dev.name, sm=sm)
+    message += _("; it was built for {sup}.").format(sup=sup) if sup else "."
     n = _sm_number(sm)
     cc = (n // 10, n % 10) if n else None
     fitting = ctx.variants_for(cc) if cc else []
     if fitting:
         v = fitting[0]
         os_name = ctx.platform_info().os
-        fix = (f"Install the {v.name} build ({v.title}), which still includes {sm}: {ctx.pip_variant(v.name)} "
-               f"(needs NVIDIA driver {v.driver_needed(os_name)} or newer).")
+        fix = (_("Install the {name} build ({title}), which still includes {sm}: {pip_variant} (needs NVIDIA "
+                 "driver {driver_needed} or newer).").format(name=v.name, title=v.title, sm=sm, pip_variant=ctx.pip_variant(v.name), driver_needed=v.driver_needed(os_name)))
         if n < 75:
-            fix += " Newer CUDA 13 builds dropped GPUs older than sm_75 (Pascal, Maxwell, Volta)."
+            fix += _(" Newer CUDA 13 builds dropped GPUs older than sm_75 (Pascal, Maxwell, Volta).")
         return message, fix
     if n >= 100:
-        fix = (f"Install a PyTorch built for CUDA 12.8 or newer, which includes {sm} (Blackwell): "
-               f"{ctx.pip_variant('cu130')} (needs NVIDIA driver 580 or newer).")
+        fix = (_("Install a PyTorch built for CUDA 12.8 or newer, which includes {sm} (Blackwell): {pip_variant} "
+                 "(needs NVIDIA driver 580 or newer).").format(sm=sm, pip_variant=ctx.pip_variant('cu130')))
     elif 0 < n < 75:
-        fix = (f"Install a PyTorch build that still includes {sm}: {ctx.pip_variant('cu126')} "
-               "(cu130 and newer builds dropped GPUs older than sm_75).")
+        fix = (_("Install a PyTorch build that still includes {sm}: {pip_variant} (cu130 and newer builds "
+                 "dropped GPUs older than sm_75).").format(sm=sm, pip_variant=ctx.pip_variant('cu126')))
     else:
-        which = sm or "your GPU's compute capability"
-        fix = (f"Install a newer PyTorch build that lists {which}: "
-               f"{ctx.pip_variant('cu126')} (sm_50-sm_90) or cu130 (sm_75-sm_120, driver 580 or newer).")
+        which = sm or _("your GPU's compute capability")
+        fix = (_("Install a newer PyTorch build that lists {which}: {pip_variant} (sm_50-sm_90) or cu130 "
+                 "(sm_75-sm_120, driver 580 or newer).").format(which=which, pip_variant=ctx.pip_variant('cu126')))
     return message, fix
 
 
@@ -260,25 +303,25 @@ def _cuda_from_code(code: str) -> str:
 def _driver_too_old(m, text, ctx):
     found = _cuda_from_code(m.group(1)) if m.group(1) else None
     need = ctx.min_driver(ctx.torch_cuda)
-    built = f" (built for CUDA {ctx.torch_cuda})" if ctx.torch_cuda else ""
+    built = _(" (built for CUDA {torch_cuda})").format(torch_cuda=ctx.torch_cuda) if ctx.torch_cuda else ""
     have = ""
     if ctx.hardware is not None and ctx.hardware.nvidia is not None:
-        have = f" This machine has driver {ctx.hardware.nvidia.driver_version}."
-    message = "The NVIDIA driver is too old for the env's PyTorch" + built
-    message += f": the driver supports CUDA {found} at most." if found else "."
+        have = _(" This machine has driver {driver_version}.").format(driver_version=ctx.hardware.nvidia.driver_version)
+    message = _("The NVIDIA driver is too old for the env's PyTorch") + built
+    message += _(": the driver supports CUDA {found} at most.").format(found=found) if found else "."
     message += have
     if need:
-        fix = f"Update the NVIDIA driver to {need} or newer ({DRIVER_PAGE})"
+        fix = _("Update the NVIDIA driver to {need} or newer ({driver_page})").format(need=need, driver_page=DRIVER_PAGE)
     else:
-        fix = (f"Update the NVIDIA driver ({DRIVER_PAGE}; CUDA 12 builds need driver {MIN_DRIVER['12']}+, "
-               f"CUDA 13 builds {MIN_DRIVER['13']}+)")
+        fix = (_("Update the NVIDIA driver ({driver_page}; CUDA 12 builds need driver {min_driver}+, CUDA 13 "
+                 "builds {min_driver2}+)").format(driver_page=DRIVER_PAGE, min_driver=MIN_DRIVER['12'], min_driver2=MIN_DRIVER['13']))
     older = [v for v in ctx._all_variants() if found and v.cuda and _ver(v.cuda) <= _ver(found)]
     if older:
-        fix += f", or install a PyTorch built for CUDA {found} or older: {ctx.pip_variant(older[0].name)}."
+        fix += _(", or install a PyTorch built for CUDA {found} or older: {pip_variant}.").format(found=found, pip_variant=ctx.pip_variant(older[0].name))
     elif found:
-        fix += f", or install a PyTorch built for CUDA {found} or older."
+        fix += _(", or install a PyTorch built for CUDA {found} or older.").format(found=found)
     else:
-        fix += f", or install a PyTorch built for an older CUDA: {ctx.pip_variant('cu126')}."
+        fix += _(", or install a PyTorch built for an older CUDA: {pip_variant}.").format(pip_variant=ctx.pip_variant('cu126'))
     return message, fix
 
 
@@ -297,79 +340,81 @@ class _NoGroup:
 
 
 def _unknown_error(m, text, ctx):
-    return (f"CUDA failed to start on {ctx.gpu_phrase()} with \"CUDA unknown error\" (error 999). This usually "
-            "happens after the machine was suspended and resumed: the driver's nvidia_uvm module lost its state. "
-            "It is not a missing or old driver.",
-            "Reload the module: sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm  (close programs using the GPU "
-            "first), or restart the machine. Then run the check again.")
+    return (_("CUDA failed to start on {gpu_phrase} with \"CUDA unknown error\" (error 999). This usually "
+              "happens after the machine was suspended and resumed: the driver's nvidia_uvm module lost its "
+              "state. It is not a missing or old driver.").format(gpu_phrase=ctx.gpu_phrase()),
+            _("Reload the module: sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm  (close programs using "
+              "the GPU first), or restart the machine. Then run the check again."))
 
 
 def _not_ready(m, text, ctx):
-    return (f"CUDA reports error 802 \"system not yet initialized\" on {ctx.gpu_phrase()}: on servers with "
-            "NVSwitch (HGX A100/H100/H200/B200) the NVIDIA Fabric Manager must be running before CUDA can start.",
-            "Install and start the Fabric Manager at exactly the driver's version: sudo apt install "
-            "nvidia-fabricmanager-<driver branch> (or the dnf package), then sudo systemctl enable --now "
-            "nvidia-fabricmanager. Check it with systemctl status nvidia-fabricmanager, then run the check again.")
+    return (_("CUDA reports error 802 \"system not yet initialized\" on {gpu_phrase}: on servers with NVSwitch "
+              "(HGX A100/H100/H200/B200) the NVIDIA Fabric Manager must be running before CUDA can start.").format(gpu_phrase=ctx.gpu_phrase()),
+            _("Install and start the Fabric Manager at exactly the driver's version: sudo apt install "
+              "nvidia-fabricmanager-<driver branch> (or the dnf package), then sudo systemctl enable --now "
+              "nvidia-fabricmanager. Check it with systemctl status nvidia-fabricmanager, then run the check "
+              "again."))
 
 
 def _forward_compat(m, text, ctx):
-    return (f"CUDA reports error 804 \"forward compatibility was attempted on non supported HW\" on "
-            f"{ctx.gpu_phrase()}: a CUDA forward-compatibility package (cuda-compat) that does not match the "
-            "driver is loaded, and this GPU does not support forward compatibility.",
-            "Match the driver to the installed CUDA compat package: remove the cuda-compat libraries from "
-            "LD_LIBRARY_PATH (or uninstall cuda-compat-*), or install the NVIDIA driver that the CUDA version "
-            "needs; then restart and run the check again. A PyTorch build for an older CUDA "
-            f"({ctx.pip_variant('cu126')}) also avoids it.")
+    return (_("CUDA reports error 804 \"forward compatibility was attempted on non supported HW\" on "
+              "{gpu_phrase}: a CUDA forward-compatibility package (cuda-compat) that does not match the "
+              "driver is loaded, and this GPU does not support forward compatibility.").format(gpu_phrase=ctx.gpu_phrase()),
+            _("Match the driver to the installed CUDA compat package: remove the cuda-compat libraries from "
+              "LD_LIBRARY_PATH (or uninstall cuda-compat-*), or install the NVIDIA driver that the CUDA "
+              "version needs; then restart and run the check again. A PyTorch build for an older CUDA "
+              "({pip_variant}) also avoids it.").format(pip_variant=ctx.pip_variant('cu126')))
 
 
 def _conda_cuda(m, text, ctx):
     arg, py = ctx.target()
     if ctx.nvidia_present:
-        return ("conda could not install a CUDA build because it does not see the NVIDIA driver (the __cuda "
-                "virtual package is missing).",
-                "Check that nvidia-smi works in this terminal (restart after installing the driver); or set "
-                "CONDA_OVERRIDE_CUDA to the driver's CUDA version (for example CONDA_OVERRIDE_CUDA=12.4) "
-                "and run again.")
-    return ("conda refused a CUDA build of a package because this machine has no NVIDIA driver (conda's __cuda "
-            "virtual package exists only when a driver is installed).",
-            f"Install the CPU build instead: conda install {arg} -c conda-forge pytorch (without a driver conda-forge "
-            f"picks its CPU build), or {py} -m pip install torch --index-url {WHEEL_INDEX}cpu, or choose the llm-cpu "
-            "preset. Do not ask for pytorch-gpu or a CUDA build without an NVIDIA GPU and driver.")
+        return (_("conda could not install a CUDA build because it does not see the NVIDIA driver (the __cuda "
+                  "virtual package is missing)."),
+                _("Check that nvidia-smi works in this terminal (restart after installing the driver); or set "
+                  "CONDA_OVERRIDE_CUDA to the driver's CUDA version (for example CONDA_OVERRIDE_CUDA=12.4) and "
+                  "run again."))
+    return (_("conda refused a CUDA build of a package because this machine has no NVIDIA driver (conda's "
+              "__cuda virtual package exists only when a driver is installed)."),
+            _("Install the CPU build instead: conda install {arg} -c conda-forge pytorch (without a driver "
+              "conda-forge picks its CPU build), or {py} -m pip install torch --index-url {wheel_index}cpu, "
+              "or choose the llm-cpu preset. Do not ask for pytorch-gpu or a CUDA build without an NVIDIA GPU "
+              "and driver.").format(arg=arg, py=py, wheel_index=WHEEL_INDEX))
 
 
 def _no_driver(m, text, ctx):
-    return ("No NVIDIA driver was found, so PyTorch cannot use an NVIDIA GPU.",
-            f"Install the NVIDIA driver for your GPU ({DRIVER_PAGE}), restart, and run the check again.")
+    return (_("No NVIDIA driver was found, so PyTorch cannot use an NVIDIA GPU."),
+            _("Install the NVIDIA driver for your GPU ({driver_page}), restart, and run the check again.").format(driver_page=DRIVER_PAGE))
 
 
 def _mps_oom(m, text, ctx):
-    return ("The Apple GPU (MPS) ran out of memory during the training check: other programs or the model "
-            "use the memory macOS allows the GPU.",
-            "Close other programs using a lot of memory and run the check again; for your own training use a "
-            "smaller batch size, or set PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 to lift the limit (it may slow the "
-            "Mac down or make it unstable).")
+    return (_("The Apple GPU (MPS) ran out of memory during the training check: other programs or the model "
+              "use the memory macOS allows the GPU."),
+            _("Close other programs using a lot of memory and run the check again; for your own training use "
+              "a smaller batch size, or set PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 to lift the limit (it may "
+              "slow the Mac down or make it unstable)."))
 
 
 def _mps_op(m, text, ctx):
     op = re.search(r"operator '([^']+)'", text)
     which = f" ({op.group(1)})" if op else ""
-    return (f"An operation{which} is not implemented for the Apple GPU (MPS) in this PyTorch.",
-            "Set PYTORCH_ENABLE_MPS_FALLBACK=1 (the missing operation then runs on the CPU), or upgrade PyTorch "
-            f"in the env: {ctx.target()[1]} -m pip install --upgrade torch.")
+    return (_("An operation{which} is not implemented for the Apple GPU (MPS) in this PyTorch.").format(which=which),
+            _("Set PYTORCH_ENABLE_MPS_FALLBACK=1 (the missing operation then runs on the CPU), or upgrade "
+              "PyTorch in the env: {target} -m pip install --upgrade torch.").format(target=ctx.target()[1]))
 
 
 def _mps_unavailable(m, text, ctx):
-    return ("Apple's MPS GPU backend is built into the env's PyTorch but is not available on this Mac "
-            "(it needs macOS 14 or newer on Apple silicon).",
-            "Update macOS to 14 or newer. If the Mac already runs macOS 14 or newer, upgrade PyTorch in the env "
-            f"to a release that supports this macOS version: {ctx.target()[1]} -m pip install --upgrade torch. "
-            "Until then PyTorch trains on the CPU.")
+    return (_("Apple's MPS GPU backend is built into the env's PyTorch but is not available on this Mac (it "
+              "needs macOS 14 or newer on Apple silicon)."),
+            _("Update macOS to 14 or newer. If the Mac already runs macOS 14 or newer, upgrade PyTorch in the "
+              "env to a release that supports this macOS version: {target} -m pip install --upgrade torch. "
+              "Until then PyTorch trains on the CPU.").format(target=ctx.target()[1]))
 
 
 def _mps_not_built(m, text, ctx):
-    return ("The env's PyTorch has no Apple MPS support.",
-            f"Install the arm64 build of PyTorch from PyPI in the env: {ctx.target()[1]} -m pip install "
-            "--force-reinstall torch.")
+    return (_("The env's PyTorch has no Apple MPS support."),
+            _("Install the arm64 build of PyTorch from PyPI in the env: {target} -m pip install "
+              "--force-reinstall torch.").format(target=ctx.target()[1]))
 
 
 def _cuda_oom(m, text, ctx):
@@ -377,17 +422,17 @@ def _cuda_oom(m, text, ctx):
     held = re.search(r"this process has ([\d.]+ \w+) memory in use", text)
     detail = ""
     if total:
-        detail = f" The GPU has {total.group(1)}, of which {total.group(2)} was free"
-        detail += f"; the check's process held {held.group(1)}." if held else "."
-    return ("The GPU ran out of memory during the training check." + detail,
-            "Lower the batch size (for your own training), and close what else holds GPU memory: nvidia-smi "
-            "--query-compute-apps=pid,process_name,used_memory --format=csv lists those programs. Then run the "
-            "check again.")
+        detail = _(" The GPU has {group}, of which {group2} was free").format(group=total.group(1), group2=total.group(2))
+        detail += _("; the check's process held {group}.").format(group=held.group(1)) if held else "."
+    return (_("The GPU ran out of memory during the training check.") + detail,
+            _("Lower the batch size (for your own training), and close what else holds GPU memory: nvidia-smi "
+              "--query-compute-apps=pid,process_name,used_memory --format=csv lists those programs. Then run "
+              "the check again."))
 
 
 def _nan(m, text, ctx):
-    return ("The training loss became NaN or infinite.",
-            "Run the check again; if it happens again, update the GPU driver.")
+    return (_("The training loss became NaN or infinite."),
+            _("Run the check again; if it happens again, update the GPU driver."))
 
 
 def _r(kind: str, pattern: str, status: str, build: Build, flags: int = re.I) -> Rule:
@@ -440,10 +485,10 @@ def diagnose(text: str, ctx: Context | None = None) -> Diagnosis:
             return Diagnosis(rule.kind, rule.status, message, fix)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     errors = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception|Warning)\b", ln)]
-    last = (errors or lines or ["no output"])[-1][:300]
-    return Diagnosis("unknown", "error", f"The training check failed: {last}",
-                     f"See the log for the probe's full output; to see it yourself run: {ctx.target()[1]} "
-                     "gpu_probe.py --steps 5 (from the wizard's resources folder).")
+    last = (errors or lines or [_("no output")])[-1][:300]
+    return Diagnosis("unknown", "error", _("The training check failed: {last}").format(last=last),
+                     _("See the log for the probe's full output; to see it yourself run: {target} gpu_probe.py --steps "
+                       "5 (from the wizard's resources folder).").format(target=ctx.target()[1]))
 
 
 def table() -> list[dict[str, Any]]:

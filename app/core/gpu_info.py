@@ -37,6 +37,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from app.core.system import run_streaming
+from app.i18n import _
 
 NVIDIA_SMI_QUERY = ("--query-gpu=driver_version,compute_cap,name", "--format=csv,noheader")
 NVIDIA_SMI_QUERY_OLD = ("--query-gpu=driver_version,name", "--format=csv,noheader")
@@ -83,7 +84,7 @@ class GpuInfo:
 
     def describe(self) -> str:
         """``"NVIDIA GeForce RTX 3090 (compute capability 8.6), driver 590.44.01"``."""
-        gpus = ", ".join(f"{d.name} (compute capability {d.compute_capability or 'unknown'})" for d in self.devices)
+        gpus = ", ".join(_("{name} (compute capability {value})").format(name=d.name, value=d.compute_capability or 'unknown') for d in self.devices)
         return f"{gpus}, driver {self.driver_version}"
 
 
@@ -404,23 +405,23 @@ class Hardware:
             n = self.nvidia
             d = n.devices[0] if n.devices else GpuDevice("NVIDIA GPU")
             extra = ", ".join(x for x in (_gib(d.memory_bytes),
-                                          f"compute capability {d.compute_capability}" if d.compute_capability else "")
+                                          _("compute capability {compute_capability}").format(compute_capability=d.compute_capability) if d.compute_capability else "")
                               if x)
             name = d.name if d.name.upper().startswith("NVIDIA") else f"NVIDIA {d.name}"
             text = f"an {name}" + (f" ({extra})" if extra else "")
             if len(n.devices) > 1:
                 text += f" and {len(n.devices) - 1} more"
-            text += f" with driver {n.driver_version}"
+            text += _(" with driver {driver_version}").format(driver_version=n.driver_version)
             if n.cuda_version:
                 text += f" (CUDA {n.cuda_version})"
             return text
         if self.kind == "amd" and self.amd:
             d = self.amd[0]
             extra = _gib(d.memory_bytes)
-            return f"an AMD {d.name.removeprefix('AMD ')} ({'ROCm' + (', ' + extra if extra else '')})"
+            return _("an AMD {removeprefix} ({value})").format(removeprefix=d.name.removeprefix('AMD '), value='ROCm' + (', ' + extra if extra else ''))
         if self.kind == "apple":
             return f"an {self.apple} (MPS)" if (self.apple or "").startswith("Apple") else f"{self.apple} (MPS)"
-        return "no GPU"
+        return _("no GPU")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``kind``, ``description``, ``driver_version``, ``cuda_version`` and ``devices`` (each

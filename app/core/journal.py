@@ -25,6 +25,7 @@ from typing import Any, Literal
 from app import APP_NAME
 from app.core.file_edit import atomic_write, refuse, sha256_file, timestamp, unique_path
 from app.core.rc_block import RcAction
+from app.i18n import _
 
 
 #: What a change did: an rc-file edit, or a registry write; ``skipped``: a shell that was not set up
@@ -141,12 +142,11 @@ class Journal:
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise refuse(f"Could not create the wizard's state folder {self.state_dir}: {e.strerror or e}. "
-                         "Nothing was changed.",
-                         "Make that folder writable (it keeps backups and the list of changes), then try again.") from e
+            raise refuse(_("Could not create the wizard's state folder {state_dir}: {value}. Nothing was changed.").format(state_dir=self.state_dir, value=e.strerror or e),
+                         _("Make that folder writable (it keeps backups and the list of changes), then try again.")) from e
         if not os.access(self.state_dir, os.W_OK):
-            raise refuse(f"The wizard's state folder {self.state_dir} is not writable. Nothing was changed.",
-                         "Make that folder writable (it keeps backups and the list of changes), then try again.")
+            raise refuse(_("The wizard's state folder {state_dir} is not writable. Nothing was changed.").format(state_dir=self.state_dir),
+                         _("Make that folder writable (it keeps backups and the list of changes), then try again."))
 
     def _load(self, strict: bool) -> list[dict[str, Any]]:
         try:
@@ -157,15 +157,15 @@ class Journal:
             doc = json.loads(raw)
             entries = doc["entries"]
             if not isinstance(entries, list):
-                raise TypeError("entries is not a list")
+                raise TypeError(_("entries is not a list"))
             return entries
         except (ValueError, KeyError, TypeError) as e:
             if strict:
-                raise refuse(f"The change journal {self.path} is damaged ({e}).",
-                             "Restore files by hand from their .miniconda-wizard-*.bak backups.") from e
+                raise refuse(_("The change journal {path} is damaged ({error}).").format(path=self.path, error=e),
+                             _("Restore files by hand from their .miniconda-wizard-*.bak backups.")) from e
             aside = unique_path(f"{self.path}.corrupt-{timestamp()}", "")
             os.replace(self.path, aside)
-            self.notes.append(f"the damaged change journal was moved to {aside}")
+            self.notes.append(_("the damaged change journal was moved to {aside}").format(aside=aside))
             return []
 
     def entries(self) -> list[JournalEntry]:

@@ -49,6 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Literal
+from app.i18n import _
 
 BEGIN_MARKER = "#region conda initialize"
 END_MARKER = "#endregion"
@@ -162,8 +163,8 @@ def find_blocks(lines: list[str]) -> list[tuple[int, int]]:
         if _bare(lines[i]) == BEGIN_MARKER:
             end = next((j for j in range(i + 1, len(lines)) if _bare(lines[j]).startswith(END_MARKER)), None)
             if end is None:
-                raise ProfileBlockError(i + 1, f"line {i + 1} starts a conda initialize region "
-                                               f"('{BEGIN_MARKER}') that has no '{END_MARKER}' after it")
+                raise ProfileBlockError(i + 1, _("line {value} starts a conda initialize region ('{begin_marker}') that has no '{end_marker}' "
+                                                 "after it").format(value=i + 1, begin_marker=BEGIN_MARKER, end_marker=END_MARKER))
             blocks.append((i, end))
             i = end + 1
         else:
@@ -189,7 +190,7 @@ def edit_profile_text(text: str, prefix: str | os.PathLike[str]) -> ProfileEdit:
     """
     bad = unsafe_chars(prefix)
     if bad:
-        raise ValueError(f"the prefix {prefix} contains {bad}, which cannot be quoted in the profile")
+        raise ValueError(_("the prefix {prefix} contains {bad}, which cannot be quoted in the profile").format(prefix=prefix, bad=bad))
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom):]
     nl = newline_of(body)
@@ -199,23 +200,22 @@ def edit_profile_text(text: str, prefix: str | os.PathLike[str]) -> ProfileEdit:
     if not blocks:
         # conda's init_powershell_user: profile_content += f"\n{conda_initialize_content}\n"
         return ProfileEdit(bom + body + nl + profile_block(prefix, nl) + nl, "added",
-                           "added the conda initialize region")
+                           _("added the conda initialize region"))
     start, end = blocks[0]
     old = lines[start:end + 1]
     indent = old[0][: len(old[0]) - len(old[0].lstrip())]
     wanted = [indent + x for x in want]
     if len(blocks) == 1 and [x.rstrip("\r\n") for x in old] == wanted:
-        return ProfileEdit(text, "unchanged", f"the conda initialize region for {prefix} is already there; "
-                                              "nothing changed")
+        return ProfileEdit(text, "unchanged", _("the conda initialize region for {prefix} is already there; nothing changed").format(prefix=prefix))
     exe = _block_exe(old)
     if exe and [x.rstrip("\r\n").strip() for x in old] == [x.strip() for x in block_lines(_prefix_of(exe))]:
-        detail = f"replaced the conda initialize region written for {_prefix_of(exe)}"
+        detail = _("replaced the conda initialize region written for {prefix_of}").format(prefix_of=_prefix_of(exe))
     elif [x.rstrip("\r\n") for x in old] == wanted:
-        detail = f"kept the conda initialize region for {prefix}"
+        detail = _("kept the conda initialize region for {prefix}").format(prefix=prefix)
     else:
-        detail = "replaced an older or hand-edited conda initialize region"
+        detail = _("replaced an older or hand-edited conda initialize region")
     if len(blocks) > 1:
-        detail += f"; removed {len(blocks) - 1} duplicate region(s)"
+        detail += _("; removed {value} duplicate region(s)").format(value=len(blocks) - 1)
     last_end = old[-1][len(old[-1].rstrip("\r\n")):]  # "" when the file ends there
     new_block = [x + nl for x in wanted[:-1]] + [wanted[-1] + last_end]
     out: list[str] = []
@@ -311,20 +311,20 @@ def effective_policy(scopes: Mapping[str, str]) -> PolicyVerdict:
 def explain_policy(label: str, verdict: PolicyVerdict) -> str | None:
     """A sentence for the user when the policy stops the profile (or could not be read); ``None`` when fine."""
     if not verdict.policy:
-        return (f"Could not read the execution policy of {label}. If 'conda activate' does nothing in a new "
-                f"{label} window, run '{FIX_COMMAND}' there (the wizard does not change the policy).")
+        return (_("Could not read the execution policy of {label}. If 'conda activate' does nothing in a new "
+                  "{label} window, run '{fix_command}' there (the wizard does not change the policy).").format(label=label, fix_command=FIX_COMMAND))
     if not verdict.blocks:
         return None
     where = ("Windows' default" if verdict.scope == "default"
-             else f"set for the scope {verdict.scope}")
-    why = ("no script runs, your profile included" if verdict.policy == "Restricted"
-           else "only signed scripts run, and neither your profile nor conda's PowerShell module is signed")
+             else _("set for the scope {scope}").format(scope=verdict.scope))
+    why = (_("no script runs, your profile included") if verdict.policy == "Restricted"
+           else _("only signed scripts run, and neither your profile nor conda's PowerShell module is signed"))
     if verdict.by_group_policy:
-        fix = ("this policy comes from Group Policy, so Set-ExecutionPolicy cannot change it: ask your "
-               "administrator to allow RemoteSigned, and until then use 'Anaconda Prompt (miniconda3)' "
-               "from the Start menu or cmd.exe")
+        fix = (_("this policy comes from Group Policy, so Set-ExecutionPolicy cannot change it: ask your "
+                 "administrator to allow RemoteSigned, and until then use 'Anaconda Prompt (miniconda3)' from "
+                 "the Start menu or cmd.exe"))
     else:
-        fix = (f"to allow it, run '{FIX_COMMAND}' once in {label} (the wizard does not change the policy "
-               "for you), then open a new window")
-    return (f"{label}'s execution policy is {verdict.policy} ({where}): {why}, so 'conda activate' will not "
-            f"work in {label} yet; {fix}.")
+        fix = (_("to allow it, run '{fix_command}' once in {label} (the wizard does not change the policy for "
+                 "you), then open a new window").format(fix_command=FIX_COMMAND, label=label))
+    return (_("{label}'s execution policy is {policy} ({where}): {why}, so 'conda activate' will not work in "
+              "{label} yet; {fix}.").format(label=label, policy=verdict.policy, where=where, why=why, fix=fix))

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from app.core.errors import DownloadError, Stage
-from app.i18n import _
+from app.i18n import _, language
 from app.core.events import Reporter
 from app.core.logfile import mask_url_password
 
@@ -382,12 +382,13 @@ def not_answering_error(settings: ProxySettings, where: str, reason: str) -> Dow
                   "again.").format(names=names))
     where_set = (_("Windows Settings > Network & Internet > Proxy, \"Use a proxy server\"") if settings.source ==
                  SOURCE_WINDOWS else _("System Settings > Network > Details > Proxies"))
+    fix = _("Start the proxy program (for example Clash or v2rayN) and run again, or turn the system proxy off "
+            "({where_set}).").format(where_set=where_set)
+    if language() != "zh_CN":  # the Chinese hint stays for Chinese users with another UI language (zh_CN: the fix is Chinese)
+        fix += " " + "系统代理 {where} 没有响应：请启动代理程序（如 Clash），或关闭系统代理。".format(where=where)
     return DownloadError(
         _("The system proxy {where} is not answering; start it or turn it off ({reason}).").format(
-            where=where, reason=reason),
-        fix=_("Start the proxy program (for example Clash or v2rayN) and run again, or turn the system proxy off "
-              "({where_set}).").format(where_set=where_set)
-        + " " + "系统代理 {where} 没有响应：请启动代理程序（如 Clash），或关闭系统代理。".format(where=where))
+            where=where, reason=reason), fix=fix)
 
 
 #: Where conda finds a channel given by name (conda's default ``channel_alias``) and Anaconda's defaults.

@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.core import system
+from app.i18n import _
 
 BEGIN_MARKER = "# >>> conda initialize >>>"
 END_MARKER = "# <<< conda initialize <<<"
@@ -109,7 +110,7 @@ def _block_lines(prefix: str, shell: str) -> list[str]:
     try:
         hook = SHELL_HOOKS[shell]
     except KeyError:
-        raise ValueError(f"no conda initialize block for shell {shell!r}") from None
+        raise ValueError(_("no conda initialize block for shell {shell!r}").format(shell=shell)) from None
     if shell == "fish":
         # conda quotes the prefix in the fallbacks but not in the first two lines (UNSAFE_IN_FISH_BLOCK).
         return [
@@ -169,7 +170,7 @@ def rc_file(shell: str, os_name: str, home: Path | None = None, environ: Mapping
         xdg = environ.get("XDG_CONFIG_HOME", "")
         config = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
         return config / "fish" / "config.fish"
-    raise ValueError(f"no rc file for shell {shell!r}; supported: {', '.join(RC_SHELLS)}")
+    raise ValueError(_("no rc file for shell {shell!r}; supported: {rc_shells}").format(shell=shell, rc_shells=', '.join(RC_SHELLS)))
 
 
 def rc_file_label(shell: str, os_name: str, home: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -250,9 +251,11 @@ def crlf_note(shell: str) -> str:
     """:data:`CRLF_NOTE` worded for ``shell``'s file: bash and zsh read a CR as part of each command; fish 3
     reads CRLF as a plain line end (checked: ``set x 1\\r\\n`` in a fish script sets ``1``)."""
     if shell in ("bash", "zsh"):
-        return CRLF_NOTE.replace("which bash and zsh read", f"which {shell} reads")
-    return ("the file has Windows (CRLF) line ends, which fish reads as plain line ends; the conda initialize "
-            "block was written with Unix (LF) line ends and the rest of the file left as it was")
+        return _("the file has Windows (CRLF) line ends, which {shell} reads as part of each command; the conda "
+                 "initialize block was written with Unix (LF) line ends and the rest of the file left as it was "
+                 "(convert it with 'dos2unix' if commands in it fail)").format(shell=shell)
+    return (_("the file has Windows (CRLF) line ends, which fish reads as plain line ends; the conda "
+              "initialize block was written with Unix (LF) line ends and the rest of the file left as it was"))
 
 
 def find_blocks(lines: list[str]) -> list[Block]:
@@ -270,17 +273,17 @@ def find_blocks(lines: list[str]) -> list[Block]:
         mark = _marker(line)
         if mark == BEGIN_MARKER:
             if open_at is not None:
-                raise BlockError(open_at + 1, f"the block started at line {open_at + 1} has no "
-                                              f"'{END_MARKER}' line before the next start at line {i + 1}")
+                raise BlockError(open_at + 1, _("the block started at line {value} has no '{end_marker}' line before the next start at line "
+                                                "{value2}").format(value=open_at + 1, end_marker=END_MARKER, value2=i + 1))
             open_at = i
         elif mark == END_MARKER:
             if open_at is None:
-                raise BlockError(i + 1, f"line {i + 1} ends a conda initialize block that never started")
+                raise BlockError(i + 1, _("line {value} ends a conda initialize block that never started").format(value=i + 1))
             content = _content(lines[open_at])
             blocks.append(Block(open_at, i, content[: len(content) - len(content.lstrip())]))
             open_at = None
     if open_at is not None:
-        raise BlockError(open_at + 1, f"the block started at line {open_at + 1} has no '{END_MARKER}' line")
+        raise BlockError(open_at + 1, _("the block started at line {value} has no '{end_marker}' line").format(value=open_at + 1, end_marker=END_MARKER))
     return blocks
 
 
@@ -295,7 +298,7 @@ def _foreign_ranges(lines: list[str]) -> tuple[list[range], list[str]]:
             end_mark = f"# <<< {m.group('name')} initialize <<<"
             end = next((j for j in range(i + 1, len(lines)) if _marker(lines[j]) == end_mark), i)
             ranges.append(range(i, end + 1))
-            notes.append(f"the '{m.group('name')} initialize' block at line {i + 1} is left as is")
+            notes.append(_("the '{group} initialize' block at line {value} is left as is").format(group=m.group('name'), value=i + 1))
             i = end + 1
         else:
             i += 1
@@ -319,15 +322,17 @@ def _notes(lines: list[str], blocks: list[Block], prefix: str) -> tuple[str, ...
     skip = foreign + [range(b.start, b.end + 1) for b in blocks]
     stray = _stray_conda_lines(lines, skip)
     if stray:
-        which = ("line " if len(stray) == 1 else "lines ") + ", ".join(str(n) for n in stray)
+        lines_text = ", ".join(str(n) for n in stray)
         notes.append(
-            f"{which} set{'s' if len(stray) == 1 else ''} up a conda outside the conda initialize block; "
-            f"left as is, but {'it' if len(stray) == 1 else 'they'} may put another conda than {prefix} first on PATH"
+            _("line {lines} sets up a conda outside the conda initialize block; left as is, but it may put another "
+              "conda than {prefix} first on PATH").format(lines=lines_text, prefix=prefix) if len(stray) == 1 else
+            _("lines {lines} set up a conda outside the conda initialize block; left as is, but they may put another "
+              "conda than {prefix} first on PATH").format(lines=lines_text, prefix=prefix)
         )
     commented = [i + 1 for i, line in enumerate(lines)
                  if _marker(line).lstrip("# ") == BEGIN_MARKER.lstrip("# ") and _marker(line) != BEGIN_MARKER]
     if commented:
-        notes.append(f"the commented-out conda initialize block at line {commented[0]} is left as is")
+        notes.append(_("the commented-out conda initialize block at line {commented} is left as is").format(commented=commented[0]))
     return tuple(notes)
 
 
@@ -347,8 +352,8 @@ def _describe_old_block(block_lines: list[str], shell: str) -> str:
     pattern = _FISH_BLOCK_PREFIX if shell == "fish" else _BLOCK_PREFIX
     m = pattern.match(stripped[2]) if len(stripped) > 2 else None
     if m and [x.strip() for x in _block_lines(m.group("prefix"), shell)] == stripped:
-        return f"replaced the conda initialize block written for {m.group('prefix')}"
-    return "replaced a hand-edited conda initialize block"
+        return _("replaced the conda initialize block written for {group}").format(group=m.group('prefix'))
+    return _("replaced a hand-edited conda initialize block")
 
 
 def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEdit:
@@ -377,7 +382,7 @@ def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEd
     want = _block_lines(prefix, shell)
     if not blocks:
         block = "\n".join(want) + "\n"
-        detail = "added the conda initialize block"
+        detail = _("added the conda initialize block")
         # conda's init_sh_user: rc_content += "\n%s\n" % conda_initialize_content
         return RcEdit(bom + body + preamble + "\n" + block + "\n", "added", detail, crlf_notes)
 
@@ -388,15 +393,16 @@ def edit_rc_text(text: str, prefix: str, shell: str, preamble: str = "") -> RcEd
     lf_only = all(not x.endswith("\r\n") and not x.endswith("\r") for x in raw_block)
     if len(blocks) == 1 and old_block == wanted and lf_only:
         return RcEdit(text, "unchanged",
-                      f"the conda initialize block for {prefix} is already there; nothing changed", notes)
+                      _("the conda initialize block for {prefix} is already there; nothing changed").format(prefix=prefix), notes)
     if old_block != wanted:
         detail = _describe_old_block(old_block, shell)
     elif not lf_only:
-        detail = f"rewrote the conda initialize block for {prefix} with LF line ends (bash and zsh cannot read CRLF)"
+        detail = _("rewrote the conda initialize block for {prefix} with LF line ends (bash and zsh cannot read "
+                   "CRLF)").format(prefix=prefix)
     else:
-        detail = "kept the conda initialize block for " + prefix
+        detail = _("kept the conda initialize block for {prefix}").format(prefix=prefix)
     if len(blocks) > 1:
-        detail += f"; removed {len(blocks) - 1} duplicate block(s)"
+        detail += _("; removed {count} duplicate block(s)").format(count=len(blocks) - 1)
     last_end = "\n" if raw_block[-1].endswith("\n") else ""  # "" when the file ends there
     new_block = [x + "\n" for x in wanted[:-1]] + [wanted[-1] + last_end]
     # The duplicates all come after ``first`` and the blank lines removed with them stop at its end

@@ -152,6 +152,13 @@ def prove(plan: InstallPlan, prefix: Path, changes: list[Change], reporter: Repo
         raise
 
 
+def _without_label(detail: str) -> str:
+    """A skipped change's reason without its leading "skipped: " / "not set up: " label (either language)."""
+    for label in ("skipped: ", "not set up: ", _("skipped: "), _("not set up: ")):
+        detail = detail.removeprefix(label)
+    return detail
+
+
 def summarize(changes: Iterable[Change]) -> str:
     """One line for the step's result: the shells set up, the files changed, the shells not set up.
 
@@ -162,11 +169,11 @@ def summarize(changes: Iterable[Change]) -> str:
     done = [c for c in changes if c.action != "skipped"]
     changed = [c for c in done if c.changed]
     names = ", ".join(dict.fromkeys(c.shell for c in done if c.shell))
-    text = (f"{len(changed)} file(s) changed" if changed else "nothing to change")
+    text = (_("{count} file(s) changed").format(count=len(changed)) if changed else _("nothing to change"))
     if names:
         text = f"{names}: {text}"
     skipped = [_("{shell} ({why})").format(shell=c.shell or str(c.path),
-                                           why=(c.detail or "").removeprefix("skipped: ").removeprefix("not set up: "))
+                                           why=_without_label(c.detail or ""))
                if c.detail else (c.shell or str(c.path)) for c in changes if c.action == "skipped"]
     if skipped:
         text += _("; not set up: {shells}").format(shells="; ".join(skipped))
@@ -236,19 +243,18 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     for shell, reason in choice.chosen:
         if shell not in shells.UNIX_SHELLS:
             raise refuse(" ".join(shells.problems([shell], prefix)),
-                         f"Choose {', '.join(shells.UNIX_SHELLS)} on the PATH options page (or --init-shells auto).")
+                         _("Choose {unix_shells} on the PATH options page (or --init-shells auto).").format(unix_shells=', '.join(shells.UNIX_SHELLS)))
         path = rc_file(shell, os_name, home, environ)
         state = read_rc(path)
         same = [s.path for _sh, s, _e, _b in planned
                 if os.path.normcase(s.target) == os.path.normcase(state.target)]
         if same:
             if choice.auto and reason != "chosen":
-                skipped.append((shell, f"{path} is the same file as {same[0]}, which gets the block already"))
+                skipped.append((shell, _("{path} is the same file as {same}, which gets the block already").format(path=path, same=same[0])))
                 continue
             other = next(sh for sh, s, _e, _b in planned if s.path == same[0])
-            raise refuse(f"{path} and {same[0]} are the same file ({state.target}), which can hold only one "
-                         "conda initialize block.",
-                         f"Choose only one of {other} and {shell} on the PATH options page.")
+            raise refuse(_("{path} and {same} are the same file ({target}), which can hold only one conda initialize block.").format(path=path, same=same[0], target=state.target),
+                         _("Choose only one of {other} and {shell} on the PATH options page.").format(other=other, shell=shell))
         preamble = ""
         if shell == "bash" and os_name == "MacOSX" and not state.existed:
             preamble = _bash_profile_preamble(path, home)
@@ -256,29 +262,29 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
             edit = edit_rc_text(state.text, prefix_s, shell, preamble)
         except BlockError as e:
             raise refuse(
-                f"{path} has a damaged conda initialize block: {e}. The file was left untouched, because "
-                "the wizard cannot tell where the block ends.",
-                f"Open {state.target} at line {e.line} and complete or delete the block (both marker lines "
-                f"'{BEGIN_MARKER}' and '{END_MARKER}'), then try again.",
+                _("{path} has a damaged conda initialize block: {error}. The file was left untouched, because the "
+                  "wizard cannot tell where the block ends.").format(path=path, error=e),
+                _("Open {target} at line {line} and complete or delete the block (both marker lines "
+                  "'{begin_marker}' and '{end_marker}'), then try again.").format(target=state.target, line=e.line, begin_marker=BEGIN_MARKER, end_marker=END_MARKER),
             ) from e
         before = None
         if edit.action != "unchanged":
             before = shells.check_syntax(shell, state.target, environ) if state.existed else SyntaxResult(True)
         if before is not None and before.open_heredoc is not None and edit.action == "added":
             raise refuse(
-                f"{path} ends inside a here-document that starts at line {before.open_heredoc} and is never "
-                f"closed, so a conda initialize block added at its end would become text of that "
-                "here-document and never run. The file was left untouched.",
-                f"Close the here-document in {state.target} (add its end word, e.g. EOF, on a line of its own), "
-                "then try again.",
+                _("{path} ends inside a here-document that starts at line {open_heredoc} and is never closed, so "
+                  "a conda initialize block added at its end would become text of that here-document and never "
+                  "run. The file was left untouched.").format(path=path, open_heredoc=before.open_heredoc),
+                _("Close the here-document in {target} (add its end word, e.g. EOF, on a line of its own), then "
+                  "try again.").format(target=state.target),
             )
         planned.append((shell, state, edit, before))
 
     reasons = dict(choice.chosen)
     if planned:
-        reporter.log(Stage.SHELL, "Setting up conda for " + ", ".join(
+        reporter.log(Stage.SHELL, _("Setting up conda for {shells}.").format(shells=", ".join(
             f"{shell} ({home_label(state.path, home)}" + ("" if reasons[shell] == "chosen" else f": {reasons[shell]}") + ")"
-            for shell, state, _e, _b in planned) + ".")
+            for shell, state, _e, _b in planned)))
     for shell, why in skipped + list(choice.elsewhere):
         reporter.log(Stage.SHELL, _('Not setting up {shell}: {why}.').format(shell=shell, why=why))
     for _shell, message in choice.unsupported:
@@ -290,10 +296,9 @@ def _apply_unix(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Jo
     changes = _run_steps([partial(_commit_checked, shell, state, edit, before, journal, run_id, environ, prefix_s)
                           for shell, state, edit, before in planned], reporter, journal, None)
     return changes + [Change(Path(shell), None, False, "skipped",
-                             f"not set up: the wizard cannot set up {shell}; "
-                             f"{shells.manual_advice(shell, prefix)}", shell=shell)
+                             _("not set up: the wizard cannot set up {shell}; {manual_advice}").format(shell=shell, manual_advice=shells.manual_advice(shell, prefix)), shell=shell)
                       for shell, _m in choice.unsupported] + [
-        Change(Path(shell), None, False, "skipped", f"skipped: {why}", shell=shell)
+        Change(Path(shell), None, False, "skipped", _("skipped: {why}").format(why=why), shell=shell)
         for shell, why in choice.elsewhere]
 
 
@@ -309,24 +314,23 @@ def _commit_checked(shell: str, state: RcState, edit: RcEdit, before: SyntaxResu
         return change
     after = shells.check_syntax(shell, state.target, environ)
     if before is not None and not before.ok:
-        note = (f"'{shell} -n' found a syntax error in this file already before the change ({before.message}); "
-                f"the block was added, but {shell} may stop before it or read it differently: fix the file")
+        note = (_("'{shell} -n' found a syntax error in this file already before the change ({message}); the "
+                  "block was added, but {shell} may stop before it or read it differently: fix the file").format(shell=shell, message=before.message))
         return dataclasses.replace(change, notes=change.notes + (note,))
     if after is None or after.ok:
         return change
     try:
         undo(change.entries, None, journal_path=journal.path)
     except ShellSetupError as e:
-        restored = f" Putting it back failed too: {e.message}"
+        restored = _(" Putting it back failed too: {message}").format(message=e.message)
     else:
-        restored = (" It was restored from its backup, byte for byte." if state.existed
-                    else " It was deleted again (the wizard had created it).")
+        restored = (_(" It was restored from its backup, byte for byte.") if state.existed
+                    else _(" It was deleted again (the wizard had created it)."))
     raise refuse(
-        f"{state.path}: '{shell} -n' reports a syntax error after the conda initialize block was added "
-        f"({after.message}), although the file passed the check before.{restored}",
-        f"Add the block by hand: run '{Path(prefix) / 'bin' / 'conda'} init {shell}', then check "
-        f"{state.target} with '{shell} -n'; or untick {shell} on the PATH options page (leave it out of "
-        "--init-shells) to go on without it.",
+        _("{path}: '{shell} -n' reports a syntax error after the conda initialize block was added "
+          "({message}), although the file passed the check before.{restored}").format(path=state.path, shell=shell, message=after.message, restored=restored),
+        _("Add the block by hand: run '{value} init {shell}', then check {target} with '{shell} -n'; or "
+          "untick {shell} on the PATH options page (leave it out of --init-shells) to go on without it.").format(value=Path(prefix) / 'bin' / 'conda', shell=shell, target=state.target),
     )
 
 
@@ -354,16 +358,17 @@ def _roll_back(done: list[Change], error: ShellSetupError, reporter: Reporter | 
     try:
         undo(entries, reporter, user_env=user_env, journal_path=journal.path)
     except ShellSetupError as e2:
-        error.message += f" Undoing the changes made before it failed too: {e2.message}"
+        error.message += _(" Undoing the changes made before it failed too: {message}").format(message=e2.message)
     else:
-        error.message += " The changes made before it in this step were undone."
+        error.message += _(" The changes made before it in this step were undone.")
 
 
 def _commit_rc(state: RcState, edit: RcEdit, journal: Journal, run_id: str) -> Change:
     if edit.action == "unchanged":
         return Change(state.path, None, False, "unchanged", edit.detail, edit.notes)
     new_data = edit.text.encode("utf-8")
-    detail = edit.detail if state.existed else edit.detail.replace("added the", "created with the", 1)
+    detail = (edit.detail if state.existed or edit.action != "added"
+              else _("created with the conda initialize block"))
     backup = back_up(state) if state.existed else None
     before = sha256_bytes(state.data) if state.existed else None
     try:
@@ -371,9 +376,8 @@ def _commit_rc(state: RcState, edit: RcEdit, journal: Journal, run_id: str) -> C
     except ShellSetupError:
         raise
     except OSError as e:
-        raise refuse(f"Could not write {state.path}: {e.strerror or e}. The file was left as it was.",
-                     f"Make {state.target} and its folder writable by you, or untick this shell on the "
-                     "PATH options page.") from e
+        raise refuse(_("Could not write {path}: {value}. The file was left as it was.").format(path=state.path, value=e.strerror or e),
+                     _("Make {target} and its folder writable by you, or untick this shell on the PATH options page.").format(target=state.target)) from e
     entry = JournalEntry(
         kind="file", path=str(state.path), action=edit.action, run_id=run_id, time=iso_now(),
         target=str(state.target), backup=str(backup) if backup else None, existed_before=state.existed,
@@ -398,14 +402,14 @@ def remove_block(path: Path, reporter: Reporter | None = None, *, journal_path: 
     try:
         text, count = remove_blocks_text(state.text)
     except BlockError as e:
-        raise refuse(f"{path} has a damaged conda initialize block: {e}. The file was left untouched.",
-                     f"Open {state.target} at line {e.line} and delete the block by hand.") from e
+        raise refuse(_("{path} has a damaged conda initialize block: {error}. The file was left untouched.").format(path=path, error=e),
+                     _("Open {target} at line {line} and delete the block by hand.").format(target=state.target, line=e.line)) from e
     if not count:
-        change = Change(path, None, False, "unchanged", "no conda initialize block; nothing changed")
+        change = Change(path, None, False, "unchanged", _("no conda initialize block; nothing changed"))
     else:
         journal = Journal(journal_path)
         journal.ensure_writable()
-        edit = RcEdit(text, "removed", "removed the conda initialize block"
+        edit = RcEdit(text, "removed", _("removed the conda initialize block")
                       + (f" ({count} copies)" if count > 1 else ""))
         change = _commit_rc(state, edit, journal, uuid.uuid4().hex)
     _report(reporter, change)
@@ -431,8 +435,8 @@ def _group(entries: list[JournalEntry]) -> dict[tuple[str, ...], list[JournalEnt
         elif e.kind == "registry_key_value":
             key = ("registry_key_value", (e.subkey or "").casefold(), (e.name or "").casefold())
         else:
-            raise refuse(f"Unknown kind of change {e.kind!r} in the journal.",
-                         "Use a newer version of the wizard to undo it, or restore by hand.")
+            raise refuse(_("Unknown kind of change {kind!r} in the journal.").format(kind=e.kind),
+                         _("Use a newer version of the wizard to undo it, or restore by hand."))
         groups.setdefault(key, []).append(e)
     return groups
 
@@ -531,26 +535,30 @@ def _check_files_unchanged(groups: Mapping[tuple[str, ...], list[JournalEntry]])
         now = sha256_file(target)
         if first.existed_before:
             if now != last.sha256_after:
-                problems.append(f"{last.path} was changed after the wizard edited it")
+                problems.append(_("{path} was changed after the wizard edited it").format(path=last.path))
                 fixes.append(_("Keep your edits to {path} and take out only the conda initialize block: run "
                                "{command} (or {conda_cmd}); or compare it with its backup {backup} and restore "
                                "what you need by hand.").format(
                     path=last.path, command=remove_block_command(last.path), backup=first.backup,
                     conda_cmd="conda init --reverse " + _shell_of(last.path)))
             if not first.backup or sha256_file(Path(first.backup)) != first.sha256_before:
-                problems.append(f"the backup {first.backup} of {first.path} is missing or was changed")
-                fixes.append(f"Check {first.path} by hand: the wizard can no longer restore it exactly.")
+                problems.append(_("the backup {backup} of {path} is missing or was changed").format(backup=first.backup, path=first.path))
+                fixes.append(_("Check {path} by hand: the wizard can no longer restore it exactly.").format(path=first.path))
         elif now is not None and now != last.sha256_after:
-            problems.append(f"{last.path} was created by the wizard (it did not exist before, so there is no "
-                            "backup) and was edited since")
-            fixes.append(f"Keep {last.path} with your edits and remove the conda initialize block from it by hand "
-                         f"(the lines from '{BEGIN_MARKER}' to '{END_MARKER}'), or run "
-                         f"'conda init --reverse {_shell_of(last.path)}'; delete the file if you need nothing in it.")
+            problems.append(_("{path} was created by the wizard (it did not exist before, so there is no backup) and was "
+                              "edited since").format(path=last.path))
+            fixes.append(_("Keep {path} with your edits and remove the conda initialize block from it by hand (the lines "
+                           "from '{begin_marker}' to '{end_marker}'), or run 'conda init --reverse {shell_of}'; delete the "
+                           "file if you need nothing in it.").format(path=last.path, begin_marker=BEGIN_MARKER, end_marker=END_MARKER, shell_of=_shell_of(last.path)))
     if problems:
-        raise refuse(
-            "Nothing was undone: " + "; ".join(problems) + ".",
-            " ".join(dict.fromkeys(fixes)) + " (The wizard does not overwrite edits it did not make.)",
+        what = "; ".join(problems) + "."
+        err = refuse(
+            _("Nothing was undone: {problems}").format(problems=what),
+            _("{fixes} (The wizard does not overwrite edits it did not make.)").format(
+                fixes=" ".join(dict.fromkeys(fixes))),
         )
+        err.undo_problems = what  # the problems alone, in the language in force (uninstall lists them per file)
+        raise err
 
 
 def _would_undo(first: JournalEntry, last: JournalEntry) -> Change:
@@ -586,14 +594,14 @@ def _undo_file(first: JournalEntry, last: JournalEntry) -> Change:
             st = os.stat(target) if target.exists() else None
             mode = stat.S_IMODE(st.st_mode) if st else 0o644 & ~current_umask()
             atomic_write(target, data, mode, (st.st_uid, st.st_gid) if st else None, last.sha256_after)
-            return Change(path, Path(first.backup), True, "replaced", "restored from the backup")
+            return Change(path, Path(first.backup), True, "replaced", _("restored from the backup"))
         if not target.exists():
-            return Change(path, None, False, "unchanged", "already gone (the wizard had created it)")
+            return Change(path, None, False, "unchanged", _("already gone (the wizard had created it)"))
         target.unlink()
-        return Change(path, None, True, "removed", "deleted (the wizard had created it)")
+        return Change(path, None, True, "removed", _("deleted (the wizard had created it)"))
     except ShellSetupError:
         raise
     except OSError as e:
-        raise refuse(f"Could not restore {path}: {e.strerror or e}.",
-                     f"Copy the backup {first.backup} over {target} by hand." if first.backup
-                     else f"Delete {target} by hand.") from e
+        raise refuse(_("Could not restore {path}: {value}.").format(path=path, value=e.strerror or e),
+                     _("Copy the backup {backup} over {target} by hand.").format(backup=first.backup, target=target) if first.backup
+                     else _("Delete {target} by hand.").format(target=target)) from e

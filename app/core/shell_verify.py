@@ -46,6 +46,7 @@ from app.core.events import CancelToken, Reporter
 from app.core.file_edit import refuse
 from app.core.journal import Change
 from app.core.rc_block import conda_block
+from app.i18n import _
 
 #: Seconds one proof may take (a shell that waits for input, a slow network home).
 PROOF_TIMEOUT = 30.0
@@ -85,8 +86,8 @@ class ShellProof:
 
     def describe(self) -> str:
         """``bash: works (conda is /opt/mc/bin/conda)``."""
-        words = {"works": "conda works in new terminals", "failed": "conda does NOT work in new terminals",
-                 "missing": "not installed here, so not checked", "skipped": "not set up"}[self.status]
+        words = {"works": _("conda works in new terminals"), "failed": _("conda does NOT work in new terminals"),
+                 "missing": _("not installed here, so not checked"), "skipped": _("not set up")}[self.status]
         return f"{self.shell}: {words}" + (f" ({self.detail})" if self.detail else "")
 
     def to_dict(self) -> dict[str, object]:
@@ -152,9 +153,9 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cancel: CancelToken | None
     try:
         result = system.run_streaming(argv, env=env, timeout=PROOF_TIMEOUT, cancel=cancel)
     except TimeoutError:
-        return -1, "", f"no answer within {PROOF_TIMEOUT:.0f} s (does the start-up file wait for input?)"
+        return -1, "", _("no answer within {proof_timeout:.0f} s (does the start-up file wait for input?)").format(proof_timeout=PROOF_TIMEOUT)
     except OSError as e:
-        return -1, "", f"could not start {argv[0]}: {e.strerror or e}"
+        return -1, "", _("could not start {argv}: {value}").format(argv=argv[0], value=e.strerror or e)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -178,33 +179,32 @@ def prove(shell: str, prefix: Path | str, rc_file: Path | None, *, home: Path | 
     environ = os.environ if environ is None else environ
     exe = shells.installed(shell, environ)
     if not exe:
-        return ShellProof(shell, "missing", rc_file, detail=f"{shell} is not installed; the block is written "
-                          "and will work when it is")
+        return ShellProof(shell, "missing", rc_file, detail=_("{shell} is not installed; the block is written and will work when it is").format(shell=shell))
     env = scratch_env(home, exe, prefix, environ)
     argv = proof_argv(shell, exe, os_name)
     code, out, err = _run(argv, env, cancel)
     said = out.strip().splitlines()[0].strip() if out.strip() else ""  # "conda is a function" / "conda is /p/bin/conda"
     if code == 0 and said:
         return ShellProof(shell, "works", rc_file, tuple(argv), said)
-    tail = _tail(err) or f"exit code {code}, no output"
+    tail = _tail(err) or _("exit code {code}, no output").format(code=code)
     with tempfile.TemporaryDirectory(prefix="miniconda-wizard-proof-") as tmp:
         block_file = Path(tmp) / f"block.{shell}"
         block_file.write_text(conda_block(prefix, shell), encoding="utf-8")
         b_code, b_out, b_err = _run(block_only_argv(shell, exe, block_file), env, cancel)
-    where = rc_file if rc_file is not None else f"{shell}'s start-up file"
+    where = rc_file if rc_file is not None else _("{shell}'s start-up file").format(shell=shell)
     if b_code == 0 and b_out.strip():
         return ShellProof(shell, "failed", rc_file, tuple(argv),
-                          f"the conda initialize block works on its own, so something else in {where} or a file "
-                          f"it reads stops it (an early return, exec, or a PATH reset after the block): {tail}",
+                          _("the conda initialize block works on its own, so something else in {where} or a file it reads "
+                            "stops it (an early return, exec, or a PATH reset after the block): {tail}").format(where=where, tail=tail),
                           tail)
-    b_tail = _tail(b_err) or f"exit code {b_code}, no output"
+    b_tail = _tail(b_err) or _("exit code {b_code}, no output").format(b_code=b_code)
     conda = Path(prefix) / "bin" / "conda"
     if not os.access(conda, os.X_OK):
         return ShellProof(shell, "failed", rc_file, tuple(argv),
-                          f"there is no conda at {conda}: the install in {prefix} is incomplete, so the block has "
-                          "nothing to find", tail)
+                          _("there is no conda at {conda}: the install in {prefix} is incomplete, so the block has nothing "
+                            "to find").format(conda=conda, prefix=prefix), tail)
     return ShellProof(shell, "failed", rc_file, tuple(argv),
-                      f"the conda initialize block does not make conda available even on its own: {b_tail}",
+                      _("the conda initialize block does not make conda available even on its own: {b_tail}").format(b_tail=b_tail),
                       tail, block_at_fault=True)
 
 
@@ -240,10 +240,10 @@ def prove_changes(changes: Iterable[Change], prefix: Path | str, reporter: Repor
     if bad:
         conda = Path(prefix) / "bin" / "conda"
         raise refuse(
-            "The conda initialize block does not make conda available: "
-            + "; ".join(f"{p.shell} ({' '.join(p.command)}): {p.detail}" for p in bad) + ".",
-            f"Check that the install in {prefix} is complete: '{conda} shell.{bad[0].shell} hook' should print "
-            f"shell code and '{conda} --version' a version. Reinstall Miniconda there if not, or untick "
-            f"{', '.join(p.shell for p in bad)} on the PATH options page (leave it out of --init-shells) to go on.",
+            _("The conda initialize block does not make conda available: {problems}.").format(
+                problems="; ".join(f"{p.shell} ({' '.join(p.command)}): {p.detail}" for p in bad)),
+            _("Check that the install in {prefix} is complete: '{conda} shell.{shell} hook' should print "
+              "shell code and '{conda} --version' a version. Reinstall Miniconda there if not, or untick "
+              "{shells} on the PATH options page (leave it out of --init-shells) to go on.").format(prefix=prefix, conda=conda, shell=bad[0].shell, shells=', '.join(p.shell for p in bad)),
         )
     return proofs

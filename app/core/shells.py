@@ -118,12 +118,12 @@ def login_shell(environ: Mapping[str, str] | None = None) -> LoginShell:
     var = environ.get("SHELL", "")
     name = shell_name(var)
     if name not in NOT_A_USER_SHELL:
-        return LoginShell(name, f"$SHELL is {var}", var)
+        return LoginShell(name, _("$SHELL is {var}").format(var=var), var)
     pw = passwd_shell()
     pw_name = shell_name(pw)
     if pw_name not in NOT_A_USER_SHELL:
-        return LoginShell(pw_name, f"your login shell in the user database is {pw}", var)
-    return LoginShell("", "no login shell found", var)
+        return LoginShell(pw_name, _("your login shell in the user database is {pw}").format(pw=pw), var)
+    return LoginShell("", _("no login shell found"), var)
 
 
 def installed(shell: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -165,17 +165,17 @@ def manual_advice(shell: str, prefix: Path | str) -> str:
     conda = Path(prefix) / "bin" / "conda"
     conda_name = CONDA_INIT_ONLY.get(shell)
     if conda_name:
-        return f"after the install, run: {conda} init {conda_name}"
-    return (f"conda init does not support {shell}; add {Path(prefix) / 'bin'} to PATH in its start-up file "
-            "by hand, or use conda from bash, zsh or fish")
+        return _("after the install, run: {conda} init {conda_name}").format(conda=conda, conda_name=conda_name)
+    return (_("conda init does not support {shell}; add {value} to PATH in its start-up file by hand, or use "
+              "conda from bash, zsh or fish").format(shell=shell, value=Path(prefix) / 'bin'))
 
 
 def unsupported_message(shell: str, prefix: Path | str, source: str = "") -> str:
     """The warning for a login shell the wizard cannot set up."""
     why = f" ({source})" if source else ""
-    return (f"Your login shell is {shell}{why}, which the wizard cannot set up (it sets up "
-            f"{', '.join(UNIX_SHELLS[:-1])} and {UNIX_SHELLS[-1]} only), so 'conda' will not work in new {shell} terminals. "
-            f"To set it up: {manual_advice(shell, prefix)}")
+    return (_("Your login shell is {shell}{why}, which the wizard cannot set up (it sets up {unix_shells} and "
+              "{unix_shells2} only), so 'conda' will not work in new {shell} terminals. To set it up: "
+              "{manual_advice}").format(shell=shell, why=why, unix_shells=', '.join(UNIX_SHELLS[:-1]), unix_shells2=UNIX_SHELLS[-1], manual_advice=manual_advice(shell, prefix)))
 
 
 @dataclass(frozen=True)
@@ -208,10 +208,9 @@ class ShellChoice:
 def elsewhere_reason(shell: str, os_name: str) -> str:
     """Why a named shell of the other OS is skipped on ``os_name``."""
     if shell in WINDOWS_SHELLS:
-        what = "the PowerShell profile" if shell == "powershell" else "the cmd.exe AutoRun value"
-        return (f"{shell} is set up on Windows only ({what}); on {os_name} the wizard sets up "
-                f"{', '.join(UNIX_SHELLS)}")
-    return f"{shell} is set up on Linux and macOS only; on Windows the wizard sets up {', '.join(WINDOWS_SHELLS)}"
+        what = _("the PowerShell profile") if shell == "powershell" else _("the cmd.exe AutoRun value")
+        return (_("{shell} is set up on Windows only ({what}); on {os_name} the wizard sets up {unix_shells}").format(shell=shell, what=what, os_name=os_name, unix_shells=', '.join(UNIX_SHELLS)))
+    return _("{shell} is set up on Linux and macOS only; on Windows the wizard sets up {windows_shells}").format(shell=shell, windows_shells=', '.join(WINDOWS_SHELLS))
 
 
 def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: Path | None = None,
@@ -231,12 +230,12 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
     environ = os.environ if environ is None else environ
     auto = AUTO_SHELLS in names
     windows = os_name == "Windows"
-    login = LoginShell("", "not used on Windows") if windows else login_shell(environ)
+    login = LoginShell("", _("not used on Windows")) if windows else login_shell(environ)
     notes: list[str] = []
     if auto and not windows and shell_name(login.shell_var) in NOT_A_USER_SHELL:
-        var = login.shell_var or "not set"
-        notes.append(f"$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen "
-                     f"from what this machine has" + (f"; {login.source}" if login.name else ""))
+        var = login.shell_var or _("not set")
+        notes.append(_("$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen from "
+                       "what this machine has").format(var=var) + (f"; {login.source}" if login.name else ""))
     chosen: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for shell in shells_for(os_name):
@@ -245,25 +244,24 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
         if shell in names:
             chosen.append((shell, "chosen"))
         elif auto and shell in EXPLICIT_ONLY:
-            skipped.append((shell, f"{shell} is set up only when named (--init-shells {shell}): its AutoRun "
-                                   "value runs in every cmd.exe, scripts included"))
+            skipped.append((shell, _("{shell} is set up only when named (--init-shells {shell}): its AutoRun value runs in every "
+                                     "cmd.exe, scripts included").format(shell=shell)))
         elif auto:
             where = installed(shell, environ)
             if login.name == shell:
-                chosen.append((shell, f"your login shell; {login.source}"))
+                chosen.append((shell, _("your login shell; {source}").format(source=login.source)))
             elif found:
                 chosen.append((shell, f"{found_label} exists"))
             elif where:
-                chosen.append((shell, f"{shell} is installed ({where})"))
+                chosen.append((shell, _("{shell} is installed ({where})").format(shell=shell, where=where)))
             elif windows:
-                skipped.append((shell, f"{shell} is not installed"))
+                skipped.append((shell, _("{shell} is not installed").format(shell=shell)))
             else:
-                skipped.append((shell, f"{shell} is not installed and there is no "
-                                       f"{rc_file_label(shell, os_name, home, environ)}"))
+                skipped.append((shell, _("{shell} is not installed and there is no {rc_file_label}").format(shell=shell, rc_file_label=rc_file_label(shell, os_name, home, environ))))
         elif login.name == shell:
-            skipped.append((shell, f"not chosen, although it is your login shell ({login.source})"))
+            skipped.append((shell, _("not chosen, although it is your login shell ({source})").format(source=login.source)))
         elif found:
-            skipped.append((shell, f"not chosen, although {found_label} exists"))
+            skipped.append((shell, _("not chosen, although {found_label} exists").format(found_label=found_label)))
     elsewhere = [(shell, elsewhere_reason(shell, os_name)) for shell in names
                  if shell in SUPPORTED_SHELLS and shell not in shells_for(os_name)]
     # Unknown names stay in the list, for the step to refuse.
@@ -282,21 +280,20 @@ def problems(init_shells: Sequence[str], prefix: Path | str) -> list[str]:
     allowed = f"{', '.join(SUPPORTED_SHELLS)}, {AUTO_SHELLS} or {NO_SHELLS}"
     names = list(dict.fromkeys(init_shells))
     if NO_SHELLS in names and len(names) > 1:
-        out.append(f"init_shells / --init-shells: {NO_SHELLS!r} cannot be combined with other shells; use "
-                   f"{NO_SHELLS} alone (set up no shell) or leave it out.")
+        out.append(_("init_shells / --init-shells: {quoted} cannot be combined with other shells; use "
+                     "{no_shells} alone (set up no shell) or leave it out.").format(quoted=repr(NO_SHELLS), no_shells=NO_SHELLS))
     for shell in names:
         if shell in (AUTO_SHELLS, NO_SHELLS) or shell in SUPPORTED_SHELLS:
             continue
         if shell in ALIASES:
-            out.append(f"init_shells / --init-shells: write {ALIASES[shell]!r} for {shell!r} "
-                       f"(for example --init-shells {ALIASES[shell]}).")
+            out.append(_("init_shells / --init-shells: write {quoted} for {shell!r} (for example --init-shells "
+                         "{alias}).").format(quoted=repr(ALIASES[shell]), alias=ALIASES[shell], shell=shell))
         elif shell in CONDA_INIT_ONLY:
-            out.append(f"init_shells / --init-shells: the wizard cannot set up {shell}; it sets up "
-                       f"{', '.join(SUPPORTED_SHELLS)} (use {allowed}, for example --init-shells auto). "
-                       f"Leave {shell} out and, {manual_advice(shell, prefix)}.")
+            out.append(_("init_shells / --init-shells: the wizard cannot set up {shell}; it sets up {supported_shells} "
+                         "(use {allowed}, for example --init-shells auto). Leave {shell} out and, {manual_advice}.").format(shell=shell, supported_shells=', '.join(SUPPORTED_SHELLS), allowed=allowed, manual_advice=manual_advice(shell, prefix)))
         else:
-            out.append(f"init_shells / --init-shells: cannot set up the shell {shell!r}; use "
-                       f"{allowed} (for example --init-shells bash,zsh,fish).")
+            out.append(_("init_shells / --init-shells: cannot set up the shell {shell!r}; use {allowed} (for example "
+                         "--init-shells bash,zsh,fish).").format(shell=shell, allowed=allowed))
     return out
 
 
@@ -313,10 +310,10 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
     parts = []
     for shell in choice.shells:
         if shell == "powershell":
-            parts.append(f"{shell} (your PowerShell profile)")
+            parts.append(_("{shell} (your PowerShell profile)").format(shell=shell))
             continue
         if shell == "cmd":
-            parts.append(f"{shell} (the cmd.exe AutoRun value)")
+            parts.append(_("{shell} (the cmd.exe AutoRun value)").format(shell=shell))
             continue
         try:
             parts.append(f"{shell} ({rc_file_label(shell, os_name, home, environ)})")
@@ -325,11 +322,11 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
     first = ", ".join(parts) or (_("none (each named shell is not set up here; see the reason below)")
                                  if choice.elsewhere and not choice.auto else _("none found"))
     if choice.auto:
-        first += "  (auto: the shells found on this machine)"
+        first += _("  (auto: the shells found on this machine)")
     lines = [first]
-    lines += [f"not set up: {shell}: {why}" for shell, why in choice.skipped]
-    lines += [f"not set up: {shell}: {why}" for shell, why in choice.elsewhere]
-    lines += [f"not set up: {shell}: {manual_advice(shell, prefix)}" for shell, _m in choice.unsupported]
+    lines += [_("not set up: {shell}: {why}").format(shell=shell, why=why) for shell, why in choice.skipped]
+    lines += [_("not set up: {shell}: {why}").format(shell=shell, why=why) for shell, why in choice.elsewhere]
+    lines += [_("not set up: {shell}: {manual_advice}").format(shell=shell, manual_advice=manual_advice(shell, prefix)) for shell, _m in choice.unsupported]
     return lines
 
 
@@ -371,4 +368,4 @@ def check_syntax(shell: str, path: Path, environ: Mapping[str, str] | None = Non
         m = _OPEN_HEREDOC.search(result.stderr)
         return SyntaxResult(True, result.stderr.strip() if m else "", int(m.group(1)) if m else None)
     text = " ".join(line.strip() for line in (result.stderr or result.stdout).strip().splitlines()[:3])
-    return SyntaxResult(False, text or f"{shell} -n exited with {result.returncode}")
+    return SyntaxResult(False, text or _("{shell} -n exited with {returncode}").format(shell=shell, returncode=result.returncode))

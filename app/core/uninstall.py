@@ -103,17 +103,17 @@ def _edited_since(group: list[JournalEntry]) -> str | None:
     now = sha256_file(Path(last.target or last.path))
     if now == last.sha256_after or (now is None and not first.existed_before):
         return None
-    return f"{first.path} was changed after the wizard edited it"
+    return _("{path} was changed after the wizard edited it").format(path=first.path)
 
 
 def _describe_group(group: list[JournalEntry]) -> str:
     first = group[0]
     if first.kind != "file":
         where = first.name if first.kind == "registry_value" else f"{first.subkey}\\{first.name}"
-        return f"put the registry value {where} back as it was"
+        return _("Would put the registry value {where} back as it was").format(where=where)
     if first.existed_before:
-        return f"restore {first.path} from its backup {first.backup}"
-    return f"delete {first.path} (the wizard created it)"
+        return _("Would restore {path} from its backup {backup}").format(path=first.path, backup=first.backup)
+    return _("Would delete {path} (the wizard created it)").format(path=first.path)
 
 
 def _undo_shell(m: manifest.Manifest, result: UninstallResult, reporter: Reporter | None, dry_run: bool,
@@ -122,14 +122,14 @@ def _undo_shell(m: manifest.Manifest, result: UninstallResult, reporter: Reporte
         first = group[0]
         edited = _edited_since(group)
         if dry_run:
-            result.lines.append(f"Would keep {first.path}: edited since (its backup {first.backup} stays)"
-                                if edited else "Would " + _describe_group(group))
+            result.lines.append(_("Would keep {path}: edited since (its backup {backup} stays)").format(path=first.path, backup=first.backup)
+                                if edited else _describe_group(group))
             continue
         try:
             shell_setup.undo(group, reporter, user_env=user_env, journal_path=journal_path)
         except ShellSetupError as exc:
             # one file at a time: undo's "Nothing was undone" is about this file only
-            result.kept.append(f"{exc.message.removeprefix('Nothing was undone: ')} {exc.fix}")
+            result.kept.append(f"{getattr(exc, 'undo_problems', exc.message)} {exc.fix}")
             continue
         if first.kind == "file" and first.existed_before and first.backup:
             backup = Path(first.backup)
@@ -164,28 +164,27 @@ def _undo_conda_dir(m: manifest.Manifest, gone: list[Path], result: UninstallRes
         kept = [line for line in lines if not any(_under(Path(line.strip()), g) for g in gone if line.strip())]
         if kept != lines:
             if dry_run:
-                result.lines.append(f"Would take {len(lines) - len(kept)} line(s) out of {envs_txt}")
+                result.lines.append(_("Would take {value} line(s) out of {envs_txt}").format(value=len(lines) - len(kept), envs_txt=envs_txt))
             elif not kept and "environments.txt" in made:
                 envs_txt.unlink()
-                result.lines.append(f"Deleted {envs_txt} (conda made it during the install)")
+                result.lines.append(_("Deleted {envs_txt} (conda made it during the install)").format(envs_txt=envs_txt))
             else:
                 atomic_write(envs_txt, "".join(kept).encode("utf-8"), 0o644, None, sha256_file(envs_txt))
-                result.lines.append(f"Took {len(lines) - len(kept)} line(s) naming the removed folders out of "
-                                    f"{envs_txt}")
+                result.lines.append(_("Took {value} line(s) naming the removed folders out of {envs_txt}").format(value=len(lines) - len(kept), envs_txt=envs_txt))
     for rel, sha in sorted(made.items(), key=lambda kv: -kv[0].count(os.sep)):
         path = folder / rel
         if rel == "environments.txt" or sha == "dir" or not path.is_file():
             continue
         if sha256_file(path) != sha:
-            result.lines.append(f"Kept {path}: changed since conda wrote it during the install")
+            result.lines.append(_("Kept {path}: changed since conda wrote it during the install").format(path=path))
             continue
         if dry_run:
-            result.lines.append(f"Would delete {path} (conda made it during the install)")
+            result.lines.append(_("Would delete {path} (conda made it during the install)").format(path=path))
             continue
         try:
             path.unlink()
         except OSError as exc:
-            result.kept.append(f"{path} could not be deleted ({exc.strerror or exc}); delete it by hand.")
+            result.kept.append(_("{path} could not be deleted ({value}); delete it by hand.").format(path=path, value=exc.strerror or exc))
     before = rec.get("files_before") or {}
     dirs = sorted((rel for rel, sha in made.items() if sha == "dir" and rel not in before),
                   key=lambda rel: -rel.count(os.sep))
@@ -198,7 +197,7 @@ def _undo_conda_dir(m: manifest.Manifest, gone: list[Path], result: UninstallRes
         except OSError:
             pass
     if not dry_run and not rec.get("existed") and not folder.exists():
-        result.lines.append(f"Removed {folder} (the installer made it; nothing else was in it)")
+        result.lines.append(_("Removed {folder} (the installer made it; nothing else was in it)").format(folder=folder))
 
 
 def _rmtree(path: Path) -> list[str]:
@@ -304,15 +303,15 @@ def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run:
                    run_uninstaller: RunUninstaller | None, keep: list[Path] | None = None) -> None:
     home = Path.home()
     if os.path.abspath(prefix) in (os.path.abspath(home), os.path.abspath(prefix.anchor or "/")):
-        result.kept.append(f"{prefix} is your home folder or a drive root; it is never removed.")
+        result.kept.append(_("{prefix} is your home folder or a drive root; it is never removed.").format(prefix=prefix))
         return
     if not prefix.exists() and not prefix.is_symlink():
-        result.lines.append(f"{prefix} is gone already")
+        result.lines.append(_("{prefix} is gone already").format(prefix=prefix))
         result.prefix_removed = True
         return
     if not _looks_like_ours(prefix):
-        result.kept.append(f"{prefix} no longer looks like the installation the wizard made (no conda-meta and no "
-                           f"{manifest.MARKER_NAME}), so it was kept; check it and delete it by hand if you are sure.")
+        result.kept.append(_("{prefix} no longer looks like the installation the wizard made (no conda-meta and no "
+                             "{marker_name}), so it was kept; check it and delete it by hand if you are sure.").format(prefix=prefix, marker_name=manifest.MARKER_NAME))
         return
     keep = keep or []
     if keep:  # the user's own envs and files stay; only what the installer and the wizard made goes
@@ -336,12 +335,12 @@ def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run:
         return
     argv = windows_uninstaller_argv(prefix) if os_name == "Windows" else None
     if dry_run:
-        result.lines.append(f"Would run {' '.join(argv)}, then remove what is left of {prefix}" if argv
-                            else f"Would remove {prefix} (installed by miniconda-wizard)")
+        result.lines.append(_("Would run {argv}, then remove what is left of {prefix}").format(argv=' '.join(argv), prefix=prefix) if argv
+                            else _("Would remove {prefix} (installed by miniconda-wizard)").format(prefix=prefix))
         return
     if argv is not None:
         code = (run_uninstaller or _run_uninstaller)(argv)
-        result.lines.append(f"Ran {' '.join(argv)}: exit code {code}")
+        result.lines.append(_("Ran {argv}: exit code {code}").format(argv=' '.join(argv), code=code))
     target = prefix
     if prefix.is_symlink():  # a link the user made (~/miniconda3 -> /scratch/...): its target's contents go
         target = prefix.resolve()
@@ -350,11 +349,10 @@ def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run:
     else:
         problems = _rmtree(target) if target.exists() else []
     if problems:
-        result.kept.append(f"{prefix} could not be removed completely ({'; '.join(problems[:3])}); delete what is "
-                           "left by hand.")
+        result.kept.append(_("{prefix} could not be removed completely ({problems}); delete what is left by hand.").format(prefix=prefix, problems='; '.join(problems[:3])))
         return
     result.prefix_removed = True
-    result.lines.append(f"Removed {prefix}" + (" (its contents; the link stays)" if prefix.is_symlink() else ""))
+    result.lines.append(f"Removed {prefix}" + (_(" (its contents; the link stays)") if prefix.is_symlink() else ""))
 
 
 def _unlink(path: Path) -> list[str]:
@@ -408,22 +406,21 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
         if result.prefix_removed or dry_run:
             gone.append(prefix)
     else:
-        result.lines.append(f"{'Would keep' if dry_run else 'Kept'} {prefix}: the wizard did not install it "
-                            "(it reused or updated it)")
+        result.lines.append(_("{value} {prefix}: the wizard did not install it (it reused or updated it)").format(value='Would keep' if dry_run else 'Kept', prefix=prefix))
     for env in m.envs:
         env_prefix = Path(env["prefix"])
         if any(_under(env_prefix, g) for g in gone):
             continue
         if dry_run:
-            result.lines.append(f"Would remove the env {env['name']} in {env_prefix} (the wizard created it)")
+            result.lines.append(_("Would remove the env {env} in {env_prefix} (the wizard created it)").format(env=env['name'], env_prefix=env_prefix))
             gone.append(env_prefix)
             continue
         if env_prefix.exists():
             problems = _rmtree(env_prefix)
             if problems:
-                result.kept.append(f"The env {env_prefix} could not be removed completely; delete it by hand.")
+                result.kept.append(_("The env {env_prefix} could not be removed completely; delete it by hand.").format(env_prefix=env_prefix))
                 continue
-        result.lines.append(f"Removed the env {env['name']} in {env_prefix} (the wizard created it)")
+        result.lines.append(_("Removed the env {env} in {env_prefix} (the wizard created it)").format(env=env['name'], env_prefix=env_prefix))
         gone.append(env_prefix)
     _undo_conda_dir(m, gone, result, dry_run)
     if reporter is not None:
@@ -434,8 +431,8 @@ def run(prefix: Path, reporter: Reporter | None = None, *, os_name: str | None =
     if result.kept:
         if result.prefix_removed:
             manifest.forget(prefix)
-        raise UninstallError("The uninstall reversed everything else, but left these as they were: "
-                             + " ".join(result.kept),
+        raise UninstallError(_("The uninstall reversed everything else, but left these as they were: {kept}").format(
+                                 kept=" ".join(result.kept)),
                              fix=_('Do what each item above says; nothing you edited was overwritten.'))
     manifest.forget(prefix)
     return result

@@ -155,14 +155,15 @@ def python_version_of(prefix: Path) -> str:
     if not exe.exists() and (Path(prefix) / "bin" / "python").exists():
         exe = Path(prefix) / "bin" / "python"
     argv = [str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-    fix = f"Check that the Miniconda install in {prefix} finished (python.exe should be there), then try again."
+    fix = _("Check that the Miniconda install in {prefix} finished (python.exe should be there), then try "
+            "again.").format(prefix=prefix)
     try:
         result = system.run_streaming(argv, timeout=60)
     except (OSError, TimeoutError) as e:
-        raise refuse(f"Could not run {exe} to find its Python version: {e}.", fix) from e
+        raise refuse(_("Could not run {exe} to find its Python version: {error}.").format(exe=exe, error=e), fix) from e
     out = result.stdout.strip()
     if result.returncode != 0 or not re.fullmatch(r"\d+\.\d+", out):
-        raise refuse(f"{exe} did not report its Python version (exit code {result.returncode}).", fix,
+        raise refuse(_("{exe} did not report its Python version (exit code {returncode}).").format(exe=exe, returncode=result.returncode), fix,
                      detail=(result.stdout + result.stderr).strip())
     return out
 
@@ -180,14 +181,14 @@ def registry(user_env: UserEnvironment | None) -> UserEnvironment:
 
         return WinregEnvironment()
     except ImportError as e:
-        raise refuse("The Windows registry is not available on this system.",
-                     "Run the wizard on Windows to change the user PATH or register Python.") from e
+        raise refuse(_("The Windows registry is not available on this system."),
+                     _("Run the wizard on Windows to change the user PATH or register Python.")) from e
 
 
 def _registry_error(what: str, e: OSError) -> ShellSetupError:
-    return refuse(f"Could not {what} in the Windows registry: {e.strerror or e}. Nothing else was changed.",
-                  "Check that your account may change its own environment variables (or a policy forbids it), "
-                  "then try again, or untick the option on the PATH options page.")
+    return refuse(_("Could not {what} in the Windows registry: {value}. Nothing else was changed.").format(what=what, value=e.strerror or e),
+                  _("Check that your account may change its own environment variables (or a policy forbids it), "
+                    "then try again, or untick the option on the PATH options page."))
 
 
 def prepare(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journal, run_id: str,
@@ -221,8 +222,8 @@ def prepare(plan: InstallPlan, prefix: Path, reporter: Reporter, journal: Journa
     if plan.register_python:  # ask first: a failure here must leave the PATH alone too
         xy = (python_version or python_version_of)(prefix)
         if not re.fullmatch(r"\d+\.\d+", xy or ""):
-            raise refuse(f"Could not tell the Python version of {prefix} (got {xy!r}).",
-                         "Check that the Miniconda install finished, then try again.")
+            raise refuse(_("Could not tell the Python version of {prefix} (got {xy!r}).").format(prefix=prefix, xy=xy),
+                         _("Check that the Miniconda install finished, then try again."))
     later: list[Callable[[], Change]] = []
     if "powershell" in shells:
         later += _plan_powershell(prefix, env, reporter, journal, run_id)
@@ -247,20 +248,20 @@ def _profile_state(path: Path) -> tuple[RcState, str]:
     Raises:
         ShellSetupError: not a file, unreadable, or in another encoding.
     """
-    fix = (f"Check {path}, or leave PowerShell out (untick it on the PATH options page / --init-shells "
-           "without powershell) and run 'conda init powershell' yourself.")
+    fix = (_("Check {path}, or leave PowerShell out (untick it on the PATH options page / --init-shells "
+             "without powershell) and run 'conda init powershell' yourself.").format(path=path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return RcState(path, path, False, b"", "", 0o644 & ~current_umask(), None), "utf-8"
     except OSError as e:
-        raise refuse(f"Could not read the PowerShell profile {path}: {e.strerror or e}.", fix) from e
+        raise refuse(_("Could not read the PowerShell profile {path}: {value}.").format(path=path, value=e.strerror or e), fix) from e
     encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
-        raise refuse(f"The PowerShell profile {path} is neither UTF-8 nor UTF-16 text (byte {e.start}), so it was "
-                     "left untouched rather than re-encoded.", fix) from e
+        raise refuse(_("The PowerShell profile {path} is neither UTF-8 nor UTF-16 text (byte {start}), so it was left "
+                       "untouched rather than re-encoded.").format(path=path, start=e.start), fix) from e
     st = path.stat()
     return RcState(path, path, True, data, text, st.st_mode & 0o7777, None), encoding
 
@@ -276,9 +277,9 @@ def _plan_powershell(prefix: Path, env: UserEnvironment, reporter: Reporter, jou
                      run_id: str) -> list[Callable[[], Change]]:
     bad = powershell.unsafe_chars(prefix)
     if bad:
-        raise refuse(f"The install location {prefix} contains {' '.join(map(repr, bad))}, which would break the "
-                     "quoting of conda's PowerShell profile block.",
-                     "Install Miniconda to a location without quotes, $ or ` (for example C:\\miniconda3).")
+        raise refuse(_("The install location {prefix} contains {map}, which would break the quoting of conda's "
+                       "PowerShell profile block.").format(prefix=prefix, map=' '.join(map(repr, bad))),
+                     _("Install Miniconda to a location without quotes, $ or ` (for example C:\\miniconda3)."))
     found = [(kind, exe) for kind in powershell.POWERSHELLS if (exe := env.find_program(kind.program))]
     if not found:
         reporter.log(Stage.SHELL, _('No PowerShell found (neither powershell.exe nor pwsh.exe); no profile changed.'),
@@ -286,10 +287,10 @@ def _plan_powershell(prefix: Path, env: UserEnvironment, reporter: Reporter, jou
         return []
     documents = env.documents_dir()
     if not documents:
-        raise refuse("Windows did not say where your Documents folder is, which holds the PowerShell profiles; "
-                     "nothing was changed.",
-                     "Leave PowerShell out (untick it on the PATH options page / --init-shells without powershell) "
-                     f"and run '{powershell.conda_exe(prefix)} init powershell' yourself.")
+        raise refuse(_("Windows did not say where your Documents folder is, which holds the PowerShell profiles; "
+                       "nothing was changed."),
+                     _("Leave PowerShell out (untick it on the PATH options page / --init-shells without powershell) "
+                       "and run '{conda_exe} init powershell' yourself.").format(conda_exe=powershell.conda_exe(prefix)))
     missing = [k.label for k in powershell.POWERSHELLS if k not in {f[0] for f in found}]
     if missing:
         reporter.log(Stage.SHELL, _("{missing} is not installed, so its profile was not set up; if you install it later, run '{prefix} init powershell'.").format(missing=', '.join(missing), prefix=powershell.conda_exe(prefix)))
@@ -300,17 +301,17 @@ def _plan_powershell(prefix: Path, env: UserEnvironment, reporter: Reporter, jou
         try:
             edit = powershell.edit_profile_text(state.text, prefix)
         except powershell.ProfileBlockError as e:
-            raise refuse(f"{path} has a damaged conda initialize region: {e}. The file was left untouched, because "
-                         "the wizard cannot tell where the region ends.",
-                         f"Open {path} at line {e.line} and complete or delete the region (the lines "
-                         f"'{powershell.BEGIN_MARKER}' to '{powershell.END_MARKER}'), then try again.") from e
+            raise refuse(_("{path} has a damaged conda initialize region: {error}. The file was left untouched, because "
+                           "the wizard cannot tell where the region ends.").format(path=path, error=e),
+                         _("Open {path} at line {line} and complete or delete the region (the lines '{begin_marker}' to "
+                           "'{end_marker}'), then try again.").format(path=path, line=e.line, begin_marker=powershell.BEGIN_MARKER, end_marker=powershell.END_MARKER)) from e
         verdict = read_policy(env, exe)
         explanation = powershell.explain_policy(kind.label, verdict)
         notes = (explanation,) if explanation and not verdict.blocks else ()
         steps.append(partial(_commit_profile, state, encoding, edit, notes, journal, run_id))
         if verdict.blocks:
             steps.append(partial(Change, Path(f"{kind.label} execution policy"), None, False, "skipped",
-                                 f"conda will not start in {kind.label}: its execution policy is {verdict.policy}",
+                                 _("conda will not start in {label}: its execution policy is {policy}").format(label=kind.label, policy=verdict.policy),
                                  (explanation,), shell="powershell"))
     return steps
 
@@ -337,16 +338,16 @@ def _commit_profile(state: RcState, encoding: str, edit: powershell.ProfileEdit,
     except ShellSetupError:
         raise
     except OSError as e:
-        raise refuse(f"Could not write the PowerShell profile {state.path}: {e.strerror or e}. It was left as it was.",
-                     f"Make {state.target.parent} writable by you, or leave PowerShell out on the PATH options "
-                     "page.") from e
+        raise refuse(_("Could not write the PowerShell profile {path}: {value}. It was left as it was.").format(path=state.path, value=e.strerror or e),
+                     _("Make {parent} writable by you, or leave PowerShell out on the PATH options page.").format(parent=state.target.parent)) from e
     entry = JournalEntry(
         kind="file", path=str(state.path), action=edit.action, run_id=run_id, time=iso_now(),
         target=str(state.target), backup=str(backup) if backup else None, existed_before=state.existed,
         sha256_before=before, sha256_after=sha256_bytes(data),
     )
     journal.append(entry)
-    detail = edit.detail if state.existed else edit.detail.replace("added the", "created with the", 1)
+    detail = (edit.detail if state.existed or edit.action != "added"
+              else _("created with the conda initialize region"))
     return Change(state.path, backup, True, edit.action, detail, notes, (entry,), shell="powershell")
 
 
@@ -355,16 +356,16 @@ def _commit_profile(state: RcState, encoding: str, edit: powershell.ProfileEdit,
 
 def _plan_autorun(prefix: Path, env: UserEnvironment, journal: Journal, run_id: str) -> list[Callable[[], Change]]:
     if '"' in str(prefix):
-        raise refuse(f"The install location {prefix} contains a double quote, which cmd.exe's AutoRun cannot quote.",
-                     "Install Miniconda to a location without quotes (for example C:\\miniconda3).")
+        raise refuse(_("The install location {prefix} contains a double quote, which cmd.exe's AutoRun cannot quote.").format(prefix=prefix),
+                     _("Install Miniconda to a location without quotes (for example C:\\miniconda3)."))
     try:
         old = env.query_key_value(CMD_KEY, AUTORUN)
     except OSError as e:
-        raise _registry_error("read cmd.exe's AutoRun", e) from e
+        raise _registry_error(_("read cmd.exe's AutoRun"), e) from e
     if old is not None and old[1] not in (REG_SZ, REG_EXPAND_SZ):
-        raise refuse(f"cmd.exe's AutoRun value (HKEY_CURRENT_USER\\{CMD_KEY}) has an unexpected type ({old[1]}); "
-                     "it was left untouched.",
-                     "Fix or delete it with regedit (it should be a text value), or leave cmd out of --init-shells.")
+        raise refuse(_("cmd.exe's AutoRun value (HKEY_CURRENT_USER\\{cmd_key}) has an unexpected type ({old}); it was "
+                       "left untouched.").format(cmd_key=CMD_KEY, old=old[1]),
+                     _("Fix or delete it with regedit (it should be a text value), or leave cmd out of --init-shells."))
     return [partial(_set_autorun, prefix, env, old, journal, run_id)]
 
 
@@ -373,12 +374,12 @@ def _set_autorun(prefix: Path, env: UserEnvironment, old: tuple[str, int] | None
     location = Path(rf"HKEY_CURRENT_USER\{CMD_KEY}\{AUTORUN}")
     new, replaced = autorun_with_hook(old[0] if old else None, prefix)
     if new is None:
-        return Change(location, None, False, "unchanged", "already runs conda's hook; nothing changed", shell="cmd")
+        return Change(location, None, False, "unchanged", _("already runs conda's hook; nothing changed"), shell="cmd")
     kind = old[1] if old else REG_EXPAND_SZ  # conda's init_cmd_exe_registry
     try:
         env.set_key_value(CMD_KEY, AUTORUN, new, kind)
     except OSError as e:
-        raise _registry_error("set cmd.exe's AutoRun", e) from e
+        raise _registry_error(_("set cmd.exe's AutoRun"), e) from e
     hook = autorun_hook(prefix)
     entry = JournalEntry(
         kind="registry_key_value", path=str(location), action="registry", run_id=run_id, time=iso_now(),
@@ -387,10 +388,10 @@ def _set_autorun(prefix: Path, env: UserEnvironment, old: tuple[str, int] | None
         value_after=new, type_after=kind, added=[hook],
     )
     journal.append(entry)
-    notes = tuple(f"replaced the older conda hook {r} (another conda install's 'conda init cmd.exe')"
+    notes = tuple(_("replaced the older conda hook {r} (another conda install's 'conda init cmd.exe')").format(r=r)
                   for r in replaced)
-    kept = " after the commands already there" if old and old[0].strip() and not replaced else ""
-    return Change(location, None, True, "registry", f"new cmd.exe windows run conda's hook{kept}: {hook}",
+    kept = _(" after the commands already there") if old and old[0].strip() and not replaced else ""
+    return Change(location, None, True, "registry", _("new cmd.exe windows run conda's hook{kept}: {hook}").format(kept=kept, hook=hook),
                   notes, (entry,), shell="cmd")
 
 
@@ -410,25 +411,25 @@ def next_steps_header(plan: InstallPlan, changes: list[Change], prefix: Path | s
     cmd_ok = any(c.shell == "cmd" and c.action != "skipped" for c in changes)
     lines: list[str] = []
     if ps_ok and not ps_blocked:
-        where = "PowerShell or Windows Terminal" + (" or cmd.exe" if cmd_ok else "")
-        lines.append(f"# Open a new {where} window (conda is set up there), then:")
+        where = _("PowerShell or Windows Terminal") + (_(" or cmd.exe") if cmd_ok else "")
+        lines.append(_("# Open a new {where} window (conda is set up there), then:").format(where=where))
         return lines
-    group = any("Group Policy" in n for c in ps_blocked for n in c.notes)
+    group = any(_("Group Policy") in n for c in ps_blocked for n in c.notes)
     if ps_ok and ps_blocked and group:
-        lines.append("# PowerShell will not run conda's profile block: Group Policy forbids scripts there.")
+        lines.append(_("# PowerShell will not run conda's profile block: Group Policy forbids scripts there."))
         lead = "# Open"
     elif ps_ok and ps_blocked:
-        lines.append("# PowerShell will not run conda's profile block until you allow it, once, in PowerShell:")
+        lines.append(_("# PowerShell will not run conda's profile block until you allow it, once, in PowerShell:"))
         lines.append(powershell.FIX_COMMAND)
-        lead = "# then open a new PowerShell window, or open"
+        lead = _("# then open a new PowerShell window, or open")
     else:
-        lines.append(f"# PowerShell is not set up for conda ('conda activate' does nothing there): run '{conda} "
-                     "init powershell' once and open a new PowerShell window,")
-        lead = "# or open"
+        lines.append(_("# PowerShell is not set up for conda ('conda activate' does nothing there): run '{conda} init "
+                       "powershell' once and open a new PowerShell window,").format(conda=conda))
+        lead = _("# or open")
     if cmd_ok:
-        lines.append(f"{lead} a new cmd.exe window (conda is set up there), then:")
+        lines.append(_("{lead} a new cmd.exe window (conda is set up there), then:").format(lead=lead))
     else:
-        lines.append(f"{lead} \u201c{ANACONDA_PROMPT}\u201d from the Start menu, then:")
+        lines.append(_("{lead} “{anaconda_prompt}” from the Start menu, then:").format(lead=lead, anaconda_prompt=ANACONDA_PROMPT))
     return lines
 
 
@@ -444,42 +445,41 @@ def _add_to_user_path(prefix: Path, env: UserEnvironment, journal: Journal, run_
     entries = windows_path_entries(prefix)
     location = Path(USER_PATH_LOCATION)
     if any(";" in e for e in entries):
-        raise refuse(f"The install location {prefix} contains ';', which cannot be put on PATH.",
-                     "Install Miniconda to a location without ';' (for example C:\\miniconda3).")
+        raise refuse(_("The install location {prefix} contains ';', which cannot be put on PATH.").format(prefix=prefix),
+                     _("Install Miniconda to a location without ';' (for example C:\\miniconda3)."))
     try:
         old = env.get("Path")
     except OSError as e:
-        raise _registry_error("read the user PATH", e) from e
+        raise _registry_error(_("read the user PATH"), e) from e
     if old is not None and old[1] not in (REG_SZ, REG_EXPAND_SZ):
-        raise refuse(f"The user PATH in the registry has an unexpected type ({old[1]}); it was left untouched.",
-                     "Fix it in System Properties > Environment Variables (it should be a plain text value), "
-                     "then try again.")
+        raise refuse(_("The user PATH in the registry has an unexpected type ({old}); it was left untouched.").format(old=old[1]),
+                     _("Fix it in System Properties > Environment Variables (it should be a plain text value), then "
+                       "try again."))
     old_value, old_type = old if old is not None else ("", REG_EXPAND_SZ)
     new_value = path_edit.add_to_path(old_value, entries, expand=env.expand)
     if new_value is None:
         return Change(location, None, False, "unchanged",
-                      "already has every Miniconda directory; nothing changed")
+                      _("already has every Miniconda directory; nothing changed"))
     if len(new_value) > MAX_ENV_VALUE:
-        raise refuse(f"The user PATH would be {len(new_value)} characters long, more than Windows allows "
-                     f"({MAX_ENV_VALUE}); it was left untouched.",
-                     "Remove entries you no longer need from your user PATH, then try again.")
+        raise refuse(_("The user PATH would be {count} characters long, more than Windows allows ({max_env_value}); it "
+                       "was left untouched.").format(count=len(new_value), max_env_value=MAX_ENV_VALUE),
+                     _("Remove entries you no longer need from your user PATH, then try again."))
     added = [e for e in entries if not path_edit.path_contains(old_value, e, expand=env.expand)]
     backup_doc = {"location": USER_PATH_LOCATION, "existed": old is not None, "value": old_value, "type": old_type}
     try:
         backup = write_new(str(journal.state_dir / f"user-path{BACKUP_TAG}{timestamp()}"), ".json",
                             json.dumps(backup_doc, indent=2, ensure_ascii=False).encode() + b"\n", 0o600)
     except OSError as e:
-        raise refuse(f"Could not save the old user PATH to {journal.state_dir}: {e.strerror or e}. "
-                     "Nothing was changed.", "Make that folder writable, then try again.") from e
+        raise refuse(_("Could not save the old user PATH to {state_dir}: {value}. Nothing was changed.").format(state_dir=journal.state_dir, value=e.strerror or e), _("Make that folder writable, then try again.")) from e
     try:
         env.set("Path", new_value, old_type)
         written = env.get("Path")
     except OSError as e:
-        raise _registry_error("write the user PATH", e) from e
+        raise _registry_error(_("write the user PATH"), e) from e
     if written != (new_value, old_type):
-        raise refuse("The registry did not keep the new user PATH.",
-                     f"The old value is saved in {backup}; check the PATH in System Properties > "
-                     "Environment Variables.")
+        raise refuse(_("The registry did not keep the new user PATH."),
+                     _("The old value is saved in {backup}; check the PATH in System Properties > Environment "
+                       "Variables.").format(backup=backup))
     entry = JournalEntry(
         kind="registry_value", path=USER_PATH_LOCATION, action="registry", run_id=run_id, time=iso_now(),
         backup=str(backup), existed_before=old is not None, name="Path",
@@ -487,7 +487,7 @@ def _add_to_user_path(prefix: Path, env: UserEnvironment, journal: Journal, run_
         value_after=new_value, type_after=old_type, added=added,
     )
     journal.append(entry)
-    return Change(location, backup, True, "registry", "put " + "; ".join(added) + " first on the user PATH",
+    return Change(location, backup, True, "registry", "put " + "; ".join(added) + _(" first on the user PATH"),
                   (), (entry,))
 
 
@@ -505,10 +505,10 @@ def _register_python(prefix: Path, env: UserEnvironment, journal: Journal, run_i
             if before == value:
                 continue
             if before is not None and name == "":
-                notes.append(f"replaces the registration of Python {xy} at {before}")
+                notes.append(_("replaces the registration of Python {xy} at {before}").format(xy=xy, before=before))
             env.set_key_value(subkey, name, value)
         except OSError as e:
-            raise _registry_error(f"register Python {xy}", e) from e
+            raise _registry_error(_("register Python {xy}").format(xy=xy), e) from e
         entry = JournalEntry(
             kind="registry_key_value", path=rf"HKEY_CURRENT_USER\{subkey}", action="registry", run_id=run_id,
             time=iso_now(), existed_before=before is not None, subkey=subkey, name=name,
@@ -518,8 +518,8 @@ def _register_python(prefix: Path, env: UserEnvironment, journal: Journal, run_i
         entries.append(entry)
     if not entries:
         return Change(location, None, False, "unchanged",
-                      f"Python {xy} is already registered at {base}; nothing changed")
-    return Change(location, None, True, "registry", f"registered {base} as Python {xy} (PEP 514)",
+                      _("Python {xy} is already registered at {base}; nothing changed").format(xy=xy, base=base))
+    return Change(location, None, True, "registry", _("registered {base} as Python {xy} (PEP 514)").format(base=base, xy=xy),
                   tuple(notes), tuple(entries))
 
 
@@ -540,19 +540,20 @@ def undo_registry_value(env: UserEnvironment, group: list[JournalEntry]) -> Chan
         if current == (last.value_after, last.type_after):
             if first.value_before is None:
                 env.delete(name)
-                return Change(location, None, True, "registry", "removed (the wizard had created it)")
+                return Change(location, None, True, "registry", _("removed (the wizard had created it)"))
             env.set(name, first.value_before, first.type_before or REG_EXPAND_SZ)
-            return Change(location, None, True, "registry", "restored the value from before the wizard")
+            return Change(location, None, True, "registry", _("restored the value from before the wizard"))
         added = [a for e in group for a in e.added]
         new = path_edit.remove_from_path(current[0], added) if current is not None and added else None
         if new is None:
             return Change(location, None, False, "unchanged",
-                          "changed by someone else since and has none of the wizard's entries; left as is")
+                          _("changed by someone else since and has none of the wizard's entries; left as is"))
         env.set(name, new, current[1])
     except OSError as e:
-        raise _registry_error("restore the user PATH", e) from e
+        raise _registry_error(_("restore the user PATH"), e) from e
     return Change(location, None, True, "registry",
-                  "changed by someone else since, so only the wizard's entries were removed: " + "; ".join(added))
+                  _("changed by someone else since, so only the wizard's entries were removed: {entries}").format(
+                      entries="; ".join(added)))
 
 
 def undo_key_value(env: UserEnvironment, first: JournalEntry, last: JournalEntry) -> Change:
@@ -573,7 +574,7 @@ def undo_key_value(env: UserEnvironment, first: JournalEntry, last: JournalEntry
             hooks = [a for a in last.added if current is not None and a in current]
             if not hooks:
                 return Change(location, None, False, "unchanged",
-                              "changed by someone else since; left as is")
+                              _("changed by someone else since; left as is"))
             new = current
             for hook in hooks:
                 new = autorun_without_hook(new, hook) or ""
@@ -582,14 +583,15 @@ def undo_key_value(env: UserEnvironment, first: JournalEntry, last: JournalEntry
             else:
                 env.delete_key_value(subkey, name, prune=prune)
             return Change(location, None, True, "registry",
-                          "changed by someone else since, so only the wizard's part was removed: " + "; ".join(hooks))
+                          _("changed by someone else since, so only the wizard's part was removed: {hooks}").format(
+                              hooks="; ".join(hooks)))
         if first.value_before is None:
             env.delete_key_value(subkey, name, prune=prune)
         else:
             env.set_key_value(subkey, name, first.value_before, first.type_before or REG_SZ)
     except OSError as e:
-        raise _registry_error("restore " + ("cmd.exe's AutoRun" if name == AUTORUN else "the Python registration"),
+        raise _registry_error("restore " + (_("cmd.exe's AutoRun") if name == AUTORUN else _("the Python registration")),
                               e) from e
     if first.value_before is None:
-        return Change(location, None, True, "registry", "removed (the wizard had set it)")
-    return Change(location, None, True, "registry", f"restored the earlier value {first.value_before}")
+        return Change(location, None, True, "registry", _("removed (the wizard had set it)"))
+    return Change(location, None, True, "registry", _("restored the earlier value {value_before}").format(value_before=first.value_before))
