@@ -144,3 +144,15 @@ def test_child_timeout_in_chinese(zh):
     with pytest.raises(TimeoutError) as info:
         run_streaming([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert str(info.value).endswith("秒内完成") and "python" in str(info.value)
+
+
+@pytest.mark.parametrize("seconds, en, zh_text", [(42, "42 s", "42 秒"), (185, "3 min 5 s", "3 分 5 秒"),
+                                                  (180, "3 min", "3 分钟"), (3725, "1 h 2 min", "1 小时 2 分"),
+                                                  (7200, "2 h", "2 小时")])
+def test_times_left_are_in_the_chosen_language(zh, seconds, en, zh_text):
+    """The download page's and silent mode's time left (a new user saw "3 min 5 s" inside Chinese text)."""
+    from app.core.units import format_duration
+
+    assert format_duration(seconds) == zh_text
+    i18n.set_language("en")
+    assert format_duration(seconds) == en

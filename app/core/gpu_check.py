@@ -618,7 +618,7 @@ def report_json(result: GpuCheckResult | None, error: Any = None, hardware: dict
                    "message": getattr(error, "message", str(error)), "fix": getattr(error, "fix", ""),
                    "diagnosis": None}
     else:
-        verdict = {"status": "cancelled", "title": "Cancelled", "headline": _("The check was cancelled."),
+        verdict = {"status": "cancelled", "title": _("Cancelled"), "headline": _("The check was cancelled."),
                    "message": "", "fix": "", "diagnosis": None}
     return {"schema": REPORT_SCHEMA, "python": str(python) if python else None, "hardware": hardware or {},
             "verdict": verdict, "result": result.to_dict() if result is not None else None,

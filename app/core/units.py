@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from app.i18n import _
+
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB")
 
 
@@ -39,7 +41,7 @@ def format_duration(seconds: float) -> str:
     Returns:
         Under a minute: whole seconds. Under an hour: minutes and seconds. From an hour on:
         hours and minutes (rounded to the minute). A zero last part is left out
-        (``"3 min"``, ``"2 h"``).
+        (``"3 min"``, ``"2 h"``). In the chosen language (:mod:`app.i18n`; zh_CN ``"3 分 5 秒"``).
 
     Raises:
         ValueError: ``seconds`` is NaN or infinite.
@@ -48,9 +50,11 @@ def format_duration(seconds: float) -> str:
         raise ValueError(f"not a duration: {seconds!r}")
     s = max(0, round(seconds))
     if s < 60:
-        return f"{s} s"
+        return _("{seconds} s").format(seconds=s)
     if s < 3600:
         minutes, rest = divmod(s, 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+        return (_("{minutes} min {seconds} s").format(minutes=minutes, seconds=rest) if rest else
+                _("{minutes} min").format(minutes=minutes))
     hours, minutes = divmod(round(s / 60), 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return (_("{hours} h {minutes} min").format(hours=hours, minutes=minutes) if minutes else
+            _("{hours} h").format(hours=hours))
