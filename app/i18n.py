@@ -161,6 +161,41 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     return message
 
 
+#: Sentence ends: ASCII (English) and full-width (Chinese); a part ending in one of these is not given another.
+_ENDS_EN = (".", "!", "?", ":", ";")
+_ENDS_ZH = ("。", "！", "？", "：", "；", "…")
+
+
+def join_sentences(*parts: str | None) -> str:
+    """Whole sentences (or pieces that should read as sentences) joined in the language in force; empty and
+    ``None`` parts are left out.
+
+    English: each part ends with ``.`` (added when it has no ``. ! ? : ;``), joined by one space:
+    ``join_sentences("conda create failed: disk on fire", "The env was removed.")`` ->
+    ``"conda create failed: disk on fire. The env was removed."``.
+    Chinese: each part ends with a full-width mark (a final ASCII ``.`` becomes ``。``, a missing one is
+    added), joined with no space: ``"conda create 失败：disk on fire。未完成的环境已删除。"``. A part whose
+    last character is not a full-width end (``）`` included) is ended with ``。`` too, so two sentences never
+    run together.
+    """
+    zh = _language != DEFAULT
+    out: list[str] = []
+    for part in parts:
+        text = (part or "").strip()
+        if not text:
+            continue
+        if zh:
+            if text.endswith(".") and not text.endswith(".."):
+                text = text[:-1].rstrip()
+                text += "" if text.endswith(_ENDS_ZH) else "。"
+            elif not text.endswith(_ENDS_ZH):
+                text += "。"
+        elif not text.endswith(_ENDS_EN):
+            text += "."
+        out.append(text)
+    return ("" if zh else " ").join(out)
+
+
 # ---- Qt (GUI only) -------------------------------------------------------------------------------------
 _qt_installed: list = []
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.core import net, pipeline
-from app.i18n import N_, _
+from app.i18n import N_, _, join_sentences
 from app.core.errors import Cancelled, Stage, UsageError, WizardError
 from app.core.events import (CancelToken, Progress, Reporter, StageResult, TeeReporter, TrainStep, error_fix,
-                             error_text, event_line, failed_fields)
+                             error_text, event_line, failed_fields, stage_name)
 from app.core.logfile import FileLogReporter, default_log_file, log_path_problem
 from app.core.termination import TerminationHandler
 from app.core.plan import InstallPlan
@@ -195,9 +195,9 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
     if stage is None:
         where = ""
     elif tracker.finished:
-        where = _(" after the {stage} step").format(stage=stage.value)
+        where = _(" after the {stage} step").format(stage=stage_name(stage))
     else:
-        where = _(" during the {stage} step").format(stage=stage.value)
+        where = _(" during the {stage} step").format(stage=stage_name(stage))
     parts = [by + where]
     if stage is not None and not tracker.finished:
         if stage is Stage.DOWNLOAD:
@@ -212,7 +212,8 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
             parts += other
         else:
             parts.append(_("that step had made nothing that needed removing"))
-    text = "; ".join(parts) + "."
+    sep = _("; ")
+    text = join_sentences(sep.join(parts))
     stays: list[str] = []
     if state.installer_path is not None and state.choice is not None and state.choice.url is not None:
         stays.append(_("the downloaded installer {path} (kept for the next run)").format(
@@ -231,14 +232,14 @@ def cancel_message(signal_name: str | None, tracker: _StageTracker, state: pipel
         stays.append(_("the env {name} in {path}").format(
                        name=state.env.name, path=_home_short(state.env.prefix)))
     if state.install is not None or changed or state.env is not None:
-        text += _(" Finished steps stay: ") + "; ".join(stays) + "."
+        text = join_sentences(text, _(" Finished steps stay: ") + sep.join(stays))
         if state.install is not None and not prefix_existed:
-            text += (_(" To continue, run again with --update-existing. To go on from where it stopped without "
-                     "running the installer again: --if-exists reuse."))
+            text = join_sentences(text, _(" To continue, run again with --update-existing. To go on from where it "
+                                          "stopped without running the installer again: --if-exists reuse."))
     elif stays:
-        text += _(" Nothing else was changed; ") + stays[0] + " stays."
+        text = join_sentences(text, _("Nothing else was changed; {what} stays.").format(what=stays[0]))
     else:
-        text += _(" Nothing else was changed.")
+        text = join_sentences(text, _(" Nothing else was changed."))
     return text
 
 

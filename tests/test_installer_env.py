@@ -60,7 +60,7 @@ def test_install_streams_output_and_verifies(tmp_path, standin_installer):
 def test_existing_prefix_is_refused_unless_updating(tmp_path, standin_installer):
     plan = make_plan(tmp_path)
     installer.install(plan, standin_installer, RecordingReporter(), CancelToken())
-    with pytest.raises(PrefixError, match="already holds a Miniconda installation") as err:
+    with pytest.raises(PrefixError, match="already holds a conda installation") as err:
         installer.install(plan, standin_installer, RecordingReporter(), CancelToken())
     assert "--update-existing" in err.value.fix
     plan.update_existing = True

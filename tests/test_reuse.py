@@ -50,7 +50,7 @@ def test_reuse_after_failed_env_step_reaches_the_gpu_check_without_the_installer
     # the plain retry is refused (the location is taken) and the fix names the cheap route
     again = run_cli(*args, home=isolated_home)
     assert again.returncode == 6
-    assert "--if-exists reuse" in again.stderr and "already holds a Miniconda installation" in again.stderr
+    assert "--if-exists reuse" in again.stderr and "already holds a conda installation" in again.stderr
     # the retry with --if-exists reuse: no installer (its pid file would be written), a finished GPU check
     pid_file = tmp_path / "installer.pid"
     res = run_cli(*args, "--if-exists", "reuse", "--json", home=isolated_home,

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.i18n import _
+from app.i18n import _, join_sentences
 from app.core import conda_cmd, conda_errors, env_file, env_progress, mirrors
 from app.core.errors import Cancelled, EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
@@ -350,7 +350,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
     req_dir = Path(plan.env_file).expanduser().absolute().parent if plan.env_file is not None else None
     req_before = set(_conda_temp_files(req_dir))
     target = found or next((p for p in locations if p.is_dir()), locations[0])
-    reporter.log(Stage.ENV, "Running: " + " ".join(argv))
+    reporter.log(Stage.ENV, _("Running: {command}").format(command=" ".join(argv)))
     watcher = env_progress.CondaWatcher(root / "pkgs", target, reporter)
     watcher.start()
 
@@ -391,7 +391,7 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         raise EnvCreateError(_('conda could not be started: {exc}').format(exc=exc),
                              fix=_('Install Miniconda first, or check the install location.')) from exc
     except Cancelled:
-        cleanup("cancelled")
+        cleanup(_("cancelled"))
         raise
     finally:
         watcher.stop.set()
@@ -399,11 +399,12 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         remove_conda_temp()
     doc = parse_conda_json(res.stdout)
     if res.returncode != 0 or doc is None or not doc.get("success", False):
-        removed = cleanup("conda create failed")
+        removed = cleanup(_("conda create failed"))
         err = _error_from(doc, res.stdout, res.stderr, res.returncode, str(target))
         if removed:  # say what became of the half-made env (conda leaves it; this run made it, so it is gone)
-            err.message += " " + _("The half-made env {path} was removed (this run had created it), so nothing is "
-                                   "left behind.").format(path=", ".join(map(str, removed)))
+            err.message = join_sentences(err.message, _(
+                "The half-made env {path} was removed (this run had created it), so nothing is left behind.").format(
+                path=", ".join(map(str, removed))))
         raise err
     prefix = Path(str(doc.get("prefix") or doc.get("actions", {}).get("PREFIX") or target))
     python = env_python(prefix, os_name)
@@ -411,8 +412,9 @@ def create(plan: InstallPlan, conda_exe: Path, reporter: Reporter, cancel: Cance
         raise conda_errors.env_without_python(doc, python, str(prefix))
     linked = len(doc.get("actions", {}).get("LINK", []))
     pip = doc.get("actions", {}).get("PIP") or []
-    reporter.log(Stage.ENV, f"Created env {plan.env_name} in {prefix} ({linked} packages linked"
-                            + (f", {len(pip)} installed by pip" if pip else "") + ").")
+    reporter.log(Stage.ENV, (_("Created env {name} in {prefix} ({linked} packages linked, {pip} installed by pip).")
+                             if pip else _("Created env {name} in {prefix} ({linked} packages linked).")).format(
+                                 name=plan.env_name, prefix=prefix, linked=linked, pip=len(pip)))
     reporter.info(Stage.ENV, "env_prefix", str(prefix))
     snap = next((b for b in before if b.path == prefix), None)
     return EnvResult(plan.env_name, prefix, python, created=bool(snap and snap.was_new_or_empty), before=snap)

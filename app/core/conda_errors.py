@@ -211,7 +211,7 @@ def _facts(doc: dict[str, Any], stderr: str, returncode: int, where: str) -> dic
         channels = list(dict.fromkeys(re.sub(r"/(noarch|[a-z]+-[a-z0-9_]+)$", "", str(u)) for u in doc["channel_urls"]))
     elif facts["channel_url"]:
         channels = [facts["channel_url"]]
-    facts["channels"] = ", ".join(channels) or "the channels in use"
+    facts["channels"] = ", ".join(channels) or _("the channels in use")
     facts["tos_commands"] = "; ".join(f"conda tos accept --override-channels --channel {c}" for c in channels) \
         or "conda tos accept --override-channels --channel CHANNEL"
     if facts["path"].strip() not in _NO_VALUE:

@@ -216,13 +216,27 @@ def error_fix(stage: str, fix: str) -> str:
     return fix or _(DEFAULT_FIX.get(stage) or DEFAULT_FIX[""])
 
 
+#: The stages' names as the user reads them (gettext ids; the English name is the stage's value, which the
+#: JSON events keep in every language).
+STAGE_NAMES = {s.value: name for s, name in (
+    (Stage.PLAN, N_("plan")), (Stage.CATALOG, N_("catalog")), (Stage.DOWNLOAD, N_("download")),
+    (Stage.INSTALL, N_("install")), (Stage.SHELL, N_("shell")), (Stage.ENV, N_("env")),
+    (Stage.GPU_CHECK, N_("gpu_check")), (Stage.UNINSTALL, N_("uninstall")))}
+
+
+def stage_name(stage: str | Stage) -> str:
+    """The stage's name in the language in force (``"download"`` -> ``"下载"`` in zh_CN; English: the value)."""
+    value = stage.value if isinstance(stage, Stage) else str(stage)
+    return _(STAGE_NAMES[value]) if value in STAGE_NAMES else value
+
+
 def error_text(stage: str, message: str, fix: str) -> str:
     """The one error format of the command line (stderr), two lines::
 
         ERROR (install): The installer failed ...
         What to do: Read the installer output ...
     """
-    return _("ERROR ({stage}): {message}\nWhat to do: {fix}").format(stage=stage, message=message,
+    return _("ERROR ({stage}): {message}\nWhat to do: {fix}").format(stage=stage_name(stage), message=message,
                                                                     fix=error_fix(stage, fix))
 
 

@@ -466,7 +466,7 @@ def run(
         argv.append("--no-extras")
     token = _FinishToken(cancel)
     collector = _Collector(reporter, steps, token)
-    reporter.log(_STAGE, "Running: " + " ".join(argv))
+    reporter.log(_STAGE, _("Running: {command}").format(command=" ".join(argv)))
     cancel.raise_if_cancelled()
     returncode: int | None = None
     try:

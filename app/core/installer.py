@@ -242,6 +242,44 @@ def _is_nonempty_dir(path: Path) -> bool:
 disk_usage = shutil.disk_usage
 
 
+def distribution_of(prefix: Path) -> str | None:
+    """Which conda distribution a root prefix holds, told from its ``conda-meta`` records (no process started):
+    ``"Anaconda Distribution"`` (the ``anaconda`` metapackage, ``conda-meta/anaconda-<version>-<build>.json``),
+    ``"Miniforge"`` (``conda-meta/miniforge_console_shortcut-*.json``, or the prefix's ``.condarc`` naming
+    conda-forge and not ``defaults``, as Miniforge's installer writes it), ``"Miniconda"`` (otherwise,
+    when ``anaconda-anon-usage`` is installed, as in Miniconda's base),
+    else ``None`` (a conda installation of unknown kind). Sources: the constructor recipes of Anaconda
+    Distribution, Miniconda and conda-forge/miniforge."""
+    meta = Path(prefix) / "conda-meta"
+    try:
+        names = [p.name for p in meta.glob("*.json")]
+    except OSError:
+        return None
+    if any(re.match(r"^anaconda-\d[^-]*-[^-]+\.json$", n) for n in names):
+        return "Anaconda Distribution"
+    if any(n.startswith("miniforge_console_shortcut-") for n in names):
+        return "Miniforge"
+    try:
+        condarc = (Path(prefix) / ".condarc").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        condarc = ""
+    if "conda-forge" in condarc and "defaults" not in condarc:
+        return "Miniforge"
+    if any(n.startswith("anaconda-anon-usage-") for n in names):
+        return "Miniconda"
+    return None
+
+
+def existing_install_words(prefix: Path) -> str:
+    """The sentence for a location that holds a conda installation already, naming the distribution when it can
+    be told (:func:`distribution_of`): ``"/x/anaconda3 already holds an installation of Anaconda Distribution."``,
+    else ``"/x already holds a conda installation."``."""
+    kind = distribution_of(prefix)
+    if kind:
+        return _("{prefix} already holds an installation of {distribution}.").format(prefix=prefix, distribution=kind)
+    return _("{prefix} already holds a conda installation.").format(prefix=prefix)
+
+
 def implausible_space(total: int, used: int, free: int) -> str | None:
     """Why a disk's free-space figure cannot be trusted, or ``None``.
 
@@ -279,17 +317,18 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
     if problems:
         safe = plan_checks.safe_location(plan.platform.os, plan.install_type,
                                          plan.env_name if plan.create_env else None, current=prefix)
-        raise PrefixError(problems[0], fix="Choose another install location" + (
-            f", for example {safe} (--prefix {safe} in silent mode)." if safe else "."))
+        raise PrefixError(problems[0], fix=(
+            _("Choose another install location, for example {safe} (--prefix {safe} in silent mode).").format(safe=safe)
+            if safe else _("Choose another install location.")))
     if refusal := elevation.problem(plan):  # AllUsers without admin: the .exe would show a box and exit 2
         raise refusal
     warnings: list[str] = []
-    if problem := plan_checks.pseudo_fs_problem(prefix, "the install location", "an installation"):
+    if problem := plan_checks.pseudo_fs_problem(prefix, _("the install location"), _("an installation")):
         raise PrefixError(problem, fix=_("Choose another install location (--prefix in silent mode), for example "
                                          "~/miniconda3."))
     if prefix.exists() and not prefix.is_dir():
         raise PrefixError(_("{prefix} exists and is a file, not a folder.").format(
-            prefix=prefix), fix="Choose another install location.")
+            prefix=prefix), fix=_("Choose another install location."))
     anchor = _existing_ancestor(prefix)
     if not anchor.is_dir():
         raise PrefixError(
@@ -315,9 +354,9 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
                 prefix=prefix))
     if _is_nonempty_dir(prefix):
         if not plan.update_existing:
-            what = "a Miniconda installation" if conda.exists() else "a folder that is not empty"
             raise PrefixError(
-                f"{prefix} already holds {what}.",
+                existing_install_words(prefix) if conda.exists() else
+                _("{prefix} already holds a folder that is not empty.").format(prefix=prefix),
                 fix=_("Choose an empty or new folder, or choose to update the existing installation "
                       "(--update-existing).") if conda.exists() else
                 _("Choose an empty or new folder, for example {folder}.").format(
@@ -327,7 +366,7 @@ def check_prefix(plan: InstallPlan, installer_ext: str | None = None) -> list[st
             raise PrefixError(
                 _("{prefix} is not empty and is not a Miniconda installation, so it cannot be updated.").format(
                     prefix=prefix),
-                fix="Choose an empty or new folder.",
+                fix=_("Choose an empty or new folder."),
             )
         if installer_ext == ".exe":
             raise PrefixError(
@@ -719,7 +758,7 @@ def install(plan: InstallPlan, installer_path: Path, reporter: Reporter, cancel:
                         plan.install_type, exists=before.was_empty_dir, choices_xml=choices)
     if before.was_empty_dir:
         reporter.log(Stage.INSTALL, _("{prefix} exists and is empty; installing into it.").format(prefix=prefix))
-    reporter.log(Stage.INSTALL, "Running: " + " ".join(cmd))
+    reporter.log(Stage.INSTALL, _("Running: {command}").format(command=" ".join(cmd)))
     lines = 0
     tail: list[str] = []
 

@@ -70,8 +70,8 @@ def log_path_problem(path: Path) -> str | None:
     path = Path(path).expanduser()
     if problem := plan_checks.length_problem(path, "--log-file"):
         return f"Cannot write the log file: {problem}"
-    if problem := plan_checks.pseudo_fs_problem(path, "--log-file", "a log file", allow_devices=True):
-        return f"Cannot write the log file: {problem}"
+    if problem := plan_checks.pseudo_fs_problem(path, "--log-file", _("a log file"), allow_devices=True):
+        return _("Cannot write the log file: {problem}").format(problem=problem)
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):

@@ -335,11 +335,11 @@ def check_download_dir(plan: InstallPlan) -> Path | None:
     given = plan.download_dir is not None
     folder = Path(plan.download_dir).expanduser() if given else download.default_download_dir()
     flag = " (--download-dir)" if given else ""
-    fix = "Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads)."
-    if problem := plan_checks.stat_problem(folder, "--download-dir" if given else "the default download folder"):
+    fix = _("Choose a download folder you can write to (--download-dir in silent mode, for example ~/Downloads).")
+    if problem := plan_checks.stat_problem(folder, "--download-dir" if given else _("the default download folder")):
         raise DownloadError(_('The download folder {problem}').format(problem=problem), fix=fix)
-    if problem := plan_checks.pseudo_fs_problem(folder, "--download-dir" if given else "the default download folder",
-                                                "downloads"):
+    if problem := plan_checks.pseudo_fs_problem(folder, "--download-dir" if given else _("the default download folder"),
+                                                _("downloads")):
         raise DownloadError(_('The download folder {problem}').format(problem=problem), fix=fix)
     if folder.exists() and not folder.is_dir():
         raise DownloadError(_('The download folder {folder}{flag} is a file, not a folder.').format(folder=folder, flag=flag), fix=fix)
@@ -376,10 +376,10 @@ def preflight(plan: InstallPlan, reporter: Reporter) -> None:
     if problem := plan_checks.platform_problem(plan.platform, detect(), setting("platform")):
         raise UsageError(problem, fix=_('Leave out --platform (or platform in the answer file) on this machine; an answer file written for other machines keeps it.'))
     prefix = plan.resolved_prefix
-    fix = "Choose another install location (--prefix in silent mode)."
+    fix = _("Choose another install location (--prefix in silent mode).")
     if problem := (plan_checks.dangling_link_problem(prefix, setting("prefix"))
                    or plan_checks.stat_problem(prefix, setting("prefix"))
-                   or plan_checks.pseudo_fs_problem(prefix, setting("prefix"), "an installation")):
+                   or plan_checks.pseudo_fs_problem(prefix, setting("prefix"), _("an installation"))):
         raise PrefixError(problem, fix=fix)
     try:
         if existing.decide(plan) == "install":  # reuse / repair: PrefixError when the folder does not qualify
