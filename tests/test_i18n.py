@@ -59,7 +59,7 @@ def test_windows_langid(langid, tag):
 def test_set_language_binds_gettext_and_core_messages():
     assert i18n.set_language("zh_CN") == "zh_CN" and i18n.language() == "zh_CN"
     text = error_text("download", "x", "")
-    assert text.startswith("错误（download）：x\n解决办法：") and HAN.search(text.split("\n")[1])
+    assert text.startswith("错误（下载）：x\n解决办法：") and HAN.search(text.split("\n")[1])
     assert i18n.set_language("en") == "en"
     assert error_text("download", "x", "").startswith("ERROR (download): x\nWhat to do: ")
     with pytest.raises(ValueError):
@@ -79,7 +79,7 @@ def test_silent_404_in_chinese(tmp_path, isolated_home, mirror):
                   "--download-dir", str(tmp_path / "dl"), "--accept-tos", home=isolated_home)
     assert res.returncode == 4, res.stdout + res.stderr
     assert "==> 下载安装程序" in res.stdout
-    assert "错误（download）：下载 " in res.stderr and "失败：服务器返回 HTTP 404 Not Found。" in res.stderr
+    assert "错误（下载）：下载 " in res.stderr and "失败：服务器返回 HTTP 404 Not Found。" in res.stderr
     assert "解决办法：请选择其他安装程序或其他镜像（静默模式下为 --mirror）。" in res.stderr
     assert "What to do" not in res.stderr
 
@@ -102,7 +102,7 @@ def test_silent_failed_env_in_chinese(tmp_path, isolated_home, mirror):
                   extra_env={"STANDIN_CONDA_CREATE_FAIL": "CondaError: disk on fire"})
     assert res.returncode == 9, res.stdout + res.stderr
     assert "==> 创建 conda 环境" in res.stdout
-    assert "错误（env）：conda create 失败：CondaError：disk on fire" in res.stderr
+    assert "错误（环境）：conda create 失败：CondaError：disk on fire。未完成的环境 " in res.stderr
     assert "未完成的环境 " in res.stderr and "已删除（它是本次运行创建的），因此没有留下任何内容。" in res.stderr
     assert "解决办法：请阅读上面 conda 的消息和日志。" in res.stderr
 
