@@ -1,0 +1,74 @@
+"""Issue 9, the Chinese fix-up (brief h-zhb): the environment.yml problems, --help, the dry-run plan's
+columns, the terms and the punctuation of the zh_CN catalogue. Each assertion fails on the code before."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import i18n
+from app.core import env_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def zh():
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "environment.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_env_file_marker_problem_in_chinese(zh, tmp_path):
+    path = _write(tmp_path, "name: x\ndependencies:\n  - python=3.11\n  - \"torch==2.0.1; sys_platform == 'linux'\"\n")
+    assert env_file.problems(path) == [
+        f"环境文件 {path}（--env-file / env_file），第 4 行：\"torch==2.0.1; sys_platform == 'linux'\" 是带环境标记"
+        "（';'）的 pip 依赖声明，conda 无法读取；请把它移到 '- pip:' 下（dependencies 中的一个列表），由 pip 读取。"]
+
+
+def test_env_file_other_problems_in_chinese(zh, tmp_path):
+    assert env_file.problems(tmp_path / "nope.yml") == [
+        f"环境文件 {tmp_path / 'nope.yml'}（--env-file / env_file）不存在。请给出一个 environment.yml 的路径。"]
+    path = _write(tmp_path, "")
+    assert env_file.problems(path) == [
+        f"环境文件 {path}（--env-file / env_file）：文件为空。请给出含有 'dependencies:' 的文件（例如项目的 environment.yml）。"]
+    path = _write(tmp_path, "dependecies:\n  - python=3.11\n")
+    assert env_file.problems(path)[0] == (
+        f"环境文件 {path}（--env-file / env_file），第 1 行：有键 'dependecies'；是不是想写 'dependencies'？conda 会忽略"
+        "未知的键，所以它会被漏掉。请把它改名为 'dependencies'。")
+    path = _write(tmp_path, "dependencies:\n\t- python\n")
+    assert env_file.problems(path)[0].startswith(f"环境文件 {path}（--env-file / env_file），第 2 行第 1 列：不是有效的 YAML：")
+    assert env_file.problems(path)[0].endswith("YAML 不允许用制表符缩进：请用空格缩进。")
+    path = _write(tmp_path, "dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - --bogus\n")
+    assert env_file.problems(path) == [
+        f"环境文件 {path}（--env-file / env_file），第 5 行：'--bogus' 不是 requirements 文件接受的 pip 选项。请删除它，"
+        "或按 pip 文档的写法书写（例如 --extra-index-url URL）。"]
+    loaded = env_file.load(_write(tmp_path, "prefix: /old\ndependencies: [python=3.11]\n"))
+    assert loaded.warnings == [f"环境文件 {loaded.path}（--env-file / env_file），第 1 行：含有 'prefix: /old'，这是它在"
+                               "另一台机器上导出时所在的文件夹；此项将被忽略，环境按名称创建。"]
+
+
+def test_env_file_problems_stay_english_by_default(tmp_path):
+    path = _write(tmp_path, "dependencies:\n  - python=3.11\n  - \"torch; python_version > '3'\"\n")
+    assert env_file.problems(path)[0].startswith(f"The environment file {path} (--env-file / env_file), line 3, ")
+
+
+def test_silent_dry_run_names_the_env_file_problem_in_chinese(tmp_path):
+    path = _write(tmp_path, "dependencies:\n  - python=3.11\n  - \"torch==2.0.1; sys_platform == 'linux'\"\n")
+    env = dict(os.environ, HOME=str(tmp_path), PYTHONUTF8="1")
+    env.pop("QT_QPA_PLATFORM", None)
+    out = subprocess.run([sys.executable, "-m", "app", "--lang", "zh_CN", "--silent", "--dry-run", "--env-file",
+                          str(path)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 2
+    assert f"- 环境文件 {path}（--env-file / env_file），第 3 行：\"torch==2.0.1; sys_platform == 'linux'\" 是带环境标记" \
+        in out.stdout + out.stderr
