@@ -72,3 +72,41 @@ def test_silent_dry_run_names_the_env_file_problem_in_chinese(tmp_path):
     assert out.returncode == 2
     assert f"- 环境文件 {path}（--env-file / env_file），第 3 行：\"torch==2.0.1; sys_platform == 'linux'\" 是带环境标记" \
         in out.stdout + out.stderr
+
+
+def _help(lang: str, columns: int = 100) -> str:
+    env = dict(os.environ, COLUMNS=str(columns), PYTHONUTF8="1")
+    return subprocess.run([sys.executable, "-m", "app", "--lang", lang, "--help"], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120).stdout
+
+
+def test_help_headings_translated_with_full_width_colons():
+    lines = _help("zh_CN").splitlines()
+    for heading in ("选项：", "安装程序：", "安装：", "PATH 和 shell：", "环境：", "GPU 检查："):
+        assert heading in lines
+    assert not [line for line in lines if line and not line.startswith(" ") and line.endswith(":")]
+    english = _help("en").splitlines()
+    assert {"options:", "installer:", "install:", "env:", "GPU check:"} <= set(english)
+
+
+def test_help_option_values_stay_literal_and_flags_never_break():
+    text = _help("zh_CN")
+    flat = " ".join(line.strip() for line in text.splitlines())
+    assert "fail（默认，失败即停止）、reuse（复用，" in flat
+    assert "fail（静默模式的默认，失败即停止）、reuse（复用）或 replace（替换）" in flat
+    assert "（默认：latest，即最新）" in flat
+    assert "PyTorch 构建变体：auto" in flat
+    for columns in (60, 70, 80, 90):
+        for line in _help("zh_CN", columns).splitlines() + _help("en", columns).splitlines():
+            assert not line.rstrip().endswith(("--env-", "-", "--if-", "--installer-")) or line.strip() == "-"
+
+
+def test_terms_in_the_catalogues():
+    po = (ROOT / "resources/translations/zh_CN.po").read_text(encoding="utf-8")
+    ts = (ROOT / "resources/translations/app_zh_CN.ts").read_text(encoding="utf-8")
+    for text in (po, ts):
+        assert "安装包" not in text and "PyTorch 版本" not in text and "静默模式下为" not in text
+        assert "由镜像公布" not in text
+    assert "个软件包都在环境中" in po
+    assert "<translation>选择安装程序</translation>" in ts
+    assert "<translation>PyTorch 构建变体</translation>" in ts
