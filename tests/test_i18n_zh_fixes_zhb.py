@@ -110,3 +110,25 @@ def test_terms_in_the_catalogues():
     assert "个软件包都在环境中" in po
     assert "<translation>选择安装程序</translation>" in ts
     assert "<translation>PyTorch 构建变体</translation>" in ts
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_summary_values_in_one_column_by_display_width(lang):
+    from app.core.plan import InstallPlan, SUMMARY_COLUMN, display_width
+    from app.core.platform_info import PlatformInfo
+
+    i18n.set_language(lang)
+    try:
+        text = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), accept_tos=True).summary()
+    finally:
+        i18n.set_language("en")
+    labelled = [line for line in text.splitlines() if line[:1].strip() and ("：" in line or ":" in line)]
+    assert len(labelled) > 5
+    for line in labelled:
+        colon = min(i for i in (line.find("："), line.find(":")) if i >= 0)
+        if colon < 20 and line[colon + 1:colon + 2] == " ":
+            head, rest = line[:colon + 1], line[colon + 1:]
+            assert display_width(head) + len(rest) - len(rest.lstrip(" ")) == SUMMARY_COLUMN or \
+                display_width(head) >= SUMMARY_COLUMN - 1, line
+            if lang == "zh_CN" and display_width(head) != len(head):
+                assert head.endswith("："), line
