@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,41 @@ ARGPARSE_TEXTS = (
 )
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter that never breaks a flag at its hyphens (``--env-`` / ``name``) and ends the group
+    headings with the language's colon (``选项：`` as ``用法：``, through the id ``{heading}:``)."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        super().__init__(prog, **kwargs)
+        self._headings: list[str] = []
+
+    def start_section(self, heading):  # noqa: D102 - argparse API
+        if heading:
+            self._headings.append(heading)
+        super().start_section(heading)
+
+    def _split_lines(self, text, width):
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_on_hyphens=False)
+
+    def _fill_text(self, text, width, indent):
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False)
+
+    def format_help(self) -> str:  # noqa: D102 - argparse API
+        out = super().format_help()
+        for heading in dict.fromkeys(self._headings):
+            out = out.replace(f"\n{heading}:\n", "\n" + _("{heading}:").format(heading=heading) + "\n")
+        return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every plan option defaults to ``None`` = not given). Its texts, argparse's own
     included, are in the language in force (:func:`app.i18n.set_language` runs first)."""
     argparse._ = _  # type: ignore[attr-defined]  # argparse looks its words up through its module-level _
     p = _Parser(
         prog="miniconda-wizard",
+        formatter_class=_HelpFormatter,
         description=_("Install Miniconda, set up your shell, create a conda env for LLM work and check the GPU. "
         "With no arguments the wizard opens; --silent runs unattended."),
         epilog=_("Exit codes (silent mode): 0 ok, 2 usage/config error, 3 installer index, 4 download, "
@@ -125,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_("with --uninstall: also remove the envs and files inside the prefix that the wizard did not "
                    "make (kept and listed otherwise)"))
 
-    g = p.add_argument_group("installer")
+    g = p.add_argument_group(_("installer"))
     g.add_argument("--mirror", metavar="NAME|URL", help=_("one of {mirrors}, auto (probe them all, use the "
                                                           "fastest) or a Miniconda directory URL").format(
                                                           mirrors=', '.join(MIRRORS)))
@@ -149,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_("reconnect a download connection that made no progress for this long (default 30)"))
     g.add_argument("--platform", metavar="OS-ARCH", help=_("installer platform, e.g. Linux-aarch64 (default: detected)"))
 
-    g = p.add_argument_group("install")
+    g = p.add_argument_group(_("install"))
     g.add_argument("--prefix", metavar="DIR", help=_("install location (default ~/miniconda3)"))
     g.add_argument("--update-existing", action="store_true", default=None,
                    help=_("install over an existing Miniconda in --prefix (the same as --if-exists update)"))
@@ -171,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bool_pair(g, "add-to-path", _("Windows: add Miniconda to the user PATH"), _("Windows: leave PATH alone"))
     _bool_pair(g, "register-python", _("Windows: register as the default Python"), _("Windows: do not register"))
 
-    g = p.add_argument_group("env")
+    g = p.add_argument_group(_("env"))
     g.add_argument("--preset", type=_any_case(presets.names()), choices=presets.names(),
                    help=_("env preset (default auto: chosen from the GPU; resources/presets.toml)"))
     g.add_argument("--env-name", metavar="NAME", help=_("name of the env to create (default llm)"))

@@ -80,7 +80,7 @@ def test_silent_404_in_chinese(tmp_path, isolated_home, mirror):
     assert res.returncode == 4, res.stdout + res.stderr
     assert "==> 下载安装程序" in res.stdout
     assert "错误（下载）：下载 " in res.stderr and "失败：服务器返回 HTTP 404 Not Found。" in res.stderr
-    assert "解决办法：请选择其他安装程序或其他镜像（静默模式下为 --mirror）。" in res.stderr
+    assert "解决办法：请选择其他安装程序或其他镜像（静默模式用 --mirror）。" in res.stderr
     assert "What to do" not in res.stderr
 
 

@@ -49,6 +49,7 @@ from packaging.utils import canonicalize_name
 
 from app.core import match_spec, plan_checks
 from app.core.errors import UsageError
+from app.i18n import N_, _
 
 #: Top-level keys conda reads (conda/env/env.py ``VALID_KEYS``).
 VALID_KEYS = ("name", "dependencies", "prefix", "channels", "variables")
@@ -59,7 +60,7 @@ _PIP_VALUE_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constr
                       "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-binary", "--only-binary")
 _PIP_FLAG_OPTIONS = ("--pre", "--no-index", "--prefer-binary", "--require-hashes")
 _URL_RE = re.compile(r"^(?:git\+|hg\+|svn\+|bzr\+)?(?:https?|file|ssh|git)://", re.IGNORECASE)
-_FIX_PIP = "move it under '- pip:' (a list inside dependencies), where pip reads it"
+_FIX_PIP = N_("move it under '- pip:' (a list inside dependencies), where pip reads it")
 
 
 @dataclass
@@ -115,7 +116,8 @@ class EnvFile:
 
 
 def _where(path: Path, line: int | None) -> str:
-    return f"The environment file {path} (--env-file / env_file)" + (f", line {line}," if line else "")
+    where = _("The environment file {path} (--env-file / env_file)").format(path=path)
+    return where + (_(", line {line},").format(line=line) if line else "")
 
 
 def _line(node: yaml.Node) -> int:
@@ -133,7 +135,7 @@ def _requirement(line: str) -> Requirement | None:
         return None
 
 
-SAVE_AS_UTF8 = ("Save the environment.yml as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
+SAVE_AS_UTF8 = N_("Save the environment.yml as UTF-8: in an editor, Save As > Encoding: UTF-8; or convert it with "
                 "iconv -f <its encoding> -t UTF-8 environment.yml > environment-utf8.yml (for example -f UTF-16LE, "
                 "-f CP1252, -f GBK).")
 
@@ -149,25 +151,26 @@ def read_text(path: Path) -> str:
     """
     try:
         if path.is_dir():
-            raise ValueError("is a folder, not a file")
+            raise ValueError(_("is a folder, not a file"))
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ValueError(f"is {size} bytes long; an environment.yml is a few KiB (is it the right file?)")
+            raise ValueError(_("is {size} bytes long; an environment.yml is a few KiB (is it the right file?)").format(size=size))
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ValueError("does not exist") from None
+        raise ValueError(_("does not exist")) from None
     except NotADirectoryError:
-        raise ValueError("does not exist: a folder on its path is a file") from None
+        raise ValueError(_("does not exist: a folder on its path is a file")) from None
     except OSError as exc:
-        raise ValueError(f"cannot be read: {exc.strerror or exc}") from None
+        raise ValueError(_("cannot be read: {reason}").format(reason=exc.strerror or exc)) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ValueError(f"starts like UTF-16 but is not valid UTF-16 ({exc.reason}); save it as UTF-8") from None
+            raise ValueError(_("starts like UTF-16 but is not valid UTF-16 ({reason}); save it as UTF-8").format(
+                reason=exc.reason)) from None
     # the answer file's decoding checks (UTF-16 without a byte-order mark, Latin-1, binary), worded for this file
     return plan_checks.decode_config(data, path, what="environment file", fmt="YAML",
-                                     fixes=(SAVE_AS_UTF8, SAVE_AS_UTF8))
+                                     fixes=(_(SAVE_AS_UTF8), _(SAVE_AS_UTF8)))
 
 
 def encoding_note(path: Path) -> str:
@@ -178,7 +181,7 @@ def encoding_note(path: Path) -> str:
             head = fh.read(4)
     except OSError:
         return ""
-    return " (read as UTF-16)" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
+    return _(" (read as UTF-16)") if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
 
 
 def declared_name(path: Path | str) -> str | None:
@@ -205,12 +208,12 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
     env = EnvFile(path)
     where = _where(path, None)
     if problem := plan_checks.pseudo_fs_problem(path, "--env-file / env_file", "an environment.yml"):
-        env.problems.append(f"The environment file {problem}")
+        env.problems.append(_("The environment file {problem}").format(problem=problem))
         return env
     try:
         text = read_text(path)
     except ValueError as exc:
-        env.problems.append(f"{where} {exc}. Give the path of an environment.yml.")
+        env.problems.append(_("{where} {reason}. Give the path of an environment.yml.").format(where=where, reason=exc))
         return env
     except UsageError as exc:
         env.problems.append(f"{exc.message} {exc.fix}")
@@ -220,23 +223,26 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}," if mark is not None else ""
+        at = _(", line {line}, column {column},").format(line=mark.line + 1, column=mark.column + 1) \
+            if mark is not None else ""
         what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) \
             or str(exc)
-        fix = ("YAML does not allow tabs for indentation: indent with spaces." if "'\\t'" in what else
-               "Fix the indentation or quoting there (YAML lists are '- item' lines under the key).")
-        env.problems.append(f"The environment file {path} (--env-file / env_file){at} is not valid YAML: {what}. {fix}")
+        fix = (_("YAML does not allow tabs for indentation: indent with spaces.") if "'\\t'" in what else
+               _("Fix the indentation or quoting there (YAML lists are '- item' lines under the key)."))
+        env.problems.append(_("{where}{at} is not valid YAML: {what}. {fix}").format(where=where, at=at, what=what,
+                                                                                    fix=fix))
         return env
     finally:
         loader.dispose()
     if root is None:
-        env.problems.append(f"{where} is empty. Give a file with 'dependencies:' (for example the project's "
-                            "environment.yml).")
+        env.problems.append(_("{where} is empty. Give a file with 'dependencies:' (for example the project's "
+                              "environment.yml).").format(where=where))
         return env
     if not isinstance(root, yaml.MappingNode):
-        env.problems.append(f"The environment file {path}{encoding_note(path)} (--env-file / env_file), line "
-                            f"{_line(root)}, is not a mapping of keys (name, channels, dependencies): it is a plain "
-                            "value or a list. Check that it is an environment.yml, not a requirements.txt.")
+        env.problems.append(_("The environment file {path}{note} (--env-file / env_file), line {line}, is not a "
+                              "mapping of keys (name, channels, dependencies): it is a plain value or a list. Check "
+                              "that it is an environment.yml, not a requirements.txt.").format(
+                                  path=path, note=encoding_note(path), line=_line(root)))
         return env
 
     def value(node: yaml.Node) -> Any:
@@ -256,42 +262,47 @@ def load(path: Path | str, env_name: str | None = None) -> EnvFile:
             _check_dependencies(env, val_node, value)
         elif key == "prefix":
             env.prefix = str(value(val_node))
-            env.warnings.append(f"{_where(path, line)} has 'prefix: {env.prefix}', the folder where it was exported "
-                                "on another machine; it is ignored and the env is created by name.")
+            env.warnings.append(_("{where} has 'prefix: {prefix}', the folder where it was exported on another "
+                                  "machine; it is ignored and the env is created by name.").format(
+                                      where=_where(path, line), prefix=env.prefix))
         elif key == "variables":
             v = value(val_node)
             if v is not None and (not isinstance(v, dict) or not all(isinstance(k, str) for k in v)):
-                env.problems.append(f"{_where(path, line)} 'variables:' must be a mapping of NAME: value lines. "
-                                    "Fix it, or remove the section.")
+                env.problems.append(_("{where} 'variables:' must be a mapping of NAME: value lines. "
+                                      "Fix it, or remove the section.").format(where=_where(path, line)))
         else:
             close = difflib.get_close_matches(str(key), VALID_KEYS, n=1, cutoff=0.75)
             if close:
-                env.problems.append(f"{_where(path, line)} has the key {key!r}; did you mean {close[0]!r}? conda "
-                                    f"ignores unknown keys, so it would be left out. Rename it to {close[0]!r}.")
+                env.problems.append(_("{where} has the key {key}; did you mean {close}? conda ignores unknown keys, "
+                                      "so it would be left out. Rename it to {close}.").format(
+                                          where=_where(path, line), key=repr(key), close=repr(close[0])))
             else:
-                env.warnings.append(f"{_where(path, line)} has the key {key!r}, which conda ignores "
-                                    f"(it reads {', '.join(VALID_KEYS)}).")
-    if not env.conda_specs and not env.pip_specs and not any("dependencies" == value(k) for k, _ in root.value):
-        env.problems.append(f"{where} has no 'dependencies:' list, so the env would hold nothing. "
-                            "Add one with at least '- python=3.11'.")
+                env.warnings.append(_("{where} has the key {key}, which conda ignores (it reads {keys}).").format(
+                    where=_where(path, line), key=repr(key), keys=", ".join(VALID_KEYS)))
+    if not env.conda_specs and not env.pip_specs and not any("dependencies" == value(k) for k, _v in root.value):
+        env.problems.append(_("{where} has no 'dependencies:' list, so the env would hold nothing. "
+                              "Add one with at least '- python=3.11'.").format(where=where))
     names = env.conda_names()
     loose = {re.split(r"[\s=<>!~\[]", s.split("::")[-1].strip(), maxsplit=1)[0].lower() for s in env.conda_specs}
     if not {"python", "pip"} & (set(names) | loose) and not env.pip_specs and \
-            any("dependencies" == value(k) for k, _ in root.value):
-        env.problems.append(f"{where} lists no python (and no pip, which would bring one), so the env would have no "
-                            "Python for the GPU check. Add '- python=3.11' to dependencies.")
+            any("dependencies" == value(k) for k, _v in root.value):
+        env.problems.append(_("{where} lists no python (and no pip, which would bring one), so the env would have "
+                              "no Python for the GPU check. Add '- python=3.11' to dependencies.").format(where=where))
     if env.pip_specs and "pip" not in names:
-        env.warnings.append(f"{where} has a pip: section but does not list pip itself; conda adds pip to the env "
-                            "(and prints a warning about it). Add '- pip' to dependencies to say so yourself.")
+        env.warnings.append(_("{where} has a pip: section but does not list pip itself; conda adds pip to the env "
+                              "(and prints a warning about it). Add '- pip' to dependencies to say so yourself.").format(
+                                  where=where))
     if "pytorch" in env.channels:
-        env.warnings.append(f"{where} uses the 'pytorch' conda channel, which stopped at PyTorch 2.5 (its packages "
-                            "are old and pinned to old CUDA). Prefer torch from the PyTorch wheel index through pip.")
+        env.warnings.append(_("{where} uses the 'pytorch' conda channel, which stopped at PyTorch 2.5 (its packages "
+                              "are old and pinned to old CUDA). Prefer torch from the PyTorch wheel index through "
+                              "pip.").format(where=where))
     if "pytorch-cuda" in names:
-        env.warnings.append(f"{where} asks for pytorch-cuda, which exists only on the retired 'pytorch' channel "
-                            "(up to PyTorch 2.5).")
+        env.warnings.append(_("{where} asks for pytorch-cuda, which exists only on the retired 'pytorch' channel "
+                              "(up to PyTorch 2.5).").format(where=where))
     if env.name and env_name and env.name != env_name:
-        env.warnings.append(f"{_where(path, env.name_line)} names the env {env.name!r}; it is created as "
-                            f"{env_name!r} (--env-name / env_name wins, as conda's -n does).")
+        env.warnings.append(_("{where} names the env {name}; it is created as {env_name} (--env-name / env_name "
+                              "wins, as conda's -n does).").format(where=_where(path, env.name_line),
+                                                                   name=repr(env.name), env_name=repr(env_name)))
     return env
 
 
@@ -299,43 +310,45 @@ def _check_name(env: EnvFile, name: Any, line: int, env_name: str | None) -> Non
     if name is None:
         return
     if not isinstance(name, str):
-        env.problems.append(f"{_where(env.path, line)} 'name:' must be text, not {name!r}. Quote it "
-                            f"(name: \"{name}\") or give --env-name.")
+        env.problems.append(_("{where} 'name:' must be text, not {value}. Quote it (name: \"{name}\") or give "
+                              "--env-name.").format(where=_where(env.path, line), value=repr(name), name=name))
         return
     env.name, env.name_line = name.strip(), line
     if env_name is None or env_name == env.name:
         from app.core.plan import env_name_problem  # plan imports this module lazily
 
         if problem := env_name_problem(env.name):
-            env.problems.append(f"{_where(env.path, line)} names the env {env.name!r}, which cannot be used: "
-                                f"{problem.split(': ', 1)[-1]} Or give another name with --env-name.")
+            env.problems.append(_("{where} names the env {name}, which cannot be used: {problem} Or give another "
+                                  "name with --env-name.").format(where=_where(env.path, line), name=repr(env.name),
+                                                                  problem=re.split(r": |：", problem, maxsplit=1)[-1]))
 
 
 def _check_channels(env: EnvFile, node: yaml.Node, value) -> None:
     from app.core.plan import channel_problem
 
     if not isinstance(node, yaml.SequenceNode):
-        env.problems.append(f"{_where(env.path, _line(node))} 'channels:' must be a list ('- conda-forge' lines). "
-                            "Write each channel on its own '- ' line.")
+        env.problems.append(_("{where} 'channels:' must be a list ('- conda-forge' lines). "
+                              "Write each channel on its own '- ' line.").format(where=_where(env.path, _line(node))))
         return
     for item in node.value:
         ch = value(item)
         if not isinstance(ch, str) or not ch.strip():
-            env.problems.append(f"{_where(env.path, _line(item))} the channel {ch!r} is not a channel name or URL "
-                                "(for example conda-forge). Fix or remove it.")
+            env.problems.append(_("{where} the channel {channel} is not a channel name or URL "
+                                  "(for example conda-forge). Fix or remove it.").format(
+                                      where=_where(env.path, _line(item)), channel=repr(ch)))
             continue
         ch = os.path.expandvars(ch.strip())  # conda's _expand_channels
         env.channels.append(ch)
         if ch != "nodefaults" and channel_problem(ch):
-            env.problems.append(f"{_where(env.path, _line(item))} the channel {ch!r} is not a channel name or URL "
-                                "(for example conda-forge, defaults, or https://conda.anaconda.org/conda-forge). "
-                                "Fix or remove it.")
+            env.problems.append(_("{where} the channel {channel} is not a channel name or URL (for example "
+                                  "conda-forge, defaults, or https://conda.anaconda.org/conda-forge). Fix or remove "
+                                  "it.").format(where=_where(env.path, _line(item)), channel=repr(ch)))
 
 
 def _check_dependencies(env: EnvFile, node: yaml.Node, value) -> None:
     if not isinstance(node, yaml.SequenceNode):
-        env.problems.append(f"{_where(env.path, _line(node))} 'dependencies:' must be a list ('- numpy' lines). "
-                            "Write each package on its own '- ' line.")
+        env.problems.append(_("{where} 'dependencies:' must be a list ('- numpy' lines). "
+                              "Write each package on its own '- ' line.").format(where=_where(env.path, _line(node))))
         return
     for item in node.value:
         line = _line(item)
@@ -343,94 +356,107 @@ def _check_dependencies(env: EnvFile, node: yaml.Node, value) -> None:
             for k_node, v_node in item.value:
                 section = value(k_node)
                 if section != "pip":
-                    env.problems.append(f"{_where(env.path, _line(k_node))} has a section {section!r} in dependencies; "
-                                        "conda knows only 'pip:' there. Rename it to 'pip:' or move its entries.")
+                    env.problems.append(_("{where} has a section {section} in dependencies; conda knows only "
+                                          "'pip:' there. Rename it to 'pip:' or move its entries.").format(
+                                              where=_where(env.path, _line(k_node)), section=repr(section)))
                     continue
                 _check_pip(env, v_node, value)
             continue
         spec = value(item)
         if not isinstance(spec, str):
-            hint = " (YAML read it as a number: quote it)" if isinstance(spec, (int, float)) else ""
-            env.problems.append(f"{_where(env.path, line)} the dependency {spec!r} is not a package spec{hint}. "
-                                "Write it as name=version, for example python=3.11.")
+            hint = _(" (YAML read it as a number: quote it)") if isinstance(spec, (int, float)) else ""
+            env.problems.append(_("{where} the dependency {spec} is not a package spec{hint}. "
+                                  "Write it as name=version, for example python=3.11.").format(
+                                      where=_where(env.path, line), spec=repr(spec), hint=hint))
             continue
         env.conda_specs.append(spec)
         text = spec.strip()
         if ";" in text:
-            env.problems.append(f"{_where(env.path, line)} {text!r} is a pip requirement with an environment marker "
-                                f"(';'), which conda cannot read; {_FIX_PIP}.")
+            env.problems.append(_("{where} {text} is a pip requirement with an environment marker (';'), which "
+                                  "conda cannot read; {fix}.").format(where=_where(env.path, line), text=repr(text),
+                                                                      fix=_(_FIX_PIP)))
         elif _URL_RE.match(text) or text.endswith((".whl", ".tar.gz", ".zip")):
-            env.problems.append(f"{_where(env.path, line)} {text!r} is a URL or file of a pip package, which conda "
-                                f"cannot install as a dependency; {_FIX_PIP}.")
+            env.problems.append(_("{where} {text} is a URL or file of a pip package, which conda cannot install as a "
+                                  "dependency; {fix}.").format(where=_where(env.path, line), text=repr(text),
+                                                               fix=_(_FIX_PIP)))
         elif text.startswith("-"):
-            env.problems.append(f"{_where(env.path, line)} {text!r} is a pip option; {_FIX_PIP}.")
+            env.problems.append(_("{where} {text} is a pip option; {fix}.").format(
+                where=_where(env.path, line), text=repr(text), fix=_(_FIX_PIP)))
         else:
             try:
                 match_spec.parse(text)
             except match_spec.SpecError as exc:
-                env.problems.append(f"{_where(env.path, line)} {text!r} is not a conda package spec: {exc} "
-                                    f"({match_spec.EXAMPLE}). Fix it, or if it is a pip package, {_FIX_PIP}.")
+                env.problems.append(_("{where} {text} is not a conda package spec: {reason} ({example}). Fix it, or "
+                                      "if it is a pip package, {fix}.").format(
+                                          where=_where(env.path, line), text=repr(text), reason=exc,
+                                          example=match_spec.EXAMPLE, fix=_(_FIX_PIP)))
 
 
 def _check_pip(env: EnvFile, node: yaml.Node, value) -> None:
     if not isinstance(node, yaml.SequenceNode):
-        env.problems.append(f"{_where(env.path, _line(node))} 'pip:' must be a list of requirement lines "
-                            "('- transformers==4.30'). Indent them one level under '- pip:'.")
+        env.problems.append(_("{where} 'pip:' must be a list of requirement lines ('- transformers==4.30'). "
+                              "Indent them one level under '- pip:'.").format(where=_where(env.path, _line(node))))
         return
     folder = env.path.parent
     for item in node.value:
         line = _line(item)
         text = value(item)
         if not isinstance(text, str) or not text.strip():
-            env.problems.append(f"{_where(env.path, line)} the pip entry {text!r} is not a requirement. "
-                                "Write it as name==version, for example transformers==4.30.2 (quoted if needed).")
+            env.problems.append(_("{where} the pip entry {entry} is not a requirement. Write it as name==version, "
+                                  "for example transformers==4.30.2 (quoted if needed).").format(
+                                      where=_where(env.path, line), entry=repr(text)))
             continue
         env.pip_specs.append(text)
         text = text.strip()
         if text.startswith("-"):
-            opt, _, arg = text.partition(" ")
+            opt, _sep, arg = text.partition(" ")
             opt, eq, arg2 = opt.partition("=") if opt.startswith("--") else (opt, "", "")
             arg = (arg2 if eq else arg).strip()
             if opt in _PIP_FLAG_OPTIONS:
                 continue
             if opt not in _PIP_VALUE_OPTIONS:
-                env.problems.append(f"{_where(env.path, line)} {text!r} is not a pip option a requirements file takes. "
-                                    "Remove it, or write it as pip documents it (for example --extra-index-url URL).")
+                env.problems.append(_("{where} {text} is not a pip option a requirements file takes. Remove it, or "
+                                      "write it as pip documents it (for example --extra-index-url URL).").format(
+                                          where=_where(env.path, line), text=repr(text)))
                 continue
             if not arg:
-                env.problems.append(f"{_where(env.path, line)} {opt} needs a value after it (for example "
-                                    f"'{opt} ...' on the same line). Add it.")
+                env.problems.append(_("{where} {opt} needs a value after it (for example '{opt} ...' on the same "
+                                      "line). Add it.").format(where=_where(env.path, line), opt=opt))
                 continue
             if opt in ("-i", "--index-url", "--extra-index-url") and not re.match(r"^https?://\S+$", arg):
-                env.problems.append(f"{_where(env.path, line)} {arg!r} after {opt} is not an http(s) URL. "
-                                    "Fix the index URL.")
+                env.problems.append(_("{where} {arg} after {opt} is not an http(s) URL. Fix the index URL.").format(
+                    where=_where(env.path, line), arg=repr(arg), opt=opt))
             elif opt in ("-e", "--editable", "-r", "--requirement", "-c", "--constraint") and not _URL_RE.match(arg):
                 target = (folder / arg).resolve()
                 if opt in ("-e", "--editable"):
                     if not (target / "setup.py").is_file() and not (target / "pyproject.toml").is_file():
-                        env.problems.append(
-                            f"{_where(env.path, line)} '{text}' installs the project in {target}, but that folder has no "
-                            "setup.py or pyproject.toml (pip runs in the folder of the environment.yml). Use the file "
-                            "inside its project's checkout, or remove the line.")
+                        env.problems.append(_(
+                            "{where} '{text}' installs the project in {target}, but that folder has no setup.py or "
+                            "pyproject.toml (pip runs in the folder of the environment.yml). Use the file inside its "
+                            "project's checkout, or remove the line.").format(
+                                where=_where(env.path, line), text=text, target=target))
                 elif not target.is_file():
-                    env.problems.append(f"{_where(env.path, line)} '{text}' reads {target}, which does not exist "
-                                        "(pip runs in the folder of the environment.yml). Fix the path.")
+                    env.problems.append(_("{where} '{text}' reads {target}, which does not exist (pip runs in the "
+                                          "folder of the environment.yml). Fix the path.").format(
+                                              where=_where(env.path, line), text=text, target=target))
             continue
         if _URL_RE.match(text):
             continue  # pip takes bare URLs and VCS URLs in a requirements file
         if text.startswith((".", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
             target = (folder / os.path.expanduser(text)).resolve()
             if not target.exists():
-                env.problems.append(f"{_where(env.path, line)} {text!r} is a local path, and {target} does not "
-                                    "exist (pip runs in the folder of the environment.yml). Fix the path.")
+                env.problems.append(_("{where} {text} is a local path, and {target} does not exist (pip runs in the "
+                                      "folder of the environment.yml). Fix the path.").format(
+                                          where=_where(env.path, line), text=repr(text), target=target))
             continue
         requirement = re.split(r"\s+--", text, maxsplit=1)[0]
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
             reason = str(exc).splitlines()[0]
-            env.problems.append(f"{_where(env.path, line)} {text!r} is not a pip requirement: {reason}. "
-                                "Write it as name==version or name>=version (for example transformers==4.30.2).")
+            env.problems.append(_("{where} {text} is not a pip requirement: {reason}. Write it as name==version or "
+                                  "name>=version (for example transformers==4.30.2).").format(
+                                      where=_where(env.path, line), text=repr(text), reason=reason))
 
 
 def problems(path: Path | str, env_name: str | None = None) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
@@ -518,7 +519,7 @@ class InstallPlan:
             if self.log_file:
                 lines.append(_("Log file:        {log_file}").format(log_file=self.log_file))
             lines.extend(_("Note:            {note}").format(note=note) for note in getattr(self, "notes", ()))
-            return "\n".join(lines)
+            return "\n".join(align_summary(lines))
         lines.append(_("Install to:      {resolved_prefix}").format(resolved_prefix=self.resolved_prefix) + (_("  (update existing)") if self.update_existing else ""))
         if self.if_exists in ("reuse", "repair"):
             lines.append(_("If it exists:    {if_exists}").format(if_exists=self.if_exists) + (
@@ -553,7 +554,7 @@ class InstallPlan:
         if self.log_file:
             lines.append(_("Log file:        {log_file}").format(log_file=self.log_file))
         lines.extend(_("Note:            {note}").format(note=note) for note in getattr(self, "notes", ()))
-        return "\n".join(lines)
+        return "\n".join(align_summary(lines))
 
 
 def _distribution(plan: InstallPlan) -> distributions.Distribution:
@@ -620,6 +621,32 @@ def _preset_summary(plan: InstallPlan) -> list[str]:
             lines.append(_("                 {title}: from {source}").format(title=step.title, source=step.source))
     lines.extend(f"Warning:         {w}" for w in choice.warnings)
     return lines
+
+
+_LABEL_RE = re.compile(r"^(?P<label>[^\s:：][^:：]{0,24}?)(?P<colon>[:：])[ \u3000]+(?P<value>\S.*)$")
+#: The column where the values of :meth:`InstallPlan.summary` start, in terminal cells.
+SUMMARY_COLUMN = 17
+
+
+def display_width(text: str) -> int:
+    """Terminal cells of ``text``: east-asian wide and full-width characters count 2 (``unicodedata``)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def align_summary(lines: list[str]) -> list[str]:
+    """The summary's ``Label:   value`` lines with their values in one column (:data:`SUMMARY_COLUMN` cells,
+    counted by :func:`display_width`); a label with Chinese in it ends with ``：``. Other lines are unchanged."""
+    out = []
+    for line in lines:
+        m = _LABEL_RE.match(line)
+        if not m:
+            out.append(line)
+            continue
+        label = m["label"]
+        colon = "：" if any(display_width(ch) == 2 for ch in label) else m["colon"]
+        head = label + colon
+        out.append(head + " " * max(1, SUMMARY_COLUMN - display_width(head)) + m["value"])
+    return out
 
 
 def _sources_summary(plan: InstallPlan,

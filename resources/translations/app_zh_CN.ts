@@ -287,7 +287,7 @@ from {url}</source>
     </message>
     <message>
         <source>PyTorch build</source>
-        <translation>PyTorch 版本</translation>
+        <translation>PyTorch 构建变体</translation>
     </message>
     <message>
         <source>auto: chosen from the GPU and driver</source>
@@ -295,7 +295,7 @@ from {url}</source>
     </message>
     <message>
         <source>PyTorch build:</source>
-        <translation>PyTorch 版本：</translation>
+        <translation>PyTorch 构建变体：</translation>
     </message>
     <message>
         <source>Env name</source>
@@ -451,7 +451,7 @@ from {url}</source>
     </message>
     <message>
         <source>Chosen by you under PyTorch build:</source>
-        <translation>由你在“PyTorch 版本”中选择：</translation>
+        <translation>由你在“PyTorch 构建变体”中选择：</translation>
     </message>
     <message>
         <source>Anaconda&apos;s defaults</source>
@@ -1082,7 +1082,7 @@ Seconds after ``show()`` after which work waiting for the first paint starts any
     </message>
     <message>
         <source>Choose package</source>
-        <translation>选择安装包</translation>
+        <translation>选择安装程序</translation>
     </message>
     <message>
         <source>Download</source>
@@ -1330,7 +1330,7 @@ A partial download is kept for next time; a half-made installation is removed.</
     </message>
     <message>
         <source>published by the mirror</source>
-        <translation>由镜像公布</translation>
+        <translation>由索引公布</translation>
     </message>
     <message>
         <source>from the wizard&apos;s pinned hash table</source>

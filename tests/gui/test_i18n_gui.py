@@ -86,7 +86,7 @@ def test_switching_language_on_the_first_page_rebuilds_the_pages_and_keeps_the_p
         assert w.page(PageId.PACKAGE).title() == "选择 Miniconda 安装程序"
         assert w.page(PageId.ENV).title() == "为大语言模型（LLM）工作创建 conda 环境"
         assert w.windowTitle() == "Miniconda 安装向导"
-        assert w.steps.texts()[0].endswith("选择安装包")
+        assert w.steps.texts()[0].endswith("选择安装程序")
         assert w.currentId() == PageId.PACKAGE
         assert w.plan.env_name == "kept-by-the-switch" and w.page(PageId.ENV).plan is w.plan
         assert w.page(PageId.PACKAGE).language_choice.combo.currentData() == "zh_CN"
