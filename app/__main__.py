@@ -39,16 +39,7 @@ def _start_language():
     here because the cancel came before :mod:`app.cli` set it; English when that fails."""
     from app import i18n
 
-    argv, lang = sys.argv[1:], None
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            lang = argv[i + 1]
-        elif arg.startswith("--lang="):
-            lang = arg.split("=", 1)[1]
-    try:
-        i18n.set_language(lang if lang in i18n.LANGUAGES else None)
-    except (OSError, ValueError):
-        pass
+    i18n.set_language_from_argv(sys.argv[1:])
     return i18n._
 
 

@@ -600,18 +600,9 @@ def _gpu_check_only(args: argparse.Namespace, plan: InstallPlan, raw: list[str])
 
 
 def _set_language(argv: list[str]) -> None:
-    """``--lang X`` (or ``--lang=X``), else the system locale (:func:`app.i18n.detect`), for every message from
-    here on; set before the parser is built. A value with no catalogue is left to the parser to refuse."""
-    lang = None
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            lang = argv[i + 1]
-        elif arg.startswith("--lang="):
-            lang = arg.split("=", 1)[1]
-    try:
-        i18n.set_language(lang if lang in LANGUAGES else None)
-    except (OSError, ValueError):  # a missing catalogue must never stop the program: English
-        i18n.set_language(i18n.DEFAULT)
+    """``--lang X`` (or ``--lang=X``), else the system locale, for every message from here on; set before the parser
+    is built (:func:`app.i18n.set_language_from_argv`)."""
+    i18n.set_language_from_argv(argv)
 
 
 def _main(raw: list[str]) -> int:

@@ -140,6 +140,22 @@ def set_language(lang: str | None) -> str:
     return chosen
 
 
+def set_language_from_argv(argv: list[str]) -> str:
+    """Set the language of ``--lang X`` / ``--lang=X`` in ``argv`` (command-line words, without the program), else
+    the system locale (:func:`detect`); a value with no catalogue counts as not given (the parser refuses it later),
+    and a catalogue that cannot be read gives English. Returns the language in force."""
+    lang = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    try:
+        return set_language(lang if lang in LANGUAGES else None)
+    except (OSError, ValueError):  # a missing catalogue must never stop the program: English
+        return set_language(DEFAULT)
+
+
 def language() -> str:
     """The language in force (``en`` until :func:`set_language`)."""
     return _language
