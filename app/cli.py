@@ -406,7 +406,7 @@ def check_flags(args: argparse.Namespace) -> None:
                           "--update-existing means --if-exists update. Leave one of them out.").format(
                           if_exists=args.if_exists))
     needs_yes = _("--uninstall in silent mode needs --yes: it removes the installation and puts your shell "
-                  "files back. Add --yes to confirm, or --dry-run to see what it would do.")
+                  "files back.")
     needs_silent = _("--download-only needs --silent (or --dry-run): it stages the installer unattended, and "
                      "without --silent the wizard window would open.")
     if getattr(args, "uninstall", False) and args.silent and not args.dry_run and not args.yes:
@@ -425,7 +425,7 @@ def check_flags(args: argparse.Namespace) -> None:
         raise UsageError(problems[0], fix=_("Add --yes to confirm the uninstall, or --dry-run to list what it would do."))
     if problems:
         raise UsageError(problems[0] if len(problems) == 1 else _("Conflicting flags:\n- ") + "\n- ".join(problems),
-                         fix=_("Leave out one flag of each pair named above") if not (len(problems) == 1 and "--json" in problems[0])
+                         fix=_("Leave out one flag of each pair named above.") if not (len(problems) == 1 and "--json" in problems[0])
                          else _("Add --silent to run unattended with JSON events, or leave out --json to open the wizard."))
 
 

@@ -26,6 +26,7 @@ collected in /work/shared/research/ecosystem.md §6.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 import time
 
-from app.i18n import N_, _
+from app.i18n import N_, _, join_sentences
 from app.core import gpu_diagnosis, gpu_info
 from app.core.errors import Cancelled, GpuCheckError, Stage
 from app.core.events import CancelToken, Progress, Reporter, TrainStep
@@ -60,6 +61,42 @@ MIN_DRIVER = {"12": "525", "13": "580"}
 WHEEL_INDEX = "https://download.pytorch.org/whl/"
 
 _STAGE = Stage.GPU_CHECK
+
+
+#: The probe's English reasons (resources/gpu_probe.py ``pick_device``, its ``cpu_reason`` texts and the
+#: ``no_torch`` error), matched whole and said in the language in force; the probe stays English.
+_PROBE_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"this PyTorch is a CPU-only build \(torch (?P<torch>\S+) has no CUDA support\)"),
+     N_("this PyTorch is a CPU-only build (torch {torch} has no CUDA support)")),
+    (re.compile(r"PyTorch is built for CUDA (?P<cuda>\S+) but found no usable NVIDIA GPU \(no GPU, or no/too old "
+                r"driver\)(?:: (?P<said>.*))?", re.DOTALL),
+     N_("PyTorch is built for CUDA {cuda} but found no usable NVIDIA GPU (no GPU, or no/too old driver)")),
+    (re.compile(r"PyTorch has Apple MPS support but MPS is not available on this Mac \(needs macOS 14\+ on Apple "
+                r"silicon\)"),
+     N_("PyTorch has Apple MPS support but MPS is not available on this Mac (needs macOS 14+ on Apple silicon)")),
+    (re.compile(r"the CPU was asked for"), N_("the CPU was asked for")),
+    (re.compile(r"the (?P<device>\S+) device failed: (?P<said>.*)", re.DOTALL), N_("the {device} device failed")),
+    (re.compile(r"training on (?P<device>\S+) failed: (?P<said>.*)", re.DOTALL), N_("training on {device} failed")),
+    (re.compile(r"cannot import torch in (?P<python>.+?): (?P<said>.*)", re.DOTALL),
+     N_("cannot import torch in {python}")),
+)
+
+
+def probe_text(text: str | None) -> str:
+    """A reason or error text of the GPU probe in the language in force: ``"this PyTorch is a CPU-only build
+    (torch 2.13.0+cpu has no CUDA support)"`` -> ``"此 PyTorch 是仅 CPU 的构建变体（torch 2.13.0+cpu 不支持
+    CUDA）"`` in Chinese. What torch or CUDA itself said (after ``": "``) stays as it was; a text the table does not
+    know is returned unchanged (``""`` for ``None``)."""
+    text = str(text or "")
+    for pattern, msgid in _PROBE_TEXTS:
+        m = pattern.fullmatch(text.strip())
+        if m is None:
+            continue
+        fields = {k: v for k, v in m.groupdict().items() if k != "said"}
+        said = m.groupdict().get("said")
+        head = _(msgid).format(**fields)
+        return _("{head}: {said}").format(head=head, said=said) if said else head
+    return text
 
 
 @dataclass
@@ -133,7 +170,8 @@ class GpuCheckResult:
     def headline(self) -> str:
         """The verdict's first sentence ("GPU works: ..." / "CPU only: ..." / "GPU present but broken: ..."),
         for one-line summaries."""
-        return self.verdict_text.split("\n", 1)[0].split(". ", 1)[0].rstrip(".") + "."
+        first = self.verdict_text.split("\n", 1)[0].split(". ", 1)[0].split("。", 1)[0]
+        return join_sentences(first.rstrip("."))
 
     @property
     def title(self) -> str:
@@ -277,7 +315,7 @@ class _Collector:
         if kind == "info":
             self.info = ev
             devices = ", ".join(f"{d.get('name')} ({d.get('compute_capability')})" for d in ev.get("devices") or [])
-            self.reporter.log(_STAGE, _('torch {get} (CUDA {value}{value2}), Python {get2}; devices torch sees: {value3}; transformers {value4}.').format(get=ev.get('torch'), value=ev.get('cuda_version') or 'none', value2=', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else '', get2=ev.get('python'), value3=devices or 'none', value4=ev.get('transformers') or _("not installed")))
+            self.reporter.log(_STAGE, _('torch {get} (CUDA {value}{value2}), Python {get2}; devices torch sees: {value3}; transformers {value4}.').format(get=ev.get('torch'), value=ev.get('cuda_version') or _('none'), value2=', HIP ' + str(ev['hip_version']) if ev.get('hip_version') else '', get2=ev.get('python'), value3=devices or _('none'), value4=ev.get('transformers') or _("not installed")))
             for w in ev.get("cuda_warnings") or []:
                 self.reporter.log(_STAGE, _('CUDA said: {w}').format(w=w), "warning")
         elif kind == "start":
@@ -288,7 +326,7 @@ class _Collector:
             self.fallback_reason = str(ev.get("reason") or _("unknown reason"))
             self.reporter.log(
                 _STAGE,
-                _('The {get} device failed ({splitlines}); training on the CPU instead.').format(get=ev.get('from', 'GPU'), splitlines=self.fallback_reason.splitlines()[-1]),
+                _('The {get} device failed ({splitlines}); training on the CPU instead.').format(get=ev.get('from', 'GPU'), splitlines=probe_text(self.fallback_reason.splitlines()[-1])),
                 "warning",
             )
             self.reporter.info(_STAGE, "fallback_reason", self.fallback_reason)
@@ -307,7 +345,7 @@ class _Collector:
             self.reporter.info(_STAGE, "sample", self.sample)
         elif kind == "error":
             self.error = ev
-            self.reporter.log(_STAGE, _('Probe error ({get}): {get2}').format(get=ev.get('kind'), get2=ev.get('message')), "error")
+            self.reporter.log(_STAGE, _('Probe error ({get}): {get2}').format(get=ev.get('kind'), get2=probe_text(ev.get('message'))), "error")
         elif kind == "verdict":
             self.verdict = ev
             if self.token is not None:
@@ -329,10 +367,10 @@ class _Collector:
             "model": ev.get("model"), "precision": ev.get("precision"), "python": ev.get("python")})
         self.reporter.log(
             _STAGE,
-            _('Training on {device} ({name}) with torch {get} (CUDA {value}), Python {get2}, model {value2} in {value3}, {get3} parameters.').format(device=device, name=name, get=ev.get('torch'), value=ev.get('cuda_version') or 'none', get2=ev.get('python'), value2=ev.get('model') or 'torch.nn', value3=ev.get('precision') or 'fp32', get3=ev.get('params')),
+            _('Training on {device} ({name}) with torch {get} (CUDA {value}), Python {get2}, model {value2} in {value3}, {get3} parameters.').format(device=device, name=name, get=ev.get('torch'), value=ev.get('cuda_version') or _('none'), get2=ev.get('python'), value2=ev.get('model') or 'torch.nn', value3=ev.get('precision') or 'fp32', get3=ev.get('params')),
         )
         if ev.get("cpu_reason"):
-            self.reporter.log(_STAGE, _('Using the CPU: {cpu_reason}').format(cpu_reason=ev['cpu_reason']), "warning")
+            self.reporter.log(_STAGE, _('Using the CPU: {cpu_reason}').format(cpu_reason=probe_text(ev['cpu_reason'])), "warning")
 
     def _on_step(self, ev: dict[str, Any]) -> None:
         step = int(ev["step"])
@@ -547,9 +585,9 @@ def run(
                  "{loss_first:.2f} -> {loss_last:.2f})").format(count=len(losses), device=_("the CPU") if dev == "cpu" else dev, name=name, rate=rate, tokens=tokens, loss_first=losses[0], loss_last=losses[-1]))
     figures = ""
     if mm.get("tflops_bf16"):
-        figures = f", matmul {mm['tflops_bf16']:.1f} TFLOP/s bf16"
+        figures = _(", matmul {tflops:.1f} TFLOP/s bf16").format(tflops=mm['tflops_bf16'])
     elif mm.get("tflops_fp32"):
-        figures = f", matmul {mm['tflops_fp32']:.2f} TFLOP/s fp32"
+        figures = _(", matmul {tflops:.2f} TFLOP/s fp32").format(tflops=mm['tflops_fp32'])
     if status == "gpu_works":
         verdict_text = _("GPU works: {name} trained {count} steps at {tokens:,.0f} tokens/s{figures} (loss {loss_first:.2f} "
                          "-> {loss_last:.2f}; {rate:.1f} steps/s).").format(name=name, count=len(losses), tokens=tokens, figures=figures, loss_first=losses[0], loss_last=losses[-1], rate=rate)

@@ -87,16 +87,17 @@ def steps(plan: InstallPlan, python: str | Path = "python", choice: presets.Pres
         url, style = sources.torch_index(v.variant)
         flag = "--find-links" if style == "find-links" else "--index-url"
         official = url.startswith(OFFICIAL_TORCH_INDEX)
-        where = f"{url}, " + ("the official PyTorch wheel index" if official else "a mirror of the PyTorch wheels")
+        where = (_("{url}, the official PyTorch wheel index") if official
+                 else _("{url}, a mirror of the PyTorch wheels")).format(url=url)
         if style == "find-links":
-            where += " (torch's own dependencies from the env's pip index)"
+            where = _("{where} (torch's own dependencies from the env's pip index)").format(where=where)
         out.append(PipStep(f"PyTorch ({v.title})", (*base, flag, url, *v.requirements), where, url,
                            v.variant, tuple(v.requirements)))
     else:
         out.append(PipStep(f"PyTorch ({v.title})", (*base, *v.requirements),
-                           "the env's pip index: PyPI or its mirror", None, v.variant, tuple(v.requirements)))
+                           _("the env's pip index: PyPI or its mirror"), None, v.variant, tuple(v.requirements)))
     if choice.pip:
-        out.append(PipStep("LLM libraries", (*base, *choice.pip), "the env's pip index: PyPI or its mirror"))
+        out.append(PipStep(_("LLM libraries"), (*base, *choice.pip), _("the env's pip index: PyPI or its mirror")))
     return out
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.i18n import N_, _
+from app.i18n import N_, _, ngettext
 from app.core.lazy import lazy_module
 
 # The steps' modules are imported on first use (requests, urllib3, yaml and the rest, ~0.1 s): the wizard needs
@@ -102,7 +102,8 @@ def _catalog(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Can
         mirrors.propose_for_locale(plan, reporter, cancel)
     state.choice = catalog.resolve(plan, state.http(), reporter, cancel, entries=entries)
     c = state.choice
-    return StageResult(Stage.CATALOG, f"{c.filename} ({'verified hash known' if c.sha256 else 'no published hash'})",
+    return StageResult(Stage.CATALOG, (_("{filename} (verified hash known)") if c.sha256
+                                       else _("{filename} (no published hash)")).format(filename=c.filename),
                        {"filename": c.filename, "url": c.url, "sha256": c.sha256, "size": c.size})
 
 
@@ -114,9 +115,9 @@ def _download(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: Ca
     state.installer_path = staging.fetch(plan, state.choice, state.http(), reporter, cancel)
     verified = state.choice.sha256 is not None
     own = state.choice.url is None  # --installer-file
-    summary = f"{state.installer_path.name}: " + (
-        "SHA-256 verified" if verified else
-        "no known SHA-256: it is your own file, used with a warning" if own else "NOT verified (no known SHA-256)")
+    summary = (_("{name}: SHA-256 verified") if verified else
+               _("{name}: no known SHA-256: it is your own file, used with a warning") if own else
+               _("{name}: NOT verified (no known SHA-256)")).format(name=state.installer_path.name)
     return StageResult(Stage.DOWNLOAD, summary,
                        {"path": str(state.installer_path), "sha256": state.choice.sha256, "verified": verified})
 
@@ -254,12 +255,13 @@ def _env(plan: InstallPlan, state: RunState, reporter: Reporter, cancel: CancelT
     except Cancelled:
         conda_env.discard_created(state.env, reporter, "cancelled")  # only an env this run created
         raise
-    summary = f"env {state.env.name} at {state.env.prefix}"
+    summary = _("env {name} at {prefix}").format(name=state.env.name, prefix=state.env.prefix)
     data = {"name": state.env.name, "prefix": str(state.env.prefix), "python": str(state.env.python),
             "condarc": str(state.condarc.path), "condarc_warnings": state.condarc.warnings,
             "pip_config": str(state.pip_config) if state.pip_config else None}
     if report is not None:
-        summary += "; " + ("verified" if report.ok else f"{len(report.problems)} check(s) failed") + ":\n" + \
+        summary += (_("; verified:") if report.ok else ngettext("; {n} check failed:", "; {n} checks failed:",
+                    len(report.problems)).format(n=len(report.problems))) + "\n" + \
             "\n".join(f"      {line}" for line in report.lines())
         data["verify"] = report.to_dict()
     return StageResult(Stage.ENV, summary, data)

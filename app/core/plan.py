@@ -503,7 +503,7 @@ class InstallPlan:
                            safe_expand=plan_checks.safe_expand(self.installer_file)))
         else:
             lines.append(_("Installer:       {installer}").format(
-                           installer=self.installer or 'latest for ' + self.platform.tag))
+                           installer=self.installer or _("latest for {tag}").format(tag=self.platform.tag)))
             lines.append(_("Mirror:          auto (the fastest mirror that has the installer, probed before the download)")
                          if self.mirror.strip().lower() == "auto" else _("Mirror:          {mirror_url}").format(
                                                                          mirror_url=self.mirror_url))

@@ -18,7 +18,7 @@ from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 from app.core.errors import UsageError
 from app.core.platform_info import PlatformInfo
-from app.i18n import N_, _
+from app.i18n import N_, _, join_sentences, language
 
 #: The longest file or folder name most file systems take, in bytes (``NAME_MAX``: ext4, XFS, btrfs,
 #: APFS, NTFS in UTF-16 units).
@@ -217,6 +217,28 @@ def windows_facts() -> WindowsFacts:
     return WindowsFacts(desktop, long_paths, PureWindowsPath(data) if data else None)
 
 
+#: Names of the characters the location rules refuse, for the languages other than English (where the character
+#: alone is shown, as before): ``'`` -> ``单引号 '``.
+_CHAR_NAMES = {
+    "'": N_("single quote {char}"), '"': N_("double quote {char}"), "`": N_("backquote {char}"),
+    "\\": N_("backslash {char}"), "$": N_("dollar sign {char}"), "&": N_("ampersand {char}"),
+    "#": N_("hash sign {char}"), "*": N_("asterisk {char}"), ";": N_("semicolon {char}"), "|": N_("vertical bar {char}"),
+    "<": N_("less-than sign {char}"), ">": N_("greater-than sign {char}"), "(": N_("parenthesis {char}"),
+    ")": N_("parenthesis {char}"), "{": N_("brace {char}"), "}": N_("brace {char}"), "[": N_("bracket {char}"),
+    "]": N_("bracket {char}"), "?": N_("question mark {char}"), "~": N_("tilde {char}"), "%": N_("percent sign {char}"),
+    "^": N_("caret {char}"), "!": N_("exclamation mark {char}"), "=": N_("equals sign {char}"), ",": N_("comma {char}"),
+    ":": N_("colon {char}"), "/": N_("slash {char}"), "@": N_("at sign {char}"),
+}
+
+
+def shown_chars(chars: list[str]) -> str:
+    """``chars`` as a problem text shows them: English ``"' $"`` (the characters, one space apart); other
+    languages name each one (``"单引号 '、美元符号 $"``)."""
+    if language() == "en":
+        return " ".join(chars)
+    return "、".join(_(_CHAR_NAMES[c]).format(char=c) if c in _CHAR_NAMES else c for c in chars)
+
+
 def _refused(text: str, refused: frozenset[str]) -> list[str]:
     return sorted(set(text) & refused, key=text.index)
 
@@ -243,7 +265,7 @@ def location_problems(prefix: str | os.PathLike, os_name: str, what: str, env_na
         if bad:
             out.append(_("The install location {text} ({what}) contains {bad}, which the Windows installer "
                          "refuses (it refuses ^ % ! = , ( ) and : / $ & | {{ }} [ ] < > ~ \" ' ; ? @ * # ` in "
-                         "a location).").format(text=text, what=what, bad=' '.join(bad)))
+                         "a location).").format(text=text, what=what, bad=shown_chars(bad)))
         facts = facts if facts is not None else windows_facts()
         if facts.desktop is not None and (win == facts.desktop or facts.desktop in win.parents) \
                 or facts.desktop is not None and str(win).lower().startswith(str(facts.desktop).lower() + "\\"):
@@ -266,7 +288,7 @@ def location_problems(prefix: str | os.PathLike, os_name: str, what: str, env_na
         if bad:
             out.append(_("The install location {raw} ({what}) contains {bad}, which breaks the quoting of "
                          "conda's shell start-up block (conda init writes the path unescaped into quotes).").format(
-                         raw=raw, what=what, bad=' '.join(bad)))
+                         raw=raw, what=what, bad=shown_chars(bad)))
     return out
 
 
@@ -334,7 +356,7 @@ def prefix_rule_problems(plan: Any, facts: WindowsFacts | None = None) -> list[s
         safe = None
     hint = _(" Use {safe} instead, or another folder without these.").format(safe=safe) if safe else \
         _(" Choose a folder without these.")
-    return [p + hint for p in problems] + ([fish + hint] if fish else [])
+    return [join_sentences(p, hint) for p in problems] + ([join_sentences(fish, hint)] if fish else [])
 
 
 def _is_broad(prefix: Path, home: Path | None) -> str | None:
@@ -421,7 +443,7 @@ def fish_location_problem(plan: Any, home: Path | None = None, environ: Mapping[
     return _("The install location {prefix} ({flag}) contains {chars}, which would break conda's fish block "
              "(conda writes the path of conda into config.fish without quotes), and {how}. Choose another "
              "location, or set up the other shells only: --init-shells {others} (without fish).").format(
-        prefix=prefix_s, flag=setting("prefix"), chars=" ".join(bad), how=how, others=",".join(others))
+        prefix=prefix_s, flag=setting("prefix"), chars=shown_chars(bad), how=how, others=",".join(others))
 
 
 # ---- installer time limits ---------------------------------------------------------------------------------

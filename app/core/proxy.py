@@ -19,7 +19,7 @@ Children (conda, pip, the env's Python) get the system proxy as ``HTTP_PROXY`` /
 
 A proxy that is set but not listening (Clash not running) gets its own message before anything is downloaded
 (:func:`check_before_download`, :class:`~app.core.errors.DownloadError`, exit 4): "The system proxy
-127.0.0.1:7890 is not answering; start it or turn it off".
+127.0.0.1:7890 is not answering (...)"; the fix says to start it or turn it off.
 
 Only :class:`WinRegProxyReader` touches Windows; everything else is pure and tested with the real value forms.
 """
@@ -198,12 +198,12 @@ class ProxySettings:
         urls = list(dict.fromkeys(mask_url_password(u) for s in ("https", "http") if (u := self.proxies.get(s))))
         text = ", ".join(urls if len(urls) == 1 else
                          [f"{s} {mask_url_password(u)}" for s in ("https", "http") if (u := self.proxies.get(s))])
-        text += " (" + _("from {source}").format(source=self.source_text())
+        inner = _("from {source}").format(source=self.source_text())
         if self.bypass:
             shown = ", ".join(self.bypass[:6]) + (_(" and {count} more").format(count=len(self.bypass) - 6)
                                                   if len(self.bypass) > 6 else "")
-            text += "; " + _("not for: {hosts}").format(hosts=shown)
-        return text + ")"
+            inner = _("{before}; not for: {hosts}").format(before=inner, hosts=shown)
+        return _("{text} ({inner})").format(text=text, inner=inner)
 
 
 def resolve(environ: Mapping[str, str], registry: RegistryValues | None = None,
@@ -376,7 +376,7 @@ def not_answering_error(settings: ProxySettings, where: str, reason: str) -> Dow
     if settings.source == SOURCE_ENV:
         names = settings.source_text()
         return DownloadError(
-            _("The proxy {where} set in {names} is not answering; start it or remove {names} ({reason}).").format(
+            _("The proxy {where} set in {names} is not answering ({reason}).").format(
                 where=where, names=names, reason=reason),
             fix=_("Start the proxy program, or unset {names} (and the lowercase form) to connect directly, then run "
                   "again.").format(names=names))
@@ -387,7 +387,7 @@ def not_answering_error(settings: ProxySettings, where: str, reason: str) -> Dow
     if language() != "zh_CN":  # the Chinese hint stays for Chinese users with another UI language (zh_CN: the fix is Chinese)
         fix += " " + "系统代理 {where} 没有响应：请启动代理程序（如 Clash），或关闭系统代理。".format(where=where)
     return DownloadError(
-        _("The system proxy {where} is not answering; start it or turn it off ({reason}).").format(
+        _("The system proxy {where} is not answering ({reason}).").format(
             where=where, reason=reason), fix=fix)
 
 
@@ -461,8 +461,8 @@ def check_before_download(plan: Any, reporter: Reporter, settings: ProxySettings
 
     Raises:
         DownloadError: a proxy the run's URLs (:func:`plan_urls`) go through does not accept a connection
-            (exit 4; the message names it: "The system proxy 127.0.0.1:7890 is not answering; start it or turn it
-            off").
+            (exit 4; the message names it: "The system proxy 127.0.0.1:7890 is not answering (...)"; the
+            fix says what to do).
     """
     settings = current() if settings is None else settings
     stage = Stage.DOWNLOAD

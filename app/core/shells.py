@@ -316,7 +316,7 @@ def summary_text(init_shells: Sequence[str], os_name: str, prefix: Path | str, h
             parts.append(_("{shell} (the cmd.exe AutoRun value)").format(shell=shell))
             continue
         try:
-            parts.append(f"{shell} ({rc_file_label(shell, os_name, home, environ)})")
+            parts.append(_("{text} ({inner})").format(text=shell, inner=rc_file_label(shell, os_name, home, environ)))
         except ValueError:
             parts.append(shell)
     first = ", ".join(parts) or (_("none (each named shell is not set up here; see the reason below)")
