@@ -234,7 +234,7 @@ def test_env_proxy_not_listening_names_the_variable():
     s = proxy.resolve({"HTTPS_PROXY": f"http://127.0.0.1:{port}"})
     plan = InstallPlan(platform=PlatformInfo("Linux", "x86_64"), mirror="https://repo.anaconda.com/miniconda/")
     with pytest.raises(DownloadError, match=rf"The proxy 127\.0\.0\.1:{port} set in HTTPS_PROXY is not answering "
-                                            r"\(.*\)\.$"):
+                                            r"\(.*\)\.\nStart the proxy program"):
         proxy.check_before_download(plan, RecordingReporter(), s)
 
 
