@@ -96,8 +96,10 @@ class ConsoleReporter(Reporter):
                   percent=100 * (progress.fraction or 0), rate=rate, eta=eta))
 
     def log(self, stage: Stage, line: str, level: str = "info") -> None:
-        if level in ("warning", "error"):
-            self._print(f"    {level}: {line}")
+        if level == "warning":
+            self._print("    " + _("warning: {line}").format(line=line))
+        elif level == "error":
+            self._print("    " + _("error: {line}").format(line=line))
         elif level == "info":
             self._print(f"    {line}")
 

@@ -74,3 +74,22 @@ def test_headline_has_one_stop(zh):
     r = GpuCheckResult(**fields)
     r.verdict_text = "仅 CPU：环境中的 PyTorch 是仅 CPU 构建，这在这里是正确的。\n在 CPU 上训练了 20 步。"
     assert r.headline == "仅 CPU：环境中的 PyTorch 是仅 CPU 构建，这在这里是正确的。"
+
+
+def test_silent_console_labels_warnings_and_errors_in_the_chosen_language():
+    """A Chinese-reading tester saw "warning: 正在删除未完成的环境 ..." (an English label before a Chinese line)."""
+    import io
+
+    from app import i18n
+    from app.core.errors import Stage
+    from app.silent import ConsoleReporter
+
+    out = io.StringIO()
+    i18n.set_language("zh_CN")
+    try:
+        reporter = ConsoleReporter(out)
+        reporter.log(Stage.ENV, "正在删除未完成的环境", "warning")
+        reporter.log(Stage.ENV, "conda create 失败", "error")
+    finally:
+        i18n.set_language("en")
+    assert "    警告：正在删除未完成的环境\n" in out.getvalue() and "    错误：conda create 失败\n" in out.getvalue()
