@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.i18n import _
+from app.i18n import _, join_sentences
 from app.core import disk_errors, env_progress, mirrors, presets
 from app.core.errors import EnvCreateError, Stage
 from app.core.events import CancelToken, Reporter
@@ -187,16 +187,20 @@ def settle_env_after_failure(err: EnvCreateError, env: EnvResult, done: list[Pip
     from app.core import conda_env  # noqa: PLC0415 - conda_env is heavier and imports this module's callers
 
     retry = getattr(err, "retry", "")
-    if env.created and not done and conda_env.discard_created(env, reporter, "pip failed"):
-        err.message += (f" The env {env.name} that this run created ({env.prefix}) was removed, so running "
-                        "again starts clean.")
+    if env.created and not done and conda_env.discard_created(env, reporter, _("pip failed")):
+        err.message = join_sentences(err.message, _("The env {name} that this run created ({prefix}) was removed, so "
+                                                    "running again starts clean.").format(name=env.name,
+                                                                                          prefix=env.prefix))
         if retry:
             err.fix = err.fix.replace(retry, "")
         return err
-    kept = "its conda part" + (" and " + ", ".join(s.title for s in done) if done else "")
-    err.message += f" The env {env.name} ({env.prefix}, {kept}) is kept."
-    err.fix += (" To continue, run the command above in it; or run the wizard again with --if-env-exists replace "
-                "to start over (--if-env-exists reuse keeps the env as it is and installs nothing with pip).")
+    kept = (_("its conda part and {steps}").format(steps=", ".join(s.title for s in done)) if done else
+            _("its conda part"))
+    err.message = join_sentences(err.message, _("The env {name} ({prefix}, {kept}) is kept.").format(
+        name=env.name, prefix=env.prefix, kept=kept))
+    err.fix = join_sentences(err.fix, _("To continue, run the command above in it; or run the wizard again with "
+                                        "--if-env-exists replace to start over (--if-env-exists reuse keeps the env "
+                                        "as it is and installs nothing with pip)."))
     return err
 
 
