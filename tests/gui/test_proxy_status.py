@@ -56,7 +56,10 @@ def test_system_proxy_not_answering_is_a_red_line(qtbot, monkeypatch, no_proxy_e
     monkeypatch.setattr(proxy, "registry_reader", FakeReader(f"127.0.0.1:{port}"))
     w = _widget(qtbot, InstallPlan(platform=LINUX, mirror="https://repo.anaconda.com/miniconda/"))
     assert w.status.kind == "error"
-    assert f"The system proxy 127.0.0.1:{port} is not answering; start it or turn it off" in w.status.plain
+    # the problem on the first line, the action (start it or turn it off) in the fix under it
+    message, _, fix = w.status.plain.partition("\n")
+    assert message.startswith(f"The system proxy 127.0.0.1:{port} is not answering")
+    assert fix.startswith("Start the proxy program") and "turn the system proxy off" in fix
     assert "Clash" in w.status.plain
 
 
