@@ -93,3 +93,23 @@ def test_silent_console_labels_warnings_and_errors_in_the_chosen_language():
     finally:
         i18n.set_language("en")
     assert "    警告：正在删除未完成的环境\n" in out.getvalue() and "    错误：conda create 失败\n" in out.getvalue()
+
+
+def test_the_saved_gpu_report_is_in_the_chosen_language():
+    """Save report (Markdown) from the Chinese GPU page had English headings and field names."""
+    from app import i18n
+    from app.core.gpu_check import report_markdown
+
+    doc = {"verdict": {"title": "仅 CPU", "headline": "训练在 CPU 上运行。", "fix": "无需修复。"},
+           "hardware": {"description": "没有 GPU", "devices": []}, "python": "/x/bin/python",
+           "result": {"python_version": "3.11.7", "torch_version": "2.13.0+cpu", "cuda_version": None, "device": "cpu",
+                      "device_name": "AMD EPYC", "model": "torch.nn", "precision": "fp32", "steps": 5,
+                      "loss_first": 4.2, "loss_last": 3.1, "steps_per_second": 8.0, "tokens_per_second": 1000.0}}
+    i18n.set_language("zh_CN")
+    try:
+        text = report_markdown(doc)
+    finally:
+        i18n.set_language("en")
+    assert "## 硬件" in text and "## 训练" in text and "**解决办法：** 无需修复。" in text
+    assert "- Python：`/x/bin/python`（3.11.7），torch 2.13.0+cpu（CUDA 无）" in text
+    assert "## Hardware" in report_markdown(doc)  # English stays English

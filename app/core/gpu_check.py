@@ -673,23 +673,26 @@ def report_markdown(doc: dict[str, Any]) -> str:
     r = doc.get("result") or {}
     lines = [_("# GPU check report"), "", f"**{v['title']}** — {v['headline']}", ""]
     if v.get("fix"):
-        lines += [f"**Fix:** {v['fix']}", ""]
-    lines += ["## Hardware", "", f"- {hw.get('description') or _('not detected')}"]
+        lines += [_("**Fix:** {fix}").format(fix=v["fix"]), ""]
+    lines += [_("## Hardware"), "", f"- {hw.get('description') or _('not detected')}"]
     for d in hw.get("devices") or []:
         lines.append(_("- {get}: compute capability {value}, memory {value2} GiB").format(get=d.get('name'), value=d.get('compute_capability') or '?', value2=round((d.get('memory_bytes') or 0) / 1024 ** 3, 1) or '?'))
     if r:
-        lines += ["", "## Training", "",
-                  f"- Python: `{doc.get('python')}` ({r.get('python_version')}), torch {r.get('torch_version')} "
-                  f"(CUDA {r.get('cuda_version') or 'none'})",
-                  f"- Device: {r.get('device')} ({r.get('device_name')}), model {r.get('model')}, {r.get('precision')}",
+        lines += ["", _("## Training"), "",
+                  _("- Python: `{python}` ({version}), torch {torch} (CUDA {cuda})").format(
+                      python=doc.get("python"), version=r.get("python_version"), torch=r.get("torch_version"),
+                      cuda=r.get("cuda_version") or _("none")),
+                  _("- Device: {device} ({name}), model {model}, {precision}").format(
+                      device=r.get("device"), name=r.get("device_name"), model=r.get("model"),
+                      precision=r.get("precision")),
                   _("- {get} steps, loss {get2:.3f} -> {get3:.3f}, {get4:.2f} steps/s, {get5:,.0f} tokens/s").format(get=r.get('steps'), get2=r.get('loss_first', 0), get3=r.get('loss_last', 0), get4=r.get('steps_per_second', 0), get5=r.get('tokens_per_second', 0)),
-                  _("- Matmul: fp32 {value} TFLOP/s, bf16 {value2} TFLOP/s").format(value=r.get('tflops_fp32') or 'n/a', value2=r.get('tflops_bf16') or 'n/a')]
+                  _("- Matmul: fp32 {value} TFLOP/s, bf16 {value2} TFLOP/s").format(value=r.get('tflops_fp32') or _('n/a'), value2=r.get('tflops_bf16') or _('n/a'))]
         if r.get("sample"):
-            lines += ["", "## Sample", "", "```", r["sample"], "```"]
+            lines += ["", _("## Sample"), "", "```", r["sample"], "```"]
     if doc.get("error"):
-        lines += ["", "## Error", "", "```", doc["error"].get("detail") or doc["error"].get("message") or "", "```"]
+        lines += ["", _("## Error"), "", "```", doc["error"].get("detail") or doc["error"].get("message") or "", "```"]
     if doc.get("log"):
-        lines += ["", "## Log", "", "```", *doc["log"][-200:], "```"]
+        lines += ["", _("## Log"), "", "```", *doc["log"][-200:], "```"]
     return "\n".join(lines) + "\n"
 
 

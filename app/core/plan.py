@@ -615,7 +615,7 @@ def _preset_summary(plan: InstallPlan) -> list[str]:
     lines = [_("Preset:          {title}").format(title=choice.title), _("                 {reason}").format(reason=choice.reason)]
     if choice.variant is not None:
         v = choice.variant
-        lines.append(f"PyTorch:         {v.variant} ({v.title})")
+        lines.append("PyTorch:         " + _("{text} ({inner})").format(text=v.variant, inner=v.title))
         for step in pip_install.steps(plan, "python", choice):
             lines.append(_("pip:             {step}").format(step=step.text()))
             lines.append(_("                 {title}: from {source}").format(title=step.title, source=step.source))
