@@ -171,7 +171,7 @@ def summarize(changes: Iterable[Change]) -> str:
     names = ", ".join(dict.fromkeys(c.shell for c in done if c.shell))
     text = (_("{count} file(s) changed").format(count=len(changed)) if changed else _("nothing to change"))
     if names:
-        text = f"{names}: {text}"
+        text = _("{shells}: {what}").format(shells=names, what=text)
     skipped = [_("{shell} ({why})").format(shell=c.shell or str(c.path),
                                            why=_without_label(c.detail or ""))
                if c.detail else (c.shell or str(c.path)) for c in changes if c.action == "skipped"]

@@ -233,9 +233,11 @@ def resolve(init_shells: Sequence[str], os_name: str, prefix: Path | str, home: 
     login = LoginShell("", _("not used on Windows")) if windows else login_shell(environ)
     notes: list[str] = []
     if auto and not windows and shell_name(login.shell_var) in NOT_A_USER_SHELL:
-        var = login.shell_var or _("not set")
-        notes.append(_("$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen from "
-                       "what this machine has").format(var=var) + (f"; {login.source}" if login.name else ""))
+        note = (_("$SHELL is {var} (as under cron, systemd or device management), so the shells were chosen from "
+                  "what this machine has").format(var=login.shell_var) if login.shell_var else
+                _("$SHELL is not set (as under cron, systemd or device management), so the shells were chosen from "
+                  "what this machine has"))
+        notes.append(_("{first}; {second}").format(first=note, second=login.source) if login.name else note)
     chosen: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for shell in shells_for(os_name):

@@ -352,7 +352,8 @@ def _remove_prefix(prefix: Path, os_name: str, result: UninstallResult, dry_run:
         result.kept.append(_("{prefix} could not be removed completely ({problems}); delete what is left by hand.").format(prefix=prefix, problems='; '.join(problems[:3])))
         return
     result.prefix_removed = True
-    result.lines.append(f"Removed {prefix}" + (_(" (its contents; the link stays)") if prefix.is_symlink() else ""))
+    result.lines.append(_("Removed {prefix} (its contents; the link stays)").format(prefix=prefix) if prefix.is_symlink()
+                        else _("Removed {prefix}").format(prefix=prefix))
 
 
 def _unlink(path: Path) -> list[str]:
