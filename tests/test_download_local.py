@@ -275,11 +275,11 @@ def test_truncate_empties_the_part_or_names_the_failure(tmp_path):
 
 def test_free_name_takes_the_first_free_number(tmp_path):
     base = tmp_path / "M.sh.bak"
-    assert download._free_name(base) == base
+    assert download.free_name(base) == base
     base.write_text("")
-    assert download._free_name(base) == tmp_path / "M.sh.bak.1"
+    assert download.free_name(base) == tmp_path / "M.sh.bak.1"
     (tmp_path / "M.sh.bak.1").write_text("")
-    assert download._free_name(base) == tmp_path / "M.sh.bak.2"
+    assert download.free_name(base) == tmp_path / "M.sh.bak.2"
 
 
 # ---- Content-Range and the space check ----------------------------------------------------------

@@ -255,7 +255,7 @@ def _copy_verified(src: Path, dest: Path, sha256: str, reporter: Reporter, cance
             raise HashMismatchError(_('The cached {src} changed while it was copied to {dest}.').format(src=src, dest=dest),
                                     fix=_('Run again; if it happens again, clear the cache folder {parent} or use --no-cache.').format(parent=src.parent.parent))
         if os.path.lexists(dest):
-            backup = download._free_name(dest.with_name(dest.name + ".bak"))
+            backup = download.free_name(dest.with_name(dest.name + ".bak"))
             os.replace(dest, backup)
             reporter.log(Stage.DOWNLOAD, _('{dest} was already there with other content; it is kept as {backup}.').format(dest=dest, backup=backup),
                          "warning")

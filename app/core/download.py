@@ -249,6 +249,23 @@ def _check_space(folder: Path, needed: int | None, skip: bool, reporter: Reporte
     )
 
 
+def hash_installer_file(path: Path, cancel: CancelToken, reporter: Reporter, fix: str) -> str:
+    """SHA-256 (hex) of an installer file already on disk (a local file, a share's copy), reported as the
+    ``sha256`` info of the download step.
+
+    Raises:
+        DownloadError: the file cannot be read (``fix`` says where to look).
+        Cancelled: ``cancel`` was set while hashing.
+    """
+    try:
+        actual = sha256_file(path, cancel, reporter)
+    except OSError as exc:
+        raise DownloadError(_('Cannot read the installer file {path}: {reason}.').format(
+            path=path, reason=exc.strerror or exc), fix=fix) from exc
+    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    return actual
+
+
 def _open_part(path: Path, mode: str):
     """Open the ``.part`` file for writing (one place, so that tests can stand in for a failing disk)."""
     return open(path, mode)
@@ -257,12 +274,8 @@ def _open_part(path: Path, mode: str):
 def _fetch_local(plan: InstallPlan, choice: InstallerChoice, reporter: Reporter, cancel: CancelToken) -> Path:
     path = Path(choice.local_path).expanduser()  # type: ignore[arg-type]
     reporter.log(Stage.DOWNLOAD, _('Checking the local installer {path}').format(path=path))
-    try:
-        actual = sha256_file(path, cancel, reporter)
-    except OSError as exc:
-        raise DownloadError(_('Cannot read the installer file {path}: {reason}.').format(path=path, reason=exc.strerror or exc),
-                            fix=_('Check that the local installer file you chose exists and is readable (--installer-file in silent mode).')) from exc
-    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    actual = hash_installer_file(path, cancel, reporter, fix=_(
+        'Check that the local installer file you chose exists and is readable (--installer-file in silent mode).'))
     if choice.sha256:
         if actual != choice.sha256.lower():
             # The user's own file: reported, never deleted.
@@ -510,7 +523,7 @@ def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, exp
     """
     try:
         if theirs and os.path.lexists(final):
-            backup = _free_name(final.with_name(final.name + ".bak"))
+            backup = free_name(final.with_name(final.name + ".bak"))
             os.replace(final, backup)
             reporter.log(Stage.DOWNLOAD, _('{final} was already there with other content; it is kept as {backup}.').format(final=final, backup=backup),
                          "warning")
@@ -527,7 +540,7 @@ def _put_in_place(part: Path, final: Path, theirs: bool, reporter: Reporter, exp
     return final
 
 
-def _free_name(path: Path) -> Path:
+def free_name(path: Path) -> Path:
     """``path``, or ``path.1``, ``path.2`` ... : the first name that is not taken."""
     candidate, n = path, 0
     while os.path.lexists(candidate):

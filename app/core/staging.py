@@ -221,7 +221,7 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
         HashMismatchError: the existing file is not text that can be read (it is left as it is).
         DownloadError: the file cannot be read or written (the message names it; the old file is kept).
     """
-    from app.core.download import _free_name  # noqa: PLC0415 - download imports the plan; keep this module light
+    from app.core.download import free_name  # noqa: PLC0415 - download imports the plan; keep this module light
 
     path = Path(folder) / SHA256SUMS
     try:
@@ -259,7 +259,7 @@ def merge_sums(folder: Path, name: str, sha256: str, reporter: Reporter) -> Path
     tmp = path.with_name(f".{SHA256SUMS}.{os.getpid()}.tmp")
     try:
         if replaced:
-            backup = _free_name(path.with_name(SHA256SUMS + ".bak"))
+            backup = free_name(path.with_name(SHA256SUMS + ".bak"))
             backup.write_bytes(old)
             reporter.log(Stage.DOWNLOAD, _('{path} listed another SHA-256 for {name}; the old file is kept as {backup}.').format(path=path, name=name, backup=backup), "warning")
         with open(tmp, "wb") as fh:
@@ -332,7 +332,7 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
         Cancelled: on cancel (checked between 1 MiB pieces).
     """
     from app.core.catalog import pinned_sha256  # noqa: PLC0415 - catalog imports the plan
-    from app.core.download import sha256_file  # noqa: PLC0415
+    from app.core.download import hash_installer_file  # noqa: PLC0415
 
     path = Path(path)
     sums = path.parent / SHA256SUMS
@@ -345,12 +345,8 @@ def verify_staged(path: Path, expected: str, reporter: Reporter, cancel: CancelT
         raise HashMismatchError(
             _('{sums} lists {expected} for {name}, but the pinned hash table says {pinned}.').format(sums=sums, expected=expected, name=path.name, pinned=pinned), fix=fix)
     reporter.log(Stage.DOWNLOAD, _('Checking the staged installer {path} against {sums}').format(path=path, sums=sums))
-    try:
-        actual = sha256_file(path, cancel, reporter)
-    except OSError as exc:
-        raise DownloadError(_('Cannot read the installer file {path}: {reason}.').format(path=path, reason=exc.strerror or exc),
-                            fix=_('Check that the share is reachable and the file is readable (--installer-file in silent mode).')) from exc
-    reporter.info(Stage.DOWNLOAD, "sha256", actual)
+    actual = hash_installer_file(path, cancel, reporter, fix=_(
+        'Check that the share is reachable and the file is readable (--installer-file in silent mode).'))
     if actual != expected:
         raise HashMismatchError(_('The SHA-256 of {path} is {actual}, but {sums} lists {expected}.').format(path=path, actual=actual, sums=sums, expected=expected), fix=fix)
     reporter.info(Stage.DOWNLOAD, "verified", True)
